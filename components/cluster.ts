@@ -1,0 +1,142 @@
+/**
+ * The cluster the workshop runs on.
+ *
+ * `mode: eks`: a dedicated VPC, an EKS cluster (API authentication, OIDC
+ * provider, Secrets encrypted with a KMS key, control-plane logs, standard
+ * support only), a managed node group on IMDSv2, the Istio port rules, and a
+ * Kubernetes provider built from the cluster's kubeconfig.
+ * `mode: existing`: only a Kubernetes provider for the kubeconfig/context given;
+ * no AWS resource at all.
+ */
+import * as aws from "@pulumi/aws";
+import * as awsx from "@pulumi/awsx";
+import * as eks from "@pulumi/eks";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import {
+    EC2_ASSUME_ROLE_POLICY,
+    NODE_POLICIES,
+    adminAccessEntries,
+    awsTags,
+    capacityType,
+    launchTemplateSpec,
+    nextSteps,
+    nodeGroupScaling,
+    vpcSpec,
+} from "./clusterSpec";
+import { ISTIO_PORT_RULES, ingressRuleSpecs } from "./istioPorts";
+import type { Settings } from "./settings";
+
+export interface WorkshopClusterArgs {
+    readonly settings: Pick<Settings, "project" | "stack" | "cluster">;
+}
+
+export class WorkshopCluster extends pulumi.ComponentResource {
+    /** Kubernetes provider every Kubernetes object of the stack must use. */
+    readonly provider: k8s.Provider;
+    /** Kubeconfig of the EKS cluster (secret); undefined for `mode: existing`. */
+    readonly kubeconfig?: pulumi.Output<string>;
+    readonly clusterName: pulumi.Output<string>;
+    readonly region?: pulumi.Output<string>;
+    /** Security-group rules Istio needs; whatever installs Istio depends on them. Empty for `mode: existing`. */
+    readonly istioPortRules: pulumi.Resource[];
+    readonly nextSteps: pulumi.Output<string[]>;
+
+    constructor(name: string, args: WorkshopClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("istio-workshop:cluster:WorkshopCluster", name, {}, opts);
+        const { settings } = args;
+        const c = settings.cluster;
+        this.nextSteps = pulumi.output(nextSteps(settings));
+
+        if (c.mode === "existing") {
+            this.provider = new k8s.Provider(
+                `${name}-k8s`,
+                { kubeconfig: c.kubeconfig, context: c.context, enableServerSideApply: true },
+                { parent: this },
+            );
+            this.clusterName = pulumi.output(c.context ?? "current kubeconfig context");
+            this.istioPortRules = [];
+            this.registerOutputs({ clusterName: this.clusterName });
+            return;
+        }
+
+        const awsProvider = new aws.Provider(
+            `${name}-aws`,
+            { region: c.region as aws.Region, defaultTags: { tags: awsTags(settings) } },
+            { parent: this },
+        );
+        const awsOpts = { parent: this, provider: awsProvider };
+
+        const vpc = new awsx.ec2.Vpc(`${name}-vpc`, vpcSpec(c), { parent: this, providers: { aws: awsProvider } });
+
+        const secretsKey = new aws.kms.Key(
+            `${name}-secrets-key`,
+            { description: `Envelope encryption of Kubernetes Secrets in ${c.name}`, enableKeyRotation: true, deletionWindowInDays: 7 },
+            awsOpts,
+        );
+
+        const cluster = new eks.Cluster(
+            `${name}-eks`,
+            {
+                name: c.name,
+                version: c.kubernetesVersion,
+                upgradePolicy: { supportType: "STANDARD" },
+                vpcId: vpc.vpcId,
+                publicSubnetIds: vpc.publicSubnetIds,
+                privateSubnetIds: vpc.privateSubnetIds,
+                nodeAssociatePublicIpAddress: false,
+                skipDefaultNodeGroup: true,
+                authenticationMode: eks.AuthenticationMode.Api,
+                accessEntries: adminAccessEntries(c.adminPrincipalArns),
+                createOidcProvider: true,
+                endpointPublicAccess: true,
+                endpointPrivateAccess: true,
+                publicAccessCidrs: c.adminCidrs,
+                encryptionConfigKeyArn: secretsKey.arn,
+                enabledClusterLogTypes: c.controlPlaneLogs,
+            },
+            { parent: this, providers: { aws: awsProvider } },
+        );
+
+        const nodeRole = new aws.iam.Role(`${name}-node-role`, { assumeRolePolicy: EC2_ASSUME_ROLE_POLICY }, awsOpts);
+        const policyAttachments = Object.entries(NODE_POLICIES).map(
+            ([key, policyArn]) => new aws.iam.RolePolicyAttachment(`${name}-node-${key}`, { role: nodeRole.name, policyArn }, awsOpts),
+        );
+
+        const launchTemplate = new aws.ec2.LaunchTemplate(
+            `${name}-node-template`,
+            { ...launchTemplateSpec(c), vpcSecurityGroupIds: [cluster.nodeSecurityGroupId] },
+            awsOpts,
+        );
+
+        const nodeGroup = new eks.ManagedNodeGroup(
+            `${name}-nodes`,
+            {
+                cluster,
+                nodeRole,
+                subnetIds: vpc.privateSubnetIds,
+                instanceTypes: [c.nodeGroup.instanceType],
+                capacityType: capacityType(c),
+                scalingConfig: nodeGroupScaling(c),
+                launchTemplate: { id: launchTemplate.id, version: pulumi.interpolate`${launchTemplate.latestVersion}` },
+            },
+            { parent: this, providers: { aws: awsProvider }, dependsOn: [cluster, ...policyAttachments] },
+        );
+
+        this.istioPortRules = ingressRuleSpecs(`${name}-istio`, ISTIO_PORT_RULES, {
+            cluster: cluster.clusterSecurityGroupId,
+            nodes: cluster.nodeSecurityGroupId,
+        }).map(({ name: ruleName, ...rule }) => new aws.vpc.SecurityGroupIngressRule(ruleName, rule, awsOpts));
+
+        this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
+        this.provider = new k8s.Provider(
+            `${name}-k8s`,
+            { kubeconfig: this.kubeconfig, enableServerSideApply: true },
+            // Kubernetes objects wait for nodes to exist: Helm releases wait for pods.
+            { parent: this, dependsOn: [nodeGroup] },
+        );
+        this.clusterName = pulumi.output(c.name);
+        this.region = pulumi.output(c.region);
+        this.registerOutputs({ kubeconfig: this.kubeconfig, clusterName: this.clusterName, region: this.region });
+    }
+}

@@ -1,0 +1,363 @@
+/**
+ * Stack settings: the only module that reads stack config.
+ *
+ * `parseSettings(raw)` is pure: it takes the project's config keys (without the
+ * `istio-workshop:` namespace) and returns typed settings with every default
+ * resolved, or throws one `SettingsError` that lists every problem, each naming
+ * the key, the value received and what is allowed.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+
+export const PROJECT = "istio-workshop";
+
+/**
+ * EKS Kubernetes versions this program accepts, with the last day of EKS
+ * standard support (checked 2026-11-22). After that day a cluster runs on
+ * extended support, which AWS bills at six times the standard control-plane
+ * price; the cluster is created with upgradePolicy STANDARD so it is upgraded
+ * rather than silently moved to extended support.
+ */
+export const EKS_STANDARD_SUPPORT_END: Readonly<Record<string, string | undefined>> = {
+    "1.33": "2026-07-29",
+    "1.34": "2026-12-02",
+    "1.35": "2027-03-27",
+    "1.36": undefined, // released on EKS in 2026; 14 months of standard support from its EKS release
+};
+export const DEFAULT_KUBERNETES_VERSION = "1.35";
+export const DEFAULT_ISTIO_VERSION = "1.30.3";
+
+const CONTROL_PLANE_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
+
+// ---------------------------------------------------------------------------
+// Small schema builders: each carries the "what is allowed" half of its error.
+
+const quoted = (v: unknown) => JSON.stringify(v);
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+    return z.enum(values, { error: `must be one of ${values.map(quoted).join(", ")}` });
+}
+
+function intIn(min: number, max: number) {
+    const error = `must be an integer from ${min} to ${max}`;
+    return z.int({ error }).min(min, { error }).max(max, { error });
+}
+
+function numberIn(min: number, max: number) {
+    const error = `must be a number from ${min} to ${max}`;
+    return z.number({ error }).min(min, { error }).max(max, { error });
+}
+
+const bool = () => z.boolean({ error: "must be true or false" });
+
+const cidr = () => z.cidrv4({ error: "must be an IPv4 CIDR such as 203.0.113.4/32" });
+
+/** A strict mapping: unknown keys are errors that list the keys allowed. */
+function section<S extends z.ZodRawShape>(shape: S) {
+    const allowed = Object.keys(shape).join(", ");
+    return z.strictObject(shape, {
+        error: (issue) =>
+            issue.code === "unrecognized_keys"
+                ? `unknown key (allowed keys: ${allowed})`
+                : `must be a mapping with the keys ${allowed}`,
+    });
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$/;
+const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+const IAM_PRINCIPAL_ARN = /^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|assumed-role)\/[\w+=,.@/-]+$/;
+
+// ---------------------------------------------------------------------------
+// The schema. Every optional key has its default here and in the README.
+
+const nodeGroupSchema = section({
+    /** EC2 instance type of the workers. */
+    instanceType: z
+        .string({ error: "must be an EC2 instance type such as \"t3.large\"" })
+        .regex(INSTANCE_TYPE, { error: "must be an EC2 instance type such as \"t3.large\"" })
+        .default("t3.large"),
+    minSize: intIn(1, 100).default(2),
+    desiredSize: intIn(1, 100).default(2),
+    maxSize: intIn(1, 100).default(4),
+    /** `on-demand` or `spot` (cheaper, may be reclaimed mid-workshop). */
+    capacityType: oneOf(["on-demand", "spot"]).default("on-demand"),
+    /** Encrypted gp3 root volume size per node. */
+    diskSizeGiB: intIn(20, 1000).default(50),
+})
+    .superRefine((ng, ctx) => {
+        if (ng.minSize > ng.desiredSize) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["minSize"],
+                input: ng.minSize,
+                message: `must not exceed nodeGroup.desiredSize (${ng.desiredSize})`,
+            });
+        }
+        if (ng.desiredSize > ng.maxSize) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["desiredSize"],
+                input: ng.desiredSize,
+                message: `must not exceed nodeGroup.maxSize (${ng.maxSize})`,
+            });
+        }
+    });
+
+const clusterSchema = section({
+    /** `eks` creates a VPC and an EKS cluster; `existing` uses a cluster you already have (kind, minikube, ...). */
+    mode: oneOf(["eks", "existing"]).default("eks"),
+    /** EKS cluster name; default `<project>-<stack>`. */
+    name: z
+        .string({ error: "must be a DNS label of 1 to 100 characters" })
+        .max(100, { error: "must be a DNS label of 1 to 100 characters" })
+        .regex(DNS_LABEL, { error: "must be a DNS label of 1 to 100 characters (a-z, 0-9, '-')" })
+        .optional(),
+    region: z
+        .string({ error: "must be an AWS region such as \"eu-west-1\"" })
+        .regex(REGION, { error: "must be an AWS region such as \"eu-west-1\"" })
+        .default("eu-west-1"),
+    kubernetesVersion: z
+        .enum(Object.keys(EKS_STANDARD_SUPPORT_END) as [string, ...string[]], {
+            error: (issue) =>
+                typeof issue.input === "number"
+                    ? `must be a quoted string (YAML reads 1.30 as the number 1.3); one of ${Object.keys(EKS_STANDARD_SUPPORT_END).map(quoted).join(", ")}`
+                    : `must be one of ${Object.keys(EKS_STANDARD_SUPPORT_END).map(quoted).join(", ")} (EKS versions in standard support)`,
+        })
+        .default(DEFAULT_KUBERNETES_VERSION),
+    vpcCidr: cidr()
+        .refine((c) => prefixLength(c) >= 16 && prefixLength(c) <= 20, {
+            error: "must be an IPv4 CIDR from /16 to /20 (room for a public and a private subnet per zone)",
+        })
+        .default("10.0.0.0/16"),
+    availabilityZones: intIn(2, 4).default(2),
+    /** `single` NAT gateway (cheapest) or `onePerAz` (survives the loss of a zone). */
+    natGateways: oneOf(["single", "onePerAz"]).default("single"),
+    nodeGroup: nodeGroupSchema.prefault({}),
+    /**
+     * Who may reach the Kubernetes API endpoint. Required for `mode: eks`: there is
+     * no default, so the endpoint is never public by accident.
+     */
+    adminCidrs: z.array(cidr(), { error: "must be a list of IPv4 CIDRs" }).min(1, { error: "must list at least one CIDR" }).optional(),
+    /** IAM roles or users given cluster-admin through EKS access entries (the creator is admin already). */
+    adminPrincipalArns: z
+        .array(
+            z
+                .string({ error: "must be an IAM role or user ARN" })
+                .regex(IAM_PRINCIPAL_ARN, { error: "must be an IAM role or user ARN such as arn:aws:iam::123456789012:role/admins" }),
+            { error: "must be a list of IAM role or user ARNs" },
+        )
+        .default([]),
+    /** EKS control-plane log types sent to CloudWatch. */
+    controlPlaneLogs: z
+        .array(oneOf(CONTROL_PLANE_LOG_TYPES), { error: `must be a list drawn from ${CONTROL_PLANE_LOG_TYPES.map(quoted).join(", ")}` })
+        .default(["api", "audit", "authenticator"]),
+    /** `mode: existing` only: path to a kubeconfig file; default: $KUBECONFIG or ~/.kube/config. */
+    kubeconfig: z.string({ error: "must be a path to a kubeconfig file" }).min(1, { error: "must be a path to a kubeconfig file" }).optional(),
+    /** `mode: existing` only: kubeconfig context; default: the current context. */
+    context: z.string({ error: "must be a kubeconfig context name" }).min(1, { error: "must be a kubeconfig context name" }).optional(),
+}).superRefine((c, ctx) => {
+    if (c.mode === "eks" && c.adminCidrs === undefined) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["adminCidrs"],
+            message:
+                'is required when cluster.mode is "eks": list the CIDRs that may reach the Kubernetes API, e.g. ["203.0.113.4/32"]; ' +
+                'write ["0.0.0.0/0"] to make the endpoint public on purpose (IAM authentication still applies)',
+        });
+    }
+    const eksOnly = { adminCidrs: c.adminCidrs, name: c.name } as const;
+    const existingOnly = { kubeconfig: c.kubeconfig, context: c.context } as const;
+    const misplaced = c.mode === "eks" ? existingOnly : eksOnly;
+    for (const [key, value] of Object.entries(misplaced)) {
+        if (value !== undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: [key],
+                input: value,
+                message: `only applies when cluster.mode is "${c.mode === "eks" ? "existing" : "eks"}" (mode is "${c.mode}")`,
+            });
+        }
+    }
+});
+
+const istioSchema = section({
+    /** One Istio version for every Istio chart. */
+    version: z
+        .string({ error: "must be an Istio release version such as \"1.30.3\"" })
+        .regex(SEMVER, { error: "must be an Istio release version such as \"1.30.3\"" })
+        .default(DEFAULT_ISTIO_VERSION),
+    /** Mesh-wide mutual TLS mode. */
+    mtls: oneOf(["STRICT", "PERMISSIVE", "DISABLE"]).default("STRICT"),
+    egressGateway: bool().default(false),
+    accessLogs: bool().default(true),
+    tracing: section({
+        /** Share of requests traced, in percent. */
+        samplingPercent: numberIn(0, 100).default(100),
+    }).prefault({}),
+});
+
+const addonsSchema = section({
+    prometheus: bool().default(true),
+    grafana: bool().default(true),
+    jaeger: bool().default(true),
+    kiali: bool().default(true),
+    /** Serve Kiali, Grafana and Jaeger through the ingress gateway (never Prometheus). */
+    expose: bool().default(false),
+});
+
+const appSchema = () => section({ enabled: bool().default(true) }).prefault({});
+
+const appsSchema = section({
+    helloworld: appSchema(),
+    bookinfo: appSchema(),
+    myApp: appSchema(),
+    grpc: appSchema(),
+});
+
+const MAX_ATTENDEES = 300;
+const attendeeId = z
+    .string({ error: "must be a DNS label" })
+    .max(40, { error: "must be at most 40 characters (it prefixes Kubernetes names)" })
+    .regex(DNS_LABEL, { error: "must be a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit" });
+
+const attendeesSchema = z
+    .union(
+        [
+            intIn(0, MAX_ATTENDEES),
+            z.array(attendeeId).max(MAX_ATTENDEES, { error: `must list at most ${MAX_ATTENDEES} attendees` }),
+        ],
+        { error: `must be a number from 0 to ${MAX_ATTENDEES} or a list of attendee ids` },
+    )
+    .superRefine((a, ctx) => {
+        if (!Array.isArray(a)) return;
+        const seen = new Set<string>();
+        a.forEach((id, i) => {
+            if (seen.has(id)) ctx.addIssue({ code: "custom", path: [i], input: id, message: "is a duplicate attendee id" });
+            seen.add(id);
+        });
+    })
+    .default(0);
+
+const rawSchema = section({
+    cluster: clusterSchema.prefault({}),
+    istio: istioSchema.prefault({}),
+    addons: addonsSchema.prefault({}),
+    apps: appsSchema.prefault({}),
+    attendees: attendeesSchema,
+});
+
+export type Settings = z.output<typeof rawSchema> & {
+    readonly project: string;
+    readonly stack: string;
+    readonly cluster: z.output<typeof clusterSchema> & { readonly name: string };
+};
+export type ClusterSettings = Settings["cluster"];
+
+// ---------------------------------------------------------------------------
+
+/** A user mistake in stack config: Pulumi prints its message without a stack trace. */
+export class SettingsError extends pulumi.RunError {
+    constructor(
+        readonly source: string,
+        readonly problems: readonly string[],
+    ) {
+        super(`Invalid stack config (${source}):\n${problems.map((p) => ` - ${p}`).join("\n")}`);
+        this.name = "SettingsError";
+    }
+}
+
+export interface ParseContext {
+    /** Stack name: names the cluster by default. */
+    readonly stack: string;
+    /** Where the config came from, for the error message. */
+    readonly source?: string;
+}
+
+/** Validates raw config (keys without namespace) and resolves every default. */
+export function parseSettings(raw: Record<string, unknown>, context: ParseContext): Settings {
+    const result = rawSchema.safeParse(raw, { reportInput: true });
+    if (!result.success) {
+        throw new SettingsError(context.source ?? `Pulumi.${context.stack}.yaml`, result.error.issues.flatMap(describeIssue));
+    }
+    const parsed = result.data;
+    return {
+        ...parsed,
+        project: PROJECT,
+        stack: context.stack,
+        cluster: { ...parsed.cluster, name: parsed.cluster.name ?? `${PROJECT}-${context.stack}`.slice(0, 100) },
+    };
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string[] {
+    if (issue.code === "unrecognized_keys") {
+        return issue.keys.map(
+            (key) => `${keyPath([...issue.path, key])}: ${issue.message}, got ${render((issue.input as Record<string, unknown> | undefined)?.[key])}`,
+        );
+    }
+    const key = issue.path.length > 0 ? keyPath(issue.path) : "(top level)";
+    const got = "input" in issue && issue.input !== undefined ? `, got ${render(issue.input)}` : issue.code === "custom" ? "" : ", got nothing";
+    return [`${key}: ${issue.message}${got}`];
+}
+
+/** `cluster.adminCidrs[0]`: the way the key reads in a stack file. */
+function keyPath(path: readonly PropertyKey[]): string {
+    return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? String(p) : `.${String(p)}`)).join("");
+}
+
+function render(value: unknown): string {
+    const text = JSON.stringify(value) ?? String(value);
+    return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function prefixLength(c: string): number {
+    return Number(c.split("/")[1]);
+}
+
+/** Reads this project's keys from the stack config and parses them. */
+export function loadSettings(): Settings {
+    return settingsFromConfig(pulumi.runtime.allConfig(), { stack: pulumi.getStack() });
+}
+
+/**
+ * Parses the project's keys out of a full config map (`namespace:key` to string),
+ * the form in which the CLI hands stack config to a program.
+ */
+export function settingsFromConfig(config: Record<string, string>, context: ParseContext): Settings {
+    const prefix = `${PROJECT}:`;
+    const raw: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(config)) {
+        if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = decodeConfigValue(value);
+    }
+    return parseSettings(raw, context);
+}
+
+/** Config values are strings; objects, lists, numbers and booleans are JSON-encoded. */
+export function decodeConfigValue(value: string): unknown {
+    try {
+        return JSON.parse(value);
+    } catch {
+        return value;
+    }
+}
+
+/** Non-fatal findings worth printing (the plan shows them; `pulumi up` logs them). */
+export function settingsWarnings(settings: Settings, today: Date = new Date()): string[] {
+    const warnings: string[] = [];
+    const c = settings.cluster;
+    if (c.mode === "eks") {
+        if (c.adminCidrs?.some((x) => prefixLength(x) === 0)) {
+            warnings.push(
+                "cluster.adminCidrs includes 0.0.0.0/0: the Kubernetes API endpoint is reachable from the whole internet (IAM authentication still applies)",
+            );
+        }
+        const end = EKS_STANDARD_SUPPORT_END[c.kubernetesVersion];
+        if (end !== undefined && new Date(`${end}T00:00:00Z`).getTime() < today.getTime()) {
+            warnings.push(
+                `cluster.kubernetesVersion "${c.kubernetesVersion}" left EKS standard support on ${end}: the cluster will be upgraded by AWS; pick a newer version`,
+            );
+        }
+    }
+    return warnings;
+}

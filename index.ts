@@ -1,0 +1,18 @@
+/**
+ * istio-workshop: stack config -> validated settings -> components -> outputs.
+ * Only wiring here; the work is in components/.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { WorkshopCluster } from "./components/cluster";
+import { loadSettings, settingsWarnings } from "./components/settings";
+
+const settings = loadSettings();
+settingsWarnings(settings).forEach((w) => void pulumi.log.warn(w));
+
+const cluster = new WorkshopCluster("workshop", { settings });
+
+export const mode = settings.cluster.mode;
+export const clusterName = cluster.clusterName;
+export const region = cluster.region;
+export const kubeconfig = cluster.kubeconfig;
+export const nextSteps = cluster.nextSteps;

@@ -1,0 +1,142 @@
+/**
+ * Runs a Pulumi program under the SDK's mock runtime and records every resource
+ * registration as the engine would receive it: type, name, parent, provider, the
+ * full dependency set (explicit `dependsOn` and the resources whose outputs feed
+ * an input) and the inputs. Nothing is contacted: no cloud, no CLI, no network.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as rpc from "@pulumi/pulumi/runtime/rpc";
+import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
+
+export interface PlannedResource {
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    readonly parent: string | null;
+    readonly custom: boolean;
+    readonly provider: string | null;
+    readonly dependsOn: string[];
+    readonly inputs: Record<string, unknown>;
+}
+
+export interface Plan {
+    readonly project: string;
+    readonly stack: string;
+    readonly resources: PlannedResource[];
+    readonly outputs: Record<string, unknown>;
+}
+
+/** How values only the cloud knows, and secrets, appear in a plan. */
+export const UNKNOWN = "[unknown]";
+export const SECRET = "[secret]";
+
+export interface RunOptions {
+    readonly project: string;
+    readonly stack: string;
+    /** Full config map (`namespace:key` to string), as `pulumi.runtime.allConfig()` will return it. */
+    readonly config: Record<string, string>;
+    readonly secretKeys?: string[];
+    /**
+     * `true` (the plan): outputs the mocks do not return are unknown, as in
+     * `pulumi preview`. `false` (component tests): applies run on mocked values.
+     */
+    readonly preview: boolean;
+    /** Default: echo inputs back as state, with no id (unknown in preview). */
+    readonly mocks?: pulumi.runtime.Mocks;
+    /** Builds the program; returns its stack outputs (a module's exports, say). */
+    readonly program: () => Record<string, unknown> | Promise<Record<string, unknown>>;
+}
+
+const echoMocks: pulumi.runtime.Mocks = {
+    newResource: (args) => ({ id: undefined, state: args.inputs }),
+    call: () => ({}),
+};
+
+interface RawRegistration {
+    readonly request: any;
+    urn?: string;
+}
+
+/** Runs `program` under mocks and returns what it registered, in URN order. */
+export async function recordProgram(options: RunOptions): Promise<Plan> {
+    pulumi.runtime.setAllConfig(options.config, options.secretKeys);
+    await pulumi.runtime.setMocks(options.mocks ?? echoMocks, options.project, options.stack, options.preview);
+
+    const registrations: RawRegistration[] = [];
+    const monitor: any = runtimeSettings.getMonitor();
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (request: any, callback: (err: unknown, response: any) => void) => {
+        const entry: RawRegistration = { request };
+        registrations.push(entry);
+        return register(request, (err: unknown, response: any) => {
+            if (!err && response) entry.urn = response.getUrn();
+            callback(err, response);
+        });
+    };
+
+    const exported = await options.program();
+    await runtimeSettings.waitForRPCs();
+    const outputs = await resolveOutputs(exported);
+    await runtimeSettings.waitForRPCs();
+
+    const resources = registrations.filter((r) => r.urn !== undefined).map((r) => toPlanned(r.request, r.urn!));
+    resources.sort((a, b) => a.urn.localeCompare(b.urn));
+    return { project: options.project, stack: options.stack, resources, outputs };
+}
+
+function toPlanned(req: any, urn: string): PlannedResource {
+    const deps = new Set<string>(req.getDependenciesList());
+    req.getPropertydependenciesMap().forEach((value: any) => value.getUrnsList().forEach((u: string) => deps.add(u)));
+    // Custom resources name one provider; remote components (awsx, eks) pass a providers map.
+    const providers: string[] = [req.getProvider(), ...req.getProvidersMap().toArray().map(([, ref]: [string, string]) => ref)];
+    const provider = providers.find((p) => p !== "");
+    return {
+        urn,
+        type: req.getType(),
+        name: req.getName(),
+        parent: req.getParent() || null,
+        custom: req.getCustom(),
+        provider: provider ? provider.slice(0, provider.lastIndexOf("::")) : null,
+        dependsOn: [...deps].filter((d) => d !== "").sort(),
+        inputs: clean(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+    };
+}
+
+/** Turns the wire form of a value into plain JSON: unknowns, secrets and references made explicit. */
+export function clean(value: unknown): unknown {
+    if (value === rpc.unknownValue) return UNKNOWN;
+    if (Array.isArray(value)) return value.map(clean);
+    if (typeof value === "object" && value !== null) {
+        const v = value as Record<string, unknown>;
+        switch (v[rpc.specialSigKey]) {
+            case rpc.specialSecretSig:
+                return SECRET;
+            case rpc.specialResourceSig:
+                return v.urn;
+            case rpc.specialAssetSig:
+            case rpc.specialArchiveSig:
+                return { asset: v.path ?? v.uri ?? (v.text !== undefined ? "(inline text)" : "(archive)") };
+        }
+        return Object.fromEntries(
+            Object.keys(v)
+                .filter((k) => !k.startsWith("__"))
+                .sort()
+                .map((k) => [k, clean(v[k])]),
+        );
+    }
+    return value;
+}
+
+async function resolveOutputs(exported: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const result: Record<string, unknown> = {};
+    for (const key of Object.keys(exported).sort()) {
+        const value = exported[key];
+        if (value === undefined || typeof value === "function") continue;
+        const output: any = pulumi.output(value);
+        const [known, secret] = await Promise.all([output.isKnown, output.isSecret]);
+        if (secret) result[key] = SECRET;
+        else if (!known) result[key] = UNKNOWN;
+        else result[key] = clean(await output.promise());
+    }
+    return result;
+}

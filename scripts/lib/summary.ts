@@ -1,0 +1,48 @@
+/**
+ * The human-readable side of a plan: resources as a tree under their components,
+ * a count by type, and the stack outputs (secrets already masked by the recorder).
+ */
+import type { Plan, PlannedResource } from "./recorder";
+
+export function formatPlan(plan: Plan, warnings: readonly string[] = []): string {
+    const lines: string[] = [];
+    lines.push(`Offline plan for ${plan.project} / ${plan.stack} (Pulumi mock runtime: no cloud, no CLI, no network)`);
+    lines.push("Values only the cloud knows are shown as [unknown]; secrets as [secret].");
+    lines.push("");
+    lines.push(`Resources (${plan.resources.length}):`);
+    const children = new Map<string | null, PlannedResource[]>();
+    for (const r of plan.resources) {
+        const key = r.parent !== null && plan.resources.some((p) => p.urn === r.parent) ? r.parent : null;
+        children.set(key, [...(children.get(key) ?? []), r]);
+    }
+    const walk = (parent: string | null, depth: number) => {
+        for (const r of children.get(parent) ?? []) {
+            lines.push(`${"  ".repeat(depth + 1)}${r.name}  (${r.type})`);
+            walk(r.urn, depth + 1);
+        }
+    };
+    walk(null, 0);
+
+    lines.push("");
+    lines.push("By type:");
+    const counts = new Map<string, number>();
+    for (const r of plan.resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+    for (const [type, n] of [...counts].sort((a, b) => a[0].localeCompare(b[0]))) lines.push(`  ${String(n).padStart(4)}  ${type}`);
+
+    lines.push("");
+    lines.push("Outputs:");
+    for (const [key, value] of Object.entries(plan.outputs)) {
+        if (Array.isArray(value) && value.every((v) => typeof v === "string")) {
+            lines.push(`  ${key}:`);
+            value.forEach((v) => lines.push(`    ${v}`));
+        } else {
+            lines.push(`  ${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`);
+        }
+    }
+    if (warnings.length > 0) {
+        lines.push("");
+        lines.push("Warnings:");
+        warnings.forEach((w) => lines.push(`  ! ${w}`));
+    }
+    return lines.join("\n");
+}

@@ -1,0 +1,65 @@
+/**
+ * Offline plan: `npm run plan -- --stack <name> [--json <file>]`.
+ *
+ * Loads Pulumi.yaml and Pulumi.<stack>.yaml as the CLI would, validates the
+ * settings, runs the real program (index.ts) under Pulumi's mock runtime and
+ * prints what it would register. Bad config exits 1 with the settings error and
+ * registers nothing.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+import { SettingsError, settingsFromConfig, settingsWarnings } from "../components/settings";
+import { recordProgram } from "./lib/recorder";
+import { StackConfigError, loadStackConfig } from "./lib/stackConfig";
+import { formatPlan } from "./lib/summary";
+
+const PROJECT_DIR = path.resolve(__dirname, "..");
+const USAGE = "usage: npm run plan -- --stack <name> [--json <file>]";
+
+/** A mistake the user can fix: printed as a message, never as a stack trace. */
+function fail(message: string): never {
+    process.stderr.write(`${message}\n`);
+    process.exit(1);
+}
+
+async function main(): Promise<void> {
+    let args;
+    try {
+        args = parseArgs({ options: { stack: { type: "string" }, json: { type: "string" }, help: { type: "boolean" } } }).values;
+    } catch (err) {
+        fail(`${(err as Error).message}\n${USAGE}`);
+    }
+    if (args.help) {
+        process.stdout.write(`${USAGE}\n`);
+        return;
+    }
+    if (!args.stack) fail(`--stack is required\n${USAGE}`);
+
+    const stackConfig = loadStackConfig(PROJECT_DIR, args.stack);
+    // Validate first: invalid settings register nothing.
+    const settings = settingsFromConfig(stackConfig.config, { stack: stackConfig.stack, source: stackConfig.file });
+
+    const plan = await recordProgram({
+        project: stackConfig.project,
+        stack: stackConfig.stack,
+        config: stackConfig.config,
+        secretKeys: stackConfig.secretKeys,
+        preview: true,
+        program: () => ({ ...require(path.join(PROJECT_DIR, "index")) }),
+    });
+
+    process.stdout.write(`${formatPlan(plan, settingsWarnings(settings))}\n`);
+    if (args.json) {
+        fs.writeFileSync(args.json, `${JSON.stringify(plan, null, 2)}\n`);
+        process.stdout.write(`\nPlan written to ${args.json}\n`);
+    }
+}
+
+function report(err: unknown): never {
+    if (err instanceof SettingsError || err instanceof StackConfigError) fail(err.message);
+    throw err;
+}
+
+process.on("unhandledRejection", report);
+main().catch(report);
