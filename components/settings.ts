@@ -162,6 +162,7 @@ const clusterSchema = section({
         ctx.addIssue({
             code: "custom",
             path: ["adminCidrs"],
+            params: { missing: true },
             message:
                 'is required when cluster.mode is "eks": list the CIDRs that may reach the Kubernetes API, e.g. ["203.0.113.4/32"]; ' +
                 'write ["0.0.0.0/0"] to make the endpoint public on purpose (IAM authentication still applies)',
@@ -297,7 +298,8 @@ function describeIssue(issue: z.core.$ZodIssue): string[] {
         );
     }
     const key = issue.path.length > 0 ? keyPath(issue.path) : "(top level)";
-    const got = "input" in issue && issue.input !== undefined ? `, got ${render(issue.input)}` : issue.code === "custom" ? "" : ", got nothing";
+    const missing = issue.code === "custom" && issue.params?.missing === true;
+    const got = missing ? "" : issue.input !== undefined ? `, got ${render(issue.input)}` : ", got nothing";
     return [`${key}: ${issue.message}${got}`];
 }
 

@@ -15,7 +15,7 @@ import { StackConfigError, loadStackConfig } from "./lib/stackConfig";
 import { formatPlan } from "./lib/summary";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
-const USAGE = "usage: npm run plan -- --stack <name> [--json <file>]";
+const USAGE = "usage: npm run plan -- --stack <name> [--json <file>] [--dir <directory with Pulumi.yaml and the stack file>]";
 
 /** A mistake the user can fix: printed as a message, never as a stack trace. */
 function fail(message: string): never {
@@ -26,7 +26,7 @@ function fail(message: string): never {
 async function main(): Promise<void> {
     let args;
     try {
-        args = parseArgs({ options: { stack: { type: "string" }, json: { type: "string" }, help: { type: "boolean" } } }).values;
+        args = parseArgs({ options: { stack: { type: "string" }, json: { type: "string" }, dir: { type: "string" }, help: { type: "boolean" } } }).values;
     } catch (err) {
         fail(`${(err as Error).message}\n${USAGE}`);
     }
@@ -36,7 +36,7 @@ async function main(): Promise<void> {
     }
     if (!args.stack) fail(`--stack is required\n${USAGE}`);
 
-    const stackConfig = loadStackConfig(PROJECT_DIR, args.stack);
+    const stackConfig = loadStackConfig(args.dir ?? PROJECT_DIR, args.stack);
     // Validate first: invalid settings register nothing.
     const settings = settingsFromConfig(stackConfig.config, { stack: stackConfig.stack, source: stackConfig.file });
 

@@ -1,0 +1,33 @@
+/** Shared test helpers: settings from raw config, lookups in a recorded plan, mocks with cloud-like outputs. */
+import * as pulumi from "@pulumi/pulumi";
+import { parseSettings, type Settings } from "../components/settings";
+import type { Plan, PlannedResource } from "../scripts/lib/recorder";
+
+export const EKS_RAW = { cluster: { adminCidrs: ["203.0.113.4/32"] } };
+
+export function settingsFor(raw: Record<string, unknown>, stack = "test"): Settings {
+    return parseSettings(raw, { stack });
+}
+
+export function resource(plan: Plan, name: string): PlannedResource {
+    const found = plan.resources.filter((r) => r.name === name);
+    if (found.length !== 1) throw new Error(`expected one resource named ${name}, found ${found.length}`);
+    return found[0];
+}
+
+export const names = (plan: Plan, urns: readonly string[]) => urns.map((u) => u.split("::").pop()).sort();
+
+/** Fake ids and outputs the cloud would return, so applies run (preview: false). */
+export const cloudMocks: pulumi.runtime.Mocks = {
+    newResource: (args) => {
+        const outputs: Record<string, Record<string, unknown>> = {
+            "awsx:ec2:Vpc": { vpcId: "vpc-1", publicSubnetIds: ["subnet-pub-a", "subnet-pub-b"], privateSubnetIds: ["subnet-priv-a", "subnet-priv-b"] },
+            "eks:index:Cluster": { kubeconfigJson: '{"kind":"Config"}', clusterSecurityGroupId: "sg-cluster", nodeSecurityGroupId: "sg-nodes" },
+            "aws:kms/key:Key": { arn: "arn:aws:kms:eu-west-1:123456789012:key/k1" },
+            "aws:ec2/launchTemplate:LaunchTemplate": { latestVersion: 3 },
+            "aws:iam/role:Role": { name: `${args.name}-physical` },
+        };
+        return { id: `${args.name}-id`, state: { ...args.inputs, ...(outputs[args.type] ?? {}) } };
+    },
+    call: () => ({}),
+};

@@ -1,0 +1,156 @@
+/**
+ * The offline plan, run as a user runs it (`npm run plan -- --stack X --json F`),
+ * for every stack file shipped in the repository.
+ */
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { Plan } from "../scripts/lib/recorder";
+import { listStacks } from "../scripts/lib/stackConfig";
+
+const ROOT = path.resolve(__dirname, "..");
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), "iw-plan-"));
+
+function runPlan(args: string[]) {
+    const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", path.join(ROOT, "scripts/plan.ts"), ...args], {
+        cwd: ROOT,
+        encoding: "utf8",
+        env: { ...process.env, PULUMI_CONFIG: undefined },
+    });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const plans: Record<string, Plan> = {};
+const summaries: Record<string, string> = {};
+function planFor(stack: string): Plan {
+    if (!plans[stack]) {
+        const file = path.join(TMP, `${stack}.json`);
+        const r = runPlan(["--stack", stack, "--json", file]);
+        assert.equal(r.status, 0, `plan of ${stack} failed:\n${r.stderr}`);
+        summaries[stack] = r.stdout;
+        plans[stack] = JSON.parse(fs.readFileSync(file, "utf8"));
+    }
+    return plans[stack];
+}
+
+const byType = (plan: Plan, type: string) => plan.resources.filter((r) => r.type === type);
+
+describe("offline plan of the shipped stacks", () => {
+    it("ships dev, local and workshop stack files", () => {
+        assert.deepEqual(listStacks(ROOT), ["dev", "local", "workshop"]);
+    });
+
+    for (const stack of listStacks(ROOT)) {
+        it(`plans ${stack} offline and writes the documented JSON shape`, () => {
+            const plan = planFor(stack);
+            assert.deepEqual(Object.keys(plan), ["project", "stack", "resources", "outputs"]);
+            assert.equal(plan.stack, stack);
+            for (const r of plan.resources) {
+                assert.deepEqual(Object.keys(r), ["urn", "type", "name", "parent", "custom", "provider", "dependsOn", "inputs"]);
+                for (const dep of r.dependsOn) assert.ok(plan.resources.some((o) => o.urn === dep), `${r.name} depends on unknown ${dep}`);
+            }
+            assert.match(summaries[stack], new RegExp(`^Offline plan for istio-workshop / ${stack} `));
+        });
+    }
+
+    it("dev holds the VPC, the EKS cluster, the node group and the Istio port rules with their dependencies", () => {
+        const plan = planFor("dev");
+        const [vpc] = byType(plan, "awsx:ec2:Vpc");
+        const [eks] = byType(plan, "eks:index:Cluster");
+        const [nodes] = byType(plan, "eks:index:ManagedNodeGroup");
+        assert.ok(vpc && eks && nodes);
+        assert.ok(eks.dependsOn.includes(vpc.urn));
+        assert.ok(nodes.dependsOn.includes(eks.urn) && nodes.dependsOn.includes(vpc.urn));
+        assert.equal(eks.inputs.vpcId, "[unknown]", "the VPC id is only known to the cloud");
+        assert.deepEqual(eks.inputs.publicAccessCidrs, ["0.0.0.0/0"]);
+        assert.equal(nodes.inputs.capacityType, "SPOT");
+
+        const rules = byType(plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule");
+        assert.deepEqual(rules.map((r) => r.inputs.fromPort).sort(), [15012, 15017]);
+        for (const rule of rules) {
+            assert.deepEqual(rule.dependsOn, [eks.urn], "sourced from the cluster's security groups");
+            assert.equal(rule.inputs.referencedSecurityGroupId, "[unknown]");
+            assert.equal(rule.inputs.cidrIpv4, undefined);
+        }
+        assert.equal(plan.outputs.kubeconfig, "[secret]");
+        assert.equal(plan.outputs.clusterName, "istio-workshop-dev");
+    });
+
+    it("no plan opens anything to 0.0.0.0/0 except the API endpoint that dev and workshop make public on purpose", () => {
+        for (const stack of listStacks(ROOT)) {
+            for (const r of planFor(stack).resources) {
+                const text = JSON.stringify(r.inputs);
+                if (r.type === "eks:index:Cluster") continue;
+                assert.ok(!text.includes("0.0.0.0/0"), `${stack}: ${r.name} mentions 0.0.0.0/0`);
+            }
+        }
+        assert.match(summaries.dev, /Warnings:\n {2}! cluster\.adminCidrs includes 0\.0\.0\.0\/0/);
+    });
+
+    it("local holds no AWS resource", () => {
+        const plan = planFor("local");
+        assert.deepEqual(
+            plan.resources.filter((r) => /^(aws|awsx|eks):|^pulumi:providers:aws$/.test(r.type)),
+            [],
+        );
+        assert.equal(plan.outputs.kubeconfig, undefined);
+    });
+
+    it("workshop uses a NAT gateway per zone over three zones and a larger on-demand node group", () => {
+        const plan = planFor("workshop");
+        const [vpc] = byType(plan, "awsx:ec2:Vpc");
+        assert.deepEqual(vpc.inputs.natGateways, { strategy: "OnePerAz" });
+        assert.equal(vpc.inputs.numberOfAvailabilityZones, 3);
+        const [nodes] = byType(plan, "eks:index:ManagedNodeGroup");
+        assert.deepEqual(nodes.inputs.scalingConfig, { desiredSize: 4, maxSize: 8, minSize: 3 });
+        assert.equal(nodes.inputs.capacityType, "ON_DEMAND");
+    });
+});
+
+describe("offline plan refusals", () => {
+    function badProject(stackYaml: string): string {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-bad-"));
+        fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        fs.writeFileSync(path.join(dir, "Pulumi.bad.yaml"), stackYaml);
+        return dir;
+    }
+
+    it("fails with one message naming every bad key: wrong type, unknown key, out-of-range number", () => {
+        const dir = badProject(
+            [
+                "config:",
+                "  istio-workshop:cluster:",
+                "    adminCidrs: [10.1.0.0/16]",
+                "    nodeGroup: { maxSize: 500 }",
+                "  istio-workshop:addons:",
+                "    kiali: maybe",
+                "  istio-workshop:extra: 1",
+            ].join("\n"),
+        );
+        const r = runPlan(["--stack", "bad", "--dir", dir]);
+        assert.equal(r.status, 1);
+        assert.equal(r.stdout, "", "nothing is planned");
+        assert.equal(
+            r.stderr,
+            [
+                "Invalid stack config (Pulumi.bad.yaml):",
+                " - cluster.nodeGroup.maxSize: must be an integer from 1 to 100, got 500",
+                ' - addons.kiali: must be true or false, got "maybe"',
+                " - extra: unknown key (allowed keys: cluster, istio, addons, apps, attendees), got 1",
+                "",
+            ].join("\n"),
+        );
+    });
+
+    it("fails cleanly on malformed YAML and on a missing stack", () => {
+        const r = runPlan(["--stack", "bad", "--dir", badProject("config:\n  istio-workshop:cluster: {mode: eks\n")]);
+        assert.equal(r.status, 1);
+        assert.match(r.stderr, /^Pulumi\.bad\.yaml is not valid YAML:\n - /);
+        assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+        const missing = runPlan(["--stack", "nope"]);
+        assert.equal(missing.status, 1);
+        assert.equal(missing.stderr, "No stack file Pulumi.nope.yaml; stacks here: dev, local, workshop\n");
+    });
+});

@@ -1,0 +1,167 @@
+import { strict as assert } from "assert";
+import {
+    DEFAULT_ISTIO_VERSION,
+    DEFAULT_KUBERNETES_VERSION,
+    SettingsError,
+    decodeConfigValue,
+    parseSettings,
+    settingsFromConfig,
+    settingsWarnings,
+} from "../components/settings";
+import { EKS_RAW, settingsFor } from "./helpers";
+
+function problems(raw: Record<string, unknown>): string[] {
+    try {
+        parseSettings(raw, { stack: "dev" });
+    } catch (err) {
+        assert.ok(err instanceof SettingsError, `expected SettingsError, got ${err}`);
+        return [...err.problems];
+    }
+    assert.fail("expected the settings to be refused");
+}
+
+describe("settings: defaults", () => {
+    it("resolves every documented default for an EKS stack", () => {
+        const s = settingsFor(EKS_RAW, "dev");
+        assert.deepEqual(s, {
+            project: "istio-workshop",
+            stack: "dev",
+            cluster: {
+                mode: "eks",
+                name: "istio-workshop-dev",
+                region: "eu-west-1",
+                kubernetesVersion: DEFAULT_KUBERNETES_VERSION,
+                vpcCidr: "10.0.0.0/16",
+                availabilityZones: 2,
+                natGateways: "single",
+                nodeGroup: { instanceType: "t3.large", minSize: 2, desiredSize: 2, maxSize: 4, capacityType: "on-demand", diskSizeGiB: 50 },
+                adminCidrs: ["203.0.113.4/32"],
+                adminPrincipalArns: [],
+                controlPlaneLogs: ["api", "audit", "authenticator"],
+            },
+            istio: { version: DEFAULT_ISTIO_VERSION, mtls: "STRICT", egressGateway: false, accessLogs: true, tracing: { samplingPercent: 100 } },
+            addons: { prometheus: true, grafana: true, jaeger: true, kiali: true, expose: false },
+            apps: { helloworld: { enabled: true }, bookinfo: { enabled: true }, myApp: { enabled: true }, grpc: { enabled: true } },
+            attendees: 0,
+        });
+    });
+
+    it("needs no AWS key for mode existing, and keeps 0 as 0 (no || defaults)", () => {
+        const s = settingsFor({ cluster: { mode: "existing", context: "kind-ws" }, attendees: 0, istio: { tracing: { samplingPercent: 0 } } });
+        assert.equal(s.cluster.mode, "existing");
+        assert.equal(s.cluster.context, "kind-ws");
+        assert.equal(s.cluster.adminCidrs, undefined);
+        assert.equal(s.attendees, 0);
+        assert.equal(s.istio.tracing.samplingPercent, 0);
+    });
+
+    it("accepts a list of attendee ids and an explicit cluster name", () => {
+        const s = settingsFor({ cluster: { ...EKS_RAW.cluster, name: "kubecon" }, attendees: ["ana", "bo-2"] });
+        assert.deepEqual(s.attendees, ["ana", "bo-2"]);
+        assert.equal(s.cluster.name, "kubecon");
+    });
+});
+
+describe("settings: refusals name the key, the value and what is allowed", () => {
+    it("refuses a wrong type", () => {
+        assert.deepEqual(problems({ ...EKS_RAW, addons: { kiali: "yes" } }), ['addons.kiali: must be true or false, got "yes"']);
+    });
+
+    it("refuses unknown keys at every level, listing the keys allowed", () => {
+        assert.deepEqual(problems({ ...EKS_RAW, istoi: {}, addons: { grafanna: true } }), [
+            'addons.grafanna: unknown key (allowed keys: prometheus, grafana, jaeger, kiali, expose), got true',
+            "istoi: unknown key (allowed keys: cluster, istio, addons, apps, attendees), got {}",
+        ]);
+    });
+
+    it("refuses out-of-range numbers and inconsistent node-group sizes", () => {
+        assert.deepEqual(
+            problems({ cluster: { ...EKS_RAW.cluster, availabilityZones: 1, nodeGroup: { minSize: 3, desiredSize: 2, maxSize: 200 } } }),
+            [
+                "cluster.availabilityZones: must be an integer from 2 to 4, got 1",
+                "cluster.nodeGroup.maxSize: must be an integer from 1 to 100, got 200",
+                "cluster.nodeGroup.minSize: must not exceed nodeGroup.desiredSize (2), got 3",
+            ],
+        );
+        assert.deepEqual(problems({ cluster: { ...EKS_RAW.cluster, nodeGroup: { minSize: 3, desiredSize: 2, maxSize: 2 } } }), [
+            "cluster.nodeGroup.minSize: must not exceed nodeGroup.desiredSize (2), got 3",
+        ]);
+    });
+
+    it("requires adminCidrs for EKS instead of defaulting to the whole internet", () => {
+        assert.deepEqual(problems({}), [
+            'cluster.adminCidrs: is required when cluster.mode is "eks": list the CIDRs that may reach the Kubernetes API, e.g. ["203.0.113.4/32"]; write ["0.0.0.0/0"] to make the endpoint public on purpose (IAM authentication still applies)',
+        ]);
+    });
+
+    it("explains an unquoted Kubernetes version that YAML read as a number", () => {
+        assert.deepEqual(problems({ cluster: { ...EKS_RAW.cluster, kubernetesVersion: 1.3 } }), [
+            'cluster.kubernetesVersion: must be a quoted string (YAML reads 1.30 as the number 1.3); one of "1.33", "1.34", "1.35", "1.36", got 1.3',
+        ]);
+    });
+
+    it("refuses keys that belong to the other cluster mode", () => {
+        assert.deepEqual(problems({ cluster: { mode: "existing", adminCidrs: ["10.0.0.0/8"] } }), [
+            'cluster.adminCidrs: only applies when cluster.mode is "eks" (mode is "existing"), got ["10.0.0.0/8"]',
+        ]);
+    });
+
+    it("lists every problem in one error, with the stack file named", () => {
+        let message = "";
+        try {
+            parseSettings(
+                { cluster: { mode: "k8s", adminCidrs: ["10.0.0.0/33"], region: "Europe" }, istio: { version: "latest" }, attendees: ["a", "a", "B"] },
+                { stack: "dev", source: "Pulumi.dev.yaml" },
+            );
+        } catch (err) {
+            message = (err as Error).message;
+        }
+        assert.equal(
+            message,
+            [
+                "Invalid stack config (Pulumi.dev.yaml):",
+                ' - cluster.mode: must be one of "eks", "existing", got "k8s"',
+                ' - cluster.region: must be an AWS region such as "eu-west-1", got "Europe"',
+                " - cluster.adminCidrs[0]: must be an IPv4 CIDR such as 203.0.113.4/32, got \"10.0.0.0/33\"",
+                ' - istio.version: must be an Istio release version such as "1.30.3", got "latest"',
+                " - attendees[2]: must be a DNS label: lowercase letters, digits and '-', starting and ending with a letter or digit, got \"B\"",
+                ' - attendees[1]: is a duplicate attendee id, got "a"',
+            ].join("\n"),
+        );
+    });
+
+    it("refuses a non-mapping section and a negative attendee count", () => {
+        assert.deepEqual(problems({ ...EKS_RAW, istio: "1.30.3", attendees: -1 }), [
+            'istio: must be a mapping with the keys version, mtls, egressGateway, accessLogs, tracing, got "1.30.3"',
+            "attendees: must be an integer from 0 to 300, got -1",
+        ]);
+    });
+});
+
+describe("settings: reading stack config", () => {
+    it("decodes config strings as the CLI encodes them", () => {
+        assert.deepEqual(decodeConfigValue('{"mode":"existing"}'), { mode: "existing" });
+        assert.equal(decodeConfigValue("12"), 12);
+        assert.equal(decodeConfigValue("eu-west-1"), "eu-west-1");
+    });
+
+    it("reads only this project's namespace from a full config map", () => {
+        const s = settingsFromConfig(
+            { "aws:region": "us-east-1", "istio-workshop:cluster": '{"mode":"existing"}', "istio-workshop:attendees": "3" },
+            { stack: "x" },
+        );
+        assert.equal(s.cluster.mode, "existing");
+        assert.equal(s.attendees, 3);
+    });
+});
+
+describe("settings: warnings", () => {
+    it("warns about a public API endpoint and a version past standard support", () => {
+        const s = settingsFor({ cluster: { adminCidrs: ["0.0.0.0/0"], kubernetesVersion: "1.34" } });
+        assert.deepEqual(settingsWarnings(s, new Date("2026-12-03T00:00:00Z")), [
+            "cluster.adminCidrs includes 0.0.0.0/0: the Kubernetes API endpoint is reachable from the whole internet (IAM authentication still applies)",
+            'cluster.kubernetesVersion "1.34" left EKS standard support on 2026-12-02: the cluster will be upgraded by AWS; pick a newer version',
+        ]);
+        assert.deepEqual(settingsWarnings(settingsFor(EKS_RAW), new Date("2026-11-22T00:00:00Z")), []);
+    });
+});
