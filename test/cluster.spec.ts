@@ -66,7 +66,7 @@ describe("WorkshopCluster on EKS (mocks)", () => {
             assert.equal(rule.inputs.toPort, port);
             assert.equal(rule.inputs.ipProtocol, "tcp");
             assert.equal(rule.inputs.cidrIpv4, undefined);
-            assert.deepEqual(names(plan, rule.dependsOn), ["ws-eks"]);
+            assert.deepEqual(names(rule.dependsOn), ["ws-eks"]);
         }
     });
 
@@ -97,7 +97,7 @@ describe("WorkshopCluster on EKS (mocks)", () => {
             version: "1.35",
             vpcId: "vpc-1",
         });
-        assert.deepEqual(names(plan, eks.dependsOn), ["ws-secrets-key", "ws-vpc"]);
+        assert.deepEqual(names(eks.dependsOn), ["ws-secrets-key", "ws-vpc"]);
     });
 
     it("runs the managed nodes in private subnets from an IMDSv2 launch template in the node security group", () => {
@@ -111,7 +111,7 @@ describe("WorkshopCluster on EKS (mocks)", () => {
             scalingConfig: { desiredSize: 2, maxSize: 4, minSize: 2 },
             subnetIds: ["subnet-priv-a", "subnet-priv-b"],
         });
-        assert.deepEqual(names(plan, nodes.dependsOn), ["ws-eks", "ws-node-cni", "ws-node-ecr", "ws-node-template", "ws-node-worker", "ws-vpc"]);
+        assert.deepEqual(names(nodes.dependsOn), ["ws-eks", "ws-node-cni", "ws-node-ecr", "ws-node-template", "ws-node-worker", "ws-vpc"]);
         const lt = resource(plan, "ws-node-template");
         assert.deepEqual(lt.inputs.vpcSecurityGroupIds, ["sg-nodes"]);
         assert.equal((lt.inputs.metadataOptions as Record<string, unknown>).httpTokens, "required");
@@ -120,7 +120,7 @@ describe("WorkshopCluster on EKS (mocks)", () => {
     it("builds the Kubernetes provider from the cluster's kubeconfig, as a secret, once nodes exist", () => {
         const k8s = resource(plan, "ws-k8s");
         assert.equal(k8s.inputs.kubeconfig, "[secret]");
-        assert.deepEqual(names(plan, k8s.dependsOn), ["ws-eks", "ws-nodes"]);
+        assert.deepEqual(names(k8s.dependsOn), ["ws-eks", "ws-nodes"]);
         assert.deepEqual(plan.outputs, { clusterName: "istio-workshop-test", kubeconfig: "[secret]" });
     });
 });

@@ -15,7 +15,7 @@ export function resource(plan: Plan, name: string): PlannedResource {
     return found[0];
 }
 
-export const names = (plan: Plan, urns: readonly string[]) => urns.map((u) => u.split("::").pop()).sort();
+export const names = (urns: readonly string[]) => urns.map((u) => u.split("::").pop()).sort();
 
 /** Fake ids and outputs the cloud would return, so applies run (preview: false). */
 export const cloudMocks: pulumi.runtime.Mocks = {

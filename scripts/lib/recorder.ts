@@ -8,6 +8,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
 
+/** Internal SDK function (not in the typings): resolves once every outstanding RPC has finished. */
+const waitForRPCs: () => Promise<void> = (runtimeSettings as any).waitForRPCs;
+
 export interface PlannedResource {
     readonly urn: string;
     readonly type: string;
@@ -75,9 +78,9 @@ export async function recordProgram(options: RunOptions): Promise<Plan> {
     };
 
     const exported = await options.program();
-    await runtimeSettings.waitForRPCs();
+    await waitForRPCs();
     const outputs = await resolveOutputs(exported);
-    await runtimeSettings.waitForRPCs();
+    await waitForRPCs();
 
     const resources = registrations.filter((r) => r.urn !== undefined).map((r) => toPlanned(r.request, r.urn!));
     resources.sort((a, b) => a.urn.localeCompare(b.urn));

@@ -38,7 +38,7 @@ export function listStacks(dir: string): string[] {
 }
 
 export function loadStackConfig(dir: string, stack: string): StackConfig {
-    const project = readYaml(path.join(dir, "Pulumi.yaml"), "Pulumi.yaml");
+    const project = readYaml(path.join(dir, "Pulumi.yaml"), "Pulumi.yaml") ?? {};
     const name = project?.name;
     if (typeof name !== "string" || name === "") throw new StackConfigError("Pulumi.yaml: `name` must be the project name");
     const file = ["yaml", "yml"].map((ext) => `Pulumi.${stack}.${ext}`).find((f) => fs.existsSync(path.join(dir, f)));
