@@ -4,15 +4,20 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { WorkshopCluster } from "./components/cluster";
+import { IstioMesh } from "./components/mesh";
 import { loadSettings, settingsWarnings } from "./components/settings";
 
 const settings = loadSettings();
 settingsWarnings(settings).forEach((w) => void pulumi.log.warn(w));
 
 const cluster = new WorkshopCluster("workshop", { settings });
+const mesh = new IstioMesh("mesh", { settings, provider: cluster.provider, portRules: cluster.istioPortRules });
 
 export const mode = settings.cluster.mode;
 export const clusterName = cluster.clusterName;
 export const region = cluster.region;
 export const kubeconfig = cluster.kubeconfig;
 export const nextSteps = cluster.nextSteps;
+export const istioVersion = mesh.version;
+export const ingressGatewayAddress = mesh.ingressAddress;
+export const meshChecks = mesh.checks;

@@ -193,6 +193,20 @@ const istioSchema = section({
     mtls: oneOf(["STRICT", "PERMISSIVE", "DISABLE"]).default("STRICT"),
     egressGateway: bool().default(false),
     accessLogs: bool().default(true),
+    ingress: section({
+        /** `LoadBalancer` (an AWS network load balancer on EKS) or `NodePort` (kind, minikube); default by cluster mode. */
+        serviceType: oneOf(["LoadBalancer", "NodePort"]).optional(),
+        /** Who may reach the gateway's load balancer on ports 80 and 443. */
+        sourceCidrs: z.array(cidr(), { error: "must be a list of IPv4 CIDRs" }).min(1, { error: "must list at least one CIDR" }).default(["0.0.0.0/0"]),
+        httpNodePort: intIn(30000, 32767).default(30080),
+        httpsNodePort: intIn(30000, 32767).default(30443),
+    })
+        .superRefine((i, ctx) => {
+            if (i.httpNodePort === i.httpsNodePort) {
+                ctx.addIssue({ code: "custom", path: ["httpsNodePort"], input: i.httpsNodePort, message: "must differ from istio.ingress.httpNodePort" });
+            }
+        })
+        .prefault({}),
     tracing: section({
         /** Share of requests traced, in percent. */
         samplingPercent: numberIn(0, 100).default(100),
@@ -249,12 +263,17 @@ const rawSchema = section({
     attendees: attendeesSchema,
 });
 
-export type Settings = z.output<typeof rawSchema> & {
+type Parsed = z.output<typeof rawSchema>;
+export type Settings = Omit<Parsed, "cluster" | "istio"> & {
     readonly project: string;
     readonly stack: string;
-    readonly cluster: z.output<typeof clusterSchema> & { readonly name: string };
+    readonly cluster: Parsed["cluster"] & { readonly name: string };
+    readonly istio: Omit<Parsed["istio"], "ingress"> & {
+        readonly ingress: Parsed["istio"]["ingress"] & { readonly serviceType: "LoadBalancer" | "NodePort" };
+    };
 };
 export type ClusterSettings = Settings["cluster"];
+export type IstioSettings = Settings["istio"];
 
 // ---------------------------------------------------------------------------
 
@@ -288,6 +307,13 @@ export function parseSettings(raw: Record<string, unknown>, context: ParseContex
         project: PROJECT,
         stack: context.stack,
         cluster: { ...parsed.cluster, name: parsed.cluster.name ?? `${PROJECT}-${context.stack}`.slice(0, 100) },
+        istio: {
+            ...parsed.istio,
+            ingress: {
+                ...parsed.istio.ingress,
+                serviceType: parsed.istio.ingress.serviceType ?? (parsed.cluster.mode === "eks" ? "LoadBalancer" : "NodePort"),
+            },
+        },
     };
 }
 

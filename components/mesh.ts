@@ -1,0 +1,79 @@
+/**
+ * Istio, installed as code from the official charts: `base`, then `istiod`
+ * (after the Istio port rules exist), then the ingress gateway (after istiod is
+ * ready, so its pod is injected on first start), optionally an egress gateway;
+ * then the mesh-wide PeerAuthentication and Telemetry.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { IstioObject } from "./istioObjects";
+import {
+    EGRESS_NAMESPACE,
+    INGRESS_NAMESPACE,
+    INJECTION_LABELS,
+    ISTIO_NAMESPACE,
+    type ReleaseSpec,
+    ingressServiceSpec,
+    meshChecks,
+    meshPeerAuthentication,
+    meshReleases,
+    meshTelemetry,
+} from "./meshSpec";
+import type { Settings } from "./settings";
+
+export interface IstioMeshArgs {
+    readonly settings: Pick<Settings, "cluster" | "istio">;
+    /** The cluster's Kubernetes provider. */
+    readonly provider: k8s.Provider;
+    /** What istiod waits for: the Istio port security-group rules on EKS (none on an existing cluster). */
+    readonly portRules: readonly pulumi.Resource[];
+}
+
+export class IstioMesh extends pulumi.ComponentResource {
+    readonly version: pulumi.Output<string>;
+    /** istiod's release: Istio objects and injected workloads depend on it. */
+    readonly istiod: k8s.helm.v3.Release;
+    /** The ingress gateway's release: Gateways and routes depend on it. */
+    readonly ingressGateway: k8s.helm.v3.Release;
+    /** Load-balancer hostname or IP on EKS (unknown until deployed); the node ports otherwise. */
+    readonly ingressAddress: pulumi.Output<string>;
+    readonly checks: pulumi.Output<string[]>;
+
+    constructor(name: string, args: IstioMeshArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("istio-workshop:mesh:IstioMesh", name, {}, opts);
+        const { settings, provider } = args;
+        const childOpts = (dependsOn: pulumi.Resource[]): pulumi.CustomResourceOptions => ({ parent: this, provider, dependsOn });
+        const namespace = (key: string, nsName: string, labels: Record<string, string>) =>
+            new k8s.core.v1.Namespace(`${name}-${key}-ns`, { metadata: { name: nsName, labels } }, childOpts([]));
+        const release = (key: string, spec: ReleaseSpec, dependsOn: pulumi.Resource[]) =>
+            new k8s.helm.v3.Release(`${name}-${key}`, { ...spec, createNamespace: false }, childOpts(dependsOn));
+        const istioResource = (key: string, obj: IstioObject, dependsOn: pulumi.Resource[]) =>
+            new k8s.apiextensions.CustomResource(`${name}-${key}`, { ...obj }, childOpts(dependsOn));
+
+        const releases = meshReleases(settings.istio);
+        const systemNs = namespace("system", ISTIO_NAMESPACE, {});
+        const base = release("base", releases.base, [systemNs]);
+        this.istiod = release("istiod", releases.istiod, [base, ...args.portRules]);
+
+        const ingressNs = namespace("ingress", INGRESS_NAMESPACE, { ...INJECTION_LABELS });
+        this.ingressGateway = release("ingressgateway", releases.ingress, [this.istiod, ingressNs]);
+        const ingressSpec = ingressServiceSpec(settings.cluster, settings.istio);
+        const ingressService = new k8s.core.v1.Service(`${name}-ingress-service`, ingressSpec, childOpts([this.ingressGateway]));
+
+        if (releases.egress) {
+            const egressNs = namespace("egress", EGRESS_NAMESPACE, { ...INJECTION_LABELS });
+            release("egressgateway", releases.egress, [this.istiod, egressNs]);
+        }
+
+        istioResource("peer-authentication", meshPeerAuthentication(settings.istio), [this.istiod]);
+        istioResource("telemetry", meshTelemetry(settings.istio), [this.istiod]);
+
+        this.version = pulumi.output(settings.istio.version);
+        this.ingressAddress =
+            ingressSpec.spec.type === "LoadBalancer"
+                ? ingressService.status.apply((s) => s?.loadBalancer?.ingress?.[0]?.hostname ?? s?.loadBalancer?.ingress?.[0]?.ip ?? "pending")
+                : pulumi.output(`any node's address, ports ${settings.istio.ingress.httpNodePort} (http) and ${settings.istio.ingress.httpsNodePort} (https)`);
+        this.checks = pulumi.output(meshChecks());
+        this.registerOutputs({ version: this.version, ingressAddress: this.ingressAddress, checks: this.checks });
+    }
+}

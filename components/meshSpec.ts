@@ -1,0 +1,205 @@
+/**
+ * Pure builders for the mesh: the Istio Helm releases and their values, the
+ * ingress gateway's Service, the mesh-wide Istio objects. Same settings, same
+ * bytes. `components/mesh.ts` turns them into resources.
+ */
+import { JAEGER_COLLECTOR } from "./endpoints";
+import { istioObject, type IstioObject } from "./istioObjects";
+import type { ClusterSettings, IstioSettings } from "./settings";
+
+export const ISTIO_CHART_REPO = "https://istio-release.storage.googleapis.com/charts";
+export const ISTIO_NAMESPACE = "istio-system";
+export const INGRESS_NAMESPACE = "istio-ingress";
+export const EGRESS_NAMESPACE = "istio-egress";
+
+/** Label that turns on automatic sidecar injection for a namespace (seeds 000, 002, 003). */
+export const INJECTION_LABELS: Readonly<Record<string, string>> = { "istio-injection": "enabled" };
+
+/**
+ * The ingress gateway. The release name gives the chart's selector labels
+ * (`app: istio-ingressgateway`, `istio: ingressgateway`, as Istio's samples
+ * select); they are also set explicitly so every Gateway of this stack can rely on them.
+ */
+export const INGRESS_GATEWAY = {
+    release: "istio-ingressgateway",
+    namespace: INGRESS_NAMESPACE,
+    selector: { istio: "ingressgateway" },
+    labels: { app: "istio-ingressgateway", istio: "ingressgateway" },
+} as const;
+export const EGRESS_GATEWAY = {
+    release: "istio-egressgateway",
+    namespace: EGRESS_NAMESPACE,
+    selector: { istio: "egressgateway" },
+    labels: { app: "istio-egressgateway", istio: "egressgateway" },
+} as const;
+
+/** Name of the tracing provider in mesh config, referenced by the Telemetry resource. */
+export const TRACING_PROVIDER = "otel-tracing";
+
+/**
+ * Sidecar resources sized for many small workshop pods: a proxy in front of a
+ * demo app idles at a few millicores and 30-50 MiB.
+ */
+export const PROXY_RESOURCES = {
+    requests: { cpu: "10m", memory: "64Mi" },
+    limits: { cpu: "500m", memory: "256Mi" },
+} as const;
+export const ISTIOD_RESOURCES = { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } } as const;
+export const GATEWAY_RESOURCES = { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } } as const;
+
+/** Helm waits this long for a release's pods to become ready. */
+export const RELEASE_TIMEOUT_SECONDS = 600;
+
+export interface ReleaseSpec {
+    /** Helm release name (fixed: the gateway's labels derive from it). */
+    readonly name: string;
+    readonly chart: string;
+    readonly version: string;
+    readonly namespace: string;
+    readonly repositoryOpts: { readonly repo: string };
+    readonly values: Record<string, unknown>;
+    readonly timeout: number;
+    readonly atomic: boolean;
+}
+
+function release(name: string, chart: string, namespace: string, istio: IstioSettings, values: Record<string, unknown>): ReleaseSpec {
+    return {
+        name,
+        chart,
+        version: istio.version,
+        namespace,
+        repositoryOpts: { repo: ISTIO_CHART_REPO },
+        values,
+        timeout: RELEASE_TIMEOUT_SECONDS,
+        atomic: true,
+    };
+}
+
+/** istiod values: mesh config from settings, tracing wired to Jaeger, native sidecars, probe rewriting. */
+export function istiodValues(istio: IstioSettings): Record<string, unknown> {
+    return {
+        global: { proxy: { resources: PROXY_RESOURCES } },
+        pilot: {
+            autoscaleEnabled: false,
+            replicaCount: 1,
+            resources: ISTIOD_RESOURCES,
+            // Sidecars as native sidecar containers: Jobs in the mesh finish when their main container exits.
+            env: { ENABLE_NATIVE_SIDECARS: "true" },
+        },
+        // Kubelet probes reach apps through the sidecar's status port, so they keep working under STRICT mTLS.
+        sidecarInjectorWebhook: { rewriteAppHTTPProbe: true },
+        meshConfig: {
+            accessLogFile: istio.accessLogs ? "/dev/stdout" : "",
+            accessLogEncoding: "TEXT",
+            // Merged app and proxy metrics on 15020: a port outside mTLS, so Prometheus scrapes it under STRICT.
+            enablePrometheusMerge: true,
+            extensionProviders: [
+                { name: TRACING_PROVIDER, opentelemetry: { service: JAEGER_COLLECTOR.host, port: JAEGER_COLLECTOR.otlpGrpcPort } },
+            ],
+        },
+    };
+}
+
+export type GatewayKind = "ingress" | "egress";
+
+/** Values of Istio's `gateway` chart. The ingress Service itself is created by the component (see `ingressServiceSpec`). */
+export function gatewayValues(kind: GatewayKind): Record<string, unknown> {
+    const gw = kind === "ingress" ? INGRESS_GATEWAY : EGRESS_GATEWAY;
+    return {
+        labels: { ...gw.labels },
+        resources: GATEWAY_RESOURCES,
+        autoscaling: { enabled: false },
+        replicaCount: 1,
+        // ClusterIP only: the ingress load balancer is a Service of its own, so that deleting it waits
+        // until AWS has removed the load balancer (see README, "Destroy").
+        service: { type: "ClusterIP" },
+    };
+}
+
+export interface MeshReleases {
+    readonly base: ReleaseSpec;
+    readonly istiod: ReleaseSpec;
+    readonly ingress: ReleaseSpec;
+    readonly egress?: ReleaseSpec;
+}
+
+/** Every Istio chart at the one version from settings. */
+export function meshReleases(istio: IstioSettings): MeshReleases {
+    return {
+        base: release("istio-base", "base", ISTIO_NAMESPACE, istio, { defaultRevision: "default" }),
+        istiod: release("istiod", "istiod", ISTIO_NAMESPACE, istio, istiodValues(istio)),
+        ingress: release(INGRESS_GATEWAY.release, "gateway", INGRESS_NAMESPACE, istio, gatewayValues("ingress")),
+        egress: istio.egressGateway ? release(EGRESS_GATEWAY.release, "gateway", EGRESS_NAMESPACE, istio, gatewayValues("egress")) : undefined,
+    };
+}
+
+/** Ports the ingress gateway serves: targets are the gateway pod's unprivileged ports. */
+export const INGRESS_PORTS = [
+    { name: "status-port", port: 15021, targetPort: 15021, protocol: "TCP" },
+    { name: "http2", port: 80, targetPort: 8080, protocol: "TCP" },
+    { name: "https", port: 443, targetPort: 8443, protocol: "TCP" },
+] as const;
+
+/** In-tree AWS cloud provider: an internet-facing NLB, health-checked on the gateway's readiness endpoint. */
+export const NLB_ANNOTATIONS: Readonly<Record<string, string>> = {
+    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+    "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
+    "service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol": "HTTP",
+    "service.beta.kubernetes.io/aws-load-balancer-healthcheck-port": "15021",
+    "service.beta.kubernetes.io/aws-load-balancer-healthcheck-path": "/healthz/ready",
+};
+
+/**
+ * The ingress gateway's Service. On EKS: an internet-facing network load balancer
+ * made by the in-tree AWS cloud provider (no controller to install), open to
+ * `istio.ingress.sourceCidrs`, health-checked on the gateway's status port.
+ * On an existing cluster: a NodePort with fixed ports (kind can map them), or a
+ * LoadBalancer where the cluster has one (minikube tunnel, Docker Desktop).
+ */
+export function ingressServiceSpec(cluster: Pick<ClusterSettings, "mode">, istio: IstioSettings) {
+    const { serviceType, sourceCidrs, httpNodePort, httpsNodePort } = istio.ingress;
+    const nodePorts: Record<string, number> = { http2: httpNodePort, https: httpsNodePort };
+    const onAws = cluster.mode === "eks" && serviceType === "LoadBalancer";
+    const annotations: Record<string, string> = onAws ? NLB_ANNOTATIONS : {};
+    return {
+        metadata: {
+            name: INGRESS_GATEWAY.release,
+            namespace: INGRESS_NAMESPACE,
+            labels: { ...INGRESS_GATEWAY.labels },
+            annotations: { ...annotations },
+        },
+        spec: {
+            type: serviceType,
+            selector: { ...INGRESS_GATEWAY.labels },
+            ports: INGRESS_PORTS.filter((p) => serviceType === "LoadBalancer" || p.name !== "status-port").map((p) => ({
+                ...p,
+                ...(serviceType === "NodePort" ? { nodePort: nodePorts[p.name] } : {}),
+            })),
+            ...(serviceType === "LoadBalancer" ? { loadBalancerSourceRanges: [...sourceCidrs], externalTrafficPolicy: "Cluster" } : {}),
+        },
+    };
+}
+
+/** Mesh-wide mutual TLS in the root namespace. */
+export function meshPeerAuthentication(istio: IstioSettings): IstioObject<"PeerAuthentication"> {
+    return istioObject("PeerAuthentication", { name: "default", namespace: ISTIO_NAMESPACE }, { mtls: { mode: istio.mtls } });
+}
+
+/** Mesh-wide tracing to the OpenTelemetry provider, at the sampling rate from settings. */
+export function meshTelemetry(istio: IstioSettings): IstioObject<"Telemetry"> {
+    return istioObject(
+        "Telemetry",
+        { name: "mesh-default", namespace: ISTIO_NAMESPACE },
+        { tracing: [{ providers: [{ name: TRACING_PROVIDER }], randomSamplingPercentage: istio.tracing.samplingPercent }] },
+    );
+}
+
+/** Commands that show the mesh is healthy. */
+export function meshChecks(): string[] {
+    return [
+        `kubectl get pods -n ${ISTIO_NAMESPACE}`,
+        `kubectl get pods -n ${INGRESS_NAMESPACE}`,
+        "istioctl proxy-status",
+        "istioctl analyze --all-namespaces",
+    ];
+}
