@@ -133,26 +133,25 @@ export function meshReleases(istio: IstioSettings): MeshReleases {
     };
 }
 
-/** Ports the ingress gateway serves: targets are the gateway pod's unprivileged ports. */
+/**
+ * Ports the ingress load balancer serves, and no other: the gateway's status and
+ * admin ports stay inside the cluster. Targets are the gateway pod's unprivileged ports.
+ */
 export const INGRESS_PORTS = [
-    { name: "status-port", port: 15021, targetPort: 15021, protocol: "TCP" },
     { name: "http2", port: 80, targetPort: 8080, protocol: "TCP" },
     { name: "https", port: 443, targetPort: 8443, protocol: "TCP" },
 ] as const;
 
-/** In-tree AWS cloud provider: an internet-facing NLB, health-checked on the gateway's readiness endpoint. */
+/** In-tree AWS cloud provider: an internet-facing network load balancer across all zones. */
 export const NLB_ANNOTATIONS: Readonly<Record<string, string>> = {
     "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
     "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
-    "service.beta.kubernetes.io/aws-load-balancer-healthcheck-protocol": "HTTP",
-    "service.beta.kubernetes.io/aws-load-balancer-healthcheck-port": "15021",
-    "service.beta.kubernetes.io/aws-load-balancer-healthcheck-path": "/healthz/ready",
 };
 
 /**
  * The ingress gateway's Service. On EKS: an internet-facing network load balancer
  * made by the in-tree AWS cloud provider (no controller to install), open to
- * `istio.ingress.sourceCidrs`, health-checked on the gateway's status port.
+ * `istio.ingress.sourceCidrs` on ports 80 and 443 only.
  * On an existing cluster: a NodePort with fixed ports (kind can map them), or a
  * LoadBalancer where the cluster has one (minikube tunnel, Docker Desktop).
  */
@@ -171,7 +170,7 @@ export function ingressServiceSpec(cluster: Pick<ClusterSettings, "mode">, istio
         spec: {
             type: serviceType,
             selector: { ...INGRESS_GATEWAY.labels },
-            ports: INGRESS_PORTS.filter((p) => serviceType === "LoadBalancer" || p.name !== "status-port").map((p) => ({
+            ports: INGRESS_PORTS.map((p) => ({
                 ...p,
                 ...(serviceType === "NodePort" ? { nodePort: nodePorts[p.name] } : {}),
             })),

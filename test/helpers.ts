@@ -1,7 +1,7 @@
 /** Shared test helpers: settings from raw config, lookups in a recorded plan, mocks with cloud-like outputs. */
 import * as pulumi from "@pulumi/pulumi";
 import { parseSettings, type Settings } from "../components/settings";
-import type { Plan, PlannedResource } from "../scripts/lib/recorder";
+import { recordProgram, type Plan, type PlannedResource } from "../scripts/lib/recorder";
 
 export const EKS_RAW = { cluster: { adminCidrs: ["203.0.113.4/32"] } };
 
@@ -31,3 +31,22 @@ export const cloudMocks: pulumi.runtime.Mocks = {
     },
     call: () => ({}),
 };
+
+/**
+ * Plans the real program (index.ts) in-process for raw settings, like
+ * `npm run plan` does for a stack file. A fresh copy of index.ts each time.
+ */
+export async function planIndex(raw: Record<string, unknown>, stack = "test"): Promise<Plan> {
+    const config = Object.fromEntries(Object.entries(raw).map(([k, v]) => [`istio-workshop:${k}`, JSON.stringify(v)]));
+    return recordProgram({
+        project: "istio-workshop",
+        stack,
+        config,
+        preview: true,
+        program: () => {
+            const entry = require.resolve("../index");
+            delete require.cache[entry];
+            return { ...require(entry) };
+        },
+    });
+}

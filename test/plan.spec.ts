@@ -78,15 +78,37 @@ describe("offline plan of the shipped stacks", () => {
         assert.equal(plan.outputs.clusterName, "istio-workshop-dev");
     });
 
-    it("no plan opens anything to 0.0.0.0/0 except the API endpoint that dev and workshop make public on purpose", () => {
+    it("nothing is open to 0.0.0.0/0 but the API endpoint and the gateway's ports 80 and 443, both on purpose", () => {
         for (const stack of listStacks(ROOT)) {
             for (const r of planFor(stack).resources) {
                 const text = JSON.stringify(r.inputs);
                 if (r.type === "eks:index:Cluster") continue;
+                if (r.type === "kubernetes:core/v1:Service" && (r.inputs.spec as any).type === "LoadBalancer") {
+                    assert.deepEqual((r.inputs.spec as any).ports.map((p: any) => p.port), [80, 443], `${stack}: ${r.name} exposes only 80 and 443`);
+                    continue;
+                }
                 assert.ok(!text.includes("0.0.0.0/0"), `${stack}: ${r.name} mentions 0.0.0.0/0`);
             }
         }
         assert.match(summaries.dev, /Warnings:\n {2}! cluster\.adminCidrs includes 0\.0\.0\.0\/0/);
+    });
+
+    it("dev holds Istio's releases at one version, in order, with mTLS, telemetry and tracing", () => {
+        const plan = planFor("dev");
+        const releases = byType(plan, "kubernetes:helm.sh/v3:Release");
+        assert.deepEqual(releases.map((r) => [r.inputs.name, r.inputs.chart, r.inputs.version]), [
+            ["istio-base", "base", "1.30.3"],
+            ["istio-ingressgateway", "gateway", "1.30.3"],
+            ["istiod", "istiod", "1.30.3"],
+        ]);
+        for (const r of releases) assert.deepEqual(r.inputs.repositoryOpts, { repo: "https://istio-release.storage.googleapis.com/charts" });
+        const [base, gateway, istiod] = releases;
+        const rules = byType(plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.urn);
+        assert.deepEqual(istiod.dependsOn, [...rules, base.urn].sort());
+        assert.ok(gateway.dependsOn.includes(istiod.urn));
+        assert.deepEqual((byType(plan, "kubernetes:security.istio.io/v1:PeerAuthentication")[0].inputs as any).spec, { mtls: { mode: "STRICT" } });
+        assert.equal(byType(plan, "kubernetes:telemetry.istio.io/v1:Telemetry").length, 1);
+        assert.equal((istiod.inputs.values as any).meshConfig.extensionProviders[0].name, "otel-tracing");
     });
 
     it("local holds no AWS resource", () => {

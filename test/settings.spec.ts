@@ -39,7 +39,14 @@ describe("settings: defaults", () => {
                 adminPrincipalArns: [],
                 controlPlaneLogs: ["api", "audit", "authenticator"],
             },
-            istio: { version: DEFAULT_ISTIO_VERSION, mtls: "STRICT", egressGateway: false, accessLogs: true, tracing: { samplingPercent: 100 } },
+            istio: {
+                version: DEFAULT_ISTIO_VERSION,
+                mtls: "STRICT",
+                egressGateway: false,
+                accessLogs: true,
+                ingress: { serviceType: "LoadBalancer", sourceCidrs: ["0.0.0.0/0"], httpNodePort: 30080, httpsNodePort: 30443 },
+                tracing: { samplingPercent: 100 },
+            },
             addons: { prometheus: true, grafana: true, jaeger: true, kiali: true, expose: false },
             apps: { helloworld: { enabled: true }, bookinfo: { enabled: true }, myApp: { enabled: true }, grpc: { enabled: true } },
             attendees: 0,
@@ -53,6 +60,7 @@ describe("settings: defaults", () => {
         assert.equal(s.cluster.adminCidrs, undefined);
         assert.equal(s.attendees, 0);
         assert.equal(s.istio.tracing.samplingPercent, 0);
+        assert.equal(s.istio.ingress.serviceType, "NodePort", "kind and minikube get a NodePort gateway by default");
     });
 
     it("accepts a list of attendee ids and an explicit cluster name", () => {
@@ -132,7 +140,7 @@ describe("settings: refusals name the key, the value and what is allowed", () =>
 
     it("refuses a non-mapping section and a negative attendee count", () => {
         assert.deepEqual(problems({ ...EKS_RAW, istio: "1.30.3", attendees: -1 }), [
-            'istio: must be a mapping with the keys version, mtls, egressGateway, accessLogs, tracing, got "1.30.3"',
+            'istio: must be a mapping with the keys version, mtls, egressGateway, accessLogs, ingress, tracing, got "1.30.3"',
             "attendees: must be an integer from 0 to 300, got -1",
         ]);
     });

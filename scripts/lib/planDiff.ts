@@ -1,0 +1,57 @@
+/**
+ * Differences between two plans: resources added, removed, and changed with the
+ * input paths whose values differ. Pure; secrets are already masked in plans.
+ */
+import { isDeepStrictEqual } from "util";
+import type { Plan, PlannedResource } from "./recorder";
+
+export interface ChangedPath {
+    readonly path: string;
+    readonly old: unknown;
+    readonly new: unknown;
+}
+
+export interface ResourceChange {
+    readonly urn: string;
+    readonly changes: ChangedPath[];
+}
+
+export interface PlanDiff {
+    readonly added: string[];
+    readonly removed: string[];
+    readonly changed: ResourceChange[];
+}
+
+/** The fields of a planned resource that a diff compares. */
+const COMPARED: readonly (keyof PlannedResource)[] = ["parent", "custom", "provider", "dependsOn", "inputs"];
+
+export function diffPlans(before: Plan, after: Plan): PlanDiff {
+    const old = new Map(before.resources.map((r) => [r.urn, r]));
+    const now = new Map(after.resources.map((r) => [r.urn, r]));
+    const changed: ResourceChange[] = [];
+    for (const [urn, r] of now) {
+        const o = old.get(urn);
+        if (!o) continue;
+        const changes = COMPARED.flatMap((field) => diffValues(field, o[field], r[field]));
+        if (changes.length > 0) changed.push({ urn, changes });
+    }
+    return {
+        added: [...now.keys()].filter((u) => !old.has(u)).sort(),
+        removed: [...old.keys()].filter((u) => !now.has(u)).sort(),
+        changed: changed.sort((a, b) => a.urn.localeCompare(b.urn)),
+    };
+}
+
+/** Leaf-level differences between two JSON values, as dotted paths (`inputs.values.pilot.env`). */
+export function diffValues(path: string, a: unknown, b: unknown): ChangedPath[] {
+    if (isDeepStrictEqual(a, b)) return [];
+    const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+    if (isObj(a) && isObj(b)) {
+        const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+        return keys.flatMap((k) => diffValues(`${path}.${k}`, a[k], b[k]));
+    }
+    if (Array.isArray(a) && Array.isArray(b) && a.length === b.length) {
+        return a.flatMap((v, i) => diffValues(`${path}[${i}]`, v, b[i]));
+    }
+    return [{ path, old: a, new: b }];
+}

@@ -1,0 +1,113 @@
+import { strict as assert } from "assert";
+import { WorkshopCluster } from "../components/cluster";
+import { IstioMesh } from "../components/mesh";
+import { diffPlans } from "../scripts/lib/planDiff";
+import { recordProgram, type Plan } from "../scripts/lib/recorder";
+import { EKS_RAW, cloudMocks, names, planIndex, resource, settingsFor } from "./helpers";
+
+const meshResources = (plan: Plan) => plan.resources.filter((r) => r.urn.includes("istio-workshop:mesh:IstioMesh"));
+
+describe("IstioMesh (mocks)", () => {
+    let plan: Plan;
+    before(async () => {
+        plan = await planIndex(EKS_RAW);
+    });
+
+    it("registers the namespaces, the three releases, the ingress service and the mesh-wide policies", () => {
+        assert.deepEqual(
+            meshResources(plan).map((r) => `${r.type} ${r.name}`),
+            [
+                "istio-workshop:mesh:IstioMesh mesh",
+                "kubernetes:core/v1:Namespace mesh-ingress-ns",
+                "kubernetes:core/v1:Namespace mesh-system-ns",
+                "kubernetes:core/v1:Service mesh-ingress-service",
+                "kubernetes:helm.sh/v3:Release mesh-base",
+                "kubernetes:helm.sh/v3:Release mesh-ingressgateway",
+                "kubernetes:helm.sh/v3:Release mesh-istiod",
+                "kubernetes:security.istio.io/v1:PeerAuthentication mesh-peer-authentication",
+                "kubernetes:telemetry.istio.io/v1:Telemetry mesh-telemetry",
+            ],
+        );
+        const k8sProvider = resource(plan, "workshop-k8s").urn;
+        for (const r of meshResources(plan).filter((r) => r.custom)) assert.equal(r.provider, k8sProvider, r.name);
+    });
+
+    it("orders base -> istiod (after the port rules) -> gateway -> load balancer, and policies after istiod", () => {
+        const deps = (n: string) => names(resource(plan, n).dependsOn);
+        assert.deepEqual(deps("mesh-base"), ["mesh-system-ns"]);
+        assert.deepEqual(deps("mesh-istiod"), ["mesh-base", "workshop-istio-webhook", "workshop-istio-xds"]);
+        assert.deepEqual(deps("mesh-ingressgateway"), ["mesh-ingress-ns", "mesh-istiod"]);
+        assert.deepEqual(deps("mesh-ingress-service"), ["mesh-ingressgateway"]);
+        assert.deepEqual(deps("mesh-peer-authentication"), ["mesh-istiod"]);
+        assert.deepEqual(deps("mesh-telemetry"), ["mesh-istiod"]);
+    });
+
+    it("labels the gateway namespace for injection and puts the tracing provider in istiod's values", () => {
+        assert.deepEqual(resource(plan, "mesh-ingress-ns").inputs.metadata, { labels: { "istio-injection": "enabled" }, name: "istio-ingress" });
+        const values = resource(plan, "mesh-istiod").inputs.values as any;
+        assert.deepEqual(values.meshConfig.extensionProviders, [
+            { name: "otel-tracing", opentelemetry: { port: 4317, service: "jaeger-collector.istio-system.svc.cluster.local" } },
+        ]);
+        assert.deepEqual((resource(plan, "mesh-peer-authentication").inputs as any).spec, { mtls: { mode: "STRICT" } });
+        assert.deepEqual((resource(plan, "mesh-telemetry").inputs as any).spec.tracing[0].providers, [{ name: "otel-tracing" }]);
+    });
+
+    it("exports the Istio version, an unknown gateway address and the mesh checks", () => {
+        assert.equal(plan.outputs.istioVersion, "1.30.3");
+        assert.equal(plan.outputs.ingressGatewayAddress, "[unknown]");
+        assert.deepEqual(plan.outputs.meshChecks, [
+            "kubectl get pods -n istio-system",
+            "kubectl get pods -n istio-ingress",
+            "istioctl proxy-status",
+            "istioctl analyze --all-namespaces",
+        ]);
+    });
+
+    it("changing istio.version changes every Istio chart's version and nothing else", async () => {
+        const bumped = await planIndex({ ...EKS_RAW, istio: { version: "1.30.4" } });
+        const diff = diffPlans(plan, bumped);
+        assert.deepEqual(diff.added, []);
+        assert.deepEqual(diff.removed, []);
+        assert.deepEqual(
+            diff.changed.map((c) => [c.urn.split("::").pop(), c.changes]),
+            ["mesh-base", "mesh-ingressgateway", "mesh-istiod"].map((n) => [n, [{ path: "inputs.version", old: "1.30.3", new: "1.30.4" }]]),
+        );
+    });
+
+    it("adds an egress gateway after istiod when asked", async () => {
+        const withEgress = await planIndex({ ...EKS_RAW, istio: { egressGateway: true } });
+        const diff = diffPlans(plan, withEgress);
+        assert.deepEqual(diff.added.map((u) => u.split("::").pop()), ["mesh-egress-ns", "mesh-egressgateway"]);
+        assert.deepEqual(names(resource(withEgress, "mesh-egressgateway").dependsOn), ["mesh-egress-ns", "mesh-istiod"]);
+    });
+
+    it("on an existing cluster istiod waits only for base, and the gateway is a NodePort", async () => {
+        const local = await planIndex({ cluster: { mode: "existing" } });
+        assert.deepEqual(names(resource(local, "mesh-istiod").dependsOn), ["mesh-base"]);
+        assert.equal((resource(local, "mesh-ingress-service").inputs as any).spec.type, "NodePort");
+        assert.equal(local.outputs.ingressGatewayAddress, "any node's address, ports 30080 (http) and 30443 (https)");
+    });
+
+    it("reports the load balancer's hostname once AWS has made it", async () => {
+        const settings = settingsFor(EKS_RAW);
+        const deployed = await recordProgram({
+            project: "istio-workshop",
+            stack: "test",
+            config: {},
+            preview: false,
+            mocks: {
+                ...cloudMocks,
+                newResource: (args) =>
+                    args.type === "kubernetes:core/v1:Service"
+                        ? { id: "svc", state: { ...args.inputs, status: { loadBalancer: { ingress: [{ hostname: "abc.elb.eu-west-1.amazonaws.com" }] } } } }
+                        : cloudMocks.newResource(args),
+            },
+            program: () => {
+                const cluster = new WorkshopCluster("workshop", { settings });
+                const mesh = new IstioMesh("mesh", { settings, provider: cluster.provider, portRules: cluster.istioPortRules });
+                return { address: mesh.ingressAddress };
+            },
+        });
+        assert.deepEqual(deployed.outputs, { address: "abc.elb.eu-west-1.amazonaws.com" });
+    });
+});

@@ -1,0 +1,152 @@
+import { strict as assert } from "assert";
+import { IstioSchemaError, istioObject, schemaViolations } from "../components/istioObjects";
+import {
+    INGRESS_GATEWAY,
+    ISTIO_CHART_REPO,
+    gatewayValues,
+    ingressServiceSpec,
+    istiodValues,
+    meshPeerAuthentication,
+    meshReleases,
+    meshTelemetry,
+} from "../components/meshSpec";
+import { EKS_RAW, settingsFor } from "./helpers";
+
+describe("mesh spec (pure)", () => {
+    const dev = settingsFor(EKS_RAW);
+    const local = settingsFor({ cluster: { mode: "existing" } });
+
+    it("installs base, istiod and the ingress gateway from the official repository at one version", () => {
+        const r = meshReleases(dev.istio);
+        assert.deepEqual(
+            [r.base, r.istiod, r.ingress].map((x) => [x.name, x.chart, x.namespace, x.version, x.repositoryOpts.repo, x.atomic, x.timeout]),
+            [
+                ["istio-base", "base", "istio-system", "1.30.3", ISTIO_CHART_REPO, true, 600],
+                ["istiod", "istiod", "istio-system", "1.30.3", ISTIO_CHART_REPO, true, 600],
+                ["istio-ingressgateway", "gateway", "istio-ingress", "1.30.3", ISTIO_CHART_REPO, true, 600],
+            ],
+        );
+        assert.equal(r.egress, undefined);
+        const withEgress = meshReleases(settingsFor({ ...EKS_RAW, istio: { egressGateway: true, version: "1.29.2" } }).istio);
+        assert.deepEqual(
+            [withEgress.egress?.name, withEgress.egress?.chart, withEgress.egress?.namespace, withEgress.egress?.version],
+            ["istio-egressgateway", "gateway", "istio-egress", "1.29.2"],
+        );
+    });
+
+    it("configures istiod: access logs, OpenTelemetry tracing to Jaeger, small proxies, native sidecars", () => {
+        assert.deepEqual(istiodValues(dev.istio), {
+            global: { proxy: { resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } } } },
+            pilot: {
+                autoscaleEnabled: false,
+                replicaCount: 1,
+                resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } },
+                env: { ENABLE_NATIVE_SIDECARS: "true" },
+            },
+            sidecarInjectorWebhook: { rewriteAppHTTPProbe: true },
+            meshConfig: {
+                accessLogFile: "/dev/stdout",
+                accessLogEncoding: "TEXT",
+                enablePrometheusMerge: true,
+                extensionProviders: [
+                    { name: "otel-tracing", opentelemetry: { service: "jaeger-collector.istio-system.svc.cluster.local", port: 4317 } },
+                ],
+            },
+        });
+        const quiet = istiodValues(settingsFor({ ...EKS_RAW, istio: { accessLogs: false } }).istio) as any;
+        assert.equal(quiet.meshConfig.accessLogFile, "");
+    });
+
+    it("labels the gateway pods as the Gateways of this stack select them, with a ClusterIP service", () => {
+        assert.deepEqual(gatewayValues("ingress"), {
+            labels: { app: "istio-ingressgateway", istio: "ingressgateway" },
+            resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+            autoscaling: { enabled: false },
+            replicaCount: 1,
+            service: { type: "ClusterIP" },
+        });
+        assert.deepEqual(INGRESS_GATEWAY.selector, { istio: "ingressgateway" });
+        for (const [k, v] of Object.entries(INGRESS_GATEWAY.selector)) assert.equal((INGRESS_GATEWAY.labels as Record<string, string>)[k], v);
+    });
+
+    it("serves the ingress gateway through an AWS NLB on ports 80 and 443 on EKS", () => {
+        assert.deepEqual(ingressServiceSpec(dev.cluster, dev.istio), {
+            metadata: {
+                name: "istio-ingressgateway",
+                namespace: "istio-ingress",
+                labels: { app: "istio-ingressgateway", istio: "ingressgateway" },
+                annotations: {
+                    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+                    "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
+                },
+            },
+            spec: {
+                type: "LoadBalancer",
+                selector: { app: "istio-ingressgateway", istio: "ingressgateway" },
+                ports: [
+                    { name: "http2", port: 80, targetPort: 8080, protocol: "TCP" },
+                    { name: "https", port: 443, targetPort: 8443, protocol: "TCP" },
+                ],
+                loadBalancerSourceRanges: ["0.0.0.0/0"],
+                externalTrafficPolicy: "Cluster",
+            },
+        });
+    });
+
+    it("uses fixed node ports on an existing cluster", () => {
+        const svc = ingressServiceSpec(local.cluster, local.istio);
+        assert.deepEqual(svc.metadata.annotations, {});
+        assert.deepEqual(svc.spec, {
+            type: "NodePort",
+            selector: { app: "istio-ingressgateway", istio: "ingressgateway" },
+            ports: [
+                { name: "http2", port: 80, targetPort: 8080, protocol: "TCP", nodePort: 30080 },
+                { name: "https", port: 443, targetPort: 8443, protocol: "TCP", nodePort: 30443 },
+            ],
+        });
+    });
+
+    it("builds the mesh-wide PeerAuthentication and Telemetry from settings", () => {
+        assert.deepEqual(meshPeerAuthentication(settingsFor({ ...EKS_RAW, istio: { mtls: "PERMISSIVE" } }).istio), {
+            apiVersion: "security.istio.io/v1",
+            kind: "PeerAuthentication",
+            metadata: { name: "default", namespace: "istio-system" },
+            spec: { mtls: { mode: "PERMISSIVE" } },
+        });
+        assert.deepEqual(meshTelemetry(settingsFor({ ...EKS_RAW, istio: { tracing: { samplingPercent: 5 } } }).istio), {
+            apiVersion: "telemetry.istio.io/v1",
+            kind: "Telemetry",
+            metadata: { name: "mesh-default", namespace: "istio-system" },
+            spec: { tracing: [{ providers: [{ name: "otel-tracing" }], randomSamplingPercentage: 5 }] },
+        });
+    });
+});
+
+describe("Istio objects are checked against Istio's schemas", () => {
+    it("refuses an unknown enum value, naming the object", () => {
+        assert.throws(
+            () => istioObject("PeerAuthentication", { name: "default", namespace: "istio-system" }, { mtls: { mode: "STRICTLY" as any } }),
+            (err: Error) =>
+                err instanceof IstioSchemaError &&
+                err.message === "PeerAuthentication istio-system/default does not match Istio's schema:\n - spec/mtls/mode must be equal to one of the allowed values",
+        );
+    });
+
+    it("lists every wrong type in a VirtualService", () => {
+        assert.deepEqual(
+            schemaViolations("VirtualService", { name: "reviews", namespace: "demo" }, {
+                hosts: ["reviews"],
+                http: [{ route: [{ destination: { host: "reviews", subset: "v1" }, weight: "50" }, { destination: { host: 7 } }] }],
+            }),
+            ["spec/http/0/route/0/weight must be integer", "spec/http/0/route/1/destination/host must be string"],
+        );
+    });
+
+    it("accepts a valid Gateway and emits apiVersion v1", () => {
+        const gw = istioObject("Gateway", { name: "web", namespace: "demo" }, {
+            selector: { istio: "ingressgateway" },
+            servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts: ["*"] }],
+        });
+        assert.equal(gw.apiVersion, "networking.istio.io/v1");
+    });
+});
