@@ -3,6 +3,7 @@
  * Only wiring here; the work is in components/.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ObservabilityAddons } from "./components/addons";
 import { WorkshopCluster } from "./components/cluster";
 import { IstioMesh } from "./components/mesh";
 import { loadSettings, settingsWarnings } from "./components/settings";
@@ -12,6 +13,7 @@ settingsWarnings(settings).forEach((w) => void pulumi.log.warn(w));
 
 const cluster = new WorkshopCluster("workshop", { settings });
 const mesh = new IstioMesh("mesh", { settings, provider: cluster.provider, portRules: cluster.istioPortRules });
+const addons = new ObservabilityAddons("addons", { settings, provider: cluster.provider, mesh: mesh.istiod, gateway: mesh.gateway });
 
 export const mode = settings.cluster.mode;
 export const clusterName = cluster.clusterName;
@@ -21,3 +23,7 @@ export const nextSteps = cluster.nextSteps;
 export const istioVersion = mesh.version;
 export const ingressGatewayAddress = mesh.ingressAddress;
 export const meshChecks = mesh.checks;
+export const portForwards = addons.portForwards;
+export const kialiLogin = addons.kialiLogin;
+export const grafanaAdminPassword = addons.grafanaAdminPassword;
+export const jaegerPassword = addons.jaegerPassword;

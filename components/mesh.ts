@@ -18,6 +18,7 @@ import {
     meshPeerAuthentication,
     meshReleases,
     meshTelemetry,
+    workshopGateway,
 } from "./meshSpec";
 import type { Settings } from "./settings";
 
@@ -35,6 +36,8 @@ export class IstioMesh extends pulumi.ComponentResource {
     readonly istiod: k8s.helm.v3.Release;
     /** The ingress gateway's release: Gateways and routes depend on it. */
     readonly ingressGateway: k8s.helm.v3.Release;
+    /** The shared Gateway (`istio-ingress/workshop-gateway`) that routes bind to. */
+    readonly gateway: k8s.apiextensions.CustomResource;
     /** Load-balancer hostname or IP on EKS (unknown until deployed); the node ports otherwise. */
     readonly ingressAddress: pulumi.Output<string>;
     readonly checks: pulumi.Output<string[]>;
@@ -65,6 +68,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             release("egressgateway", releases.egress, [this.istiod, egressNs]);
         }
 
+        this.gateway = istioResource("gateway", workshopGateway(), [this.ingressGateway]);
         istioResource("peer-authentication", meshPeerAuthentication(settings.istio), [this.istiod]);
         istioResource("telemetry", meshTelemetry(settings.istio), [this.istiod]);
 

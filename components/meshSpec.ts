@@ -33,6 +33,20 @@ export const EGRESS_GATEWAY = {
     labels: { app: "istio-egressgateway", istio: "egressgateway" },
 } as const;
 
+/**
+ * The shared Gateway on the ingress gateway: plain HTTP on port 80 for any host.
+ * Routes bind to it by `ref` and claim their own path prefixes.
+ */
+export const WORKSHOP_GATEWAY = { name: "workshop-gateway", namespace: INGRESS_NAMESPACE, ref: `${INGRESS_NAMESPACE}/workshop-gateway` } as const;
+
+export function workshopGateway(): IstioObject<"Gateway"> {
+    return istioObject(
+        "Gateway",
+        { name: WORKSHOP_GATEWAY.name, namespace: WORKSHOP_GATEWAY.namespace },
+        { selector: { ...INGRESS_GATEWAY.selector }, servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts: ["*"] }] },
+    );
+}
+
 /** Name of the tracing provider in mesh config, referenced by the Telemetry resource. */
 export const TRACING_PROVIDER = "otel-tracing";
 

@@ -213,13 +213,49 @@ const istioSchema = section({
     }).prefault({}),
 });
 
+/**
+ * Pinned addon versions: Helm chart versions for Prometheus, Grafana and Kiali,
+ * the image tag for Jaeger (plain Kubernetes objects).
+ */
+export const ADDON_VERSIONS = {
+    prometheus: "27.42.2", // prometheus-community/prometheus chart (Prometheus 3.7)
+    grafana: "11.6.1", // grafana-community/grafana chart (Grafana 12.4)
+    jaeger: "2.17.0", // jaegertracing/jaeger image (Jaeger v2)
+    kiali: "2.31.0", // kiali/kiali-server chart
+} as const;
+
+/** An addon: `true`/`false`, or `{ enabled, version }` to pin another version. */
+function addonSchema(version: string) {
+    const versionSchema = z
+        .string({ error: "must be a version such as \"1.2.3\"" })
+        .regex(SEMVER, { error: "must be a version such as \"1.2.3\"" })
+        .default(version);
+    return z
+        .union([bool(), section({ enabled: bool().default(true), version: versionSchema })], {
+            error: 'must be true, false or a mapping { enabled, version }',
+        })
+        .default(true)
+        .transform((a) => (typeof a === "boolean" ? { enabled: a, version } : a));
+}
+
 const addonsSchema = section({
-    prometheus: bool().default(true),
-    grafana: bool().default(true),
-    jaeger: bool().default(true),
-    kiali: bool().default(true),
-    /** Serve Kiali, Grafana and Jaeger through the ingress gateway (never Prometheus). */
+    prometheus: addonSchema(ADDON_VERSIONS.prometheus),
+    grafana: addonSchema(ADDON_VERSIONS.grafana),
+    jaeger: addonSchema(ADDON_VERSIONS.jaeger),
+    kiali: addonSchema(ADDON_VERSIONS.kiali),
+    /** Serve Kiali, Grafana and Jaeger through the ingress gateway, each behind a login (never Prometheus). */
     expose: bool().default(false),
+}).superRefine((a, ctx) => {
+    for (const needsPrometheus of ["kiali", "grafana"] as const) {
+        if (a[needsPrometheus].enabled && !a.prometheus.enabled) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["prometheus"],
+                input: false,
+                message: `must stay enabled while addons.${needsPrometheus} is enabled (it reads every graph from Prometheus)`,
+            });
+        }
+    }
 });
 
 const appSchema = () => section({ enabled: bool().default(true) }).prefault({});

@@ -24,6 +24,7 @@ describe("IstioMesh (mocks)", () => {
                 "kubernetes:helm.sh/v3:Release mesh-base",
                 "kubernetes:helm.sh/v3:Release mesh-ingressgateway",
                 "kubernetes:helm.sh/v3:Release mesh-istiod",
+                "kubernetes:networking.istio.io/v1:Gateway mesh-gateway",
                 "kubernetes:security.istio.io/v1:PeerAuthentication mesh-peer-authentication",
                 "kubernetes:telemetry.istio.io/v1:Telemetry mesh-telemetry",
             ],
@@ -32,7 +33,7 @@ describe("IstioMesh (mocks)", () => {
         for (const r of meshResources(plan).filter((r) => r.custom)) assert.equal(r.provider, k8sProvider, r.name);
     });
 
-    it("orders base -> istiod (after the port rules) -> gateway -> load balancer, and policies after istiod", () => {
+    it("orders base -> istiod (after the port rules) -> gateway -> load balancer and Gateway, and policies after istiod", () => {
         const deps = (n: string) => names(resource(plan, n).dependsOn);
         assert.deepEqual(deps("mesh-base"), ["mesh-system-ns"]);
         assert.deepEqual(deps("mesh-istiod"), ["mesh-base", "workshop-istio-webhook", "workshop-istio-xds"]);
@@ -40,6 +41,7 @@ describe("IstioMesh (mocks)", () => {
         assert.deepEqual(deps("mesh-ingress-service"), ["mesh-ingressgateway"]);
         assert.deepEqual(deps("mesh-peer-authentication"), ["mesh-istiod"]);
         assert.deepEqual(deps("mesh-telemetry"), ["mesh-istiod"]);
+        assert.deepEqual(deps("mesh-gateway"), ["mesh-ingressgateway"]);
     });
 
     it("labels the gateway namespace for injection and puts the tracing provider in istiod's values", () => {
@@ -50,6 +52,10 @@ describe("IstioMesh (mocks)", () => {
         ]);
         assert.deepEqual((resource(plan, "mesh-peer-authentication").inputs as any).spec, { mtls: { mode: "STRICT" } });
         assert.deepEqual((resource(plan, "mesh-telemetry").inputs as any).spec.tracing[0].providers, [{ name: "otel-tracing" }]);
+        assert.deepEqual((resource(plan, "mesh-gateway").inputs as any).spec, {
+            selector: { istio: "ingressgateway" },
+            servers: [{ hosts: ["*"], port: { name: "http", number: 80, protocol: "HTTP" } }],
+        });
     });
 
     it("exports the Istio version, an unknown gateway address and the mesh checks", () => {

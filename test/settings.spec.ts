@@ -47,7 +47,13 @@ describe("settings: defaults", () => {
                 ingress: { serviceType: "LoadBalancer", sourceCidrs: ["0.0.0.0/0"], httpNodePort: 30080, httpsNodePort: 30443 },
                 tracing: { samplingPercent: 100 },
             },
-            addons: { prometheus: true, grafana: true, jaeger: true, kiali: true, expose: false },
+            addons: {
+                prometheus: { enabled: true, version: "27.42.2" },
+                grafana: { enabled: true, version: "11.6.1" },
+                jaeger: { enabled: true, version: "2.17.0" },
+                kiali: { enabled: true, version: "2.31.0" },
+                expose: false,
+            },
             apps: { helloworld: { enabled: true }, bookinfo: { enabled: true }, myApp: { enabled: true }, grpc: { enabled: true } },
             attendees: 0,
         });
@@ -72,7 +78,8 @@ describe("settings: defaults", () => {
 
 describe("settings: refusals name the key, the value and what is allowed", () => {
     it("refuses a wrong type", () => {
-        assert.deepEqual(problems({ ...EKS_RAW, addons: { kiali: "yes" } }), ['addons.kiali: must be true or false, got "yes"']);
+        assert.deepEqual(problems({ ...EKS_RAW, addons: { expose: "yes" } }), ['addons.expose: must be true or false, got "yes"']);
+        assert.deepEqual(problems({ ...EKS_RAW, addons: { kiali: "yes" } }), ['addons.kiali: must be true, false or a mapping { enabled, version }, got "yes"']);
     });
 
     it("refuses unknown keys at every level, listing the keys allowed", () => {
@@ -142,6 +149,24 @@ describe("settings: refusals name the key, the value and what is allowed", () =>
         assert.deepEqual(problems({ ...EKS_RAW, istio: "1.30.3", attendees: -1 }), [
             'istio: must be a mapping with the keys version, mtls, egressGateway, accessLogs, ingress, tracing, got "1.30.3"',
             "attendees: must be an integer from 0 to 300, got -1",
+        ]);
+    });
+});
+
+describe("settings: addons", () => {
+    it("accepts true/false or { enabled, version } per addon", () => {
+        const s = settingsFor({ ...EKS_RAW, addons: { jaeger: false, kiali: { version: "2.32.0" } } });
+        assert.deepEqual(s.addons.jaeger, { enabled: false, version: "2.17.0" });
+        assert.deepEqual(s.addons.kiali, { enabled: true, version: "2.32.0" });
+    });
+
+    it("refuses Kiali or Grafana without Prometheus, and a version that is not one", () => {
+        assert.deepEqual(problems({ ...EKS_RAW, addons: { prometheus: false, grafana: false, kiali: { version: "latest" } } }), [
+            'addons.kiali.version: must be a version such as "1.2.3", got "latest"',
+            "addons.prometheus: must stay enabled while addons.kiali is enabled (it reads every graph from Prometheus), got false",
+        ]);
+        assert.deepEqual(problems({ ...EKS_RAW, addons: { prometheus: false, grafana: false } }), [
+            "addons.prometheus: must stay enabled while addons.kiali is enabled (it reads every graph from Prometheus), got false",
         ]);
     });
 });

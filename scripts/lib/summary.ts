@@ -35,6 +35,9 @@ export function formatPlan(plan: Plan, warnings: readonly string[] = []): string
         if (Array.isArray(value) && value.every((v) => typeof v === "string")) {
             lines.push(`  ${key}:`);
             value.forEach((v) => lines.push(`    ${v}`));
+        } else if (typeof value === "object" && value !== null && Object.values(value).every((v) => typeof v === "string")) {
+            lines.push(`  ${key}:`);
+            Object.entries(value).forEach(([k, v]) => lines.push(`    ${k}: ${v}`));
         } else {
             lines.push(`  ${key}: ${typeof value === "string" ? value : JSON.stringify(value)}`);
         }

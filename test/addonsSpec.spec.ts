@@ -1,0 +1,164 @@
+import { strict as assert } from "assert";
+import { createHash } from "crypto";
+import fc from "fast-check";
+import YAML from "yaml";
+import {
+    ADDON_RESOURCES,
+    ISTIO_DASHBOARDS,
+    addonReleases,
+    exposedRoutes,
+    grafanaValues,
+    htpasswdLine,
+    jaegerConfig,
+    jaegerObjects,
+    kialiValues,
+    portForwards,
+    prometheusValues,
+} from "../components/addonsSpec";
+import { EKS_RAW, settingsFor } from "./helpers";
+
+const addonsOf = (addons: Record<string, unknown>) => settingsFor({ ...EKS_RAW, addons }).addons;
+
+describe("addons spec (pure)", () => {
+    it("pins every addon and installs the chart-based ones from their upstream repositories", () => {
+        const r = addonReleases(addonsOf({}));
+        assert.deepEqual(
+            [r.prometheus, r.grafana, r.kiali].map((x) => [x?.name, x?.chart, x?.version, x?.namespace, x?.repositoryOpts.repo]),
+            [
+                ["prometheus", "prometheus", "27.42.2", "istio-system", "https://prometheus-community.github.io/helm-charts"],
+                ["grafana", "grafana", "11.6.1", "istio-system", "https://grafana-community.github.io/helm-charts"],
+                ["kiali", "kiali-server", "2.31.0", "istio-system", "https://kiali.org/helm-charts"],
+            ],
+        );
+        assert.equal(jaegerObjects("2.17.0").deployment.spec.template.spec.containers[0].image, "docker.io/jaegertracing/jaeger:2.17.0");
+        assert.equal(addonReleases(addonsOf({ kiali: { version: "2.32.1" } })).kiali?.version, "2.32.1");
+    });
+
+    it("runs the Prometheus server alone, as service prometheus:9090, sized for a workshop", () => {
+        const v = prometheusValues() as any;
+        assert.deepEqual([v.alertmanager.enabled, v["kube-state-metrics"].enabled, v["prometheus-node-exporter"].enabled, v["prometheus-pushgateway"].enabled], [false, false, false, false]);
+        assert.equal(v.server.fullnameOverride, "prometheus");
+        assert.equal(v.server.service.servicePort, 9090);
+        assert.deepEqual(v.server.resources, { requests: { cpu: "100m", memory: "512Mi" }, limits: { memory: "2Gi" } });
+    });
+
+    it("gives Grafana a login (no anonymous access), Prometheus and Jaeger as data sources and Istio's six dashboards", () => {
+        const v = grafanaValues(addonsOf({})) as any;
+        assert.deepEqual(v.admin, { existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" });
+        assert.deepEqual(v["grafana.ini"]["auth.anonymous"], { enabled: false });
+        assert.deepEqual(
+            v.datasources["datasources.yaml"].datasources.map((d: any) => [d.name, d.url]),
+            [
+                ["Prometheus", "http://prometheus.istio-system.svc.cluster.local:9090"],
+                ["Jaeger", "http://jaeger-query.istio-system.svc.cluster.local:16686/jaeger"],
+            ],
+        );
+        assert.deepEqual(Object.keys(v.dashboards.istio), [
+            "istio-mesh",
+            "istio-service",
+            "istio-workload",
+            "istio-control-plane",
+            "istio-performance",
+            "istio-wasm-extension",
+        ]);
+        assert.deepEqual(v.dashboards.istio["istio-mesh"], { gnetId: 7639, revision: 278, datasource: "Prometheus" });
+        assert.equal(ISTIO_DASHBOARDS.length, 6);
+        assert.deepEqual(
+            (grafanaValues(addonsOf({ jaeger: false })) as any).datasources["datasources.yaml"].datasources.map((d: any) => d.name),
+            ["Prometheus"],
+        );
+    });
+
+    it("wires Kiali explicitly, with token login", () => {
+        assert.deepEqual(kialiValues(addonsOf({})), {
+            auth: { strategy: "token" },
+            istio_namespace: "istio-system",
+            server: { port: 20001, web_root: "/kiali" },
+            deployment: {
+                instance_name: "kiali",
+                service_type: "ClusterIP",
+                ingress: { enabled: false },
+                view_only_mode: false,
+                pod_labels: { "sidecar.istio.io/inject": "false" },
+                resources: ADDON_RESOURCES.kiali,
+            },
+            external_services: {
+                prometheus: { url: "http://prometheus.istio-system.svc.cluster.local:9090" },
+                grafana: {
+                    enabled: true,
+                    internal_url: "http://grafana.istio-system.svc.cluster.local:3000/grafana",
+                    external_url: "http://localhost:3000/grafana",
+                    auth: { type: "basic", username: "admin", password: "secret:grafana-admin:admin-password" },
+                },
+                tracing: {
+                    enabled: true,
+                    provider: "jaeger",
+                    use_grpc: true,
+                    internal_url: "http://jaeger-query.istio-system.svc.cluster.local:16685/jaeger",
+                    external_url: "http://localhost:16686/jaeger",
+                },
+            },
+        });
+    });
+
+    it("drops Kiali's link to a disabled addon, and points links at the gateway when exposed", () => {
+        const off = kialiValues(addonsOf({ grafana: false, jaeger: false })) as any;
+        assert.deepEqual(off.external_services.grafana, { enabled: false });
+        assert.deepEqual(off.external_services.tracing, { enabled: false });
+        const exposed = kialiValues(addonsOf({ expose: true })) as any;
+        assert.equal(exposed.external_services.grafana.external_url, "/grafana");
+        assert.equal(exposed.external_services.tracing.external_url, "/jaeger");
+    });
+
+    it("configures Jaeger v2 to receive OTLP on 4317/4318 and serve its UI under /jaeger", () => {
+        const cfg = YAML.parse(jaegerConfig());
+        assert.deepEqual(cfg.receivers.otlp.protocols, { grpc: { endpoint: "0.0.0.0:4317" }, http: { endpoint: "0.0.0.0:4318" } });
+        assert.equal(cfg.extensions.jaeger_query.base_path, "/jaeger");
+        const objs = jaegerObjects("2.17.0");
+        assert.deepEqual(objs.collectorService.spec.ports.map((p) => [p.name, p.port]), [["grpc-otlp", 4317], ["http-otlp", 4318]]);
+        assert.equal(objs.deployment.spec.template.spec.containers[0].securityContext?.allowPrivilegeEscalation, false);
+    });
+
+    it("writes salted SHA-1 htpasswd lines nginx accepts", () => {
+        const line = htpasswdLine("workshop", "s3cret", "pepper12");
+        const [user, hash] = line.trim().split(":");
+        assert.equal(user, "workshop");
+        const raw = Buffer.from(hash.replace("{SSHA}", ""), "base64");
+        assert.deepEqual(raw.subarray(0, 20), createHash("sha1").update("s3cret").update("pepper12").digest());
+        assert.equal(raw.subarray(20).toString(), "pepper12");
+    });
+
+    it("gives a port-forward command per enabled UI", () => {
+        assert.deepEqual(portForwards(addonsOf({ grafana: false, jaeger: false })), {
+            kiali: "kubectl -n istio-system port-forward svc/kiali 20001:20001  # then open http://localhost:20001/kiali/",
+            prometheus: "kubectl -n istio-system port-forward svc/prometheus 9090:9090  # then open http://localhost:9090/",
+        });
+    });
+
+    it("exposes nothing by default, and Kiali, Grafana and Jaeger (behind its login) when asked", () => {
+        assert.equal(exposedRoutes(addonsOf({})), undefined);
+        const vs = exposedRoutes(addonsOf({ expose: true }));
+        assert.deepEqual(vs?.spec.gateways, ["istio-ingress/workshop-gateway"]);
+        assert.deepEqual(
+            vs?.spec.http?.map((h) => [h.match?.[0].uri?.prefix, h.route?.[0].destination?.host, h.route?.[0].destination?.port?.number]),
+            [
+                ["/kiali", "kiali.istio-system.svc.cluster.local", 20001],
+                ["/grafana", "grafana.istio-system.svc.cluster.local", 3000],
+                ["/jaeger", "jaeger-auth.istio-system.svc.cluster.local", 8080],
+            ],
+        );
+    });
+
+    it("property: whatever is enabled, exposing never routes to Prometheus nor to an addon that is off", () => {
+        fc.assert(
+            fc.property(fc.boolean(), fc.boolean(), fc.boolean(), (kiali, grafana, jaeger) => {
+                const addons = addonsOf({ kiali, grafana, jaeger, expose: true });
+                const hosts = (exposedRoutes(addons)?.spec.http ?? []).map((h) => h.route?.[0].destination?.host ?? "");
+                assert.ok(hosts.every((h) => !h.startsWith("prometheus.")));
+                assert.equal(hosts.some((h) => h.startsWith("kiali.")), kiali);
+                assert.equal(hosts.some((h) => h.startsWith("grafana.")), grafana);
+                assert.equal(hosts.some((h) => h.startsWith("jaeger-auth.")), jaeger);
+            }),
+        );
+    });
+});
