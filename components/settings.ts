@@ -258,13 +258,58 @@ const addonsSchema = section({
     }
 });
 
-const appSchema = () => section({ enabled: bool().default(true) }).prefault({});
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+const labels = (what: string) =>
+    z.record(
+        z.string().regex(LABEL_KEY, { error: `must be a Kubernetes label key (${what})` }),
+        z.string({ error: "must be a Kubernetes label value" }).regex(LABEL_VALUE, { error: "must be a Kubernetes label value" }),
+        { error: `must be a mapping of label keys to values (${what})` },
+    );
+const dnsName = (what: string) =>
+    z.string({ error: `must be a DNS label (${what})` }).max(63, { error: `must be a DNS label (${what})` }).regex(DNS_LABEL, { error: `must be a DNS label (${what})` });
+
+/** One routing rule: an optional match, then weights per subset or a destination service. */
+const routeRuleSchema = section({
+    match: section({
+        sourceLabels: labels("labels of the calling pods").optional(),
+        prefix: z.string({ error: "must be a URL path starting with /" }).regex(/^\/[^\s]*$/, { error: "must be a URL path starting with /" }).optional(),
+        headers: z
+            .record(z.string().regex(/^[A-Za-z0-9-]+$/, { error: "must be an HTTP header name" }), z.string({ error: "must be a string" }), {
+                error: "must be a mapping of header names to exact values",
+            })
+            .optional(),
+    }).optional(),
+    weights: z.record(dnsName("a subset name"), intIn(0, 100), { error: "must be a mapping of subset names to percentages" }).optional(),
+    to: dnsName("a service in the scenario").optional(),
+});
+
+const scenarioSchema = () =>
+    section({
+        enabled: bool().default(true),
+        /** Routes per host (a service, or `gateway`), replacing the lesson's defaults for that host. */
+        routes: z.record(z.string(), z.array(routeRuleSchema).min(1, { error: "must list at least one rule" }), { error: "must be a mapping of hosts to rule lists" }).optional(),
+        /** Subsets per host, replacing the lesson's defaults for that host. */
+        subsets: z.record(z.string(), z.record(dnsName("a subset name"), labels("pod labels of the subset")), { error: "must be a mapping of hosts to subsets" }).optional(),
+    }).prefault({});
 
 const appsSchema = section({
-    helloworld: appSchema(),
-    bookinfo: appSchema(),
-    myApp: appSchema(),
-    grpc: appSchema(),
+    /** Namespace of the demo apps when there are no attendees. */
+    namespace: dnsName("a namespace").default("demo"),
+    traffic: section({
+        enabled: bool().default(true),
+        /** Requests per second each traffic generator sends. */
+        requestsPerSecond: numberIn(0.1, 50).default(1),
+    }).prefault({}),
+    verify: section({
+        enabled: bool().default(true),
+        /** Requests each verification Job sends. */
+        requests: intIn(20, 10000).default(100),
+    }).prefault({}),
+    helloworld: scenarioSchema(),
+    bookinfo: scenarioSchema(),
+    myApp: scenarioSchema(),
+    grpc: scenarioSchema(),
 });
 
 const MAX_ATTENDEES = 300;

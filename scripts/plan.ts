@@ -9,7 +9,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
+import { MeshCheckError } from "../components/scenarios/analyze";
 import { SettingsError, settingsFromConfig, settingsWarnings } from "../components/settings";
+import { checkScenarios } from "../components/validate";
 import { recordProgram } from "./lib/recorder";
 import { StackConfigError, loadStackConfig } from "./lib/stackConfig";
 import { formatPlan } from "./lib/summary";
@@ -39,6 +41,7 @@ async function main(): Promise<void> {
     const stackConfig = loadStackConfig(args.dir ?? PROJECT_DIR, args.stack);
     // Validate first: invalid settings register nothing.
     const settings = settingsFromConfig(stackConfig.config, { stack: stackConfig.stack, source: stackConfig.file });
+    checkScenarios(settings);
 
     const plan = await recordProgram({
         project: stackConfig.project,
@@ -57,7 +60,7 @@ async function main(): Promise<void> {
 }
 
 function report(err: unknown): never {
-    if (err instanceof SettingsError || err instanceof StackConfigError) fail(err.message);
+    if (err instanceof SettingsError || err instanceof StackConfigError || err instanceof MeshCheckError) fail(err.message);
     throw err;
 }
 

@@ -54,7 +54,15 @@ describe("settings: defaults", () => {
                 kiali: { enabled: true, version: "2.31.0" },
                 expose: false,
             },
-            apps: { helloworld: { enabled: true }, bookinfo: { enabled: true }, myApp: { enabled: true }, grpc: { enabled: true } },
+            apps: {
+                namespace: "demo",
+                traffic: { enabled: true, requestsPerSecond: 1 },
+                verify: { enabled: true, requests: 100 },
+                helloworld: { enabled: true },
+                bookinfo: { enabled: true },
+                myApp: { enabled: true },
+                grpc: { enabled: true },
+            },
             attendees: 0,
         });
     });

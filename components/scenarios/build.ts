@@ -1,0 +1,403 @@
+/**
+ * Scenarios from settings, and scenarios into objects: Deployments, Services,
+ * DestinationRules, VirtualServices (schema-checked), traffic generators and one
+ * verification Job per routing rule. Pure: `components/apps.ts` registers them.
+ */
+import type { types } from "@pulumi/kubernetes";
+import { istioObject, type IstioObject } from "../istioObjects";
+import { WORKSHOP_GATEWAY } from "../meshSpec";
+import { RESTRICTED_POD_SECURITY } from "../podSecurity";
+import type { Settings } from "../settings";
+import { GATEWAY_URL, IMAGES, bookinfo, curlLoop, grpc, helloworld, myApp, type CatalogContext } from "./catalog";
+import { GATEWAY_HOST, type Labels, type RouteRuleDef, type RoutingDef, type ScenarioDef, type ServiceDef, type WorkloadDef } from "./model";
+import { FALSE_ALARM, splitIntervals } from "./stats";
+
+type Apps = Settings["apps"];
+type DeploymentArgs = types.input.apps.v1.Deployment;
+
+/** The scenario keys of `apps`, and the lesson each one builds. */
+export const SCENARIOS = {
+    helloworld: (ctx: CatalogContext) => helloworld(ctx),
+    bookinfo: () => bookinfo(),
+    myApp: () => myApp(),
+    grpc: (ctx: CatalogContext) => grpc(ctx),
+} as const;
+export type ScenarioKey = keyof typeof SCENARIOS;
+
+/** The enabled scenarios, with routes and subsets from stack config replacing the lesson's defaults host by host. */
+export function resolveScenarios(apps: Apps): ScenarioDef[] {
+    const ctx: CatalogContext = { rate: apps.traffic.enabled ? apps.traffic.requestsPerSecond : undefined };
+    return (Object.keys(SCENARIOS) as ScenarioKey[])
+        .filter((key) => apps[key].enabled)
+        .map((key) => {
+            const base = SCENARIOS[key](ctx);
+            const { routes = {}, subsets = {} } = apps[key];
+            const configured: RoutingDef[] = Object.entries(routes).map(([host, rules]) => ({ host, rules, origin: `apps.${key}.routes.${host}` }));
+            return {
+                ...base,
+                subsets: { ...base.subsets, ...subsets },
+                routing: [...base.routing.filter((r) => !(r.host in routes)), ...configured],
+            };
+        });
+}
+
+/** Hosts of the gateway-bound VirtualServices the scenarios create. */
+export const GATEWAY_ROUTE_HOSTS: readonly string[] = ["*"];
+
+// ---------------------------------------------------------------------------
+// Workloads
+
+const CONTAINER_SECURITY = (w: WorkloadDef): types.input.core.v1.SecurityContext => ({
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"] },
+    readOnlyRootFilesystem: !w.writableRoot,
+    ...(w.nonRoot ? { runAsNonRoot: true } : {}),
+    ...(w.runAsUser !== undefined ? { runAsUser: w.runAsUser } : {}),
+});
+
+export function deploymentSpec(w: WorkloadDef, namespace: string): DeploymentArgs {
+    const volumes: types.input.core.v1.Volume[] = [];
+    const mounts: types.input.core.v1.VolumeMount[] = [];
+    if (w.config) {
+        volumes.push({ name: "config", configMap: { name: w.config.name } });
+        mounts.push({ name: "config", mountPath: w.config.mountPath, readOnly: true });
+    }
+    if (!w.writableRoot) {
+        volumes.push({ name: "tmp", emptyDir: {} });
+        mounts.push({ name: "tmp", mountPath: "/tmp" });
+    }
+    const port = w.containerPort;
+    return {
+        metadata: { name: w.name, namespace, labels: { ...w.labels } },
+        spec: {
+            replicas: w.replicas,
+            selector: { matchLabels: { app: w.labels.app, version: w.labels.version } },
+            template: {
+                metadata: { labels: { ...w.labels } },
+                spec: {
+                    securityContext: { seccompProfile: RESTRICTED_POD_SECURITY.seccompProfile },
+                    containers: [
+                        {
+                            name: w.labels.app,
+                            image: w.image,
+                            ...(w.command ? { command: [...w.command] } : {}),
+                            ...(w.args ? { args: [...w.args] } : {}),
+                            ...(port !== undefined ? { ports: [{ containerPort: port }] } : {}),
+                            ...(w.readinessPath && port !== undefined ? { readinessProbe: { httpGet: { path: w.readinessPath, port } } } : {}),
+                            resources: { requests: { cpu: w.resources.cpu, memory: w.resources.memory }, limits: { memory: w.resources.memoryLimit } },
+                            securityContext: CONTAINER_SECURITY(w),
+                            ...(mounts.length > 0 ? { volumeMounts: mounts } : {}),
+                        },
+                    ],
+                    ...(volumes.length > 0 ? { volumes } : {}),
+                },
+            },
+        },
+    };
+}
+
+export function serviceSpec(svc: ServiceDef, namespace: string): types.input.core.v1.Service {
+    return {
+        metadata: { name: svc.name, namespace, labels: { app: svc.selector.app ?? svc.name, service: svc.name } },
+        spec: { selector: { ...svc.selector }, ports: svc.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort, protocol: "TCP" })) },
+    };
+}
+
+// ---------------------------------------------------------------------------
+// Routing
+
+const fqdn = (service: string, namespace: string) => `${service}.${namespace}.svc.cluster.local`;
+
+export function destinationRule(host: string, subsets: Readonly<Record<string, Labels>>, namespace: string): IstioObject<"DestinationRule"> {
+    return istioObject(
+        "DestinationRule",
+        { name: host, namespace },
+        { host, subsets: Object.entries(subsets).map(([name, labels]) => ({ name, labels: { ...labels } })) },
+    );
+}
+
+function httpRoute(host: string, rule: RouteRuleDef, index: number, s: ScenarioDef, namespace: string) {
+    const m = rule.match;
+    const match = m
+        ? [
+              {
+                  ...(m.sourceLabels ? { sourceLabels: { ...m.sourceLabels } } : {}),
+                  ...(m.prefix ? { uri: { prefix: m.prefix } } : {}),
+                  ...(m.headers ? { headers: Object.fromEntries(Object.entries(m.headers).map(([k, v]) => [k, { exact: v }])) } : {}),
+              },
+          ]
+        : undefined;
+    const dest = rule.to ?? host;
+    const port = s.services.find((svc) => svc.name === dest)?.ports[0]?.port;
+    const destination = (subset?: string) => ({
+        host: rule.to ? fqdn(rule.to, namespace) : host,
+        ...(subset ? { subset } : {}),
+        ...(rule.to && port !== undefined ? { port: { number: port } } : {}),
+    });
+    const route = rule.weights
+        ? Object.entries(rule.weights).map(([subset, weight]) => ({ destination: destination(subset), weight }))
+        : [{ destination: destination() }];
+    return { name: `rule-${index + 1}`, ...(match ? { match } : {}), route };
+}
+
+export function virtualService(r: RoutingDef, s: ScenarioDef, namespace: string): IstioObject<"VirtualService"> {
+    const isGateway = r.host === GATEWAY_HOST;
+    return istioObject(
+        "VirtualService",
+        { name: isGateway ? `${s.name}-gateway` : r.host, namespace },
+        {
+            hosts: isGateway ? [...GATEWAY_ROUTE_HOSTS] : [r.host],
+            ...(isGateway ? { gateways: [WORKSHOP_GATEWAY.ref] } : {}),
+            http: r.rules.map((rule, i) => httpRoute(r.host, rule, i, s, namespace)),
+        },
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Verification
+
+export interface Expectation {
+    readonly version: string;
+    readonly contains: string;
+    /** Share of requests a correct mesh sends here. */
+    readonly share: number;
+    readonly range: readonly [number, number];
+}
+
+export interface CheckPlan {
+    readonly name: string;
+    readonly url: string;
+    readonly podLabels: Labels;
+    readonly headers: Readonly<Record<string, string>>;
+    readonly requests: number;
+    readonly expectations: readonly Expectation[];
+    /** Routing hosts (VirtualService/DestinationRule keys) and Services the check needs ready. */
+    readonly needs: { readonly hosts: readonly string[]; readonly services: readonly string[]; readonly gateway: boolean };
+    /** What the rule says, for messages. */
+    readonly describes: string;
+}
+
+const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
+
+/** The share of requests each version receives under a rule, as a correct mesh routes it. */
+function sharesFor(rule: RouteRuleDef, dest: ServiceDef, s: ScenarioDef): Record<string, number> | undefined {
+    if (rule.weights) {
+        const shares: Record<string, number> = {};
+        for (const [subset, w] of Object.entries(rule.weights)) {
+            const version = s.subsets[dest.name]?.[subset]?.version;
+            if (version === undefined) return undefined; // a subset not keyed by version cannot be told apart in answers
+            shares[version] = (shares[version] ?? 0) + w / 100;
+        }
+        return shares;
+    }
+    const pods = s.workloads.filter((w) => w.replicas > 0 && Object.entries(dest.selector).every(([k, v]) => w.labels[k] === v));
+    const total = pods.reduce((n, w) => n + w.replicas, 0);
+    const shares: Record<string, number> = {};
+    for (const w of pods) shares[w.labels.version] = (shares[w.labels.version] ?? 0) + w.replicas / total;
+    return shares;
+}
+
+/** One check per routing rule that a probe can observe: where to send requests, from which pod labels, what to expect. */
+export function checkPlans(s: ScenarioDef, requests: number): CheckPlan[] {
+    const plans: CheckPlan[] = [];
+    for (const r of s.routing) {
+        const isGateway = r.host === GATEWAY_HOST;
+        r.rules.forEach((rule, i) => {
+            const destName = rule.to ?? r.host;
+            const dest = s.services.find((svc) => svc.name === destName);
+            const probe = s.probes[destName];
+            if (!dest || !probe) return;
+            const prefix = rule.match?.prefix;
+            const path = prefix === undefined ? probe.path : probe.anyPath ? prefix : probe.path.startsWith(prefix) ? probe.path : undefined;
+            if (path === undefined) return; // the probe's page is not under this prefix
+            const shares = sharesFor(rule, dest, s);
+            if (!shares) return;
+            const positive = Object.fromEntries(Object.entries(shares).filter(([, p]) => p > 0));
+            const ranges = splitIntervals(requests, positive);
+            const expectations = probe.versions.map(([version, contains]) => ({
+                version,
+                contains,
+                share: shares[version] ?? 0,
+                range: ranges[version] ?? ([0, 0] as const),
+            }));
+            const url = isGateway ? `${GATEWAY_URL}${path}` : `http://${dest.name}:${dest.ports[0].port}${path}`;
+            const source = rule.match?.sourceLabels;
+            const hostName = isGateway ? `${s.name}-gw` : r.host;
+            plans.push({
+                name: `verify-${hostName}-${i + 1}`,
+                url,
+                podLabels: source ? { version: "verify", ...source } : { app: `verify-${s.name}`, version: "verify" },
+                headers: rule.match?.headers ?? {},
+                requests,
+                expectations,
+                needs: { hosts: [r.host], services: [destName], gateway: isGateway },
+                describes: `${r.origin}[${i}]`,
+            });
+        });
+    }
+    return plans;
+}
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'"'"'`)}'`;
+
+/** The verification script: wait for the route, send N requests, count answers per version, compare with the expected ranges. */
+export function verifyScript(c: CheckPlan): string {
+    const expected = c.expectations.map((e) => `${e.version} in [${e.range[0]}, ${e.range[1]}] (share ${pct(e.share)})`).join(", ");
+    const description = `${c.describes}: of ${c.requests} requests to ${c.url}, ${expected}, other answers 0; a correct mesh fails this check with probability below ${FALSE_ALARM.toExponential()}`;
+    const headers = Object.entries(c.headers)
+        .map(([k, v]) => `-H ${shellQuote(`${k}: ${v}`)}`)
+        .join(" ");
+    const curl = `curl -s --max-time 5 ${headers}`.trim();
+    const counters = c.expectations.map((_, i) => `c${i}=0`).join("; ");
+    const cases = c.expectations.map((e, i) => `    *${shellQuote(e.contains)}*) c${i}=$((c${i}+1)) ;;`).join("\n");
+    const measured = c.expectations.map((e, i) => `${e.version}=$c${i}`).join(" ");
+    const bounds = c.expectations.map((e, i) => `[ "$c${i}" -ge ${e.range[0]} ] && [ "$c${i}" -le ${e.range[1]} ] || ok=0`).join("\n");
+    return [
+        "set -u",
+        "trap 'curl -s -X POST http://127.0.0.1:15020/quitquitquit >/dev/null 2>&1' EXIT",
+        `url=${shellQuote(c.url)}`,
+        "tries=0",
+        `until ${curl} -f -o /dev/null "$url"; do`,
+        "  tries=$((tries+1))",
+        `  if [ "$tries" -ge 90 ]; then echo ${shellQuote(`FAIL ${c.name}: ${c.url} did not answer within 3 minutes`)} | tee /dev/termination-log; exit 1; fi`,
+        "  sleep 2",
+        "done",
+        `${counters}; other=0; i=0`,
+        `while [ "$i" -lt ${c.requests} ]; do`,
+        "  i=$((i+1))",
+        `  body=$(${curl} "$url" || true)`,
+        '  case "$body" in',
+        cases,
+        "    *) other=$((other+1)) ;;",
+        "  esac",
+        "done",
+        `measured="${measured} other=$other"`,
+        "ok=1",
+        bounds,
+        '[ "$other" -eq 0 ] || ok=0',
+        `if [ "$ok" -eq 1 ]; then echo "PASS ${c.name}: $measured"; exit 0; fi`,
+        `echo "FAIL ${c.name}: expected ${description.replace(/["$`\\]/g, "\\$&")}; measured $measured" | tee /dev/termination-log`,
+        "exit 1",
+        "",
+    ].join("\n");
+}
+
+const JOB_RESOURCES = { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } };
+
+export function jobSpec(name: string, namespace: string, podLabels: Labels, container: types.input.core.v1.Container): types.input.batch.v1.Job {
+    return {
+        metadata: { name, namespace, labels: { app: "verify", check: name } },
+        spec: {
+            backoffLimit: 1,
+            activeDeadlineSeconds: 900,
+            template: {
+                metadata: { labels: { ...podLabels } },
+                spec: {
+                    restartPolicy: "Never",
+                    securityContext: RESTRICTED_POD_SECURITY,
+                    containers: [
+                        {
+                            ...container,
+                            resources: JOB_RESOURCES,
+                            terminationMessagePolicy: "FallbackToLogsOnError",
+                            securityContext: {
+                                allowPrivilegeEscalation: false,
+                                readOnlyRootFilesystem: true,
+                                runAsNonRoot: true,
+                                runAsUser: 100,
+                                capabilities: { drop: ["ALL"] },
+                            },
+                        },
+                    ],
+                },
+            },
+        },
+    };
+}
+
+// ---------------------------------------------------------------------------
+// Everything of one scenario in one namespace
+
+export interface BuildOptions {
+    readonly namespace: string;
+    readonly verify: boolean;
+    readonly requests: number;
+    readonly rate?: number;
+}
+
+export interface BuiltCheck {
+    readonly name: string;
+    readonly job: types.input.batch.v1.Job;
+    readonly needs: CheckPlan["needs"];
+}
+
+export interface Named<T> {
+    readonly name: string;
+    readonly spec: T;
+}
+
+export interface BuiltScenario {
+    readonly name: string;
+    readonly configMaps: Named<types.input.core.v1.ConfigMap>[];
+    /** Deployments, with the ConfigMap each mounts. */
+    readonly deployments: (Named<DeploymentArgs> & { readonly configMap?: string })[];
+    readonly services: Named<types.input.core.v1.Service>[];
+    readonly destinationRules: IstioObject<"DestinationRule">[];
+    /** VirtualServices with the routing host they implement (`gateway` for gateway routes). */
+    readonly virtualServices: { readonly host: string; readonly object: IstioObject<"VirtualService"> }[];
+    readonly checks: BuiltCheck[];
+    /** Which Deployments back which Service (to make checks wait for them). */
+    readonly backing: Readonly<Record<string, readonly string[]>>;
+}
+
+export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
+    const ns = o.namespace;
+    const generator: WorkloadDef[] =
+        s.traffic.length > 0 && o.rate !== undefined
+            ? [
+                  {
+                      name: `traffic-${s.name}`,
+                      labels: { app: `traffic-${s.name}`, version: "v1" },
+                      image: IMAGES.curl,
+                      replicas: 1,
+                      command: curlLoop(s.traffic, o.rate),
+                      nonRoot: true,
+                      runAsUser: 100,
+                      resources: { cpu: "10m", memory: "16Mi", memoryLimit: "64Mi" },
+                      client: true,
+                  },
+              ]
+            : [];
+    const workloads = [...s.workloads, ...generator];
+    const checks: BuiltCheck[] = !o.verify
+        ? []
+        : [
+              ...checkPlans(s, o.requests).map((c) => ({
+                  name: c.name,
+                  needs: c.needs,
+                  job: jobSpec(c.name, ns, c.podLabels, { name: "verify", image: IMAGES.curl, command: ["sh", "-c", verifyScript(c)] }),
+              })),
+              ...(s.extraChecks ?? []).map((x) => ({
+                  name: `verify-${x.name}`,
+                  needs: { hosts: [], services: [...x.needs], gateway: false },
+                  job: jobSpec(`verify-${x.name}`, ns, { app: `verify-${s.name}`, version: "verify" }, { name: "verify", image: x.image, command: [...x.command] }),
+              })),
+          ];
+    return {
+        name: s.name,
+        configMaps: workloads.flatMap((w) =>
+            w.config ? [{ name: w.config.name, spec: { metadata: { name: w.config.name, namespace: ns }, data: { ...w.config.files } } }] : [],
+        ),
+        deployments: workloads.map((w) => ({ name: w.name, spec: deploymentSpec(w, ns), configMap: w.config?.name })),
+        services: s.services.map((svc) => ({ name: svc.name, spec: serviceSpec(svc, ns) })),
+        destinationRules: Object.entries(s.subsets).map(([host, subsets]) => destinationRule(host, subsets, ns)),
+        virtualServices: s.routing.map((r) => ({ host: r.host, object: virtualService(r, s, ns) })),
+        checks,
+        backing: Object.fromEntries(
+            s.services.map((svc) => [
+                svc.name,
+                s.workloads.filter((w) => Object.entries(svc.selector).every(([k, v]) => w.labels[k] === v)).map((w) => w.name),
+            ]),
+        ),
+    };
+}

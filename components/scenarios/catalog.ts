@@ -1,0 +1,271 @@
+/**
+ * The four lessons of the seed tutorials as data: workloads, services, subsets,
+ * default routes, and how to tell versions apart in a response.
+ */
+import { INGRESS_GATEWAY, INGRESS_NAMESPACE } from "../meshSpec";
+import { GATEWAY_HOST, type ProbeDef, type ScenarioDef, type ServiceDef, type WorkloadDef } from "./model";
+
+/** Images, pinned. */
+export const IMAGES = {
+    helloworld: (v: string) => `docker.io/istio/examples-helloworld-${v}:1.0`,
+    bookinfo: (svc: string, v: string) => `docker.io/istio/examples-bookinfo-${svc}-${v}:1.20.3`,
+    helloApp: (tag: string) => `us-docker.pkg.dev/google-samples/containers/gke/hello-app:${tag}`,
+    curl: "docker.io/curlimages/curl:8.11.1",
+    nginx: "docker.io/nginxinc/nginx-unprivileged:1.27-alpine",
+    fortio: "docker.io/fortio/fortio:1.69.4",
+} as const;
+
+/** The user curlimages/curl runs as. */
+const CURL_USER = 100;
+
+export interface CatalogContext {
+    /** Requests per second each traffic generator sends; undefined: traffic off. */
+    readonly rate?: number;
+}
+
+const small = { cpu: "10m", memory: "32Mi", memoryLimit: "128Mi" };
+const app = { cpu: "50m", memory: "128Mi", memoryLimit: "512Mi" };
+const jvm = { cpu: "100m", memory: "256Mi", memoryLimit: "1Gi" };
+
+const http = (port: number, targetPort = port) => [{ name: "http", port, targetPort }];
+const service = (name: string, selector: Record<string, string>, ports: ServiceDef["ports"]): ServiceDef => ({ name, selector, ports });
+
+/** `sleep` seconds between rounds of requests for a rate in requests per second. */
+export function intervalSeconds(rate: number, urlsPerRound: number): string {
+    return (urlsPerRound / rate).toFixed(2);
+}
+
+/** A shell loop that calls each URL in turn at `rate` requests per second, or idles. */
+export function curlLoop(urls: readonly string[], rate: number | undefined): string[] {
+    if (rate === undefined || urls.length === 0) return ["sh", "-c", "while true; do sleep 3600; done"];
+    const calls = urls.map((u) => `curl -s -o /dev/null --max-time 5 ${u}`).join("; ");
+    return ["sh", "-c", `while true; do ${calls}; sleep ${intervalSeconds(rate, urls.length)}; done`];
+}
+
+function curlClient(name: string, urls: readonly string[], ctx: CatalogContext): WorkloadDef {
+    return {
+        name,
+        labels: { app: name, version: "v1" },
+        image: IMAGES.curl,
+        replicas: 1,
+        command: curlLoop(urls, ctx.rate),
+        nonRoot: true,
+        runAsUser: CURL_USER,
+        resources: small,
+        client: true,
+    };
+}
+
+/** Seed 002: helloworld v1/v2; requests from `app: curl` go to v1 only, everyone else's to both. */
+export function helloworld(ctx: CatalogContext): ScenarioDef {
+    const server = (v: string): WorkloadDef => ({
+        name: `helloworld-${v}`,
+        labels: { app: "helloworld", version: v },
+        image: IMAGES.helloworld(v),
+        replicas: 1,
+        containerPort: 5000,
+        readinessPath: "/hello",
+        writableRoot: true,
+        resources: app,
+    });
+    const url = "http://helloworld:5000/hello";
+    return {
+        name: "helloworld",
+        workloads: [server("v1"), server("v2"), curlClient("curl", [url], ctx), curlClient("curl1", [url], ctx)],
+        services: [service("helloworld", { app: "helloworld" }, http(5000))],
+        subsets: { helloworld: { v1: { version: "v1" }, v2: { version: "v2" } } },
+        routing: [
+            {
+                host: "helloworld",
+                origin: "catalog: helloworld",
+                rules: [{ match: { sourceLabels: { app: "curl" } }, weights: { v1: 100 } }, {}],
+            },
+        ],
+        probes: {
+            helloworld: {
+                path: "/hello",
+                versions: [
+                    ["v1", "Hello version: v1"],
+                    ["v2", "Hello version: v2"],
+                ],
+            },
+        },
+        traffic: [],
+    };
+}
+
+/** Seed 001: bookinfo; every service to v1, reviews split between v1 and v3, productpage through the gateway. */
+export function bookinfo(): ScenarioDef {
+    const server = (svc: string, v: string, resources = app): WorkloadDef => ({
+        name: `${svc}-${v}`,
+        labels: { app: svc, version: v },
+        image: IMAGES.bookinfo(svc, v),
+        replicas: 1,
+        containerPort: 9080,
+        writableRoot: true,
+        resources,
+    });
+    const services = ["productpage", "details", "ratings", "reviews"];
+    const v1Only = (host: string) => ({ host, origin: `catalog: bookinfo ${host}`, rules: [{ weights: { v1: 100 } }] });
+    const probe = (path: string, versions: ProbeDef["versions"]): ProbeDef => ({ path, versions });
+    return {
+        name: "bookinfo",
+        workloads: [
+            server("productpage", "v1"),
+            server("details", "v1"),
+            server("ratings", "v1"),
+            server("reviews", "v1", jvm),
+            server("reviews", "v2", jvm),
+            server("reviews", "v3", jvm),
+        ],
+        services: services.map((s) => service(s, { app: s }, http(9080))),
+        subsets: {
+            productpage: { v1: { version: "v1" } },
+            details: { v1: { version: "v1" } },
+            ratings: { v1: { version: "v1" } },
+            reviews: { v1: { version: "v1" }, v2: { version: "v2" }, v3: { version: "v3" } },
+        },
+        routing: [
+            v1Only("productpage"),
+            v1Only("details"),
+            v1Only("ratings"),
+            { host: "reviews", origin: "catalog: bookinfo reviews", rules: [{ weights: { v1: 50, v3: 50 } }] },
+            {
+                host: GATEWAY_HOST,
+                origin: "catalog: bookinfo gateway",
+                rules: [
+                    { match: { prefix: "/productpage" }, to: "productpage" },
+                    { match: { prefix: "/static" }, to: "productpage" },
+                ],
+            },
+        ],
+        probes: {
+            productpage: probe("/productpage", [["v1", "Simple Bookstore App"]]),
+            details: probe("/details/0", [["v1", "author"]]),
+            ratings: probe("/ratings/0", [["v1", "ratings"]]),
+            // v3 shows red stars, v2 black ones, v1 none.
+            reviews: probe("/reviews/0", [
+                ["v3", "red"],
+                ["v2", "black"],
+                ["v1", "reviews"],
+            ]),
+        },
+        traffic: ["http://productpage:9080/productpage"],
+    };
+}
+
+/** The in-cluster address of the ingress gateway, as the mesh's own clients reach it. */
+export const GATEWAY_URL = `http://${INGRESS_GATEWAY.release}.${INGRESS_NAMESPACE}.svc.cluster.local`;
+
+/** nginx routing /v1 and /v2 to the two my-app services (seed 003's proxy). */
+export function nginxProxyConfig(): string {
+    return [
+        "server {",
+        "    listen 8080;",
+        "    location = /healthz { access_log off; return 200; }",
+        "    location /v1 { proxy_pass http://my-app-v1; }",
+        "    location /v2 { proxy_pass http://my-app-v2; }",
+        "}",
+        "",
+    ].join("\n");
+}
+
+/** Seed 003: my-app v1/v2 (two replicas each) at /v1 and /v2 through the gateway, and behind an NGINX proxy in the mesh. */
+export function myApp(): ScenarioDef {
+    const server = (v: string, tag: string): WorkloadDef => ({
+        name: `my-app-${v}`,
+        labels: { app: "my-app", version: v },
+        image: IMAGES.helloApp(tag),
+        replicas: 2,
+        containerPort: 8080,
+        nonRoot: true,
+        runAsUser: 65532,
+        readinessPath: "/",
+        resources: small,
+    });
+    const versions: ProbeDef["versions"] = [
+        ["v1", "Version: 1.0.0"],
+        ["v2", "Version: 2.0.0"],
+    ];
+    return {
+        name: "my-app",
+        workloads: [
+            server("v1", "1.0"),
+            server("v2", "2.0"),
+            {
+                name: "nginx-proxy",
+                labels: { app: "nginx-proxy", version: "v1" },
+                image: IMAGES.nginx,
+                replicas: 1,
+                containerPort: 8080,
+                nonRoot: true,
+                readinessPath: "/healthz",
+                resources: small,
+                config: { name: "nginx-proxy", mountPath: "/etc/nginx/conf.d", files: { "default.conf": nginxProxyConfig() } },
+            },
+        ],
+        services: [
+            service("my-app-v1", { app: "my-app", version: "v1" }, http(80, 8080)),
+            service("my-app-v2", { app: "my-app", version: "v2" }, http(80, 8080)),
+            service("nginx-proxy", { app: "nginx-proxy" }, http(80, 8080)),
+        ],
+        subsets: {},
+        routing: [
+            {
+                host: GATEWAY_HOST,
+                origin: "catalog: my-app gateway",
+                rules: [
+                    { match: { prefix: "/v1" }, to: "my-app-v1" },
+                    { match: { prefix: "/v2" }, to: "my-app-v2" },
+                ],
+            },
+        ],
+        probes: {
+            "my-app-v1": { path: "/", versions, anyPath: true },
+            "my-app-v2": { path: "/", versions, anyPath: true },
+            "nginx-proxy": { path: "/v1", versions },
+        },
+        traffic: [`${GATEWAY_URL}/v1`, `${GATEWAY_URL}/v2`, "http://nginx-proxy/v1", "http://nginx-proxy/v2"],
+    };
+}
+
+/** Seed 000's "ossproject": a gRPC server and a client calling it, in the mesh (live gRPC metrics in Kiali). */
+export function grpc(ctx: CatalogContext): ScenarioDef {
+    return {
+        name: "grpc",
+        workloads: [
+            {
+                name: "grpc-echo",
+                labels: { app: "grpc-echo", version: "v1" },
+                image: IMAGES.fortio,
+                replicas: 1,
+                args: ["server", "-grpc-port", "8079", "-http-port", "8080"],
+                // Readiness on fortio's HTTP port; gRPC is served on 8079.
+                containerPort: 8080,
+                readinessPath: "/fortio/",
+                resources: small,
+            },
+            {
+                name: "grpc-client",
+                labels: { app: "grpc-client", version: "v1" },
+                image: IMAGES.fortio,
+                // The client is traffic: off means no client.
+                replicas: ctx.rate === undefined ? 0 : 1,
+                args: ["load", "-grpc", "-ping", "-qps", String(ctx.rate ?? 1), "-t", "0", "-c", "1", "grpc-echo:8079"],
+                resources: small,
+                client: true,
+            },
+        ],
+        services: [
+            service("grpc-echo", { app: "grpc-echo" }, [
+                { name: "grpc", port: 8079, targetPort: 8079 },
+                { name: "http", port: 8080, targetPort: 8080 },
+            ]),
+        ],
+        subsets: {},
+        routing: [],
+        probes: {},
+        traffic: [],
+        extraChecks: [{ name: "grpc-ping", image: IMAGES.fortio, command: ["fortio", "grpcping", "-n", "10", "grpc-echo:8079"], needs: ["grpc-echo"] }],
+    };
+}

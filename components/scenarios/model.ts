@@ -1,0 +1,94 @@
+/**
+ * The data a scenario (one lesson of the seeds) is made of. Scenarios are
+ * plain values: `catalog.ts` defines the four lessons, stack config overrides
+ * their routes and subsets, `analyze.ts` checks the whole set, `build.ts`
+ * turns it into Kubernetes and Istio objects.
+ */
+
+export type Labels = Readonly<Record<string, string>>;
+
+export interface PortDef {
+    /** Istio protocol selection: `<protocol>[-suffix]`, e.g. `http`, `grpc-ping`. */
+    readonly name: string;
+    readonly port: number;
+    readonly targetPort: number;
+}
+
+export interface WorkloadDef {
+    /** Deployment name. */
+    readonly name: string;
+    /** Pod labels: always `app` and `version`, plus any extra. */
+    readonly labels: Labels & { readonly app: string; readonly version: string };
+    readonly image: string;
+    readonly replicas: number;
+    readonly command?: readonly string[];
+    readonly args?: readonly string[];
+    readonly containerPort?: number;
+    /** The image runs as a non-root user: enforce it. */
+    readonly nonRoot?: boolean;
+    /** A user id for images whose Dockerfile sets none but that work as any user. */
+    readonly runAsUser?: number;
+    /** The image writes to its root filesystem (e.g. caches): leave it writable. */
+    readonly writableRoot?: boolean;
+    readonly readinessPath?: string;
+    readonly resources: { readonly cpu: string; readonly memory: string; readonly memoryLimit: string };
+    /** ConfigMap mounted read-only: name, mount path, files. */
+    readonly config?: { readonly name: string; readonly mountPath: string; readonly files: Readonly<Record<string, string>> };
+    /** A traffic generator or client, not a lesson's server. */
+    readonly client?: boolean;
+}
+
+export interface ServiceDef {
+    readonly name: string;
+    readonly selector: Labels;
+    readonly ports: readonly PortDef[];
+}
+
+/** What a request to a service answers, per version: how a check tells versions apart. */
+export interface ProbeDef {
+    readonly path: string;
+    /** Text each version's answer contains, tried in order; the first match wins. */
+    readonly versions: ReadonlyArray<readonly [version: string, contains: string]>;
+    /** The service answers the same on any path (so a prefix route can be probed at its prefix). */
+    readonly anyPath?: boolean;
+}
+
+export interface MatchDef {
+    readonly sourceLabels?: Labels;
+    readonly prefix?: string;
+    readonly headers?: Readonly<Record<string, string>>;
+}
+
+export interface RouteRuleDef {
+    readonly match?: MatchDef;
+    /** Percent per subset; omitted: route to the service without subsets. */
+    readonly weights?: Readonly<Record<string, number>>;
+    /** Destination service when not the VirtualService's own host (gateway routes). */
+    readonly to?: string;
+}
+
+/** Routes of one host (a service, or `gateway` for the scenario's gateway routes). */
+export interface RoutingDef {
+    readonly host: string;
+    readonly rules: readonly RouteRuleDef[];
+    /** Where the rules came from, for messages: `apps.bookinfo.routes.reviews` or the catalog. */
+    readonly origin: string;
+}
+
+export interface ScenarioDef {
+    readonly name: string;
+    readonly workloads: readonly WorkloadDef[];
+    readonly services: readonly ServiceDef[];
+    /** Subsets per host: subset name to pod labels. */
+    readonly subsets: Readonly<Record<string, Readonly<Record<string, Labels>>>>;
+    readonly routing: readonly RoutingDef[];
+    /** Probe per service name. */
+    readonly probes: Readonly<Record<string, ProbeDef>>;
+    /** URLs the traffic generator calls (in-cluster, relative to the scenario's namespace). */
+    readonly traffic: readonly string[];
+    /** Extra checks that are not routing rules (e.g. gRPC reachability): name and shell command. */
+    readonly extraChecks?: ReadonlyArray<{ readonly name: string; readonly image: string; readonly command: readonly string[]; readonly needs: readonly string[] }>;
+}
+
+/** The host key under which a scenario declares its gateway-bound routes. */
+export const GATEWAY_HOST = "gateway";
