@@ -284,14 +284,28 @@ const routeRuleSchema = section({
     to: dnsName("a service in the scenario").optional(),
 });
 
+/** A lesson: `true`/`false`, or a mapping that also overrides its routes and subsets. */
 const scenarioSchema = () =>
-    section({
-        enabled: bool().default(true),
-        /** Routes per host (a service, or `gateway`), replacing the lesson's defaults for that host. */
-        routes: z.record(z.string(), z.array(routeRuleSchema).min(1, { error: "must list at least one rule" }), { error: "must be a mapping of hosts to rule lists" }).optional(),
-        /** Subsets per host, replacing the lesson's defaults for that host. */
-        subsets: z.record(z.string(), z.record(dnsName("a subset name"), labels("pod labels of the subset")), { error: "must be a mapping of hosts to subsets" }).optional(),
-    }).prefault({});
+    z
+        .union(
+            [
+                bool(),
+                section({
+                    enabled: bool().default(true),
+                    /** Routes per host (a service, or `gateway`), replacing the lesson's defaults for that host. */
+                    routes: z
+                        .record(z.string(), z.array(routeRuleSchema).min(1, { error: "must list at least one rule" }), { error: "must be a mapping of hosts to rule lists" })
+                        .optional(),
+                    /** Subsets per host, replacing the lesson's defaults for that host. */
+                    subsets: z
+                        .record(z.string(), z.record(dnsName("a subset name"), labels("pod labels of the subset")), { error: "must be a mapping of hosts to subsets" })
+                        .optional(),
+                }),
+            ],
+            { error: "must be true, false or a mapping { enabled, routes, subsets }" },
+        )
+        .default(true)
+        .transform((a) => (typeof a === "boolean" ? { enabled: a } : a));
 
 const appsSchema = section({
     /** Namespace of the demo apps when there are no attendees. */

@@ -254,12 +254,13 @@ export function verifyScript(c: CheckPlan): string {
     const bounds = c.expectations.map((e, i) => `[ "$c${i}" -ge ${e.range[0]} ] && [ "$c${i}" -le ${e.range[1]} ] || ok=0`).join("\n");
     return [
         "set -u",
+        'log="${TERMINATION_LOG:-/dev/termination-log}"',
         "trap 'curl -s -X POST http://127.0.0.1:15020/quitquitquit >/dev/null 2>&1' EXIT",
         `url=${shellQuote(c.url)}`,
         "tries=0",
         `until ${curl} -f -o /dev/null "$url"; do`,
         "  tries=$((tries+1))",
-        `  if [ "$tries" -ge 90 ]; then echo ${shellQuote(`FAIL ${c.name}: ${c.url} did not answer within 3 minutes`)} | tee /dev/termination-log; exit 1; fi`,
+        `  if [ "$tries" -ge 90 ]; then echo ${shellQuote(`FAIL ${c.name}: ${c.url} did not answer within 3 minutes`)} | tee "$log"; exit 1; fi`,
         "  sleep 2",
         "done",
         `${counters}; other=0; i=0`,
@@ -276,7 +277,7 @@ export function verifyScript(c: CheckPlan): string {
         bounds,
         '[ "$other" -eq 0 ] || ok=0',
         `if [ "$ok" -eq 1 ]; then echo "PASS ${c.name}: $measured"; exit 0; fi`,
-        `echo "FAIL ${c.name}: expected ${description.replace(/["$`\\]/g, "\\$&")}; measured $measured" | tee /dev/termination-log`,
+        `echo "FAIL ${c.name}: expected ${description.replace(/["$`\\]/g, "\\$&")}; measured $measured" | tee "$log"`,
         "exit 1",
         "",
     ].join("\n");
