@@ -111,6 +111,30 @@ describe("offline plan of the shipped stacks", () => {
         assert.equal((istiod.inputs.values as any).meshConfig.extensionProviders[0].name, "otel-tracing");
     });
 
+    it("dev holds the four lessons with routes, traffic and a verification Job per rule", () => {
+        const plan = planFor("dev");
+        const kinds = (type: string) => byType(plan, type).map((r) => (r.inputs as any).metadata.name);
+        assert.deepEqual(kinds("kubernetes:networking.istio.io/v1:VirtualService").sort(), [
+            "bookinfo-gateway",
+            "details",
+            "helloworld",
+            "my-app-gateway",
+            "productpage",
+            "ratings",
+            "reviews",
+        ]);
+        assert.deepEqual(kinds("kubernetes:networking.istio.io/v1:DestinationRule").sort(), ["details", "helloworld", "productpage", "ratings", "reviews"]);
+        assert.ok(kinds("kubernetes:apps/v1:Deployment").includes("traffic-bookinfo"));
+        const jobs = byType(plan, "kubernetes:batch/v1:Job");
+        assert.equal(jobs.length, 10);
+        for (const job of jobs) {
+            const deps = job.dependsOn.map((d) => d.split("::").pop()!);
+            assert.ok(deps.some((d) => d.startsWith("apps-deploy-")), `${job.name} waits for an app`);
+            if (job.name !== "apps-job-verify-grpc-ping") assert.ok(deps.some((d) => d.startsWith("apps-vs-")), `${job.name} waits for its route`);
+        }
+        assert.equal((plan.outputs.verificationChecks as string[]).length, 10);
+    });
+
     it("local holds no AWS resource", () => {
         const plan = planFor("local");
         assert.deepEqual(
@@ -163,6 +187,32 @@ describe("offline plan refusals", () => {
                 " - extra: unknown key (allowed keys: cluster, istio, addons, apps, attendees), got 1",
                 "",
             ].join("\n"),
+        );
+    });
+
+    it("fails with the mesh checks when routes are wrong, registering nothing", () => {
+        const r = runPlan([
+            "--stack",
+            "bad",
+            "--dir",
+            badProject(
+                [
+                    "config:",
+                    "  istio-workshop:cluster: { mode: existing }",
+                    "  istio-workshop:apps:",
+                    "    bookinfo:",
+                    "      routes:",
+                    "        reviews:",
+                    "          - weights: { v1: 90, v2: 20 }",
+                ].join("\n"),
+            ),
+        ]);
+        assert.equal(r.status, 1);
+        assert.equal(r.stdout, "");
+        assert.equal(
+            r.stderr,
+            "Mesh checks failed (as istioctl analyze would), nothing was registered:\n" +
+                " - WeightsNot100: apps.bookinfo.routes.reviews[0]: weights must add up to 100, got v1=90 + v2=20 = 110\n",
         );
     });
 
