@@ -4,24 +4,26 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ObservabilityAddons } from "./components/addons";
+import { Classroom } from "./components/classroom";
 import { WorkshopCluster } from "./components/cluster";
 import { IstioMesh } from "./components/mesh";
-import { DemoApps } from "./components/apps";
 import { settingsWarnings } from "./components/settings";
-import { loadCheckedSettings } from "./components/validate";
+import { loadPrepared } from "./components/validate";
 
-const settings = loadCheckedSettings();
-settingsWarnings(settings).forEach((w) => void pulumi.log.warn(w));
+const prepared = loadPrepared();
+const { settings } = prepared;
+[...settingsWarnings(settings), ...prepared.warnings].forEach((w) => void pulumi.log.warn(w));
 
 const cluster = new WorkshopCluster("workshop", { settings });
 const mesh = new IstioMesh("mesh", { settings, provider: cluster.provider, portRules: cluster.istioPortRules });
 const addons = new ObservabilityAddons("addons", { settings, provider: cluster.provider, mesh: mesh.istiod, gateway: mesh.gateway });
-const apps = new DemoApps("apps", {
-    settings,
-    namespace: settings.apps.namespace,
+const classroom = new Classroom("classroom", {
+    prepared,
     provider: cluster.provider,
     istiod: mesh.istiod,
     gateway: [mesh.gateway, mesh.ingressGateway],
+    clusterName: cluster.clusterName,
+    endpoint: cluster.endpoint,
 });
 
 export const mode = settings.cluster.mode;
@@ -36,5 +38,8 @@ export const portForwards = addons.portForwards;
 export const kialiLogin = addons.kialiLogin;
 export const grafanaAdminPassword = addons.grafanaAdminPassword;
 export const jaegerPassword = addons.jaegerPassword;
-export const appsNamespace = apps.namespace;
-export const verificationChecks = apps.checks;
+export const appsNamespaces = classroom.namespaces;
+export const verificationChecks = classroom.checks;
+export const attendeeKubeconfigs = classroom.kubeconfigs;
+export const attendeeEntries = classroom.entries;
+export const capacity = prepared.capacity;

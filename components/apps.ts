@@ -7,13 +7,15 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { INJECTION_LABELS } from "./meshSpec";
-import { buildScenario, resolveScenarios, type BuiltScenario } from "./scenarios/build";
+import { buildScenario, resolveScenarios, type BuiltScenario, type GatewayPlacement } from "./scenarios/build";
 import type { Settings } from "./settings";
 
 export interface DemoAppsArgs {
     readonly settings: Pick<Settings, "apps">;
     /** Namespace the apps go to. */
     readonly namespace: string;
+    /** Where the apps' gateway routes go: an attendee's path prefix or host; default the whole gateway. */
+    readonly placement?: GatewayPlacement;
     readonly provider: k8s.Provider;
     /** istiod: injection and Istio's CRDs must be ready before any pod or Istio object. */
     readonly istiod: pulumi.Resource;
@@ -23,6 +25,8 @@ export interface DemoAppsArgs {
 
 export class DemoApps extends pulumi.ComponentResource {
     readonly namespace: pulumi.Output<string>;
+    /** The namespace itself: what namespace-scoped objects of others depend on. */
+    readonly namespaceResource: k8s.core.v1.Namespace;
     /** Names of the verification Jobs, which `pulumi up` waits for. */
     readonly checks: pulumi.Output<string[]>;
 
@@ -40,9 +44,11 @@ export class DemoApps extends pulumi.ComponentResource {
                 verify: apps.verify.enabled,
                 requests: apps.verify.requests,
                 rate: apps.traffic.enabled ? apps.traffic.requestsPerSecond : undefined,
+                placement: args.placement,
             }),
         );
         const checkNames = built.flatMap((b) => this.register(name, b, ns, args));
+        this.namespaceResource = ns;
         this.namespace = ns.metadata.name;
         this.checks = pulumi.output(checkNames);
         this.registerOutputs({ namespace: this.namespace, checks: this.checks });

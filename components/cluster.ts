@@ -13,22 +13,28 @@ import * as awsx from "@pulumi/awsx";
 import * as eks from "@pulumi/eks";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import YAML from "yaml";
+import type { ClusterEndpoint } from "./attendeeSpec";
 import {
     EC2_ASSUME_ROLE_POLICY,
     NODE_POLICIES,
     adminAccessEntries,
     awsTags,
     capacityType,
+    endpointFromKubeconfig,
     launchTemplateSpec,
     nextSteps,
     nodeGroupScaling,
     vpcSpec,
 } from "./clusterSpec";
 import { ISTIO_PORT_RULES, ingressRuleSpecs } from "./istioPorts";
-import type { Settings } from "./settings";
+import type { PreparedSettings } from "./validate";
 
 export interface WorkshopClusterArgs {
-    readonly settings: Pick<Settings, "project" | "stack" | "cluster">;
+    readonly settings: Pick<PreparedSettings, "project" | "stack" | "cluster">;
 }
 
 export class WorkshopCluster extends pulumi.ComponentResource {
@@ -41,6 +47,8 @@ export class WorkshopCluster extends pulumi.ComponentResource {
     /** Security-group rules Istio needs; whatever installs Istio depends on them. Empty for `mode: existing`. */
     readonly istioPortRules: pulumi.Resource[];
     readonly nextSteps: pulumi.Output<string[]>;
+    /** API server address and CA, for the attendees' kubeconfigs; undefined when they cannot be read. */
+    readonly endpoint: pulumi.Output<ClusterEndpoint | undefined>;
 
     constructor(name: string, args: WorkshopClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-workshop:cluster:WorkshopCluster", name, {}, opts);
@@ -55,6 +63,7 @@ export class WorkshopCluster extends pulumi.ComponentResource {
                 { parent: this },
             );
             this.clusterName = pulumi.output(c.context ?? "current kubeconfig context");
+            this.endpoint = pulumi.output(localEndpoint(c.kubeconfig, c.context));
             this.istioPortRules = [];
             this.registerOutputs({ clusterName: this.clusterName });
             return;
@@ -129,6 +138,7 @@ export class WorkshopCluster extends pulumi.ComponentResource {
         }).map(({ name: ruleName, ...rule }) => new aws.vpc.SecurityGroupIngressRule(ruleName, rule, awsOpts));
 
         this.kubeconfig = pulumi.secret(cluster.kubeconfigJson);
+        this.endpoint = cluster.kubeconfigJson.apply((k) => endpointFromKubeconfig(JSON.parse(k)));
         this.provider = new k8s.Provider(
             `${name}-k8s`,
             { kubeconfig: this.kubeconfig, enableServerSideApply: true },
@@ -138,5 +148,15 @@ export class WorkshopCluster extends pulumi.ComponentResource {
         this.clusterName = pulumi.output(c.name);
         this.region = pulumi.output(c.region);
         this.registerOutputs({ kubeconfig: this.kubeconfig, clusterName: this.clusterName, region: this.region });
+    }
+}
+
+/** The endpoint of an existing cluster, from the kubeconfig file the Kubernetes provider also reads. */
+function localEndpoint(file: string | undefined, context: string | undefined): ClusterEndpoint | undefined {
+    const candidate = file ?? process.env.KUBECONFIG?.split(path.delimiter)[0] ?? path.join(os.homedir(), ".kube", "config");
+    try {
+        return endpointFromKubeconfig(YAML.parse(fs.readFileSync(candidate, "utf8")), context);
+    } catch {
+        return undefined;
     }
 }

@@ -2,6 +2,7 @@
  * Pure builders for the cluster part: what the VPC, the EKS cluster and the node
  * group look like for given settings. No resources are created here.
  */
+import type { ClusterEndpoint } from "./attendeeSpec";
 import type { ClusterSettings, Settings } from "./settings";
 
 /** Tags every AWS resource carries (set once, as provider default tags). */
@@ -82,7 +83,7 @@ export function launchTemplateSpec(c: ClusterSettings) {
     };
 }
 
-export function nodeGroupScaling(c: ClusterSettings) {
+export function nodeGroupScaling(c: { readonly nodeGroup: { readonly minSize: number; readonly desiredSize: number; readonly maxSize: number } }) {
     return { minSize: c.nodeGroup.minSize, desiredSize: c.nodeGroup.desiredSize, maxSize: c.nodeGroup.maxSize };
 }
 
@@ -104,4 +105,14 @@ export function nextSteps(settings: Pick<Settings, "stack" | "cluster">): string
         "kubectl get nodes",
         "kubectl get pods -n istio-system",
     ];
+}
+
+/** The API server and its CA from a kubeconfig document (the given context, or the current one). */
+export function endpointFromKubeconfig(doc: any, context?: string): ClusterEndpoint | undefined {
+    const ctxName = context ?? doc?.["current-context"];
+    const ctx = (doc?.contexts ?? []).find((c: any) => c?.name === ctxName)?.context ?? (doc?.contexts?.length === 1 ? doc.contexts[0].context : undefined);
+    const cluster = (doc?.clusters ?? []).find((c: any) => c?.name === ctx?.cluster)?.cluster;
+    const server = cluster?.server;
+    const ca = cluster?.["certificate-authority-data"];
+    return typeof server === "string" && typeof ca === "string" ? { server, certificateAuthorityData: ca } : undefined;
 }

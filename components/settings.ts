@@ -78,16 +78,17 @@ const nodeGroupSchema = section({
         .string({ error: "must be an EC2 instance type such as \"t3.large\"" })
         .regex(INSTANCE_TYPE, { error: "must be an EC2 instance type such as \"t3.large\"" })
         .default("t3.large"),
-    minSize: intIn(1, 100).default(2),
-    desiredSize: intIn(1, 100).default(2),
-    maxSize: intIn(1, 100).default(4),
+    /** Node counts: pin them, or leave them out and they are sized from the workload (`components/capacity.ts`). */
+    minSize: intIn(1, 100).optional(),
+    desiredSize: intIn(1, 100).optional(),
+    maxSize: intIn(1, 100).optional(),
     /** `on-demand` or `spot` (cheaper, may be reclaimed mid-workshop). */
     capacityType: oneOf(["on-demand", "spot"]).default("on-demand"),
     /** Encrypted gp3 root volume size per node. */
     diskSizeGiB: intIn(20, 1000).default(50),
 })
     .superRefine((ng, ctx) => {
-        if (ng.minSize > ng.desiredSize) {
+        if (ng.minSize !== undefined && ng.desiredSize !== undefined && ng.minSize > ng.desiredSize) {
             ctx.addIssue({
                 code: "custom",
                 path: ["minSize"],
@@ -95,7 +96,15 @@ const nodeGroupSchema = section({
                 message: `must not exceed nodeGroup.desiredSize (${ng.desiredSize})`,
             });
         }
-        if (ng.desiredSize > ng.maxSize) {
+        if (ng.desiredSize === undefined && ng.minSize !== undefined && ng.maxSize !== undefined && ng.minSize > ng.maxSize) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["minSize"],
+                input: ng.minSize,
+                message: `must not exceed nodeGroup.maxSize (${ng.maxSize})`,
+            });
+        }
+        if (ng.desiredSize !== undefined && ng.maxSize !== undefined && ng.desiredSize > ng.maxSize) {
             ctx.addIssue({
                 code: "custom",
                 path: ["desiredSize"],
@@ -327,6 +336,8 @@ const appsSchema = section({
 });
 
 const MAX_ATTENDEES = 300;
+/** Namespaces an attendee id (which names the attendee's namespace) must not take. */
+const RESERVED_NAMESPACES = ["default", "demo"];
 const attendeeId = z
     .string({ error: "must be a DNS label" })
     .max(40, { error: "must be at most 40 characters (it prefixes Kubernetes names)" })
@@ -350,12 +361,42 @@ const attendeesSchema = z
     })
     .default(0);
 
+const money = (what: string) => numberIn(0, 1000).describe(what);
+const HOSTNAME = /^(?=.{1,200}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/;
+
+const classroomSchema = section({
+    /** With a domain, each attendee's gateway routes use host `<id>.<domain>` instead of the path prefix `/<id>`. */
+    domain: z.string({ error: "must be a DNS domain such as workshop.example.com" }).regex(HOSTNAME, { error: "must be a DNS domain such as workshop.example.com" }).optional(),
+    /** Hourly prices in USD, overriding the dated table in components/capacity.ts. */
+    pricing: section({
+        controlPlanePerHour: money("EKS control plane").optional(),
+        natGatewayPerHour: money("one NAT gateway").optional(),
+        loadBalancerPerHour: money("one network load balancer").optional(),
+        /** Spot price as a share of the on-demand price. */
+        spotShare: numberIn(0.05, 1).optional(),
+        instances: z.record(z.string().regex(INSTANCE_TYPE, { error: "must be an EC2 instance type" }), money("instance"), { error: "must map instance types to hourly prices" }).optional(),
+    }).prefault({}),
+});
+
 const rawSchema = section({
     cluster: clusterSchema.prefault({}),
     istio: istioSchema.prefault({}),
     addons: addonsSchema.prefault({}),
     apps: appsSchema.prefault({}),
     attendees: attendeesSchema,
+    classroom: classroomSchema.prefault({}),
+}).superRefine((s, ctx) => {
+    if (!Array.isArray(s.attendees)) return;
+    s.attendees.forEach((id, i) => {
+        if (RESERVED_NAMESPACES.includes(id) || /^(kube|istio)-/.test(id) || id === s.apps.namespace) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["attendees", i],
+                input: id,
+                message: `names a namespace the stack or Kubernetes already uses (${[...RESERVED_NAMESPACES, "kube-*", "istio-*", "apps.namespace"].join(", ")})`,
+            });
+        }
+    });
 });
 
 type Parsed = z.output<typeof rawSchema>;

@@ -1,25 +1,58 @@
 /**
- * Settings plus the checks that need the whole picture: stack config is parsed
- * (`settings.ts`), then the scenario set it selects is analyzed. Both run before
- * any resource is registered; either failure is one message, no stack trace.
+ * From parsed settings to what the program builds: the checks that need the
+ * whole picture (the scenario set, analyzed as `istioctl analyze` would), the
+ * capacity estimate, and node-group sizes derived from it where the stack does
+ * not pin them. Runs before any resource is registered; a failure is one
+ * message, no stack trace.
  */
+import { attendeeIds, estimateCapacity, nodeGroupSizes, type CapacityEstimate } from "./capacity";
 import { workshopGateway } from "./meshSpec";
 import { MeshCheckError, analyzeScenarios } from "./scenarios/analyze";
-import { GATEWAY_ROUTE_HOSTS, resolveScenarios } from "./scenarios/build";
+import { gatewayRouteHosts, resolveScenarios } from "./scenarios/build";
 import { loadSettings, type Settings } from "./settings";
+
+export type PreparedSettings = Omit<Settings, "cluster"> & {
+    readonly cluster: Settings["cluster"] & {
+        readonly nodeGroup: Settings["cluster"]["nodeGroup"] & { readonly minSize: number; readonly desiredSize: number; readonly maxSize: number };
+    };
+};
+
+export interface Prepared {
+    readonly settings: PreparedSettings;
+    readonly capacity: CapacityEstimate;
+    /** Attendee ids, in order; empty for the single demo namespace. */
+    readonly attendees: string[];
+    /** Non-fatal findings worth printing. */
+    readonly warnings: string[];
+}
 
 /** Throws `MeshCheckError` listing every finding of the scenarios the settings select. */
 export function checkScenarios(settings: Settings): void {
     const findings = analyzeScenarios(resolveScenarios(settings.apps), {
         serverHosts: (workshopGateway().spec.servers ?? []).flatMap((s) => s.hosts ?? []),
-        routeHosts: GATEWAY_ROUTE_HOSTS,
+        routeHosts: gatewayRouteHosts(attendeeIds(settings.attendees), settings.classroom.domain),
     });
     if (findings.length > 0) throw new MeshCheckError(findings);
 }
 
-/** What the program starts from: valid settings whose scenarios pass the mesh checks. */
-export function loadCheckedSettings(): Settings {
-    const settings = loadSettings();
+export function prepare(settings: Settings): Prepared {
     checkScenarios(settings);
-    return settings;
+    const capacity = estimateCapacity(settings);
+    const ng = settings.cluster.nodeGroup;
+    const sizes = nodeGroupSizes(ng, capacity.nodes);
+    const warnings: string[] = [];
+    if (ng.desiredSize !== undefined && ng.desiredSize < capacity.suggestion.nodes && ng.instanceType === capacity.suggestion.instanceType) {
+        warnings.push(`cluster.nodeGroup.desiredSize ${ng.desiredSize} is below the ${capacity.suggestion.nodes} nodes the workload needs`);
+    }
+    return {
+        settings: { ...settings, cluster: { ...settings.cluster, nodeGroup: { ...ng, ...sizes } } },
+        capacity: { ...capacity, nodes: sizes.desiredSize },
+        attendees: attendeeIds(settings.attendees),
+        warnings,
+    };
+}
+
+/** What the program starts from: valid settings whose scenarios pass the mesh checks, sized. */
+export function loadPrepared(): Prepared {
+    return prepare(loadSettings());
 }

@@ -11,7 +11,8 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { MeshCheckError } from "../components/scenarios/analyze";
 import { SettingsError, settingsFromConfig, settingsWarnings } from "../components/settings";
-import { checkScenarios } from "../components/validate";
+import { describeCapacity } from "../components/capacity";
+import { prepare } from "../components/validate";
 import { recordProgram } from "./lib/recorder";
 import { StackConfigError, loadStackConfig } from "./lib/stackConfig";
 import { formatPlan } from "./lib/summary";
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
     const stackConfig = loadStackConfig(args.dir ?? PROJECT_DIR, args.stack);
     // Validate first: invalid settings register nothing.
     const settings = settingsFromConfig(stackConfig.config, { stack: stackConfig.stack, source: stackConfig.file });
-    checkScenarios(settings);
+    const prepared = prepare(settings);
 
     const plan = await recordProgram({
         project: stackConfig.project,
@@ -52,7 +53,7 @@ async function main(): Promise<void> {
         program: () => ({ ...require(path.join(PROJECT_DIR, "index")) }),
     });
 
-    process.stdout.write(`${formatPlan(plan, settingsWarnings(settings))}\n`);
+    process.stdout.write(`${formatPlan(plan, [...settingsWarnings(settings), ...prepared.warnings], describeCapacity(prepared.capacity))}\n`);
     if (args.json) {
         fs.writeFileSync(args.json, `${JSON.stringify(plan, null, 2)}\n`);
         process.stdout.write(`\nPlan written to ${args.json}\n`);

@@ -13,7 +13,7 @@ describe("DemoApps (mocks)", () => {
     });
 
     it("puts all four lessons in one injected namespace, after istiod", () => {
-        const ns = resource(plan, "apps-ns");
+        const ns = resource(plan, "classroom-demo-ns");
         assert.deepEqual(ns.inputs.metadata, { labels: { "istio-injection": "enabled" }, name: "demo" });
         assert.deepEqual(names(ns.dependsOn), ["mesh-istiod"]);
         const apps = new Set(ofType(plan, "kubernetes:apps/v1:Deployment").map((d) => (d.inputs as any).metadata.labels.app));
@@ -24,39 +24,39 @@ describe("DemoApps (mocks)", () => {
 
     it("makes each verification Job wait for the routes and the apps it checks", () => {
         const deps = (n: string) => names(resource(plan, n).dependsOn);
-        assert.deepEqual(deps("apps-job-verify-reviews-1"), [
-            "apps-deploy-reviews-v1",
-            "apps-deploy-reviews-v2",
-            "apps-deploy-reviews-v3",
-            "apps-dr-reviews",
-            "apps-ns",
-            "apps-svc-reviews",
-            "apps-vs-reviews",
+        assert.deepEqual(deps("classroom-demo-job-verify-reviews-1"), [
+            "classroom-demo-deploy-reviews-v1",
+            "classroom-demo-deploy-reviews-v2",
+            "classroom-demo-deploy-reviews-v3",
+            "classroom-demo-dr-reviews",
+            "classroom-demo-ns",
+            "classroom-demo-svc-reviews",
+            "classroom-demo-vs-reviews",
         ]);
-        assert.deepEqual(deps("apps-job-verify-my-app-gw-1"), [
-            "apps-deploy-my-app-v1",
-            "apps-ns",
-            "apps-svc-my-app-v1",
-            "apps-vs-my-app-gateway",
+        assert.deepEqual(deps("classroom-demo-job-verify-my-app-gw-1"), [
+            "classroom-demo-deploy-my-app-v1",
+            "classroom-demo-ns",
+            "classroom-demo-svc-my-app-v1",
+            "classroom-demo-vs-my-app-gateway",
             "mesh-gateway",
             "mesh-ingressgateway",
         ]);
         assert.deepEqual(
             ofType(plan, "kubernetes:batch/v1:Job").map((j) => j.name),
             [
-                "apps-job-verify-bookinfo-gw-1",
-                "apps-job-verify-details-1",
-                "apps-job-verify-grpc-ping",
-                "apps-job-verify-helloworld-1",
-                "apps-job-verify-helloworld-2",
-                "apps-job-verify-my-app-gw-1",
-                "apps-job-verify-my-app-gw-2",
-                "apps-job-verify-productpage-1",
-                "apps-job-verify-ratings-1",
-                "apps-job-verify-reviews-1",
+                "classroom-demo-job-verify-bookinfo-gw-1",
+                "classroom-demo-job-verify-details-1",
+                "classroom-demo-job-verify-grpc-ping",
+                "classroom-demo-job-verify-helloworld-1",
+                "classroom-demo-job-verify-helloworld-2",
+                "classroom-demo-job-verify-my-app-gw-1",
+                "classroom-demo-job-verify-my-app-gw-2",
+                "classroom-demo-job-verify-productpage-1",
+                "classroom-demo-job-verify-ratings-1",
+                "classroom-demo-job-verify-reviews-1",
             ],
         );
-        assert.deepEqual(names(resource(plan, "apps-vs-bookinfo-gateway").dependsOn), ["apps-ns", "mesh-gateway", "mesh-ingressgateway"]);
+        assert.deepEqual(names(resource(plan, "classroom-demo-vs-bookinfo-gateway").dependsOn), ["classroom-demo-ns", "mesh-gateway", "mesh-ingressgateway"]);
     });
 
     it("runs every workload with app and version labels, no privilege escalation, requests and limits", () => {
@@ -83,8 +83,8 @@ describe("DemoApps (mocks)", () => {
         const quiet = await planIndex({ ...EKS_RAW, apps: { traffic: { enabled: false }, verify: { enabled: false } } });
         const deployments = ofType(quiet, "kubernetes:apps/v1:Deployment");
         assert.equal(deployments.some((d) => d.name.includes("traffic-")), false);
-        assert.deepEqual((resource(quiet, "apps-deploy-curl").inputs as any).spec.template.spec.containers[0].command, ["sh", "-c", "while true; do sleep 3600; done"]);
-        assert.equal((resource(quiet, "apps-deploy-grpc-client").inputs as any).spec.replicas, 0);
+        assert.deepEqual((resource(quiet, "classroom-demo-deploy-curl").inputs as any).spec.template.spec.containers[0].command, ["sh", "-c", "while true; do sleep 3600; done"]);
+        assert.equal((resource(quiet, "classroom-demo-deploy-grpc-client").inputs as any).spec.replicas, 0);
         assert.deepEqual(ofType(quiet, "kubernetes:batch/v1:Job"), []);
     });
 
@@ -92,7 +92,7 @@ describe("DemoApps (mocks)", () => {
         const onlyGrpc = await planIndex({ ...EKS_RAW, apps: { helloworld: false, bookinfo: false, myApp: false } });
         assert.deepEqual(
             appsResources(onlyGrpc).map((r) => r.name).sort(),
-            ["apps-deploy-grpc-client", "apps-deploy-grpc-echo", "apps-job-verify-grpc-ping", "apps-ns", "apps-svc-grpc-echo"],
+            ["classroom-demo-deploy-grpc-client", "classroom-demo-deploy-grpc-echo", "classroom-demo-job-verify-grpc-ping", "classroom-demo-ns", "classroom-demo-svc-grpc-echo"],
         );
     });
 });

@@ -1,10 +1,10 @@
 import { strict as assert } from "assert";
 import { WorkshopCluster } from "../components/cluster";
 import { recordProgram, type Plan } from "../scripts/lib/recorder";
-import { EKS_RAW, cloudMocks, names, resource, settingsFor } from "./helpers";
+import { EKS_RAW, cloudMocks, names, preparedFor, resource } from "./helpers";
 
 async function planCluster(raw: Record<string, unknown>): Promise<Plan> {
-    const settings = settingsFor(raw, "test");
+    const settings = preparedFor(raw, "test");
     return recordProgram({
         project: "istio-workshop",
         stack: "test",
@@ -108,7 +108,7 @@ describe("WorkshopCluster on EKS (mocks)", () => {
             instanceTypes: ["t3.large"],
             launchTemplate: { id: "ws-node-template-id", version: "3" },
             nodeRole: resource(plan, "ws-node-role").urn,
-            scalingConfig: { desiredSize: 2, maxSize: 4, minSize: 2 },
+            scalingConfig: { desiredSize: 2, maxSize: 3, minSize: 2 },
             subnetIds: ["subnet-priv-a", "subnet-priv-b"],
         });
         assert.deepEqual(names(nodes.dependsOn), ["ws-eks", "ws-node-cni", "ws-node-ecr", "ws-node-template", "ws-node-worker", "ws-vpc"]);

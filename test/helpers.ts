@@ -1,12 +1,18 @@
 /** Shared test helpers: settings from raw config, lookups in a recorded plan, mocks with cloud-like outputs. */
 import * as pulumi from "@pulumi/pulumi";
 import { parseSettings, type Settings } from "../components/settings";
+import { prepare, type PreparedSettings } from "../components/validate";
 import { recordProgram, type Plan, type PlannedResource } from "../scripts/lib/recorder";
 
 export const EKS_RAW = { cluster: { adminCidrs: ["203.0.113.4/32"] } };
 
 export function settingsFor(raw: Record<string, unknown>, stack = "test"): Settings {
     return parseSettings(raw, { stack });
+}
+
+/** Settings as the program sees them: checked and sized. */
+export function preparedFor(raw: Record<string, unknown>, stack = "test"): PreparedSettings {
+    return prepare(settingsFor(raw, stack)).settings;
 }
 
 export function resource(plan: Plan, name: string): PlannedResource {

@@ -3,7 +3,7 @@ import { WorkshopCluster } from "../components/cluster";
 import { IstioMesh } from "../components/mesh";
 import { diffPlans } from "../scripts/lib/planDiff";
 import { recordProgram, type Plan } from "../scripts/lib/recorder";
-import { EKS_RAW, cloudMocks, names, planIndex, resource, settingsFor } from "./helpers";
+import { EKS_RAW, cloudMocks, names, planIndex, preparedFor, resource } from "./helpers";
 
 const meshResources = (plan: Plan) => plan.resources.filter((r) => r.urn.includes("istio-workshop:mesh:IstioMesh"));
 
@@ -95,7 +95,7 @@ describe("IstioMesh (mocks)", () => {
     });
 
     it("reports the load balancer's hostname once AWS has made it", async () => {
-        const settings = settingsFor(EKS_RAW);
+        const settings = preparedFor(EKS_RAW);
         const deployed = await recordProgram({
             project: "istio-workshop",
             stack: "test",

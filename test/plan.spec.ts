@@ -129,8 +129,8 @@ describe("offline plan of the shipped stacks", () => {
         assert.equal(jobs.length, 10);
         for (const job of jobs) {
             const deps = job.dependsOn.map((d) => d.split("::").pop()!);
-            assert.ok(deps.some((d) => d.startsWith("apps-deploy-")), `${job.name} waits for an app`);
-            if (job.name !== "apps-job-verify-grpc-ping") assert.ok(deps.some((d) => d.startsWith("apps-vs-")), `${job.name} waits for its route`);
+            assert.ok(deps.some((d) => d.startsWith("classroom-demo-deploy-")), `${job.name} waits for an app`);
+            if (job.name !== "classroom-demo-job-verify-grpc-ping") assert.ok(deps.some((d) => d.startsWith("classroom-demo-vs-")), `${job.name} waits for its route`);
         }
         assert.equal((plan.outputs.verificationChecks as string[]).length, 10);
     });
@@ -184,7 +184,7 @@ describe("offline plan refusals", () => {
                 "Invalid stack config (Pulumi.bad.yaml):",
                 " - cluster.nodeGroup.maxSize: must be an integer from 1 to 100, got 500",
                 ' - addons.kiali: must be true, false or a mapping { enabled, version }, got "maybe"',
-                " - extra: unknown key (allowed keys: cluster, istio, addons, apps, attendees), got 1",
+                " - extra: unknown key (allowed keys: cluster, istio, addons, apps, attendees, classroom), got 1",
                 "",
             ].join("\n"),
         );

@@ -34,7 +34,7 @@ describe("settings: defaults", () => {
                 vpcCidr: "10.0.0.0/16",
                 availabilityZones: 2,
                 natGateways: "single",
-                nodeGroup: { instanceType: "t3.large", minSize: 2, desiredSize: 2, maxSize: 4, capacityType: "on-demand", diskSizeGiB: 50 },
+                nodeGroup: { instanceType: "t3.large", capacityType: "on-demand", diskSizeGiB: 50 },
                 adminCidrs: ["203.0.113.4/32"],
                 adminPrincipalArns: [],
                 controlPlaneLogs: ["api", "audit", "authenticator"],
@@ -64,6 +64,7 @@ describe("settings: defaults", () => {
                 grpc: { enabled: true },
             },
             attendees: 0,
+            classroom: { pricing: {} },
         });
     });
 
@@ -93,7 +94,7 @@ describe("settings: refusals name the key, the value and what is allowed", () =>
     it("refuses unknown keys at every level, listing the keys allowed", () => {
         assert.deepEqual(problems({ ...EKS_RAW, istoi: {}, addons: { grafanna: true } }), [
             'addons.grafanna: unknown key (allowed keys: prometheus, grafana, jaeger, kiali, expose), got true',
-            "istoi: unknown key (allowed keys: cluster, istio, addons, apps, attendees), got {}",
+            "istoi: unknown key (allowed keys: cluster, istio, addons, apps, attendees, classroom), got {}",
         ]);
     });
 

@@ -41,8 +41,25 @@ export function resolveScenarios(apps: Apps): ScenarioDef[] {
         });
 }
 
-/** Hosts of the gateway-bound VirtualServices the scenarios create. */
-export const GATEWAY_ROUTE_HOSTS: readonly string[] = ["*"];
+/**
+ * Where an attendee's gateway routes live on the shared gateway, so attendees never
+ * collide: under the path prefix `/<id>` (rewritten away before the app sees it),
+ * or on the host `<id>.<domain>` when a domain is set.
+ */
+export interface GatewayPlacement {
+    readonly prefix?: string;
+    readonly host?: string;
+}
+
+export function gatewayPlacement(id: string | undefined, domain: string | undefined): GatewayPlacement {
+    if (id === undefined) return {};
+    return domain !== undefined ? { host: `${id}.${domain}` } : { prefix: `/${id}` };
+}
+
+/** Hosts of the gateway-bound VirtualServices the scenarios create, for every attendee. */
+export function gatewayRouteHosts(ids: readonly string[], domain: string | undefined): string[] {
+    return domain !== undefined && ids.length > 0 ? ids.map((id) => `${id}.${domain}`) : ["*"];
+}
 
 // ---------------------------------------------------------------------------
 // Workloads
@@ -116,17 +133,20 @@ export function destinationRule(host: string, subsets: Readonly<Record<string, L
     );
 }
 
-function httpRoute(host: string, rule: RouteRuleDef, index: number, s: ScenarioDef, namespace: string) {
+function httpRoute(host: string, rule: RouteRuleDef, index: number, s: ScenarioDef, namespace: string, placement: GatewayPlacement) {
     const m = rule.match;
-    const match = m
-        ? [
-              {
-                  ...(m.sourceLabels ? { sourceLabels: { ...m.sourceLabels } } : {}),
-                  ...(m.prefix ? { uri: { prefix: m.prefix } } : {}),
-                  ...(m.headers ? { headers: Object.fromEntries(Object.entries(m.headers).map(([k, v]) => [k, { exact: v }])) } : {}),
-              },
-          ]
-        : undefined;
+    const outer = host === GATEWAY_HOST ? (placement.prefix ?? "") : "";
+    const prefix = outer !== "" ? `${outer}${m?.prefix ?? "/"}` : m?.prefix;
+    const match =
+        m || prefix
+            ? [
+                  {
+                      ...(m?.sourceLabels ? { sourceLabels: { ...m.sourceLabels } } : {}),
+                      ...(prefix ? { uri: { prefix } } : {}),
+                      ...(m?.headers ? { headers: Object.fromEntries(Object.entries(m.headers).map(([k, v]) => [k, { exact: v }])) } : {}),
+                  },
+              ]
+            : undefined;
     const dest = rule.to ?? host;
     const port = s.services.find((svc) => svc.name === dest)?.ports[0]?.port;
     const destination = (subset?: string) => ({
@@ -137,18 +157,19 @@ function httpRoute(host: string, rule: RouteRuleDef, index: number, s: ScenarioD
     const route = rule.weights
         ? Object.entries(rule.weights).map(([subset, weight]) => ({ destination: destination(subset), weight }))
         : [{ destination: destination() }];
-    return { name: `rule-${index + 1}`, ...(match ? { match } : {}), route };
+    const rewrite = outer !== "" ? { rewrite: { uri: m?.prefix ?? "/" } } : {};
+    return { name: `rule-${index + 1}`, ...(match ? { match } : {}), ...rewrite, route };
 }
 
-export function virtualService(r: RoutingDef, s: ScenarioDef, namespace: string): IstioObject<"VirtualService"> {
+export function virtualService(r: RoutingDef, s: ScenarioDef, namespace: string, placement: GatewayPlacement = {}): IstioObject<"VirtualService"> {
     const isGateway = r.host === GATEWAY_HOST;
     return istioObject(
         "VirtualService",
         { name: isGateway ? `${s.name}-gateway` : r.host, namespace },
         {
-            hosts: isGateway ? [...GATEWAY_ROUTE_HOSTS] : [r.host],
+            hosts: isGateway ? [placement.host ?? "*"] : [r.host],
             ...(isGateway ? { gateways: [WORKSHOP_GATEWAY.ref] } : {}),
-            http: r.rules.map((rule, i) => httpRoute(r.host, rule, i, s, namespace)),
+            http: r.rules.map((rule, i) => httpRoute(r.host, rule, i, s, namespace, placement)),
         },
     );
 }
@@ -198,7 +219,7 @@ function sharesFor(rule: RouteRuleDef, dest: ServiceDef, s: ScenarioDef): Record
 }
 
 /** One check per routing rule that a probe can observe: where to send requests, from which pod labels, what to expect. */
-export function checkPlans(s: ScenarioDef, requests: number): CheckPlan[] {
+export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayPlacement = {}): CheckPlan[] {
     const plans: CheckPlan[] = [];
     for (const r of s.routing) {
         const isGateway = r.host === GATEWAY_HOST;
@@ -220,14 +241,14 @@ export function checkPlans(s: ScenarioDef, requests: number): CheckPlan[] {
                 share: shares[version] ?? 0,
                 range: ranges[version] ?? ([0, 0] as const),
             }));
-            const url = isGateway ? `${GATEWAY_URL}${path}` : `http://${dest.name}:${dest.ports[0].port}${path}`;
+            const url = isGateway ? `${GATEWAY_URL}${placement.prefix ?? ""}${path}` : `http://${dest.name}:${dest.ports[0].port}${path}`;
             const source = rule.match?.sourceLabels;
             const hostName = isGateway ? `${s.name}-gw` : r.host;
             plans.push({
                 name: `verify-${hostName}-${i + 1}`,
                 url,
                 podLabels: source ? { version: "verify", ...source } : { app: `verify-${s.name}`, version: "verify" },
-                headers: rule.match?.headers ?? {},
+                headers: { ...(isGateway && placement.host ? { Host: placement.host } : {}), ...(rule.match?.headers ?? {}) },
                 requests,
                 expectations,
                 needs: { hosts: [r.host], services: [destName], gateway: isGateway },
@@ -283,7 +304,7 @@ export function verifyScript(c: CheckPlan): string {
     ].join("\n");
 }
 
-const JOB_RESOURCES = { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } };
+export const JOB_RESOURCES = { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } };
 
 export function jobSpec(name: string, namespace: string, podLabels: Labels, container: types.input.core.v1.Container): types.input.batch.v1.Job {
     return {
@@ -321,6 +342,8 @@ export function jobSpec(name: string, namespace: string, podLabels: Labels, cont
 
 export interface BuildOptions {
     readonly namespace: string;
+    /** Where the scenario's gateway routes go on the shared gateway (an attendee's prefix or host). */
+    readonly placement?: GatewayPlacement;
     readonly verify: boolean;
     readonly requests: number;
     readonly rate?: number;
@@ -351,29 +374,32 @@ export interface BuiltScenario {
     readonly backing: Readonly<Record<string, readonly string[]>>;
 }
 
+/** The scenario's traffic generator (one Deployment calling its traffic URLs), if traffic is on. */
+export function trafficGenerators(s: ScenarioDef, rate: number | undefined): WorkloadDef[] {
+    if (s.traffic.length === 0 || rate === undefined) return [];
+    return [
+        {
+            name: `traffic-${s.name}`,
+            labels: { app: `traffic-${s.name}`, version: "v1" },
+            image: IMAGES.curl,
+            replicas: 1,
+            command: curlLoop(s.traffic, rate),
+            nonRoot: true,
+            runAsUser: 100,
+            resources: { cpu: "10m", memory: "16Mi", memoryLimit: "64Mi" },
+            client: true,
+        },
+    ];
+}
+
 export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
     const ns = o.namespace;
-    const generator: WorkloadDef[] =
-        s.traffic.length > 0 && o.rate !== undefined
-            ? [
-                  {
-                      name: `traffic-${s.name}`,
-                      labels: { app: `traffic-${s.name}`, version: "v1" },
-                      image: IMAGES.curl,
-                      replicas: 1,
-                      command: curlLoop(s.traffic, o.rate),
-                      nonRoot: true,
-                      runAsUser: 100,
-                      resources: { cpu: "10m", memory: "16Mi", memoryLimit: "64Mi" },
-                      client: true,
-                  },
-              ]
-            : [];
+    const generator = trafficGenerators(s, o.rate);
     const workloads = [...s.workloads, ...generator];
     const checks: BuiltCheck[] = !o.verify
         ? []
         : [
-              ...checkPlans(s, o.requests).map((c) => ({
+              ...checkPlans(s, o.requests, o.placement).map((c) => ({
                   name: c.name,
                   needs: c.needs,
                   job: jobSpec(c.name, ns, c.podLabels, { name: "verify", image: IMAGES.curl, command: ["sh", "-c", verifyScript(c)] }),
@@ -392,7 +418,7 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
         deployments: workloads.map((w) => ({ name: w.name, spec: deploymentSpec(w, ns), configMap: w.config?.name })),
         services: s.services.map((svc) => ({ name: svc.name, spec: serviceSpec(svc, ns) })),
         destinationRules: Object.entries(s.subsets).map(([host, subsets]) => destinationRule(host, subsets, ns)),
-        virtualServices: s.routing.map((r) => ({ host: r.host, object: virtualService(r, s, ns) })),
+        virtualServices: s.routing.map((r) => ({ host: r.host, object: virtualService(r, s, ns, o.placement) })),
         checks,
         backing: Object.fromEntries(
             s.services.map((svc) => [

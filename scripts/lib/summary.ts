@@ -4,7 +4,7 @@
  */
 import type { Plan, PlannedResource } from "./recorder";
 
-export function formatPlan(plan: Plan, warnings: readonly string[] = []): string {
+export function formatPlan(plan: Plan, warnings: readonly string[] = [], capacity: readonly string[] = []): string {
     const lines: string[] = [];
     lines.push(`Offline plan for ${plan.project} / ${plan.stack} (Pulumi mock runtime: no cloud, no CLI, no network)`);
     lines.push("Values only the cloud knows are shown as [unknown]; secrets as [secret].");
@@ -29,13 +29,21 @@ export function formatPlan(plan: Plan, warnings: readonly string[] = []): string
     for (const r of plan.resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
     for (const [type, n] of [...counts].sort((a, b) => a[0].localeCompare(b[0]))) lines.push(`  ${String(n).padStart(4)}  ${type}`);
 
+    if (capacity.length > 0) {
+        lines.push("");
+        lines.push("Capacity and cost (estimate):");
+        capacity.forEach((c) => lines.push(`  ${c}`));
+    }
+
     lines.push("");
     lines.push("Outputs:");
     for (const [key, value] of Object.entries(plan.outputs)) {
-        if (Array.isArray(value) && value.every((v) => typeof v === "string")) {
+        if (key === "capacity") continue; // shown above
+        const nonEmpty = typeof value === "object" && value !== null && Object.keys(value).length > 0;
+        if (nonEmpty && Array.isArray(value) && value.every((v) => typeof v === "string")) {
             lines.push(`  ${key}:`);
             value.forEach((v) => lines.push(`    ${v}`));
-        } else if (typeof value === "object" && value !== null && Object.values(value).every((v) => typeof v === "string")) {
+        } else if (nonEmpty && Object.values(value as object).every((v) => typeof v === "string")) {
             lines.push(`  ${key}:`);
             Object.entries(value).forEach(([k, v]) => lines.push(`    ${k}: ${v}`));
         } else {

@@ -1,0 +1,87 @@
+/**
+ * One attendee of a classroom: their own namespace with the chosen lessons,
+ * routes under their own prefix (or host) on the shared gateway, a
+ * ServiceAccount allowed to work only in that namespace, a quota and limits,
+ * and a kubeconfig for it (usable with kubectl, and as a Kiali token login).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { DemoApps } from "./apps";
+import {
+    type ClusterEndpoint,
+    attendeeKubeconfig,
+    limitRangeSpec,
+    quotaSpec,
+    roleBindingSpec,
+    roleSpec,
+    serviceAccountSpec,
+    tokenSecretSpec,
+} from "./attendeeSpec";
+import type { Demand } from "./capacity";
+import { gatewayPlacement } from "./scenarios/build";
+import type { Settings } from "./settings";
+
+export interface AttendeeArgs {
+    /** The attendee id: it names the namespace and every child resource. */
+    readonly id: string;
+    readonly settings: Pick<Settings, "apps" | "classroom">;
+    /** What the attendee's own pods request: sizes the quota. */
+    readonly demand: Demand;
+    readonly provider: k8s.Provider;
+    readonly istiod: pulumi.Resource;
+    readonly gateway: readonly pulumi.Resource[];
+    readonly clusterName: pulumi.Input<string>;
+    readonly endpoint: pulumi.Input<ClusterEndpoint | undefined>;
+}
+
+export class Attendee extends pulumi.ComponentResource {
+    readonly namespace: pulumi.Output<string>;
+    /** kubeconfig of the attendee's ServiceAccount (secret). */
+    readonly kubeconfig: pulumi.Output<string>;
+    readonly checks: pulumi.Output<string[]>;
+
+    constructor(name: string, args: AttendeeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("istio-workshop:classroom:Attendee", name, {}, opts);
+        const ns = args.id;
+        const apps = new DemoApps(
+            `${name}-apps`,
+            {
+                settings: args.settings,
+                namespace: ns,
+                placement: gatewayPlacement(args.id, args.settings.classroom.domain),
+                provider: args.provider,
+                istiod: args.istiod,
+                gateway: args.gateway,
+            },
+            { parent: this },
+        );
+        const childOpts = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({
+            parent: this,
+            provider: args.provider,
+            dependsOn: [apps.namespaceResource, ...dependsOn],
+        });
+        new k8s.core.v1.ResourceQuota(`${name}-quota`, quotaSpec(ns, args.demand), childOpts());
+        new k8s.core.v1.LimitRange(`${name}-limits`, limitRangeSpec(ns), childOpts());
+        const account = new k8s.core.v1.ServiceAccount(`${name}-account`, serviceAccountSpec(ns), childOpts());
+        const role = new k8s.rbac.v1.Role(`${name}-role`, roleSpec(ns), childOpts());
+        const binding = new k8s.rbac.v1.RoleBinding(`${name}-binding`, roleBindingSpec(ns), childOpts([role, account]));
+        const secret = new k8s.core.v1.Secret(`${name}-token`, tokenSecretSpec(ns), childOpts([account]));
+        // Kubernetes fills the token in after creation: read the Secret back once it and the binding exist.
+        const filled = k8s.core.v1.Secret.get(`${name}-token-read`, pulumi.interpolate`${ns}/${secret.metadata.name}`, {
+            parent: this,
+            provider: args.provider,
+            dependsOn: [secret, binding],
+        });
+        const token = filled.data.apply((d) => (d?.token ? Buffer.from(d.token, "base64").toString("utf8") : "pending: run `pulumi refresh`"));
+        this.kubeconfig = pulumi.secret(
+            pulumi
+                .all([args.clusterName, args.endpoint, token])
+                .apply(([cluster, endpoint, t]) =>
+                    endpoint ? attendeeKubeconfig(cluster, endpoint, ns, t) : "unavailable: the cluster's endpoint could not be read from the kubeconfig",
+                ),
+        );
+        this.namespace = apps.namespace;
+        this.checks = apps.checks;
+        this.registerOutputs({ namespace: this.namespace, kubeconfig: this.kubeconfig, checks: this.checks });
+    }
+}

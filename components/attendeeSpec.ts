@@ -1,0 +1,125 @@
+/**
+ * Pure builders for one attendee: namespace-scoped RBAC, quota and limits sized
+ * from the namespace's own pods, a ServiceAccount token Secret, and the
+ * kubeconfig that uses it. Nothing here grants anything cluster-wide.
+ */
+import type { types } from "@pulumi/kubernetes";
+import type { Demand } from "./capacity";
+
+/**
+ * What an attendee may do in their namespace: run and change workloads, debug
+ * them, edit Istio routing and policy. No Secrets (the token Secret lives
+ * there), no RBAC, no quota changes, nothing outside the namespace.
+ */
+export const ATTENDEE_RULES: types.input.rbac.v1.PolicyRule[] = [
+    { apiGroups: [""], resources: ["namespaces"], verbs: ["get"] },
+    {
+        apiGroups: [""],
+        resources: ["pods", "services", "endpoints", "configmaps", "serviceaccounts", "persistentvolumeclaims"],
+        verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
+    },
+    { apiGroups: [""], resources: ["pods/log", "events", "resourcequotas", "limitranges"], verbs: ["get", "list", "watch"] },
+    { apiGroups: [""], resources: ["pods/exec", "pods/portforward"], verbs: ["create", "get"] },
+    { apiGroups: ["apps"], resources: ["deployments", "replicasets", "statefulsets", "deployments/scale"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
+    { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
+    { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
+    {
+        apiGroups: ["networking.istio.io", "security.istio.io", "telemetry.istio.io"],
+        resources: ["*"],
+        verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
+    },
+];
+
+/** Name of the attendee's Role, RoleBinding and ServiceAccount (one per namespace). */
+export const ATTENDEE_ACCOUNT = "attendee";
+
+export function serviceAccountSpec(namespace: string): types.input.core.v1.ServiceAccount {
+    return { metadata: { name: ATTENDEE_ACCOUNT, namespace } };
+}
+
+export function roleSpec(namespace: string): types.input.rbac.v1.Role {
+    return { metadata: { name: ATTENDEE_ACCOUNT, namespace }, rules: ATTENDEE_RULES };
+}
+
+export function roleBindingSpec(namespace: string): types.input.rbac.v1.RoleBinding {
+    return {
+        metadata: { name: ATTENDEE_ACCOUNT, namespace },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: ATTENDEE_ACCOUNT },
+        subjects: [{ kind: "ServiceAccount", name: ATTENDEE_ACCOUNT, namespace }],
+    };
+}
+
+/** A long-lived token for the attendee's ServiceAccount, filled in by Kubernetes. */
+export function tokenSecretSpec(namespace: string): types.input.core.v1.Secret {
+    return {
+        metadata: { name: `${ATTENDEE_ACCOUNT}-token`, namespace, annotations: { "kubernetes.io/service-account.name": ATTENDEE_ACCOUNT } },
+        type: "kubernetes.io/service-account-token",
+    };
+}
+
+/** Room above the stack's own pods for the attendee's experiments. */
+export const QUOTA_HEADROOM = 1.5;
+
+const roundUp = (x: number, step: number) => Math.ceil(x / step) * step;
+
+/** A quota that holds the namespace's own pods with headroom, so one attendee cannot starve the rest. */
+export function quotaSpec(namespace: string, demand: Demand): types.input.core.v1.ResourceQuota {
+    return {
+        metadata: { name: "attendee-quota", namespace },
+        spec: {
+            hard: {
+                pods: String(Math.ceil(demand.pods * QUOTA_HEADROOM)),
+                "requests.cpu": `${roundUp(demand.cpuMilli * QUOTA_HEADROOM, 100)}m`,
+                "requests.memory": `${roundUp(demand.memoryMi * QUOTA_HEADROOM, 64)}Mi`,
+                "limits.memory": `${roundUp(demand.memoryLimitMi * QUOTA_HEADROOM, 64)}Mi`,
+                services: "30",
+                "services.loadbalancers": "0",
+                "services.nodeports": "0",
+            },
+        },
+    };
+}
+
+/** Defaults for containers that state no resources, and a ceiling per container. */
+export function limitRangeSpec(namespace: string): types.input.core.v1.LimitRange {
+    return {
+        metadata: { name: "attendee-limits", namespace },
+        spec: {
+            limits: [
+                {
+                    type: "Container",
+                    defaultRequest: { cpu: "50m", memory: "64Mi" },
+                    default: { memory: "256Mi" },
+                    max: { cpu: "2", memory: "2Gi" },
+                },
+            ],
+        },
+    };
+}
+
+export interface ClusterEndpoint {
+    readonly server: string;
+    readonly certificateAuthorityData: string;
+}
+
+/** A kubeconfig for the attendee's ServiceAccount token, defaulting to their namespace. */
+export function attendeeKubeconfig(clusterName: string, endpoint: ClusterEndpoint, namespace: string, token: string): string {
+    const context = `${clusterName}-${namespace}`;
+    return JSON.stringify(
+        {
+            apiVersion: "v1",
+            kind: "Config",
+            clusters: [{ name: clusterName, cluster: { server: endpoint.server, "certificate-authority-data": endpoint.certificateAuthorityData } }],
+            users: [{ name: `${namespace}-${ATTENDEE_ACCOUNT}`, user: { token } }],
+            contexts: [{ name: context, context: { cluster: clusterName, user: `${namespace}-${ATTENDEE_ACCOUNT}`, namespace } }],
+            "current-context": context,
+        },
+        null,
+        2,
+    );
+}
+
+/** Where an attendee opens their gateway routes. */
+export function attendeeEntry(id: string, domain: string | undefined): string {
+    return domain !== undefined ? `http://${id}.${domain}/` : `http://<ingressGatewayAddress>/${id}/`;
+}

@@ -1,0 +1,61 @@
+/**
+ * The classroom: with no attendees, the lessons in one `demo` namespace; with
+ * attendees, one isolated Attendee per id. Every attendee's resources are named
+ * after their id, never after a position in the list, and no attendee depends
+ * on another: adding or removing one changes only that attendee.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { DemoApps } from "./apps";
+import { Attendee } from "./attendee";
+import { attendeeEntry, type ClusterEndpoint } from "./attendeeSpec";
+import type { Prepared } from "./validate";
+
+export interface ClassroomArgs {
+    readonly prepared: Pick<Prepared, "settings" | "attendees" | "capacity">;
+    readonly provider: k8s.Provider;
+    readonly istiod: pulumi.Resource;
+    /** The shared Gateway and the ingress gateway release. */
+    readonly gateway: readonly pulumi.Resource[];
+    readonly clusterName: pulumi.Input<string>;
+    readonly endpoint: pulumi.Input<ClusterEndpoint | undefined>;
+}
+
+export class Classroom extends pulumi.ComponentResource {
+    readonly namespaces: pulumi.Output<string[]>;
+    /** kubeconfig per attendee id (secret); empty without attendees. */
+    readonly kubeconfigs: pulumi.Output<Record<string, string>>;
+    /** Where each attendee opens their routes. */
+    readonly entries: pulumi.Output<Record<string, string>>;
+    readonly checks: pulumi.Output<string[]>;
+
+    constructor(name: string, args: ClassroomArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("istio-workshop:classroom:Classroom", name, {}, opts);
+        const { settings, attendees, capacity } = args.prepared;
+        const shared = { provider: args.provider, istiod: args.istiod, gateway: args.gateway };
+        if (attendees.length === 0) {
+            const demo = new DemoApps(`${name}-demo`, { settings, namespace: settings.apps.namespace, ...shared }, { parent: this });
+            this.namespaces = demo.namespace.apply((n) => [n]);
+            this.kubeconfigs = pulumi.output<Record<string, string>>({});
+            this.entries = pulumi.output<Record<string, string>>({});
+            this.checks = demo.checks;
+        } else {
+            const people = attendees.map(
+                (id) =>
+                    [
+                        id,
+                        new Attendee(
+                            `${name}-${id}`,
+                            { id, settings, demand: capacity.perNamespace, clusterName: args.clusterName, endpoint: args.endpoint, ...shared },
+                            { parent: this },
+                        ),
+                    ] as const,
+            );
+            this.namespaces = pulumi.all(people.map(([, a]) => a.namespace));
+            this.kubeconfigs = pulumi.secret(pulumi.all(Object.fromEntries(people.map(([id, a]) => [id, a.kubeconfig]))));
+            this.entries = pulumi.output(Object.fromEntries(attendees.map((id) => [id, attendeeEntry(id, settings.classroom.domain)])));
+            this.checks = pulumi.all(people.map(([, a]) => a.checks)).apply((c) => c.flat());
+        }
+        this.registerOutputs({ namespaces: this.namespaces, kubeconfigs: this.kubeconfigs, entries: this.entries, checks: this.checks });
+    }
+}
