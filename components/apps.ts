@@ -3,11 +3,13 @@
  * Deployments, Services, DestinationRules and VirtualServices, traffic
  * generators, and a verification Job per routing rule that waits for the rule
  * and the apps it checks, then measures. A failed check fails `pulumi up`.
+ * The objects go in one `yaml/v2` ConfigGroup: one registration for the whole
+ * namespace keeps a classroom of hundreds of namespaces cheap to plan.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { INJECTION_LABELS } from "./meshSpec";
-import { buildScenario, resolveScenarios, type BuiltScenario, type GatewayPlacement } from "./scenarios/build";
+import { buildScenario, resolveScenarios, scenarioManifests, type GatewayPlacement } from "./scenarios/build";
 import type { Settings } from "./settings";
 
 export interface DemoAppsArgs {
@@ -47,52 +49,16 @@ export class DemoApps extends pulumi.ComponentResource {
                 placement: args.placement,
             }),
         );
-        const checkNames = built.flatMap((b) => this.register(name, b, ns, args));
+        // One ConfigGroup per namespace: Pulumi applies the objects in the order their
+        // depends-on annotations give and waits for each (Deployments ready, Jobs complete).
+        new k8s.yaml.v2.ConfigGroup(
+            `${name}-objects`,
+            { objs: built.flatMap(scenarioManifests) },
+            { parent: this, provider: args.provider, dependsOn: [ns, args.istiod, ...args.gateway] },
+        );
         this.namespaceResource = ns;
         this.namespace = ns.metadata.name;
-        this.checks = pulumi.output(checkNames);
+        this.checks = pulumi.output(built.flatMap((b) => b.checks.map((c) => `${b.name}/${c.name}`)));
         this.registerOutputs({ namespace: this.namespace, checks: this.checks });
-    }
-
-    /** Registers one scenario's objects; returns its check names. */
-    private register(name: string, b: BuiltScenario, ns: k8s.core.v1.Namespace, args: DemoAppsArgs): string[] {
-        const opts = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({
-            parent: this,
-            provider: args.provider,
-            dependsOn: [ns, ...dependsOn],
-        });
-        const child = (kind: string, objName: string) => `${name}-${kind}-${objName}`;
-
-        const configMaps = new Map(b.configMaps.map((c) => [c.name, new k8s.core.v1.ConfigMap(child("cm", c.name), c.spec, opts())]));
-        const deployments = new Map(
-            b.deployments.map((d) => {
-                const mounted = d.configMap !== undefined ? [configMaps.get(d.configMap)!] : [];
-                return [d.name, new k8s.apps.v1.Deployment(child("deploy", d.name), d.spec, opts(mounted))];
-            }),
-        );
-        const services = new Map(b.services.map((s) => [s.name, new k8s.core.v1.Service(child("svc", s.name), s.spec, opts())]));
-        const routing = new Map<string, pulumi.Resource[]>();
-        const addRouting = (host: string, r: pulumi.Resource) => routing.set(host, [...(routing.get(host) ?? []), r]);
-        for (const dr of b.destinationRules) {
-            addRouting(dr.metadata.name, new k8s.apiextensions.CustomResource(child("dr", dr.metadata.name), { ...dr }, opts()));
-        }
-        for (const { host, object } of b.virtualServices) {
-            const gatewayDeps = object.spec.gateways ? [...args.gateway] : [];
-            addRouting(host, new k8s.apiextensions.CustomResource(child("vs", object.metadata.name), { ...object }, opts(gatewayDeps)));
-        }
-
-        return b.checks.map((c) => {
-            const needs: pulumi.Resource[] = [
-                ...c.needs.hosts.flatMap((h) => routing.get(h) ?? []),
-                ...c.needs.services.flatMap((s) => [
-                    ...(services.has(s) ? [services.get(s)!] : []),
-                    ...(routing.get(s) ?? []),
-                    ...(b.backing[s] ?? []).flatMap((d) => (deployments.has(d) ? [deployments.get(d)!] : [])),
-                ]),
-                ...(c.needs.gateway ? args.gateway : []),
-            ];
-            new k8s.batch.v1.Job(child("job", c.name), c.job, { ...opts([...new Set(needs)]), deleteBeforeReplace: true });
-            return `${b.name}/${c.name}`;
-        });
     }
 }

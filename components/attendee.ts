@@ -8,6 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DemoApps } from "./apps";
 import {
+    TOKEN_SECRET,
     type ClusterEndpoint,
     attendeeKubeconfig,
     limitRangeSpec,
@@ -55,22 +56,26 @@ export class Attendee extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const childOpts = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({
+        // Access and limits in one ConfigGroup (no ordering needed among them).
+        const access = new k8s.yaml.v2.ConfigGroup(
+            `${name}-access`,
+            {
+                objs: [
+                    { apiVersion: "v1", kind: "ResourceQuota", ...quotaSpec(ns, args.demand) },
+                    { apiVersion: "v1", kind: "LimitRange", ...limitRangeSpec(ns) },
+                    { apiVersion: "v1", kind: "ServiceAccount", ...serviceAccountSpec(ns) },
+                    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", ...roleSpec(ns) },
+                    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", ...roleBindingSpec(ns) },
+                    { apiVersion: "v1", kind: "Secret", ...tokenSecretSpec(ns) },
+                ],
+            },
+            { parent: this, provider: args.provider, dependsOn: [apps.namespaceResource] },
+        );
+        // Kubernetes fills the token in after the Secret exists: read it back then.
+        const filled = k8s.core.v1.Secret.get(`${name}-token-read`, `${ns}/${TOKEN_SECRET}`, {
             parent: this,
             provider: args.provider,
-            dependsOn: [apps.namespaceResource, ...dependsOn],
-        });
-        new k8s.core.v1.ResourceQuota(`${name}-quota`, quotaSpec(ns, args.demand), childOpts());
-        new k8s.core.v1.LimitRange(`${name}-limits`, limitRangeSpec(ns), childOpts());
-        const account = new k8s.core.v1.ServiceAccount(`${name}-account`, serviceAccountSpec(ns), childOpts());
-        const role = new k8s.rbac.v1.Role(`${name}-role`, roleSpec(ns), childOpts());
-        const binding = new k8s.rbac.v1.RoleBinding(`${name}-binding`, roleBindingSpec(ns), childOpts([role, account]));
-        const secret = new k8s.core.v1.Secret(`${name}-token`, tokenSecretSpec(ns), childOpts([account]));
-        // Kubernetes fills the token in after creation: read the Secret back once it and the binding exist.
-        const filled = k8s.core.v1.Secret.get(`${name}-token-read`, pulumi.interpolate`${ns}/${secret.metadata.name}`, {
-            parent: this,
-            provider: args.provider,
-            dependsOn: [secret, binding],
+            dependsOn: [access],
         });
         const token = filled.data.apply((d) => (d?.token ? Buffer.from(d.token, "base64").toString("utf8") : "pending: run `pulumi refresh`"));
         this.kubeconfig = pulumi.secret(

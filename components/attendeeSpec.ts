@@ -49,10 +49,13 @@ export function roleBindingSpec(namespace: string): types.input.rbac.v1.RoleBind
     };
 }
 
+/** The Secret holding the attendee's ServiceAccount token. */
+export const TOKEN_SECRET = `${ATTENDEE_ACCOUNT}-token`;
+
 /** A long-lived token for the attendee's ServiceAccount, filled in by Kubernetes. */
 export function tokenSecretSpec(namespace: string): types.input.core.v1.Secret {
     return {
-        metadata: { name: `${ATTENDEE_ACCOUNT}-token`, namespace, annotations: { "kubernetes.io/service-account.name": ATTENDEE_ACCOUNT } },
+        metadata: { name: TOKEN_SECRET, namespace, annotations: { "kubernetes.io/service-account.name": ATTENDEE_ACCOUNT } },
         type: "kubernetes.io/service-account-token",
     };
 }

@@ -13,7 +13,7 @@ import { MeshCheckError } from "../components/scenarios/analyze";
 import { SettingsError, settingsFromConfig, settingsWarnings } from "../components/settings";
 import { describeCapacity } from "../components/capacity";
 import { prepare } from "../components/validate";
-import { recordProgram } from "./lib/recorder";
+import { disablePromiseDebugging, recordProgram } from "./lib/recorder";
 import { StackConfigError, loadStackConfig } from "./lib/stackConfig";
 import { formatPlan } from "./lib/summary";
 
@@ -27,6 +27,12 @@ function fail(message: string): never {
 }
 
 async function main(): Promise<void> {
+    // The Pulumi SDK records a stack trace for every resource and promise; with ts-node's
+    // source-map support each one is mapped through source maps, which dominates the run time
+    // of large plans. The plan prints messages, not stack traces: use V8's plain formatting, short.
+    (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
+    Error.stackTraceLimit = 3;
+    disablePromiseDebugging();
     let args;
     try {
         args = parseArgs({ options: { stack: { type: "string" }, json: { type: "string" }, dir: { type: "string" }, help: { type: "boolean" } } }).values;

@@ -428,3 +428,51 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
         ),
     };
 }
+
+// ---------------------------------------------------------------------------
+// As manifests for one ConfigGroup, ordered by `config.kubernetes.io/depends-on`
+
+type Manifest = { apiVersion: string; kind: string; metadata: Record<string, any>; [k: string]: unknown };
+
+/** A `config.kubernetes.io/depends-on` reference: `<group>/namespaces/<namespace>/<kind>/<name>`. */
+export function objectRef(m: Pick<Manifest, "apiVersion" | "kind" | "metadata">): string {
+    const group = m.apiVersion.includes("/") ? m.apiVersion.split("/")[0] : "";
+    return `${group}/namespaces/${m.metadata.namespace}/${m.kind}/${m.metadata.name}`;
+}
+
+const withDependsOn = (m: Manifest, on: readonly Manifest[]): Manifest =>
+    on.length === 0
+        ? m
+        : { ...m, metadata: { ...m.metadata, annotations: { ...m.metadata.annotations, "config.kubernetes.io/depends-on": on.map(objectRef).join(",") } } };
+
+/**
+ * Every object of a built scenario as a manifest: each Deployment after its
+ * ConfigMap, each verification Job after the routes, Services and Deployments it
+ * checks, so that the Job measures a mesh that is ready.
+ */
+export function scenarioManifests(b: BuiltScenario): Manifest[] {
+    const configMaps = new Map(b.configMaps.map((c) => [c.name, { apiVersion: "v1", kind: "ConfigMap", ...c.spec } as Manifest]));
+    const deployments = new Map(
+        b.deployments.map((d) => {
+            const m = { apiVersion: "apps/v1", kind: "Deployment", ...d.spec } as Manifest;
+            return [d.name, withDependsOn(m, d.configMap !== undefined ? [configMaps.get(d.configMap)!] : [])];
+        }),
+    );
+    const services = new Map(b.services.map((s) => [s.name, { apiVersion: "v1", kind: "Service", ...s.spec } as Manifest]));
+    const routing = new Map<string, Manifest[]>();
+    const addRouting = (host: string, m: Manifest) => routing.set(host, [...(routing.get(host) ?? []), m]);
+    b.destinationRules.forEach((dr) => addRouting(dr.metadata.name, dr as unknown as Manifest));
+    b.virtualServices.forEach(({ host, object }) => addRouting(host, object as unknown as Manifest));
+    const jobs = b.checks.map((c) => {
+        const needs = [
+            ...c.needs.hosts.flatMap((h) => routing.get(h) ?? []),
+            ...c.needs.services.flatMap((s) => [
+                ...(services.has(s) ? [services.get(s)!] : []),
+                ...(routing.get(s) ?? []),
+                ...(b.backing[s] ?? []).flatMap((d) => (deployments.has(d) ? [deployments.get(d)!] : [])),
+            ]),
+        ];
+        return withDependsOn({ apiVersion: "batch/v1", kind: "Job", ...c.job } as Manifest, [...new Set(needs)]);
+    });
+    return [...configMaps.values(), ...deployments.values(), ...services.values(), ...[...routing.values()].flat(), ...jobs];
+}

@@ -5,6 +5,7 @@
  * an input) and the inputs. Nothing is contacted: no cloud, no CLI, no network.
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as debuggable from "@pulumi/pulumi/runtime/debuggable";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
 
@@ -50,14 +51,25 @@ export interface RunOptions {
     readonly program: () => Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
+const CONFIG_GROUP = "kubernetes:yaml/v2:ConfigGroup";
+
 const echoMocks: pulumi.runtime.Mocks = {
-    newResource: (args) => ({ id: undefined, state: args.inputs }),
+    // A ConfigGroup's only output is its children, which nothing here reads: echoing its
+    // (large) object list back would only cost time.
+    newResource: (args) => ({ id: undefined, state: args.type === CONFIG_GROUP ? {} : args.inputs }),
     call: () => ({}),
 };
 
-interface RawRegistration {
-    readonly request: any;
-    urn?: string;
+
+
+/**
+ * Makes large plans cheaper: the SDK wraps every internal promise with a captured
+ * stack trace for its leak report, which costs more than the registration itself
+ * for thousands of resources. A plan never reports leaks, so the wrapper is made
+ * a pass-through. Registrations are unchanged.
+ */
+export function disablePromiseDebugging(): void {
+    (debuggable as { debuggablePromise: (p: Promise<unknown>) => Promise<unknown> }).debuggablePromise = (p) => p;
 }
 
 /** Runs `program` under mocks and returns what it registered, in URN order. */
@@ -65,25 +77,24 @@ export async function recordProgram(options: RunOptions): Promise<Plan> {
     pulumi.runtime.setAllConfig(options.config, options.secretKeys);
     await pulumi.runtime.setMocks(options.mocks ?? echoMocks, options.project, options.stack, options.preview);
 
-    const registrations: RawRegistration[] = [];
+    // Each request is turned into its plan entry as soon as it is answered, so requests are not kept.
+    const resources: PlannedResource[] = [];
     const monitor: any = runtimeSettings.getMonitor();
     const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (request: any, callback: (err: unknown, response: any) => void) => {
-        const entry: RawRegistration = { request };
-        registrations.push(entry);
-        return register(request, (err: unknown, response: any) => {
-            if (!err && response) entry.urn = response.getUrn();
+    monitor.registerResource = (request: any, callback: (err: unknown, response: any) => void) =>
+        register(request, (err: unknown, response: any) => {
+            if (!err && response) resources.push(...expandConfigGroup(toPlanned(request, response.getUrn())));
             callback(err, response);
         });
-    };
 
     const exported = await options.program();
     await waitForRPCs();
     const outputs = await resolveOutputs(exported);
     await waitForRPCs();
 
-    const resources = registrations.filter((r) => r.urn !== undefined).map((r) => toPlanned(r.request, r.urn!));
-    resources.sort((a, b) => a.urn.localeCompare(b.urn));
+    // Code-point order (locale-independent), with `$` ranked after `:` so a component precedes its children.
+    const key = (urn: string) => urn.replace(/\$/g, "~");
+    resources.sort((a, b) => (key(a.urn) < key(b.urn) ? -1 : key(a.urn) > key(b.urn) ? 1 : 0));
     return { project: options.project, stack: options.stack, resources, outputs };
 }
 
@@ -103,6 +114,49 @@ function toPlanned(req: any, urn: string): PlannedResource {
         dependsOn: [...deps].filter((d) => d !== "").sort(),
         inputs: clean(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
     };
+}
+
+const DEPENDS_ON = "config.kubernetes.io/depends-on";
+
+/**
+ * A `yaml/v2` ConfigGroup is one opaque registration under mocks; the Kubernetes
+ * provider registers one child per object. The plan lists those children as the
+ * provider names them (`<prefix>:<namespace>/<name>`, the prefix defaulting to the
+ * group's name), each depending on what the group depends on plus the objects its
+ * `config.kubernetes.io/depends-on` annotation names; the group keeps a count.
+ */
+export function expandConfigGroup(group: PlannedResource): PlannedResource[] {
+    const objs = group.inputs.objs;
+    if (group.type !== CONFIG_GROUP || !Array.isArray(objs)) return [group];
+    const prefix = typeof group.inputs.resourcePrefix === "string" ? group.inputs.resourcePrefix : group.name;
+    const chain = group.urn.split("::")[2];
+    const head = group.urn.split("::").slice(0, 2).join("::");
+    const refOf = (o: any) => `${o.apiVersion.includes("/") ? o.apiVersion.split("/")[0] : ""}/namespaces/${o.metadata.namespace}/${o.kind}/${o.metadata.name}`;
+    const children = (objs as any[]).map((o) => {
+        const gv = o.apiVersion.includes("/") ? o.apiVersion : `core/${o.apiVersion}`;
+        const type = `kubernetes:${gv}:${o.kind}`;
+        const name = `${prefix}:${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`;
+        return { ref: refOf(o), obj: o, urn: `${head}::${chain}$${type}::${name}`, type, name };
+    });
+    const byRef = new Map(children.map((c) => [c.ref, c.urn]));
+    const expanded = children.map((c) => {
+        const refs = String(c.obj.metadata.annotations?.[DEPENDS_ON] ?? "")
+            .split(",")
+            .filter((r) => r !== "")
+            .map((r) => byRef.get(r) ?? r);
+        return {
+            urn: c.urn,
+            type: c.type,
+            name: c.name,
+            parent: group.urn,
+            custom: true,
+            provider: group.provider,
+            dependsOn: [...new Set([...group.dependsOn, ...refs])].sort(),
+            inputs: c.obj as Record<string, unknown>,
+        };
+    });
+    const { objs: _objs, ...rest } = group.inputs;
+    return [{ ...group, inputs: { ...rest, objects: objs.length } }, ...expanded];
 }
 
 /** Turns the wire form of a value into plain JSON: unknowns, secrets and references made explicit. */

@@ -11,8 +11,9 @@ export function formatPlan(plan: Plan, warnings: readonly string[] = [], capacit
     lines.push("");
     lines.push(`Resources (${plan.resources.length}):`);
     const children = new Map<string | null, PlannedResource[]>();
+    const known = new Set(plan.resources.map((r) => r.urn));
     for (const r of plan.resources) {
-        const key = r.parent !== null && plan.resources.some((p) => p.urn === r.parent) ? r.parent : null;
+        const key = r.parent !== null && known.has(r.parent) ? r.parent : null;
         children.set(key, [...(children.get(key) ?? []), r]);
     }
     const walk = (parent: string | null, depth: number) => {
