@@ -1,0 +1,186 @@
+import { strict as assert } from "assert";
+import fc from "fast-check";
+import { ATTENDEE_RULES, attendeeKubeconfig, limitRangeSpec, quotaSpec } from "../components/attendeeSpec";
+import { allocatable, attendeeIds, estimateCapacity, INSTANCE_TYPES, namespaceDemand, nodeGroupSizes, nodesFor } from "../components/capacity";
+import { endpointFromKubeconfig } from "../components/clusterSpec";
+import { gatewayPlacement } from "../components/scenarios/build";
+import { diffPlans } from "../scripts/lib/planDiff";
+import type { Plan } from "../scripts/lib/recorder";
+import { EKS_RAW, planIndex, settingsFor } from "./helpers";
+
+const PINNED = { cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge", minSize: 3, desiredSize: 3, maxSize: 6 } } };
+const ofType = (plan: Plan, suffix: string) => plan.resources.filter((r) => r.type.startsWith("kubernetes:") && r.type.endsWith(suffix));
+
+describe("classroom: attendees", () => {
+    it("turns a count into stable ids and keeps lists as given", () => {
+        assert.deepEqual(attendeeIds(3), ["attendee-01", "attendee-02", "attendee-03"]);
+        assert.deepEqual(attendeeIds(101).slice(98), ["attendee-99", "attendee-100", "attendee-101"]);
+        assert.deepEqual(attendeeIds(["ana", "bo"]), ["ana", "bo"]);
+        assert.deepEqual(attendeeIds(0), []);
+    });
+
+    it("refuses attendee ids that would take a system or shared namespace", () => {
+        assert.throws(
+            () => settingsFor({ ...EKS_RAW, attendees: ["ana", "kube-system", "istio-x", "demo"] }),
+            /attendees\[1\]: names a namespace the stack or Kubernetes already uses \(default, demo, kube-\*, istio-\*, apps\.namespace\), got "kube-system"\n - attendees\[2\]: .*"istio-x"\n - attendees\[3\]: .*"demo"/,
+        );
+    });
+
+    it("a 30-attendee stack plans 30 isolated namespaces, each with quota, RBAC, route and secret kubeconfig", async () => {
+        const plan = await planIndex({ ...PINNED, attendees: 30 });
+        const namespaces = ofType(plan, ":Namespace").map((n) => (n.inputs as any).metadata.name).filter((n: string) => n.startsWith("attendee-"));
+        assert.equal(new Set(namespaces).size, 30);
+        for (const kind of [":ResourceQuota", ":LimitRange", ":Role", ":RoleBinding", ":ServiceAccount"]) {
+            assert.equal(ofType(plan, kind).length, 30, kind);
+        }
+        assert.deepEqual(ofType(plan, ":ClusterRoleBinding").map((r) => r.name), ["addons-kiali-viewer-binding"], "no attendee binding is cluster-wide");
+        for (const b of ofType(plan, ":RoleBinding")) {
+            const rb = b.inputs as any;
+            assert.deepEqual(rb.roleRef.kind, "Role");
+            assert.deepEqual(rb.subjects, [{ kind: "ServiceAccount", name: "attendee", namespace: rb.metadata.namespace }]);
+        }
+        const gatewayPrefixes = ofType(plan, ":VirtualService")
+            .filter((v) => (v.inputs as any).spec.gateways)
+            .flatMap((v) => (v.inputs as any).spec.http.map((h: any) => h.match[0].uri.prefix));
+        assert.equal(new Set(gatewayPrefixes).size, gatewayPrefixes.length, "no two attendees share a gateway path");
+        assert.ok(gatewayPrefixes.includes("/attendee-07/productpage"));
+        assert.equal(plan.outputs.attendeeKubeconfigs, "[secret]");
+        assert.equal(Object.keys(plan.outputs.attendeeEntries as object).length, 30);
+    });
+
+    it("removing attendee b changes only b's resources", async () => {
+        const abc = await planIndex({ ...PINNED, attendees: ["a", "b", "c"] });
+        const ac = await planIndex({ ...PINNED, attendees: ["a", "c"] });
+        const diff = diffPlans(abc, ac);
+        assert.deepEqual(diff.added, []);
+        assert.deepEqual(diff.changed, []);
+        assert.ok(diff.removed.length > 20);
+        for (const urn of diff.removed) assert.match(urn.split("::").pop()!, /^classroom-b(-|$)|:b\//, urn);
+    });
+
+    it("with derived sizing, a new attendee changes at most the node group's size besides its own resources", async () => {
+        const few = await planIndex({ ...EKS_RAW, attendees: ["a", "c"] });
+        const more = await planIndex({ ...EKS_RAW, attendees: ["a", "b", "c"] });
+        const diff = diffPlans(few, more);
+        assert.deepEqual(diff.removed, []);
+        for (const c of diff.changed) {
+            assert.match(c.urn, /ManagedNodeGroup::workshop-nodes$/);
+            for (const ch of c.changes) assert.match(ch.path, /^inputs\.scalingConfig\./);
+        }
+    });
+
+    it("property: any valid attendee list yields unique namespaces, routes and resource names", async () => {
+        const id = fc.stringMatching(/^[a-z]([a-z0-9-]{0,10}[a-z0-9])?$/).filter((s) => !/^(kube|istio)-/.test(s) && s !== "default" && s !== "demo");
+        await fc.assert(
+            fc.asyncProperty(fc.uniqueArray(id, { minLength: 1, maxLength: 4 }), async (ids) => {
+                const placements = ids.map((i) => gatewayPlacement(i, undefined).prefix);
+                assert.equal(new Set(placements).size, ids.length);
+                const plan = await planIndex({ ...PINNED, attendees: ids, apps: { bookinfo: false, helloworld: false } });
+                const urns = plan.resources.map((r) => r.urn);
+                assert.equal(new Set(urns).size, urns.length, "unique URNs");
+                const namespaces = ofType(plan, ":Namespace").map((n) => (n.inputs as any).metadata.name);
+                assert.equal(new Set(namespaces).size, namespaces.length);
+                for (const i of ids) assert.ok(namespaces.includes(i));
+            }),
+            { numRuns: 12 },
+        );
+    });
+});
+
+describe("classroom: per-attendee objects (pure)", () => {
+    it("grants only namespaced rights, never Secrets or RBAC", () => {
+        const resources = ATTENDEE_RULES.flatMap((r) => r.resources as string[]);
+        for (const forbidden of ["secrets", "roles", "rolebindings", "resourcequotas/status"]) assert.ok(!resources.includes(forbidden), forbidden);
+        const writes = ATTENDEE_RULES.filter((r) => (r.verbs as string[]).includes("update")).flatMap((r) => r.resources as string[]);
+        assert.ok(!writes.includes("resourcequotas") && !writes.includes("limitranges"));
+    });
+
+    it("sizes the quota from the namespace's own pods with headroom", () => {
+        const demand = namespaceDemand(settingsFor(EKS_RAW).apps);
+        assert.deepEqual(demand, { pods: 29, cpuMilli: 1050, memoryMi: 3744, memoryLimitMi: 14976 });
+        assert.deepEqual(quotaSpec("a", demand).spec, {
+            hard: {
+                pods: "44",
+                "requests.cpu": "1600m",
+                "requests.memory": "5632Mi",
+                "limits.memory": "22464Mi",
+                services: "30",
+                "services.loadbalancers": "0",
+                "services.nodeports": "0",
+            },
+        });
+        assert.deepEqual((limitRangeSpec("a").spec as any).limits[0].default, { memory: "256Mi" });
+    });
+
+    it("writes a kubeconfig for the ServiceAccount token, defaulting to the attendee's namespace", () => {
+        const k = JSON.parse(attendeeKubeconfig("ws", { server: "https://api.example", certificateAuthorityData: "Q0E=" }, "ana", "tok"));
+        assert.deepEqual(k, {
+            apiVersion: "v1",
+            kind: "Config",
+            clusters: [{ name: "ws", cluster: { server: "https://api.example", "certificate-authority-data": "Q0E=" } }],
+            users: [{ name: "ana-attendee", user: { token: "tok" } }],
+            contexts: [{ name: "ws-ana", context: { cluster: "ws", user: "ana-attendee", namespace: "ana" } }],
+            "current-context": "ws-ana",
+        });
+    });
+
+    it("reads the API server and CA from a kubeconfig, for a context or the current one", () => {
+        const doc = {
+            "current-context": "kind-ws",
+            contexts: [
+                { name: "kind-ws", context: { cluster: "kind-ws" } },
+                { name: "other", context: { cluster: "c2" } },
+            ],
+            clusters: [
+                { name: "kind-ws", cluster: { server: "https://127.0.0.1:6443", "certificate-authority-data": "AAA" } },
+                { name: "c2", cluster: { server: "https://c2", "certificate-authority-data": "BBB" } },
+            ],
+        };
+        assert.deepEqual(endpointFromKubeconfig(doc), { server: "https://127.0.0.1:6443", certificateAuthorityData: "AAA" });
+        assert.deepEqual(endpointFromKubeconfig(doc, "other"), { server: "https://c2", certificateAuthorityData: "BBB" });
+        assert.equal(endpointFromKubeconfig({}), undefined);
+    });
+});
+
+describe("classroom: capacity and cost", () => {
+    it("computes allocatable resources as the EKS AMI reserves them", () => {
+        assert.deepEqual(allocatable(INSTANCE_TYPES["m6i.xlarge"]), { cpuMilli: 3920, memoryMi: 15391 });
+        assert.deepEqual(allocatable(INSTANCE_TYPES["t3.large"]), { cpuMilli: 1930, memoryMi: 7452 });
+    });
+
+    it("table: nodes and cost per hour by attendee count (m6i.xlarge on demand, one NAT gateway)", () => {
+        const table = [0, 1, 10, 30, 100].map((n) => {
+            const e = estimateCapacity(settingsFor({ cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge" } }, attendees: n }));
+            return [n, e.demand.pods, e.nodes, e.cost?.perHour, e.cost?.perAttendeeHour];
+        });
+        assert.deepEqual(table, [
+            [0, 37, 2, 0.5515, undefined],
+            [1, 37, 2, 0.5515, 0.5515],
+            [10, 298, 6, 1.3195, 0.1319],
+            [30, 878, 16, 3.2395, 0.1080],
+            [100, 2908, 52, 10.1515, 0.1015],
+        ]);
+    });
+
+    it("cost grows linearly: each attendee adds the same node share", () => {
+        const perHour = (n: number) => estimateCapacity(settingsFor({ cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge" } }, attendees: n })).cost!.perHour;
+        const slope1 = (perHour(200) - perHour(100)) / 100;
+        const slope2 = (perHour(300) - perHour(200)) / 100;
+        assert.ok(Math.abs(slope1 - slope2) < 0.01, `${slope1} vs ${slope2}`);
+    });
+
+    it("suggests the cheapest instance type and honours price overrides", () => {
+        const s = settingsFor({ ...EKS_RAW, attendees: 10, classroom: { pricing: { instances: { "t3.large": 0.5 } } } });
+        const e = estimateCapacity(s);
+        assert.equal(e.instanceType, "t3.large");
+        assert.equal(e.cost!.parts.nodes, Math.round(e.nodes * 0.5 * 10000) / 10000);
+        assert.notEqual(e.suggestion.instanceType, "t3.large");
+    });
+
+    it("derives unpinned node-group sizes and keeps pinned ones", () => {
+        assert.deepEqual(nodeGroupSizes({}, 6), { minSize: 6, desiredSize: 6, maxSize: 8 });
+        assert.deepEqual(nodeGroupSizes({ maxSize: 4 }, 6), { minSize: 4, desiredSize: 4, maxSize: 4 });
+        assert.deepEqual(nodeGroupSizes({ minSize: 2, desiredSize: 3, maxSize: 5 }, 9), { minSize: 2, desiredSize: 3, maxSize: 5 });
+        assert.equal(nodesFor({ pods: 0, cpuMilli: 0, memoryMi: 0, memoryLimitMi: 0 }, INSTANCE_TYPES["t3.large"]), 2);
+    });
+});
