@@ -30,8 +30,9 @@ describe("classroom: attendees", () => {
         const plan = await planIndex({ ...PINNED, attendees: 30 });
         const namespaces = ofType(plan, ":Namespace").map((n) => (n.inputs as any).metadata.name).filter((n: string) => n.startsWith("attendee-"));
         assert.equal(new Set(namespaces).size, 30);
-        for (const kind of [":ResourceQuota", ":LimitRange", ":Role", ":RoleBinding", ":ServiceAccount"]) {
-            assert.equal(ofType(plan, kind).length, 30, kind);
+        const inAttendeeNs = (kind: string) => ofType(plan, kind).filter((r) => String((r.inputs as any).metadata?.namespace).startsWith("attendee-"));
+        for (const kind of [":ResourceQuota", ":LimitRange", ":Role", ":RoleBinding", ":ServiceAccount", ":Secret"]) {
+            assert.equal(inAttendeeNs(kind).length, 30, kind);
         }
         assert.deepEqual(ofType(plan, ":ClusterRoleBinding").map((r) => r.name), ["addons-kiali-viewer-binding"], "no attendee binding is cluster-wide");
         for (const b of ofType(plan, ":RoleBinding")) {
