@@ -60,6 +60,10 @@ async function main(): Promise<void> {
     });
 
     process.stdout.write(`${formatPlan(plan, [...settingsWarnings(settings), ...prepared.warnings], describeCapacity(prepared.capacity))}\n`);
+    if (process.env.PLAN_STATS_FILE) {
+        // For `npm run bench`: this process's peak memory.
+        fs.writeFileSync(process.env.PLAN_STATS_FILE, JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }));
+    }
     if (args.json) {
         fs.writeFileSync(args.json, `${JSON.stringify(plan, null, 2)}\n`);
         process.stdout.write(`\nPlan written to ${args.json}\n`);

@@ -1,9 +1,14 @@
 import { strict as assert } from "assert";
 import fc from "fast-check";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { ATTENDEE_RULES, attendeeKubeconfig, limitRangeSpec, quotaSpec } from "../components/attendeeSpec";
 import { allocatable, attendeeIds, estimateCapacity, INSTANCE_TYPES, namespaceDemand, nodeGroupSizes, nodesFor } from "../components/capacity";
 import { endpointFromKubeconfig } from "../components/clusterSpec";
 import { gatewayPlacement } from "../components/scenarios/build";
+import { writeKubeconfigs } from "../scripts/kubeconfigs";
+import { criticalPath } from "../scripts/lib/criticalPath";
 import { diffPlans } from "../scripts/lib/planDiff";
 import type { Plan } from "../scripts/lib/recorder";
 import { EKS_RAW, planIndex, settingsFor } from "./helpers";
@@ -178,10 +183,28 @@ describe("classroom: capacity and cost", () => {
         assert.notEqual(e.suggestion.instanceType, "t3.large");
     });
 
+    it("the provisioning critical path does not grow with the attendee count", async () => {
+        const one = criticalPath(await planIndex({ ...PINNED, attendees: 1 }));
+        const five = criticalPath(await planIndex({ ...PINNED, attendees: 5 }));
+        assert.equal(five.seconds, one.seconds);
+        assert.deepEqual(one.path.slice(0, 5), ["workshop-vpc", "workshop-eks", "workshop-node-template", "workshop-nodes", "workshop-k8s"]);
+    });
+
     it("derives unpinned node-group sizes and keeps pinned ones", () => {
         assert.deepEqual(nodeGroupSizes({}, 6), { minSize: 6, desiredSize: 6, maxSize: 8 });
         assert.deepEqual(nodeGroupSizes({ maxSize: 4 }, 6), { minSize: 4, desiredSize: 4, maxSize: 4 });
         assert.deepEqual(nodeGroupSizes({ minSize: 2, desiredSize: 3, maxSize: 5 }, 9), { minSize: 2, desiredSize: 3, maxSize: 5 });
         assert.equal(nodesFor({ pods: 0, cpuMilli: 0, memoryMi: 0, memoryLimitMi: 0 }, INSTANCE_TYPES["t3.large"]), 2);
+    });
+});
+
+describe("classroom: handing out kubeconfigs", () => {
+    it("writes one owner-only file per attendee and refuses odd ids", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-kc-"));
+        const files = writeKubeconfigs({ ana: '{"kind":"Config"}', bo: "{}" }, `${dir}/out`);
+        assert.deepEqual(files.map((f) => path.basename(f)), ["ana.kubeconfig.json", "bo.kubeconfig.json"]);
+        assert.equal(fs.statSync(files[0]).mode & 0o777, 0o600);
+        assert.equal(fs.readFileSync(files[0], "utf8"), '{"kind":"Config"}\n');
+        assert.throws(() => writeKubeconfigs({ "../x": "{}" }, `${dir}/out`), /unexpected attendee id/);
     });
 });

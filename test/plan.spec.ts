@@ -145,13 +145,15 @@ describe("offline plan of the shipped stacks", () => {
         assert.equal(plan.outputs.kubeconfig, undefined);
     });
 
-    it("workshop uses a NAT gateway per zone over three zones and a larger on-demand node group", () => {
+    it("workshop uses a NAT gateway per zone over three zones and a node group sized for its 20 attendees", () => {
         const plan = planFor("workshop");
         const [vpc] = byType(plan, "awsx:ec2:Vpc");
         assert.deepEqual(vpc.inputs.natGateways, { strategy: "OnePerAz" });
         assert.equal(vpc.inputs.numberOfAvailabilityZones, 3);
         const [nodes] = byType(plan, "eks:index:ManagedNodeGroup");
-        assert.deepEqual(nodes.inputs.scalingConfig, { desiredSize: 4, maxSize: 8, minSize: 3 });
+        assert.deepEqual(nodes.inputs.scalingConfig, { desiredSize: 11, maxSize: 14, minSize: 11 });
+        assert.match(summaries.workshop, /Nodes: 11 × m6i\.xlarge/);
+        assert.equal(byType(plan, "kubernetes:core/v1:Namespace").filter((n) => String((n.inputs as any).metadata.name).startsWith("attendee-")).length, 20);
         assert.equal(nodes.inputs.capacityType, "ON_DEMAND");
     });
 });
