@@ -9,7 +9,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { INJECTION_LABELS } from "./meshSpec";
-import { buildScenario, resolveScenarios, scenarioManifests, type GatewayPlacement } from "./scenarios/build";
+import { buildScenario, namespaceManifests, resolveScenarios, type GatewayPlacement } from "./scenarios/build";
 import type { Settings } from "./settings";
 
 export interface DemoAppsArgs {
@@ -53,7 +53,7 @@ export class DemoApps extends pulumi.ComponentResource {
         // depends-on annotations give and waits for each (Deployments ready, Jobs complete).
         new k8s.yaml.v2.ConfigGroup(
             `${name}-objects`,
-            { objs: built.flatMap(scenarioManifests) },
+            { objs: namespaceManifests(built, args.namespace) },
             { parent: this, provider: args.provider, dependsOn: [ns, args.istiod, ...args.gateway] },
         );
         this.namespaceResource = ns;

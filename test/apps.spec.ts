@@ -49,9 +49,11 @@ describe("DemoApps (mocks)", () => {
                 "apps/namespaces/demo/Deployment/reviews-v1",
                 "apps/namespaces/demo/Deployment/reviews-v2",
                 "apps/namespaces/demo/Deployment/reviews-v3",
+                "/namespaces/demo/ConfigMap/verify-script",
             ].join(","),
         );
         assert.deepEqual(deps(plan, job), [
+            "ConfigMap/verify-script",
             "Deployment/reviews-v1",
             "Deployment/reviews-v2",
             "Deployment/reviews-v3",
@@ -64,6 +66,7 @@ describe("DemoApps (mocks)", () => {
             "mesh-istiod",
         ]);
         assert.deepEqual(deps(plan, obj(plan, "Job", "verify-my-app-gw-1")), [
+            "ConfigMap/verify-script",
             "Deployment/my-app-v1",
             "Service/my-app-v1",
             "VirtualService/my-app-gateway",

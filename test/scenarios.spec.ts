@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { MeshCheckError, analyzeScenarios, hostServed } from "../components/scenarios/analyze";
 import { bookinfo, curlLoop, helloworld } from "../components/scenarios/catalog";
-import { buildScenario, checkPlans, resolveScenarios, verifyScript, type CheckPlan } from "../components/scenarios/build";
+import { VERIFY_SCRIPT, buildScenario, checkPlans, namespaceManifests, resolveScenarios, verifyEnv, type CheckPlan } from "../components/scenarios/build";
 import type { ScenarioDef } from "../components/scenarios/model";
 import { acceptanceInterval, binomialPmf, splitIntervals } from "../components/scenarios/stats";
 import { checkScenarios } from "../components/validate";
@@ -219,9 +219,10 @@ describe("verification Jobs", () => {
             ].join("\n"),
             { mode: 0o755 },
         );
-        const r = spawnSync("sh", ["-c", verifyScript(plan)], {
+        const env = Object.fromEntries(verifyEnv(plan).map((e) => [e.name, e.value]));
+        const r = spawnSync("sh", ["-c", VERIFY_SCRIPT], {
             encoding: "utf8",
-            env: { PATH: `${dir}:${process.env.PATH}`, TERMINATION_LOG: path.join(dir, "termination-log") },
+            env: { ...env, PATH: `${dir}:${process.env.PATH}`, TERMINATION_LOG: path.join(dir, "termination-log") },
         });
         const log = fs.existsSync(path.join(dir, "termination-log")) ? fs.readFileSync(path.join(dir, "termination-log"), "utf8") : "";
         return { status: r.status, stdout: r.stdout, log };
@@ -263,6 +264,24 @@ describe("verification Jobs", () => {
     it("fails on errors and on traffic to a version the rule excludes", () => {
         assert.equal(runCheck(reviewsCheck(), [...answers(50, 0, 49), "upstream connect error"]).status, 1);
         assert.equal(runCheck(reviewsCheck(), answers(49, 1, 50)).status, 1);
+    });
+
+    it("sends the configured headers, such as an attendee's Host", () => {
+        const plan = { ...reviewsCheck(), headers: { Host: "ana.example.com", "x-lesson": "3" } };
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-hdr-"));
+        fs.writeFileSync(path.join(dir, "curl"), `#!/bin/sh\necho "$@" >> ${dir}/calls\necho '{"reviews": [{"rating": {"color": "red"}}]}'\n`, { mode: 0o755 });
+        const env = Object.fromEntries(verifyEnv({ ...plan, requests: 1 }).map((e) => [e.name, e.value]));
+        spawnSync("sh", ["-c", VERIFY_SCRIPT], { encoding: "utf8", env: { ...env, PATH: `${dir}:${process.env.PATH}`, TERMINATION_LOG: path.join(dir, "log") } });
+        const calls = fs.readFileSync(path.join(dir, "calls"), "utf8").split("\n");
+        assert.equal(calls[0], "-s --max-time 5 -H x-lesson: 3 -H Host: ana.example.com -f -o /dev/null http://reviews:9080/reviews/0");
+    });
+
+    it("ships the script once per namespace, and every Job waits for it", () => {
+        const manifests = namespaceManifests([build(bookinfo())], "demo");
+        assert.deepEqual(manifests[0].metadata, { name: "verify-script", namespace: "demo" });
+        const jobs = manifests.filter((m) => m.kind === "Job");
+        for (const j of jobs) assert.match(j.metadata.annotations["config.kubernetes.io/depends-on"], /\/namespaces\/demo\/ConfigMap\/verify-script/);
+        assert.equal(manifests.filter((m) => m.kind === "ConfigMap" && m.metadata.name === "verify-script").length, 1);
     });
 
     it("traffic generators call at the configured rate, or idle", () => {

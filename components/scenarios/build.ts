@@ -4,6 +4,8 @@
  * verification Job per routing rule. Pure: `components/apps.ts` registers them.
  */
 import type { types } from "@pulumi/kubernetes";
+import * as fs from "fs";
+import * as path from "path";
 import { istioObject, type IstioObject } from "../istioObjects";
 import { WORKSHOP_GATEWAY } from "../meshSpec";
 import { RESTRICTED_POD_SECURITY } from "../podSecurity";
@@ -259,49 +261,33 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
     return plans;
 }
 
-const shellQuote = (s: string) => `'${s.replace(/'/g, `'"'"'`)}'`;
+/**
+ * The verification script (`verify.sh` beside this file), one copy per namespace
+ * in a ConfigMap, driven by each Job's environment: wait until the route
+ * answers, send VERIFY_REQUESTS requests to VERIFY_URL, count the answers per
+ * version (VERIFY_EXPECT lines `version|text the answer contains|lowest|highest|share`)
+ * and compare the counts with the ranges. A failure prints what was expected and
+ * what was measured, also as the pod's termination message.
+ */
+export const VERIFY_SCRIPT = fs.readFileSync(path.join(__dirname, "verify.sh"), "utf8");
 
-/** The verification script: wait for the route, send N requests, count answers per version, compare with the expected ranges. */
-export function verifyScript(c: CheckPlan): string {
-    const expected = c.expectations.map((e) => `${e.version} in [${e.range[0]}, ${e.range[1]}] (share ${pct(e.share)})`).join(", ");
-    const description = `${c.describes}: of ${c.requests} requests to ${c.url}, ${expected}, other answers 0; a correct mesh fails this check with probability below ${FALSE_ALARM.toExponential()}`;
-    const headers = Object.entries(c.headers)
-        .map(([k, v]) => `-H ${shellQuote(`${k}: ${v}`)}`)
-        .join(" ");
-    const curl = `curl -s --max-time 5 ${headers}`.trim();
-    const counters = c.expectations.map((_, i) => `c${i}=0`).join("; ");
-    const cases = c.expectations.map((e, i) => `    *${shellQuote(e.contains)}*) c${i}=$((c${i}+1)) ;;`).join("\n");
-    const measured = c.expectations.map((e, i) => `${e.version}=$c${i}`).join(" ");
-    const bounds = c.expectations.map((e, i) => `[ "$c${i}" -ge ${e.range[0]} ] && [ "$c${i}" -le ${e.range[1]} ] || ok=0`).join("\n");
+/** The ConfigMap that holds the verification script in a namespace. */
+export const VERIFY_CONFIG_MAP = "verify-script";
+
+/** The environment that tells the shared script what one check expects. */
+export function verifyEnv(c: CheckPlan): { name: string; value: string }[] {
+    for (const e of c.expectations) {
+        if (/[|\n]/.test(e.contains)) throw new Error(`${c.name}: the text to look for may not contain "|" or a newline: ${JSON.stringify(e.contains)}`);
+    }
     return [
-        "set -u",
-        'log="${TERMINATION_LOG:-/dev/termination-log}"',
-        "trap 'curl -s -X POST http://127.0.0.1:15020/quitquitquit >/dev/null 2>&1' EXIT",
-        `url=${shellQuote(c.url)}`,
-        "tries=0",
-        `until ${curl} -f -o /dev/null "$url"; do`,
-        "  tries=$((tries+1))",
-        `  if [ "$tries" -ge 90 ]; then echo ${shellQuote(`FAIL ${c.name}: ${c.url} did not answer within 3 minutes`)} | tee "$log"; exit 1; fi`,
-        "  sleep 2",
-        "done",
-        `${counters}; other=0; i=0`,
-        `while [ "$i" -lt ${c.requests} ]; do`,
-        "  i=$((i+1))",
-        `  body=$(${curl} "$url" || true)`,
-        '  case "$body" in',
-        cases,
-        "    *) other=$((other+1)) ;;",
-        "  esac",
-        "done",
-        `measured="${measured} other=$other"`,
-        "ok=1",
-        bounds,
-        '[ "$other" -eq 0 ] || ok=0',
-        `if [ "$ok" -eq 1 ]; then echo "PASS ${c.name}: $measured"; exit 0; fi`,
-        `echo "FAIL ${c.name}: expected ${description.replace(/["$`\\]/g, "\\$&")}; measured $measured" | tee "$log"`,
-        "exit 1",
-        "",
-    ].join("\n");
+        { name: "VERIFY_NAME", value: c.name },
+        { name: "VERIFY_URL", value: c.url },
+        { name: "VERIFY_REQUESTS", value: String(c.requests) },
+        { name: "VERIFY_HEADERS", value: Object.entries(c.headers).map(([k, v]) => `${k}: ${v}`).join("\n") },
+        { name: "VERIFY_EXPECT", value: c.expectations.map((e) => [e.version, e.contains, e.range[0], e.range[1], pct(e.share)].join("|")).join("\n") },
+        { name: "VERIFY_DESCRIBES", value: c.describes },
+        { name: "VERIFY_ALPHA", value: FALSE_ALARM.toExponential() },
+    ];
 }
 
 export const JOB_RESOURCES = { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } };
@@ -317,6 +303,7 @@ export function jobSpec(name: string, namespace: string, podLabels: Labels, cont
                 spec: {
                     restartPolicy: "Never",
                     securityContext: RESTRICTED_POD_SECURITY,
+                    ...(container.volumeMounts ? { volumes: [{ name: "verify", configMap: { name: VERIFY_CONFIG_MAP } }] } : {}),
                     containers: [
                         {
                             ...container,
@@ -352,6 +339,8 @@ export interface BuildOptions {
 export interface BuiltCheck {
     readonly name: string;
     readonly job: types.input.batch.v1.Job;
+    /** Runs the namespace's verification script (mounted from its ConfigMap). */
+    readonly usesScript: boolean;
     readonly needs: CheckPlan["needs"];
 }
 
@@ -402,12 +391,20 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
               ...checkPlans(s, o.requests, o.placement).map((c) => ({
                   name: c.name,
                   needs: c.needs,
-                  job: jobSpec(c.name, ns, c.podLabels, { name: "verify", image: IMAGES.curl, command: ["sh", "-c", verifyScript(c)] }),
+                  job: jobSpec(c.name, ns, c.podLabels, {
+                      name: "verify",
+                      image: IMAGES.curl,
+                      command: ["sh", "/verify/verify.sh"],
+                      env: verifyEnv(c),
+                      volumeMounts: [{ name: "verify", mountPath: "/verify", readOnly: true }],
+                  }),
+                  usesScript: true,
               })),
               ...(s.extraChecks ?? []).map((x) => ({
                   name: `verify-${x.name}`,
                   needs: { hosts: [], services: [...x.needs], gateway: false },
                   job: jobSpec(`verify-${x.name}`, ns, { app: `verify-${s.name}`, version: "verify" }, { name: "verify", image: x.image, command: [...x.command] }),
+                  usesScript: false,
               })),
           ];
     return {
@@ -450,7 +447,7 @@ const withDependsOn = (m: Manifest, on: readonly Manifest[]): Manifest =>
  * ConfigMap, each verification Job after the routes, Services and Deployments it
  * checks, so that the Job measures a mesh that is ready.
  */
-export function scenarioManifests(b: BuiltScenario): Manifest[] {
+function scenarioManifests(b: BuiltScenario, script: Manifest | undefined): Manifest[] {
     const configMaps = new Map(b.configMaps.map((c) => [c.name, { apiVersion: "v1", kind: "ConfigMap", ...c.spec } as Manifest]));
     const deployments = new Map(
         b.deployments.map((d) => {
@@ -472,7 +469,17 @@ export function scenarioManifests(b: BuiltScenario): Manifest[] {
                 ...(b.backing[s] ?? []).flatMap((d) => (deployments.has(d) ? [deployments.get(d)!] : [])),
             ]),
         ];
+        if (c.usesScript && script) needs.push(script);
         return withDependsOn({ apiVersion: "batch/v1", kind: "Job", ...c.job } as Manifest, [...new Set(needs)]);
     });
     return [...configMaps.values(), ...deployments.values(), ...services.values(), ...[...routing.values()].flat(), ...jobs];
+}
+
+/** Every object of a namespace's scenarios, plus the verification script its checks share. */
+export function namespaceManifests(built: readonly BuiltScenario[], namespace: string): Manifest[] {
+    const needsScript = built.some((b) => b.checks.some((c) => c.usesScript));
+    const script: Manifest | undefined = needsScript
+        ? { apiVersion: "v1", kind: "ConfigMap", metadata: { name: VERIFY_CONFIG_MAP, namespace }, data: { "verify.sh": VERIFY_SCRIPT } }
+        : undefined;
+    return [...(script ? [script] : []), ...built.flatMap((b) => scenarioManifests(b, script))];
 }
