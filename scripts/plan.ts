@@ -13,12 +13,22 @@ import { MeshCheckError } from "../components/scenarios/analyze";
 import { SettingsError, settingsFromConfig, settingsWarnings } from "../components/settings";
 import { describeCapacity } from "../components/capacity";
 import { prepare } from "../components/validate";
-import { disablePromiseDebugging, recordProgram } from "./lib/recorder";
+import { meshGraph } from "./lib/graph";
+import { diffPlans, formatDiff } from "./lib/planDiff";
+import { disablePromiseDebugging, recordProgram, type Plan } from "./lib/recorder";
+import { validatePlan } from "./lib/validatePlan";
 import { StackConfigError, loadStackConfig } from "./lib/stackConfig";
 import { formatPlan } from "./lib/summary";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
-const USAGE = "usage: npm run plan -- --stack <name> [--json <file>] [--dir <directory with Pulumi.yaml and the stack file>]";
+const USAGE = [
+    "usage: npm run plan -- --stack <name> [options]",
+    "  --json <file>           write the plan as JSON",
+    "  --diff <old.json>       show what changed since an earlier plan (--json output)",
+    "  --expect-no-changes     with --diff: exit 3 when anything changed",
+    "  --graph <file>          write the mesh (services, versions, routes, gateway paths) as a Mermaid chart",
+    "  --dir <directory>       where Pulumi.yaml and the stack file are (default: this project)",
+].join("\n");
 
 /** A mistake the user can fix: printed as a message, never as a stack trace. */
 function fail(message: string): never {
@@ -35,7 +45,15 @@ async function main(): Promise<void> {
     disablePromiseDebugging();
     let args;
     try {
-        args = parseArgs({ options: { stack: { type: "string" }, json: { type: "string" }, dir: { type: "string" }, help: { type: "boolean" } } }).values;
+        args = parseArgs({ options: {
+                stack: { type: "string" },
+                json: { type: "string" },
+                dir: { type: "string" },
+                diff: { type: "string" },
+                "expect-no-changes": { type: "boolean" },
+                graph: { type: "string" },
+                help: { type: "boolean" },
+            }, }).values;
     } catch (err) {
         fail(`${(err as Error).message}\n${USAGE}`);
     }
@@ -44,6 +62,8 @@ async function main(): Promise<void> {
         return;
     }
     if (!args.stack) fail(`--stack is required\n${USAGE}`);
+    if (args["expect-no-changes"] && !args.diff) fail(`--expect-no-changes needs --diff <old.json>\n${USAGE}`);
+    const previous = args.diff !== undefined ? readPlan(args.diff) : undefined;
 
     const stackConfig = loadStackConfig(args.dir ?? PROJECT_DIR, args.stack);
     // Validate first: invalid settings register nothing.
@@ -68,6 +88,31 @@ async function main(): Promise<void> {
         fs.writeFileSync(args.json, `${JSON.stringify(plan, null, 2)}\n`);
         process.stdout.write(`\nPlan written to ${args.json}\n`);
     }
+    if (args.graph) {
+        fs.writeFileSync(args.graph, meshGraph(plan));
+        process.stdout.write(`Mesh graph (Mermaid) written to ${args.graph}\n`);
+    }
+    const problems = validatePlan(plan);
+    if (problems.length > 0) fail(`\nPlan validation failed (${problems.length} problems):\n${problems.map((p) => ` - ${p}`).join("\n")}`);
+    process.stdout.write("\nValidation: every Kubernetes object matches its schema; mesh checks passed.\n");
+    if (previous) {
+        const diff = diffPlans(previous, plan);
+        process.stdout.write(`\n${formatDiff(diff, previous, plan)}\n`);
+        const changed = diff.added.length + diff.removed.length + diff.changed.length > 0;
+        if (args["expect-no-changes"] && changed) process.exit(3);
+    }
+}
+
+/** A plan written earlier with --json. */
+function readPlan(file: string): Plan {
+    let plan: Plan;
+    try {
+        plan = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (err) {
+        fail(`--diff ${file}: cannot read a plan (${(err as Error).message.split("\n")[0]})`);
+    }
+    if (!Array.isArray(plan.resources)) fail(`--diff ${file}: not a plan written by --json`);
+    return plan;
 }
 
 function report(err: unknown): never {

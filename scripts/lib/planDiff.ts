@@ -55,3 +55,28 @@ export function diffValues(path: string, a: unknown, b: unknown): ChangedPath[] 
     }
     return [{ path, old: a, new: b }];
 }
+
+const MAX_VALUE = 120;
+const show = (v: unknown) => {
+    const text = v === undefined ? "(absent)" : JSON.stringify(v);
+    return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE - 3)}...` : text;
+};
+
+/** A readable report of a plan diff; secrets are already masked in plans. */
+export function formatDiff(diff: PlanDiff, before: Plan, after: Plan): string {
+    const typeOf = new Map([...before.resources, ...after.resources].map((r) => [r.urn, r]));
+    const label = (urn: string) => {
+        const r = typeOf.get(urn)!;
+        return `${r.type}  ${r.name}`;
+    };
+    const total = diff.added.length + diff.removed.length + diff.changed.length;
+    if (total === 0) return `No changes between the plans of ${before.stack} (${before.resources.length} resources).`;
+    const lines = [`Plan diff for ${after.stack}: ${diff.added.length} to add, ${diff.removed.length} to remove, ${diff.changed.length} to change`];
+    for (const u of diff.added) lines.push(`+ ${label(u)}`);
+    for (const u of diff.removed) lines.push(`- ${label(u)}`);
+    for (const c of diff.changed) {
+        lines.push(`~ ${label(c.urn)}`);
+        for (const ch of c.changes) lines.push(`    ${ch.path}: ${show(ch.old)} -> ${show(ch.new)}`);
+    }
+    return lines.join("\n");
+}
