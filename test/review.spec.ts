@@ -1,0 +1,181 @@
+/** What a reviewer sees: plan diffs, validation of the whole plan, the mesh chart, CI workflows. */
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import YAML from "yaml";
+import { COMMENT_MARKER, renderComment } from "../scripts/pr-comment";
+import { meshGraph } from "../scripts/lib/graph";
+import { diffPlans, formatDiff } from "../scripts/lib/planDiff";
+import type { Plan, PlannedResource } from "../scripts/lib/recorder";
+import { validatePlan } from "../scripts/lib/validatePlan";
+import { EKS_RAW, planIndex } from "./helpers";
+
+const ROOT = path.resolve(__dirname, "..");
+const res = (name: string, inputs: Record<string, unknown>, extra: Partial<PlannedResource> = {}): PlannedResource => ({
+    urn: `urn:pulumi:s::p::t::${name}`,
+    type: "kubernetes:core/v1:ConfigMap",
+    name,
+    parent: null,
+    custom: true,
+    provider: null,
+    dependsOn: [],
+    inputs,
+    ...extra,
+});
+const plan = (resources: PlannedResource[]): Plan => ({ project: "p", stack: "s", resources, outputs: {} });
+
+describe("plan diff", () => {
+    it("reports added, removed and changed resources with the changed input paths", () => {
+        const before = plan([
+            res("a", { data: { k: "1", keep: "x" }, password: "[secret]" }),
+            res("gone", {}),
+            res("b", { list: [1, 2] }, { dependsOn: ["urn:x"] }),
+        ]);
+        const after = plan([
+            res("a", { data: { k: "2", keep: "x", extra: true }, password: "[secret]" }),
+            res("b", { list: [1, 2, 3] }, { dependsOn: ["urn:x", "urn:y"] }),
+            res("new", { v: 1 }),
+        ]);
+        assert.equal(
+            formatDiff(diffPlans(before, after), before, after),
+            [
+                "Plan diff for s: 1 to add, 1 to remove, 2 to change",
+                "+ kubernetes:core/v1:ConfigMap  new",
+                "- kubernetes:core/v1:ConfigMap  gone",
+                "~ kubernetes:core/v1:ConfigMap  a",
+                '    inputs.data.extra: (absent) -> true',
+                '    inputs.data.k: "1" -> "2"',
+                "~ kubernetes:core/v1:ConfigMap  b",
+                '    dependsOn: ["urn:x"] -> ["urn:x","urn:y"]',
+                "    inputs.list: [1,2] -> [1,2,3]",
+            ].join("\n"),
+        );
+        assert.equal(formatDiff(diffPlans(before, before), before, before), "No changes between the plans of s (3 resources).");
+    });
+
+    it("--expect-no-changes passes on identical plans and fails on a one-field change", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-diff-"));
+        const run = (...args: string[]) =>
+            spawnSync(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", path.join(ROOT, "scripts/plan.ts"), "--stack", "local", ...args], {
+                cwd: ROOT,
+                encoding: "utf8",
+            });
+        assert.equal(run("--json", `${dir}/old.json`).status, 0);
+        const same = run("--diff", `${dir}/old.json`, "--expect-no-changes");
+        assert.equal(same.status, 0, same.stderr);
+        assert.match(same.stdout, /No changes between the plans of local/);
+        const old = JSON.parse(fs.readFileSync(`${dir}/old.json`, "utf8"));
+        old.resources.find((r: any) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.name === "istiod").inputs.version = "1.29.0";
+        fs.writeFileSync(`${dir}/changed.json`, JSON.stringify(old));
+        const changed = run("--diff", `${dir}/changed.json`, "--expect-no-changes");
+        assert.equal(changed.status, 3);
+        assert.match(changed.stdout, /1 to change\n~ kubernetes:helm\.sh\/v3:Release {2}mesh-istiod\n {4}inputs\.version: "1\.29\.0" -> "1\.30\.3"/);
+    });
+});
+
+describe("plan validation", () => {
+    let dev: Plan;
+    before(async () => {
+        dev = await planIndex(EKS_RAW, "dev");
+    });
+    const edit = (fn: (resources: PlannedResource[]) => void): Plan => {
+        const copy: Plan = JSON.parse(JSON.stringify(dev));
+        fn(copy.resources);
+        return copy;
+    };
+    const find = (rs: PlannedResource[], kind: string, name: string) => rs.find((r) => r.type.endsWith(`:${kind}`) && r.name.endsWith(`/${name}`))!;
+
+    it("passes the shipped dev plan", () => {
+        assert.deepEqual(validatePlan(dev), []);
+    });
+
+    it("names an Istio object with a wrong type or an unknown enum value", () => {
+        const bad = edit((rs) => {
+            (find(rs, "VirtualService", "reviews").inputs as any).spec.http[0].route[0].weight = "fifty";
+            (rs.find((r) => r.type.endsWith(":PeerAuthentication"))!.inputs as any).spec.mtls.mode = "STRICTEST";
+        });
+        assert.deepEqual(validatePlan(bad).slice(0, 2).sort(), [
+            "IST0106 SchemaValidationError: PeerAuthentication istio-system/default (mesh-peer-authentication): spec/mtls/mode must be equal to one of the allowed values",
+            "IST0106 SchemaValidationError: VirtualService demo/reviews (classroom-demo-objects:demo/reviews): spec/http/0/route/0/weight must be integer",
+        ]);
+    });
+
+    it("names a core object that breaks its schema", () => {
+        const bad = edit((rs) => void ((find(rs, "Deployment", "curl").inputs as any).spec.replicas = "one"));
+        assert.deepEqual(validatePlan(bad), ["SchemaValidationError: Deployment demo/curl (classroom-demo-objects:demo/curl): spec/replicas must be integer"]);
+    });
+
+    it("names a route to a subset no DestinationRule defines", () => {
+        const bad = edit((rs) => void ((find(rs, "VirtualService", "reviews").inputs as any).spec.http[0].route[1].destination.subset = "v9"));
+        assert.deepEqual(validatePlan(bad), [
+            'IST0101 ReferencedResourceNotFound: VirtualService demo/reviews (classroom-demo-objects:demo/reviews) http[0]: subset "v9" of host reviews is not defined by a DestinationRule; Istio would answer 503',
+        ]);
+    });
+
+    it("draws every route and weight of the dev mesh", () => {
+        const chart = meshGraph(dev);
+        for (const edge of [
+            'demo_reviews -- "50%" --> demo_reviews_v1',
+            'demo_reviews -- "50%" --> demo_reviews_v3',
+            'demo_helloworld -- "from app=curl: 100%" --> demo_helloworld_v1',
+            'demo_helloworld -- "everyone else: shared" --> demo_helloworld_v2',
+            'demo_details -- "100%" --> demo_details_v1',
+            'demo_productpage -- "100%" --> demo_productpage_v1',
+            'demo_ratings -- "100%" --> demo_ratings_v1',
+            'gateway -- "/productpage" --> demo_productpage',
+            'gateway -- "/v1" --> demo_my_app_v1',
+            'gateway -- "/v2" --> demo_my_app_v2',
+        ]) {
+            assert.ok(chart.includes(edge), edge);
+        }
+        assert.match(chart, /^flowchart LR\n/);
+    });
+
+    it("renders the pull-request comment: validation, changes and the chart per stack", () => {
+        const changed = edit((rs) => void ((find(rs, "VirtualService", "reviews").inputs as any).spec.http[0].route[0].weight = 80));
+        const body = renderComment([
+            { stack: "dev", base: dev, head: changed },
+            { stack: "broken", headLog: "Invalid stack config (Pulumi.broken.yaml):\n - attendees: must be ..." },
+        ]);
+        assert.ok(body.startsWith(COMMENT_MARKER));
+        assert.match(body, /\| `dev` \| ❌ 1 problems \| 0 \| 0 \| 1 \|/);
+        assert.match(body, /WeightsNot100: VirtualService demo\/reviews \(classroom-demo-objects:demo\/reviews\) http\[0\]: weights add up to 130, not 100/);
+        assert.match(body, /inputs\.spec\.http\[0\]\.route\[0\]\.weight: 50 -> 80/);
+        assert.match(body, /```mermaid\nflowchart LR/);
+        assert.match(body, /### `broken`: the plan failed\n\n```text\nInvalid stack config/);
+    });
+});
+
+describe("CI workflows", () => {
+    const KNOWN_ACTIONS = new Set([
+        "actions/checkout@v4",
+        "actions/setup-node@v4",
+        "marocchino/sticky-pull-request-comment@v2",
+        "aws-actions/configure-aws-credentials@v4",
+        "pulumi/actions@v6",
+    ]);
+    const files = fs.readdirSync(path.join(ROOT, ".github/workflows"));
+
+    it("are valid YAML with jobs, and use only known actions at pinned major versions", () => {
+        assert.deepEqual(files.sort(), ["deploy.yml", "preview.yml", "pull-request.yml"]);
+        for (const f of files) {
+            const doc = YAML.parse(fs.readFileSync(path.join(ROOT, ".github/workflows", f), "utf8"));
+            assert.ok(doc.on && Object.keys(doc.jobs).length > 0, f);
+            for (const job of Object.values<any>(doc.jobs)) {
+                for (const step of job.steps) if (step.uses) assert.ok(KNOWN_ACTIONS.has(step.uses), `${f}: ${step.uses}`);
+            }
+        }
+    });
+
+    it("run the README's test command and the offline plan on every pull request; deploy dev only from main behind an environment", () => {
+        const pr = YAML.parse(fs.readFileSync(path.join(ROOT, ".github/workflows/pull-request.yml"), "utf8"));
+        assert.ok(pr.jobs.test.steps.some((s: any) => s.run === "npm ci && npm test"));
+        assert.ok(pr.jobs["offline-plan"].steps.some((s: any) => String(s.run ?? "").includes("npm run --silent pr-comment")));
+        const deploy = YAML.parse(fs.readFileSync(path.join(ROOT, ".github/workflows/deploy.yml"), "utf8"));
+        assert.deepEqual(deploy.on, { push: { branches: ["main"] } });
+        assert.equal(deploy.jobs.up.environment, "dev");
+        assert.ok(deploy.jobs.up.steps.some((s: any) => s.uses === "pulumi/actions@v6" && s.with.command === "up" && s.with["stack-name"] === "dev"));
+    });
+});
