@@ -16,7 +16,7 @@ import { prepare } from "../components/validate";
 import { meshGraph } from "./lib/graph";
 import { diffPlans, formatDiff } from "./lib/planDiff";
 import { disablePromiseDebugging, recordProgram, type Plan } from "./lib/recorder";
-import { validatePlan } from "./lib/validatePlan";
+import { policyLevels, policyProblems, validatePlan } from "./lib/validatePlan";
 import { StackConfigError, loadStackConfig } from "./lib/stackConfig";
 import { formatPlan } from "./lib/summary";
 
@@ -27,6 +27,7 @@ const USAGE = [
     "  --diff <old.json>       show what changed since an earlier plan (--json output)",
     "  --expect-no-changes     with --diff: exit 3 when anything changed",
     "  --graph <file>          write the mesh (services, versions, routes, gateway paths) as a Mermaid chart",
+    "  --policy-config <file>  policy levels, as for pulumi's --policy-pack-config (e.g. policy/lesson-permissive-mtls.json)",
     "  --dir <directory>       where Pulumi.yaml and the stack file are (default: this project)",
 ].join("\n");
 
@@ -52,6 +53,7 @@ async function main(): Promise<void> {
                 diff: { type: "string" },
                 "expect-no-changes": { type: "boolean" },
                 graph: { type: "string" },
+                "policy-config": { type: "string" },
                 help: { type: "boolean" },
             }, }).values;
     } catch (err) {
@@ -92,14 +94,24 @@ async function main(): Promise<void> {
         fs.writeFileSync(args.graph, meshGraph(plan));
         process.stdout.write(`Mesh graph (Mermaid) written to ${args.graph}\n`);
     }
-    const problems = validatePlan(plan);
+    const levels = args["policy-config"] !== undefined ? readPolicyConfig(args["policy-config"]) : {};
+    policyProblems(plan, levels, "advisory").forEach((w) => process.stdout.write(`  ! advisory ${w}\n`));
+    const problems = validatePlan(plan, levels);
     if (problems.length > 0) fail(`\nPlan validation failed (${problems.length} problems):\n${problems.map((p) => ` - ${p}`).join("\n")}`);
-    process.stdout.write("\nValidation: every Kubernetes object matches its schema; mesh checks passed.\n");
+    process.stdout.write("\nValidation: every Kubernetes object matches its schema; mesh checks and policies passed.\n");
     if (previous) {
         const diff = diffPlans(previous, plan);
         process.stdout.write(`\n${formatDiff(diff, previous, plan)}\n`);
         const changed = diff.added.length + diff.removed.length + diff.changed.length > 0;
         if (args["expect-no-changes"] && changed) process.exit(3);
+    }
+}
+
+function readPolicyConfig(file: string) {
+    try {
+        return policyLevels(JSON.parse(fs.readFileSync(file, "utf8")));
+    } catch (err) {
+        fail(`--policy-config ${file}: ${(err as Error).message.split("\n")[0]}`);
     }
 }
 

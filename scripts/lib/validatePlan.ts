@@ -7,6 +7,7 @@
  * Each problem names the check, the object and the plan resource.
  */
 import { schemaViolations, type IstioKind } from "../../components/istioObjects";
+import { evaluate } from "../../policy/rules";
 import { CHECKS, PORT_NAME, hostServed } from "../../components/scenarios/analyze";
 import { SECRET, UNKNOWN, type Plan, type PlannedResource } from "./recorder";
 
@@ -157,7 +158,33 @@ export function meshProblems(plan: Plan): string[] {
     return problems;
 }
 
-/** Every problem of the plan: schemas first, then the mesh checks. */
-export function validatePlan(plan: Plan): string[] {
-    return [...schemaProblems(plan), ...meshProblems(plan)];
+export type EnforcementLevel = "mandatory" | "advisory" | "disabled";
+
+/**
+ * Enforcement levels from a policy pack config file (`--policy-pack-config` format:
+ * `{ "<policy>": "advisory" }` or `{ "<policy>": { "enforcementLevel": "advisory" } }`).
+ */
+export function policyLevels(config: Record<string, unknown>): Record<string, EnforcementLevel> {
+    const levels: Record<string, EnforcementLevel> = {};
+    for (const [policy, v] of Object.entries(config)) {
+        const level = typeof v === "string" ? v : (v as { enforcementLevel?: unknown })?.enforcementLevel;
+        if (level !== "mandatory" && level !== "advisory" && level !== "disabled") {
+            throw new Error(`policy config: ${policy} must be "mandatory", "advisory" or "disabled", got ${JSON.stringify(level)}`);
+        }
+        levels[policy] = level;
+    }
+    return levels;
+}
+
+/** The policy pack's rules over the plan's resources, at one enforcement level (default: every rule mandatory). */
+export function policyProblems(plan: Plan, levels: Record<string, EnforcementLevel> = {}, level: EnforcementLevel = "mandatory"): string[] {
+    const subjects = plan.resources.filter((r) => r.custom).map((r) => ({ type: r.type, name: r.name, props: r.inputs }));
+    return evaluate(subjects)
+        .filter((v) => (levels[v.policy] ?? "mandatory") === level)
+        .map((v) => `policy ${v.policy}: ${v.resource}: ${v.message}`);
+}
+
+/** Every problem that fails the plan: schemas, the mesh checks, then the mandatory policies. */
+export function validatePlan(plan: Plan, levels: Record<string, EnforcementLevel> = {}): string[] {
+    return [...schemaProblems(plan), ...meshProblems(plan), ...policyProblems(plan, levels)];
 }

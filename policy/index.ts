@@ -1,0 +1,18 @@
+/**
+ * The policy pack: `pulumi preview --policy-pack policy` (or `npm run preview -- --stack dev
+ * --policy-pack policy`). Every rule of `rules.ts` is mandatory; override one for a lesson with
+ * `--policy-pack-config policy/lesson-permissive-mtls.json` (see README, "Guard rails").
+ */
+import { PolicyPack } from "@pulumi/policy";
+import { RULES } from "./rules";
+
+new PolicyPack("istio-workshop", {
+    enforcementLevel: "mandatory",
+    policies: RULES.map((rule) => ({
+        name: rule.name,
+        description: rule.description,
+        validateResource: (args, reportViolation) => {
+            for (const message of rule.check({ type: args.type, name: args.name, props: args.props })) reportViolation(message);
+        },
+    })),
+});
