@@ -42,13 +42,14 @@ export const cloudMocks: pulumi.runtime.Mocks = {
  * Plans the real program (index.ts) in-process for raw settings, like
  * `npm run plan` does for a stack file. A fresh copy of index.ts each time.
  */
-export async function planIndex(raw: Record<string, unknown>, stack = "test"): Promise<Plan> {
+export async function planIndex(raw: Record<string, unknown>, stack = "test", onRequest?: (request: any) => void): Promise<Plan> {
     const config = Object.fromEntries(Object.entries(raw).map(([k, v]) => [`istio-workshop:${k}`, JSON.stringify(v)]));
     return recordProgram({
         project: "istio-workshop",
         stack,
         config,
         preview: true,
+        onRequest,
         program: () => {
             const entry = require.resolve("../index");
             delete require.cache[entry];

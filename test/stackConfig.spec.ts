@@ -56,6 +56,11 @@ describe("stack config loader", () => {
         );
     });
 
+    it("refuses an alias to an anchor that does not exist", () => {
+        const dir = projectDir({ "Pulumi.yaml": "name: istio-workshop\n", "Pulumi.a.yaml": "config:\n  istio-workshop:cluster: *missing\n" });
+        assert.throws(() => loadStackConfig(dir, "a"), /^StackConfigError: Pulumi\.a\.yaml is not valid YAML:\n - /);
+    });
+
     it("refuses duplicate keys and a config section that is not a mapping", () => {
         const dir = projectDir({
             "Pulumi.yaml": "name: istio-workshop\n",

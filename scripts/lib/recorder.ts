@@ -47,6 +47,8 @@ export interface RunOptions {
     readonly preview: boolean;
     /** Default: echo inputs back as state, with no id (unknown in preview). */
     readonly mocks?: pulumi.runtime.Mocks;
+    /** Sees every raw registration request (tests use it for options a plan does not record, such as `protect`). */
+    readonly onRequest?: (request: any) => void;
     /** Builds the program; returns its stack outputs (a module's exports, say). */
     readonly program: () => Record<string, unknown> | Promise<Record<string, unknown>>;
 }
@@ -81,11 +83,13 @@ export async function recordProgram(options: RunOptions): Promise<Plan> {
     const resources: PlannedResource[] = [];
     const monitor: any = runtimeSettings.getMonitor();
     const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (request: any, callback: (err: unknown, response: any) => void) =>
-        register(request, (err: unknown, response: any) => {
+    monitor.registerResource = (request: any, callback: (err: unknown, response: any) => void) => {
+        options.onRequest?.(request);
+        return register(request, (err: unknown, response: any) => {
             if (!err && response) resources.push(...expandConfigGroup(toPlanned(request, response.getUrn())));
             callback(err, response);
         });
+    };
 
     const exported = await options.program();
     await waitForRPCs();

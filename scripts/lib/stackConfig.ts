@@ -79,9 +79,15 @@ function readYaml(file: string, label: string): Record<string, any> | undefined 
     if (doc.errors.length > 0) {
         throw new StackConfigError(`${label} is not valid YAML:\n${doc.errors.map((e) => ` - ${e.message.split("\n")[0]}`).join("\n")}`);
     }
-    const value = doc.toJS();
+    let value: unknown;
+    try {
+        value = doc.toJS();
+    } catch (err) {
+        // e.g. an alias to an anchor that is not defined: parsed, but not resolvable
+        throw new StackConfigError(`${label} is not valid YAML:\n - ${(err as Error).message.split("\n")[0]}`);
+    }
     if (value !== null && value !== undefined && !isMapping(value)) throw new StackConfigError(`${label}: must be a YAML mapping`);
-    return value ?? undefined;
+    return (value as Record<string, any> | null) ?? undefined;
 }
 
 function isMapping(v: unknown): v is Record<string, any> {
