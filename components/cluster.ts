@@ -104,7 +104,8 @@ export class WorkshopCluster extends pulumi.ComponentResource {
                 encryptionConfigKeyArn: secretsKey.arn,
                 enabledClusterLogTypes: c.controlPlaneLogs,
             },
-            { parent: this, providers: { aws: awsProvider } },
+            // Losing the cluster loses the classroom: protected in every stack but dev (cluster.protect).
+            { parent: this, providers: { aws: awsProvider }, protect: c.protect },
         );
 
         const nodeRole = new aws.iam.Role(`${name}-node-role`, { assumeRolePolicy: EC2_ASSUME_ROLE_POLICY }, awsOpts);

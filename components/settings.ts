@@ -162,6 +162,8 @@ const clusterSchema = section({
     controlPlaneLogs: z
         .array(oneOf(CONTROL_PLANE_LOG_TYPES), { error: `must be a list drawn from ${CONTROL_PLANE_LOG_TYPES.map(quoted).join(", ")}` })
         .default(["api", "audit", "authenticator"]),
+    /** Protect the EKS cluster from deletion (default: every stack but `dev`); `pulumi destroy` then refuses until unprotected. */
+    protect: bool().optional(),
     /** `mode: existing` only: path to a kubeconfig file; default: $KUBECONFIG or ~/.kube/config. */
     kubeconfig: z.string({ error: "must be a path to a kubeconfig file" }).min(1, { error: "must be a path to a kubeconfig file" }).optional(),
     /** `mode: existing` only: kubeconfig context; default: the current context. */
@@ -177,7 +179,7 @@ const clusterSchema = section({
                 'write ["0.0.0.0/0"] to make the endpoint public on purpose (IAM authentication still applies)',
         });
     }
-    const eksOnly = { adminCidrs: c.adminCidrs, name: c.name } as const;
+    const eksOnly = { adminCidrs: c.adminCidrs, name: c.name, protect: c.protect } as const;
     const existingOnly = { kubeconfig: c.kubeconfig, context: c.context } as const;
     const misplaced = c.mode === "eks" ? existingOnly : eksOnly;
     for (const [key, value] of Object.entries(misplaced)) {
@@ -403,7 +405,7 @@ type Parsed = z.output<typeof rawSchema>;
 export type Settings = Omit<Parsed, "cluster" | "istio"> & {
     readonly project: string;
     readonly stack: string;
-    readonly cluster: Parsed["cluster"] & { readonly name: string };
+    readonly cluster: Parsed["cluster"] & { readonly name: string; readonly protect: boolean };
     readonly istio: Omit<Parsed["istio"], "ingress"> & {
         readonly ingress: Parsed["istio"]["ingress"] & { readonly serviceType: "LoadBalancer" | "NodePort" };
     };
@@ -442,7 +444,11 @@ export function parseSettings(raw: Record<string, unknown>, context: ParseContex
         ...parsed,
         project: PROJECT,
         stack: context.stack,
-        cluster: { ...parsed.cluster, name: parsed.cluster.name ?? `${PROJECT}-${context.stack}`.slice(0, 100) },
+        cluster: {
+            ...parsed.cluster,
+            name: parsed.cluster.name ?? `${PROJECT}-${context.stack}`.slice(0, 100),
+            protect: parsed.cluster.protect ?? (parsed.cluster.mode === "eks" && context.stack !== "dev"),
+        },
         istio: {
             ...parsed.istio,
             ingress: {

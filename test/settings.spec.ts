@@ -29,6 +29,7 @@ describe("settings: defaults", () => {
             cluster: {
                 mode: "eks",
                 name: "istio-workshop-dev",
+                protect: false,
                 region: "eu-west-1",
                 kubernetesVersion: DEFAULT_KUBERNETES_VERSION,
                 vpcCidr: "10.0.0.0/16",
