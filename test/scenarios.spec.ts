@@ -284,6 +284,16 @@ describe("verification Jobs", () => {
         assert.equal(manifests.filter((m) => m.kind === "ConfigMap" && m.metadata.name === "verify-script").length, 1);
     });
 
+    it("traffic through the gateway follows an attendee's prefix or host", () => {
+        const [, , my] = resolveScenarios(appsOf({ grpc: false }));
+        const command = (placement: object) =>
+            (buildScenario(my, { namespace: "ana", verify: false, requests: 100, rate: 1, placement }).deployments.find((d) => d.name === "traffic-my-app")!.spec.spec as any).template.spec
+                .containers[0].command[2];
+        assert.match(command({ prefix: "/ana" }), /curl -s -o \/dev\/null --max-time 5 http:\/\/istio-ingressgateway\.istio-ingress\.svc\.cluster\.local\/ana\/v1;/);
+        assert.match(command({ prefix: "/ana" }), /--max-time 5 http:\/\/nginx-proxy\/v1;/);
+        assert.match(command({ host: "ana.example.com" }), /--max-time 5 -H 'Host: ana\.example\.com' http:\/\/istio-ingressgateway\.istio-ingress\.svc\.cluster\.local\/v1;/);
+    });
+
     it("traffic generators call at the configured rate, or idle", () => {
         assert.deepEqual(curlLoop(["http://a/", "http://b/"], 4), ["sh", "-c", "while true; do curl -s -o /dev/null --max-time 5 http://a/; curl -s -o /dev/null --max-time 5 http://b/; sleep 0.50; done"]);
         assert.deepEqual(curlLoop(["http://a/"], undefined), ["sh", "-c", "while true; do sleep 3600; done"]);

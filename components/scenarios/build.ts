@@ -363,16 +363,22 @@ export interface BuiltScenario {
     readonly backing: Readonly<Record<string, readonly string[]>>;
 }
 
-/** The scenario's traffic generator (one Deployment calling its traffic URLs), if traffic is on. */
-export function trafficGenerators(s: ScenarioDef, rate: number | undefined): WorkloadDef[] {
+/**
+ * The scenario's traffic generator (one Deployment calling its traffic URLs), if
+ * traffic is on. URLs through the gateway go where this namespace's gateway routes
+ * are: under its prefix, or with its Host header.
+ */
+export function trafficGenerators(s: ScenarioDef, rate: number | undefined, placement: GatewayPlacement = {}): WorkloadDef[] {
     if (s.traffic.length === 0 || rate === undefined) return [];
+    const viaGateway = (u: string) => u.startsWith(`${GATEWAY_URL}/`);
+    const urls = s.traffic.map((u) => (viaGateway(u) && placement.prefix ? `${GATEWAY_URL}${placement.prefix}${u.slice(GATEWAY_URL.length)}` : u));
     return [
         {
             name: `traffic-${s.name}`,
             labels: { app: `traffic-${s.name}`, version: "v1" },
             image: IMAGES.curl,
             replicas: 1,
-            command: curlLoop(s.traffic, rate),
+            command: curlLoop(urls, rate, (u) => (viaGateway(u) ? placement.host : undefined)),
             nonRoot: true,
             runAsUser: 100,
             resources: { cpu: "10m", memory: "16Mi", memoryLimit: "64Mi" },
@@ -383,7 +389,7 @@ export function trafficGenerators(s: ScenarioDef, rate: number | undefined): Wor
 
 export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
     const ns = o.namespace;
-    const generator = trafficGenerators(s, o.rate);
+    const generator = trafficGenerators(s, o.rate, o.placement);
     const workloads = [...s.workloads, ...generator];
     const checks: BuiltCheck[] = !o.verify
         ? []

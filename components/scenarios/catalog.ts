@@ -36,9 +36,14 @@ export function intervalSeconds(rate: number, urlsPerRound: number): string {
 }
 
 /** A shell loop that calls each URL in turn at `rate` requests per second, or idles. */
-export function curlLoop(urls: readonly string[], rate: number | undefined): string[] {
+export function curlLoop(urls: readonly string[], rate: number | undefined, hostHeader?: (url: string) => string | undefined): string[] {
     if (rate === undefined || urls.length === 0) return ["sh", "-c", "while true; do sleep 3600; done"];
-    const calls = urls.map((u) => `curl -s -o /dev/null --max-time 5 ${u}`).join("; ");
+    const calls = urls
+        .map((u) => {
+            const host = hostHeader?.(u);
+            return `curl -s -o /dev/null --max-time 5${host ? ` -H 'Host: ${host}'` : ""} ${u}`;
+        })
+        .join("; ");
     return ["sh", "-c", `while true; do ${calls}; sleep ${intervalSeconds(rate, urls.length)}; done`];
 }
 
