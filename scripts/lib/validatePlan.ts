@@ -32,7 +32,6 @@ type Model = new (data: unknown) => { validate(): void };
 function coreModel(apiVersion: string, kind: string): Model | undefined {
     const dir = apiVersion.includes("/") ? apiVersion : `${apiVersion}`;
     try {
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
         return require(`kubernetes-models/${dir}/${kind}`)[kind] as Model;
     } catch {
         return undefined; // a kind kubernetes-models does not know: nothing to check it against
