@@ -42,15 +42,30 @@ function objectName(o: any): string {
     return `${o.kind} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata?.name ?? "(unnamed)"}`;
 }
 
+/**
+ * The object with its namespace written as one fixed DNS label: attendees' objects
+ * differ only there, so one schema check covers them all (a namespace is a DNS label
+ * wherever it appears, in names, hosts and path prefixes alike).
+ */
+function shapeKey(o: any): string {
+    const ns = o.metadata?.namespace;
+    const text = JSON.stringify(o);
+    return typeof ns === "string" && ns.length > 0 ? text.split(ns).join("ns") : text;
+}
+
 /** Schema problems of every Kubernetes object in the plan. */
 export function schemaProblems(plan: Plan): string[] {
     const problems: string[] = [];
+    const checked = new Map<string, string[]>();
     for (const r of plan.resources) {
         if (!r.custom || !r.type.startsWith("kubernetes:") || r.type.startsWith("pulumi:") || SKIPPED.test(r.type)) continue;
         const o = withoutMarkers(r.inputs) as any;
         if (typeof o.kind !== "string" || typeof o.apiVersion !== "string") continue;
-        let violations: string[] = [];
-        if (ISTIO_KINDS.has(o.kind) && o.apiVersion.includes("istio.io")) {
+        const key = shapeKey(o);
+        let violations: string[] = checked.get(key) ?? [];
+        if (checked.has(key)) {
+            // same shape as an object already checked
+        } else if (ISTIO_KINDS.has(o.kind) && o.apiVersion.includes("istio.io")) {
             violations = schemaViolations(o.kind as IstioKind, o.metadata ?? {}, o.spec);
         } else {
             const M = coreModel(o.apiVersion, o.kind);
@@ -63,6 +78,7 @@ export function schemaProblems(plan: Plan): string[] {
                     .map((m) => m.replace(/^data\//, ""));
             }
         }
+        checked.set(key, violations);
         const code = o.apiVersion.includes("istio.io") ? "IST0106 SchemaValidationError" : "SchemaValidationError";
         for (const v of violations) problems.push(`${code}: ${objectName(o)} (${r.name}): ${v}`);
     }
@@ -90,17 +106,20 @@ export function meshProblems(plan: Plan): string[] {
         .filter(({ o }) => typeof o.kind === "string");
     const of = (kind: string) => objs.filter(({ o }) => o.kind === kind);
     const ns = (o: any) => o.metadata?.namespace ?? "default";
-    const pods = of("Deployment")
+    const pods: { namespace: string; labels: Record<string, string> }[] = of("Deployment")
         .filter(({ o }) => (o.spec?.replicas ?? 1) > 0)
         .map(({ o }) => ({ namespace: ns(o), labels: o.spec?.template?.metadata?.labels ?? {} }));
     // Pods a Helm release runs are not objects of the plan; Istio's gateway chart labels them from its values.
     for (const r of plan.resources.filter((x) => x.type === "kubernetes:helm.sh/v3:Release" && x.inputs.chart === "gateway")) {
         pods.push({ namespace: String(r.inputs.namespace), labels: ((r.inputs.values as any)?.labels ?? {}) as Record<string, string> });
     }
+    const podsIn = new Map<string, Record<string, string>[]>();
     const services = new Map(of("Service").map(({ o }) => [`${ns(o)}/${o.metadata?.name}`, o]));
     const subsets = new Map<string, Set<string>>();
     const problems: string[] = [];
 
+    for (const p of pods) podsIn.set(p.namespace, [...(podsIn.get(p.namespace) ?? []), p.labels]);
+    const anyPod = (namespace: string, selector: Record<string, string>) => (podsIn.get(namespace) ?? []).some((labels) => selects(selector, labels));
     for (const { r, o } of of("Service")) {
         for (const p of o.spec?.ports ?? []) {
             if (p.name !== undefined && !PORT_NAME.test(p.name)) {
@@ -108,7 +127,7 @@ export function meshProblems(plan: Plan): string[] {
             }
         }
         const selector = o.spec?.selector;
-        if (selector && !pods.some((p) => p.namespace === ns(o) && selects(selector, p.labels))) {
+        if (selector && !anyPod(ns(o), selector)) {
             problems.push(`${CHECKS.serviceNoPods}: ${objectName(o)} (${r.name}) selects ${JSON.stringify(selector)}, which no Deployment's pods carry`);
         }
     }
@@ -119,7 +138,7 @@ export function meshProblems(plan: Plan): string[] {
         for (const s of o.spec?.subsets ?? []) {
             set.add(s.name);
             const wanted = { ...(svc?.spec?.selector ?? {}), ...(s.labels ?? {}) };
-            if (!pods.some((p) => p.namespace === key.split("/")[0] && selects(wanted, p.labels))) {
+            if (!anyPod(key.split("/")[0], wanted)) {
                 problems.push(`${CHECKS.subsetNoPods}: subset "${s.name}" of ${objectName(o)} (${r.name}) selects ${JSON.stringify(s.labels ?? {})}, which no running Deployment's pods carry`);
             }
         }
