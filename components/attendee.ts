@@ -71,8 +71,10 @@ export class Attendee extends pulumi.ComponentResource {
             },
             { parent: this, provider: args.provider, dependsOn: [apps.namespaceResource] },
         );
-        // Kubernetes fills the token in after the Secret exists: read it back then.
-        const filled = k8s.core.v1.Secret.get(`${name}-token-read`, `${ns}/${TOKEN_SECRET}`, {
+        // Kubernetes fills the token in after the Secret exists: read it back then. The id derives from
+        // the group's output, so a preview (where the Secret does not exist yet) does not try to read it.
+        const tokenId = access.resources.apply(() => `${ns}/${TOKEN_SECRET}`);
+        const filled = k8s.core.v1.Secret.get(`${name}-token-read`, tokenId, {
             parent: this,
             provider: args.provider,
             dependsOn: [access],
