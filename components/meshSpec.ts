@@ -116,7 +116,7 @@ export function istiodValues(istio: IstioSettings): Record<string, unknown> {
 
 export type GatewayKind = "ingress" | "egress";
 
-/** Values of Istio's `gateway` chart. The ingress Service itself is created by the component (see `ingressServiceSpec`). */
+/** Values of Istio's `gateway` chart. The ingress gateway's Service is created by the component (see `ingressServiceSpec`). */
 export function gatewayValues(kind: GatewayKind): Record<string, unknown> {
     const gw = kind === "ingress" ? INGRESS_GATEWAY : EGRESS_GATEWAY;
     return {
@@ -124,9 +124,9 @@ export function gatewayValues(kind: GatewayKind): Record<string, unknown> {
         resources: GATEWAY_RESOURCES,
         autoscaling: { enabled: false },
         replicaCount: 1,
-        // ClusterIP only: the ingress load balancer is a Service of its own, so that deleting it waits
-        // until AWS has removed the load balancer (see README, "Destroy").
-        service: { type: "ClusterIP" },
+        // No Service from the chart: the gateway's Service is a resource of its own, so that deleting
+        // it waits until AWS has removed the load balancer (see README, "Destroy").
+        service: { type: "None" },
     };
 }
 
@@ -149,11 +149,12 @@ export function meshReleases(istio: IstioSettings): MeshReleases {
 
 /**
  * Ports the ingress load balancer serves, and no other: the gateway's status and
- * admin ports stay inside the cluster. Targets are the gateway pod's unprivileged ports.
+ * admin ports stay inside the cluster. The gateway chart's pods listen on 80 and
+ * 443 themselves (an unprivileged-port sysctl, no root).
  */
 export const INGRESS_PORTS = [
-    { name: "http2", port: 80, targetPort: 8080, protocol: "TCP" },
-    { name: "https", port: 443, targetPort: 8443, protocol: "TCP" },
+    { name: "http2", port: 80, targetPort: 80, protocol: "TCP" },
+    { name: "https", port: 443, targetPort: 443, protocol: "TCP" },
 ] as const;
 
 /** In-tree AWS cloud provider: an internet-facing network load balancer across all zones. */

@@ -57,13 +57,13 @@ describe("mesh spec (pure)", () => {
         assert.equal(quiet.meshConfig.accessLogFile, "");
     });
 
-    it("labels the gateway pods as the Gateways of this stack select them, with a ClusterIP service", () => {
+    it("labels the gateway pods as the Gateways of this stack select them, and leaves the Service to the stack", () => {
         assert.deepEqual(gatewayValues("ingress"), {
             labels: { app: "istio-ingressgateway", istio: "ingressgateway" },
             resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } },
             autoscaling: { enabled: false },
             replicaCount: 1,
-            service: { type: "ClusterIP" },
+            service: { type: "None" },
         });
         assert.deepEqual(INGRESS_GATEWAY.selector, { istio: "ingressgateway" });
         for (const [k, v] of Object.entries(INGRESS_GATEWAY.selector)) assert.equal((INGRESS_GATEWAY.labels as Record<string, string>)[k], v);
@@ -84,8 +84,8 @@ describe("mesh spec (pure)", () => {
                 type: "LoadBalancer",
                 selector: { app: "istio-ingressgateway", istio: "ingressgateway" },
                 ports: [
-                    { name: "http2", port: 80, targetPort: 8080, protocol: "TCP" },
-                    { name: "https", port: 443, targetPort: 8443, protocol: "TCP" },
+                    { name: "http2", port: 80, targetPort: 80, protocol: "TCP" },
+                    { name: "https", port: 443, targetPort: 443, protocol: "TCP" },
                 ],
                 loadBalancerSourceRanges: ["0.0.0.0/0"],
                 externalTrafficPolicy: "Cluster",
@@ -100,8 +100,8 @@ describe("mesh spec (pure)", () => {
             type: "NodePort",
             selector: { app: "istio-ingressgateway", istio: "ingressgateway" },
             ports: [
-                { name: "http2", port: 80, targetPort: 8080, protocol: "TCP", nodePort: 30080 },
-                { name: "https", port: 443, targetPort: 8443, protocol: "TCP", nodePort: 30443 },
+                { name: "http2", port: 80, targetPort: 80, protocol: "TCP", nodePort: 30080 },
+                { name: "https", port: 443, targetPort: 443, protocol: "TCP", nodePort: 30443 },
             ],
         });
     });
