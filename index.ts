@@ -7,12 +7,11 @@ import { ObservabilityAddons } from "./components/addons";
 import { Classroom } from "./components/classroom";
 import { WorkshopCluster } from "./components/cluster";
 import { IstioMesh } from "./components/mesh";
-import { settingsWarnings } from "./components/settings";
 import { loadPrepared } from "./components/validate";
 
 const prepared = loadPrepared();
 const { settings } = prepared;
-[...settingsWarnings(settings), ...prepared.warnings].forEach((w) => void pulumi.log.warn(w));
+prepared.warnings.forEach((w) => void pulumi.log.warn(w));
 
 const cluster = new WorkshopCluster("workshop", { settings });
 const mesh = new IstioMesh("mesh", { settings, provider: cluster.provider, portRules: cluster.istioPortRules });

@@ -9,20 +9,24 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { INJECTION_LABELS } from "./meshSpec";
-import { buildScenario, namespaceManifests, resolveScenarios, type GatewayPlacement } from "./scenarios/build";
+import { buildScenario, namespaceManifests, resolveScenarios, trafficRate, type GatewayPlacement } from "./scenarios/build";
 import type { Settings } from "./settings";
 
-export interface DemoAppsArgs {
-    readonly settings: Pick<Settings, "apps">;
-    /** Namespace the apps go to. */
-    readonly namespace: string;
-    /** Where the apps' gateway routes go: an attendee's path prefix or host; default the whole gateway. */
-    readonly placement?: GatewayPlacement;
+/** What namespaces of workloads need from the cluster and the mesh. */
+export interface MeshDeps {
     readonly provider: k8s.Provider;
     /** istiod: injection and Istio's CRDs must be ready before any pod or Istio object. */
     readonly istiod: pulumi.Resource;
     /** The shared Gateway and the ingress gateway: gateway routes and their checks wait for them. */
     readonly gateway: readonly pulumi.Resource[];
+}
+
+export interface DemoAppsArgs extends MeshDeps {
+    readonly settings: Pick<Settings, "apps">;
+    /** Namespace the apps go to. */
+    readonly namespace: string;
+    /** Where the apps' gateway routes go: an attendee's path prefix or host; default the whole gateway. */
+    readonly placement?: GatewayPlacement;
 }
 
 export class DemoApps extends pulumi.ComponentResource {
@@ -45,7 +49,7 @@ export class DemoApps extends pulumi.ComponentResource {
                 namespace: args.namespace,
                 verify: apps.verify.enabled,
                 requests: apps.verify.requests,
-                rate: apps.traffic.enabled ? apps.traffic.requestsPerSecond : undefined,
+                rate: trafficRate(apps),
                 placement: args.placement,
             }),
         );

@@ -6,7 +6,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DemoApps } from "./apps";
+import { DemoApps, type MeshDeps } from "./apps";
 import {
     TOKEN_SECRET,
     type ClusterEndpoint,
@@ -22,17 +22,18 @@ import type { Demand } from "./capacity";
 import { gatewayPlacement } from "./scenarios/build";
 import type { Settings } from "./settings";
 
-export interface AttendeeArgs {
+/** The mesh, and where the cluster's API is: what an attendee's kubeconfig points at. */
+export interface ClusterAccess extends MeshDeps {
+    readonly clusterName: pulumi.Input<string>;
+    readonly endpoint: pulumi.Input<ClusterEndpoint | undefined>;
+}
+
+export interface AttendeeArgs extends ClusterAccess {
     /** The attendee id: it names the namespace and every child resource. */
     readonly id: string;
     readonly settings: Pick<Settings, "apps" | "classroom">;
     /** What the attendee's own pods request: sizes the quota. */
     readonly demand: Demand;
-    readonly provider: k8s.Provider;
-    readonly istiod: pulumi.Resource;
-    readonly gateway: readonly pulumi.Resource[];
-    readonly clusterName: pulumi.Input<string>;
-    readonly endpoint: pulumi.Input<ClusterEndpoint | undefined>;
 }
 
 export class Attendee extends pulumi.ComponentResource {

@@ -6,7 +6,7 @@
  */
 import { ADDON_RESOURCES } from "./addonsSpec";
 import { GATEWAY_RESOURCES, ISTIOD_RESOURCES, PROXY_RESOURCES } from "./meshSpec";
-import { JOB_RESOURCES, checkPlans, resolveScenarios, trafficGenerators } from "./scenarios/build";
+import { JOB_RESOURCES, checkPlans, resolveScenarios, trafficGenerators, trafficRate } from "./scenarios/build";
 import type { Settings } from "./settings";
 
 /** The date the price table below was compiled (us-east-1, Linux, on-demand list prices in USD). */
@@ -88,7 +88,7 @@ const pod = (r: Resources, sidecar: boolean, replicas = 1): Demand =>
 
 /** What one namespace of demo apps asks for: its pods with their sidecars, generators and verification Jobs. */
 export function namespaceDemand(apps: Settings["apps"]): Demand {
-    const rate = apps.traffic.enabled ? apps.traffic.requestsPerSecond : undefined;
+    const rate = trafficRate(apps);
     return resolveScenarios(apps)
         .flatMap((s) => {
             const workloads = [...s.workloads, ...trafficGenerators(s, rate)].map((w) =>

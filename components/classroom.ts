@@ -4,21 +4,14 @@
  * after their id, never after a position in the list, and no attendee depends
  * on another: adding or removing one changes only that attendee.
  */
-import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DemoApps } from "./apps";
-import { Attendee } from "./attendee";
-import { attendeeEntry, type ClusterEndpoint } from "./attendeeSpec";
+import { Attendee, type ClusterAccess } from "./attendee";
+import { attendeeEntry } from "./attendeeSpec";
 import type { Prepared } from "./validate";
 
-export interface ClassroomArgs {
+export interface ClassroomArgs extends ClusterAccess {
     readonly prepared: Pick<Prepared, "settings" | "attendees" | "capacity">;
-    readonly provider: k8s.Provider;
-    readonly istiod: pulumi.Resource;
-    /** The shared Gateway and the ingress gateway release. */
-    readonly gateway: readonly pulumi.Resource[];
-    readonly clusterName: pulumi.Input<string>;
-    readonly endpoint: pulumi.Input<ClusterEndpoint | undefined>;
 }
 
 export class Classroom extends pulumi.ComponentResource {

@@ -9,7 +9,7 @@ import { attendeeIds, estimateCapacity, nodeGroupSizes, type CapacityEstimate } 
 import { workshopGateway } from "./meshSpec";
 import { MeshCheckError, analyzeScenarios } from "./scenarios/analyze";
 import { gatewayRouteHosts, resolveScenarios } from "./scenarios/build";
-import { loadSettings, type Settings } from "./settings";
+import { loadSettings, settingsWarnings, type Settings } from "./settings";
 
 export type PreparedSettings = Omit<Settings, "cluster"> & {
     readonly cluster: Settings["cluster"] & {
@@ -22,7 +22,7 @@ export interface Prepared {
     readonly capacity: CapacityEstimate;
     /** Attendee ids, in order; empty for the single demo namespace. */
     readonly attendees: string[];
-    /** Non-fatal findings worth printing. */
+    /** Non-fatal findings worth printing: the settings' own and the sizing's. */
     readonly warnings: string[];
 }
 
@@ -40,7 +40,7 @@ export function prepare(settings: Settings): Prepared {
     const capacity = estimateCapacity(settings);
     const ng = settings.cluster.nodeGroup;
     const sizes = nodeGroupSizes(ng, capacity.nodes);
-    const warnings: string[] = [];
+    const warnings = settingsWarnings(settings);
     if (ng.desiredSize !== undefined && ng.desiredSize < capacity.suggestion.nodes && ng.instanceType === capacity.suggestion.instanceType) {
         warnings.push(`cluster.nodeGroup.desiredSize ${ng.desiredSize} is below the ${capacity.suggestion.nodes} nodes the workload needs`);
     }

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { MeshCheckError } from "../components/scenarios/analyze";
-import { SettingsError, settingsFromConfig, settingsWarnings } from "../components/settings";
+import { SettingsError, settingsFromConfig } from "../components/settings";
 import { describeCapacity } from "../components/capacity";
 import { prepare } from "../components/validate";
 import { meshGraph } from "./lib/graph";
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
         program: () => ({ ...require(path.join(PROJECT_DIR, "index")) }),
     });
 
-    process.stdout.write(`${formatPlan(plan, [...settingsWarnings(settings), ...prepared.warnings], describeCapacity(prepared.capacity))}\n`);
+    process.stdout.write(`${formatPlan(plan, prepared.warnings, describeCapacity(prepared.capacity))}\n`);
     if (process.env.PLAN_STATS_FILE) {
         // For `npm run bench`: this process's peak memory.
         fs.writeFileSync(process.env.PLAN_STATS_FILE, JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }));

@@ -69,6 +69,7 @@ describe("classroom: attendees", () => {
         const more = await planIndex({ ...EKS_RAW, attendees: ["a", "b", "c"] });
         const diff = diffPlans(few, more);
         assert.deepEqual(diff.removed, []);
+        assert.ok(diff.added.length > 20 && diff.added.every((u) => /classroom-b(-|$)|:b\//.test(u)), "only b's resources are added");
         for (const c of diff.changed) {
             assert.match(c.urn, /ManagedNodeGroup::workshop-nodes$/);
             for (const ch of c.changes) assert.match(ch.path, /^inputs\.scalingConfig\./);

@@ -5,7 +5,7 @@
  * what is wrong.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { GATEWAY_HOST, type Labels, type RoutingDef, type ScenarioDef, type WorkloadDef } from "./model";
+import { GATEWAY_HOST, selects, type RoutingDef, type ScenarioDef, type WorkloadDef } from "./model";
 
 export const CHECKS = {
     weights: "WeightsNot100",
@@ -27,7 +27,6 @@ export class MeshCheckError extends pulumi.RunError {
     }
 }
 
-const selects = (selector: Labels, labels: Labels) => Object.entries(selector).every(([k, v]) => labels[k] === v);
 const running = (workloads: readonly WorkloadDef[]) => workloads.filter((w) => w.replicas > 0);
 
 /** Does a gateway server host (`*`, `*.example.com`, `a.example.com`) serve this VirtualService host? */

@@ -11,7 +11,7 @@ import { WORKSHOP_GATEWAY } from "../meshSpec";
 import { RESTRICTED_POD_SECURITY } from "../podSecurity";
 import type { Settings } from "../settings";
 import { GATEWAY_URL, IMAGES, bookinfo, curlLoop, grpc, helloworld, myApp, type CatalogContext } from "./catalog";
-import { GATEWAY_HOST, type Labels, type RouteRuleDef, type RoutingDef, type ScenarioDef, type ServiceDef, type WorkloadDef } from "./model";
+import { GATEWAY_HOST, objectRef, selects, type Labels, type RouteRuleDef, type RoutingDef, type ScenarioDef, type ServiceDef, type WorkloadDef } from "./model";
 import { FALSE_ALARM, splitIntervals } from "./stats";
 
 type Apps = Settings["apps"];
@@ -26,9 +26,14 @@ export const SCENARIOS = {
 } as const;
 export type ScenarioKey = keyof typeof SCENARIOS;
 
+/** Requests per second of each traffic generator; undefined when traffic is off. */
+export function trafficRate(apps: Apps): number | undefined {
+    return apps.traffic.enabled ? apps.traffic.requestsPerSecond : undefined;
+}
+
 /** The enabled scenarios, with routes and subsets from stack config replacing the lesson's defaults host by host. */
 export function resolveScenarios(apps: Apps): ScenarioDef[] {
-    const ctx: CatalogContext = { rate: apps.traffic.enabled ? apps.traffic.requestsPerSecond : undefined };
+    const ctx: CatalogContext = { rate: trafficRate(apps) };
     return (Object.keys(SCENARIOS) as ScenarioKey[])
         .filter((key) => apps[key].enabled)
         .map((key) => {
@@ -213,7 +218,7 @@ function sharesFor(rule: RouteRuleDef, dest: ServiceDef, s: ScenarioDef): Record
         }
         return shares;
     }
-    const pods = s.workloads.filter((w) => w.replicas > 0 && Object.entries(dest.selector).every(([k, v]) => w.labels[k] === v));
+    const pods = s.workloads.filter((w) => w.replicas > 0 && selects(dest.selector, w.labels));
     const total = pods.reduce((n, w) => n + w.replicas, 0);
     const shares: Record<string, number> = {};
     for (const w of pods) shares[w.labels.version] = (shares[w.labels.version] ?? 0) + w.replicas / total;
@@ -382,7 +387,6 @@ export function trafficGenerators(s: ScenarioDef, rate: number | undefined, plac
             nonRoot: true,
             runAsUser: 100,
             resources: { cpu: "10m", memory: "16Mi", memoryLimit: "64Mi" },
-            client: true,
         },
     ];
 }
@@ -426,7 +430,7 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
         backing: Object.fromEntries(
             s.services.map((svc) => [
                 svc.name,
-                s.workloads.filter((w) => Object.entries(svc.selector).every(([k, v]) => w.labels[k] === v)).map((w) => w.name),
+                s.workloads.filter((w) => selects(svc.selector, w.labels)).map((w) => w.name),
             ]),
         ),
     };
@@ -436,12 +440,6 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
 // As manifests for one ConfigGroup, ordered by `config.kubernetes.io/depends-on`
 
 type Manifest = { apiVersion: string; kind: string; metadata: Record<string, any>; [k: string]: unknown };
-
-/** A `config.kubernetes.io/depends-on` reference: `<group>/namespaces/<namespace>/<kind>/<name>`. */
-export function objectRef(m: Pick<Manifest, "apiVersion" | "kind" | "metadata">): string {
-    const group = m.apiVersion.includes("/") ? m.apiVersion.split("/")[0] : "";
-    return `${group}/namespaces/${m.metadata.namespace}/${m.kind}/${m.metadata.name}`;
-}
 
 const withDependsOn = (m: Manifest, on: readonly Manifest[]): Manifest =>
     on.length === 0

@@ -57,7 +57,6 @@ function curlClient(name: string, urls: readonly string[], ctx: CatalogContext):
         nonRoot: true,
         runAsUser: CURL_USER,
         resources: small,
-        client: true,
     };
 }
 
@@ -258,7 +257,6 @@ export function grpc(ctx: CatalogContext): ScenarioDef {
                 replicas: ctx.rate === undefined ? 0 : 1,
                 args: ["load", "-grpc", "-ping", "-qps", String(ctx.rate ?? 1), "-t", "0", "-c", "1", "grpc-echo:8079"],
                 resources: small,
-                client: true,
             },
         ],
         services: [

@@ -34,8 +34,6 @@ export interface WorkloadDef {
     readonly resources: { readonly cpu: string; readonly memory: string; readonly memoryLimit: string };
     /** ConfigMap mounted read-only: name, mount path, files. */
     readonly config?: { readonly name: string; readonly mountPath: string; readonly files: Readonly<Record<string, string>> };
-    /** A traffic generator or client, not a lesson's server. */
-    readonly client?: boolean;
 }
 
 export interface ServiceDef {
@@ -88,6 +86,17 @@ export interface ScenarioDef {
     readonly traffic: readonly string[];
     /** Extra checks that are not routing rules (e.g. gRPC reachability): name and shell command. */
     readonly extraChecks?: ReadonlyArray<{ readonly name: string; readonly image: string; readonly command: readonly string[]; readonly needs: readonly string[] }>;
+}
+
+/** Does a label selector select a pod with these labels? */
+export function selects(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>> | undefined): boolean {
+    return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+}
+
+/** A `config.kubernetes.io/depends-on` reference: `<group>/namespaces/<namespace>/<kind>/<name>` (core group: empty). */
+export function objectRef(m: { readonly apiVersion: string; readonly kind: string; readonly metadata: { readonly namespace?: string; readonly name?: string } }): string {
+    const group = m.apiVersion.includes("/") ? m.apiVersion.split("/")[0] : "";
+    return `${group}/namespaces/${m.metadata.namespace}/${m.kind}/${m.metadata.name}`;
 }
 
 /** The host key under which a scenario declares its gateway-bound routes. */

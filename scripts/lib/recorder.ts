@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as debuggable from "@pulumi/pulumi/runtime/debuggable";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
+import { objectRef } from "../../components/scenarios/model";
 
 /** Internal SDK function (not in the typings): resolves once every outstanding RPC has finished. */
 const waitForRPCs: () => Promise<void> = (runtimeSettings as any).waitForRPCs;
@@ -135,12 +136,11 @@ export function expandConfigGroup(group: PlannedResource): PlannedResource[] {
     const prefix = typeof group.inputs.resourcePrefix === "string" ? group.inputs.resourcePrefix : group.name;
     const chain = group.urn.split("::")[2];
     const head = group.urn.split("::").slice(0, 2).join("::");
-    const refOf = (o: any) => `${o.apiVersion.includes("/") ? o.apiVersion.split("/")[0] : ""}/namespaces/${o.metadata.namespace}/${o.kind}/${o.metadata.name}`;
     const children = (objs as any[]).map((o) => {
         const gv = o.apiVersion.includes("/") ? o.apiVersion : `core/${o.apiVersion}`;
         const type = `kubernetes:${gv}:${o.kind}`;
         const name = `${prefix}:${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`;
-        return { ref: refOf(o), obj: o, urn: `${head}::${chain}$${type}::${name}`, type, name };
+        return { ref: objectRef(o), obj: o, urn: `${head}::${chain}$${type}::${name}`, type, name };
     });
     const byRef = new Map(children.map((c) => [c.ref, c.urn]));
     const expanded = children.map((c) => {

@@ -9,6 +9,7 @@
 import { schemaViolations, type IstioKind } from "../../components/istioObjects";
 import { evaluate } from "../../policy/rules";
 import { CHECKS, PORT_NAME, hostServed } from "../../components/scenarios/analyze";
+import { selects } from "../../components/scenarios/model";
 import { SECRET, UNKNOWN, type Plan, type PlannedResource } from "./recorder";
 
 const ISTIO_KINDS = new Set<string>(["Gateway", "VirtualService", "DestinationRule", "PeerAuthentication", "Telemetry"]);
@@ -90,7 +91,6 @@ interface Obj {
     readonly o: any;
 }
 
-const selects = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 
 /** `reviews`, `reviews.demo`, `reviews.demo.svc.cluster.local` in namespace demo → `demo/reviews`. */
 function hostKey(host: string, namespace: string): string {
