@@ -23,7 +23,8 @@ import type { ReleaseSpec } from "./meshSpec";
 import type { Settings } from "./settings";
 
 export interface AddonsArgs {
-    readonly settings: Pick<Settings, "addons">;
+    /** The addons, and the Istio version whose Grafana dashboards Grafana loads. */
+    readonly settings: Pick<Settings, "addons" | "istio">;
     readonly provider: k8s.Provider;
     /** What the addons wait for: istiod (its namespace exists, its CRDs and webhooks are ready). */
     readonly mesh: pulumi.Resource;
@@ -43,7 +44,7 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
 
     constructor(name: string, args: AddonsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-workshop:addons:ObservabilityAddons", name, {}, opts);
-        const { addons } = args.settings;
+        const { addons, istio } = args.settings;
         const childOpts = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({
             parent: this,
             provider: args.provider,
@@ -51,7 +52,7 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
         });
         const release = (key: string, spec: ReleaseSpec, dependsOn: pulumi.Resource[] = []) =>
             new k8s.helm.v3.Release(`${name}-${key}`, { ...spec, createNamespace: false }, childOpts(dependsOn));
-        const releases = addonReleases(addons);
+        const releases = addonReleases(addons, istio.version);
 
         if (releases.prometheus) release("prometheus", releases.prometheus);
 

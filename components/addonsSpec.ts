@@ -22,6 +22,7 @@ import {
 } from "./endpoints";
 import { istioObject, type IstioObject } from "./istioObjects";
 import { RELEASE_TIMEOUT_SECONDS, WORKSHOP_GATEWAY, type ReleaseSpec } from "./meshSpec";
+import { IMAGES, imageParts } from "./images";
 import { NO_SIDECAR_LABELS, RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "./podSecurity";
 import type { Settings } from "./settings";
 
@@ -44,6 +45,9 @@ export const ADDON_RESOURCES = {
 
 /** Prometheus keeps this much data in memory-backed storage (no volume: a workshop lasts hours). */
 export const PROMETHEUS_RETENTION = "2d";
+/** Where Jaeger serves its own metrics (Prometheus format). */
+export const JAEGER_METRICS_PORT = 8888;
+
 /** Jaeger keeps at most this many traces in memory. */
 export const JAEGER_MAX_TRACES = 50000;
 
@@ -53,17 +57,24 @@ export const GRAFANA_ADMIN_SECRET = { name: "grafana-admin", userKey: "admin-use
 export const JAEGER_AUTH_SECRET = { name: "jaeger-auth", key: "htpasswd", user: "workshop" } as const;
 
 /**
- * Istio's dashboards on grafana.com, downloaded by Grafana at start-up. Istio
- * publishes every dashboard with each release; revisions are pinned here.
+ * Istio's Grafana dashboards, as the Istio release being deployed publishes them
+ * (`manifests/addons/dashboards/` at the release's tag), downloaded by Grafana at
+ * start-up. Each uses a `datasource` variable that defaults to the Prometheus
+ * data source. The ztunnel dashboard is left out: this mesh runs sidecars.
  */
 export const ISTIO_DASHBOARDS = [
-    { key: "istio-mesh", title: "Istio Mesh Dashboard", gnetId: 7639, revision: 278 },
-    { key: "istio-service", title: "Istio Service Dashboard", gnetId: 7636, revision: 278 },
-    { key: "istio-workload", title: "Istio Workload Dashboard", gnetId: 7630, revision: 278 },
-    { key: "istio-control-plane", title: "Istio Control Plane Dashboard", gnetId: 7645, revision: 278 },
-    { key: "istio-performance", title: "Istio Performance Dashboard", gnetId: 11829, revision: 278 },
-    { key: "istio-wasm-extension", title: "Istio Wasm Extension Dashboard", gnetId: 13277, revision: 103 },
+    { key: "istio-mesh", title: "Istio Mesh Dashboard", file: "istio-mesh-dashboard.gen.json" },
+    { key: "istio-service", title: "Istio Service Dashboard", file: "istio-service-dashboard.json" },
+    { key: "istio-workload", title: "Istio Workload Dashboard", file: "istio-workload-dashboard.json" },
+    { key: "istio-control-plane", title: "Istio Control Plane Dashboard", file: "pilot-dashboard.gen.json" },
+    { key: "istio-performance", title: "Istio Performance Dashboard", file: "istio-performance-dashboard.json" },
+    { key: "istio-wasm-extension", title: "Istio Wasm Extension Dashboard", file: "istio-extension-dashboard.json" },
 ] as const;
+
+/** Where an Istio release publishes a dashboard file. */
+export function istioDashboardUrl(istioVersion: string, file: string): string {
+    return `https://raw.githubusercontent.com/istio/istio/${istioVersion}/manifests/addons/dashboards/${file}`;
+}
 
 function chartRelease(name: string, chart: string, repo: string, version: string, values: Record<string, unknown>): ReleaseSpec {
     return { name, chart, version, namespace: ADDONS_NAMESPACE, repositoryOpts: { repo }, values, timeout: RELEASE_TIMEOUT_SECONDS, atomic: true };
@@ -93,7 +104,7 @@ export function prometheusValues(): Record<string, unknown> {
 }
 
 /** Grafana: login required (admin password from a Secret), Prometheus and Jaeger as data sources, Istio's dashboards. */
-export function grafanaValues(addons: Addons): Record<string, unknown> {
+export function grafanaValues(addons: Addons, istioVersion: string): Record<string, unknown> {
     const datasources: Record<string, unknown>[] = [
         {
             name: "Prometheus",
@@ -136,8 +147,10 @@ export function grafanaValues(addons: Addons): Record<string, unknown> {
             },
         },
         dashboards: {
-            istio: Object.fromEntries(ISTIO_DASHBOARDS.map((d) => [d.key, { gnetId: d.gnetId, revision: d.revision, datasource: "Prometheus" }])),
+            istio: Object.fromEntries(ISTIO_DASHBOARDS.map((d) => [d.key, { url: istioDashboardUrl(istioVersion, d.file) }])),
         },
+        // The init container that downloads them: curl from quay.io rather than Docker Hub.
+        downloadDashboardsImage: imageParts(IMAGES.curl),
         persistence: { enabled: false },
         podLabels: { ...NO_SIDECAR_LABELS },
         resources: ADDON_RESOURCES.grafana,
@@ -160,7 +173,6 @@ export function kialiValues(addons: Addons): Record<string, unknown> {
     const exposed = addons.expose;
     return {
         auth: { strategy: "token" },
-        istio_namespace: ADDONS_NAMESPACE,
         server: { port: KIALI.port, web_root: KIALI.path },
         deployment: {
             instance_name: KIALI.service,
@@ -198,13 +210,13 @@ export function kialiValues(addons: Addons): Record<string, unknown> {
 }
 
 /** The Helm releases of the enabled chart-based addons, each at its pinned version. */
-export function addonReleases(addons: Addons): { prometheus?: ReleaseSpec; grafana?: ReleaseSpec; kiali?: ReleaseSpec } {
+export function addonReleases(addons: Addons, istioVersion: string): { prometheus?: ReleaseSpec; grafana?: ReleaseSpec; kiali?: ReleaseSpec } {
     return {
         prometheus: addons.prometheus.enabled
             ? chartRelease("prometheus", "prometheus", CHART_REPOS.prometheus, addons.prometheus.version, prometheusValues())
             : undefined,
         grafana: addons.grafana.enabled
-            ? chartRelease("grafana", "grafana", CHART_REPOS.grafana, addons.grafana.version, grafanaValues(addons))
+            ? chartRelease("grafana", "grafana", CHART_REPOS.grafana, addons.grafana.version, grafanaValues(addons, istioVersion))
             : undefined,
         kiali: addons.kiali.enabled ? chartRelease("kiali", "kiali-server", CHART_REPOS.kiali, addons.kiali.version, kialiValues(addons)) : undefined,
     };
@@ -216,6 +228,8 @@ export function jaegerConfig(): string {
         service: {
             extensions: ["jaeger_storage", "jaeger_query", "healthcheckv2"],
             pipelines: { traces: { receivers: ["otlp"], processors: ["batch"], exporters: ["jaeger_storage_exporter"] } },
+            // Jaeger's own metrics, for Prometheus: the collector serves them on localhost only unless told otherwise.
+            telemetry: { metrics: { level: "detailed", readers: [{ pull: { exporter: { prometheus: { host: "0.0.0.0", port: JAEGER_METRICS_PORT } } } }] } },
         },
         extensions: {
             healthcheckv2: { use_v2: true, http: { endpoint: "0.0.0.0:13133" } },
@@ -237,6 +251,7 @@ export function jaegerConfig(): string {
 
 const JAEGER_LABELS = { app: "jaeger" } as const;
 
+
 /** Jaeger as plain objects: its config, the Deployment, the collector and query Services. */
 export function jaegerObjects(version: string) {
     const meta = (name: string) => ({ name, namespace: ADDONS_NAMESPACE, labels: { ...JAEGER_LABELS } });
@@ -250,14 +265,14 @@ export function jaegerObjects(version: string) {
                 template: {
                     metadata: {
                         labels: { ...JAEGER_LABELS, version: `v${version}`, ...NO_SIDECAR_LABELS },
-                        annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": "8888" },
+                        annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(JAEGER_METRICS_PORT) },
                     },
                     spec: {
                         securityContext: RESTRICTED_POD_SECURITY,
                         containers: [
                             {
                                 name: "jaeger",
-                                image: `docker.io/jaegertracing/jaeger:${version}`,
+                                image: IMAGES.jaeger(version),
                                 args: ["--config", "/etc/jaeger/config.yaml"],
                                 ports: [
                                     { name: "grpc-otlp", containerPort: JAEGER_COLLECTOR.otlpGrpcPort },
@@ -265,6 +280,7 @@ export function jaegerObjects(version: string) {
                                     { name: "http-query", containerPort: JAEGER_QUERY.port },
                                     { name: "grpc-query", containerPort: JAEGER_QUERY_GRPC_PORT },
                                     { name: "http-health", containerPort: 13133 },
+                                    { name: "http-metrics", containerPort: JAEGER_METRICS_PORT },
                                 ],
                                 readinessProbe: { httpGet: { path: "/status", port: 13133 } },
                                 livenessProbe: { httpGet: { path: "/status", port: 13133 } },
@@ -309,7 +325,6 @@ export function htpasswdLine(user: string, password: string, salt: string): stri
     return `${user}:{SSHA}${Buffer.concat([digest, Buffer.from(salt)]).toString("base64")}\n`;
 }
 
-export const NGINX_UNPRIVILEGED_IMAGE = "docker.io/nginxinc/nginx-unprivileged:1.27-alpine";
 
 /** nginx in front of Jaeger's UI when exposed: basic auth, then proxy to the query service. */
 export function jaegerAuthObjects() {
@@ -319,6 +334,7 @@ export function jaegerAuthObjects() {
         "server {",
         `    listen ${JAEGER_AUTH.port};`,
         "    location = /healthz { access_log off; return 200; }",
+        "    proxy_http_version 1.1;",
         `    location ${JAEGER_QUERY.path} {`,
         '        auth_basic "Jaeger";',
         `        auth_basic_user_file /etc/nginx/auth/${JAEGER_AUTH_SECRET.key};`,
@@ -342,7 +358,7 @@ export function jaegerAuthObjects() {
                         containers: [
                             {
                                 name: "nginx",
-                                image: NGINX_UNPRIVILEGED_IMAGE,
+                                image: IMAGES.nginx,
                                 ports: [{ name: "http", containerPort: JAEGER_AUTH.port }],
                                 readinessProbe: { httpGet: { path: "/healthz", port: JAEGER_AUTH.port } },
                                 resources: ADDON_RESOURCES.jaegerAuth,
@@ -417,7 +433,8 @@ export function portForwards(addons: Addons): Record<string, string> {
  * Secrets are not readable.
  */
 export const MESH_VIEWER: { readonly name: string; readonly rules: types.input.rbac.v1.PolicyRule[] } = {
-    name: "kiali-viewer",
+    // Not "kiali-viewer": the kiali-server chart creates a ClusterRole and a ClusterRoleBinding of that name.
+    name: "workshop-mesh-viewer",
     rules: [
         {
             apiGroups: [""],

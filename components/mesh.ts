@@ -13,6 +13,7 @@ import {
     INJECTION_LABELS,
     ISTIO_NAMESPACE,
     type ReleaseSpec,
+    egressServiceSpec,
     ingressServiceSpec,
     meshChecks,
     meshPeerAuthentication,
@@ -65,7 +66,8 @@ export class IstioMesh extends pulumi.ComponentResource {
 
         if (releases.egress) {
             const egressNs = namespace("egress", EGRESS_NAMESPACE, { ...INJECTION_LABELS });
-            release("egressgateway", releases.egress, [this.istiod, egressNs]);
+            const egressGateway = release("egressgateway", releases.egress, [this.istiod, egressNs]);
+            new k8s.core.v1.Service(`${name}-egress-service`, egressServiceSpec(), childOpts([egressGateway]));
         }
 
         this.gateway = istioResource("gateway", workshopGateway(), [this.ingressGateway]);

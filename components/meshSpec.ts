@@ -148,11 +148,12 @@ export function meshReleases(istio: IstioSettings): MeshReleases {
 }
 
 /**
- * Ports the ingress load balancer serves, and no other: the gateway's status and
- * admin ports stay inside the cluster. The gateway chart's pods listen on 80 and
- * 443 themselves (an unprivileged-port sysctl, no root).
+ * Ports a gateway's Service serves, and no other (the ingress load balancer
+ * included): the gateway's status and admin ports stay inside the cluster. The
+ * gateway chart's pods listen on 80 and 443 themselves (an unprivileged-port
+ * sysctl, no root).
  */
-export const INGRESS_PORTS = [
+export const GATEWAY_PORTS = [
     { name: "http2", port: 80, targetPort: 80, protocol: "TCP" },
     { name: "https", port: 443, targetPort: 443, protocol: "TCP" },
 ] as const;
@@ -185,11 +186,27 @@ export function ingressServiceSpec(cluster: Pick<ClusterSettings, "mode">, istio
         spec: {
             type: serviceType,
             selector: { ...INGRESS_GATEWAY.labels },
-            ports: INGRESS_PORTS.map((p) => ({
+            ports: GATEWAY_PORTS.map((p) => ({
                 ...p,
                 ...(serviceType === "NodePort" ? { nodePort: nodePorts[p.name] } : {}),
             })),
             ...(serviceType === "LoadBalancer" ? { loadBalancerSourceRanges: [...sourceCidrs], externalTrafficPolicy: "Cluster" } : {}),
+        },
+    };
+}
+
+/**
+ * The egress gateway's Service: in-cluster only (ClusterIP), on the ports the
+ * mesh sends external traffic through. The chart's own Service is off for every
+ * gateway (`service.type: None`), so this one is what egress routes address.
+ */
+export function egressServiceSpec() {
+    return {
+        metadata: { name: EGRESS_GATEWAY.release, namespace: EGRESS_NAMESPACE, labels: { ...EGRESS_GATEWAY.labels } },
+        spec: {
+            type: "ClusterIP",
+            selector: { ...EGRESS_GATEWAY.labels },
+            ports: GATEWAY_PORTS.map((p) => ({ ...p })),
         },
     };
 }

@@ -232,7 +232,7 @@ export const ADDON_VERSIONS = {
     prometheus: "27.42.2", // prometheus-community/prometheus chart (Prometheus 3.7)
     grafana: "11.6.1", // grafana-community/grafana chart (Grafana 12.4)
     jaeger: "2.17.0", // jaegertracing/jaeger image (Jaeger v2)
-    kiali: "2.31.0", // kiali/kiali-server chart
+    kiali: "2.29.0", // kiali/kiali-server chart (the newest in kiali.org's chart index)
 } as const;
 
 /** An addon: `true`/`false`, or `{ enabled, version }` to pin another version. */
@@ -280,17 +280,27 @@ const labels = (what: string) =>
 const dnsName = (what: string) =>
     z.string({ error: `must be a DNS label (${what})` }).max(63, { error: `must be a DNS label (${what})` }).regex(DNS_LABEL, { error: `must be a DNS label (${what})` });
 
+const urlPath = () => z.string({ error: "must be a URL path starting with /" }).regex(/^\/[^\s]*$/, { error: "must be a URL path starting with /" });
+
 /** One routing rule: an optional match, then weights per subset or a destination service. */
 const routeRuleSchema = section({
     match: section({
         sourceLabels: labels("labels of the calling pods").optional(),
-        prefix: z.string({ error: "must be a URL path starting with /" }).regex(/^\/[^\s]*$/, { error: "must be a URL path starting with /" }).optional(),
+        prefix: urlPath().optional(),
+        /** The whole path, exactly; at most one of prefix and exact. */
+        exact: urlPath().optional(),
         headers: z
             .record(z.string().regex(/^[A-Za-z0-9-]+$/, { error: "must be an HTTP header name" }), z.string({ error: "must be a string" }), {
                 error: "must be a mapping of header names to exact values",
             })
             .optional(),
-    }).optional(),
+    })
+        .superRefine((m, ctx) => {
+            if (m.prefix !== undefined && m.exact !== undefined) {
+                ctx.addIssue({ code: "custom", path: ["exact"], input: m.exact, message: "give either match.prefix or match.exact, not both" });
+            }
+        })
+        .optional(),
     weights: z.record(dnsName("a subset name"), intIn(0, 100), { error: "must be a mapping of subset names to percentages" }).optional(),
     to: dnsName("a service in the scenario").optional(),
 });

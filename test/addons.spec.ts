@@ -16,10 +16,10 @@ describe("ObservabilityAddons (mocks)", () => {
     it("installs the four addons at their pinned versions, after istiod", () => {
         assert.deepEqual(
             ["prometheus", "grafana", "kiali"].map((n) => [n, release(plan, n)?.inputs.version]),
-            [["prometheus", "27.42.2"], ["grafana", "11.6.1"], ["kiali", "2.31.0"]],
+            [["prometheus", "27.42.2"], ["grafana", "11.6.1"], ["kiali", "2.29.0"]],
         );
         const jaeger = resource(plan, "addons-jaeger").inputs as any;
-        assert.equal(jaeger.spec.template.spec.containers[0].image, "docker.io/jaegertracing/jaeger:2.17.0");
+        assert.equal(jaeger.spec.template.spec.containers[0].image, "quay.io/jaegertracing/jaeger:2.17.0");
         for (const r of addonResources(plan).filter((r) => r.custom && r.type.startsWith("kubernetes:"))) {
             assert.ok(names(r.dependsOn).includes("mesh-istiod"), `${r.name} waits for istiod`);
         }
@@ -53,7 +53,7 @@ describe("ObservabilityAddons (mocks)", () => {
         assert.equal(secret.stringData, "[secret]", "the Secret's data is a Pulumi secret");
         assert.deepEqual(names(resource(plan, "addons-grafana-admin").dependsOn), ["addons-grafana-password", "mesh-istiod"]);
         assert.equal(plan.outputs.grafanaAdminPassword, "[secret]");
-        assert.equal(plan.outputs.kialiLogin, "kubectl -n istio-system create token kiali-viewer --duration=8h");
+        assert.equal(plan.outputs.kialiLogin, "kubectl -n istio-system create token workshop-mesh-viewer --duration=8h");
     });
 
     it("exposes nothing by default: every addon Service is ClusterIP and no route is bound", () => {

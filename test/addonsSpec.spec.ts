@@ -21,17 +21,17 @@ const addonsOf = (addons: Record<string, unknown>) => settingsFor({ ...EKS_RAW, 
 
 describe("addons spec (pure)", () => {
     it("pins every addon and installs the chart-based ones from their upstream repositories", () => {
-        const r = addonReleases(addonsOf({}));
+        const r = addonReleases(addonsOf({}), "1.30.3");
         assert.deepEqual(
             [r.prometheus, r.grafana, r.kiali].map((x) => [x?.name, x?.chart, x?.version, x?.namespace, x?.repositoryOpts.repo]),
             [
                 ["prometheus", "prometheus", "27.42.2", "istio-system", "https://prometheus-community.github.io/helm-charts"],
                 ["grafana", "grafana", "11.6.1", "istio-system", "https://grafana-community.github.io/helm-charts"],
-                ["kiali", "kiali-server", "2.31.0", "istio-system", "https://kiali.org/helm-charts"],
+                ["kiali", "kiali-server", "2.29.0", "istio-system", "https://kiali.org/helm-charts"],
             ],
         );
-        assert.equal(jaegerObjects("2.17.0").deployment.spec.template.spec.containers[0].image, "docker.io/jaegertracing/jaeger:2.17.0");
-        assert.equal(addonReleases(addonsOf({ kiali: { version: "2.32.1" } })).kiali?.version, "2.32.1");
+        assert.equal(jaegerObjects("2.17.0").deployment.spec.template.spec.containers[0].image, "quay.io/jaegertracing/jaeger:2.17.0");
+        assert.equal(addonReleases(addonsOf({ kiali: { version: "2.32.1" } }), "1.30.3").kiali?.version, "2.32.1");
     });
 
     it("runs the Prometheus server alone, as service prometheus:9090, sized for a workshop", () => {
@@ -43,7 +43,7 @@ describe("addons spec (pure)", () => {
     });
 
     it("gives Grafana a login (no anonymous access), Prometheus and Jaeger as data sources and Istio's six dashboards", () => {
-        const v = grafanaValues(addonsOf({})) as any;
+        const v = grafanaValues(addonsOf({}), "1.30.3") as any;
         assert.deepEqual(v.admin, { existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" });
         assert.deepEqual(v["grafana.ini"]["auth.anonymous"], { enabled: false });
         assert.deepEqual(
@@ -61,10 +61,13 @@ describe("addons spec (pure)", () => {
             "istio-performance",
             "istio-wasm-extension",
         ]);
-        assert.deepEqual(v.dashboards.istio["istio-mesh"], { gnetId: 7639, revision: 278, datasource: "Prometheus" });
+        assert.deepEqual(v.dashboards.istio["istio-mesh"], {
+            url: "https://raw.githubusercontent.com/istio/istio/1.30.3/manifests/addons/dashboards/istio-mesh-dashboard.gen.json",
+        });
+        assert.deepEqual(v.downloadDashboardsImage, { registry: "quay.io", repository: "curl/curl", tag: "8.16.0" });
         assert.equal(ISTIO_DASHBOARDS.length, 6);
         assert.deepEqual(
-            (grafanaValues(addonsOf({ jaeger: false })) as any).datasources["datasources.yaml"].datasources.map((d: any) => d.name),
+            (grafanaValues(addonsOf({ jaeger: false }), "1.30.3") as any).datasources["datasources.yaml"].datasources.map((d: any) => d.name),
             ["Prometheus"],
         );
     });
@@ -72,7 +75,6 @@ describe("addons spec (pure)", () => {
     it("wires Kiali explicitly, with token login", () => {
         assert.deepEqual(kialiValues(addonsOf({})), {
             auth: { strategy: "token" },
-            istio_namespace: "istio-system",
             server: { port: 20001, web_root: "/kiali" },
             deployment: {
                 instance_name: "kiali",

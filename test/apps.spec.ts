@@ -50,6 +50,7 @@ describe("DemoApps (mocks)", () => {
                 "apps/namespaces/demo/Deployment/reviews-v2",
                 "apps/namespaces/demo/Deployment/reviews-v3",
                 "/namespaces/demo/ConfigMap/verify-script",
+                "/namespaces/demo/ServiceAccount/verify",
             ].join(","),
         );
         assert.deepEqual(deps(plan, job), [
@@ -59,6 +60,7 @@ describe("DemoApps (mocks)", () => {
             "Deployment/reviews-v3",
             "DestinationRule/reviews",
             "Service/reviews",
+            "ServiceAccount/verify",
             "VirtualService/reviews",
             "classroom-demo-ns",
             "mesh-gateway",
@@ -69,6 +71,7 @@ describe("DemoApps (mocks)", () => {
             "ConfigMap/verify-script",
             "Deployment/my-app-v1",
             "Service/my-app-v1",
+            "ServiceAccount/verify",
             "VirtualService/my-app-gateway",
             "classroom-demo-ns",
             "mesh-gateway",
@@ -125,6 +128,9 @@ describe("DemoApps (mocks)", () => {
             "Deployment/grpc-echo",
             "Job/verify-grpc-ping",
             "Service/grpc-echo",
+            "ServiceAccount/grpc-client",
+            "ServiceAccount/grpc-echo",
+            "ServiceAccount/verify",
         ]);
     });
 });

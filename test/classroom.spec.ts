@@ -36,9 +36,11 @@ describe("classroom: attendees", () => {
         const namespaces = ofType(plan, ":Namespace").map((n) => (n.inputs as any).metadata.name).filter((n: string) => n.startsWith("attendee-"));
         assert.equal(new Set(namespaces).size, 30);
         const inAttendeeNs = (kind: string) => ofType(plan, kind).filter((r) => String((r.inputs as any).metadata?.namespace).startsWith("attendee-"));
-        for (const kind of [":ResourceQuota", ":LimitRange", ":Role", ":RoleBinding", ":ServiceAccount", ":Secret"]) {
+        for (const kind of [":ResourceQuota", ":LimitRange", ":Role", ":RoleBinding", ":Secret"]) {
             assert.equal(inAttendeeNs(kind).length, 30, kind);
         }
+        const attendeeAccounts = inAttendeeNs(":ServiceAccount").filter((r) => (r.inputs as any).metadata.name === "attendee");
+        assert.equal(attendeeAccounts.length, 30);
         assert.deepEqual(ofType(plan, ":ClusterRoleBinding").map((r) => r.name), ["addons-kiali-viewer-binding"], "no attendee binding is cluster-wide");
         for (const b of ofType(plan, ":RoleBinding")) {
             const rb = b.inputs as any;
@@ -47,7 +49,7 @@ describe("classroom: attendees", () => {
         }
         const gatewayPrefixes = ofType(plan, ":VirtualService")
             .filter((v) => (v.inputs as any).spec.gateways)
-            .flatMap((v) => (v.inputs as any).spec.http.map((h: any) => h.match[0].uri.prefix));
+            .flatMap((v) => (v.inputs as any).spec.http.map((h: any) => h.match[0].uri.prefix ?? h.match[0].uri.exact));
         assert.equal(new Set(gatewayPrefixes).size, gatewayPrefixes.length, "no two attendees share a gateway path");
         assert.ok(gatewayPrefixes.includes("/attendee-07/productpage"));
         assert.equal(plan.outputs.attendeeKubeconfigs, "[secret]");

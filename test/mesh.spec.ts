@@ -69,22 +69,32 @@ describe("IstioMesh (mocks)", () => {
         ]);
     });
 
-    it("changing istio.version changes every Istio chart's version and nothing else", async () => {
+    it("changing istio.version changes every Istio chart's version, the release's Grafana dashboards, and nothing else", async () => {
         const bumped = await planIndex({ ...EKS_RAW, istio: { version: "1.30.4" } });
         const diff = diffPlans(plan, bumped);
         assert.deepEqual(diff.added, []);
         assert.deepEqual(diff.removed, []);
+        const byResource = diff.changed.map((c) => [c.urn.split("::").pop(), c.changes] as const);
         assert.deepEqual(
-            diff.changed.map((c) => [c.urn.split("::").pop(), c.changes]),
+            byResource.filter(([n]) => n !== "addons-grafana"),
             ["mesh-base", "mesh-ingressgateway", "mesh-istiod"].map((n) => [n, [{ path: "inputs.version", old: "1.30.3", new: "1.30.4" }]]),
         );
+        const grafana = byResource.find(([n]) => n === "addons-grafana")![1];
+        assert.equal(grafana.length, 6);
+        for (const c of grafana) {
+            assert.match(c.path, /^inputs\.values\.dashboards\.istio\.[a-z-]+\.url$/);
+            assert.equal(c.new, String(c.old).replace("/istio/istio/1.30.3/", "/istio/istio/1.30.4/"));
+        }
     });
 
     it("adds an egress gateway after istiod when asked", async () => {
         const withEgress = await planIndex({ ...EKS_RAW, istio: { egressGateway: true } });
         const diff = diffPlans(plan, withEgress);
-        assert.deepEqual(diff.added.map((u) => u.split("::").pop()), ["mesh-egress-ns", "mesh-egressgateway"]);
+        assert.deepEqual(diff.added.map((u) => u.split("::").pop()), ["mesh-egress-ns", "mesh-egress-service", "mesh-egressgateway"]);
         assert.deepEqual(names(resource(withEgress, "mesh-egressgateway").dependsOn), ["mesh-egress-ns", "mesh-istiod"]);
+        // The chart's own Service is off: the stack's in-cluster Service selects the egress gateway's pods.
+        const svc = resource(withEgress, "mesh-egress-service").inputs as any;
+        assert.deepEqual([svc.metadata.namespace, svc.spec.type, svc.spec.selector], ["istio-egress", "ClusterIP", { app: "istio-egressgateway", istio: "egressgateway" }]);
     });
 
     it("on an existing cluster istiod waits only for base, and the gateway is a NodePort", async () => {

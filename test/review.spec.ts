@@ -124,7 +124,9 @@ describe("plan validation", () => {
             'demo_details -- "100%" --> demo_details_v1',
             'demo_productpage -- "100%" --> demo_productpage_v1',
             'demo_ratings -- "100%" --> demo_ratings_v1',
-            'gateway -- "/productpage" --> demo_productpage',
+            'gateway -- "= /productpage" --> demo_productpage',
+            'gateway -- "/static" --> demo_productpage',
+            'gateway -- "= /login" --> demo_productpage',
             'gateway -- "/v1" --> demo_my_app_v1',
             'gateway -- "/v2" --> demo_my_app_v2',
         ]) {

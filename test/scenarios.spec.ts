@@ -6,11 +6,13 @@ import * as os from "os";
 import * as path from "path";
 import { MeshCheckError, analyzeScenarios, hostServed } from "../components/scenarios/analyze";
 import { bookinfo, curlLoop, helloworld } from "../components/scenarios/catalog";
-import { VERIFY_SCRIPT, buildScenario, checkPlans, namespaceManifests, resolveScenarios, verifyEnv, type CheckPlan } from "../components/scenarios/build";
+import { VERIFY_SCRIPT, buildScenario, checkPlans, namespaceManifests, resolveScenarios, verifyEnv } from "../components/scenarios/build";
 import type { ScenarioDef } from "../components/scenarios/model";
 import { acceptanceInterval, binomialPmf, splitIntervals } from "../components/scenarios/stats";
 import { checkScenarios } from "../components/validate";
 import { EKS_RAW, settingsFor } from "./helpers";
+import { replyPath } from "./upstream";
+import { runCheck } from "./verifyRunner";
 
 const GATEWAY = { serverHosts: ["*"], routeHosts: ["*"] };
 const appsOf = (apps: Record<string, unknown>) => settingsFor({ ...EKS_RAW, apps }).apps;
@@ -61,14 +63,32 @@ describe("scenarios: exact Istio objects", () => {
         assert.deepEqual(vs.reviews.http, [
             { name: "rule-1", route: [{ destination: { host: "reviews", subset: "v1" }, weight: 50 }, { destination: { host: "reviews", subset: "v3" }, weight: 50 }] },
         ]);
+        // The paths of Istio's samples/bookinfo/networking/bookinfo-gateway.yaml, sign-in and the API included.
+        const productpage = [{ destination: { host: "productpage.demo.svc.cluster.local", port: { number: 9080 } } }];
         assert.deepEqual(vs["bookinfo-gateway"], {
             hosts: ["*"],
             gateways: ["istio-ingress/workshop-gateway"],
             http: [
-                { name: "rule-1", match: [{ uri: { prefix: "/productpage" } }], route: [{ destination: { host: "productpage.demo.svc.cluster.local", port: { number: 9080 } } }] },
-                { name: "rule-2", match: [{ uri: { prefix: "/static" } }], route: [{ destination: { host: "productpage.demo.svc.cluster.local", port: { number: 9080 } } }] },
+                { name: "rule-1", match: [{ uri: { exact: "/productpage" } }], route: productpage },
+                { name: "rule-2", match: [{ uri: { prefix: "/static" } }], route: productpage },
+                { name: "rule-3", match: [{ uri: { exact: "/login" } }], route: productpage },
+                { name: "rule-4", match: [{ uri: { exact: "/logout" } }], route: productpage },
+                { name: "rule-5", match: [{ uri: { prefix: "/api/v1/products" } }], route: productpage },
             ],
         });
+        // An attendee's copy lives under their prefix, rewritten away before productpage sees it.
+        const ana = buildScenario(bookinfo(), { namespace: "ana", verify: false, requests: 100, placement: { prefix: "/ana" } });
+        const anaGw = ana.virtualServices.find((v) => v.host === "gateway")!.object.spec.http!;
+        assert.deepEqual(
+            anaGw.map((h) => [h.match?.[0].uri, h.rewrite?.uri]),
+            [
+                [{ exact: "/ana/productpage" }, "/productpage"],
+                [{ prefix: "/ana/static" }, "/static"],
+                [{ exact: "/ana/login" }, "/login"],
+                [{ exact: "/ana/logout" }, "/logout"],
+                [{ prefix: "/ana/api/v1/products" }, "/api/v1/products"],
+            ],
+        );
     });
 
     it("my-app: /v1 and /v2 through the gateway, two replicas each, and the NGINX proxy in the mesh", () => {
@@ -204,34 +224,12 @@ describe("verification statistics", () => {
 });
 
 describe("verification Jobs", () => {
-    /** Runs a check's script with a fake curl that answers from a fixed list, in order. */
-    function runCheck(plan: CheckPlan, answers: string[]) {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-verify-"));
-        fs.writeFileSync(path.join(dir, "answers"), answers.join("\n") + "\n");
-        fs.writeFileSync(
-            path.join(dir, "curl"),
-            [
-                "#!/bin/sh",
-                'case " $* " in *" -X POST "*) exit 0 ;; esac',
-                'case " $* " in *" -o /dev/null "*) exit 0 ;; esac',
-                `n=$(cat ${dir}/count 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${dir}/count`,
-                `sed -n "\${n}p" ${dir}/answers`,
-            ].join("\n"),
-            { mode: 0o755 },
-        );
-        const env = Object.fromEntries(verifyEnv(plan).map((e) => [e.name, e.value]));
-        const r = spawnSync("sh", ["-c", VERIFY_SCRIPT], {
-            encoding: "utf8",
-            env: { ...env, PATH: `${dir}:${process.env.PATH}`, TERMINATION_LOG: path.join(dir, "termination-log") },
-        });
-        const log = fs.existsSync(path.join(dir, "termination-log")) ? fs.readFileSync(path.join(dir, "termination-log"), "utf8") : "";
-        return { status: r.status, stdout: r.stdout, log };
-    }
     const reviewsCheck = () => checkPlans(bookinfo(), 100).find((c) => c.name === "verify-reviews-1")!;
+    /** Real reviews replies (test/fixtures/replies), v1/v2/v3 in these numbers. */
     const answers = (v1: number, v2: number, v3: number) => [
-        ...Array(v1).fill('{"reviews": []}'),
-        ...Array(v2).fill('{"reviews": [{"rating": {"color": "black"}}]}'),
-        ...Array(v3).fill('{"reviews": [{"rating": {"color": "red"}}]}'),
+        ...Array<string>(v1).fill(replyPath("reviews-v1.json")),
+        ...Array<string>(v2).fill(replyPath("reviews-v2.json")),
+        ...Array<string>(v3).fill(replyPath("reviews-v3.json")),
     ];
 
     it("derives one check per observable rule, from the right pod labels", () => {
@@ -247,7 +245,7 @@ describe("verification Jobs", () => {
     it("passes a 50/50 split that a correct mesh produces", () => {
         const r = runCheck(reviewsCheck(), answers(48, 0, 52));
         assert.equal(r.status, 0, r.stdout);
-        assert.equal(r.stdout.trim(), "PASS verify-reviews-1: v3=52 v2=0 v1=48 other=0");
+        assert.equal(r.stdout.trim(), "PASS verify-reviews-1: v1=48 v2=0 v3=52 other=0");
     });
 
     it("fails a mesh that ignores the split, saying what was expected and what was measured", () => {
@@ -255,21 +253,22 @@ describe("verification Jobs", () => {
         assert.equal(r.status, 1);
         const expected =
             "FAIL verify-reviews-1: expected catalog: bookinfo reviews[0]: of 100 requests to http://reviews:9080/reviews/0, " +
-            "v3 in [25, 75] (share 50%), v2 in [0, 0] (share 0%), v1 in [25, 75] (share 50%), other answers 0; " +
-            "a correct mesh fails this check with probability below 1e-6; measured v3=0 v2=0 v1=100 other=0";
+            "v1 in [25, 75] (share 50%), v2 in [0, 0] (share 0%), v3 in [25, 75] (share 50%), other answers 0; " +
+            "a correct mesh fails this check with probability below 1e-6; measured v1=100 v2=0 v3=0 other=0";
         assert.equal(r.stdout.trim(), expected);
         assert.equal(r.log.trim(), expected, "the message is the pod's termination message");
     });
 
     it("fails on errors and on traffic to a version the rule excludes", () => {
-        assert.equal(runCheck(reviewsCheck(), [...answers(50, 0, 49), "upstream connect error"]).status, 1);
+        // A reply from another service (a misrouted request) counts as no version.
+        assert.equal(runCheck(reviewsCheck(), [...answers(50, 0, 49), replyPath("details-v1.json")]).status, 1);
         assert.equal(runCheck(reviewsCheck(), answers(49, 1, 50)).status, 1);
     });
 
     it("sends the configured headers, such as an attendee's Host", () => {
         const plan = { ...reviewsCheck(), headers: { Host: "ana.example.com", "x-lesson": "3" } };
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-hdr-"));
-        fs.writeFileSync(path.join(dir, "curl"), `#!/bin/sh\necho "$@" >> ${dir}/calls\necho '{"reviews": [{"rating": {"color": "red"}}]}'\n`, { mode: 0o755 });
+        fs.writeFileSync(path.join(dir, "curl"), `#!/bin/sh\necho "$@" >> ${dir}/calls\ncat ${replyPath("reviews-v3.json")}\n`, { mode: 0o755 });
         const env = Object.fromEntries(verifyEnv({ ...plan, requests: 1 }).map((e) => [e.name, e.value]));
         spawnSync("sh", ["-c", VERIFY_SCRIPT], { encoding: "utf8", env: { ...env, PATH: `${dir}:${process.env.PATH}`, TERMINATION_LOG: path.join(dir, "log") } });
         const calls = fs.readFileSync(path.join(dir, "calls"), "utf8").split("\n");

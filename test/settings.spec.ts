@@ -52,7 +52,7 @@ describe("settings: defaults", () => {
                 prometheus: { enabled: true, version: "27.42.2" },
                 grafana: { enabled: true, version: "11.6.1" },
                 jaeger: { enabled: true, version: "2.17.0" },
-                kiali: { enabled: true, version: "2.31.0" },
+                kiali: { enabled: true, version: "2.29.0" },
                 expose: false,
             },
             apps: {

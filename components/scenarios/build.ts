@@ -10,8 +10,9 @@ import { istioObject, type IstioObject } from "../istioObjects";
 import { WORKSHOP_GATEWAY } from "../meshSpec";
 import { RESTRICTED_POD_SECURITY } from "../podSecurity";
 import type { Settings } from "../settings";
-import { GATEWAY_URL, IMAGES, bookinfo, curlLoop, grpc, helloworld, myApp, type CatalogContext } from "./catalog";
-import { GATEWAY_HOST, objectRef, selects, type Labels, type RouteRuleDef, type RoutingDef, type ScenarioDef, type ServiceDef, type WorkloadDef } from "./model";
+import { IMAGES } from "../images";
+import { GATEWAY_URL, bookinfo, curlLoop, grpc, helloworld, myApp, type CatalogContext } from "./catalog";
+import { GATEWAY_HOST, objectRef, selects, serviceAccountOf, type Labels, type ProbeDef, type RouteRuleDef, type RoutingDef, type ScenarioDef, type ServiceDef, type WorkloadDef } from "./model";
 import { FALSE_ALARM, splitIntervals } from "./stats";
 
 type Apps = Settings["apps"];
@@ -99,6 +100,9 @@ export function deploymentSpec(w: WorkloadDef, namespace: string): DeploymentArg
             template: {
                 metadata: { labels: { ...w.labels } },
                 spec: {
+                    serviceAccountName: serviceAccountOf(w),
+                    // The apps never call the Kubernetes API (the sidecar gets its own token from the injector).
+                    automountServiceAccountToken: false,
                     securityContext: { seccompProfile: RESTRICTED_POD_SECURITY.seccompProfile },
                     containers: [
                         {
@@ -142,14 +146,20 @@ export function destinationRule(host: string, subsets: Readonly<Record<string, L
 
 function httpRoute(host: string, rule: RouteRuleDef, index: number, s: ScenarioDef, namespace: string, placement: GatewayPlacement) {
     const m = rule.match;
+    // An attendee's gateway routes live under their prefix, which is rewritten away before the app sees the path.
     const outer = host === GATEWAY_HOST ? (placement.prefix ?? "") : "";
-    const prefix = outer !== "" ? `${outer}${m?.prefix ?? "/"}` : m?.prefix;
+    const uri =
+        m?.exact !== undefined
+            ? { exact: `${outer}${m.exact}` }
+            : outer !== "" || m?.prefix !== undefined
+              ? { prefix: `${outer}${m?.prefix ?? "/"}` }
+              : undefined;
     const match =
-        m || prefix
+        m || uri
             ? [
                   {
                       ...(m?.sourceLabels ? { sourceLabels: { ...m.sourceLabels } } : {}),
-                      ...(prefix ? { uri: { prefix } } : {}),
+                      ...(uri ? { uri } : {}),
                       ...(m?.headers ? { headers: Object.fromEntries(Object.entries(m.headers).map(([k, v]) => [k, { exact: v }])) } : {}),
                   },
               ]
@@ -164,7 +174,7 @@ function httpRoute(host: string, rule: RouteRuleDef, index: number, s: ScenarioD
     const route = rule.weights
         ? Object.entries(rule.weights).map(([subset, weight]) => ({ destination: destination(subset), weight }))
         : [{ destination: destination() }];
-    const rewrite = outer !== "" ? { rewrite: { uri: m?.prefix ?? "/" } } : {};
+    const rewrite = outer !== "" ? { rewrite: { uri: m?.exact ?? m?.prefix ?? "/" } } : {};
     return { name: `rule-${index + 1}`, ...(match ? { match } : {}), ...rewrite, route };
 }
 
@@ -225,6 +235,14 @@ function sharesFor(rule: RouteRuleDef, dest: ServiceDef, s: ScenarioDef): Record
     return shares;
 }
 
+/** The path a probe requests to exercise a rule's path match, if the probe's page is one the rule matches. */
+function probePath(probe: ProbeDef, match: RouteRuleDef["match"]): string | undefined {
+    const { prefix, exact } = match ?? {};
+    if (exact !== undefined) return probe.anyPath || probe.path === exact ? exact : undefined;
+    if (prefix !== undefined) return probe.anyPath ? prefix : probe.path.startsWith(prefix) ? probe.path : undefined;
+    return probe.path;
+}
+
 /** One check per routing rule that a probe can observe: where to send requests, from which pod labels, what to expect. */
 export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayPlacement = {}): CheckPlan[] {
     const plans: CheckPlan[] = [];
@@ -235,9 +253,8 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
             const dest = s.services.find((svc) => svc.name === destName);
             const probe = s.probes[destName];
             if (!dest || !probe) return;
-            const prefix = rule.match?.prefix;
-            const path = prefix === undefined ? probe.path : probe.anyPath ? prefix : probe.path.startsWith(prefix) ? probe.path : undefined;
-            if (path === undefined) return; // the probe's page is not under this prefix
+            const path = probePath(probe, rule.match);
+            if (path === undefined) return; // the probe's page is not one this rule matches
             const shares = sharesFor(rule, dest, s);
             if (!shares) return;
             const positive = Object.fromEntries(Object.entries(shares).filter(([, p]) => p > 0));
@@ -276,6 +293,9 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
  */
 export const VERIFY_SCRIPT = fs.readFileSync(path.join(__dirname, "verify.sh"), "utf8");
 
+/** The ServiceAccount every verification Job of a namespace runs as. */
+export const VERIFY_ACCOUNT = "verify";
+
 /** The ConfigMap that holds the verification script in a namespace. */
 export const VERIFY_CONFIG_MAP = "verify-script";
 
@@ -307,6 +327,8 @@ export function jobSpec(name: string, namespace: string, podLabels: Labels, cont
                 metadata: { labels: { ...podLabels } },
                 spec: {
                     restartPolicy: "Never",
+                    serviceAccountName: VERIFY_ACCOUNT,
+                    automountServiceAccountToken: false,
                     securityContext: RESTRICTED_POD_SECURITY,
                     ...(container.volumeMounts ? { volumes: [{ name: "verify", configMap: { name: VERIFY_CONFIG_MAP } }] } : {}),
                     containers: [
@@ -356,6 +378,8 @@ export interface Named<T> {
 
 export interface BuiltScenario {
     readonly name: string;
+    /** The ServiceAccounts the scenario's Deployments run as. */
+    readonly serviceAccounts: string[];
     readonly configMaps: Named<types.input.core.v1.ConfigMap>[];
     /** Deployments, with the ConfigMap each mounts. */
     readonly deployments: (Named<DeploymentArgs> & { readonly configMap?: string })[];
@@ -419,6 +443,7 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
           ];
     return {
         name: s.name,
+        serviceAccounts: [...new Set(workloads.map(serviceAccountOf))],
         configMaps: workloads.flatMap((w) =>
             w.config ? [{ name: w.config.name, spec: { metadata: { name: w.config.name, namespace: ns }, data: { ...w.config.files } } }] : [],
         ),
@@ -451,12 +476,15 @@ const withDependsOn = (m: Manifest, on: readonly Manifest[]): Manifest =>
  * ConfigMap, each verification Job after the routes, Services and Deployments it
  * checks, so that the Job measures a mesh that is ready.
  */
-function scenarioManifests(b: BuiltScenario, script: Manifest | undefined): Manifest[] {
+function scenarioManifests(b: BuiltScenario, shared: NamespaceShared): Manifest[] {
+    const { script, namespace } = shared;
+    const accounts = new Map(b.serviceAccounts.map((name) => [name, serviceAccountManifest(name, namespace)]));
     const configMaps = new Map(b.configMaps.map((c) => [c.name, { apiVersion: "v1", kind: "ConfigMap", ...c.spec } as Manifest]));
     const deployments = new Map(
         b.deployments.map((d) => {
             const m = { apiVersion: "apps/v1", kind: "Deployment", ...d.spec } as Manifest;
-            return [d.name, withDependsOn(m, d.configMap !== undefined ? [configMaps.get(d.configMap)!] : [])];
+            const account = accounts.get(String((d.spec.spec as any)?.template?.spec?.serviceAccountName));
+            return [d.name, withDependsOn(m, [...(account ? [account] : []), ...(d.configMap !== undefined ? [configMaps.get(d.configMap)!] : [])])];
         }),
     );
     const services = new Map(b.services.map((s) => [s.name, { apiVersion: "v1", kind: "Service", ...s.spec } as Manifest]));
@@ -474,9 +502,22 @@ function scenarioManifests(b: BuiltScenario, script: Manifest | undefined): Mani
             ]),
         ];
         if (c.usesScript && script) needs.push(script);
+        if (shared.verifyAccount) needs.push(shared.verifyAccount);
         return withDependsOn({ apiVersion: "batch/v1", kind: "Job", ...c.job } as Manifest, [...new Set(needs)]);
     });
-    return [...configMaps.values(), ...deployments.values(), ...services.values(), ...[...routing.values()].flat(), ...jobs];
+    return [...accounts.values(), ...configMaps.values(), ...deployments.values(), ...services.values(), ...[...routing.values()].flat(), ...jobs];
+}
+
+/** What every scenario of a namespace shares: the verification script and the Jobs' ServiceAccount. */
+interface NamespaceShared {
+    readonly namespace: string;
+    readonly script?: Manifest;
+    readonly verifyAccount?: Manifest;
+}
+
+/** A ServiceAccount whose token is never mounted: an identity for the mesh, no Kubernetes API access. */
+function serviceAccountManifest(name: string, namespace: string): Manifest {
+    return { apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace }, automountServiceAccountToken: false };
 }
 
 /** Every object of a namespace's scenarios, plus the verification script its checks share. */
@@ -485,5 +526,7 @@ export function namespaceManifests(built: readonly BuiltScenario[], namespace: s
     const script: Manifest | undefined = needsScript
         ? { apiVersion: "v1", kind: "ConfigMap", metadata: { name: VERIFY_CONFIG_MAP, namespace }, data: { "verify.sh": VERIFY_SCRIPT } }
         : undefined;
-    return [...(script ? [script] : []), ...built.flatMap((b) => scenarioManifests(b, script))];
+    const verifyAccount = built.some((b) => b.checks.length > 0) ? serviceAccountManifest(VERIFY_ACCOUNT, namespace) : undefined;
+    const shared: NamespaceShared = { namespace, script, verifyAccount };
+    return [...(script ? [script] : []), ...(verifyAccount ? [verifyAccount] : []), ...built.flatMap((b) => scenarioManifests(b, shared))];
 }

@@ -3,19 +3,10 @@
  * default routes, and how to tell versions apart in a response.
  */
 import { INGRESS_GATEWAY, INGRESS_NAMESPACE } from "../meshSpec";
+import { IMAGES } from "../images";
 import { GATEWAY_HOST, type ProbeDef, type ScenarioDef, type ServiceDef, type WorkloadDef } from "./model";
 
-/** Images, pinned. */
-export const IMAGES = {
-    helloworld: (v: string) => `docker.io/istio/examples-helloworld-${v}:1.0`,
-    bookinfo: (svc: string, v: string) => `docker.io/istio/examples-bookinfo-${svc}-${v}:1.20.3`,
-    helloApp: (tag: string) => `us-docker.pkg.dev/google-samples/containers/gke/hello-app:${tag}`,
-    curl: "docker.io/curlimages/curl:8.11.1",
-    nginx: "docker.io/nginxinc/nginx-unprivileged:1.27-alpine",
-    fortio: "docker.io/fortio/fortio:1.69.4",
-} as const;
-
-/** The user curlimages/curl runs as. */
+/** The user the curl image runs as (`curl_user`). */
 const CURL_USER = 100;
 
 export interface CatalogContext {
@@ -68,7 +59,8 @@ export function helloworld(ctx: CatalogContext): ScenarioDef {
         image: IMAGES.helloworld(v),
         replicas: 1,
         containerPort: 5000,
-        readinessPath: "/hello",
+        // `/hello` burns CPU on every call; `/health` is the app's own health endpoint.
+        readinessPath: "/health",
         writableRoot: true,
         resources: app,
     });
@@ -98,12 +90,19 @@ export function helloworld(ctx: CatalogContext): ScenarioDef {
     };
 }
 
+/** How a bookinfo reply names the pod of Deployment `<service>-<version>` that served it. */
+export function podName(service: string, version: string): string {
+    return `"podname": "${service}-${version}-`;
+}
+
 /** Seed 001: bookinfo; every service to v1, reviews split between v1 and v3, productpage through the gateway. */
 export function bookinfo(): ScenarioDef {
     const server = (svc: string, v: string, resources = app): WorkloadDef => ({
         name: `${svc}-${v}`,
         labels: { app: svc, version: v },
         image: IMAGES.bookinfo(svc, v),
+        // One identity per service, as Istio's bookinfo.yaml names them.
+        serviceAccount: `bookinfo-${svc}`,
         replicas: 1,
         containerPort: 9080,
         writableRoot: true,
@@ -137,9 +136,14 @@ export function bookinfo(): ScenarioDef {
             {
                 host: GATEWAY_HOST,
                 origin: "catalog: bookinfo gateway",
+                // The paths Istio's bookinfo-gateway.yaml routes: the page, its assets, sign-in and
+                // sign-out (seed 001's "sign in as jason") and the product API.
                 rules: [
-                    { match: { prefix: "/productpage" }, to: "productpage" },
+                    { match: { exact: "/productpage" }, to: "productpage" },
                     { match: { prefix: "/static" }, to: "productpage" },
+                    { match: { exact: "/login" }, to: "productpage" },
+                    { match: { exact: "/logout" }, to: "productpage" },
+                    { match: { prefix: "/api/v1/products" }, to: "productpage" },
                 ],
             },
         ],
@@ -147,12 +151,10 @@ export function bookinfo(): ScenarioDef {
             productpage: probe("/productpage", [["v1", "Simple Bookstore App"]]),
             details: probe("/details/0", [["v1", "author"]]),
             ratings: probe("/ratings/0", [["v1", "ratings"]]),
-            // v3 shows red stars, v2 black ones, v1 none.
-            reviews: probe("/reviews/0", [
-                ["v3", "red"],
-                ["v2", "black"],
-                ["v1", "reviews"],
-            ]),
+            // Every reviews reply names the pod that served it ("podname", from HOSTNAME): the one
+            // text that tells v1, v2 and v3 apart, also when the ratings call failed (v2 and v3 then
+            // answer alike). Star colours do not: every reply contains "compared".
+            reviews: probe("/reviews/0", ["v1", "v2", "v3"].map((v) => [v, podName("reviews", v)] as const)),
         },
         traffic: ["http://productpage:9080/productpage"],
     };
@@ -161,11 +163,17 @@ export function bookinfo(): ScenarioDef {
 /** The in-cluster address of the ingress gateway, as the mesh's own clients reach it. */
 export const GATEWAY_URL = `http://${INGRESS_GATEWAY.release}.${INGRESS_NAMESPACE}.svc.cluster.local`;
 
-/** nginx routing /v1 and /v2 to the two my-app services (seed 003's proxy). */
+/**
+ * nginx routing /v1 and /v2 to the two my-app services (seed 003's proxy).
+ * nginx proxies with HTTP/1.0 unless told otherwise, and the sidecar's outbound
+ * listeners refuse HTTP/1.0 (426 Upgrade Required) unless istiod runs with
+ * PILOT_HTTP10: the proxy speaks HTTP/1.1, as seed 003's own manifest does.
+ */
 export function nginxProxyConfig(): string {
     return [
         "server {",
         "    listen 8080;",
+        "    proxy_http_version 1.1;",
         "    location = /healthz { access_log off; return 200; }",
         "    location /v1 { proxy_pass http://my-app-v1; }",
         "    location /v2 { proxy_pass http://my-app-v2; }",

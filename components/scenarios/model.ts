@@ -20,6 +20,8 @@ export interface WorkloadDef {
     /** Pod labels: always `app` and `version`, plus any extra. */
     readonly labels: Labels & { readonly app: string; readonly version: string };
     readonly image: string;
+    /** The ServiceAccount the pods run as: their mesh identity. Default: the `app` label. */
+    readonly serviceAccount?: string;
     readonly replicas: number;
     readonly command?: readonly string[];
     readonly args?: readonly string[];
@@ -54,6 +56,8 @@ export interface ProbeDef {
 export interface MatchDef {
     readonly sourceLabels?: Labels;
     readonly prefix?: string;
+    /** The whole path, exactly (Istio's `uri.exact`); at most one of prefix and exact. */
+    readonly exact?: string;
     readonly headers?: Readonly<Record<string, string>>;
 }
 
@@ -86,6 +90,11 @@ export interface ScenarioDef {
     readonly traffic: readonly string[];
     /** Extra checks that are not routing rules (e.g. gRPC reachability): name and shell command. */
     readonly extraChecks?: ReadonlyArray<{ readonly name: string; readonly image: string; readonly command: readonly string[]; readonly needs: readonly string[] }>;
+}
+
+/** The ServiceAccount a workload's pods run as. */
+export function serviceAccountOf(w: Pick<WorkloadDef, "serviceAccount" | "labels">): string {
+    return w.serviceAccount ?? w.labels.app;
 }
 
 /** Does a label selector select a pod with these labels? */

@@ -14,8 +14,8 @@ function matchText(match: any[] | undefined): string {
     const parts: string[] = [];
     if (m.sourceLabels) parts.push(`from ${Object.entries(m.sourceLabels).map(([k, v]) => `${k}=${v}`).join(",")}`);
     if (m.headers) parts.push(`header ${Object.entries(m.headers).map(([k, v]: [string, any]) => `${k}=${v.exact ?? JSON.stringify(v)}`).join(",")}`);
-    if (m.uri?.prefix && !m.sourceLabels && !m.headers) parts.push(m.uri.prefix);
-    else if (m.uri?.prefix) parts.push(`path ${m.uri.prefix}`);
+    const path = m.uri?.prefix ?? (m.uri?.exact !== undefined ? `= ${m.uri.exact}` : undefined);
+    if (path !== undefined) parts.push(m.sourceLabels || m.headers ? `path ${path}` : path);
     return parts.join(" ");
 }
 

