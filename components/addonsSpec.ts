@@ -154,7 +154,6 @@ export function grafanaValues(addons: Addons, istioVersion: string): Record<stri
         persistence: { enabled: false },
         podLabels: { ...NO_SIDECAR_LABELS },
         resources: ADDON_RESOURCES.grafana,
-        testFramework: { enabled: false },
     };
 }
 

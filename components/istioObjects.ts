@@ -1,37 +1,55 @@
 /**
- * Istio objects as typed values, checked against Istio's own CRD schemas
- * (`@kubernetes-models/istio`) before anything is registered: a wrong type or an
- * unknown enum value is an error at plan time, not a failed apply.
- *
- * The schema package ships networking and PeerAuthentication at v1beta1 and
- * Telemetry at v1alpha1; their specs are the same as v1's, which is the version
- * emitted here (served by every supported Istio release). The schemas check
- * types, required fields and enum values; they do not reject unknown fields.
+ * The Istio objects this stack writes, as typed values at the API versions
+ * Istio serves as stable (`networking.istio.io/v1`, `security.istio.io/v1`,
+ * `telemetry.istio.io/v1`). The types cover the fields the stack sets; what an
+ * object may hold is decided by the CRDs of the Istio version being deployed:
+ * the plan validates every Istio object against them (schema, CEL rules,
+ * unknown fields), see `scripts/lib/crdSchemas.ts`.
  */
-import { DestinationRule, type IDestinationRule } from "@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule";
-import { Gateway, type IGateway } from "@kubernetes-models/istio/networking.istio.io/v1beta1/Gateway";
-import { type IVirtualService, VirtualService } from "@kubernetes-models/istio/networking.istio.io/v1beta1/VirtualService";
-import { type IPeerAuthentication, PeerAuthentication } from "@kubernetes-models/istio/security.istio.io/v1beta1/PeerAuthentication";
-import { type ITelemetry, Telemetry } from "@kubernetes-models/istio/telemetry.istio.io/v1alpha1/Telemetry";
+
+type Labels = Record<string, string>;
+
+export interface PortSelector {
+    readonly number: number;
+}
+
+export interface HttpMatch {
+    readonly sourceLabels?: Labels;
+    readonly uri?: { readonly prefix?: string; readonly exact?: string };
+    readonly headers?: Record<string, { readonly exact: string }>;
+}
+
+export interface HttpRouteDestination {
+    readonly destination: { readonly host: string; readonly subset?: string; readonly port?: PortSelector };
+    readonly weight?: number;
+}
+
+export interface HttpRoute {
+    readonly name?: string;
+    readonly match?: readonly HttpMatch[];
+    readonly rewrite?: { readonly uri?: string };
+    readonly route: readonly HttpRouteDestination[];
+}
 
 interface Specs {
-    Gateway: NonNullable<IGateway["spec"]>;
-    VirtualService: NonNullable<IVirtualService["spec"]>;
-    DestinationRule: NonNullable<IDestinationRule["spec"]>;
-    PeerAuthentication: NonNullable<IPeerAuthentication["spec"]>;
-    Telemetry: NonNullable<ITelemetry["spec"]>;
+    Gateway: {
+        readonly selector: Labels;
+        readonly servers: readonly { readonly port: { readonly number: number; readonly name: string; readonly protocol: string }; readonly hosts: readonly string[] }[];
+    };
+    VirtualService: { readonly hosts: readonly string[]; readonly gateways?: readonly string[]; readonly http: readonly HttpRoute[] };
+    DestinationRule: { readonly host: string; readonly subsets: readonly { readonly name: string; readonly labels: Labels }[] };
+    PeerAuthentication: { readonly mtls: { readonly mode: string } };
+    Telemetry: { readonly tracing: readonly { readonly providers: readonly { readonly name: string }[]; readonly randomSamplingPercentage?: number }[] };
 }
 export type IstioKind = keyof Specs;
 
-interface Validator {
-    validate(): void;
-}
-const MODELS: { [K in IstioKind]: { apiVersion: string; model: new (data: any) => Validator } } = {
-    Gateway: { apiVersion: "networking.istio.io/v1", model: Gateway },
-    VirtualService: { apiVersion: "networking.istio.io/v1", model: VirtualService },
-    DestinationRule: { apiVersion: "networking.istio.io/v1", model: DestinationRule },
-    PeerAuthentication: { apiVersion: "security.istio.io/v1", model: PeerAuthentication },
-    Telemetry: { apiVersion: "telemetry.istio.io/v1", model: Telemetry },
+/** The API version each kind is written at. */
+export const ISTIO_API_VERSIONS: { readonly [K in IstioKind]: string } = {
+    Gateway: "networking.istio.io/v1",
+    VirtualService: "networking.istio.io/v1",
+    DestinationRule: "networking.istio.io/v1",
+    PeerAuthentication: "security.istio.io/v1",
+    Telemetry: "telemetry.istio.io/v1",
 };
 
 export interface ObjectMeta {
@@ -48,33 +66,6 @@ export interface IstioObject<K extends IstioKind = IstioKind> {
     readonly spec: Specs[K];
 }
 
-/** An Istio object that does not match Istio's schema: names the object and every violation. */
-export class IstioSchemaError extends Error {
-    constructor(
-        readonly object: string,
-        readonly violations: readonly string[],
-    ) {
-        super(`${object} does not match Istio's schema:\n${violations.map((v) => ` - ${v}`).join("\n")}`);
-        this.name = "IstioSchemaError";
-    }
-}
-
-/** Schema violations of an object (empty when valid). */
-export function schemaViolations(kind: IstioKind, metadata: ObjectMeta, spec: unknown): string[] {
-    const { model: Model } = MODELS[kind];
-    try {
-        new Model({ metadata, spec }).validate();
-        return [];
-    } catch (err) {
-        return String((err as Error).message)
-            .split(/,\s*(?=data\/)/)
-            .map((m) => m.replace(/^data\//, ""));
-    }
-}
-
-/** Builds a validated Istio object; throws `IstioSchemaError` when the spec breaks the schema. */
 export function istioObject<K extends IstioKind>(kind: K, metadata: ObjectMeta, spec: Specs[K]): IstioObject<K> {
-    const violations = schemaViolations(kind, metadata, spec);
-    if (violations.length > 0) throw new IstioSchemaError(`${kind} ${metadata.namespace}/${metadata.name}`, violations);
-    return { apiVersion: MODELS[kind].apiVersion, kind, metadata, spec };
+    return { apiVersion: ISTIO_API_VERSIONS[kind], kind, metadata, spec };
 }

@@ -7,6 +7,7 @@ import { JAEGER_COLLECTOR } from "./endpoints";
 import { istioObject, type IstioObject } from "./istioObjects";
 import type { ClusterSettings, IstioSettings } from "./settings";
 
+/** Istio's official chart repository (every Istio chart, one version). */
 export const ISTIO_CHART_REPO = "https://istio-release.storage.googleapis.com/charts";
 export const ISTIO_NAMESPACE = "istio-system";
 export const INGRESS_NAMESPACE = "istio-ingress";

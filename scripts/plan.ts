@@ -16,7 +16,10 @@ import { prepare } from "../components/validate";
 import { meshGraph } from "./lib/graph";
 import { diffPlans, formatDiff } from "./lib/planDiff";
 import { disablePromiseDebugging, recordProgram, type Plan } from "./lib/recorder";
-import { policyLevels, policyProblems, validatePlan } from "./lib/validatePlan";
+import { locateHelm } from "./lib/helm";
+import { Renderer, chartCacheDir, describeReleases, releaseInputs, renderPlan, type ReleaseReport } from "./lib/render";
+import { checkPlan, policyLevels, policyProblems, validationSummary, type ValidationOptions } from "./lib/validatePlan";
+import { unreadKeys } from "./lib/valuesCheck";
 import { StackConfigError, loadStackConfig } from "./lib/stackConfig";
 import { formatPlan } from "./lib/summary";
 
@@ -72,7 +75,7 @@ async function main(): Promise<void> {
     const settings = settingsFromConfig(stackConfig.config, { stack: stackConfig.stack, source: stackConfig.file });
     const prepared = prepare(settings);
 
-    const plan = await recordProgram({
+    const recorded = await recordProgram({
         project: stackConfig.project,
         stack: stackConfig.stack,
         config: stackConfig.config,
@@ -81,7 +84,15 @@ async function main(): Promise<void> {
         program: () => ({ ...require(path.join(PROJECT_DIR, "index")) }),
     });
 
+    // The Helm releases, rendered by a real helm from the chart cache, join the plan object by object.
+    const helm = await locateHelm();
+    const renderer = "path" in helm ? new Renderer(helm, chartCacheDir(), prepared.settings.cluster.kubernetesVersion) : helm;
+    const { plan, releases } = await renderPlan(recorded, renderer);
+    const chartChecks = renderer instanceof Renderer ? await chartValueChecks(renderer, plan, releases) : {};
+
     process.stdout.write(`${formatPlan(plan, prepared.warnings, describeCapacity(prepared.capacity))}\n`);
+    process.stdout.write(`\nHelm releases (helm: ${"path" in helm ? `${helm.version} from ${helm.source}` : helm.missing}; chart cache: ${chartCacheDir()}):\n`);
+    describeReleases(releases).forEach((line) => process.stdout.write(`  ${line}\n`));
     if (process.env.PLAN_STATS_FILE) {
         // For `npm run bench`: this process's peak memory.
         fs.writeFileSync(process.env.PLAN_STATS_FILE, JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }));
@@ -96,15 +107,32 @@ async function main(): Promise<void> {
     }
     const levels = args["policy-config"] !== undefined ? readPolicyConfig(args["policy-config"]) : {};
     policyProblems(plan, levels, "advisory").forEach((w) => process.stdout.write(`  ! advisory ${w}\n`));
-    const problems = validatePlan(plan, levels);
+    const report = checkPlan(plan, { levels, releases, ...chartChecks });
+    if (report.notChecked.length > 0) {
+        process.stdout.write(`\nNot checked (${report.notChecked.length}):\n${report.notChecked.map((n) => `  - ${n}`).join("\n")}\n`);
+    }
+    const problems = report.problems;
     if (problems.length > 0) fail(`\nPlan validation failed (${problems.length} problems):\n${problems.map((p) => ` - ${p}`).join("\n")}`);
-    process.stdout.write("\nValidation: every Kubernetes object matches its schema; mesh checks and policies passed.\n");
+    process.stdout.write(`\nValidation passed: ${validationSummary(report)}\n`);
     if (previous) {
         const diff = diffPlans(previous, plan);
         process.stdout.write(`\n${formatDiff(diff, previous, plan)}\n`);
         const changed = diff.added.length + diff.removed.length + diff.changed.length > 0;
         if (args["expect-no-changes"] && changed) process.exit(3);
     }
+}
+
+/** For every release whose chart is in the cache: its default values, and the keys it does not read. */
+async function chartValueChecks(renderer: Renderer, plan: Plan, releases: readonly ReleaseReport[]): Promise<Pick<ValidationOptions, "chartDefaults" | "unreadKeys">> {
+    const chartDefaults = new Map<string, unknown>();
+    const unread = new Map<string, readonly string[]>();
+    for (const rep of releases.filter((r) => r.result.status === "rendered")) {
+        const release = plan.resources.find((r) => r.urn === rep.urn)!;
+        const inputs = releaseInputs(release);
+        chartDefaults.set(rep.urn, await renderer.chartDefaults(inputs));
+        unread.set(rep.urn, await unreadKeys(renderer, inputs));
+    }
+    return { chartDefaults, unreadKeys: unread };
 }
 
 function readPolicyConfig(file: string) {

@@ -40,3 +40,11 @@ export function reply(file: string): string {
 export function replyPath(file: string): string {
     return path.join(REPLIES, file);
 }
+
+let crds: any[] | undefined;
+
+/** Istio's CRDs at the pinned version: `manifests/charts/base/files/crd-all.gen.yaml`, as the base chart renders them. */
+export function istioCrds(): any[] {
+    crds ??= upstreamYamlDocs("istio-crds/crd-all.gen.yaml");
+    return crds;
+}

@@ -43,9 +43,11 @@ export interface CriticalPath {
 }
 
 export function criticalPath(plan: Plan): CriticalPath {
-    const byUrn = new Map(plan.resources.map((r) => [r.urn, r]));
+    // What a Helm release renders is installed by the release (its time is the release's own).
+    const resources = plan.resources.filter((r) => !r.renderedBy);
+    const byUrn = new Map(resources.map((r) => [r.urn, r]));
     const children = new Map<string, string[]>();
-    for (const r of plan.resources) if (r.parent && byUrn.has(r.parent)) children.set(r.parent, [...(children.get(r.parent) ?? []), r.urn]);
+    for (const r of resources) if (r.parent && byUrn.has(r.parent)) children.set(r.parent, [...(children.get(r.parent) ?? []), r.urn]);
     const done = new Map<string, { at: number; via?: string }>();
 
     const finish = (urn: string, stack = new Set<string>()): number => {
@@ -73,7 +75,7 @@ export function criticalPath(plan: Plan): CriticalPath {
 
     let end = "";
     let seconds = 0;
-    for (const r of plan.resources) {
+    for (const r of resources) {
         const t = finish(r.urn);
         if (t > seconds) [seconds, end] = [t, r.urn];
     }

@@ -22,6 +22,11 @@ export interface PlannedResource {
     readonly provider: string | null;
     readonly dependsOn: string[];
     readonly inputs: Record<string, unknown>;
+    /**
+     * Set on the objects a Helm release renders (not Pulumi resources: the release
+     * installs them): the release's URN.
+     */
+    readonly renderedBy?: string;
 }
 
 export interface Plan {

@@ -9,7 +9,11 @@ export function formatPlan(plan: Plan, warnings: readonly string[] = [], capacit
     lines.push(`Offline plan for ${plan.project} / ${plan.stack} (Pulumi mock runtime: no cloud, no CLI, no network)`);
     lines.push("Values only the cloud knows are shown as [unknown]; secrets as [secret].");
     lines.push("");
-    lines.push(`Resources (${plan.resources.length}):`);
+    const rendered = plan.resources.filter((r) => r.renderedBy);
+    const releases = new Set(rendered.map((r) => r.renderedBy));
+    lines.push(
+        `Resources (${plan.resources.length - rendered.length} Pulumi resources${rendered.length > 0 ? `, and ${rendered.length} objects rendered by ${releases.size} Helm releases, listed under their release` : ""}):`,
+    );
     const children = new Map<string | null, PlannedResource[]>();
     const known = new Set(plan.resources.map((r) => r.urn));
     for (const r of plan.resources) {
@@ -25,10 +29,15 @@ export function formatPlan(plan: Plan, warnings: readonly string[] = [], capacit
     walk(null, 0);
 
     lines.push("");
-    lines.push("By type:");
-    const counts = new Map<string, number>();
-    for (const r of plan.resources) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
-    for (const [type, n] of [...counts].sort((a, b) => a[0].localeCompare(b[0]))) lines.push(`  ${String(n).padStart(4)}  ${type}`);
+    const byType = (title: string, rs: readonly PlannedResource[]) => {
+        if (rs.length === 0) return;
+        lines.push(title);
+        const counts = new Map<string, number>();
+        for (const r of rs) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+        for (const [type, n] of [...counts].sort((a, b) => a[0].localeCompare(b[0]))) lines.push(`  ${String(n).padStart(4)}  ${type}`);
+    };
+    byType("By type:", plan.resources.filter((r) => !r.renderedBy));
+    byType("Rendered by the Helm releases, by type:", rendered);
 
     if (capacity.length > 0) {
         lines.push("");

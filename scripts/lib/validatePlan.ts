@@ -1,46 +1,38 @@
 /**
- * Checks a whole plan the way the cluster and `istioctl analyze` would, before
- * anything is applied: every Kubernetes object against its upstream schema
- * (`kubernetes-models` for core kinds, Istio's CRD schemas for Istio kinds), and
- * the mesh checks over all Services, Deployments, DestinationRules,
- * VirtualServices and Gateways in the plan, whichever component made them.
- * Each problem names the check, the object and the plan resource.
+ * Checks a whole plan the way the cluster, Helm and `istioctl analyze` would,
+ * before anything is applied, over the stack's own objects and every object
+ * its Helm releases render (when they were rendered):
+ *  - every object against its schema: `kubernetes-models` for Kubernetes' own
+ *    kinds, the CRDs of the version being deployed for custom resources (Istio's
+ *    come from the base chart; see `crdSchemas.ts`);
+ *  - no two objects share kind, namespace and name;
+ *  - every in-cluster address the configuration names resolves to a Service and port;
+ *  - Prometheus' scrape annotations name a port the pod declares; every Istio gateway has a Service;
+ *  - every values key the stack sets is one the chart declares and reads (`valuesCheck.ts`);
+ *  - the mesh checks over all Services, workloads, DestinationRules, VirtualServices and Gateways;
+ *  - the policy pack's rules over the stack's own resources.
+ * Each problem names the check, the object and its origin. What could not be
+ * checked (no CRDs, releases not rendered) is reported as such, never as passed.
  */
-import { schemaViolations, type IstioKind } from "../../components/istioObjects";
-import { evaluate } from "../../policy/rules";
 import { CHECKS, PORT_NAME, hostServed } from "../../components/scenarios/analyze";
 import { selects } from "../../components/scenarios/model";
-import { SECRET, UNKNOWN, type Plan, type PlannedResource } from "./recorder";
+import { evaluate } from "../../policy/rules";
+import { addressProblems, duplicateProblems, gatewayServiceProblems, objectLabel, originOf, planObjects, podTemplates, scrapePortProblems, type PlanObject } from "./clusterChecks";
+import { CrdValidator } from "./crdSchemas";
+import type { Plan } from "./recorder";
+import { releaseInputs, type ReleaseReport } from "./render";
+import { declarationProblems } from "./valuesCheck";
 
-const ISTIO_KINDS = new Set<string>(["Gateway", "VirtualService", "DestinationRule", "PeerAuthentication", "Telemetry"]);
-const SKIPPED = /^kubernetes:(helm\.sh|yaml\/v2|apiextensions\.k8s\.io)/;
-
-/** Drops values only the cloud knows, and masked secrets: the schema cannot judge them. */
-export function withoutMarkers(value: unknown): unknown {
-    if (Array.isArray(value)) return value.filter((v) => v !== UNKNOWN && v !== SECRET).map(withoutMarkers);
-    if (typeof value === "object" && value !== null) {
-        return Object.fromEntries(
-            Object.entries(value)
-                .filter(([, v]) => v !== UNKNOWN && v !== SECRET)
-                .map(([k, v]) => [k, withoutMarkers(v)]),
-        );
-    }
-    return value;
-}
+export { withoutMarkers } from "./clusterChecks";
 
 type Model = new (data: unknown) => { validate(): void };
 
 function coreModel(apiVersion: string, kind: string): Model | undefined {
-    const dir = apiVersion.includes("/") ? apiVersion : `${apiVersion}`;
     try {
-        return require(`kubernetes-models/${dir}/${kind}`)[kind] as Model;
+        return require(`kubernetes-models/${apiVersion}/${kind}`)[kind] as Model;
     } catch {
         return undefined; // a kind kubernetes-models does not know: nothing to check it against
     }
-}
-
-function objectName(o: any): string {
-    return `${o.kind} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata?.name ?? "(unnamed)"}`;
 }
 
 /**
@@ -54,43 +46,48 @@ function shapeKey(o: any): string {
     return typeof ns === "string" && ns.length > 0 ? text.split(ns).join("ns") : text;
 }
 
+const modelViolations = (err: unknown) =>
+    String((err as Error).message)
+        .split(/,\s*(?=data\/)/)
+        .map((m) => m.replace(/^data\//, ""));
+
+export interface SchemaCheck {
+    readonly problems: string[];
+    /** Custom resources no CRD of the plan (or given) defines: not checked. */
+    readonly unchecked: string[];
+}
+
 /** Schema problems of every Kubernetes object in the plan. */
-export function schemaProblems(plan: Plan): string[] {
+export function schemaProblems(plan: Plan, crds: CrdValidator, objs: readonly PlanObject[] = planObjects(plan)): SchemaCheck {
     const problems: string[] = [];
+    const unchecked = new Set<string>();
     const checked = new Map<string, string[]>();
-    for (const r of plan.resources) {
-        if (!r.custom || !r.type.startsWith("kubernetes:") || r.type.startsWith("pulumi:") || SKIPPED.test(r.type)) continue;
-        const o = withoutMarkers(r.inputs) as any;
-        if (typeof o.kind !== "string" || typeof o.apiVersion !== "string") continue;
+    for (const { r, o } of objs) {
         const key = shapeKey(o);
-        let violations: string[] = checked.get(key) ?? [];
-        if (checked.has(key)) {
-            // same shape as an object already checked
-        } else if (ISTIO_KINDS.has(o.kind) && o.apiVersion.includes("istio.io")) {
-            violations = schemaViolations(o.kind as IstioKind, o.metadata ?? {}, o.spec);
-        } else {
-            const M = coreModel(o.apiVersion, o.kind);
-            if (!M) continue;
-            try {
-                new M(o).validate();
-            } catch (err) {
-                violations = String((err as Error).message)
-                    .split(/,\s*(?=data\/)/)
-                    .map((m) => m.replace(/^data\//, ""));
+        let violations = checked.get(key);
+        if (violations === undefined) {
+            if (crds.defines(o)) {
+                violations = crds.violations(o);
+            } else {
+                const M = coreModel(o.apiVersion, o.kind);
+                violations = [];
+                if (!M) {
+                    if (o.apiVersion.includes(".")) unchecked.add(`${o.apiVersion} ${o.kind}`);
+                } else {
+                    try {
+                        new M(o).validate();
+                    } catch (err) {
+                        violations = modelViolations(err);
+                    }
+                }
             }
+            checked.set(key, violations);
         }
-        checked.set(key, violations);
         const code = o.apiVersion.includes("istio.io") ? "IST0106 SchemaValidationError" : "SchemaValidationError";
-        for (const v of violations) problems.push(`${code}: ${objectName(o)} (${r.name}): ${v}`);
+        for (const v of violations) problems.push(`${code}: ${objectLabel(o)} (${originOf(plan, r)}): ${v}`);
     }
-    return problems;
+    return { problems, unchecked: [...unchecked].sort() };
 }
-
-interface Obj {
-    readonly r: PlannedResource;
-    readonly o: any;
-}
-
 
 /** `reviews`, `reviews.demo`, `reviews.demo.svc.cluster.local` in namespace demo → `demo/reviews`. */
 function hostKey(host: string, namespace: string): string {
@@ -98,65 +95,68 @@ function hostKey(host: string, namespace: string): string {
     return parts.length === 1 ? `${namespace}/${host}` : `${parts[1]}/${parts[0]}`;
 }
 
+/** Pods the plan does not show (a gateway release that was not rendered), as its values label them. */
+function unrenderedGatewayPods(plan: Plan, rendered: ReadonlySet<string>) {
+    return plan.resources
+        .filter((r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "gateway" && !rendered.has(r.urn))
+        .map((r) => ({
+            namespace: String((r.inputs as any).namespace),
+            labels: ((r.inputs as any).values?.labels ?? {}) as Record<string, string>,
+            source: `release ${String((r.inputs as any).namespace)}/${String((r.inputs as any).name)} (not rendered: labels from its values)`,
+        }));
+}
+
 /** The mesh checks over every object of the plan. */
-export function meshProblems(plan: Plan): string[] {
-    const objs: Obj[] = plan.resources
-        .filter((r) => r.custom && r.type.startsWith("kubernetes:"))
-        .map((r) => ({ r, o: withoutMarkers(r.inputs) as any }))
-        .filter(({ o }) => typeof o.kind === "string");
+export function meshProblems(plan: Plan, objs: readonly PlanObject[] = planObjects(plan), rendered: ReadonlySet<string> = new Set()): string[] {
     const of = (kind: string) => objs.filter(({ o }) => o.kind === kind);
     const ns = (o: any) => o.metadata?.namespace ?? "default";
-    const pods: { namespace: string; labels: Record<string, string> }[] = of("Deployment")
-        .filter(({ o }) => (o.spec?.replicas ?? 1) > 0)
-        .map(({ o }) => ({ namespace: ns(o), labels: o.spec?.template?.metadata?.labels ?? {} }));
-    // Pods a Helm release runs are not objects of the plan; Istio's gateway chart labels them from its values.
-    for (const r of plan.resources.filter((x) => x.type === "kubernetes:helm.sh/v3:Release" && x.inputs.chart === "gateway")) {
-        pods.push({ namespace: String(r.inputs.namespace), labels: ((r.inputs.values as any)?.labels ?? {}) as Record<string, string> });
-    }
+    const pods = [...podTemplates(objs).filter((p) => p.replicas > 0), ...unrenderedGatewayPods(plan, rendered)];
     const podsIn = new Map<string, Record<string, string>[]>();
+    for (const p of pods) podsIn.set(p.namespace, [...(podsIn.get(p.namespace) ?? []), p.labels]);
+    const anyPod = (namespace: string, selector: Record<string, string>) => (podsIn.get(namespace) ?? []).some((labels) => selects(selector, labels));
     const services = new Map(of("Service").map(({ o }) => [`${ns(o)}/${o.metadata?.name}`, o]));
     const subsets = new Map<string, Set<string>>();
     const problems: string[] = [];
+    const name = (x: PlanObject) => `${objectLabel(x.o)} (${originOf(plan, x.r)})`;
 
-    for (const p of pods) podsIn.set(p.namespace, [...(podsIn.get(p.namespace) ?? []), p.labels]);
-    const anyPod = (namespace: string, selector: Record<string, string>) => (podsIn.get(namespace) ?? []).some((labels) => selects(selector, labels));
-    for (const { r, o } of of("Service")) {
-        for (const p of o.spec?.ports ?? []) {
-            if (p.name !== undefined && !PORT_NAME.test(p.name)) {
-                problems.push(`${CHECKS.portName}: ${objectName(o)} (${r.name}) port ${p.port} is named "${p.name}"`);
+    for (const x of of("Service")) {
+        for (const p of x.o.spec?.ports ?? []) {
+            if (p.name !== undefined && !PORT_NAME.test(p.name) && !x.r.renderedBy) {
+                problems.push(`${CHECKS.portName}: ${name(x)} port ${p.port} is named "${p.name}"`);
             }
         }
-        const selector = o.spec?.selector;
-        if (selector && !anyPod(ns(o), selector)) {
-            problems.push(`${CHECKS.serviceNoPods}: ${objectName(o)} (${r.name}) selects ${JSON.stringify(selector)}, which no Deployment's pods carry`);
+        const selector = x.o.spec?.selector;
+        if (selector && !anyPod(ns(x.o), selector)) {
+            problems.push(`${CHECKS.serviceNoPods}: ${name(x)} selects ${JSON.stringify(selector)}, which no workload's pods carry`);
         }
     }
-    for (const { r, o } of of("DestinationRule")) {
-        const key = hostKey(o.spec?.host ?? "", ns(o));
+    for (const x of of("DestinationRule")) {
+        const key = hostKey(x.o.spec?.host ?? "", ns(x.o));
         const svc = services.get(key);
         const set = subsets.get(key) ?? new Set<string>();
-        for (const s of o.spec?.subsets ?? []) {
+        for (const s of x.o.spec?.subsets ?? []) {
             set.add(s.name);
             const wanted = { ...(svc?.spec?.selector ?? {}), ...(s.labels ?? {}) };
             if (!anyPod(key.split("/")[0], wanted)) {
-                problems.push(`${CHECKS.subsetNoPods}: subset "${s.name}" of ${objectName(o)} (${r.name}) selects ${JSON.stringify(s.labels ?? {})}, which no running Deployment's pods carry`);
+                problems.push(`${CHECKS.subsetNoPods}: subset "${s.name}" of ${name(x)} selects ${JSON.stringify(s.labels ?? {})}, which no running workload's pods carry`);
             }
         }
         subsets.set(key, set);
     }
     const gateways = new Map(of("Gateway").map(({ o }) => [`${ns(o)}/${o.metadata?.name}`, o]));
-    for (const { r, o } of of("VirtualService")) {
+    for (const x of of("VirtualService")) {
+        const o = x.o;
         (o.spec?.http ?? []).forEach((h: any, i: number) => {
             const route = h.route ?? [];
             if (route.some((d: any) => d.weight !== undefined)) {
                 const total = route.reduce((sum: number, d: any) => sum + (d.weight ?? 0), 0);
-                if (total !== 100) problems.push(`${CHECKS.weights}: ${objectName(o)} (${r.name}) http[${i}]: weights add up to ${total}, not 100`);
+                if (total !== 100) problems.push(`${CHECKS.weights}: ${name(x)} http[${i}]: weights add up to ${total}, not 100`);
             }
             for (const d of route) {
                 const subset = d.destination?.subset;
                 const key = hostKey(d.destination?.host ?? "", ns(o));
                 if (subset !== undefined && !subsets.get(key)?.has(subset)) {
-                    problems.push(`${CHECKS.missingReference}: ${objectName(o)} (${r.name}) http[${i}]: subset "${subset}" of host ${d.destination.host} is not defined by a DestinationRule; Istio would answer 503`);
+                    problems.push(`${CHECKS.missingReference}: ${name(x)} http[${i}]: subset "${subset}" of host ${d.destination.host} is not defined by a DestinationRule; Istio would answer 503`);
                 }
             }
         });
@@ -164,12 +164,12 @@ export function meshProblems(plan: Plan): string[] {
             if (g === "mesh") continue;
             const gw = gateways.get(g.includes("/") ? g : `${ns(o)}/${g}`);
             if (!gw) {
-                problems.push(`${CHECKS.missingReference}: ${objectName(o)} (${r.name}) is bound to gateway "${g}", which the plan does not create`);
+                problems.push(`${CHECKS.missingReference}: ${name(x)} is bound to gateway "${g}", which the plan does not create`);
                 continue;
             }
             const served = (gw.spec?.servers ?? []).flatMap((s: any) => s.hosts ?? []);
             for (const h of o.spec?.hosts ?? []) {
-                if (!hostServed(h, served)) problems.push(`${CHECKS.gatewayHost}: ${objectName(o)} (${r.name}) host "${h}" is not served by gateway ${g}`);
+                if (!hostServed(h, served)) problems.push(`${CHECKS.gatewayHost}: ${name(x)} host "${h}" is not served by gateway ${g}`);
             }
         }
     }
@@ -196,13 +196,87 @@ export function policyLevels(config: Record<string, unknown>): Record<string, En
 
 /** The policy pack's rules over the plan's resources, at one enforcement level (default: every rule mandatory). */
 export function policyProblems(plan: Plan, levels: Record<string, EnforcementLevel> = {}, level: EnforcementLevel = "mandatory"): string[] {
-    const subjects = plan.resources.filter((r) => r.custom).map((r) => ({ type: r.type, name: r.name, props: r.inputs }));
+    // The policy pack sees what Pulumi registers, not what the charts render: the same subjects here.
+    const subjects = plan.resources.filter((r) => r.custom && !r.renderedBy).map((r) => ({ type: r.type, name: r.name, props: r.inputs }));
     return evaluate(subjects)
         .filter((v) => (levels[v.policy] ?? "mandatory") === level)
         .map((v) => `policy ${v.policy}: ${v.resource}: ${v.message}`);
 }
 
-/** Every problem that fails the plan: schemas, the mesh checks, then the mandatory policies. */
-export function validatePlan(plan: Plan, levels: Record<string, EnforcementLevel> = {}): string[] {
-    return [...schemaProblems(plan), ...meshProblems(plan), ...policyProblems(plan, levels)];
+export interface ValidationOptions {
+    /** Policy enforcement levels (default: every policy mandatory). */
+    readonly levels?: Record<string, EnforcementLevel>;
+    /** CRDs besides those the plan's releases render (the tests give Istio's upstream CRDs). */
+    readonly crds?: readonly any[];
+    /** What became of each release's render; absent: none was rendered. */
+    readonly releases?: readonly ReleaseReport[];
+    /** Per release URN: the chart's default values (its values.yaml), for the declared-keys check. */
+    readonly chartDefaults?: ReadonlyMap<string, unknown>;
+    /** Per release URN: the values keys whose change does not change the chart's render. */
+    readonly unreadKeys?: ReadonlyMap<string, readonly string[]>;
+}
+
+export interface ValidationReport {
+    /** What fails the plan. */
+    readonly problems: string[];
+    /** What could not be checked, and why: never counted as passed. */
+    readonly notChecked: string[];
+}
+
+/** Every check over the plan: what fails it, and what could not be checked. */
+export function checkPlan(plan: Plan, options: ValidationOptions = {}): ValidationReport {
+    const objs = planObjects(plan);
+    const rendered = new Set((options.releases ?? []).filter((r) => r.result.status === "rendered").map((r) => r.urn));
+    const releases = plan.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
+    const allRendered = releases.every((r) => rendered.has(r.urn));
+    const crds = new CrdValidator([...(options.crds ?? []), ...objs.filter(({ o }) => o.kind === "CustomResourceDefinition").map(({ o }) => o)]);
+    const schemas = schemaProblems(plan, crds, objs);
+    const addresses = addressProblems(plan, allRendered, objs);
+    const values = releases.flatMap((r) => {
+        const rel = releaseInputs(r);
+        const defaults = options.chartDefaults?.get(r.urn);
+        const declared = defaults === undefined ? [] : declarationProblems(rel.chart, rel.values, defaults);
+        const unread = (options.unreadKeys?.get(r.urn) ?? []).map(
+            (k) => `chart ${rel.chart}: values key ${k} of release ${rel.namespace}/${rel.name} changes nothing the chart renders: the chart does not read it`,
+        );
+        return [...declared, ...unread].map((p) => `ValuesKeyIgnored: ${p}`);
+    });
+    const notChecked = [
+        ...releases
+            .filter((r) => !rendered.has(r.urn))
+            .map((r) => {
+                const rel = releaseInputs(r);
+                const why = options.releases?.find((x) => x.urn === r.urn)?.result;
+                return `release ${rel.namespace}/${rel.name} (chart ${rel.chart} ${rel.version}): not rendered, so its objects and whether the chart reads every values key are not checked${why?.status === "not rendered" ? ` (${why.reason})` : ""}`;
+            }),
+        ...releases
+            .filter((r) => rendered.has(r.urn) && (!options.chartDefaults?.has(r.urn) || !options.unreadKeys?.has(r.urn)))
+            .map((r) => `values keys of release ${releaseInputs(r).namespace}/${releaseInputs(r).name}: not checked against its chart`),
+        ...schemas.unchecked.map((k) => `schema of ${k}: no CustomResourceDefinition for it in the plan${crds.size === 0 ? " (its chart was not rendered)" : ""}`),
+        ...addresses.unverified.map((a) => `address ${a}: some releases were not rendered, so it may be one of theirs`),
+        ...[...crds.cel.notEvaluated].map(([rule, why]) => `CEL rule ${rule}: could not be evaluated (${why})`),
+    ];
+    const problems = [
+        ...schemas.problems,
+        ...duplicateProblems(plan, objs),
+        ...addresses.problems,
+        ...scrapePortProblems(plan, objs),
+        ...gatewayServiceProblems(plan, objs, unrenderedGatewayPods(plan, rendered)),
+        ...values,
+        ...meshProblems(plan, objs, rendered),
+        ...policyProblems(plan, options.levels),
+    ];
+    return { problems, notChecked };
+}
+
+/** Every problem that fails the plan. */
+export function validatePlan(plan: Plan, options: ValidationOptions = {}): string[] {
+    return checkPlan(plan, options).problems;
+}
+
+/** What the validation covered, in one line. */
+export function validationSummary(report: ValidationReport): string {
+    return report.notChecked.length === 0
+        ? "schemas, duplicates, addresses, scrape ports, gateway Services, chart values, mesh checks and policies: everything checked."
+        : `schemas, duplicates, addresses, scrape ports, gateway Services, chart values, mesh checks and policies, except the ${report.notChecked.length} items listed under "Not checked".`;
 }
