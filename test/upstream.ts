@@ -11,12 +11,20 @@ import YAML from "yaml";
 export const UPSTREAM = process.env.ISTIO_WORKSHOP_UPSTREAM ?? path.resolve(__dirname, "..", "..", "shared", "upstream");
 export const HAVE_UPSTREAM = fs.existsSync(path.join(UPSTREAM, "README.md"));
 
+/**
+ * Skips the calling test, or from a `before` hook the whole suite, saying why
+ * in each skipped test's title (so the report shows what was not done).
+ */
+export function skipWith(ctx: Mocha.Context, reason: string): never {
+    const hook = ctx.test!;
+    const tests = (hook as Mocha.Runnable & { type?: string }).type === "hook" ? (hook.parent?.tests ?? []) : [hook];
+    for (const t of tests) t.title += ` (skipped: ${reason})`;
+    return ctx.skip();
+}
+
 /** Skips the calling test (or suite, from a `before` hook) when the upstream data is absent. */
 export function needUpstream(ctx: Mocha.Context): void {
-    if (!HAVE_UPSTREAM) {
-        ctx.test!.title += ` (skipped: no upstream data at ${UPSTREAM})`;
-        ctx.skip();
-    }
+    if (!HAVE_UPSTREAM) skipWith(ctx, `no upstream data at ${UPSTREAM}`);
 }
 
 export function upstreamText(relative: string): string {

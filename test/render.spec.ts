@@ -1,0 +1,211 @@
+/**
+ * Rendering the plan's Helm releases with a real helm: the packaged binary, the
+ * renderer and the values check on a chart made here for the purpose (it stands
+ * for no upstream chart: it exercises the machinery), and, when a chart cache
+ * with the pinned charts is present, the real charts.
+ */
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ISTIO_CHART_REPO } from "../components/meshSpec";
+import { PACKAGED_HELM, locateHelm, runHelm, type Helm } from "../scripts/lib/helm";
+import type { Plan, PlannedResource } from "../scripts/lib/recorder";
+import { Renderer, chartCacheDir, describeReleases, kubernetesType, mapLimit, releaseInputs, renderPlan, renderedEntries } from "../scripts/lib/render";
+import { checkPlan } from "../scripts/lib/validatePlan";
+import { unreadKeys } from "../scripts/lib/valuesCheck";
+import { EKS_RAW, planIndex } from "./helpers";
+import { skipWith } from "./upstream";
+
+const releaseResource = (values: Record<string, unknown>, chart = "probe", version = "0.1.0"): PlannedResource => ({
+    urn: "urn:pulumi:test::istio-workshop::istio-workshop:mesh:IstioMesh$kubernetes:helm.sh/v3:Release::mesh-probe",
+    type: "kubernetes:helm.sh/v3:Release",
+    name: "mesh-probe",
+    parent: null,
+    custom: true,
+    provider: "urn:pulumi:test::istio-workshop::pulumi:providers:kubernetes::k8s",
+    dependsOn: [],
+    inputs: { name: "probe", chart, version, namespace: "probe-ns", repositoryOpts: { repo: ISTIO_CHART_REPO }, values },
+});
+
+describe("rendering: pure parts", () => {
+    it("names rendered objects after their release, under it, depending on it", () => {
+        const rel = releaseResource({});
+        const [cm, ns] = renderedEntries(rel, [
+            { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "a", namespace: "probe-ns" } },
+            { apiVersion: "v1", kind: "Namespace", metadata: { name: "b" } },
+        ]);
+        assert.deepEqual(
+            [cm.type, cm.name, cm.parent, cm.dependsOn, cm.renderedBy, cm.provider],
+            ["kubernetes:core/v1:ConfigMap", "probe:probe-ns/a", rel.urn, [rel.urn], rel.urn, rel.provider],
+        );
+        assert.equal(cm.urn, "urn:pulumi:test::istio-workshop::istio-workshop:mesh:IstioMesh$kubernetes:helm.sh/v3:Release$helm:kubernetes:core/v1:ConfigMap::probe:probe-ns/a");
+        assert.equal(ns.name, "probe:b");
+        assert.equal(kubernetesType({ apiVersion: "apps/v1", kind: "Deployment" }), "kubernetes:apps/v1:Deployment");
+    });
+
+    it("runs at most the given number at once and keeps the order", async () => {
+        let running = 0;
+        let most = 0;
+        const out = await mapLimit([5, 1, 3, 2, 4], 2, async (n) => {
+            most = Math.max(most, ++running);
+            await new Promise((r) => setTimeout(r, n * 3));
+            running--;
+            return n * 10;
+        });
+        assert.deepEqual(out, [50, 10, 30, 20, 40]);
+        assert.equal(most, 2);
+    });
+
+    it("without helm or without the chart, reports every release as not rendered and changes nothing", async () => {
+        const plan: Plan = { project: "p", stack: "s", resources: [releaseResource({})], outputs: {} };
+        const { plan: out, releases } = await renderPlan(plan, { missing: "no helm: test" });
+        assert.deepEqual(out.resources, plan.resources);
+        assert.deepEqual(describeReleases(releases), ["probe-ns/probe: chart probe 0.1.0 from https://istio-release.storage.googleapis.com/charts: not rendered (no helm: test)"]);
+        const report = checkPlan(out, { releases });
+        assert.deepEqual(report.notChecked, [
+            "release probe-ns/probe (chart probe 0.1.0): not rendered, so its objects and whether the chart reads every values key are not checked (no helm: test)",
+        ]);
+    });
+});
+
+describe("rendering with the packaged helm", () => {
+    let helm: Helm;
+    let cache: string;
+    before(async function () {
+        const found = await locateHelm();
+        if (!("path" in found)) skipWith(this, found.missing);
+        helm = found as Helm;
+        // A chart of this test's own: a ConfigMap that reads `greeting`, a Deployment without a
+        // namespace, a random value (as charts generate secrets), and a values key nothing reads.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-chart-"));
+        const chart = path.join(dir, "probe");
+        fs.mkdirSync(path.join(chart, "templates"), { recursive: true });
+        fs.writeFileSync(path.join(chart, "Chart.yaml"), "apiVersion: v2\nname: probe\nversion: 0.1.0\n");
+        fs.writeFileSync(path.join(chart, "values.yaml"), "greeting: hello\nunused: 1\nreplicas: 1\n");
+        fs.writeFileSync(
+            path.join(chart, "templates", "all.yaml"),
+            [
+                "apiVersion: v1",
+                "kind: ConfigMap",
+                "metadata: { name: probe }",
+                "data:",
+                "  config.yaml: |",
+                "    greeting: {{ .Values.greeting }}",
+                "    token: {{ randAlphaNum 12 }}",
+                "---",
+                "apiVersion: apps/v1",
+                "kind: Deployment",
+                "metadata: { name: probe }",
+                "spec: { replicas: {{ .Values.replicas }} }",
+                "",
+            ].join("\n"),
+        );
+        cache = fs.mkdtempSync(path.join(os.tmpdir(), "iw-cache-"));
+        await runHelm(helm, ["package", chart, "--destination", path.join(cache, "istio")]);
+    });
+
+    it("on Linux x64 is helm 4.1.4 from the devDependency, checked by its sha256", function () {
+        if (process.platform !== "linux" || process.arch !== "x64") return this.skip();
+        assert.equal(helm.source, PACKAGED_HELM.npmPackage);
+        assert.equal(helm.version, PACKAGED_HELM.version);
+        const r = spawnSync("sha256sum", [helm.path], { encoding: "utf8" });
+        if (r.status === 0) assert.equal(r.stdout.split(" ")[0], PACKAGED_HELM.sha256);
+    });
+
+    it("renders a release as it would install: its name, its namespace on namespaced objects, its values; then from the cache", async () => {
+        const renderer = new Renderer(helm, cache, "1.35");
+        const release = releaseInputs(releaseResource({ greeting: "hi" }));
+        const first = await renderer.render(release);
+        assert.equal(first.status, "rendered");
+        if (first.status !== "rendered") return;
+        assert.deepEqual(
+            first.objects.map((o) => [o.kind, o.metadata.namespace]),
+            [
+                ["ConfigMap", "probe-ns"],
+                ["Deployment", "probe-ns"],
+            ],
+        );
+        assert.match(first.objects[0].data["config.yaml"], /^greeting: hi\ntoken: \w{12}\n$/);
+        assert.equal(first.archive.digest, "unverified");
+        const second = await renderer.render(release);
+        assert.ok(second.status === "rendered" && second.fromCache && second.objects[0].data["config.yaml"] === first.objects[0].data["config.yaml"]);
+    });
+
+    it("finds the values keys a chart does not read, ignoring what varies by itself", async () => {
+        const renderer = new Renderer(helm, cache, "1.35");
+        const release = releaseInputs(releaseResource({ greeting: "hi", unused: 2, replicas: 1, notInChart: { deep: true } }));
+        assert.deepEqual(await unreadKeys(renderer, release), ["unused", "notInChart.deep"]);
+    });
+
+    it("adds each rendered object to the plan under its release", async () => {
+        const plan: Plan = { project: "p", stack: "s", resources: [releaseResource({ greeting: "hi" })], outputs: {} };
+        const { plan: out, releases } = await renderPlan(plan, new Renderer(helm, cache, "1.35"));
+        assert.deepEqual(
+            out.resources.slice(1).map((r) => [r.type, r.name, r.renderedBy]),
+            [
+                ["kubernetes:core/v1:ConfigMap", "probe:probe-ns/probe", plan.resources[0].urn],
+                ["kubernetes:apps/v1:Deployment", "probe:probe-ns/probe", plan.resources[0].urn],
+            ],
+        );
+        assert.match(describeReleases(releases)[0], /^probe-ns\/probe: chart probe 0\.1\.0 from .*: 2 objects rendered( \(cached render\))?; no published digest known to check the archive against$/);
+    });
+});
+
+describe("rendering the pinned charts (needs the chart cache: npm run charts)", () => {
+    let helm: Helm;
+    let dev: Plan;
+    let rendered: Awaited<ReturnType<typeof renderPlan>>;
+    let renderer: Renderer;
+    before(async function () {
+        this.timeout(600_000);
+        const found = await locateHelm();
+        const cache = chartCacheDir();
+        dev = await planIndex(EKS_RAW, "dev");
+        const missing = found && "path" in found ? undefined : (found as { missing: string }).missing;
+        if (missing || !fs.existsSync(path.join(cache, "istio"))) skipWith(this, `${missing ?? `no chart cache at ${cache}`}; not rendered, so not passed`);
+        helm = found as Helm;
+        renderer = new Renderer(helm, cache, "1.35");
+        rendered = await renderPlan(dev, renderer);
+    });
+
+    it("renders every release of the dev plan, listing istiod's, the gateway's, Prometheus', Grafana's and Kiali's Deployments", () => {
+        assert.deepEqual(
+            rendered.releases.filter((r) => r.result.status !== "rendered").map((r) => r.release.name),
+            [],
+        );
+        const deployments = rendered.plan.resources.filter((r) => r.renderedBy && r.type === "kubernetes:apps/v1:Deployment").map((r) => r.name).sort();
+        assert.deepEqual(deployments, [
+            "grafana:istio-system/grafana",
+            "istio-ingressgateway:istio-ingress/istio-ingressgateway",
+            "istiod:istio-system/istiod",
+            "kiali:istio-system/kiali",
+            "prometheus:istio-system/prometheus",
+        ]);
+    });
+
+    it("validates the whole cluster with nothing left unchecked: every values key declared and read, every address resolved", async function () {
+        this.timeout(600_000);
+        const chartDefaults = new Map<string, unknown>();
+        const unread = new Map<string, readonly string[]>();
+        for (const r of dev.resources.filter((x) => x.type === "kubernetes:helm.sh/v3:Release")) {
+            chartDefaults.set(r.urn, await renderer.chartDefaults(releaseInputs(r)));
+            unread.set(r.urn, await unreadKeys(renderer, releaseInputs(r)));
+        }
+        const report = checkPlan(rendered.plan, { releases: rendered.releases, chartDefaults, unreadKeys: unread });
+        assert.deepEqual(report.problems, []);
+        assert.deepEqual(report.notChecked, []);
+    });
+
+    it("catches the Kiali chart's own kiali-viewer objects colliding with the stack's", () => {
+        const copy: Plan = JSON.parse(JSON.stringify(rendered.plan));
+        for (const r of copy.resources.filter((x) => !x.renderedBy && (x.inputs as any).metadata?.name === "workshop-mesh-viewer" && /Cluster/.test(x.type))) {
+            (r.inputs as any).metadata.name = "kiali-viewer";
+        }
+        assert.deepEqual(checkPlan(copy, { releases: rendered.releases }).problems.filter((p) => p.startsWith("DuplicateObject")), [
+            "DuplicateObject: ClusterRole kiali-viewer is created twice, by addons-kiali-viewer-role and by release istio-system/kiali (chart kiali-server 2.29.0): the second apply would fail (Helm: invalid ownership metadata; Kubernetes: AlreadyExists)",
+            "DuplicateObject: ClusterRoleBinding kiali-viewer is created twice, by addons-kiali-viewer-binding and by release istio-system/kiali (chart kiali-server 2.29.0): the second apply would fail (Helm: invalid ownership metadata; Kubernetes: AlreadyExists)",
+        ]);
+    });
+});
