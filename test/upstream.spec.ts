@@ -1,0 +1,399 @@
+/**
+ * The program against upstream artifacts, not against its own model
+ * (`../shared/upstream`, see its README): Istio 1.30.3's CRDs, the pinned
+ * charts' values and default renders, the chart repositories' indexes, Istio's
+ * sample manifests and the apps' replies, Jaeger's own configs. Each check
+ * here would have failed on the first version of this program.
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import YAML from "yaml";
+import { jaegerConfig, JAEGER_METRICS_PORT } from "../components/addonsSpec";
+import { PUBLISHED_DIGESTS, archiveName, repositoryOf, stackReleases } from "../components/charts";
+import { DOCKER_HUB_ONLY, IMAGES, imageRepository, unpinned } from "../components/images";
+import { DEFAULT_ISTIO_VERSION, settingsFromConfig } from "../components/settings";
+import { addressProblems, duplicateProblems, gatewayServiceProblems, planObjects, podTemplates, scrapePortProblems, serviceOfHost } from "../scripts/lib/clusterChecks";
+import { CrdValidator } from "../scripts/lib/crdSchemas";
+import type { Plan, PlannedResource } from "../scripts/lib/recorder";
+import { CLUSTER_SCOPED_KINDS, releaseInputs, renderedEntries } from "../scripts/lib/render";
+import { listStacks, loadStackConfig } from "../scripts/lib/stackConfig";
+import { schemaProblems } from "../scripts/lib/validatePlan";
+import { READ_UNDECLARED, declarationProblems, leafPaths } from "../scripts/lib/valuesCheck";
+import { EKS_RAW, planIndex, settingsFor } from "./helpers";
+import { UPSTREAM, istioCrds, needUpstream, upstreamText, upstreamYamlDocs } from "./upstream";
+
+const ROOT = path.resolve(__dirname, "..");
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+
+/** The plans these checks read: the shipped dev stack, a classroom, and every option on. */
+const plans: Record<string, Plan> = {};
+async function loadPlans() {
+    plans.dev ??= await planIndex(EKS_RAW, "dev");
+    plans.classroom ??= await planIndex({ ...EKS_RAW, attendees: ["ana", "bo"], classroom: { domain: "workshop.example.com" } });
+    plans.everything ??= await planIndex({ ...EKS_RAW, istio: { egressGateway: true }, addons: { expose: true } });
+}
+const allPlans = () => Object.entries(plans);
+
+/** Where the upstream data keeps a chart's files, or undefined when it has none for that version. */
+function chartValuesDir(repoUrl: string, chart: string, version: string): string | undefined {
+    const dir = path.join(UPSTREAM, "chart-values", repositoryOf(repoUrl).name, `${chart}-${version}`);
+    return fs.existsSync(dir) ? dir : undefined;
+}
+
+/**
+ * The releases' objects as their charts create them with default values (the
+ * upstream renders, made with the same release names and namespaces as the
+ * stack's): a stand-in for what the releases install, for checks of names the
+ * stack's values do not change. One default object the stack's values turn off
+ * is left out: the gateway chart's Service (`service.type: None`; the stack owns
+ * that Service). With the chart cache, test/render.spec.ts checks the real renders.
+ */
+/** The release name each upstream default render was made with (its README). */
+const DEFAULT_RENDER_RELEASES: Record<string, string> = {
+    base: "istio-base",
+    istiod: "istiod",
+    gateway: "istio-ingressgateway",
+    prometheus: "prometheus",
+    grafana: "grafana",
+    "kiali-server": "kiali",
+};
+
+function withDefaultRenders(plan: Plan): Plan {
+    const added = plan.resources
+        .filter((r) => r.type === RELEASE)
+        .flatMap((r) => {
+            const rel = releaseInputs(r);
+            const file = `rendered/${rel.chart}-${rel.version}.default.yaml`;
+            // Only where the upstream render used this release's name (the egress gateway has none).
+            if (!fs.existsSync(path.join(UPSTREAM, file)) || DEFAULT_RENDER_RELEASES[rel.chart] !== rel.name) return [];
+            const turnedOff = (o: any) => rel.chart === "gateway" && (rel.values as any).service?.type === "None" && o.kind === "Service";
+            const objects = upstreamYamlDocs(file)
+                .filter((o) => !turnedOff(o))
+                .map((o) => (CLUSTER_SCOPED_KINDS.has(o.kind) || o.metadata?.namespace ? o : { ...o, metadata: { ...o.metadata, namespace: rel.namespace } }));
+            return renderedEntries(r, objects);
+        });
+    return { ...plan, resources: [...plan.resources, ...added] };
+}
+
+const copyOf = (plan: Plan): Plan => JSON.parse(JSON.stringify(plan));
+const own = (plan: Plan, kind: string, name: string): PlannedResource =>
+    plan.resources.find((r) => !r.renderedBy && r.type.endsWith(`:${kind}`) && (r.inputs as any).metadata?.name === name)!;
+
+describe("upstream: Istio objects against Istio 1.30.3's CRDs", () => {
+    before(async function () {
+        needUpstream(this);
+        await loadPlans();
+    });
+
+    it("the CRDs are the ones the pinned base chart installs", () => {
+        const fromChart = upstreamYamlDocs(`rendered/base-${DEFAULT_ISTIO_VERSION}.default.yaml`).filter((o) => o.kind === "CustomResourceDefinition");
+        assert.deepEqual(
+            fromChart.map((c) => c.metadata.name).sort(),
+            istioCrds().map((c) => c.metadata.name).sort(),
+        );
+        assert.deepEqual(fromChart.find((c) => c.metadata.name === "virtualservices.networking.istio.io").spec.versions.map((v: any) => v.name), ["v1", "v1alpha3", "v1beta1"]);
+    });
+
+    it("every Istio object of the dev, classroom and all-options plans is valid: schema, CEL rules, no unknown field", () => {
+        for (const [name, plan] of allPlans()) {
+            const crds = new CrdValidator(istioCrds());
+            const result = schemaProblems(plan, crds);
+            assert.deepEqual(result.problems, [], name);
+            assert.deepEqual(result.unchecked, [], name);
+            const istio = planObjects(plan).filter(({ o }) => o.apiVersion.includes("istio.io"));
+            assert.ok(istio.length >= 10, `${name}: ${istio.length} Istio objects`);
+        }
+    });
+
+    it("refuses what the API server would, naming the object and the field", () => {
+        const crds = new CrdValidator(istioCrds());
+        const plan = copyOf(plans.dev);
+        const vs = own(plan, "VirtualService", "reviews").inputs as any;
+        vs.spec.http[0].timeout = "0s"; // CEL: duration(self) >= duration('1ms')
+        vs.spec.http[0].route[0].weight = "fifty";
+        vs.spec.http[0].retry = { attempts: 3 }; // the field is `retries`
+        (own(plan, "PeerAuthentication", "default").inputs as any).spec.mtls.mode = "STRICTEST";
+        assert.deepEqual(schemaProblems(plan, crds).problems.sort(), [
+            "IST0106 SchemaValidationError: PeerAuthentication istio-system/default (mesh-peer-authentication): spec/mtls/mode must be equal to one of the allowed values (UNSET, DISABLE, PERMISSIVE, STRICT)",
+            "IST0106 SchemaValidationError: VirtualService demo/reviews (classroom-demo-objects:demo/reviews): spec/http/0/retry is not a field of VirtualService (networking.istio.io/v1) (the API server would drop it)",
+            "IST0106 SchemaValidationError: VirtualService demo/reviews (classroom-demo-objects:demo/reviews): spec/http/0/route/0/weight must be integer",
+            "IST0106 SchemaValidationError: VirtualService demo/reviews (classroom-demo-objects:demo/reviews): spec/http/0/timeout must be a valid duration greater than 1ms",
+        ]);
+        assert.deepEqual(crds.violations({ apiVersion: "networking.istio.io/v2", kind: "Gateway", metadata: { name: "g" }, spec: {} }), [
+            "networking.istio.io/v2 is not a version the Gateway CRD defines",
+        ]);
+        assert.deepEqual(crds.violations({ apiVersion: "security.istio.io/v1", kind: "PeerAuthentication", metadata: { name: "p" }, spec: { portLevelMtls: { "80": { mode: "DISABLE" } } } }), [
+            "spec portLevelMtls requires selector",
+        ]);
+    });
+
+    it("without CRDs, says the Istio objects were not checked rather than passing them", () => {
+        const result = schemaProblems(plans.dev, new CrdValidator([]));
+        assert.deepEqual(result.problems, []);
+        assert.deepEqual(result.unchecked, [
+            "networking.istio.io/v1 DestinationRule",
+            "networking.istio.io/v1 Gateway",
+            "networking.istio.io/v1 VirtualService",
+            "security.istio.io/v1 PeerAuthentication",
+            "telemetry.istio.io/v1 Telemetry",
+        ]);
+    });
+});
+
+describe("upstream: the pinned charts and what they create", () => {
+    before(async function () {
+        needUpstream(this);
+        await loadPlans();
+    });
+
+    it("every chart version of every shipped stack exists upstream, and the plan names each chart's source", () => {
+        const known = (repoUrl: string, chart: string, version: string): boolean => {
+            if (chartValuesDir(repoUrl, chart, version)) return true;
+            const repo = repositoryOf(repoUrl).name;
+            const index =
+                repo === "istio"
+                    ? YAML.parse(upstreamText("index/istio.from-git-tags.yaml")).entries.istio
+                    : repo === "prometheus-community"
+                      ? YAML.parse(upstreamText("index/prometheus-community.from-git-tags.yaml")).entries[chart]
+                      : YAML.parse(upstreamText(`index/${repo}.yaml`)).entries[chart];
+            return (index ?? []).some((e: any) => e.version === version);
+        };
+        for (const stack of listStacks(ROOT)) {
+            const cfg = loadStackConfig(ROOT, stack);
+            for (const r of stackReleases(settingsFromConfig(cfg.config, { stack }))) {
+                assert.ok(known(r.repositoryOpts.repo, r.chart, r.version), `${stack}: ${r.chart} ${r.version} from ${r.repositoryOpts.repo} is in no upstream source`);
+            }
+        }
+        assert.equal(known("https://kiali.org/helm-charts", "kiali-server", "2.31.0"), false, "the first version's Kiali pin exists nowhere");
+    });
+
+    it("Istio is the newest 1.30 patch upstream tags, and Kiali the newest kiali.org indexes", () => {
+        const patches = YAML.parse(upstreamText("index/istio.from-git-tags.yaml"))
+            .entries.istio.map((e: any) => e.version as string)
+            .filter((v: string) => /^1\.30\.\d+$/.test(v))
+            .sort((a: string, b: string) => Number(a.split(".")[2]) - Number(b.split(".")[2]));
+        assert.equal(DEFAULT_ISTIO_VERSION, patches.at(-1));
+        const kiali = stackReleases(settingsFor(EKS_RAW)).find((r) => r.chart === "kiali-server")!;
+        assert.equal(kiali.version, YAML.parse(upstreamText("index/kiali.yaml")).entries["kiali-server"][0].version);
+    });
+
+    it("the published digests the project checks archives against are the repositories' own", () => {
+        for (const [name, digest] of Object.entries(PUBLISHED_DIGESTS)) {
+            const [repo, file] = name.split("/");
+            const m = /^(.*)-(\d+\.\d+\.\d+)\.tgz$/.exec(file)!;
+            const entries = YAML.parse(upstreamText(`index/${repo}.yaml`)).entries[m[1]];
+            assert.equal(entries.find((e: any) => e.version === m[2])?.digest, digest, name);
+        }
+        assert.equal(archiveName("https://kiali.org/helm-charts", "kiali-server", "2.29.0"), "kiali/kiali-server-2.29.0.tgz");
+    });
+
+    it("no object of the stack collides with an object a pinned chart creates (the charts' upstream renders)", () => {
+        for (const [name, plan] of allPlans()) {
+            const whole = withDefaultRenders(plan);
+            assert.ok(whole.resources.some((r) => r.renderedBy && (r.inputs as any).kind === "ClusterRole" && (r.inputs as any).metadata.name === "kiali-viewer"), name);
+            assert.deepEqual(duplicateProblems(whole), [], name);
+        }
+    });
+
+    it("names both sides of a collision: the first version's kiali-viewer objects against the Kiali chart's", () => {
+        const whole = withDefaultRenders(copyOf(plans.dev));
+        for (const r of whole.resources.filter((x) => !x.renderedBy && (x.inputs as any).metadata?.name === "workshop-mesh-viewer" && /Cluster/.test(x.type))) {
+            (r.inputs as any).metadata.name = "kiali-viewer";
+        }
+        assert.deepEqual(duplicateProblems(whole), [
+            "DuplicateObject: ClusterRole kiali-viewer is created twice, by addons-kiali-viewer-role and by release istio-system/kiali (chart kiali-server 2.29.0): the second apply would fail (Helm: invalid ownership metadata; Kubernetes: AlreadyExists)",
+            "DuplicateObject: ClusterRoleBinding kiali-viewer is created twice, by addons-kiali-viewer-binding and by release istio-system/kiali (chart kiali-server 2.29.0): the second apply would fail (Helm: invalid ownership metadata; Kubernetes: AlreadyExists)",
+        ]);
+    });
+
+    it("every values key each release sets is declared by its chart's values.yaml, or read by a template READ_UNDECLARED names", () => {
+        for (const [name, plan] of allPlans()) {
+            for (const r of plan.resources.filter((x) => x.type === RELEASE)) {
+                const rel = releaseInputs(r);
+                const dir = chartValuesDir(rel.repo, rel.chart, rel.version)!;
+                assert.ok(dir, `${rel.chart} ${rel.version}: no upstream values`);
+                assert.deepEqual(declarationProblems(rel.chart, rel.values, YAML.parse(fs.readFileSync(path.join(dir, "values.yaml"), "utf8"))), [], `${name} ${rel.chart}`);
+            }
+        }
+    });
+
+    it("refuses a key the chart does not declare: the first version's kiali.istio_namespace", () => {
+        const kiali = releaseInputs(plans.dev.resources.find((r) => r.type === RELEASE && (r.inputs as any).chart === "kiali-server")!);
+        const defaults = YAML.parse(upstreamText("chart-values/kiali/kiali-server-2.29.0/values.yaml"));
+        assert.deepEqual(declarationProblems("kiali-server", { ...kiali.values, istio_namespace: "istio-system" }, defaults), [
+            "chart kiali-server: values key istio_namespace is not declared by the chart's values.yaml: Helm would ignore it",
+        ]);
+    });
+
+    it("READ_UNDECLARED holds only keys the stack sets, so no exception outlives its use", () => {
+        const set = new Map<string, Set<string>>();
+        for (const [, plan] of allPlans()) {
+            for (const r of plan.resources.filter((x) => x.type === RELEASE)) {
+                const rel = releaseInputs(r);
+                const keys = set.get(rel.chart) ?? new Set<string>();
+                for (const p of leafPaths(rel.values)) keys.add((rel.chart === "istiod" && p[0] === "pilot" ? p.slice(1) : p).join("."));
+                set.set(rel.chart, keys);
+            }
+        }
+        for (const [chart, entries] of Object.entries(READ_UNDECLARED)) {
+            for (const key of Object.keys(entries)) {
+                assert.ok([...(set.get(chart) ?? [])].some((k) => k === key || k.startsWith(`${key}.`)), `${chart}: ${key} is set by no plan`);
+            }
+        }
+    });
+
+    it("every in-cluster address the stack's own objects name resolves to a Service and port; the charts' addresses wait for a render", () => {
+        for (const [name, plan] of allPlans()) {
+            const { problems, unverified } = addressProblems(plan, false);
+            assert.deepEqual(problems, [], name);
+            // Prometheus', Grafana's and Kiali's Services are their charts': only a render shows them.
+            assert.ok(unverified.every((u) => /no Service istio-system\/(prometheus|grafana|kiali) in the plan$/.test(u)), `${name}: ${unverified.join("; ")}`);
+        }
+        assert.deepEqual(serviceOfHost("reviews", "demo"), { service: "reviews", namespace: "demo" });
+        assert.deepEqual(serviceOfHost("jaeger-collector.istio-system.svc.cluster.local", "x"), { service: "jaeger-collector", namespace: "istio-system" });
+        assert.equal(serviceOfHost("raw.githubusercontent.com", "x"), undefined);
+        assert.equal(serviceOfHost("127.0.0.1", "x"), undefined);
+    });
+
+    it("names both sides of an address that resolves to nothing", () => {
+        const plan = copyOf(plans.dev);
+        const istiod = plan.resources.find((r) => r.type === RELEASE && (r.inputs as any).chart === "istiod")!;
+        (istiod.inputs as any).values.meshConfig.extensionProviders[0].opentelemetry.port = 4318 + 1;
+        (own(plan, "ConfigMap", "nginx-proxy").inputs as any).data["default.conf"] = "server { location /v1 { proxy_pass http://my-app-v3; } }";
+        assert.deepEqual(addressProblems(plan, true).problems.filter((p) => !/istio-system\/(prometheus|grafana)/.test(p)), [
+            "UnresolvedAddress: jaeger-collector.istio-system.svc.cluster.local:4319 (release istio-system/istiod value meshConfig.extensionProviders[0].opentelemetry): Service istio-system/jaeger-collector (addons-jaeger-collector) has no port 4319 (ports: 4317, 4318)",
+            "UnresolvedAddress: http://my-app-v3 (ConfigMap demo/nginx-proxy (classroom-demo-objects:demo/nginx-proxy) default.conf proxy_pass): no Service demo/my-app-v3 in the plan",
+        ]);
+    });
+});
+
+describe("upstream: the first apply's failures, each fixed", () => {
+    before(async function () {
+        needUpstream(this);
+        await loadPlans();
+    });
+
+    it("Jaeger serves its metrics on all interfaces at the port its pod is annotated with (upstream's default is localhost)", () => {
+        const upstream = YAML.parse(upstreamText("jaeger/v2.17.0/all-in-one.yaml"));
+        const upstreamHost = upstream.service.telemetry.metrics.readers[0].pull.exporter.prometheus.host;
+        assert.equal(upstreamHost, "${env:JAEGER_LISTEN_HOST:-localhost}");
+        const ours = YAML.parse(jaegerConfig());
+        assert.deepEqual(ours.service.telemetry.metrics.readers[0].pull.exporter.prometheus, { host: "0.0.0.0", port: JAEGER_METRICS_PORT });
+        // Every extension, receiver and exporter named exists in Jaeger's own configs at that version.
+        const upstreamConfigs = ["all-in-one.yaml", "config.yaml", "config-query.yaml"].map((f) => YAML.parse(upstreamText(`jaeger/v2.17.0/${f}`)));
+        for (const section of ["extensions", "receivers", "exporters", "processors"] as const) {
+            for (const key of Object.keys(ours[section])) assert.ok(upstreamConfigs.some((c) => c[section]?.[key] !== undefined), `${section}.${key}`);
+        }
+        assert.deepEqual(scrapePortProblems(plans.dev), []);
+    });
+
+    it("refuses a scrape annotation for a port the pod does not declare (the first version's Jaeger)", () => {
+        const plan = copyOf(plans.dev);
+        const jaeger = own(plan, "Deployment", "jaeger").inputs as any;
+        jaeger.spec.template.spec.containers[0].ports = jaeger.spec.template.spec.containers[0].ports.filter((p: any) => p.containerPort !== 8888);
+        assert.deepEqual(scrapePortProblems(plan), [
+            'ScrapePortNotServed: Deployment istio-system/jaeger (addons-jaeger) is annotated prometheus.io/port "8888", which none of its containers declares (4317, 4318, 16686, 16685, 13133)',
+        ]);
+    });
+
+    it("every nginx that proxies speaks HTTP/1.1 to the mesh (the sidecar refuses HTTP/1.0 with 426)", () => {
+        const proxies = planObjects(plans.everything).filter(({ o }) => o.kind === "ConfigMap" && Object.values(o.data ?? {}).some((t) => /proxy_pass/.test(String(t))));
+        assert.deepEqual(proxies.map(({ o }) => `${o.metadata.namespace}/${o.metadata.name}`).sort(), ["demo/nginx-proxy", "istio-system/jaeger-auth"]);
+        for (const { o } of proxies) {
+            for (const conf of Object.values(o.data) as string[]) {
+                const servers = conf.split(/^server \{/m).slice(1);
+                for (const s of servers) if (s.includes("proxy_pass")) assert.match(s, /^\s*proxy_http_version 1\.1;/m, o.metadata.name);
+            }
+        }
+    });
+
+    it("the egress gateway has its own Service, as the ingress gateway does", () => {
+        assert.deepEqual(gatewayServiceProblems(plans.everything, planObjects(plans.everything), [
+            { namespace: "istio-egress", labels: { app: "istio-egressgateway", istio: "egressgateway" }, source: "release istio-egress/istio-egressgateway" },
+            { namespace: "istio-ingress", labels: { app: "istio-ingressgateway", istio: "ingressgateway" }, source: "release istio-ingress/istio-ingressgateway" },
+        ]), []);
+        const plan: Plan = { ...plans.everything, resources: plans.everything.resources.filter((r) => r.name !== "mesh-egress-service") };
+        assert.deepEqual(gatewayServiceProblems(plan, planObjects(plan), [
+            { namespace: "istio-egress", labels: { app: "istio-egressgateway", istio: "egressgateway" }, source: "release istio-egress/istio-egressgateway" },
+        ]), [
+            'GatewayWithoutService: release istio-egress/istio-egressgateway: no Service in namespace istio-egress selects its pods {"app":"istio-egressgateway","istio":"egressgateway"}, so nothing can send traffic to the gateway',
+        ]);
+    });
+
+    it("every image is pinned, and comes from Docker Hub only when its project publishes nowhere else", () => {
+        const images = new Set<string>();
+        for (const [, plan] of allPlans()) {
+            for (const p of podTemplates(planObjects(plan))) {
+                for (const c of [...p.containers, ...(p.x.o.spec.template.spec.initContainers ?? [])]) images.add(c.image);
+            }
+            for (const r of plan.resources.filter((x) => x.type === RELEASE)) {
+                const img = (r.inputs as any).values?.downloadDashboardsImage;
+                if (img) images.add(`${img.registry}/${img.repository}:${img.tag}`);
+            }
+        }
+        assert.ok(images.size >= 10, [...images].join(", "));
+        for (const image of images) {
+            assert.equal(unpinned(image), undefined, image);
+            if (image.startsWith("docker.io/")) assert.ok(DOCKER_HUB_ONLY[imageRepository(image)], `${image} is pulled from Docker Hub`);
+        }
+        assert.deepEqual([unpinned("quay.io/x/y"), unpinned("quay.io/x/y:latest"), unpinned("quay.io/x/y:1.27-alpine")], [
+            "has no tag (Kubernetes pulls :latest)",
+            'has the moving tag ":latest"',
+            'has tag ":1.27-alpine", which names no exact version',
+        ]);
+    });
+
+    it("the lessons run Istio 1.30.3's sample images, as its samples deploy them", () => {
+        const upstreamImages = new Set(
+            ["bookinfo/platform/kube/bookinfo.yaml", "helloworld/helloworld.yaml"].flatMap((f) =>
+                upstreamYamlDocs(`istio-samples/${f}`).flatMap((o) => (o.spec?.template?.spec?.containers ?? []).map((c: any) => c.image)),
+            ),
+        );
+        for (const svc of ["productpage", "details", "ratings"]) assert.ok(upstreamImages.has(IMAGES.bookinfo(svc, "v1")), svc);
+        for (const v of ["v1", "v2", "v3"]) assert.ok(upstreamImages.has(IMAGES.bookinfo("reviews", v)), v);
+        for (const v of ["v1", "v2"]) assert.ok(upstreamImages.has(IMAGES.helloworld(v)), v);
+    });
+
+    it("helloworld is ready when its /health answers, not its CPU-heavy /hello", () => {
+        const doc = upstreamText("istio-samples/SERVICE-RESPONSES.md");
+        assert.match(doc, /`GET \/hello` → 200 `text\/html`, body `Hello version: v1, instance: <HOSTNAME>\\n`\. Each request first\n  does a CPU-heavy loop\./);
+        assert.match(doc, /`GET \/health` → 200 `Helloworld is healthy`/);
+        const probes = planObjects(plans.dev)
+            .filter(({ o }) => o.kind === "Deployment" && o.metadata.labels?.app === "helloworld")
+            .map(({ o }) => o.spec.template.spec.containers[0].readinessProbe.httpGet.path);
+        assert.deepEqual(probes, ["/health", "/health"]);
+    });
+
+    it("bookinfo's gateway routes every path Istio's bookinfo-gateway.yaml routes, sign-in included", () => {
+        const upstream = upstreamYamlDocs("istio-samples/bookinfo/networking/bookinfo-gateway.yaml").find((o) => o.kind === "VirtualService");
+        const wanted = upstream.spec.http.flatMap((h: any) => h.match.map((m: any) => JSON.stringify(m.uri)));
+        const ours = new Set(
+            (own(plans.dev, "VirtualService", "bookinfo-gateway").inputs as any).spec.http.flatMap((h: any) => h.match.map((m: any) => JSON.stringify(m.uri))),
+        );
+        assert.deepEqual(wanted.filter((w: string) => !ours.has(w)), []);
+        assert.ok(wanted.includes('{"exact":"/login"}'));
+    });
+
+    it("every lesson pod runs as a ServiceAccount of its own that exists, bookinfo's named as Istio's bookinfo.yaml names them", () => {
+        for (const [name, plan] of allPlans()) {
+            const objs = planObjects(plan);
+            const accounts = new Set(objs.filter(({ o }) => o.kind === "ServiceAccount").map(({ o }) => `${o.metadata.namespace}/${o.metadata.name}`));
+            const lessons = podTemplates(objs).filter((p) => !p.x.r.renderedBy && !["istio-system"].includes(p.namespace));
+            assert.ok(lessons.length > 10, name);
+            for (const p of lessons) {
+                const sa = p.x.o.spec.template.spec.serviceAccountName;
+                assert.ok(sa && sa !== "default", `${name}: ${p.x.o.metadata.name} runs as ${sa ?? "default"}`);
+                assert.ok(accounts.has(`${p.namespace}/${sa}`), `${name}: ServiceAccount ${p.namespace}/${sa} is not created`);
+            }
+        }
+        const upstreamAccounts = Object.fromEntries(
+            upstreamYamlDocs("istio-samples/bookinfo/platform/kube/bookinfo.yaml")
+                .filter((o) => o.kind === "Deployment")
+                .map((o) => [o.metadata.labels.app, o.spec.template.spec.serviceAccountName]),
+        );
+        for (const { o } of planObjects(plans.dev).filter(({ o }) => o.kind === "Deployment" && upstreamAccounts[o.metadata.labels?.app])) {
+            assert.equal(o.spec.template.spec.serviceAccountName, upstreamAccounts[o.metadata.labels.app], o.metadata.name);
+        }
+    });
+});
