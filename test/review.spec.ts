@@ -160,11 +160,12 @@ describe("CI workflows", () => {
         "marocchino/sticky-pull-request-comment@v2",
         "aws-actions/configure-aws-credentials@v4",
         "pulumi/actions@v6",
+        "helm/kind-action@v1",
     ]);
     const files = fs.readdirSync(path.join(ROOT, ".github/workflows"));
 
     it("are valid YAML with jobs, and use only known actions at pinned major versions", () => {
-        assert.deepEqual(files.sort(), ["deploy.yml", "preview.yml", "pull-request.yml"]);
+        assert.deepEqual(files.sort(), ["deploy.yml", "e2e.yml", "preview.yml", "pull-request.yml"]);
         for (const f of files) {
             const doc = YAML.parse(fs.readFileSync(path.join(ROOT, ".github/workflows", f), "utf8"));
             assert.ok(doc.on && Object.keys(doc.jobs).length > 0, f);
@@ -182,5 +183,15 @@ describe("CI workflows", () => {
         assert.deepEqual(deploy.on, { push: { branches: ["main"] } });
         assert.equal(deploy.jobs.up.environment, "dev");
         assert.ok(deploy.jobs.up.steps.some((s: any) => s.uses === "pulumi/actions@v6" && s.with.command === "up" && s.with["stack-name"] === "dev"));
+    });
+
+    it("fetch the pinned charts before planning, and run the end-to-end run on kind for every pull request", () => {
+        const pr = YAML.parse(fs.readFileSync(path.join(ROOT, ".github/workflows/pull-request.yml"), "utf8"));
+        const planSteps = pr.jobs["offline-plan"].steps.map((s: any) => String(s.run ?? ""));
+        assert.ok(planSteps.some((r: string) => /npm run charts\n[\s\S]*npm run --silent plan/.test(r)), "charts before the head plan");
+        const e2e = YAML.parse(fs.readFileSync(path.join(ROOT, ".github/workflows/e2e.yml"), "utf8"));
+        assert.deepEqual(e2e.on, { pull_request: null });
+        const runs = e2e.jobs.kind.steps.map((s: any) => s.run).filter(Boolean);
+        assert.deepEqual(runs.slice(-3), ["npm run charts -- --stack local", "npm run plan -- --stack local", "npm run e2e -- --stack local"]);
     });
 });

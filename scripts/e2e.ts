@@ -1,0 +1,164 @@
+/**
+ * `npm run e2e -- --stack local [--cluster <name>] [--keep]`: the whole
+ * workshop on a throw-away kind cluster, end to end. Creates the cluster (its
+ * gateway node ports published on localhost), runs `pulumi up` on the stack
+ * (which waits for every verification Job), reads every Job's result, checks
+ * that each UI answers through a port-forward and that the gateway answers on
+ * localhost, runs `pulumi destroy`, deletes the cluster, and prints a report.
+ *
+ * Needs Docker, kind, kubectl and the Pulumi CLI (from PATH, else the `pulumi`
+ * npm package's launcher). Pulumi runs on a copy of the project with a
+ * temporary local backend: nothing in the project changes. `--keep` leaves the
+ * cluster and the stack up.
+ */
+import { spawn, spawnSync, type ChildProcess } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { parseArgs } from "util";
+import { settingsFromConfig } from "../components/settings";
+import { E2E_TOOLS, formatReport, jobStates, kindConfig, uiChecks, type Step, type UiCheck } from "./lib/e2e";
+import { loadStackConfig } from "./lib/stackConfig";
+
+const ROOT = path.resolve(__dirname, "..");
+const USAGE = "usage: npm run e2e -- --stack <name> [--cluster <kind cluster name>] [--keep]";
+const HOST_PORTS = { http: 8080, https: 8443 };
+
+function fail(message: string, code = 1): never {
+    process.stderr.write(`${message}\n`);
+    process.exit(code);
+}
+
+function has(cmd: string, args: readonly string[]): boolean {
+    return spawnSync(cmd, [...args], { stdio: "ignore" }).status === 0;
+}
+
+/** `pulumi` from PATH, else the npm launcher (which downloads the CLI on first use). */
+function pulumiCommand(): string[] {
+    if (has("pulumi", ["version"])) return ["pulumi"];
+    return [process.execPath, path.join(path.dirname(require.resolve("pulumi/package.json")), "run.js")];
+}
+
+function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const srv = net.createServer();
+        srv.listen(0, "127.0.0.1", () => {
+            const port = (srv.address() as net.AddressInfo).port;
+            srv.close(() => resolve(port));
+        });
+        srv.on("error", reject);
+    });
+}
+
+function get(url: string, timeoutMs = 10_000): Promise<number> {
+    return new Promise((resolve) => {
+        const req = http.get(url, { timeout: timeoutMs }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+        });
+        req.on("timeout", () => req.destroy());
+        req.on("error", () => resolve(0));
+    });
+}
+
+async function checkUi(ui: UiCheck, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+    const local = await freePort();
+    const forward: ChildProcess = spawn("kubectl", ["-n", ui.namespace, "port-forward", `svc/${ui.service}`, `${local}:${ui.port}`], { env, stdio: "ignore" });
+    try {
+        for (let attempt = 0; attempt < 30; attempt++) {
+            const status = await get(`http://127.0.0.1:${local}${ui.path}`);
+            if (ui.accept.includes(status)) return undefined;
+            await new Promise((r) => setTimeout(r, 2000));
+        }
+        return `${ui.name}: http://localhost${ui.path} through svc/${ui.service}:${ui.port} did not answer ${ui.accept.join(" or ")} within a minute`;
+    } finally {
+        forward.kill();
+    }
+}
+
+async function main(): Promise<void> {
+    let args;
+    try {
+        args = parseArgs({ options: { stack: { type: "string" }, cluster: { type: "string" }, keep: { type: "boolean" } } }).values;
+    } catch (err) {
+        fail(`${(err as Error).message}\n${USAGE}`, 2);
+    }
+    if (!args.stack) fail(USAGE, 2);
+    const cfg = loadStackConfig(ROOT, args.stack);
+    const settings = settingsFromConfig(cfg.config, { stack: cfg.stack, source: cfg.file });
+    if (settings.cluster.mode !== "existing") fail(`stack ${args.stack} has cluster.mode "${settings.cluster.mode}": the end-to-end run needs a stack with mode "existing" (such as local)`, 2);
+    const missing = E2E_TOOLS.filter((t) => !has(t.name, t.check));
+    if (missing.length > 0) fail(`The end-to-end run needs ${missing.map((t) => `${t.name} (${t.install})`).join(", ")}.`, 2);
+
+    const cluster = args.cluster ?? `iw-e2e-${process.pid}`;
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "iw-e2e-"));
+    const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        KUBECONFIG: path.join(work, "kubeconfig"),
+        PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
+        PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "e2e",
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+    };
+    fs.mkdirSync(path.join(work, "state"));
+    // Pulumi writes to the stack file (the passphrase salt): it runs on a copy of the project.
+    const project = path.join(work, "project");
+    fs.mkdirSync(project);
+    for (const f of ["Pulumi.yaml", cfg.file, "index.ts", "package.json", "tsconfig.json", "components"]) fs.cpSync(path.join(ROOT, f), path.join(project, f), { recursive: true });
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"), "dir");
+    const pulumi = pulumiCommand();
+    const steps: Step[] = [];
+    const step = async (name: string, fn: () => Promise<string | undefined> | string | undefined): Promise<boolean> => {
+        const started = Date.now();
+        process.stdout.write(`== ${name}\n`);
+        let problem: string | undefined;
+        try {
+            problem = await fn();
+        } catch (err) {
+            problem = (err as Error).message;
+        }
+        steps.push({ name, ok: problem === undefined, seconds: (Date.now() - started) / 1000, detail: problem });
+        return problem === undefined;
+    };
+    const run = (cmd: string[], opts: { capture?: boolean } = {}) => {
+        const r = spawnSync(cmd[0], cmd.slice(1), { cwd: project, env, encoding: "utf8", stdio: opts.capture ? ["ignore", "pipe", "inherit"] : "inherit", maxBuffer: 64 * 1024 * 1024 });
+        if (r.status !== 0) throw new Error(`${cmd.slice(0, 3).join(" ")} ... exited with ${r.status}`);
+        return r.stdout ?? "";
+    };
+
+    const { httpNodePort, httpsNodePort } = settings.istio.ingress;
+    fs.writeFileSync(path.join(work, "kind.yaml"), kindConfig({ http: httpNodePort, https: httpsNodePort }, HOST_PORTS));
+    const created = await step("create the kind cluster", () => void run(["kind", "create", "cluster", "--name", cluster, "--config", path.join(work, "kind.yaml"), "--wait", "120s"]));
+    let up = false;
+    if (created) {
+        up = await step("pulumi up (waits for every verification Job)", () => {
+            run([...pulumi, "stack", "init", args.stack!, "--non-interactive"]);
+            run([...pulumi, "up", "--yes", "--skip-preview", "--stack", args.stack!, "--non-interactive"]);
+            return undefined;
+        });
+        await step("every verification Job succeeded", () => {
+            const jobs = jobStates(run(["kubectl", "get", "jobs", "-A", "-l", "app=verify", "-o", "json"], { capture: true }), run(["kubectl", "get", "pods", "-A", "-o", "json"], { capture: true }));
+            if (jobs.length === 0) return "no verification Job found";
+            const bad = jobs.filter((j) => j.state !== "succeeded");
+            return bad.length === 0 ? undefined : bad.map((j) => `${j.namespace}/${j.name} ${j.state}${j.message ? `: ${j.message}` : ""}`).join("; ");
+        });
+        if (up) {
+            const forwards = JSON.parse(run([...pulumi, "stack", "output", "portForwards", "--json", "--stack", args.stack!], { capture: true }));
+            for (const ui of uiChecks(forwards)) await step(`${ui.name} answers through a port-forward`, () => checkUi(ui, env));
+            await step("the ingress gateway answers on localhost", async () => {
+                const status = await get(`http://127.0.0.1:${HOST_PORTS.http}/productpage`);
+                return status === 200 ? undefined : `http://localhost:${HOST_PORTS.http}/productpage answered ${status}`;
+            });
+        }
+        if (!args.keep) {
+            await step("pulumi destroy", () => void run([...pulumi, "destroy", "--yes", "--skip-preview", "--stack", args.stack!, "--non-interactive"]));
+            await step("delete the kind cluster", () => void run(["kind", "delete", "cluster", "--name", cluster]));
+        }
+    }
+    process.stdout.write(`\n${formatReport(steps)}\n`);
+    if (args.keep) process.stdout.write(`Kept: kind cluster ${cluster}, KUBECONFIG=${env.KUBECONFIG}, PULUMI_BACKEND_URL=${env.PULUMI_BACKEND_URL}\n`);
+    process.exit(steps.every((s) => s.ok) ? 0 : 1);
+}
+
+main().catch((err) => fail(err instanceof Error ? err.message : String(err)));

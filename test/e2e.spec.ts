@@ -1,0 +1,68 @@
+/**
+ * The end-to-end run's pure parts (`npm run e2e` itself needs Docker, kind,
+ * kubectl and the Pulumi CLI, and runs in the e2e workflow, not here).
+ */
+import { strict as assert } from "assert";
+import YAML from "yaml";
+import { formatReport, jobStates, kindConfig, uiChecks } from "../scripts/lib/e2e";
+import { planIndex } from "./helpers";
+
+describe("end-to-end run: pure parts", () => {
+    it("publishes the local stack's gateway node ports on the host", async () => {
+        const plan = await planIndex({ cluster: { mode: "existing" } }, "local");
+        const svc = plan.resources.find((r) => r.name === "mesh-ingress-service")!.inputs as any;
+        const nodePorts = Object.fromEntries(svc.spec.ports.map((p: any) => [p.name, p.nodePort]));
+        const kind = YAML.parse(kindConfig({ http: nodePorts.http2, https: nodePorts.https }, { http: 8080, https: 8443 }));
+        assert.deepEqual(kind.nodes[0].extraPortMappings, [
+            { containerPort: 30080, hostPort: 8080, protocol: "TCP" },
+            { containerPort: 30443, hostPort: 8443, protocol: "TCP" },
+        ]);
+        assert.equal(kind.apiVersion, "kind.x-k8s.io/v1alpha4");
+    });
+
+    it("checks each UI the stack exports a port-forward for, at its health path", async () => {
+        const plan = await planIndex({ cluster: { mode: "existing" } }, "local");
+        assert.deepEqual(uiChecks(plan.outputs.portForwards as Record<string, string>), [
+            { name: "grafana", namespace: "istio-system", service: "grafana", port: 3000, path: "/grafana/api/health", accept: [200] },
+            { name: "jaeger", namespace: "istio-system", service: "jaeger-query", port: 16686, path: "/jaeger/", accept: [200] },
+            { name: "kiali", namespace: "istio-system", service: "kiali", port: 20001, path: "/kiali/healthz", accept: [200] },
+            { name: "prometheus", namespace: "istio-system", service: "prometheus", port: 9090, path: "/-/ready", accept: [200] },
+        ]);
+        assert.throws(() => uiChecks({ kiali: "open it somehow" }), /portForwards\.kiali: not a port-forward command/);
+    });
+
+    it("reads Jobs' results, with the failed check's own message", () => {
+        // The shape of `kubectl get jobs -o json` and `kubectl get pods -o json` (batch/v1 JobStatus conditions,
+        // core/v1 ContainerStateTerminated.message, the `job-name` label the Job controller sets).
+        const jobs = {
+            items: [
+                { metadata: { name: "verify-reviews-1", namespace: "demo" }, status: { conditions: [{ type: "Failed", status: "True" }] } },
+                { metadata: { name: "verify-helloworld-1", namespace: "demo" }, status: { conditions: [{ type: "Complete", status: "True" }] } },
+                { metadata: { name: "verify-ratings-1", namespace: "demo" }, status: {} },
+            ],
+        };
+        const pods = {
+            items: [
+                {
+                    metadata: { namespace: "demo", labels: { "job-name": "verify-reviews-1" } },
+                    status: { containerStatuses: [{ state: { terminated: { message: "FAIL verify-reviews-1: ... measured v1=100 v2=0 v3=0 other=0\n" } } }] },
+                },
+            ],
+        };
+        assert.deepEqual(jobStates(JSON.stringify(jobs), JSON.stringify(pods)), [
+            { name: "verify-reviews-1", namespace: "demo", state: "failed", message: "FAIL verify-reviews-1: ... measured v1=100 v2=0 v3=0 other=0" },
+            { name: "verify-helloworld-1", namespace: "demo", state: "succeeded" },
+            { name: "verify-ratings-1", namespace: "demo", state: "running" },
+        ]);
+    });
+
+    it("reports each step and the verdict", () => {
+        assert.equal(
+            formatReport([
+                { name: "pulumi up", ok: true, seconds: 612.4 },
+                { name: "kiali answers", ok: false, seconds: 61, detail: "no answer" },
+            ]),
+            ["PASS  pulumi up        612 s", "FAIL  kiali answers     61 s  no answer", "", "End-to-end run FAILED: 1 of 2 steps."].join("\n"),
+        );
+    });
+});
