@@ -124,15 +124,13 @@ async function main(): Promise<void> {
 
 /** For every release whose chart is in the cache: its default values, and the keys it does not read. */
 async function chartValueChecks(renderer: Renderer, plan: Plan, releases: readonly ReleaseReport[]): Promise<Pick<ValidationOptions, "chartDefaults" | "unreadKeys">> {
-    const chartDefaults = new Map<string, unknown>();
-    const unread = new Map<string, readonly string[]>();
-    for (const rep of releases.filter((r) => r.result.status === "rendered")) {
-        const release = plan.resources.find((r) => r.urn === rep.urn)!;
-        const inputs = releaseInputs(release);
-        chartDefaults.set(rep.urn, await renderer.chartDefaults(inputs));
-        unread.set(rep.urn, await unreadKeys(renderer, inputs));
-    }
-    return { chartDefaults, unreadKeys: unread };
+    const rendered = releases.filter((r) => r.result.status === "rendered").map((rep) => releaseInputs(plan.resources.find((r) => r.urn === rep.urn)!));
+    const results = await Promise.all(rendered.map(async (inputs) => [await renderer.chartDefaults(inputs), await unreadKeys(renderer, inputs)] as const));
+    const urns = releases.filter((r) => r.result.status === "rendered").map((r) => r.urn);
+    return {
+        chartDefaults: new Map(urns.map((u, i) => [u, results[i][0]])),
+        unreadKeys: new Map(urns.map((u, i) => [u, results[i][1]])),
+    };
 }
 
 function readPolicyConfig(file: string) {

@@ -21,7 +21,8 @@
  */
 import { isDeepStrictEqual } from "util";
 import YAML from "yaml";
-import type { ReleaseInputs, Renderer } from "./render";
+import * as os from "os";
+import { mapLimit, type ReleaseInputs, type Renderer } from "./render";
 
 type Json = unknown;
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -176,13 +177,13 @@ async function findUnreadKeys(renderer: Renderer, release: ReleaseInputs): Promi
     const again = await renderer.render(release, release.values, { fresh: true });
     const base = keyed(withoutEchoes(release.chart, baseline.objects));
     const volatile = again.status === "rendered" ? new Set(differences(base, keyed(withoutEchoes(release.chart, again.objects)))) : new Set<string>();
-    const unread: string[] = [];
-    for (const path of leafPaths(release.values)) {
-        if (path.length === 0) continue;
+    // One render per key, as many at a time as there are cores.
+    const paths = leafPaths(release.values).filter((p) => p.length > 0);
+    const unread = await mapLimit(paths, os.cpus().length, async (path) => {
         const value = path.reduce<Json>((v, k) => (isMap(v) ? v[k] : undefined), release.values);
         const changed = await renderer.render(release, setPath(release.values, path, perturb(value)) as Record<string, unknown>);
-        if (changed.status !== "rendered") continue; // the chart refused the changed value: it reads the key
-        if (differences(base, keyed(withoutEchoes(release.chart, changed.objects))).every((d) => volatile.has(d))) unread.push(path.join("."));
-    }
-    return unread;
+        if (changed.status !== "rendered") return undefined; // the chart refused the changed value: it reads the key
+        return differences(base, keyed(withoutEchoes(release.chart, changed.objects))).every((d) => volatile.has(d)) ? path.join(".") : undefined;
+    });
+    return unread.filter((k): k is string => k !== undefined);
 }
