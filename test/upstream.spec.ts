@@ -9,7 +9,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
-import { jaegerConfig, JAEGER_METRICS_PORT } from "../components/addonsSpec";
+import { ISTIO_DASHBOARDS, istioDashboardUrl, jaegerConfig, JAEGER_METRICS_PORT } from "../components/addonsSpec";
 import { PUBLISHED_DIGESTS, archiveName, repositoryOf, stackReleases } from "../components/charts";
 import { DOCKER_HUB_ONLY, IMAGES, imageRepository, unpinned } from "../components/images";
 import { DEFAULT_ISTIO_VERSION, settingsFromConfig } from "../components/settings";
@@ -353,6 +353,17 @@ describe("upstream: the first apply's failures, each fixed", () => {
         for (const svc of ["productpage", "details", "ratings"]) assert.ok(upstreamImages.has(IMAGES.bookinfo(svc, "v1")), svc);
         for (const v of ["v1", "v2", "v3"]) assert.ok(upstreamImages.has(IMAGES.bookinfo("reviews", v)), v);
         for (const v of ["v1", "v2"]) assert.ok(upstreamImages.has(IMAGES.helloworld(v)), v);
+    });
+
+    it("Grafana loads the dashboards the Istio release being deployed publishes, titled as they are", () => {
+        const files = upstreamText("istio-samples/FILES.tsv");
+        for (const d of ISTIO_DASHBOARDS) {
+            assert.match(files, new RegExp(`\tmanifests/addons/dashboards/${d.file.replace(/\./g, "\\.")}\t`), d.file);
+            const json = JSON.parse(upstreamText(`istio-samples/manifests-addons/dashboards/${d.file}`));
+            assert.equal(json.title, d.title, d.file);
+            assert.ok(json.templating.list.some((t: any) => t.type === "datasource" && t.query === "prometheus"), `${d.file} picks its Prometheus data source itself`);
+            assert.equal(istioDashboardUrl(DEFAULT_ISTIO_VERSION, d.file), `https://raw.githubusercontent.com/istio/istio/${DEFAULT_ISTIO_VERSION}/manifests/addons/dashboards/${d.file}`);
+        }
     });
 
     it("helloworld is ready when its /health answers, not its CPU-heavy /hello", () => {
