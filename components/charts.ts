@@ -31,6 +31,7 @@ export const CHART_REPOSITORIES = {
  */
 export const PUBLISHED_DIGESTS: Readonly<Record<string, string>> = {
     "kiali/kiali-server-2.29.0.tgz": "77b88e6bcc657b21c1af595cb87debd707d007b50e6d6bb49d7ffda1331dc749",
+    "kiali/kiali-operator-2.29.0.tgz": "535cb4d400c1c9afd92fe420b931d93e721196857d9711759f788fc98bc50c16",
     "grafana-community/grafana-11.6.1.tgz": "ecea607545115a9f1d189870918613372a98fb47c447adcc612c9a5085d4ff79",
 };
 
@@ -44,6 +45,23 @@ export function repositoryOf(url: string): ChartRepository {
 /** Where a chart archive sits in a chart cache, as `helm pull -d <cache>/<repo>` leaves it. */
 export function archiveName(repoUrl: string, chart: string, version: string): string {
     return `${repositoryOf(repoUrl).name}/${chart}-${version}.tgz`;
+}
+
+/**
+ * Charts pulled only for a schema they ship, never installed: the CRD that
+ * defines an application's own configuration, for charts that pass their values
+ * through to that application (Kiali's chart writes its values into Kiali's
+ * config file, whose fields are the Kiali CR's spec). Released together with
+ * the installed chart, at the same version.
+ */
+export const CONFIG_SCHEMAS: Readonly<Record<string, { readonly chart: string; readonly apiVersion: string; readonly kind: string }>> = {
+    "kiali-server": { chart: "kiali-operator", apiVersion: "kiali.io/v1alpha1", kind: "Kiali" },
+};
+
+/** The chart whose CRD defines the configuration a release's values become, if any. */
+export function configSchemaChart(release: Pick<ReleaseSpec, "chart" | "version" | "repositoryOpts">) {
+    const schema = CONFIG_SCHEMAS[release.chart];
+    return schema ? { ...schema, repo: release.repositoryOpts.repo, version: release.version } : undefined;
 }
 
 /** Every Helm release a stack's settings install, in install order. */

@@ -1,6 +1,7 @@
 /**
  * `npm run charts [-- --stack <name> ...]`: fills the chart cache with exactly
- * the chart versions the stacks pin, from their official repositories
+ * the chart versions the stacks pin (and the charts that ship the schema of an
+ * application's configuration, see `CONFIG_SCHEMAS`), from their official repositories
  * (`helm pull --repo <url> <chart> --version <v> -d <cache>/<repo>`), and checks
  * each archive against the repository index's digest where one is known.
  * Default: every stack file of the project. The cache is
@@ -9,10 +10,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { PUBLISHED_DIGESTS, archiveName, stackReleases } from "../components/charts";
+import { PUBLISHED_DIGESTS, archiveName, configSchemaChart, stackReleases } from "../components/charts";
 import { SettingsError, settingsFromConfig } from "../components/settings";
 import { locateHelm, runHelm } from "./lib/helm";
-import { Renderer, chartCacheDir } from "./lib/render";
+import { chartArchive, chartCacheDir } from "./lib/render";
 import { StackConfigError, listStacks, loadStackConfig } from "./lib/stackConfig";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -36,10 +37,15 @@ async function main(): Promise<void> {
     for (const stack of stacks) {
         const cfg = loadStackConfig(PROJECT_DIR, stack);
         const settings = settingsFromConfig(cfg.config, { stack: cfg.stack, source: cfg.file });
-        for (const r of stackReleases(settings)) {
-            const name = archiveName(r.repositoryOpts.repo, r.chart, r.version);
-            const entry = wanted.get(name) ?? { repo: r.repositoryOpts.repo, chart: r.chart, version: r.version, stacks: [] };
-            entry.stacks.push(stack);
+        const releases = stackReleases(settings);
+        const charts = [
+            ...releases.map((r) => ({ repo: r.repositoryOpts.repo, chart: r.chart, version: r.version })),
+            ...releases.flatMap((r) => configSchemaChart(r) ?? []),
+        ];
+        for (const c of charts) {
+            const name = archiveName(c.repo, c.chart, c.version);
+            const entry = wanted.get(name) ?? { repo: c.repo, chart: c.chart, version: c.version, stacks: [] };
+            if (!entry.stacks.includes(stack)) entry.stacks.push(stack);
             wanted.set(name, entry);
         }
     }
@@ -47,7 +53,6 @@ async function main(): Promise<void> {
     if (!("path" in helm)) fail(`Cannot fetch charts: ${helm.missing}`);
     const cache = chartCacheDir();
     process.stdout.write(`Chart cache ${cache} (helm ${helm.version} from ${helm.source}), for stacks ${stacks.join(", ")}:\n`);
-    const renderer = new Renderer(helm, cache, "");
     const failures: string[] = [];
     for (const [name, c] of [...wanted].sort()) {
         const file = path.join(cache, name);
@@ -61,7 +66,7 @@ async function main(): Promise<void> {
                 continue;
             }
         }
-        const archive = renderer.archive(c)!;
+        const archive = chartArchive(cache, c)!;
         const verdict = {
             verified: "digest matches the repository index",
             unverified: "no published digest known",

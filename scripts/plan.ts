@@ -17,9 +17,9 @@ import { meshGraph } from "./lib/graph";
 import { diffPlans, formatDiff } from "./lib/planDiff";
 import { disablePromiseDebugging, recordProgram, type Plan } from "./lib/recorder";
 import { locateHelm } from "./lib/helm";
-import { Renderer, chartCacheDir, describeReleases, releaseInputs, renderPlan, type ReleaseReport } from "./lib/render";
-import { checkPlan, policyLevels, policyProblems, validationSummary, type ValidationOptions } from "./lib/validatePlan";
-import { unreadKeys } from "./lib/valuesCheck";
+import { Renderer, chartCacheDir, describeReleases, renderPlan } from "./lib/render";
+import { checkPlan, policyLevels, policyProblems, validationSummary } from "./lib/validatePlan";
+import { chartValueChecks } from "./lib/valuesCheck";
 import { StackConfigError, loadStackConfig } from "./lib/stackConfig";
 import { formatPlan } from "./lib/summary";
 
@@ -120,17 +120,6 @@ async function main(): Promise<void> {
         const changed = diff.added.length + diff.removed.length + diff.changed.length > 0;
         if (args["expect-no-changes"] && changed) process.exit(3);
     }
-}
-
-/** For every release whose chart is in the cache: its default values, and the keys it does not read. */
-async function chartValueChecks(renderer: Renderer, plan: Plan, releases: readonly ReleaseReport[]): Promise<Pick<ValidationOptions, "chartDefaults" | "unreadKeys">> {
-    const rendered = releases.filter((r) => r.result.status === "rendered").map((rep) => releaseInputs(plan.resources.find((r) => r.urn === rep.urn)!));
-    const results = await Promise.all(rendered.map(async (inputs) => [await renderer.chartDefaults(inputs), await unreadKeys(renderer, inputs)] as const));
-    const urns = releases.filter((r) => r.result.status === "rendered").map((r) => r.urn);
-    return {
-        chartDefaults: new Map(urns.map((u, i) => [u, results[i][0]])),
-        unreadKeys: new Map(urns.map((u, i) => [u, results[i][1]])),
-    };
 }
 
 function readPolicyConfig(file: string) {

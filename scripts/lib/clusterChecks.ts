@@ -261,7 +261,11 @@ export function addressProblems(plan: Plan, allRendered: boolean, objs: readonly
     return { problems, unverified };
 }
 
-/** Every pod-running object has a Service in its namespace that selects its pods, for the gateways (nothing else reaches them). */
+/**
+ * Every Istio gateway (a rendered gateway workload, or the pods a release that
+ * was not rendered would run, as its values label them) has a Service in its
+ * namespace selecting its pods: nothing else sends traffic to a gateway.
+ */
 export function gatewayServiceProblems(plan: Plan, objs: readonly PlanObject[] = planObjects(plan), gatewayPods: readonly { namespace: string; labels: Record<string, string>; source: string }[] = []): string[] {
     const services = objs.filter(({ o }) => o.kind === "Service" && o.spec?.selector);
     const pods = [

@@ -84,6 +84,16 @@ export function stableJson(value: unknown): string {
     return JSON.stringify(value, (_k, v) => (v && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v));
 }
 
+/** A chart's archive in a chart cache, with its digest checked against the published one; undefined when absent. */
+export function chartArchive(cacheDir: string, release: Pick<ReleaseInputs, "repo" | "chart" | "version">): ChartArchive | undefined {
+    const name = archiveName(release.repo, release.chart, release.version);
+    const file = path.join(cacheDir, name);
+    if (!fs.existsSync(file)) return undefined;
+    const digest = sha256(fs.readFileSync(file));
+    const published = PUBLISHED_DIGESTS[name];
+    return { name, path: file, sha256: digest, digest: published === undefined ? "unverified" : published === digest ? "verified" : "differs" };
+}
+
 export class Renderer {
     private readonly archives = new Map<string, ChartArchive | undefined>();
 
@@ -97,16 +107,7 @@ export class Renderer {
     /** The archive of a release's chart in the cache, or undefined when it is not there. */
     archive(release: Pick<ReleaseInputs, "repo" | "chart" | "version">): ChartArchive | undefined {
         const name = archiveName(release.repo, release.chart, release.version);
-        if (!this.archives.has(name)) {
-            const file = path.join(this.cacheDir, name);
-            if (!fs.existsSync(file)) {
-                this.archives.set(name, undefined);
-            } else {
-                const digest = sha256(fs.readFileSync(file));
-                const published = PUBLISHED_DIGESTS[name];
-                this.archives.set(name, { name, path: file, sha256: digest, digest: published === undefined ? "unverified" : published === digest ? "verified" : "differs" });
-            }
-        }
+        if (!this.archives.has(name)) this.archives.set(name, chartArchive(this.cacheDir, release));
         return this.archives.get(name);
     }
 
@@ -128,6 +129,17 @@ export class Renderer {
         const archive = this.archive(release);
         if (!archive) return undefined;
         return this.memo("values", archive.sha256, async () => YAML.parse(await runHelm(this.helm, ["show", "values", archive.path])) ?? {});
+    }
+
+    /** The CRDs a chart ships (`helm show crds`), or undefined without its archive. */
+    async chartCrds(chart: Pick<ReleaseInputs, "repo" | "chart" | "version">): Promise<any[] | undefined> {
+        const archive = this.archive(chart);
+        if (!archive) return undefined;
+        return this.memo("crds", archive.sha256, async () =>
+            YAML.parseAllDocuments(await runHelm(this.helm, ["show", "crds", archive.path]))
+                .map((d) => d.toJS())
+                .filter((o) => o?.kind === "CustomResourceDefinition"),
+        );
     }
 
     /**

@@ -14,6 +14,7 @@
  * Each problem names the check, the object and its origin. What could not be
  * checked (no CRDs, releases not rendered) is reported as such, never as passed.
  */
+import { CONFIG_SCHEMAS } from "../../components/charts";
 import { CHECKS, PORT_NAME, hostServed } from "../../components/scenarios/analyze";
 import { selects } from "../../components/scenarios/model";
 import { evaluate } from "../../policy/rules";
@@ -22,8 +23,6 @@ import { CrdValidator } from "./crdSchemas";
 import type { Plan } from "./recorder";
 import { releaseInputs, type ReleaseReport } from "./render";
 import { declarationProblems } from "./valuesCheck";
-
-export { withoutMarkers } from "./clusterChecks";
 
 type Model = new (data: unknown) => { validate(): void };
 
@@ -214,6 +213,8 @@ export interface ValidationOptions {
     readonly chartDefaults?: ReadonlyMap<string, unknown>;
     /** Per release URN: the values keys whose change does not change the chart's render. */
     readonly unreadKeys?: ReadonlyMap<string, readonly string[]>;
+    /** Per release URN with a configuration schema (`CONFIG_SCHEMAS`): its values checked against it. */
+    readonly configSchemaProblems?: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface ValidationReport {
@@ -239,7 +240,8 @@ export function checkPlan(plan: Plan, options: ValidationOptions = {}): Validati
         const unread = (options.unreadKeys?.get(r.urn) ?? []).map(
             (k) => `chart ${rel.chart}: values key ${k} of release ${rel.namespace}/${rel.name} changes nothing the chart renders: the chart does not read it`,
         );
-        return [...declared, ...unread].map((p) => `ValuesKeyIgnored: ${p}`);
+        const config = options.configSchemaProblems?.get(r.urn) ?? [];
+        return [...declared, ...unread, ...config].map((p) => `ValuesKeyIgnored: ${p}`);
     });
     const notChecked = [
         ...releases
@@ -252,6 +254,12 @@ export function checkPlan(plan: Plan, options: ValidationOptions = {}): Validati
         ...releases
             .filter((r) => rendered.has(r.urn) && (!options.chartDefaults?.has(r.urn) || !options.unreadKeys?.has(r.urn)))
             .map((r) => `values keys of release ${releaseInputs(r).namespace}/${releaseInputs(r).name}: not checked against its chart`),
+        ...releases
+            .filter((r) => rendered.has(r.urn) && CONFIG_SCHEMAS[releaseInputs(r).chart] && !options.configSchemaProblems?.has(r.urn))
+            .map((r) => {
+                const rel = releaseInputs(r);
+                return `values of release ${rel.namespace}/${rel.name} against ${CONFIG_SCHEMAS[rel.chart].kind}'s configuration schema: chart ${CONFIG_SCHEMAS[rel.chart].chart} ${rel.version} is not in the chart cache`;
+            }),
         ...schemas.unchecked.map((k) => `schema of ${k}: no CustomResourceDefinition for it in the plan${crds.size === 0 ? " (its chart was not rendered)" : ""}`),
         ...addresses.unverified.map((a) => `address ${a}: some releases were not rendered, so it may be one of theirs`),
         ...[...crds.cel.notEvaluated].map(([rule, why]) => `CEL rule ${rule}: could not be evaluated (${why})`),

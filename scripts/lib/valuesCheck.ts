@@ -22,7 +22,11 @@
 import { isDeepStrictEqual } from "util";
 import YAML from "yaml";
 import * as os from "os";
-import { mapLimit, type ReleaseInputs, type Renderer } from "./render";
+import { CONFIG_SCHEMAS } from "../../components/charts";
+import { CrdValidator } from "./crdSchemas";
+import type { Plan } from "./recorder";
+import { mapLimit, releaseInputs, type ReleaseInputs, type ReleaseReport, type Renderer } from "./render";
+import type { ValidationOptions } from "./validatePlan";
 
 type Json = unknown;
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -186,4 +190,50 @@ async function findUnreadKeys(renderer: Renderer, release: ReleaseInputs): Promi
         return differences(base, keyed(withoutEchoes(release.chart, changed.objects))).every((d) => volatile.has(d)) ? path.join(".") : undefined;
     });
     return unread.filter((k): k is string => k !== undefined);
+}
+
+/**
+ * Keys a release sets that the application's own configuration schema does not
+ * have, for charts that pass their values through to the application (see
+ * `CONFIG_SCHEMAS`): validated as that application's custom resource against
+ * the CRD its operator chart ships, at the same version.
+ */
+export function configSchemaProblems(
+    release: ReleaseInputs,
+    crds: readonly any[],
+    schema: { readonly apiVersion: string; readonly kind: string; readonly chart: string; readonly version: string },
+): string[] {
+    const validator = new CrdValidator(crds);
+    return validator.violations({ apiVersion: schema.apiVersion, kind: schema.kind, metadata: { name: release.name }, spec: release.values }).map(
+        (v) => {
+            const [at, ...rest] = v.replace(/^spec\//, "").replace(/ \(the API server would drop it\)$/, "").split(" ");
+            return `chart ${release.chart}: values key ${at.replace(/\//g, ".")} ${rest.join(" ")}, per ${schema.kind}'s configuration schema (the ${schema.kind} CRD of chart ${schema.chart} ${schema.version}): ${schema.kind} would not use it`;
+        },
+    );
+}
+
+/**
+ * For every rendered release: its chart's default values, the keys the chart
+ * does not read, and (where the chart has one) the configuration schema's verdict.
+ */
+export async function chartValueChecks(
+    renderer: Renderer,
+    plan: Plan,
+    releases: readonly ReleaseReport[],
+): Promise<Pick<ValidationOptions, "chartDefaults" | "unreadKeys" | "configSchemaProblems">> {
+    const urns = releases.filter((r) => r.result.status === "rendered").map((r) => r.urn);
+    const results = await Promise.all(
+        urns.map(async (urn) => {
+            const inputs = releaseInputs(plan.resources.find((r) => r.urn === urn)!);
+            const schema = CONFIG_SCHEMAS[inputs.chart];
+            const crds = schema ? await renderer.chartCrds({ repo: inputs.repo, chart: schema.chart, version: inputs.version }) : undefined;
+            const config = schema && crds ? configSchemaProblems(inputs, crds, { ...schema, version: inputs.version }) : undefined;
+            return { urn, defaults: await renderer.chartDefaults(inputs), unread: await unreadKeys(renderer, inputs), config };
+        }),
+    );
+    return {
+        chartDefaults: new Map(results.map((r) => [r.urn, r.defaults])),
+        unreadKeys: new Map(results.map((r) => [r.urn, r.unread])),
+        configSchemaProblems: new Map(results.flatMap((r) => (r.config ? [[r.urn, r.config] as const] : []))),
+    };
 }
