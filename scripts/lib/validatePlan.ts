@@ -18,7 +18,18 @@ import { CONFIG_SCHEMAS } from "../../components/charts";
 import { CHECKS, PORT_NAME, hostServed } from "../../components/scenarios/analyze";
 import { selects } from "../../components/scenarios/model";
 import { evaluate } from "../../policy/rules";
-import { addressProblems, duplicateProblems, gatewayServiceProblems, objectLabel, originOf, planObjects, podTemplates, scrapePortProblems, type PlanObject } from "./clusterChecks";
+import {
+    addressProblems,
+    duplicateProblems,
+    gatewayServiceProblems,
+    objectLabel,
+    originOf,
+    planObjects,
+    podTemplates,
+    scrapePortProblems,
+    serviceOfHost,
+    type PlanObject,
+} from "./clusterChecks";
 import { CrdValidator } from "./crdSchemas";
 import type { Plan } from "./recorder";
 import { releaseInputs, type ReleaseReport } from "./render";
@@ -88,10 +99,10 @@ export function schemaProblems(plan: Plan, crds: CrdValidator, objs: readonly Pl
     return { problems, unchecked: [...unchecked].sort() };
 }
 
-/** `reviews`, `reviews.demo`, `reviews.demo.svc.cluster.local` in namespace demo → `demo/reviews`. */
+/** `reviews`, `reviews.demo`, `reviews.demo.svc.cluster.local` in namespace demo → `demo/reviews`; an external host as it is. */
 function hostKey(host: string, namespace: string): string {
-    const parts = host.split(".");
-    return parts.length === 1 ? `${namespace}/${host}` : `${parts[1]}/${parts[0]}`;
+    const target = serviceOfHost(host, namespace);
+    return target ? `${target.namespace}/${target.service}` : host;
 }
 
 /** Pods the plan does not show (a gateway release that was not rendered), as its values label them. */
