@@ -1,14 +1,16 @@
 /**
  * The demo apps of the lessons in one namespace (labelled for injection): their
  * Deployments, Services, DestinationRules and VirtualServices, traffic
- * generators, and a verification Job per routing rule that waits for the rule
- * and the apps it checks, then measures. A failed check fails `pulumi up`.
- * The objects go in one `yaml/v2` ConfigGroup: one registration for the whole
- * namespace keeps a classroom of hundreds of namespaces cheap to plan.
+ * generators, and a verification Job per routing rule, run once everything else
+ * is ready. A failed check fails `pulumi up`. The objects (with any others the
+ * namespace needs, such as an attendee's access) go in one Helm release of the
+ * repository's lessons chart (`components/lessons.ts`): two Pulumi resources per
+ * namespace, however many objects it holds.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { INJECTION_LABELS } from "./meshSpec";
+import { lessonsRelease } from "./lessons";
+import { INJECTION_LABELS, namespaceSidecar } from "./meshSpec";
 import { buildScenario, namespaceManifests, resolveScenarios, trafficRate, type GatewayPlacement } from "./scenarios/build";
 import type { Settings } from "./settings";
 
@@ -27,12 +29,18 @@ export interface DemoAppsArgs extends MeshDeps {
     readonly namespace: string;
     /** Where the apps' gateway routes go: an attendee's path prefix or host; default the whole gateway. */
     readonly placement?: GatewayPlacement;
+    /** More objects for the namespace's release (an attendee's access and limits); default none. */
+    readonly extraObjects?: readonly Record<string, unknown>[];
+    /** The namespaces its proxies import (its Sidecar's egress hosts). */
+    readonly sidecarHosts: readonly string[];
 }
 
 export class DemoApps extends pulumi.ComponentResource {
     readonly namespace: pulumi.Output<string>;
     /** The namespace itself: what namespace-scoped objects of others depend on. */
     readonly namespaceResource: k8s.core.v1.Namespace;
+    /** The namespace's lessons release: once it is installed, its objects exist and its checks passed. */
+    readonly release: k8s.helm.v3.Release;
     /** Names of the verification Jobs, which `pulumi up` waits for. */
     readonly checks: pulumi.Output<string[]>;
 
@@ -53,11 +61,15 @@ export class DemoApps extends pulumi.ComponentResource {
                 placement: args.placement,
             }),
         );
-        // One ConfigGroup per namespace: Pulumi applies the objects in the order their
-        // depends-on annotations give and waits for each (Deployments ready, Jobs complete).
-        new k8s.yaml.v2.ConfigGroup(
-            `${name}-objects`,
-            { objs: namespaceManifests(built, args.namespace) },
+        // One release per namespace: Helm applies the objects by kind, waits until they are
+        // ready, then runs the verification Jobs (hooks); a failed Job fails the release.
+        this.release = new k8s.helm.v3.Release(
+            `${name}-lessons`,
+            lessonsRelease(args.namespace, [
+                ...(args.extraObjects ?? []),
+                namespaceSidecar(args.namespace, args.sidecarHosts) as unknown as Record<string, unknown>,
+                ...namespaceManifests(built, args.namespace),
+            ]),
             { parent: this, provider: args.provider, dependsOn: [ns, args.istiod, ...args.gateway] },
         );
         this.namespaceResource = ns;

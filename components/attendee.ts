@@ -34,6 +34,8 @@ export interface AttendeeArgs extends ClusterAccess {
     readonly settings: Pick<Settings, "apps" | "classroom">;
     /** What the attendee's own pods request: sizes the quota. */
     readonly demand: Demand;
+    /** The namespaces the attendee's proxies import. */
+    readonly sidecarHosts: readonly string[];
 }
 
 export class Attendee extends pulumi.ComponentResource {
@@ -54,14 +56,9 @@ export class Attendee extends pulumi.ComponentResource {
                 provider: args.provider,
                 istiod: args.istiod,
                 gateway: args.gateway,
-            },
-            { parent: this },
-        );
-        // Access and limits in one ConfigGroup (no ordering needed among them).
-        const access = new k8s.yaml.v2.ConfigGroup(
-            `${name}-access`,
-            {
-                objs: [
+                sidecarHosts: args.sidecarHosts,
+                // Access and limits travel in the namespace's release with the lessons.
+                extraObjects: [
                     { apiVersion: "v1", kind: "ResourceQuota", ...quotaSpec(ns, args.demand) },
                     { apiVersion: "v1", kind: "LimitRange", ...limitRangeSpec(ns) },
                     { apiVersion: "v1", kind: "ServiceAccount", ...serviceAccountSpec(ns) },
@@ -70,15 +67,15 @@ export class Attendee extends pulumi.ComponentResource {
                     { apiVersion: "v1", kind: "Secret", ...tokenSecretSpec(ns) },
                 ],
             },
-            { parent: this, provider: args.provider, dependsOn: [apps.namespaceResource] },
+            { parent: this },
         );
         // Kubernetes fills the token in after the Secret exists: read it back then. The id derives from
-        // the group's output, so a preview (where the Secret does not exist yet) does not try to read it.
-        const tokenId = access.resources.apply(() => `${ns}/${TOKEN_SECRET}`);
+        // the release's output, so a preview (where the Secret does not exist yet) does not try to read it.
+        const tokenId = apps.release.status.apply(() => `${ns}/${TOKEN_SECRET}`);
         const filled = k8s.core.v1.Secret.get(`${name}-token-read`, tokenId, {
             parent: this,
             provider: args.provider,
-            dependsOn: [access],
+            dependsOn: [apps.release],
         });
         const token = filled.data.apply((d) => (d?.token ? Buffer.from(d.token, "base64").toString("utf8") : "pending: run `pulumi refresh`"));
         this.kubeconfig = pulumi.secret(

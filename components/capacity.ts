@@ -5,7 +5,8 @@
  * nodes of an instance type hold it, and what that costs per hour.
  */
 import { ADDON_RESOURCES } from "./addonsSpec";
-import { GATEWAY_RESOURCES, ISTIOD_RESOURCES, PROXY_RESOURCES } from "./meshSpec";
+import { GATEWAY_RESOURCES } from "./meshSpec";
+import type { MeshSizing, ProxyModel } from "./meshScale";
 import { JOB_RESOURCES, checkPlans, resolveScenarios, trafficGenerators, trafficRate } from "./scenarios/build";
 import type { Settings } from "./settings";
 
@@ -75,45 +76,46 @@ interface Resources {
     readonly requests: { readonly cpu?: string; readonly memory: string };
     readonly limits: { readonly memory: string };
 }
-const pod = (r: Resources, sidecar: boolean, replicas = 1): Demand =>
+/** A pod's requests, with its sidecar's when it has one. */
+const pod = (r: Resources, sidecar: ProxyModel["resources"] | undefined, replicas = 1): Demand =>
     times(
         {
             pods: 1,
-            cpuMilli: milliCpu(r.requests.cpu ?? "0") + (sidecar ? milliCpu(PROXY_RESOURCES.requests.cpu) : 0),
-            memoryMi: mebibytes(r.requests.memory) + (sidecar ? mebibytes(PROXY_RESOURCES.requests.memory) : 0),
-            memoryLimitMi: mebibytes(r.limits.memory) + (sidecar ? mebibytes(PROXY_RESOURCES.limits.memory) : 0),
+            cpuMilli: milliCpu(r.requests.cpu ?? "0") + (sidecar ? milliCpu(sidecar.requests.cpu) : 0),
+            memoryMi: mebibytes(r.requests.memory) + (sidecar ? mebibytes(sidecar.requests.memory) : 0),
+            memoryLimitMi: mebibytes(r.limits.memory) + (sidecar ? mebibytes(sidecar.limits.memory) : 0),
         },
         replicas,
     );
 
 /** What one namespace of demo apps asks for: its pods with their sidecars, generators and verification Jobs. */
-export function namespaceDemand(apps: Settings["apps"]): Demand {
+export function namespaceDemand(apps: Settings["apps"], proxy: ProxyModel["resources"]): Demand {
     const rate = trafficRate(apps);
     return resolveScenarios(apps)
         .flatMap((s) => {
             const workloads = [...s.workloads, ...trafficGenerators(s, rate)].map((w) =>
-                pod({ requests: { cpu: w.resources.cpu, memory: w.resources.memory }, limits: { memory: w.resources.memoryLimit } }, true, w.replicas),
+                pod({ requests: { cpu: w.resources.cpu, memory: w.resources.memory }, limits: { memory: w.resources.memoryLimit } }, proxy, w.replicas),
             );
             const checks = apps.verify.enabled ? checkPlans(s, apps.verify.requests).length + (s.extraChecks?.length ?? 0) : 0;
-            return [...workloads, times(pod(JOB_RESOURCES, true), checks)];
+            return [...workloads, times(pod(JOB_RESOURCES, proxy), checks)];
         })
         .reduce(add, ZERO);
 }
 
-/** What the shared part asks for: istiod, gateways, addons, CoreDNS. */
-export function sharedDemand(settings: Pick<Settings, "istio" | "addons">): Demand {
+/** What the shared part asks for: istiod's replicas, gateways, addons, CoreDNS. */
+export function sharedDemand(settings: Pick<Settings, "istio" | "addons">, istiod: MeshSizing["istiod"]): Demand {
     const parts: Demand[] = [
-        pod(ISTIOD_RESOURCES, false),
-        pod(GATEWAY_RESOURCES, false),
+        pod(istiod.resources, undefined, istiod.replicas),
+        pod(GATEWAY_RESOURCES, undefined),
         { pods: SYSTEM_CLUSTER.pods, cpuMilli: SYSTEM_CLUSTER.cpuMilli, memoryMi: SYSTEM_CLUSTER.memoryMi, memoryLimitMi: 0 },
     ];
-    if (settings.istio.egressGateway) parts.push(pod(GATEWAY_RESOURCES, false));
+    if (settings.istio.egressGateway) parts.push(pod(GATEWAY_RESOURCES, undefined));
     const a = settings.addons;
-    if (a.prometheus.enabled) parts.push(pod(ADDON_RESOURCES.prometheus, false));
-    if (a.grafana.enabled) parts.push(pod(ADDON_RESOURCES.grafana, false));
-    if (a.jaeger.enabled) parts.push(pod(ADDON_RESOURCES.jaeger, false));
-    if (a.kiali.enabled) parts.push(pod(ADDON_RESOURCES.kiali, false));
-    if (a.expose && a.jaeger.enabled) parts.push(pod(ADDON_RESOURCES.jaegerAuth, false));
+    if (a.prometheus.enabled) parts.push(pod(ADDON_RESOURCES.prometheus, undefined));
+    if (a.grafana.enabled) parts.push(pod(ADDON_RESOURCES.grafana, undefined));
+    if (a.jaeger.enabled) parts.push(pod(ADDON_RESOURCES.jaeger, undefined));
+    if (a.kiali.enabled) parts.push(pod(ADDON_RESOURCES.kiali, undefined));
+    if (a.expose && a.jaeger.enabled) parts.push(pod(ADDON_RESOURCES.jaegerAuth, undefined));
     return parts.reduce(add, ZERO);
 }
 
@@ -160,10 +162,13 @@ export interface CapacityEstimate {
 const round = (x: number) => Math.round(x * 10000) / 10000;
 
 /** The whole stack's demand, its node count and its hourly cost. */
-export function estimateCapacity(settings: Pick<Settings, "cluster" | "istio" | "addons" | "apps" | "attendees" | "classroom">): CapacityEstimate {
+export function estimateCapacity(
+    settings: Pick<Settings, "cluster" | "istio" | "addons" | "apps" | "attendees" | "classroom">,
+    sizing: Pick<MeshSizing, "proxy" | "istiod">,
+): CapacityEstimate {
     const ids = attendeeIds(settings.attendees);
-    const perNamespace = namespaceDemand(settings.apps);
-    const demand = add(sharedDemand(settings), times(perNamespace, Math.max(1, ids.length)));
+    const perNamespace = namespaceDemand(settings.apps, sizing.proxy.resources);
+    const demand = add(sharedDemand(settings, sizing.istiod), times(perNamespace, Math.max(1, ids.length)));
     const c = settings.cluster;
     const p = { ...DEFAULT_PRICES, ...withoutUndefined(settings.classroom.pricing) };
     const instances: Record<string, InstanceType> = { ...INSTANCE_TYPES };

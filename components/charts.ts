@@ -6,6 +6,7 @@
  */
 import { CHART_REPOS, addonReleases } from "./addonsSpec";
 import { ISTIO_CHART_REPO, meshReleases, type ReleaseSpec } from "./meshSpec";
+import type { MeshSizing } from "./meshScale";
 import type { Settings } from "./settings";
 
 export interface ChartRepository {
@@ -64,9 +65,9 @@ export function configSchemaChart(release: Pick<ReleaseSpec, "chart" | "version"
     return schema ? { ...schema, repo: release.repositoryOpts.repo, version: release.version } : undefined;
 }
 
-/** Every Helm release a stack's settings install, in install order. */
-export function stackReleases(settings: Pick<Settings, "istio" | "addons">): ReleaseSpec[] {
-    const mesh = meshReleases(settings.istio);
+/** Every Helm release of upstream charts a stack's settings install, in install order. */
+export function stackReleases(settings: Pick<Settings, "istio" | "addons">, sizing: Pick<MeshSizing, "proxy" | "istiod">): ReleaseSpec[] {
+    const mesh = meshReleases(settings.istio, sizing);
     const addons = addonReleases(settings.addons, settings.istio.version);
     return [mesh.base, mesh.istiod, mesh.ingress, mesh.egress, addons.prometheus, addons.grafana, addons.kiali].filter((r): r is ReleaseSpec => r !== undefined);
 }

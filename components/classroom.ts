@@ -11,7 +11,7 @@ import { attendeeEntry } from "./attendeeSpec";
 import type { Prepared } from "./validate";
 
 export interface ClassroomArgs extends ClusterAccess {
-    readonly prepared: Pick<Prepared, "settings" | "attendees" | "capacity">;
+    readonly prepared: Pick<Prepared, "settings" | "attendees" | "capacity" | "mesh">;
 }
 
 export class Classroom extends pulumi.ComponentResource {
@@ -24,10 +24,10 @@ export class Classroom extends pulumi.ComponentResource {
 
     constructor(name: string, args: ClassroomArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-workshop:classroom:Classroom", name, {}, opts);
-        const { settings, attendees, capacity } = args.prepared;
+        const { settings, attendees, capacity, mesh } = args.prepared;
         const shared = { provider: args.provider, istiod: args.istiod, gateway: args.gateway };
         if (attendees.length === 0) {
-            const demo = new DemoApps(`${name}-demo`, { settings, namespace: settings.apps.namespace, ...shared }, { parent: this });
+            const demo = new DemoApps(`${name}-demo`, { settings, namespace: settings.apps.namespace, sidecarHosts: mesh.sidecarEgressHosts, ...shared }, { parent: this });
             this.namespaces = demo.namespace.apply((n) => [n]);
             this.kubeconfigs = pulumi.output<Record<string, string>>({});
             this.entries = pulumi.output<Record<string, string>>({});
@@ -39,7 +39,7 @@ export class Classroom extends pulumi.ComponentResource {
                         id,
                         new Attendee(
                             `${name}-${id}`,
-                            { id, settings, demand: capacity.perNamespace, clusterName: args.clusterName, endpoint: args.endpoint, ...shared },
+                            { id, settings, demand: capacity.perNamespace, sidecarHosts: mesh.sidecarEgressHosts, clusterName: args.clusterName, endpoint: args.endpoint, ...shared },
                             { parent: this },
                         ),
                     ] as const,

@@ -40,6 +40,7 @@ interface Specs {
     DestinationRule: { readonly host: string; readonly subsets: readonly { readonly name: string; readonly labels: Labels }[] };
     PeerAuthentication: { readonly mtls: { readonly mode: string } };
     Telemetry: { readonly tracing: readonly { readonly providers: readonly { readonly name: string }[]; readonly randomSamplingPercentage?: number }[] };
+    Sidecar: { readonly egress: readonly { readonly hosts: readonly string[] }[] };
 }
 export type IstioKind = keyof Specs;
 
@@ -50,6 +51,7 @@ export const ISTIO_API_VERSIONS: { readonly [K in IstioKind]: string } = {
     DestinationRule: "networking.istio.io/v1",
     PeerAuthentication: "security.istio.io/v1",
     Telemetry: "telemetry.istio.io/v1",
+    Sidecar: "networking.istio.io/v1",
 };
 
 export interface ObjectMeta {

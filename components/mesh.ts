@@ -21,6 +21,7 @@ import {
     meshTelemetry,
     workshopGateway,
 } from "./meshSpec";
+import type { MeshSizing } from "./meshScale";
 import type { Settings } from "./settings";
 
 export interface IstioMeshArgs {
@@ -29,6 +30,8 @@ export interface IstioMeshArgs {
     readonly provider: k8s.Provider;
     /** What istiod waits for: the Istio port security-group rules on EKS (none on an existing cluster). */
     readonly portRules: readonly pulumi.Resource[];
+    /** Sidecar and istiod resources for the class (`components/meshScale.ts`). */
+    readonly sizing: Pick<MeshSizing, "proxy" | "istiod">;
 }
 
 export class IstioMesh extends pulumi.ComponentResource {
@@ -54,7 +57,7 @@ export class IstioMesh extends pulumi.ComponentResource {
         const istioResource = (key: string, obj: IstioObject, dependsOn: pulumi.Resource[]) =>
             new k8s.apiextensions.CustomResource(`${name}-${key}`, { ...obj }, childOpts(dependsOn));
 
-        const releases = meshReleases(settings.istio);
+        const releases = meshReleases(settings.istio, args.sizing);
         const systemNs = namespace("system", ISTIO_NAMESPACE, {});
         const base = release("base", releases.base, [systemNs]);
         this.istiod = release("istiod", releases.istiod, [base, ...args.portRules]);

@@ -5,6 +5,7 @@
  */
 import { JAEGER_COLLECTOR } from "./endpoints";
 import { istioObject, type IstioObject } from "./istioObjects";
+import type { MeshSizing } from "./meshScale";
 import type { ClusterSettings, IstioSettings } from "./settings";
 
 /** Istio's official chart repository (every Istio chart, one version). */
@@ -51,15 +52,6 @@ export function workshopGateway(): IstioObject<"Gateway"> {
 /** Name of the tracing provider in mesh config, referenced by the Telemetry resource. */
 export const TRACING_PROVIDER = "otel-tracing";
 
-/**
- * Sidecar resources sized for many small workshop pods: a proxy in front of a
- * demo app idles at a few millicores and 30-50 MiB.
- */
-export const PROXY_RESOURCES = {
-    requests: { cpu: "10m", memory: "64Mi" },
-    limits: { cpu: "500m", memory: "256Mi" },
-} as const;
-export const ISTIOD_RESOURCES = { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } } as const;
 export const GATEWAY_RESOURCES = { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } } as const;
 
 /** Helm waits this long for a release's pods to become ready. */
@@ -90,14 +82,18 @@ function release(name: string, chart: string, namespace: string, istio: IstioSet
     };
 }
 
-/** istiod values: mesh config from settings, tracing wired to Jaeger, native sidecars, probe rewriting. */
-export function istiodValues(istio: IstioSettings): Record<string, unknown> {
+/**
+ * istiod values: mesh config from settings, tracing wired to Jaeger, native
+ * sidecars, probe rewriting; sidecar and istiod resources (and istiod's
+ * replicas) sized for the class by `components/meshScale.ts`.
+ */
+export function istiodValues(istio: IstioSettings, sizing: Pick<MeshSizing, "proxy" | "istiod">): Record<string, unknown> {
     return {
-        global: { proxy: { resources: PROXY_RESOURCES } },
+        global: { proxy: { resources: sizing.proxy.resources } },
         pilot: {
             autoscaleEnabled: false,
-            replicaCount: 1,
-            resources: ISTIOD_RESOURCES,
+            replicaCount: sizing.istiod.replicas,
+            resources: sizing.istiod.resources,
             // Sidecars as native sidecar containers: Jobs in the mesh finish when their main container exits.
             env: { ENABLE_NATIVE_SIDECARS: "true" },
         },
@@ -139,10 +135,10 @@ export interface MeshReleases {
 }
 
 /** Every Istio chart at the one version from settings. */
-export function meshReleases(istio: IstioSettings): MeshReleases {
+export function meshReleases(istio: IstioSettings, sizing: Pick<MeshSizing, "proxy" | "istiod">): MeshReleases {
     return {
         base: release("istio-base", "base", ISTIO_NAMESPACE, istio, { defaultRevision: "default" }),
-        istiod: release("istiod", "istiod", ISTIO_NAMESPACE, istio, istiodValues(istio)),
+        istiod: release("istiod", "istiod", ISTIO_NAMESPACE, istio, istiodValues(istio, sizing)),
         ingress: release(INGRESS_GATEWAY.release, "gateway", INGRESS_NAMESPACE, istio, gatewayValues("ingress")),
         egress: istio.egressGateway ? release(EGRESS_GATEWAY.release, "gateway", EGRESS_NAMESPACE, istio, gatewayValues("egress")) : undefined,
     };
@@ -210,6 +206,16 @@ export function egressServiceSpec() {
             ports: GATEWAY_PORTS.map((p) => ({ ...p })),
         },
     };
+}
+
+/**
+ * A workload namespace's default Sidecar: its proxies know the Services of the
+ * namespaces they call (their own, the control plane and addons, the gateways)
+ * and no other attendee's, so their configuration, and istiod's pushes to them,
+ * do not grow with the class.
+ */
+export function namespaceSidecar(namespace: string, hosts: readonly string[]): IstioObject<"Sidecar"> {
+    return istioObject("Sidecar", { name: "default", namespace }, { egress: [{ hosts: [...hosts] }] });
 }
 
 /** Mesh-wide mutual TLS in the root namespace. */

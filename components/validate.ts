@@ -5,7 +5,8 @@
  * not pin them. Runs before any resource is registered; a failure is one
  * message, no stack trace.
  */
-import { attendeeIds, estimateCapacity, nodeGroupSizes, type CapacityEstimate } from "./capacity";
+import { attendeeIds, estimateCapacity, namespaceDemand, nodeGroupSizes, type CapacityEstimate } from "./capacity";
+import { meshSizing, type MeshSizing } from "./meshScale";
 import { workshopGateway } from "./meshSpec";
 import { MeshCheckError, analyzeScenarios } from "./scenarios/analyze";
 import { gatewayRouteHosts, resolveScenarios } from "./scenarios/build";
@@ -22,6 +23,8 @@ export interface Prepared {
     readonly capacity: CapacityEstimate;
     /** Attendee ids, in order; empty for the single demo namespace. */
     readonly attendees: string[];
+    /** Sidecar scoping, sidecar and istiod resources for the class (`components/meshScale.ts`). */
+    readonly mesh: MeshSizing;
     /** Non-fatal findings worth printing: the settings' own and the sizing's. */
     readonly warnings: string[];
 }
@@ -37,7 +40,9 @@ export function checkScenarios(settings: Settings): void {
 
 export function prepare(settings: Settings): Prepared {
     checkScenarios(settings);
-    const capacity = estimateCapacity(settings);
+    const attendees = attendeeIds(settings.attendees);
+    const mesh = meshSizing(settings, attendees.length, (proxy) => namespaceDemand(settings.apps, proxy.resources).pods);
+    const capacity = estimateCapacity(settings, mesh);
     const ng = settings.cluster.nodeGroup;
     const sizes = nodeGroupSizes(ng, capacity.nodes);
     const warnings = settingsWarnings(settings);
@@ -47,7 +52,8 @@ export function prepare(settings: Settings): Prepared {
     return {
         settings: { ...settings, cluster: { ...settings.cluster, nodeGroup: { ...ng, ...sizes } } },
         capacity: { ...capacity, nodes: sizes.desiredSize },
-        attendees: attendeeIds(settings.attendees),
+        attendees,
+        mesh,
         warnings,
     };
 }

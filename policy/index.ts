@@ -4,7 +4,7 @@
  * `--policy-pack-config policy/lesson-permissive-mtls.json` (see README, "Guard rails").
  */
 import { PolicyPack } from "@pulumi/policy";
-import { RULES } from "./rules";
+import { RULES, withCarriedObjects } from "./rules";
 
 new PolicyPack("istio-workshop", {
     enforcementLevel: "mandatory",
@@ -12,7 +12,9 @@ new PolicyPack("istio-workshop", {
         name: rule.name,
         description: rule.description,
         validateResource: (args, reportViolation) => {
-            for (const message of rule.check({ type: args.type, name: args.name, props: args.props })) reportViolation(message);
+            for (const subject of withCarriedObjects({ type: args.type, name: args.name, props: args.props })) {
+                for (const message of rule.check(subject)) reportViolation(subject.name === args.name ? message : `${subject.name}: ${message}`);
+            }
         },
     })),
 });

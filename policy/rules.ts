@@ -5,6 +5,8 @@
  * credentials. Rules tolerate values only the cloud knows (`[unknown]` in a plan).
  */
 
+import { LESSONS_CHART, lessonsObjects } from "../components/lessons";
+
 export interface Subject {
     readonly type: string;
     readonly name: string;
@@ -155,7 +157,19 @@ export interface Violation {
     readonly message: string;
 }
 
-/** Every violation of every rule over the given resources. */
+/**
+ * A resource and the objects it carries: a release of the lessons chart installs
+ * the objects in its values (an attendee's Role and RoleBinding among them), so
+ * the rules judge each of those too, as `<release>:<namespace>/<name>`.
+ */
+export function withCarriedObjects(s: Subject): Subject[] {
+    if (s.type !== "kubernetes:helm.sh/v3:Release" || s.props.chart !== LESSONS_CHART || typeof s.props.values?.objectsJson !== "string") return [s];
+    const objects = lessonsObjects(s.props.values);
+    const type = (o: any) => `kubernetes:${String(o.apiVersion).includes("/") ? o.apiVersion : `core/${o.apiVersion}`}:${o.kind}`;
+    return [s, ...objects.map((o: any) => ({ type: type(o), name: `${s.name}:${o.metadata?.namespace ?? s.props.namespace}/${o.metadata?.name}`, props: o }))];
+}
+
+/** Every violation of every rule over the given resources (and the objects they carry). */
 export function evaluate(subjects: readonly Subject[], rules: readonly Rule[] = RULES): Violation[] {
-    return subjects.flatMap((s) => rules.flatMap((r) => r.check(s).map((message) => ({ policy: r.name, resource: s.name, message }))));
+    return subjects.flatMap(withCarriedObjects).flatMap((s) => rules.flatMap((r) => r.check(s).map((message) => ({ policy: r.name, resource: s.name, message }))));
 }

@@ -11,7 +11,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { PUBLISHED_DIGESTS, archiveName, configSchemaChart, stackReleases } from "../components/charts";
+import { MeshCheckError } from "../components/scenarios/analyze";
 import { SettingsError, settingsFromConfig } from "../components/settings";
+import { prepare } from "../components/validate";
 import { locateHelm, runHelm } from "./lib/helm";
 import { chartArchive, chartCacheDir } from "./lib/render";
 import { StackConfigError, listStacks, loadStackConfig } from "./lib/stackConfig";
@@ -36,8 +38,8 @@ async function main(): Promise<void> {
     const wanted = new Map<string, { repo: string; chart: string; version: string; stacks: string[] }>();
     for (const stack of stacks) {
         const cfg = loadStackConfig(PROJECT_DIR, stack);
-        const settings = settingsFromConfig(cfg.config, { stack: cfg.stack, source: cfg.file });
-        const releases = stackReleases(settings);
+        const prepared = prepare(settingsFromConfig(cfg.config, { stack: cfg.stack, source: cfg.file }));
+        const releases = stackReleases(prepared.settings, prepared.mesh);
         const charts = [
             ...releases.map((r) => ({ repo: r.repositoryOpts.repo, chart: r.chart, version: r.version })),
             ...releases.flatMap((r) => configSchemaChart(r) ?? []),
@@ -80,6 +82,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-    if (err instanceof SettingsError || err instanceof StackConfigError) fail(err.message);
+    if (err instanceof SettingsError || err instanceof StackConfigError || err instanceof MeshCheckError) fail(err.message);
     throw err;
 });

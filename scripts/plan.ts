@@ -15,7 +15,7 @@ import { describeCapacity } from "../components/capacity";
 import { prepare } from "../components/validate";
 import { meshGraph } from "./lib/graph";
 import { diffPlans, formatDiff } from "./lib/planDiff";
-import { disablePromiseDebugging, recordProgram, type Plan } from "./lib/recorder";
+import { disablePromiseDebugging, recordProgram, writePlanJson, type Plan } from "./lib/recorder";
 import { locateHelm } from "./lib/helm";
 import { Renderer, chartCacheDir, describeReleases, renderPlan } from "./lib/render";
 import { checkPlan, policyLevels, policyProblems, validationSummary } from "./lib/validatePlan";
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
         fs.writeFileSync(process.env.PLAN_STATS_FILE, JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }));
     }
     if (args.json) {
-        fs.writeFileSync(args.json, `${JSON.stringify(plan, null, 2)}\n`);
+        writePlanJson(args.json, plan);
         process.stdout.write(`\nPlan written to ${args.json}\n`);
     }
     if (args.graph) {

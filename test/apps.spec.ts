@@ -3,21 +3,16 @@ import { PORT_NAME } from "../components/scenarios/analyze";
 import type { Plan, PlannedResource } from "../scripts/lib/recorder";
 import { EKS_RAW, names, planIndex, resource } from "./helpers";
 
-const GROUP = "classroom-demo-objects";
-const objects = (plan: Plan) => plan.resources.filter((r) => r.name.startsWith(`${GROUP}:`));
+const RELEASE = "classroom-demo-lessons";
+/** The objects the demo namespace's lessons release installs. */
+const objects = (plan: Plan) => plan.resources.filter((r) => r.renderedBy === resource(plan, RELEASE).urn);
 const ofKind = (plan: Plan, kind: string) => objects(plan).filter((r) => r.type.endsWith(`:${kind}`));
 /** An object of the demo namespace, by kind and Kubernetes name. */
 function obj(plan: Plan, kind: string, name: string): PlannedResource {
-    const found = ofKind(plan, kind).filter((r) => r.name === `${GROUP}:demo/${name}`);
+    const found = ofKind(plan, kind).filter((r) => r.name === `lessons:demo/${name}`);
     assert.equal(found.length, 1, `${kind} ${name}`);
     return found[0];
 }
-/** A dependency list as `Kind/name`, for objects of the group, or the resource name otherwise. */
-const deps = (plan: Plan, r: PlannedResource) =>
-    r.dependsOn
-        .map((u) => plan.resources.find((x) => x.urn === u)!)
-        .map((d) => (d.name.startsWith(`${GROUP}:`) ? `${d.type.split(":").pop()}/${d.name.split("/").pop()}` : d.name))
-        .sort();
 
 describe("DemoApps (mocks)", () => {
     let plan: Plan;
@@ -25,60 +20,24 @@ describe("DemoApps (mocks)", () => {
         plan = await planIndex(EKS_RAW);
     });
 
-    it("puts all four lessons in one injected namespace, as one ConfigGroup after istiod and the gateway", () => {
+    it("puts all four lessons in one injected namespace, as one Helm release of the lessons chart after istiod and the gateway", () => {
         const ns = resource(plan, "classroom-demo-ns");
         assert.deepEqual(ns.inputs.metadata, { labels: { "istio-injection": "enabled" }, name: "demo" });
         assert.deepEqual(names(ns.dependsOn), ["mesh-istiod"]);
-        const group = resource(plan, GROUP);
-        assert.deepEqual(names(group.dependsOn), ["classroom-demo-ns", "mesh-gateway", "mesh-ingressgateway", "mesh-istiod"]);
-        assert.equal(group.inputs.objects, objects(plan).length);
+        const release = resource(plan, RELEASE);
+        assert.deepEqual(names(release.dependsOn), ["classroom-demo-ns", "mesh-gateway", "mesh-ingressgateway", "mesh-istiod"]);
+        const inputs = release.inputs as any;
+        assert.deepEqual([inputs.name, inputs.chart, inputs.namespace, inputs.atomic, inputs.timeout], ["lessons", "./charts/lessons", "demo", false, 1200]);
+        assert.equal(inputs.values.objects, objects(plan).length, "the plan lists every object the release carries");
         const apps = new Set(ofKind(plan, "Deployment").map((d) => (d.inputs as any).metadata.labels.app));
         for (const app of ["helloworld", "curl", "curl1", "productpage", "details", "ratings", "reviews", "my-app", "nginx-proxy", "grpc-echo", "grpc-client"]) {
             assert.ok(apps.has(app), app);
         }
     });
 
-    it("makes each verification Job wait for the routes and the apps it checks", () => {
-        const job = obj(plan, "Job", "verify-reviews-1");
-        assert.equal(
-            (job.inputs as any).metadata.annotations["config.kubernetes.io/depends-on"],
-            [
-                "networking.istio.io/namespaces/demo/DestinationRule/reviews",
-                "networking.istio.io/namespaces/demo/VirtualService/reviews",
-                "/namespaces/demo/Service/reviews",
-                "apps/namespaces/demo/Deployment/reviews-v1",
-                "apps/namespaces/demo/Deployment/reviews-v2",
-                "apps/namespaces/demo/Deployment/reviews-v3",
-                "/namespaces/demo/ConfigMap/verify-script",
-                "/namespaces/demo/ServiceAccount/verify",
-            ].join(","),
-        );
-        assert.deepEqual(deps(plan, job), [
-            "ConfigMap/verify-script",
-            "Deployment/reviews-v1",
-            "Deployment/reviews-v2",
-            "Deployment/reviews-v3",
-            "DestinationRule/reviews",
-            "Service/reviews",
-            "ServiceAccount/verify",
-            "VirtualService/reviews",
-            "classroom-demo-ns",
-            "mesh-gateway",
-            "mesh-ingressgateway",
-            "mesh-istiod",
-        ]);
-        assert.deepEqual(deps(plan, obj(plan, "Job", "verify-my-app-gw-1")), [
-            "ConfigMap/verify-script",
-            "Deployment/my-app-v1",
-            "Service/my-app-v1",
-            "ServiceAccount/verify",
-            "VirtualService/my-app-gateway",
-            "classroom-demo-ns",
-            "mesh-gateway",
-            "mesh-ingressgateway",
-            "mesh-istiod",
-        ]);
-        assert.deepEqual(ofKind(plan, "Job").map((j) => j.name.split("/").pop()).sort(), [
+    it("makes every verification Job a hook that Helm runs once every other object is applied and ready", () => {
+        const jobs = ofKind(plan, "Job");
+        assert.deepEqual(jobs.map((j) => j.name.split("/").pop()).sort(), [
             "verify-bookinfo-gw-1",
             "verify-details-1",
             "verify-grpc-ping",
@@ -90,7 +49,11 @@ describe("DemoApps (mocks)", () => {
             "verify-ratings-1",
             "verify-reviews-1",
         ]);
-        assert.ok(deps(plan, obj(plan, "Deployment", "nginx-proxy")).includes("ConfigMap/nginx-proxy"));
+        for (const j of jobs) {
+            assert.deepEqual((j.inputs as any).metadata.annotations, { "helm.sh/hook": "post-install,post-upgrade", "helm.sh/hook-delete-policy": "before-hook-creation" }, j.name);
+        }
+        // Everything else is a plain object of the release (Helm waits for it before the hooks).
+        for (const o of objects(plan).filter((r) => !r.type.endsWith(":Job"))) assert.equal((o.inputs as any).metadata.annotations?.["helm.sh/hook"], undefined, o.name);
     });
 
     it("runs every workload with app and version labels, no privilege escalation, requests and limits", () => {
@@ -131,6 +94,7 @@ describe("DemoApps (mocks)", () => {
             "ServiceAccount/grpc-client",
             "ServiceAccount/grpc-echo",
             "ServiceAccount/verify",
+            "Sidecar/default",
         ]);
     });
 });

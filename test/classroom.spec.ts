@@ -4,7 +4,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ATTENDEE_RULES, attendeeKubeconfig, limitRangeSpec, quotaSpec } from "../components/attendeeSpec";
-import { allocatable, attendeeIds, estimateCapacity, INSTANCE_TYPES, namespaceDemand, nodeGroupSizes, nodesFor } from "../components/capacity";
+import { allocatable, attendeeIds, INSTANCE_TYPES, namespaceDemand, nodeGroupSizes, nodesFor } from "../components/capacity";
+import { proxyModel } from "../components/meshScale";
+import { prepare } from "../components/validate";
 import { endpointFromKubeconfig } from "../components/clusterSpec";
 import { gatewayPlacement } from "../components/scenarios/build";
 import { writeKubeconfigs } from "../scripts/kubeconfigs";
@@ -105,14 +107,16 @@ describe("classroom: per-attendee objects (pure)", () => {
     });
 
     it("sizes the quota from the namespace's own pods with headroom", () => {
-        const demand = namespaceDemand(settingsFor(EKS_RAW).apps);
-        assert.deepEqual(demand, { pods: 29, cpuMilli: 1050, memoryMi: 3744, memoryLimitMi: 14976 });
+        const settings = settingsFor(EKS_RAW);
+        // 29 pods, each with a sidecar of the proxy model (48Mi request, 128Mi limit).
+        const demand = namespaceDemand(settings.apps, proxyModel(settings).resources);
+        assert.deepEqual(demand, { pods: 29, cpuMilli: 1050, memoryMi: 3280, memoryLimitMi: 11264 });
         assert.deepEqual(quotaSpec("a", demand).spec, {
             hard: {
                 pods: "44",
                 "requests.cpu": "1600m",
-                "requests.memory": "5632Mi",
-                "limits.memory": "22464Mi",
+                "requests.memory": "4928Mi",
+                "limits.memory": "16896Mi",
                 services: "30",
                 "services.loadbalancers": "0",
                 "services.nodeports": "0",
@@ -159,7 +163,7 @@ describe("classroom: capacity and cost", () => {
 
     it("table: nodes and cost per hour by attendee count (m6i.xlarge on demand, one NAT gateway)", () => {
         const table = [0, 1, 10, 30, 100].map((n) => {
-            const e = estimateCapacity(settingsFor({ cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge" } }, attendees: n }));
+            const e = prepare(settingsFor({ cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge" } }, attendees: n })).capacity;
             return [n, e.demand.pods, e.nodes, e.cost?.perHour, e.cost?.perAttendeeHour];
         });
         assert.deepEqual(table, [
@@ -167,12 +171,12 @@ describe("classroom: capacity and cost", () => {
             [1, 37, 2, 0.5515, 0.5515],
             [10, 298, 6, 1.3195, 0.1319],
             [30, 878, 16, 3.2395, 0.1080],
-            [100, 2908, 52, 10.1515, 0.1015],
+            [100, 2909, 52, 10.1515, 0.1015], // a second istiod replica from about 2000 proxies on
         ]);
     });
 
     it("cost grows linearly: each attendee adds the same node share", () => {
-        const perHour = (n: number) => estimateCapacity(settingsFor({ cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge" } }, attendees: n })).cost!.perHour;
+        const perHour = (n: number) => prepare(settingsFor({ cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge" } }, attendees: n })).capacity.cost!.perHour;
         const slope1 = (perHour(200) - perHour(100)) / 100;
         const slope2 = (perHour(300) - perHour(200)) / 100;
         assert.ok(Math.abs(slope1 - slope2) < 0.01, `${slope1} vs ${slope2}`);
@@ -180,7 +184,7 @@ describe("classroom: capacity and cost", () => {
 
     it("suggests the cheapest instance type and honours price overrides", () => {
         const s = settingsFor({ ...EKS_RAW, attendees: 10, classroom: { pricing: { instances: { "t3.large": 0.5 } } } });
-        const e = estimateCapacity(s);
+        const e = prepare(s).capacity;
         assert.equal(e.instanceType, "t3.large");
         assert.equal(e.cost!.parts.nodes, Math.round(e.nodes * 0.5 * 10000) / 10000);
         assert.notEqual(e.suggestion.instanceType, "t3.large");

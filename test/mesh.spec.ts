@@ -1,9 +1,10 @@
 import { strict as assert } from "assert";
+import { prepare } from "../components/validate";
 import { WorkshopCluster } from "../components/cluster";
 import { IstioMesh } from "../components/mesh";
 import { diffPlans } from "../scripts/lib/planDiff";
 import { recordProgram, type Plan } from "../scripts/lib/recorder";
-import { EKS_RAW, cloudMocks, names, planIndex, preparedFor, resource } from "./helpers";
+import { EKS_RAW, cloudMocks, names, planIndex, preparedFor, resource, settingsFor } from "./helpers";
 
 const meshResources = (plan: Plan) => plan.resources.filter((r) => r.urn.includes("istio-workshop:mesh:IstioMesh"));
 
@@ -120,7 +121,7 @@ describe("IstioMesh (mocks)", () => {
             },
             program: () => {
                 const cluster = new WorkshopCluster("workshop", { settings });
-                const mesh = new IstioMesh("mesh", { settings, provider: cluster.provider, portRules: cluster.istioPortRules });
+                const mesh = new IstioMesh("mesh", { settings, provider: cluster.provider, portRules: cluster.istioPortRules, sizing: prepare(settingsFor(EKS_RAW)).mesh });
                 return { address: mesh.ingressAddress };
             },
         });

@@ -9,14 +9,16 @@ import {
     meshReleases,
     meshTelemetry,
 } from "../components/meshSpec";
+import { prepare } from "../components/validate";
 import { EKS_RAW, settingsFor } from "./helpers";
 
 describe("mesh spec (pure)", () => {
     const dev = settingsFor(EKS_RAW);
     const local = settingsFor({ cluster: { mode: "existing" } });
+    const devSizing = prepare(dev).mesh;
 
     it("installs base, istiod and the ingress gateway from the official repository at one version", () => {
-        const r = meshReleases(dev.istio);
+        const r = meshReleases(dev.istio, devSizing);
         assert.deepEqual(
             [r.base, r.istiod, r.ingress].map((x) => [x.name, x.chart, x.namespace, x.version, x.repositoryOpts.repo, x.atomic, x.timeout]),
             [
@@ -26,20 +28,20 @@ describe("mesh spec (pure)", () => {
             ],
         );
         assert.equal(r.egress, undefined);
-        const withEgress = meshReleases(settingsFor({ ...EKS_RAW, istio: { egressGateway: true, version: "1.29.2" } }).istio);
+        const withEgress = meshReleases(settingsFor({ ...EKS_RAW, istio: { egressGateway: true, version: "1.29.2" } }).istio, devSizing);
         assert.deepEqual(
             [withEgress.egress?.name, withEgress.egress?.chart, withEgress.egress?.namespace, withEgress.egress?.version],
             ["istio-egressgateway", "gateway", "istio-egress", "1.29.2"],
         );
     });
 
-    it("configures istiod: access logs, OpenTelemetry tracing to Jaeger, small proxies, native sidecars", () => {
-        assert.deepEqual(istiodValues(dev.istio), {
-            global: { proxy: { resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } } } },
+    it("configures istiod: access logs, OpenTelemetry tracing to Jaeger, proxies sized by the model, native sidecars", () => {
+        assert.deepEqual(istiodValues(dev.istio, devSizing), {
+            global: { proxy: { resources: { requests: { cpu: "10m", memory: "48Mi" }, limits: { cpu: "500m", memory: "128Mi" } } } },
             pilot: {
                 autoscaleEnabled: false,
                 replicaCount: 1,
-                resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } },
+                resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1024Mi" } },
                 env: { ENABLE_NATIVE_SIDECARS: "true" },
             },
             sidecarInjectorWebhook: { rewriteAppHTTPProbe: true },
@@ -52,7 +54,7 @@ describe("mesh spec (pure)", () => {
                 ],
             },
         });
-        const quiet = istiodValues(settingsFor({ ...EKS_RAW, istio: { accessLogs: false } }).istio) as any;
+        const quiet = istiodValues(settingsFor({ ...EKS_RAW, istio: { accessLogs: false } }).istio, devSizing) as any;
         assert.equal(quiet.meshConfig.accessLogFile, "");
     });
 

@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
-import { RULES, evaluate, type Subject } from "../policy/rules";
+import { RULES, evaluate, withCarriedObjects, type Subject } from "../policy/rules";
+import { objectsJson } from "../components/lessons";
 import { policyLevels, policyProblems } from "../scripts/lib/validatePlan";
 import { EKS_RAW, planIndex } from "./helpers";
 
@@ -81,6 +82,35 @@ describe("policy rules: one violation and one pass each, with exact messages", (
         assert.deepEqual(evaluate([s("aws:ec2/launchTemplate:LaunchTemplate", {}, "nodes-lt")]), [
             { policy: "imdsv2-required", resource: "nodes-lt", message: 'metadataOptions.httpTokens is "unset", not "required": nodes would answer IMDSv1' },
         ]);
+    });
+});
+
+describe("policy rules over what a lessons release carries", () => {
+    it("judge each object in the release's values, as the pack sees them at up", () => {
+        const release = s(
+            "kubernetes:helm.sh/v3:Release",
+            {
+                chart: "./charts/lessons",
+                namespace: "ana",
+                values: {
+                    objectsJson: objectsJson([
+                        {
+                            apiVersion: "rbac.authorization.k8s.io/v1",
+                            kind: "RoleBinding",
+                            metadata: { name: "attendee", namespace: "ana" },
+                            roleRef: { kind: "ClusterRole", name: "cluster-admin" },
+                            subjects: [{ kind: "ServiceAccount", name: "attendee", namespace: "ana" }],
+                        },
+                    ]),
+                },
+            },
+            "classroom-ana-apps-lessons",
+        );
+        assert.deepEqual(evaluate([release]), [
+            { policy: "attendees-confined", resource: "classroom-ana-apps-lessons:ana/attendee", message: "binds an attendee to ClusterRole cluster-admin: use the namespace's own Role" },
+            { policy: "attendees-confined", resource: "classroom-ana-apps-lessons:ana/attendee", message: "grants the built-in role cluster-admin" },
+        ]);
+        assert.deepEqual(withCarriedObjects(s("kubernetes:helm.sh/v3:Release", { chart: "grafana", values: { objectsJson: "[{}]" } })).length, 1, "only the lessons chart carries objects");
     });
 });
 

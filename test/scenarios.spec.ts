@@ -275,12 +275,19 @@ describe("verification Jobs", () => {
         assert.equal(calls[0], "-s --max-time 5 -H x-lesson: 3 -H Host: ana.example.com -f -o /dev/null http://reviews:9080/reviews/0");
     });
 
-    it("ships the script once per namespace, and every Job waits for it", () => {
-        const manifests = namespaceManifests([build(bookinfo())], "demo");
+    it("ships the script and the Jobs' ServiceAccount once per namespace; every Job mounts the script and runs as that account", () => {
+        const manifests = namespaceManifests([build(bookinfo()), build(helloworld({ rate: 1 }))], "demo");
         assert.deepEqual(manifests[0].metadata, { name: "verify-script", namespace: "demo" });
-        const jobs = manifests.filter((m) => m.kind === "Job");
-        for (const j of jobs) assert.match(j.metadata.annotations["config.kubernetes.io/depends-on"], /\/namespaces\/demo\/ConfigMap\/verify-script/);
         assert.equal(manifests.filter((m) => m.kind === "ConfigMap" && m.metadata.name === "verify-script").length, 1);
+        assert.equal(manifests.filter((m) => m.kind === "ServiceAccount" && m.metadata.name === "verify").length, 1);
+        const jobs = manifests.filter((m) => m.kind === "Job");
+        assert.equal(jobs.length, 7);
+        for (const j of jobs) {
+            const pod = (j as any).spec.template.spec;
+            assert.deepEqual([pod.serviceAccountName, pod.volumes[0].configMap.name], ["verify", "verify-script"]);
+        }
+        const names = manifests.map((m) => `${m.kind}/${m.metadata.name}`);
+        assert.equal(new Set(names).size, names.length, "no object twice");
     });
 
     it("traffic through the gateway follows an attendee's prefix or host", () => {

@@ -38,7 +38,7 @@ describe("teardown order (dev plan's dependency graph)", () => {
     });
 
     it("deletes workloads and Istio objects while istiod and its webhooks still run, and istio-system last", () => {
-        for (const dependent of ["classroom-ana-apps-objects", "classroom-ana-apps-ns", "addons-kiali", "mesh-ingressgateway", "mesh-peer-authentication", "mesh-gateway"]) {
+        for (const dependent of ["classroom-ana-apps-lessons", "classroom-ana-apps-ns", "addons-kiali", "mesh-ingressgateway", "mesh-peer-authentication", "mesh-gateway"]) {
             assert.ok(waitsFor(plan, dependent, "mesh-istiod"), dependent);
         }
         for (const release of ["mesh-base", "mesh-istiod"]) assert.ok(waitsFor(plan, release, "mesh-system-ns"), release);

@@ -13,10 +13,12 @@ import { ISTIO_DASHBOARDS, istioDashboardUrl, jaegerConfig, JAEGER_METRICS_PORT 
 import { CONFIG_SCHEMAS, PUBLISHED_DIGESTS, archiveName, repositoryOf, stackReleases } from "../components/charts";
 import { DOCKER_HUB_ONLY, IMAGES, imageRepository, unpinned } from "../components/images";
 import { DEFAULT_ISTIO_VERSION, settingsFromConfig } from "../components/settings";
+import { prepare } from "../components/validate";
 import { addressProblems, duplicateProblems, gatewayServiceProblems, planObjects, podTemplates, scrapePortProblems, serviceOfHost } from "../scripts/lib/clusterChecks";
 import { CrdValidator } from "../scripts/lib/crdSchemas";
 import type { Plan, PlannedResource } from "../scripts/lib/recorder";
-import { CLUSTER_SCOPED_KINDS, releaseInputs, renderedEntries } from "../scripts/lib/render";
+import { CLUSTER_SCOPED_KINDS, isLessonsRelease, renderedEntries, stackMade } from "../scripts/lib/planEntries";
+import { releaseInputs } from "../scripts/lib/render";
 import { listStacks, loadStackConfig } from "../scripts/lib/stackConfig";
 import { schemaProblems } from "../scripts/lib/validatePlan";
 import { READ_UNDECLARED, declarationProblems, leafPaths } from "../scripts/lib/valuesCheck";
@@ -77,8 +79,11 @@ function withDefaultRenders(plan: Plan): Plan {
 }
 
 const copyOf = (plan: Plan): Plan => JSON.parse(JSON.stringify(plan));
-const own = (plan: Plan, kind: string, name: string): PlannedResource =>
-    plan.resources.find((r) => !r.renderedBy && r.type.endsWith(`:${kind}`) && (r.inputs as any).metadata?.name === name)!;
+/** An object the stack itself writes (its own resource, or one its lessons releases carry), by kind and name. */
+const own = (plan: Plan, kind: string, name: string): PlannedResource => {
+    const ours = stackMade(plan);
+    return plan.resources.find((r) => ours(r) && r.type.endsWith(`:${kind}`) && (r.inputs as any).metadata?.name === name)!;
+};
 
 describe("upstream: Istio objects against Istio 1.30.3's CRDs", () => {
     before(async function () {
@@ -116,9 +121,9 @@ describe("upstream: Istio objects against Istio 1.30.3's CRDs", () => {
         (own(plan, "PeerAuthentication", "default").inputs as any).spec.mtls.mode = "STRICTEST";
         assert.deepEqual(schemaProblems(plan, crds).problems.sort(), [
             "IST0106 SchemaValidationError: PeerAuthentication istio-system/default (mesh-peer-authentication): spec/mtls/mode must be equal to one of the allowed values (UNSET, DISABLE, PERMISSIVE, STRICT)",
-            "IST0106 SchemaValidationError: VirtualService demo/reviews (classroom-demo-objects:demo/reviews): spec/http/0/retry is not a field of VirtualService (networking.istio.io/v1) (the API server would drop it)",
-            "IST0106 SchemaValidationError: VirtualService demo/reviews (classroom-demo-objects:demo/reviews): spec/http/0/route/0/weight must be integer",
-            "IST0106 SchemaValidationError: VirtualService demo/reviews (classroom-demo-objects:demo/reviews): spec/http/0/timeout must be a valid duration greater than 1ms",
+            "IST0106 SchemaValidationError: VirtualService demo/reviews (lessons:demo/reviews): spec/http/0/retry is not a field of VirtualService (networking.istio.io/v1) (the API server would drop it)",
+            "IST0106 SchemaValidationError: VirtualService demo/reviews (lessons:demo/reviews): spec/http/0/route/0/weight must be integer",
+            "IST0106 SchemaValidationError: VirtualService demo/reviews (lessons:demo/reviews): spec/http/0/timeout must be a valid duration greater than 1ms",
         ]);
         assert.deepEqual(crds.violations({ apiVersion: "networking.istio.io/v2", kind: "Gateway", metadata: { name: "g" }, spec: {} }), [
             "networking.istio.io/v2 is not a version the Gateway CRD defines",
@@ -134,6 +139,7 @@ describe("upstream: Istio objects against Istio 1.30.3's CRDs", () => {
         assert.deepEqual(result.unchecked, [
             "networking.istio.io/v1 DestinationRule",
             "networking.istio.io/v1 Gateway",
+            "networking.istio.io/v1 Sidecar",
             "networking.istio.io/v1 VirtualService",
             "security.istio.io/v1 PeerAuthentication",
             "telemetry.istio.io/v1 Telemetry",
@@ -161,7 +167,8 @@ describe("upstream: the pinned charts and what they create", () => {
         };
         for (const stack of listStacks(ROOT)) {
             const cfg = loadStackConfig(ROOT, stack);
-            for (const r of stackReleases(settingsFromConfig(cfg.config, { stack }))) {
+            const prepared = prepare(settingsFromConfig(cfg.config, { stack }));
+            for (const r of stackReleases(prepared.settings, prepared.mesh)) {
                 assert.ok(known(r.repositoryOpts.repo, r.chart, r.version), `${stack}: ${r.chart} ${r.version} from ${r.repositoryOpts.repo} is in no upstream source`);
             }
         }
@@ -174,7 +181,7 @@ describe("upstream: the pinned charts and what they create", () => {
             .filter((v: string) => /^1\.30\.\d+$/.test(v))
             .sort((a: string, b: string) => Number(a.split(".")[2]) - Number(b.split(".")[2]));
         assert.equal(DEFAULT_ISTIO_VERSION, patches.at(-1));
-        const kiali = stackReleases(settingsFor(EKS_RAW)).find((r) => r.chart === "kiali-server")!;
+        const kiali = stackReleases(settingsFor(EKS_RAW), prepare(settingsFor(EKS_RAW)).mesh).find((r) => r.chart === "kiali-server")!;
         assert.equal(kiali.version, YAML.parse(upstreamText("index/kiali.yaml")).entries["kiali-server"][0].version);
     });
 
@@ -216,7 +223,7 @@ describe("upstream: the pinned charts and what they create", () => {
 
     it("every values key each release sets is declared by its chart's values.yaml, or read by a template READ_UNDECLARED names", () => {
         for (const [name, plan] of allPlans()) {
-            for (const r of plan.resources.filter((x) => x.type === RELEASE)) {
+            for (const r of plan.resources.filter((x) => x.type === RELEASE && !isLessonsRelease(x))) {
                 const rel = releaseInputs(r);
                 const dir = chartValuesDir(rel.repo, rel.chart, rel.version)!;
                 assert.ok(dir, `${rel.chart} ${rel.version}: no upstream values`);
@@ -270,7 +277,7 @@ describe("upstream: the pinned charts and what they create", () => {
         (own(plan, "ConfigMap", "nginx-proxy").inputs as any).data["default.conf"] = "server { location /v1 { proxy_pass http://my-app-v3; } }";
         assert.deepEqual(addressProblems(plan, true).problems.filter((p) => !/istio-system\/(prometheus|grafana)/.test(p)), [
             "UnresolvedAddress: jaeger-collector.istio-system.svc.cluster.local:4319 (release istio-system/istiod value meshConfig.extensionProviders[0].opentelemetry): Service istio-system/jaeger-collector (addons-jaeger-collector) has no port 4319 (ports: 4317, 4318)",
-            "UnresolvedAddress: http://my-app-v3 (ConfigMap demo/nginx-proxy (classroom-demo-objects:demo/nginx-proxy) default.conf proxy_pass): no Service demo/my-app-v3 in the plan",
+            "UnresolvedAddress: http://my-app-v3 (ConfigMap demo/nginx-proxy (lessons:demo/nginx-proxy) default.conf proxy_pass): no Service demo/my-app-v3 in the plan",
         ]);
     });
 });
@@ -397,7 +404,8 @@ describe("upstream: the first apply's failures, each fixed", () => {
         for (const [name, plan] of allPlans()) {
             const objs = planObjects(plan);
             const accounts = new Set(objs.filter(({ o }) => o.kind === "ServiceAccount").map(({ o }) => `${o.metadata.namespace}/${o.metadata.name}`));
-            const lessons = podTemplates(objs).filter((p) => !p.x.r.renderedBy && !["istio-system"].includes(p.namespace));
+            const ours = stackMade(plan);
+            const lessons = podTemplates(objs).filter((p) => ours(p.x.r) && !["istio-system"].includes(p.namespace));
             assert.ok(lessons.length > 10, name);
             for (const p of lessons) {
                 const sa = p.x.o.spec.template.spec.serviceAccountName;

@@ -7,12 +7,13 @@ import type { types } from "@pulumi/kubernetes";
 import * as fs from "fs";
 import * as path from "path";
 import { istioObject, type IstioObject } from "../istioObjects";
+import { VERIFY_HOOK } from "../lessons";
 import { WORKSHOP_GATEWAY } from "../meshSpec";
 import { RESTRICTED_POD_SECURITY } from "../podSecurity";
 import type { Settings } from "../settings";
 import { IMAGES } from "../images";
 import { GATEWAY_URL, bookinfo, curlLoop, grpc, helloworld, myApp, type CatalogContext } from "./catalog";
-import { GATEWAY_HOST, objectRef, selects, serviceAccountOf, type Labels, type ProbeDef, type RouteRuleDef, type RoutingDef, type ScenarioDef, type ServiceDef, type WorkloadDef } from "./model";
+import { GATEWAY_HOST, selects, serviceAccountOf, type Labels, type ProbeDef, type RouteRuleDef, type RoutingDef, type ScenarioDef, type ServiceDef, type WorkloadDef } from "./model";
 import { FALSE_ALARM, splitIntervals } from "./stats";
 
 type Apps = Settings["apps"];
@@ -209,8 +210,6 @@ export interface CheckPlan {
     readonly headers: Readonly<Record<string, string>>;
     readonly requests: number;
     readonly expectations: readonly Expectation[];
-    /** Routing hosts (VirtualService/DestinationRule keys) and Services the check needs ready. */
-    readonly needs: { readonly hosts: readonly string[]; readonly services: readonly string[]; readonly gateway: boolean };
     /** What the rule says, for messages. */
     readonly describes: string;
 }
@@ -275,7 +274,6 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
                 headers: { ...(isGateway && placement.host ? { Host: placement.host } : {}), ...(rule.match?.headers ?? {}) },
                 requests,
                 expectations,
-                needs: { hosts: [r.host], services: [destName], gateway: isGateway },
                 describes: `${r.origin}[${i}]`,
             });
         });
@@ -319,7 +317,8 @@ export const JOB_RESOURCES = { requests: { cpu: "10m", memory: "16Mi" }, limits:
 
 export function jobSpec(name: string, namespace: string, podLabels: Labels, container: types.input.core.v1.Container): types.input.batch.v1.Job {
     return {
-        metadata: { name, namespace, labels: { app: "verify", check: name } },
+        // A hook of the namespace's lessons release: runs once everything else is applied and ready.
+        metadata: { name, namespace, labels: { app: "verify", check: name }, annotations: { ...VERIFY_HOOK } },
         spec: {
             backoffLimit: 1,
             activeDeadlineSeconds: 900,
@@ -368,7 +367,6 @@ export interface BuiltCheck {
     readonly job: types.input.batch.v1.Job;
     /** Runs the namespace's verification script (mounted from its ConfigMap). */
     readonly usesScript: boolean;
-    readonly needs: CheckPlan["needs"];
 }
 
 export interface Named<T> {
@@ -388,8 +386,6 @@ export interface BuiltScenario {
     /** VirtualServices with the routing host they implement (`gateway` for gateway routes). */
     readonly virtualServices: { readonly host: string; readonly object: IstioObject<"VirtualService"> }[];
     readonly checks: BuiltCheck[];
-    /** Which Deployments back which Service (to make checks wait for them). */
-    readonly backing: Readonly<Record<string, readonly string[]>>;
 }
 
 /**
@@ -424,7 +420,6 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
         : [
               ...checkPlans(s, o.requests, o.placement).map((c) => ({
                   name: c.name,
-                  needs: c.needs,
                   job: jobSpec(c.name, ns, c.podLabels, {
                       name: "verify",
                       image: IMAGES.curl,
@@ -436,7 +431,6 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
               })),
               ...(s.extraChecks ?? []).map((x) => ({
                   name: `verify-${x.name}`,
-                  needs: { hosts: [], services: [...x.needs], gateway: false },
                   job: jobSpec(`verify-${x.name}`, ns, { app: `verify-${s.name}`, version: "verify" }, { name: "verify", image: x.image, command: [...x.command] }),
                   usesScript: false,
               })),
@@ -452,67 +446,30 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
         destinationRules: Object.entries(s.subsets).map(([host, subsets]) => destinationRule(host, subsets, ns)),
         virtualServices: s.routing.map((r) => ({ host: r.host, object: virtualService(r, s, ns, o.placement) })),
         checks,
-        backing: Object.fromEntries(
-            s.services.map((svc) => [
-                svc.name,
-                s.workloads.filter((w) => selects(svc.selector, w.labels)).map((w) => w.name),
-            ]),
-        ),
     };
 }
 
 // ---------------------------------------------------------------------------
-// As manifests for one ConfigGroup, ordered by `config.kubernetes.io/depends-on`
+// As the manifests of the namespace's lessons release
 
 type Manifest = { apiVersion: string; kind: string; metadata: Record<string, any>; [k: string]: unknown };
 
-const withDependsOn = (m: Manifest, on: readonly Manifest[]): Manifest =>
-    on.length === 0
-        ? m
-        : { ...m, metadata: { ...m.metadata, annotations: { ...m.metadata.annotations, "config.kubernetes.io/depends-on": on.map(objectRef).join(",") } } };
-
 /**
- * Every object of a built scenario as a manifest: each Deployment after its
- * ConfigMap, each verification Job after the routes, Services and Deployments it
- * checks, so that the Job measures a mesh that is ready.
+ * Every object of a built scenario as a manifest. Order among them is Helm's:
+ * it applies by kind (ServiceAccounts and ConfigMaps before Deployments and
+ * Services, Istio's kinds last), waits until they are ready, then runs the
+ * verification Jobs, which are hooks, so each measures a mesh that is ready.
  */
-function scenarioManifests(b: BuiltScenario, shared: NamespaceShared): Manifest[] {
-    const { script, namespace } = shared;
-    const accounts = new Map(b.serviceAccounts.map((name) => [name, serviceAccountManifest(name, namespace)]));
-    const configMaps = new Map(b.configMaps.map((c) => [c.name, { apiVersion: "v1", kind: "ConfigMap", ...c.spec } as Manifest]));
-    const deployments = new Map(
-        b.deployments.map((d) => {
-            const m = { apiVersion: "apps/v1", kind: "Deployment", ...d.spec } as Manifest;
-            const account = accounts.get(String((d.spec.spec as any)?.template?.spec?.serviceAccountName));
-            return [d.name, withDependsOn(m, [...(account ? [account] : []), ...(d.configMap !== undefined ? [configMaps.get(d.configMap)!] : [])])];
-        }),
-    );
-    const services = new Map(b.services.map((s) => [s.name, { apiVersion: "v1", kind: "Service", ...s.spec } as Manifest]));
-    const routing = new Map<string, Manifest[]>();
-    const addRouting = (host: string, m: Manifest) => routing.set(host, [...(routing.get(host) ?? []), m]);
-    b.destinationRules.forEach((dr) => addRouting(dr.metadata.name, dr as unknown as Manifest));
-    b.virtualServices.forEach(({ host, object }) => addRouting(host, object as unknown as Manifest));
-    const jobs = b.checks.map((c) => {
-        const needs = [
-            ...c.needs.hosts.flatMap((h) => routing.get(h) ?? []),
-            ...c.needs.services.flatMap((s) => [
-                ...(services.has(s) ? [services.get(s)!] : []),
-                ...(routing.get(s) ?? []),
-                ...(b.backing[s] ?? []).flatMap((d) => (deployments.has(d) ? [deployments.get(d)!] : [])),
-            ]),
-        ];
-        if (c.usesScript && script) needs.push(script);
-        if (shared.verifyAccount) needs.push(shared.verifyAccount);
-        return withDependsOn({ apiVersion: "batch/v1", kind: "Job", ...c.job } as Manifest, [...new Set(needs)]);
-    });
-    return [...accounts.values(), ...configMaps.values(), ...deployments.values(), ...services.values(), ...[...routing.values()].flat(), ...jobs];
-}
-
-/** What every scenario of a namespace shares: the verification script and the Jobs' ServiceAccount. */
-interface NamespaceShared {
-    readonly namespace: string;
-    readonly script?: Manifest;
-    readonly verifyAccount?: Manifest;
+function scenarioManifests(b: BuiltScenario, namespace: string): Manifest[] {
+    return [
+        ...b.serviceAccounts.map((name) => serviceAccountManifest(name, namespace)),
+        ...b.configMaps.map((c) => ({ apiVersion: "v1", kind: "ConfigMap", ...c.spec }) as Manifest),
+        ...b.deployments.map((d) => ({ apiVersion: "apps/v1", kind: "Deployment", ...d.spec }) as Manifest),
+        ...b.services.map((s) => ({ apiVersion: "v1", kind: "Service", ...s.spec }) as Manifest),
+        ...(b.destinationRules as unknown as Manifest[]),
+        ...b.virtualServices.map(({ object }) => object as unknown as Manifest),
+        ...b.checks.map((c) => ({ apiVersion: "batch/v1", kind: "Job", ...c.job }) as Manifest),
+    ];
 }
 
 /** A ServiceAccount whose token is never mounted: an identity for the mesh, no Kubernetes API access. */
@@ -520,13 +477,12 @@ function serviceAccountManifest(name: string, namespace: string): Manifest {
     return { apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace }, automountServiceAccountToken: false };
 }
 
-/** Every object of a namespace's scenarios, plus the verification script its checks share. */
+/** Every object of a namespace's scenarios, plus the verification script and ServiceAccount their checks share. */
 export function namespaceManifests(built: readonly BuiltScenario[], namespace: string): Manifest[] {
     const needsScript = built.some((b) => b.checks.some((c) => c.usesScript));
-    const script: Manifest | undefined = needsScript
-        ? { apiVersion: "v1", kind: "ConfigMap", metadata: { name: VERIFY_CONFIG_MAP, namespace }, data: { "verify.sh": VERIFY_SCRIPT } }
-        : undefined;
-    const verifyAccount = built.some((b) => b.checks.length > 0) ? serviceAccountManifest(VERIFY_ACCOUNT, namespace) : undefined;
-    const shared: NamespaceShared = { namespace, script, verifyAccount };
-    return [...(script ? [script] : []), ...(verifyAccount ? [verifyAccount] : []), ...built.flatMap((b) => scenarioManifests(b, shared))];
+    const script: Manifest[] = needsScript
+        ? [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: VERIFY_CONFIG_MAP, namespace }, data: { "verify.sh": VERIFY_SCRIPT } }]
+        : [];
+    const verifyAccount = built.some((b) => b.checks.length > 0) ? [serviceAccountManifest(VERIFY_ACCOUNT, namespace)] : [];
+    return [...script, ...verifyAccount, ...built.flatMap((b) => scenarioManifests(b, namespace))];
 }

@@ -277,6 +277,6 @@ export function grpc(ctx: CatalogContext): ScenarioDef {
         routing: [],
         probes: {},
         traffic: [],
-        extraChecks: [{ name: "grpc-ping", image: IMAGES.fortio, command: ["fortio", "grpcping", "-n", "10", "grpc-echo:8079"], needs: ["grpc-echo"] }],
+        extraChecks: [{ name: "grpc-ping", image: IMAGES.fortio, command: ["fortio", "grpcping", "-n", "10", "grpc-echo:8079"] }],
     };
 }

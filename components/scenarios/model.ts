@@ -89,7 +89,7 @@ export interface ScenarioDef {
     /** URLs the traffic generator calls (in-cluster, relative to the scenario's namespace). */
     readonly traffic: readonly string[];
     /** Extra checks that are not routing rules (e.g. gRPC reachability): name and shell command. */
-    readonly extraChecks?: ReadonlyArray<{ readonly name: string; readonly image: string; readonly command: readonly string[]; readonly needs: readonly string[] }>;
+    readonly extraChecks?: ReadonlyArray<{ readonly name: string; readonly image: string; readonly command: readonly string[] }>;
 }
 
 /** The ServiceAccount a workload's pods run as. */
@@ -100,12 +100,6 @@ export function serviceAccountOf(w: Pick<WorkloadDef, "serviceAccount" | "labels
 /** Does a label selector select a pod with these labels? */
 export function selects(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>> | undefined): boolean {
     return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
-}
-
-/** A `config.kubernetes.io/depends-on` reference: `<group>/namespaces/<namespace>/<kind>/<name>` (core group: empty). */
-export function objectRef(m: { readonly apiVersion: string; readonly kind: string; readonly metadata: { readonly namespace?: string; readonly name?: string } }): string {
-    const group = m.apiVersion.includes("/") ? m.apiVersion.split("/")[0] : "";
-    return `${group}/namespaces/${m.metadata.namespace}/${m.kind}/${m.metadata.name}`;
 }
 
 /** The host key under which a scenario declares its gateway-bound routes. */

@@ -4,7 +4,8 @@
  * Each finding names both sides: the object or value that makes a claim, and
  * what the plan has (or lacks) on the other side.
  */
-import { CLUSTER_SCOPED_KINDS, releaseInputs } from "./render";
+import { CLUSTER_SCOPED_KINDS, isLessonsRelease, stackMade } from "./planEntries";
+import { releaseInputs } from "./render";
 import { SECRET, UNKNOWN, type Plan, type PlannedResource } from "./recorder";
 import { selects } from "../../components/scenarios/model";
 
@@ -39,6 +40,7 @@ export function originOf(plan: Plan, r: PlannedResource): string {
     if (!r.renderedBy) return r.name;
     const release = plan.resources.find((x) => x.urn === r.renderedBy);
     if (!release) return `a Helm release (${r.renderedBy})`;
+    if (isLessonsRelease(release)) return r.name; // the stack's own object, carried by its lessons release
     const i = releaseInputs(release);
     return `release ${i.namespace}/${i.name} (chart ${i.chart} ${i.version})`;
 }
@@ -176,7 +178,7 @@ function stringsIn(value: unknown, path = ""): [string, string][] {
 /** Every in-cluster address the plan's configuration names. */
 export function addressesOf(plan: Plan, objs: readonly PlanObject[] = planObjects(plan)): Address[] {
     const out: Address[] = [];
-    for (const r of plan.resources.filter((x) => x.type === "kubernetes:helm.sh/v3:Release")) {
+    for (const r of plan.resources.filter((x) => x.type === "kubernetes:helm.sh/v3:Release" && !isLessonsRelease(x))) {
         const rel = releaseInputs(r);
         const where = (key: string) => `release ${rel.namespace}/${rel.name} value ${key}`;
         // URLs a chart hands to the app it runs (Kiali's, Grafana's data sources); browser-facing ones are not in-cluster.
@@ -194,8 +196,9 @@ export function addressesOf(plan: Plan, objs: readonly PlanObject[] = planObject
             }
         }
     }
+    const ours = stackMade(plan);
     for (const { r, o } of objs) {
-        if (r.renderedBy) continue; // what the charts write is theirs; what the stack configures is checked above
+        if (!ours(r)) continue; // what the charts write is theirs; what the stack configures is checked above
         const ns = o.metadata?.namespace ?? "default";
         const label = `${objectLabel(o)} (${r.name})`;
         if (o.kind === "ConfigMap") {

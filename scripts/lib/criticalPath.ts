@@ -4,6 +4,7 @@
  * A resource starts when everything it depends on (its dependencies and its
  * provider) is done; a component is done when its last child is.
  */
+import { isLessonsRelease } from "./planEntries";
 import type { Plan, PlannedResource } from "./recorder";
 
 /**
@@ -31,8 +32,12 @@ export const CREATE_SECONDS: Readonly<Record<string, number>> = {
 /** Remote components whose work is their own (not visible as children in a plan). */
 const OPAQUE_COMPONENTS = new Set(["awsx:ec2:Vpc", "eks:index:Cluster", "eks:index:ManagedNodeGroup"]);
 
+/** A lessons release: its objects ready (image pull, sidecar, readiness), then its verification hooks. */
+export const LESSONS_RELEASE_SECONDS = 45 + 60;
+
 export function createSeconds(r: PlannedResource): number {
     if (!r.custom && !OPAQUE_COMPONENTS.has(r.type)) return 0;
+    if (isLessonsRelease(r)) return LESSONS_RELEASE_SECONDS;
     return CREATE_SECONDS[r.type] ?? 1;
 }
 

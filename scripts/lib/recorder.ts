@@ -4,11 +4,12 @@
  * full dependency set (explicit `dependsOn` and the resources whose outputs feed
  * an input) and the inputs. Nothing is contacted: no cloud, no CLI, no network.
  */
+import * as fs from "fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as debuggable from "@pulumi/pulumi/runtime/debuggable";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
-import { objectRef } from "../../components/scenarios/model";
+import { expandLessonsRelease, isLessonsRelease } from "./planEntries";
 
 /** Internal SDK function (not in the typings): resolves once every outstanding RPC has finished. */
 const waitForRPCs: () => Promise<void> = (runtimeSettings as any).waitForRPCs;
@@ -59,16 +60,11 @@ export interface RunOptions {
     readonly program: () => Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
-const CONFIG_GROUP = "kubernetes:yaml/v2:ConfigGroup";
-
 const echoMocks: pulumi.runtime.Mocks = {
-    // A ConfigGroup's only output is its children, which nothing here reads: echoing its
-    // (large) object list back would only cost time.
-    newResource: (args) => ({ id: undefined, state: args.type === CONFIG_GROUP ? {} : args.inputs }),
+    // Nothing reads a lessons release's outputs: echoing its (large) object list back would only cost time.
+    newResource: (args) => ({ id: undefined, state: isLessonsRelease({ type: args.type, inputs: args.inputs }) ? {} : args.inputs }),
     call: () => ({}),
 };
-
-
 
 /**
  * Makes large plans cheaper: the SDK wraps every internal promise with a captured
@@ -92,7 +88,7 @@ export async function recordProgram(options: RunOptions): Promise<Plan> {
     monitor.registerResource = (request: any, callback: (err: unknown, response: any) => void) => {
         options.onRequest?.(request);
         return register(request, (err: unknown, response: any) => {
-            if (!err && response) resources.push(...expandConfigGroup(toPlanned(request, response.getUrn())));
+            if (!err && response) resources.push(...expandLessonsRelease(toPlanned(request, response.getUrn())));
             callback(err, response);
         });
     };
@@ -124,48 +120,6 @@ function toPlanned(req: any, urn: string): PlannedResource {
         dependsOn: [...deps].filter((d) => d !== "").sort(),
         inputs: clean(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
     };
-}
-
-const DEPENDS_ON = "config.kubernetes.io/depends-on";
-
-/**
- * A `yaml/v2` ConfigGroup is one opaque registration under mocks; the Kubernetes
- * provider registers one child per object. The plan lists those children as the
- * provider names them (`<prefix>:<namespace>/<name>`, the prefix defaulting to the
- * group's name), each depending on what the group depends on plus the objects its
- * `config.kubernetes.io/depends-on` annotation names; the group keeps a count.
- */
-export function expandConfigGroup(group: PlannedResource): PlannedResource[] {
-    const objs = group.inputs.objs;
-    if (group.type !== CONFIG_GROUP || !Array.isArray(objs)) return [group];
-    const prefix = typeof group.inputs.resourcePrefix === "string" ? group.inputs.resourcePrefix : group.name;
-    const chain = group.urn.split("::")[2];
-    const head = group.urn.split("::").slice(0, 2).join("::");
-    const children = (objs as any[]).map((o) => {
-        const gv = o.apiVersion.includes("/") ? o.apiVersion : `core/${o.apiVersion}`;
-        const type = `kubernetes:${gv}:${o.kind}`;
-        const name = `${prefix}:${o.metadata.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata.name}`;
-        return { ref: objectRef(o), obj: o, urn: `${head}::${chain}$${type}::${name}`, type, name };
-    });
-    const byRef = new Map(children.map((c) => [c.ref, c.urn]));
-    const expanded = children.map((c) => {
-        const refs = String(c.obj.metadata.annotations?.[DEPENDS_ON] ?? "")
-            .split(",")
-            .filter((r) => r !== "")
-            .map((r) => byRef.get(r) ?? r);
-        return {
-            urn: c.urn,
-            type: c.type,
-            name: c.name,
-            parent: group.urn,
-            custom: true,
-            provider: group.provider,
-            dependsOn: [...new Set([...group.dependsOn, ...refs])].sort(),
-            inputs: c.obj as Record<string, unknown>,
-        };
-    });
-    const { objs: _objs, ...rest } = group.inputs;
-    return [{ ...group, inputs: { ...rest, objects: objs.length } }, ...expanded];
 }
 
 /** Turns the wire form of a value into plain JSON: unknowns, secrets and references made explicit. */
@@ -205,4 +159,21 @@ async function resolveOutputs(exported: Record<string, unknown>): Promise<Record
         else result[key] = clean(await output.promise());
     }
     return result;
+}
+
+/**
+ * Writes a plan as `JSON.stringify(plan, null, 2)` would, resource by resource:
+ * a classroom's plan is tens of megabytes, and one string of it would double
+ * the plan's peak memory.
+ */
+export function writePlanJson(file: string, plan: Plan): void {
+    const indent = (text: string, by: string) => text.split("\n").join(`\n${by}`);
+    const fd = fs.openSync(file, "w");
+    try {
+        fs.writeSync(fd, `{\n  "project": ${JSON.stringify(plan.project)},\n  "stack": ${JSON.stringify(plan.stack)},\n  "resources": [`);
+        plan.resources.forEach((r, i) => fs.writeSync(fd, `${i === 0 ? "" : ","}\n    ${indent(JSON.stringify(r, null, 2), "    ")}`));
+        fs.writeSync(fd, `${plan.resources.length > 0 ? "\n  " : ""}],\n  "outputs": ${indent(JSON.stringify(plan.outputs, null, 2), "  ")}\n}\n`);
+    } finally {
+        fs.closeSync(fd);
+    }
 }

@@ -22,6 +22,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { PUBLISHED_DIGESTS, archiveName } from "../../components/charts";
 import { runHelm, type Helm } from "./helm";
+import { isLessonsRelease, renderedEntries, withNamespace } from "./planEntries";
 import type { Plan, PlannedResource } from "./recorder";
 
 export const CHART_CACHE_ENV = "ISTIO_WORKSHOP_CHART_CACHE";
@@ -193,64 +194,6 @@ export class Renderer {
     }
 }
 
-/** Kinds that live outside namespaces (besides CRD-defined cluster-scoped kinds). */
-export const CLUSTER_SCOPED_KINDS = new Set([
-    "Namespace",
-    "Node",
-    "PersistentVolume",
-    "StorageClass",
-    "CSIDriver",
-    "CSINode",
-    "VolumeAttachment",
-    "ClusterRole",
-    "ClusterRoleBinding",
-    "CustomResourceDefinition",
-    "APIService",
-    "MutatingWebhookConfiguration",
-    "ValidatingWebhookConfiguration",
-    "ValidatingAdmissionPolicy",
-    "ValidatingAdmissionPolicyBinding",
-    "MutatingAdmissionPolicy",
-    "MutatingAdmissionPolicyBinding",
-    "PriorityClass",
-    "RuntimeClass",
-    "IngressClass",
-    "GatewayClass",
-]);
-
-/** Helm installs a namespaced object without a namespace into the release's namespace. */
-function withNamespace(o: any, namespace: string): any {
-    if (CLUSTER_SCOPED_KINDS.has(o.kind) || o.metadata?.namespace) return o;
-    return { ...o, metadata: { ...o.metadata, namespace } };
-}
-
-/** The plan's type for a Kubernetes object: `kubernetes:<group/version>:<Kind>` (core group as `core/v1`). */
-export function kubernetesType(o: { apiVersion: string; kind: string }): string {
-    return `kubernetes:${o.apiVersion.includes("/") ? o.apiVersion : `core/${o.apiVersion}`}:${o.kind}`;
-}
-
-/** The plan entries of a release's rendered objects. */
-export function renderedEntries(release: PlannedResource, objects: readonly any[]): PlannedResource[] {
-    const chain = release.urn.split("::")[2];
-    const head = release.urn.split("::").slice(0, 2).join("::");
-    const { name: releaseName } = releaseInputs(release);
-    return objects.map((o) => {
-        const type = kubernetesType(o);
-        const name = `${releaseName}:${o.metadata?.namespace ? `${o.metadata.namespace}/` : ""}${o.metadata?.name}`;
-        return {
-            urn: `${head}::${chain}$helm:${type}::${name}`,
-            type,
-            name,
-            parent: release.urn,
-            custom: true,
-            provider: release.provider,
-            dependsOn: [release.urn],
-            inputs: o,
-            renderedBy: release.urn,
-        };
-    });
-}
-
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 
 /**
@@ -259,7 +202,8 @@ const RELEASE = "kubernetes:helm.sh/v3:Release";
  * release. `renderer` undefined: nothing is rendered, each release says why.
  */
 export async function renderPlan(plan: Plan, renderer: Renderer | { readonly missing: string }): Promise<{ plan: Plan; releases: ReleaseReport[] }> {
-    const releases = plan.resources.filter((r) => r.type === RELEASE);
+    // Upstream charts only: a lessons release's objects joined the plan when it was recorded.
+    const releases = plan.resources.filter((r) => r.type === RELEASE && !isLessonsRelease(r));
     const results = await mapLimit(releases, os.cpus().length, async (r): Promise<ReleaseReport> => {
         const release = releaseInputs(r);
         const result: RenderResult = "missing" in renderer ? { status: "not rendered", reason: renderer.missing } : await renderer.render(release);

@@ -12,7 +12,7 @@ export function formatPlan(plan: Plan, warnings: readonly string[] = [], capacit
     const rendered = plan.resources.filter((r) => r.renderedBy);
     const releases = new Set(rendered.map((r) => r.renderedBy));
     lines.push(
-        `Resources (${plan.resources.length - rendered.length} Pulumi resources${rendered.length > 0 ? `, and ${rendered.length} objects rendered by ${releases.size} Helm releases, listed under their release` : ""}):`,
+        `Resources (${plan.resources.length - rendered.length} Pulumi resources${rendered.length > 0 ? `, and ${rendered.length} Kubernetes objects their ${releases.size} Helm releases install, listed under their release` : ""}):`,
     );
     const children = new Map<string | null, PlannedResource[]>();
     const known = new Set(plan.resources.map((r) => r.urn));
@@ -37,7 +37,7 @@ export function formatPlan(plan: Plan, warnings: readonly string[] = [], capacit
         for (const [type, n] of [...counts].sort((a, b) => a[0].localeCompare(b[0]))) lines.push(`  ${String(n).padStart(4)}  ${type}`);
     };
     byType("By type:", plan.resources.filter((r) => !r.renderedBy));
-    byType("Rendered by the Helm releases, by type:", rendered);
+    byType("Installed by the Helm releases, by type:", rendered);
 
     if (capacity.length > 0) {
         lines.push("");

@@ -32,6 +32,7 @@ import {
 } from "./clusterChecks";
 import { CrdValidator } from "./crdSchemas";
 import type { Plan } from "./recorder";
+import { isLessonsRelease, stackMade } from "./planEntries";
 import { releaseInputs, type ReleaseReport } from "./render";
 import { declarationProblems } from "./valuesCheck";
 
@@ -128,10 +129,11 @@ export function meshProblems(plan: Plan, objs: readonly PlanObject[] = planObjec
     const subsets = new Map<string, Set<string>>();
     const problems: string[] = [];
     const name = (x: PlanObject) => `${objectLabel(x.o)} (${originOf(plan, x.r)})`;
+    const ours = stackMade(plan);
 
     for (const x of of("Service")) {
         for (const p of x.o.spec?.ports ?? []) {
-            if (p.name !== undefined && !PORT_NAME.test(p.name) && !x.r.renderedBy) {
+            if (p.name !== undefined && !PORT_NAME.test(p.name) && ours(x.r)) {
                 problems.push(`${CHECKS.portName}: ${name(x)} port ${p.port} is named "${p.name}"`);
             }
         }
@@ -207,7 +209,9 @@ export function policyLevels(config: Record<string, unknown>): Record<string, En
 /** The policy pack's rules over the plan's resources, at one enforcement level (default: every rule mandatory). */
 export function policyProblems(plan: Plan, levels: Record<string, EnforcementLevel> = {}, level: EnforcementLevel = "mandatory"): string[] {
     // The policy pack sees what Pulumi registers, not what the charts render: the same subjects here.
-    const subjects = plan.resources.filter((r) => r.custom && !r.renderedBy).map((r) => ({ type: r.type, name: r.name, props: r.inputs }));
+    // What the stack writes: its resources and its lessons releases' objects (the pack sees those inside the releases' values).
+    const ours = stackMade(plan);
+    const subjects = plan.resources.filter((r) => r.custom && ours(r) && !isLessonsRelease(r)).map((r) => ({ type: r.type, name: r.name, props: r.inputs }));
     return evaluate(subjects)
         .filter((v) => (levels[v.policy] ?? "mandatory") === level)
         .map((v) => `policy ${v.policy}: ${v.resource}: ${v.message}`);
@@ -239,7 +243,8 @@ export interface ValidationReport {
 export function checkPlan(plan: Plan, options: ValidationOptions = {}): ValidationReport {
     const objs = planObjects(plan);
     const rendered = new Set((options.releases ?? []).filter((r) => r.result.status === "rendered").map((r) => r.urn));
-    const releases = plan.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
+    // Upstream charts' releases (a lessons release's objects are in the plan already).
+    const releases = plan.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" && !isLessonsRelease(r));
     const allRendered = releases.every((r) => rendered.has(r.urn));
     const crds = new CrdValidator([...(options.crds ?? []), ...objs.filter(({ o }) => o.kind === "CustomResourceDefinition").map(({ o }) => o)]);
     const schemas = schemaProblems(plan, crds, objs);
