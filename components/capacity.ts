@@ -237,3 +237,32 @@ export function describeCapacity(e: CapacityEstimate): string[] {
     }
     return lines;
 }
+
+/**
+ * Limits of one cluster that the sizing runs into first. Amazon EKS service
+ * quotas: at most 450 nodes per managed node group (the stack has one).
+ * Kubernetes' scalability thresholds (sig-scalability): 110 pods per node,
+ * 150,000 pods and 10,000 Services per cluster (this design reaches the node
+ * group's limit long before those).
+ */
+export const CLUSTER_LIMITS = { nodesPerManagedNodeGroup: 450, podsPerCluster: 150_000, servicesPerCluster: 10_000 } as const;
+
+/**
+ * The most attendees one stack's cluster holds with this design: the largest
+ * class whose node group, with its 25 % headroom, stays within the quota.
+ * `nodesFor(n)` gives the nodes `n` attendees need.
+ */
+export function maxAttendeesPerCluster(nodesFor: (attendees: number) => number, limit: number = CLUSTER_LIMITS.nodesPerManagedNodeGroup): number {
+    const fits = (n: number) => nodeGroupSizes({}, nodesFor(n)).maxSize <= limit;
+    if (!fits(1)) return 0;
+    let lo = 1;
+    let hi = 1;
+    while (fits(hi * 2) && hi < 1_000_000) hi *= 2;
+    hi *= 2;
+    while (hi - lo > 1) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (fits(mid)) lo = mid;
+        else hi = mid;
+    }
+    return lo;
+}

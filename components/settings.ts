@@ -347,7 +347,8 @@ const appsSchema = section({
     grpc: scenarioSchema(),
 });
 
-const MAX_ATTENDEES = 300;
+/** Settings accept up to this many; what one cluster holds is smaller and depends on the instance type (the plan warns). */
+const MAX_ATTENDEES = 1000;
 /** Namespaces an attendee id (which names the attendee's namespace) must not take. */
 const RESERVED_NAMESPACES = ["default", "demo"];
 const attendeeId = z

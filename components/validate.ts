@@ -5,7 +5,7 @@
  * not pin them. Runs before any resource is registered; a failure is one
  * message, no stack trace.
  */
-import { attendeeIds, estimateCapacity, namespaceDemand, nodeGroupSizes, type CapacityEstimate } from "./capacity";
+import { CLUSTER_LIMITS, attendeeIds, estimateCapacity, maxAttendeesPerCluster, namespaceDemand, nodeGroupSizes, type CapacityEstimate } from "./capacity";
 import { meshSizing, type MeshSizing } from "./meshScale";
 import { workshopGateway } from "./meshSpec";
 import { MeshCheckError, analyzeScenarios } from "./scenarios/analyze";
@@ -41,13 +41,23 @@ export function checkScenarios(settings: Settings): void {
 export function prepare(settings: Settings): Prepared {
     checkScenarios(settings);
     const attendees = attendeeIds(settings.attendees);
-    const mesh = meshSizing(settings, attendees.length, (proxy) => namespaceDemand(settings.apps, proxy.resources).pods);
+    const sizingFor = (n: number) => meshSizing(settings, n, (proxy) => namespaceDemand(settings.apps, proxy.resources).pods);
+    const mesh = sizingFor(attendees.length);
     const capacity = estimateCapacity(settings, mesh);
     const ng = settings.cluster.nodeGroup;
     const sizes = nodeGroupSizes(ng, capacity.nodes);
     const warnings = settingsWarnings(settings);
     if (ng.desiredSize !== undefined && ng.desiredSize < capacity.suggestion.nodes && ng.instanceType === capacity.suggestion.instanceType) {
         warnings.push(`cluster.nodeGroup.desiredSize ${ng.desiredSize} is below the ${capacity.suggestion.nodes} nodes the workload needs`);
+    }
+    if (settings.cluster.mode === "eks" && attendees.length > 0) {
+        const nodesFor = (n: number) => estimateCapacity({ ...settings, attendees: n }, sizingFor(n)).nodes;
+        const max = maxAttendeesPerCluster(nodesFor);
+        if (attendees.length > max) {
+            warnings.push(
+                `attendees: ${attendees.length} attendees need ${capacity.nodes} × ${ng.instanceType} nodes; one managed node group holds at most ${CLUSTER_LIMITS.nodesPerManagedNodeGroup} (an EKS quota), which this instance type reaches at ${max} attendees: split the class into stacks of at most ${max} (README, "Scale")`,
+            );
+        }
     }
     return {
         settings: { ...settings, cluster: { ...settings.cluster, nodeGroup: { ...ng, ...sizes } } },
