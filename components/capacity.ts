@@ -119,6 +119,16 @@ export function sharedDemand(settings: Pick<Settings, "istio" | "addons">, istio
     return parts.reduce(add, ZERO);
 }
 
+/** What a class of `attendees` asks for in all: the shared part and every namespace (one, the demo, without attendees). */
+export function classDemand(
+    settings: Pick<Settings, "istio" | "addons" | "apps">,
+    sizing: Pick<MeshSizing, "proxy" | "istiod">,
+    attendees: number,
+    perNamespace: Demand = namespaceDemand(settings.apps, sizing.proxy.resources),
+): Demand {
+    return add(sharedDemand(settings, sizing.istiod), times(perNamespace, Math.max(1, attendees)));
+}
+
 /** Attendee ids: the list given, or `attendee-01` … for a count; none means the single demo namespace. */
 export function attendeeIds(attendees: Settings["attendees"]): string[] {
     if (Array.isArray(attendees)) return [...attendees];
@@ -168,7 +178,7 @@ export function estimateCapacity(
 ): CapacityEstimate {
     const ids = attendeeIds(settings.attendees);
     const perNamespace = namespaceDemand(settings.apps, sizing.proxy.resources);
-    const demand = add(sharedDemand(settings, sizing.istiod), times(perNamespace, Math.max(1, ids.length)));
+    const demand = classDemand(settings, sizing, ids.length, perNamespace);
     const c = settings.cluster;
     const p = { ...DEFAULT_PRICES, ...withoutUndefined(settings.classroom.pricing) };
     const instances: Record<string, InstanceType> = { ...INSTANCE_TYPES };
@@ -250,14 +260,16 @@ export const CLUSTER_LIMITS = { nodesPerManagedNodeGroup: 450, podsPerCluster: 1
 /**
  * The most attendees one stack's cluster holds with this design: the largest
  * class whose node group, with its 25 % headroom, stays within the quota.
- * `nodesFor(n)` gives the nodes `n` attendees need.
+ * `nodesFor(n)` gives the nodes `n` attendees need (their demand, not a pinned size).
  */
 export function maxAttendeesPerCluster(nodesFor: (attendees: number) => number, limit: number = CLUSTER_LIMITS.nodesPerManagedNodeGroup): number {
     const fits = (n: number) => nodeGroupSizes({}, nodesFor(n)).maxSize <= limit;
     if (!fits(1)) return 0;
+    // Every attendee adds at least one pod, and a node holds at most 250 with any CNI: the answer is below this.
+    const ceiling = limit * 250;
     let lo = 1;
     let hi = 1;
-    while (fits(hi * 2) && hi < 1_000_000) hi *= 2;
+    while (hi < ceiling && fits(hi * 2)) hi *= 2;
     hi *= 2;
     while (hi - lo > 1) {
         const mid = Math.floor((lo + hi) / 2);

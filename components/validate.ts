@@ -5,7 +5,18 @@
  * not pin them. Runs before any resource is registered; a failure is one
  * message, no stack trace.
  */
-import { CLUSTER_LIMITS, attendeeIds, estimateCapacity, maxAttendeesPerCluster, namespaceDemand, nodeGroupSizes, type CapacityEstimate } from "./capacity";
+import {
+    CLUSTER_LIMITS,
+    INSTANCE_TYPES,
+    attendeeIds,
+    classDemand,
+    estimateCapacity,
+    maxAttendeesPerCluster,
+    namespaceDemand,
+    nodeGroupSizes,
+    nodesFor,
+    type CapacityEstimate,
+} from "./capacity";
 import { meshSizing, type MeshSizing } from "./meshScale";
 import { workshopGateway } from "./meshSpec";
 import { MeshCheckError, analyzeScenarios } from "./scenarios/analyze";
@@ -50,12 +61,12 @@ export function prepare(settings: Settings): Prepared {
     if (ng.desiredSize !== undefined && ng.desiredSize < capacity.suggestion.nodes && ng.instanceType === capacity.suggestion.instanceType) {
         warnings.push(`cluster.nodeGroup.desiredSize ${ng.desiredSize} is below the ${capacity.suggestion.nodes} nodes the workload needs`);
     }
-    if (settings.cluster.mode === "eks" && attendees.length > 0) {
-        const nodesFor = (n: number) => estimateCapacity({ ...settings, attendees: n }, sizingFor(n)).nodes;
-        const max = maxAttendeesPerCluster(nodesFor);
+    const instance = INSTANCE_TYPES[ng.instanceType];
+    if (settings.cluster.mode === "eks" && attendees.length > 0 && instance) {
+        const max = maxAttendeesPerCluster((n) => nodesFor(classDemand(settings, sizingFor(n), n), instance));
         if (attendees.length > max) {
             warnings.push(
-                `attendees: ${attendees.length} attendees need ${capacity.nodes} × ${ng.instanceType} nodes; one managed node group holds at most ${CLUSTER_LIMITS.nodesPerManagedNodeGroup} (an EKS quota), which this instance type reaches at ${max} attendees: split the class into stacks of at most ${max} (README, "Scale")`,
+                `attendees: ${attendees.length} attendees need ${nodesFor(capacity.demand, instance)} × ${ng.instanceType} nodes; one managed node group holds at most ${CLUSTER_LIMITS.nodesPerManagedNodeGroup} (an EKS quota), which this instance type reaches at ${max} attendees: split the class into stacks of at most ${max} (README, "Scale")`,
             );
         }
     }

@@ -12,7 +12,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { maxAttendeesPerCluster, estimateCapacity, namespaceDemand } from "../components/capacity";
+import { INSTANCE_TYPES, classDemand, maxAttendeesPerCluster, namespaceDemand, nodesFor } from "../components/capacity";
 import { meshSizing, unscopedProxyMemoryMi } from "../components/meshScale";
 import { settingsFromConfig } from "../components/settings";
 import { prepare } from "../components/validate";
@@ -86,7 +86,7 @@ function main(): void {
         const s = settingsFromConfig(cfg.config, { stack, source: cfg.file });
         const prepared = prepare(s);
         const sizingFor = (k: number) => meshSizing(s, k, (proxy) => namespaceDemand(s.apps, proxy.resources).pods);
-        const maxPerCluster = maxAttendeesPerCluster((k) => estimateCapacity({ ...s, attendees: k }, sizingFor(k)).nodes);
+        const maxPerCluster = maxAttendeesPerCluster((k) => nodesFor(classDemand(s, sizingFor(k), k), INSTANCE_TYPES[INSTANCE_TYPE]));
         const model = upModel(plan, prepared.capacity.nodes, 1);
         const t = TARGETS[n];
         const target = t ? `< ${t.seconds} s, < ${t.megabytes} MB: ${timed.seconds < t.seconds && timed.megabytes < t.megabytes ? "met" : "NOT met"}` : "";

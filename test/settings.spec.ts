@@ -158,7 +158,7 @@ describe("settings: refusals name the key, the value and what is allowed", () =>
     it("refuses a non-mapping section and a negative attendee count", () => {
         assert.deepEqual(problems({ ...EKS_RAW, istio: "1.30.3", attendees: -1 }), [
             'istio: must be a mapping with the keys version, mtls, egressGateway, accessLogs, ingress, tracing, got "1.30.3"',
-            "attendees: must be an integer from 0 to 300, got -1",
+            "attendees: must be an integer from 0 to 1000, got -1",
         ]);
     });
 });

@@ -1,0 +1,138 @@
+/**
+ * A classroom that scales: few Pulumi resources per attendee, proxies whose
+ * configuration does not grow with the class, istiod sized for its proxies, the
+ * limits of one cluster, and the model the bench prints.
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { CLUSTER_LIMITS, maxAttendeesPerCluster } from "../components/capacity";
+import { ISTIO_LOAD_TEST, istiodSizing, proxyModel, unscopedProxyMemoryMi } from "../components/meshScale";
+import { prepare } from "../components/validate";
+import type { Plan, PlannedResource } from "../scripts/lib/recorder";
+import { writePlanJson } from "../scripts/lib/recorder";
+import { STATE_OVERHEAD_BYTES, recommendation, resourceStateBytes, upModel } from "../scripts/lib/upModel";
+import { diffPlans } from "../scripts/lib/planDiff";
+import { EKS_RAW, planIndex, settingsFor } from "./helpers";
+
+const PINNED = { cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge", desiredSize: 3, maxSize: 4 } } };
+const pulumiResources = (plan: Plan) => plan.resources.filter((r) => !r.renderedBy).length;
+
+describe("scale: Pulumi resources per attendee", () => {
+    it("adds at most 8 Pulumi resources per attendee, whatever the class size", async () => {
+        const counts = await Promise.all([0, 1, 5].map(async (n) => pulumiResources(await planIndex({ ...PINNED, attendees: n }))));
+        const perAttendee = [(counts[1] - counts[0]) / 1, (counts[2] - counts[0]) / 5];
+        assert.ok(perAttendee.every((p) => p <= 8), `per attendee: ${perAttendee.join(", ")}`);
+        assert.equal(perAttendee[0], perAttendee[1], "the same for every attendee");
+    });
+
+    it("gives each attendee one lessons release that carries every object of their namespace, its Sidecar among them", async () => {
+        const plan = await planIndex({ ...PINNED, attendees: ["ana", "bo"] });
+        const releases = plan.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "./charts/lessons");
+        assert.deepEqual(releases.map((r) => (r.inputs as any).namespace).sort(), ["ana", "bo"]);
+        for (const rel of releases) {
+            const ns = (rel.inputs as any).namespace;
+            const objects = plan.resources.filter((r) => r.renderedBy === rel.urn).map((r) => r.inputs as any);
+            assert.ok(objects.every((o) => o.metadata.namespace === ns), "nothing outside the namespace");
+            assert.deepEqual(objects.filter((o) => o.kind === "Sidecar").map((o) => o.spec), [{ egress: [{ hosts: ["./*", "istio-system/*", "istio-ingress/*"] }] }]);
+            for (const kind of ["ResourceQuota", "LimitRange", "Role", "RoleBinding", "Secret", "Deployment", "Job"]) assert.ok(objects.some((o) => o.kind === kind), `${ns}: ${kind}`);
+        }
+    });
+
+    it("removing one attendee changes only that attendee's resources and objects", async () => {
+        const abc = await planIndex({ ...PINNED, attendees: ["a", "b", "c"] });
+        const ac = await planIndex({ ...PINNED, attendees: ["a", "c"] });
+        const diff = diffPlans(abc, ac);
+        assert.deepEqual(diff.added, []);
+        const touched = (urn: string) => abc.resources.find((r) => r.urn === urn)!;
+        for (const urn of diff.removed) {
+            const r = touched(urn);
+            assert.ok(r.name.startsWith("classroom-b") || r.name.startsWith("lessons:b/"), r.name);
+        }
+        assert.deepEqual(
+            diff.changed.map((c) => c.urn.split("::").pop()),
+            [],
+            "nothing else changes (capacity is pinned)",
+        );
+    });
+});
+
+describe("scale: proxies and istiod", () => {
+    it("a proxy's configuration and resources do not depend on the number of attendees", () => {
+        const sizes = [0, 10, 300].map((n) => prepare(settingsFor({ ...EKS_RAW, attendees: n })).mesh.proxy);
+        assert.deepEqual(sizes[1], sizes[0]);
+        assert.deepEqual(sizes[2], sizes[0]);
+        assert.deepEqual(sizes[0].resources, { requests: { cpu: "10m", memory: "48Mi" }, limits: { cpu: "500m", memory: "128Mi" } });
+        assert.equal(sizes[0].visibleServices, 16);
+        // Without the Sidecar, a proxy would know every attendee's Services.
+        const s = settingsFor({ ...EKS_RAW, attendees: 300 });
+        assert.ok(unscopedProxyMemoryMi(s, 300) > 4 * proxyModel(s).memoryMi);
+    });
+
+    it("sizes istiod on Istio's load test: one replica per 2000 proxies, its share of 1 vCPU and 1.5 GB", () => {
+        assert.deepEqual(istiodSizing(30), { replicas: 1, proxiesPerReplica: 30, resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1024Mi" } } });
+        assert.deepEqual(istiodSizing(ISTIO_LOAD_TEST.proxies), { replicas: 1, proxiesPerReplica: 2000, resources: { requests: { cpu: "1000m", memory: "1536Mi" }, limits: { memory: "3072Mi" } } });
+        assert.equal(istiodSizing(8701).replicas, 5);
+        const plan300 = prepare(settingsFor({ ...EKS_RAW, attendees: 300 }));
+        assert.equal(plan300.mesh.istiod.replicas, Math.ceil((plan300.capacity.perNamespace.pods * 300 + 1) / 2000));
+    });
+
+    it("knows where one cluster ends, and warns past it", () => {
+        assert.equal(CLUSTER_LIMITS.nodesPerManagedNodeGroup, 450);
+        // nodes = ceil(n / 2): the group's maximum (desired + 25 %) stays within 450 up to 720.
+        assert.equal(maxAttendeesPerCluster((n) => Math.ceil(n / 2)), 720);
+        const big = prepare(settingsFor({ cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge" } }, attendees: 1000 }));
+        assert.match(big.warnings.join("\n"), /attendees: 1000 attendees need \d+ × m6i\.xlarge nodes; one managed node group holds at most 450 \(an EKS quota\), which this instance type reaches at \d+ attendees: split the class/);
+        const fits = prepare(settingsFor({ cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge" } }, attendees: 300 }));
+        assert.equal(fits.warnings.some((w) => w.startsWith("attendees:")), false);
+    });
+});
+
+describe("scale: the model of an up", () => {
+    const res = (name: string, inputs: Record<string, unknown>, extra: Partial<PlannedResource> = {}): PlannedResource => ({
+        urn: `urn:${name}`,
+        type: "kubernetes:core/v1:ConfigMap",
+        name,
+        parent: null,
+        custom: true,
+        provider: null,
+        dependsOn: [],
+        inputs,
+        ...extra,
+    });
+
+    it("counts each resource's state and the snapshots a self-managed backend writes, exactly as stated", () => {
+        const a = res("a", { x: 1 }); // {"x":1}: 7 bytes
+        const b = res("b", { y: "abc" }); // {"y":"abc"}: 11 bytes
+        const plan: Plan = { project: "p", stack: "s", resources: [a, b], outputs: {} };
+        const sizes = resourceStateBytes(plan);
+        assert.deepEqual(sizes, [STATE_OVERHEAD_BYTES + 14, STATE_OVERHEAD_BYTES + 22]);
+        const m = upModel(plan, 1, 0);
+        // a: writes 0 then s1; b: writes s1 then s1+s2.
+        assert.equal(m.checkpointBytes.selfManaged, sizes[0] + sizes[0] + (sizes[0] + sizes[1]));
+        assert.equal(m.checkpointBytes.skipCheckpoints, sizes[0] + sizes[1]);
+        assert.equal(m.snapshotWrites, 4);
+    });
+
+    it("counts pods, proxies, pulls and pushes of a plan, and recommends what pays", async () => {
+        const plan = await planIndex({ ...PINNED, attendees: ["ana", "bo"] });
+        const m = upModel(plan, 3, 1);
+        const ana = plan.resources.filter((r) => (r.inputs as any).metadata?.namespace === "ana" && ["Deployment", "Job"].includes((r.inputs as any).kind));
+        const anaPods = ana.reduce((n, r) => n + ((r.inputs as any).kind === "Job" ? 1 : ((r.inputs as any).spec.replicas ?? 1)), 0);
+        assert.equal(m.proxies, 2 * anaPods + 1, "both attendees' pods and the gateway");
+        assert.ok(m.pushes.scoped < m.pushes.unscoped);
+        assert.ok(m.imagePulls <= m.distinctImages.length * 3);
+        assert.equal(recommendation(m, 2, 694), "a self-managed backend is fine");
+        assert.match(recommendation({ ...m, checkpointBytes: { selfManaged: 5 * 1024 ** 3, journaled: 10 * 1024 ** 2, skipCheckpoints: 5 * 1024 ** 2 } }, 1000, 694), /^split the class: one cluster holds 694 attendees, so 2 stacks; checkpoints write 5\.0 GB: use Pulumi Cloud/);
+    });
+
+    it("writes a plan's JSON as JSON.stringify would, without building it in one string", async () => {
+        const plan = await planIndex({ ...PINNED, attendees: ["ana"] });
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "iw-json-")), "plan.json");
+        writePlanJson(file, plan);
+        assert.equal(fs.readFileSync(file, "utf8"), `${JSON.stringify(plan, null, 2)}\n`);
+        writePlanJson(file, { ...plan, resources: [] });
+        assert.equal(fs.readFileSync(file, "utf8"), `${JSON.stringify({ ...plan, resources: [] }, null, 2)}\n`);
+    });
+});
