@@ -15,12 +15,13 @@ prepared.warnings.forEach((w) => void pulumi.log.warn(w));
 
 const cluster = new WorkshopCluster("workshop", { settings });
 const mesh = new IstioMesh("mesh", { settings, provider: cluster.provider, portRules: cluster.istioPortRules, sizing: prepared.mesh });
-const addons = new ObservabilityAddons("addons", { settings, provider: cluster.provider, mesh: mesh.istiod, gateway: mesh.gateway });
+const addons = new ObservabilityAddons("addons", { settings, provider: cluster.provider, mesh: mesh.istiod, gateway: mesh.gateway, imageCache: cluster.imageCache });
 const classroom = new Classroom("classroom", {
     prepared,
     provider: cluster.provider,
     istiod: mesh.istiod,
     gateway: [mesh.gateway, mesh.ingressGateway],
+    imageCache: cluster.imageCache,
     clusterName: cluster.clusterName,
     endpoint: cluster.endpoint,
 });

@@ -19,6 +19,8 @@ import {
     jaegerObjects,
     portForwards,
 } from "./addonsSpec";
+import { releaseValuesWithCache } from "./imageCache";
+import { withCachedImages, type ImageCache } from "./images";
 import type { ReleaseSpec } from "./meshSpec";
 import type { Settings } from "./settings";
 
@@ -30,6 +32,8 @@ export interface AddonsArgs {
     readonly mesh: pulumi.Resource;
     /** The shared Gateway exposed UIs bind to. */
     readonly gateway: pulumi.Resource;
+    /** The ECR pull-through cache images go through; default none. */
+    readonly imageCache?: pulumi.Input<ImageCache | undefined>;
 }
 
 export class ObservabilityAddons extends pulumi.ComponentResource {
@@ -50,8 +54,14 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
             provider: args.provider,
             dependsOn: [args.mesh, ...dependsOn],
         });
+        const cache = pulumi.output(args.imageCache);
         const release = (key: string, spec: ReleaseSpec, dependsOn: pulumi.Resource[] = []) =>
-            new k8s.helm.v3.Release(`${name}-${key}`, { ...spec, createNamespace: false }, childOpts(dependsOn));
+            new k8s.helm.v3.Release(
+                `${name}-${key}`,
+                { ...spec, values: cache.apply((c) => releaseValuesWithCache(spec.chart, spec.values, c)), createNamespace: false },
+                childOpts(dependsOn),
+            );
+        const cached = <T>(value: T) => cache.apply((c) => withCachedImages(value, c));
         const releases = addonReleases(addons, istio.version);
 
         if (releases.prometheus) release("prometheus", releases.prometheus);
@@ -73,7 +83,7 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
         if (addons.jaeger.enabled) {
             const objs = jaegerObjects(addons.jaeger.version);
             const config = new k8s.core.v1.ConfigMap(`${name}-jaeger-config`, objs.configMap, childOpts());
-            new k8s.apps.v1.Deployment(`${name}-jaeger`, objs.deployment, childOpts([config]));
+            new k8s.apps.v1.Deployment(`${name}-jaeger`, { ...objs.deployment, spec: cached(objs.deployment.spec) }, childOpts([config]));
             new k8s.core.v1.Service(`${name}-jaeger-collector`, objs.collectorService, childOpts());
             new k8s.core.v1.Service(`${name}-jaeger-query`, objs.queryService, childOpts());
         }
@@ -101,7 +111,7 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
         const routes = exposedRoutes(addons);
         if (routes) {
             const routeDeps: pulumi.Resource[] = [args.gateway];
-            if (addons.jaeger.enabled) routeDeps.push(...this.jaegerAuth(name, childOpts));
+            if (addons.jaeger.enabled) routeDeps.push(...this.jaegerAuth(name, childOpts, cached));
             new k8s.apiextensions.CustomResource(`${name}-routes`, { ...routes }, childOpts(routeDeps));
         }
 
@@ -110,7 +120,11 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
     }
 
     /** Basic-auth proxy for Jaeger's UI: a generated password, its htpasswd Secret, nginx. */
-    private jaegerAuth(name: string, childOpts: (deps?: pulumi.Resource[]) => pulumi.CustomResourceOptions): pulumi.Resource[] {
+    private jaegerAuth(
+        name: string,
+        childOpts: (deps?: pulumi.Resource[]) => pulumi.CustomResourceOptions,
+        cached: <T>(value: T) => pulumi.Output<T>,
+    ): pulumi.Resource[] {
         const password = new random.RandomPassword(`${name}-jaeger-password`, { length: 24, special: false }, { parent: this });
         const salt = new random.RandomString(`${name}-jaeger-salt`, { length: 8, special: false }, { parent: this });
         (this as { jaegerPassword?: pulumi.Output<string> }).jaegerPassword = pulumi.secret(password.result);
@@ -124,7 +138,7 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
         );
         const objs = jaegerAuthObjects();
         const conf = new k8s.core.v1.ConfigMap(`${name}-jaeger-auth-config`, objs.configMap, childOpts());
-        const deployment = new k8s.apps.v1.Deployment(`${name}-jaeger-auth`, objs.deployment, childOpts([conf, secret]));
+        const deployment = new k8s.apps.v1.Deployment(`${name}-jaeger-auth`, { ...objs.deployment, spec: cached(objs.deployment.spec) }, childOpts([conf, secret]));
         const service = new k8s.core.v1.Service(`${name}-jaeger-auth-service`, objs.service, childOpts());
         return [deployment, service];
     }

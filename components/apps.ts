@@ -9,7 +9,8 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { lessonsRelease } from "./lessons";
+import { withCachedImages, type ImageCache } from "./images";
+import { lessonsRelease, objectsJson } from "./lessons";
 import { INJECTION_LABELS, namespaceSidecar } from "./meshSpec";
 import { buildScenario, namespaceManifests, resolveScenarios, trafficRate, type GatewayPlacement } from "./scenarios/build";
 import type { Settings } from "./settings";
@@ -21,6 +22,8 @@ export interface MeshDeps {
     readonly istiod: pulumi.Resource;
     /** The shared Gateway and the ingress gateway: gateway routes and their checks wait for them. */
     readonly gateway: readonly pulumi.Resource[];
+    /** The ECR pull-through cache images go through; default none (images pulled from their registries). */
+    readonly imageCache?: pulumi.Input<ImageCache | undefined>;
 }
 
 export interface DemoAppsArgs extends MeshDeps {
@@ -63,13 +66,15 @@ export class DemoApps extends pulumi.ComponentResource {
         );
         // One release per namespace: Helm applies the objects by kind, waits until they are
         // ready, then runs the verification Jobs (hooks); a failed Job fails the release.
+        const objects = [
+            ...(args.extraObjects ?? []),
+            namespaceSidecar(args.namespace, args.sidecarHosts) as unknown as Record<string, unknown>,
+            ...namespaceManifests(built, args.namespace),
+        ];
+        const spec = lessonsRelease(args.namespace, objects);
         this.release = new k8s.helm.v3.Release(
             `${name}-lessons`,
-            lessonsRelease(args.namespace, [
-                ...(args.extraObjects ?? []),
-                namespaceSidecar(args.namespace, args.sidecarHosts) as unknown as Record<string, unknown>,
-                ...namespaceManifests(built, args.namespace),
-            ]),
+            { ...spec, values: { objectsJson: pulumi.output(args.imageCache).apply((cache) => objectsJson(withCachedImages(objects, cache))) } },
             { parent: this, provider: args.provider, dependsOn: [ns, args.istiod, ...args.gateway] },
         );
         this.namespaceResource = ns;

@@ -56,6 +56,7 @@ export class Attendee extends pulumi.ComponentResource {
                 provider: args.provider,
                 istiod: args.istiod,
                 gateway: args.gateway,
+                imageCache: args.imageCache,
                 sidecarHosts: args.sidecarHosts,
                 // Access and limits travel in the namespace's release with the lessons.
                 extraObjects: [

@@ -25,7 +25,7 @@ export class Classroom extends pulumi.ComponentResource {
     constructor(name: string, args: ClassroomArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-workshop:classroom:Classroom", name, {}, opts);
         const { settings, attendees, capacity, mesh } = args.prepared;
-        const shared = { provider: args.provider, istiod: args.istiod, gateway: args.gateway };
+        const shared = { provider: args.provider, istiod: args.istiod, gateway: args.gateway, imageCache: args.imageCache };
         if (attendees.length === 0) {
             const demo = new DemoApps(`${name}-demo`, { settings, namespace: settings.apps.namespace, sidecarHosts: mesh.sidecarEgressHosts, ...shared }, { parent: this });
             this.namespaces = demo.namespace.apply((n) => [n]);

@@ -30,11 +30,14 @@ import {
     nodeGroupScaling,
     vpcSpec,
 } from "./clusterSpec";
+import { cacheRules, pullThroughPolicy } from "./imageCache";
+import type { ImageCache } from "./images";
 import { ISTIO_PORT_RULES, ingressRuleSpecs } from "./istioPorts";
 import type { PreparedSettings } from "./validate";
 
 export interface WorkshopClusterArgs {
-    readonly settings: Pick<PreparedSettings, "project" | "stack" | "cluster">;
+    /** The cluster, and the lessons and addons whose images the image cache covers. */
+    readonly settings: Pick<PreparedSettings, "project" | "stack" | "cluster" | "apps" | "addons">;
 }
 
 export class WorkshopCluster extends pulumi.ComponentResource {
@@ -49,6 +52,8 @@ export class WorkshopCluster extends pulumi.ComponentResource {
     readonly nextSteps: pulumi.Output<string[]>;
     /** API server address and CA, for the attendees' kubeconfigs; undefined when they cannot be read. */
     readonly endpoint: pulumi.Output<ClusterEndpoint | undefined>;
+    /** The ECR pull-through cache images go through (`cluster.imageCache: ecr`); undefined otherwise. */
+    readonly imageCache: pulumi.Output<ImageCache | undefined>;
 
     constructor(name: string, args: WorkshopClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-workshop:cluster:WorkshopCluster", name, {}, opts);
@@ -65,6 +70,7 @@ export class WorkshopCluster extends pulumi.ComponentResource {
             this.clusterName = pulumi.output(c.context ?? "current kubeconfig context");
             this.endpoint = pulumi.output(localEndpoint(c.kubeconfig, c.context));
             this.istioPortRules = [];
+            this.imageCache = pulumi.output<ImageCache | undefined>(undefined);
             this.registerOutputs({ clusterName: this.clusterName });
             return;
         }
@@ -113,6 +119,26 @@ export class WorkshopCluster extends pulumi.ComponentResource {
             ([key, policyArn]) => new aws.iam.RolePolicyAttachment(`${name}-node-${key}`, { role: nodeRole.name, policyArn }, awsOpts),
         );
 
+        // With cluster.imageCache: ecr, a pull-through cache rule per upstream registry, and the nodes' right to fill it.
+        const rules = cacheRules(settings);
+        const cacheResources: pulumi.Resource[] = [];
+        if (rules.length > 0) {
+            const account = aws.getCallerIdentityOutput({}, { parent: this, provider: awsProvider }).accountId;
+            for (const { registry: _, ...rule } of rules) {
+                cacheResources.push(new aws.ecr.PullThroughCacheRule(`${name}-cache-${rule.ecrRepositoryPrefix}`, rule, awsOpts));
+            }
+            cacheResources.push(
+                new aws.iam.RolePolicy(
+                    `${name}-node-pull-through`,
+                    { role: nodeRole.name, policy: account.apply((a) => pullThroughPolicy(c.region, a, rules.map((r) => r.ecrRepositoryPrefix))) },
+                    awsOpts,
+                ),
+            );
+            this.imageCache = account.apply((a) => ({ host: `${a}.dkr.ecr.${c.region}.amazonaws.com`, registries: rules.map((r) => r.registry) }));
+        } else {
+            this.imageCache = pulumi.output<ImageCache | undefined>(undefined);
+        }
+
         const launchTemplate = new aws.ec2.LaunchTemplate(
             `${name}-node-template`,
             { ...launchTemplateSpec(c), vpcSecurityGroupIds: [cluster.nodeSecurityGroupId] },
@@ -130,7 +156,7 @@ export class WorkshopCluster extends pulumi.ComponentResource {
                 scalingConfig: nodeGroupScaling(c),
                 launchTemplate: { id: launchTemplate.id, version: pulumi.interpolate`${launchTemplate.latestVersion}` },
             },
-            { parent: this, providers: { aws: awsProvider }, dependsOn: [cluster, ...policyAttachments] },
+            { parent: this, providers: { aws: awsProvider }, dependsOn: [cluster, ...policyAttachments, ...cacheResources] },
         );
 
         this.istioPortRules = ingressRuleSpecs(`${name}-istio`, ISTIO_PORT_RULES, {

@@ -53,3 +53,54 @@ export function imageParts(image: string): { registry: string; repository: strin
     const slash = repo.indexOf("/");
     return { registry: repo.slice(0, slash), repository: repo.slice(slash + 1), tag: image.slice(repo.length + 1) };
 }
+
+/**
+ * Registries ECR can cache through a pull-through cache rule, as this stack
+ * names them: the rule's upstream URL and the repository prefix images are
+ * pulled under (`<account>.dkr.ecr.<region>.amazonaws.com/<prefix>/<repository>`).
+ * Docker Hub and GitHub need credentials (a Secrets Manager secret whose name
+ * starts with `ecr-pullthroughcache/`). registry.istio.io and Google's Artifact
+ * Registry are not upstreams ECR supports: their images are pulled directly (they
+ * are not rate-limited as Docker Hub is).
+ */
+export const ECR_UPSTREAMS: Readonly<Record<string, { readonly upstream: string; readonly prefix: string; readonly needsCredential: boolean }>> = {
+    "quay.io": { upstream: "quay.io", prefix: "quay", needsCredential: false },
+    "registry.k8s.io": { upstream: "registry.k8s.io", prefix: "k8s", needsCredential: false },
+    "public.ecr.aws": { upstream: "public.ecr.aws", prefix: "ecr-public", needsCredential: false },
+    "docker.io": { upstream: "registry-1.docker.io", prefix: "docker-hub", needsCredential: true },
+    "ghcr.io": { upstream: "ghcr.io", prefix: "github", needsCredential: true },
+};
+
+/** An ECR pull-through cache for the stack's images: the registry host, and which upstreams have a rule. */
+export interface ImageCache {
+    /** `<account>.dkr.ecr.<region>.amazonaws.com` */
+    readonly host: string;
+    /** Registries (keys of ECR_UPSTREAMS) whose images go through the cache. */
+    readonly registries: readonly string[];
+}
+
+/** The image as pulled through the cache, or unchanged when its registry has no rule. */
+export function cachedImage(image: string, cache: ImageCache | undefined): string {
+    if (!cache) return image;
+    const registry = image.slice(0, image.indexOf("/"));
+    if (!cache.registries.includes(registry)) return image;
+    return `${cache.host}/${ECR_UPSTREAMS[registry].prefix}/${image.slice(registry.length + 1)}`;
+}
+
+/** The same objects with every container's image pulled through the cache. */
+export function withCachedImages<T>(value: T, cache: ImageCache | undefined): T {
+    if (!cache) return value;
+    const walk = (v: unknown, key?: string): unknown => {
+        if (Array.isArray(v)) return v.map((x) => walk(x));
+        if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, k)]));
+        return key === "image" && typeof v === "string" ? cachedImage(v, cache) : v;
+    };
+    return walk(value) as T;
+}
+
+/** The registries of a set of images that get a cache rule: supported upstreams, with credentials where they need them. */
+export function cacheRegistries(images: readonly string[], credentialsFor: ReadonlySet<string>): string[] {
+    return [...new Set(images.map((i) => i.slice(0, i.indexOf("/"))))]
+        .filter((r) => ECR_UPSTREAMS[r] && (!ECR_UPSTREAMS[r].needsCredential || credentialsFor.has(r)))
+        .sort();
+}

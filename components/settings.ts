@@ -67,6 +67,11 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$/;
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache\/[\w+=,.@/-]+$/;
+const secretArn = () =>
+    z
+        .string({ error: "must be a Secrets Manager secret ARN whose name starts with ecr-pullthroughcache/" })
+        .regex(SECRET_ARN, { error: "must be a Secrets Manager secret ARN whose name starts with ecr-pullthroughcache/" });
 const IAM_PRINCIPAL_ARN = /^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|assumed-role)\/[\w+=,.@/-]+$/;
 
 // ---------------------------------------------------------------------------
@@ -164,6 +169,16 @@ const clusterSchema = section({
         .default(["api", "audit", "authenticator"]),
     /** Protect the EKS cluster from deletion (default: every stack but `dev`); `pulumi destroy` then refuses until unprotected. */
     protect: bool().optional(),
+    /**
+     * `ecr`: an ECR pull-through cache rule per upstream registry the stack's images come from
+     * (and ECR supports), every such image pulled through it; `none`: images pulled from their registries.
+     */
+    imageCache: oneOf(["none", "ecr"]).default("none"),
+    /** Secrets Manager ARNs (`ecr-pullthroughcache/...`) of the credentials ECR needs for Docker Hub and GitHub. */
+    imageCacheCredentials: section({
+        "docker.io": secretArn().optional(),
+        "ghcr.io": secretArn().optional(),
+    }).prefault({}),
     /** `mode: existing` only: path to a kubeconfig file; default: $KUBECONFIG or ~/.kube/config. */
     kubeconfig: z.string({ error: "must be a path to a kubeconfig file" }).min(1, { error: "must be a path to a kubeconfig file" }).optional(),
     /** `mode: existing` only: kubeconfig context; default: the current context. */
@@ -179,7 +194,7 @@ const clusterSchema = section({
                 'write ["0.0.0.0/0"] to make the endpoint public on purpose (IAM authentication still applies)',
         });
     }
-    const eksOnly = { adminCidrs: c.adminCidrs, name: c.name, protect: c.protect } as const;
+    const eksOnly = { adminCidrs: c.adminCidrs, name: c.name, protect: c.protect, imageCache: c.imageCache === "ecr" ? c.imageCache : undefined } as const;
     const existingOnly = { kubeconfig: c.kubeconfig, context: c.context } as const;
     const misplaced = c.mode === "eks" ? existingOnly : eksOnly;
     for (const [key, value] of Object.entries(misplaced)) {

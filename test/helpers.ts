@@ -35,7 +35,7 @@ export const cloudMocks: pulumi.runtime.Mocks = {
         };
         return { id: `${args.name}-id`, state: { ...args.inputs, ...(outputs[args.type] ?? {}) } };
     },
-    call: () => ({}),
+    call: (args) => (args.token === "aws:index/getCallerIdentity:getCallerIdentity" ? { accountId: "123456789012" } : {}),
 };
 
 /**

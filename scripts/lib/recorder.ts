@@ -60,10 +60,15 @@ export interface RunOptions {
     readonly program: () => Record<string, unknown> | Promise<Record<string, unknown>>;
 }
 
+/** Answers of data sources only the cloud knows, shown as unknown in the plan. */
+const UNKNOWN_CALLS: Readonly<Record<string, Record<string, string>>> = {
+    "aws:index/getCallerIdentity:getCallerIdentity": { accountId: UNKNOWN, arn: UNKNOWN, id: UNKNOWN, userId: UNKNOWN },
+};
+
 const echoMocks: pulumi.runtime.Mocks = {
     // Nothing reads a lessons release's outputs: echoing its (large) object list back would only cost time.
     newResource: (args) => ({ id: undefined, state: isLessonsRelease({ type: args.type, inputs: args.inputs }) ? {} : args.inputs }),
-    call: () => ({}),
+    call: (args) => UNKNOWN_CALLS[args.token] ?? {},
 };
 
 /**
