@@ -39,6 +39,8 @@ describe("settings: defaults", () => {
                 adminCidrs: ["203.0.113.4/32"],
                 adminPrincipalArns: [],
                 controlPlaneLogs: ["api", "audit", "authenticator"],
+                imageCache: "none",
+                imageCacheCredentials: {},
             },
             istio: {
                 version: DEFAULT_ISTIO_VERSION,
