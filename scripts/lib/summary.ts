@@ -12,7 +12,7 @@ export function formatPlan(plan: Plan, warnings: readonly string[] = [], capacit
     const rendered = plan.resources.filter((r) => r.renderedBy);
     const releases = new Set(rendered.map((r) => r.renderedBy));
     lines.push(
-        `Resources (${plan.resources.length - rendered.length} Pulumi resources${rendered.length > 0 ? `, and ${rendered.length} Kubernetes objects their ${releases.size} Helm releases install, listed under their release` : ""}):`,
+        `Resources (${plan.resources.length - rendered.length} Pulumi resources${rendered.length > 0 ? `, and ${rendered.length} Kubernetes objects their ${releases.size} Helm release${releases.size === 1 ? "" : "s"} install, listed under their release` : ""}):`,
     );
     const children = new Map<string | null, PlannedResource[]>();
     const known = new Set(plan.resources.map((r) => r.urn));
