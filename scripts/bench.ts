@@ -50,7 +50,7 @@ interface Timed {
 function timePlan(args: string[], env: NodeJS.ProcessEnv): Timed {
     const stats = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "iw-bench-stats-")), "stats.json");
     const started = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts/plan.ts"), ...args], {
+    const r = spawnSync(process.execPath, ["-r", "sucrase/register/ts", path.join(ROOT, "scripts/plan.ts"), ...args], {
         cwd: ROOT,
         encoding: "utf8",
         stdio: ["ignore", "pipe", "pipe"],

@@ -41,7 +41,7 @@ function fail(message: string): never {
 }
 
 async function main(): Promise<void> {
-    // The Pulumi SDK records a stack trace for every resource and promise; with ts-node's
+    // The Pulumi SDK records a stack trace for every resource and promise; with a source-map hook (ts-node's)
     // source-map support each one is mapped through source maps, which dominates the run time
     // of large plans. The plan prints messages, not stack traces: use V8's plain formatting, short.
     (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;

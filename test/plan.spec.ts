@@ -14,7 +14,7 @@ const ROOT = path.resolve(__dirname, "..");
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), "iw-plan-"));
 
 function runPlan(args: string[]) {
-    const r = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", path.join(ROOT, "scripts/plan.ts"), ...args], {
+    const r = spawnSync(process.execPath, ["-r", "sucrase/register/ts", path.join(ROOT, "scripts/plan.ts"), ...args], {
         cwd: ROOT,
         encoding: "utf8",
         env: { ...process.env, PULUMI_CONFIG: undefined },

@@ -59,7 +59,7 @@ describe("plan diff", () => {
     it("--expect-no-changes passes on identical plans and fails on a one-field change", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-diff-"));
         const run = (...args: string[]) =>
-            spawnSync(process.execPath, [require.resolve("ts-node/dist/bin"), "--transpile-only", path.join(ROOT, "scripts/plan.ts"), "--stack", "local", ...args], {
+            spawnSync(process.execPath, ["-r", "sucrase/register/ts", path.join(ROOT, "scripts/plan.ts"), "--stack", "local", ...args], {
                 cwd: ROOT,
                 encoding: "utf8",
             });
