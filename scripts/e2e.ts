@@ -19,7 +19,7 @@ import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
 import { settingsFromConfig } from "../components/settings";
-import { E2E_TOOLS, formatReport, jobStates, kindConfig, uiChecks, type Step, type UiCheck } from "./lib/e2e";
+import { E2E_TOOLS, PROGRAM_FILES, formatReport, jobStates, kindConfig, uiChecks, type Step, type UiCheck } from "./lib/e2e";
 import { loadStackConfig } from "./lib/stackConfig";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     // Pulumi writes to the stack file (the passphrase salt): it runs on a copy of the project.
     const project = path.join(work, "project");
     fs.mkdirSync(project);
-    for (const f of ["Pulumi.yaml", cfg.file, "index.ts", "package.json", "tsconfig.json", "components", "charts"]) fs.cpSync(path.join(ROOT, f), path.join(project, f), { recursive: true });
+    for (const f of [...PROGRAM_FILES, cfg.file]) fs.cpSync(path.join(ROOT, f), path.join(project, f), { recursive: true });
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"), "dir");
     const pulumi = pulumiCommand();
     const steps: Step[] = [];

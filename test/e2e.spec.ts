@@ -4,10 +4,31 @@
  */
 import { strict as assert } from "assert";
 import YAML from "yaml";
-import { formatReport, jobStates, kindConfig, uiChecks } from "../scripts/lib/e2e";
+import * as fs from "fs";
+import * as path from "path";
+import { LESSONS_CHART } from "../components/lessons";
+import { PROGRAM_FILES, formatReport, jobStates, kindConfig, uiChecks } from "../scripts/lib/e2e";
 import { planIndex } from "./helpers";
 
 describe("end-to-end run: pure parts", () => {
+    it("copies everything the program reads: its modules and the lessons chart", () => {
+        const root = path.resolve(__dirname, "..");
+        const inCopy = (file: string) => PROGRAM_FILES.some((f) => file === f || file.startsWith(`${f}/`));
+        const seen = new Set<string>();
+        const visit = (file: string) => {
+            if (seen.has(file)) return;
+            seen.add(file);
+            assert.ok(inCopy(file), `${file} is read by the program but not copied`);
+            for (const m of fs.readFileSync(path.join(root, file), "utf8").matchAll(/from "(\.{1,2}\/[^"]+)"/g)) {
+                const target = path.relative(root, path.resolve(path.dirname(path.join(root, file)), m[1]));
+                visit(fs.existsSync(path.join(root, `${target}.ts`)) ? `${target}.ts` : `${target}/index.ts`);
+            }
+        };
+        visit("index.ts");
+        assert.ok(seen.size > 20);
+        assert.ok(inCopy(path.normalize(LESSONS_CHART)), "the lessons chart");
+    });
+
     it("publishes the local stack's gateway node ports on the host", async () => {
         const plan = await planIndex({ cluster: { mode: "existing" } }, "local");
         const svc = plan.resources.find((r) => r.name === "mesh-ingress-service")!.inputs as any;

@@ -5,6 +5,9 @@
  * in the script.
  */
 
+/** What Pulumi needs of the project to run the program (the run copies these; `node_modules` is linked). */
+export const PROGRAM_FILES = ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json", "components", "charts"] as const;
+
 /** The tools the run needs, and where each comes from. */
 export const E2E_TOOLS = [
     { name: "kind", check: ["version"], install: "https://kind.sigs.k8s.io/docs/user/quick-start/#installation" },
