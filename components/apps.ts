@@ -36,6 +36,8 @@ export interface DemoAppsArgs extends MeshDeps {
     readonly extraObjects?: readonly Record<string, unknown>[];
     /** The namespaces its proxies import (its Sidecar's egress hosts). */
     readonly sidecarHosts: readonly string[];
+    /** Labels of the namespace besides injection: Pod Security, the attendee marker. */
+    readonly namespaceLabels: Readonly<Record<string, string>>;
 }
 
 export class DemoApps extends pulumi.ComponentResource {
@@ -52,7 +54,7 @@ export class DemoApps extends pulumi.ComponentResource {
         const { apps } = args.settings;
         const ns = new k8s.core.v1.Namespace(
             `${name}-ns`,
-            { metadata: { name: args.namespace, labels: { ...INJECTION_LABELS } } },
+            { metadata: { name: args.namespace, labels: { ...INJECTION_LABELS, ...args.namespaceLabels } } },
             { parent: this, provider: args.provider, dependsOn: [args.istiod] },
         );
         const built = resolveScenarios(apps).map((s) =>

@@ -8,6 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DemoApps, type MeshDeps } from "./apps";
 import {
+    ATTENDEE_NAMESPACE_LABEL,
     TOKEN_SECRET,
     type ClusterEndpoint,
     attendeeKubeconfig,
@@ -19,6 +20,7 @@ import {
     tokenSecretSpec,
 } from "./attendeeSpec";
 import type { Demand } from "./capacity";
+import { podSecurityLabels } from "./podSecurity";
 import { gatewayPlacement } from "./scenarios/build";
 import type { Settings } from "./settings";
 
@@ -31,7 +33,7 @@ export interface ClusterAccess extends MeshDeps {
 export interface AttendeeArgs extends ClusterAccess {
     /** The attendee id: it names the namespace and every child resource. */
     readonly id: string;
-    readonly settings: Pick<Settings, "apps" | "classroom">;
+    readonly settings: Pick<Settings, "apps" | "classroom"> & { readonly cluster: Pick<Settings["cluster"], "kubernetesVersion"> };
     /** What the attendee's own pods request: sizes the quota. */
     readonly demand: Demand;
     /** The namespaces the attendee's proxies import. */
@@ -58,6 +60,7 @@ export class Attendee extends pulumi.ComponentResource {
                 gateway: args.gateway,
                 imageCache: args.imageCache,
                 sidecarHosts: args.sidecarHosts,
+                namespaceLabels: { ...podSecurityLabels(args.settings.cluster.kubernetesVersion), [ATTENDEE_NAMESPACE_LABEL]: "true" },
                 // Access and limits travel in the namespace's release with the lessons.
                 extraObjects: [
                     { apiVersion: "v1", kind: "ResourceQuota", ...quotaSpec(ns, args.demand) },

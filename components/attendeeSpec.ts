@@ -15,10 +15,11 @@ export const ATTENDEE_RULES: types.input.rbac.v1.PolicyRule[] = [
     { apiGroups: [""], resources: ["namespaces"], verbs: ["get"] },
     {
         apiGroups: [""],
-        resources: ["pods", "services", "endpoints", "configmaps", "serviceaccounts", "persistentvolumeclaims"],
+        // No Endpoints (nor EndpointSlices) writes: a hand-made endpoint could point a Service anywhere (CVE-2021-25740).
+        resources: ["pods", "services", "configmaps", "serviceaccounts", "persistentvolumeclaims"],
         verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
     },
-    { apiGroups: [""], resources: ["pods/log", "events", "resourcequotas", "limitranges"], verbs: ["get", "list", "watch"] },
+    { apiGroups: [""], resources: ["pods/log", "events", "endpoints", "resourcequotas", "limitranges"], verbs: ["get", "list", "watch"] },
     { apiGroups: [""], resources: ["pods/exec", "pods/portforward"], verbs: ["create", "get"] },
     { apiGroups: ["apps"], resources: ["deployments", "replicasets", "statefulsets", "deployments/scale"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
     { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
@@ -29,6 +30,12 @@ export const ATTENDEE_RULES: types.input.rbac.v1.PolicyRule[] = [
         verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
     },
 ];
+
+/**
+ * The label that marks a namespace as an attendee's: the admission policies,
+ * network policies and mesh policies for attendees select namespaces by it.
+ */
+export const ATTENDEE_NAMESPACE_LABEL = "istio-workshop/attendee";
 
 /** Name of the attendee's Role, RoleBinding and ServiceAccount (one per namespace). */
 export const ATTENDEE_ACCOUNT = "attendee";

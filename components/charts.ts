@@ -69,5 +69,5 @@ export function configSchemaChart(release: Pick<ReleaseSpec, "chart" | "version"
 export function stackReleases(settings: Pick<Settings, "istio" | "addons">, sizing: Pick<MeshSizing, "proxy" | "istiod">): ReleaseSpec[] {
     const mesh = meshReleases(settings.istio, sizing);
     const addons = addonReleases(settings.addons, settings.istio.version);
-    return [mesh.base, mesh.istiod, mesh.ingress, mesh.egress, addons.prometheus, addons.grafana, addons.kiali].filter((r): r is ReleaseSpec => r !== undefined);
+    return [mesh.base, mesh.cni, mesh.istiod, mesh.ingress, mesh.egress, addons.prometheus, addons.grafana, addons.kiali].filter((r): r is ReleaseSpec => r !== undefined);
 }

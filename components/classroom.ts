@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { DemoApps } from "./apps";
 import { Attendee, type ClusterAccess } from "./attendee";
 import { attendeeEntry } from "./attendeeSpec";
+import { podSecurityLabels } from "./podSecurity";
 import type { Prepared } from "./validate";
 
 export interface ClassroomArgs extends ClusterAccess {
@@ -27,7 +28,17 @@ export class Classroom extends pulumi.ComponentResource {
         const { settings, attendees, capacity, mesh } = args.prepared;
         const shared = { provider: args.provider, istiod: args.istiod, gateway: args.gateway, imageCache: args.imageCache };
         if (attendees.length === 0) {
-            const demo = new DemoApps(`${name}-demo`, { settings, namespace: settings.apps.namespace, sidecarHosts: mesh.sidecarEgressHosts, ...shared }, { parent: this });
+            const demo = new DemoApps(
+                `${name}-demo`,
+                {
+                    settings,
+                    namespace: settings.apps.namespace,
+                    sidecarHosts: mesh.sidecarEgressHosts,
+                    namespaceLabels: podSecurityLabels(settings.cluster.kubernetesVersion),
+                    ...shared,
+                },
+                { parent: this },
+            );
             this.namespaces = demo.namespace.apply((n) => [n]);
             this.kubeconfigs = pulumi.output<Record<string, string>>({});
             this.entries = pulumi.output<Record<string, string>>({});

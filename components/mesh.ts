@@ -60,7 +60,9 @@ export class IstioMesh extends pulumi.ComponentResource {
         const releases = meshReleases(settings.istio, args.sizing);
         const systemNs = namespace("system", ISTIO_NAMESPACE, {});
         const base = release("base", releases.base, [systemNs]);
-        this.istiod = release("istiod", releases.istiod, [base, ...args.portRules]);
+        // The CNI plugin runs on every node before istiod injects a pod that relies on it.
+        const cni = release("cni", releases.cni, [systemNs]);
+        this.istiod = release("istiod", releases.istiod, [base, cni, ...args.portRules]);
 
         const ingressNs = namespace("ingress", INGRESS_NAMESPACE, { ...INJECTION_LABELS });
         this.ingressGateway = release("ingressgateway", releases.ingress, [this.istiod, ingressNs]);

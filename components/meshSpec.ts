@@ -96,6 +96,8 @@ export function istiodValues(istio: IstioSettings, sizing: Pick<MeshSizing, "pro
             resources: sizing.istiod.resources,
             // Sidecars as native sidecar containers: Jobs in the mesh finish when their main container exits.
             env: { ENABLE_NATIVE_SIDECARS: "true" },
+            // Traffic redirection by Istio's CNI plugin: injected pods need no privileged init container.
+            cni: { enabled: true },
         },
         // Kubelet probes reach apps through the sidecar's status port, so they keep working under STRICT mTLS.
         sidecarInjectorWebhook: { rewriteAppHTTPProbe: true },
@@ -127,8 +129,19 @@ export function gatewayValues(kind: GatewayKind): Record<string, unknown> {
     };
 }
 
+/**
+ * Istio's CNI plugin (a DaemonSet in istio-system, chained onto the cluster's own
+ * CNI: the VPC CNI on EKS, kindnet on kind; both keep their plugins in
+ * /opt/cni/bin and their configuration in /etc/cni/net.d), so that injected pods
+ * need no privileged `istio-init` container and pass Pod Security `restricted`.
+ */
+export function cniValues(): Record<string, unknown> {
+    return { chained: true, cniBinDir: "/opt/cni/bin", cniConfDir: "/etc/cni/net.d" };
+}
+
 export interface MeshReleases {
     readonly base: ReleaseSpec;
+    readonly cni: ReleaseSpec;
     readonly istiod: ReleaseSpec;
     readonly ingress: ReleaseSpec;
     readonly egress?: ReleaseSpec;
@@ -138,6 +151,7 @@ export interface MeshReleases {
 export function meshReleases(istio: IstioSettings, sizing: Pick<MeshSizing, "proxy" | "istiod">): MeshReleases {
     return {
         base: release("istio-base", "base", ISTIO_NAMESPACE, istio, { defaultRevision: "default" }),
+        cni: release("istio-cni", "cni", ISTIO_NAMESPACE, istio, cniValues()),
         istiod: release("istiod", "istiod", ISTIO_NAMESPACE, istio, istiodValues(istio, sizing)),
         ingress: release(INGRESS_GATEWAY.release, "gateway", INGRESS_NAMESPACE, istio, gatewayValues("ingress")),
         egress: istio.egressGateway ? release(EGRESS_GATEWAY.release, "gateway", EGRESS_NAMESPACE, istio, gatewayValues("egress")) : undefined,

@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
 import { PORT_NAME } from "../components/scenarios/analyze";
+import { DEFAULT_KUBERNETES_VERSION } from "../components/settings";
 import type { Plan, PlannedResource } from "../scripts/lib/recorder";
 import { EKS_RAW, names, planIndex, resource } from "./helpers";
 
@@ -20,9 +21,16 @@ describe("DemoApps (mocks)", () => {
         plan = await planIndex(EKS_RAW);
     });
 
-    it("puts all four lessons in one injected namespace, as one Helm release of the lessons chart after istiod and the gateway", () => {
+    it("puts all four lessons in one injected namespace under Pod Security restricted, as one Helm release of the lessons chart after istiod and the gateway", () => {
         const ns = resource(plan, "classroom-demo-ns");
-        assert.deepEqual(ns.inputs.metadata, { labels: { "istio-injection": "enabled" }, name: "demo" });
+        const restricted = (mode: string) => ({
+            [`pod-security.kubernetes.io/${mode}`]: "restricted",
+            [`pod-security.kubernetes.io/${mode}-version`]: `v${DEFAULT_KUBERNETES_VERSION}`,
+        });
+        assert.deepEqual(ns.inputs.metadata, {
+            labels: { "istio-injection": "enabled", ...restricted("enforce"), ...restricted("warn"), ...restricted("audit") },
+            name: "demo",
+        });
         assert.deepEqual(names(ns.dependsOn), ["mesh-istiod"]);
         const release = resource(plan, RELEASE);
         assert.deepEqual(names(release.dependsOn), ["classroom-demo-ns", "mesh-gateway", "mesh-ingressgateway", "mesh-istiod"]);

@@ -14,7 +14,7 @@ describe("IstioMesh (mocks)", () => {
         plan = await planIndex(EKS_RAW);
     });
 
-    it("registers the namespaces, the three releases, the ingress service and the mesh-wide policies", () => {
+    it("registers the namespaces, the four releases, the ingress service and the mesh-wide policies", () => {
         assert.deepEqual(
             meshResources(plan).map((r) => `${r.type} ${r.name}`),
             [
@@ -23,6 +23,7 @@ describe("IstioMesh (mocks)", () => {
                 "kubernetes:core/v1:Namespace mesh-system-ns",
                 "kubernetes:core/v1:Service mesh-ingress-service",
                 "kubernetes:helm.sh/v3:Release mesh-base",
+                "kubernetes:helm.sh/v3:Release mesh-cni",
                 "kubernetes:helm.sh/v3:Release mesh-ingressgateway",
                 "kubernetes:helm.sh/v3:Release mesh-istiod",
                 "kubernetes:networking.istio.io/v1:Gateway mesh-gateway",
@@ -34,10 +35,11 @@ describe("IstioMesh (mocks)", () => {
         for (const r of meshResources(plan).filter((r) => r.custom)) assert.equal(r.provider, k8sProvider, r.name);
     });
 
-    it("orders base -> istiod (after the port rules) -> gateway -> load balancer and Gateway, and policies after istiod", () => {
+    it("orders base and the CNI plugin -> istiod (after the port rules) -> gateway -> load balancer and Gateway, and policies after istiod", () => {
         const deps = (n: string) => names(resource(plan, n).dependsOn);
         assert.deepEqual(deps("mesh-base"), ["mesh-system-ns"]);
-        assert.deepEqual(deps("mesh-istiod"), ["mesh-base", "workshop-istio-webhook", "workshop-istio-xds"]);
+        assert.deepEqual(deps("mesh-cni"), ["mesh-system-ns"]);
+        assert.deepEqual(deps("mesh-istiod"), ["mesh-base", "mesh-cni", "workshop-istio-webhook", "workshop-istio-xds"]);
         assert.deepEqual(deps("mesh-ingressgateway"), ["mesh-ingress-ns", "mesh-istiod"]);
         assert.deepEqual(deps("mesh-ingress-service"), ["mesh-ingressgateway"]);
         assert.deepEqual(deps("mesh-peer-authentication"), ["mesh-istiod"]);
@@ -78,7 +80,7 @@ describe("IstioMesh (mocks)", () => {
         const byResource = diff.changed.map((c) => [c.urn.split("::").pop(), c.changes] as const);
         assert.deepEqual(
             byResource.filter(([n]) => n !== "addons-grafana"),
-            ["mesh-base", "mesh-ingressgateway", "mesh-istiod"].map((n) => [n, [{ path: "inputs.version", old: "1.30.3", new: "1.30.4" }]]),
+            ["mesh-base", "mesh-cni", "mesh-ingressgateway", "mesh-istiod"].map((n) => [n, [{ path: "inputs.version", old: "1.30.3", new: "1.30.4" }]]),
         );
         const grafana = byResource.find(([n]) => n === "addons-grafana")![1];
         assert.equal(grafana.length, 6);
@@ -98,9 +100,9 @@ describe("IstioMesh (mocks)", () => {
         assert.deepEqual([svc.metadata.namespace, svc.spec.type, svc.spec.selector], ["istio-egress", "ClusterIP", { app: "istio-egressgateway", istio: "egressgateway" }]);
     });
 
-    it("on an existing cluster istiod waits only for base, and the gateway is a NodePort", async () => {
+    it("on an existing cluster istiod waits only for base and the CNI plugin, and the gateway is a NodePort", async () => {
         const local = await planIndex({ cluster: { mode: "existing" } });
-        assert.deepEqual(names(resource(local, "mesh-istiod").dependsOn), ["mesh-base"]);
+        assert.deepEqual(names(resource(local, "mesh-istiod").dependsOn), ["mesh-base", "mesh-cni"]);
         assert.equal((resource(local, "mesh-ingress-service").inputs as any).spec.type, "NodePort");
         assert.equal(local.outputs.ingressGatewayAddress, "any node's address, ports 30080 (http) and 30443 (https)");
     });

@@ -17,12 +17,13 @@ describe("mesh spec (pure)", () => {
     const local = settingsFor({ cluster: { mode: "existing" } });
     const devSizing = prepare(dev).mesh;
 
-    it("installs base, istiod and the ingress gateway from the official repository at one version", () => {
+    it("installs base, the CNI plugin, istiod and the ingress gateway from the official repository at one version", () => {
         const r = meshReleases(dev.istio, devSizing);
         assert.deepEqual(
-            [r.base, r.istiod, r.ingress].map((x) => [x.name, x.chart, x.namespace, x.version, x.repositoryOpts.repo, x.atomic, x.timeout]),
+            [r.base, r.cni, r.istiod, r.ingress].map((x) => [x.name, x.chart, x.namespace, x.version, x.repositoryOpts.repo, x.atomic, x.timeout]),
             [
                 ["istio-base", "base", "istio-system", "1.30.3", ISTIO_CHART_REPO, true, 600],
+                ["istio-cni", "cni", "istio-system", "1.30.3", ISTIO_CHART_REPO, true, 600],
                 ["istiod", "istiod", "istio-system", "1.30.3", ISTIO_CHART_REPO, true, 600],
                 ["istio-ingressgateway", "gateway", "istio-ingress", "1.30.3", ISTIO_CHART_REPO, true, 600],
             ],
@@ -43,6 +44,7 @@ describe("mesh spec (pure)", () => {
                 replicaCount: 1,
                 resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1024Mi" } },
                 env: { ENABLE_NATIVE_SIDECARS: "true" },
+                cni: { enabled: true },
             },
             sidecarInjectorWebhook: { rewriteAppHTTPProbe: true },
             meshConfig: {

@@ -100,13 +100,14 @@ describe("offline plan of the shipped stacks", () => {
         const releases = byType(plan, "kubernetes:helm.sh/v3:Release").filter((r) => r.urn.includes("IstioMesh"));
         assert.deepEqual(releases.map((r) => [r.inputs.name, r.inputs.chart, r.inputs.version]), [
             ["istio-base", "base", "1.30.3"],
+            ["istio-cni", "cni", "1.30.3"],
             ["istio-ingressgateway", "gateway", "1.30.3"],
             ["istiod", "istiod", "1.30.3"],
         ]);
         for (const r of releases) assert.deepEqual(r.inputs.repositoryOpts, { repo: "https://istio-release.storage.googleapis.com/charts" });
-        const [base, gateway, istiod] = releases;
+        const [base, cni, gateway, istiod] = releases;
         const rules = byType(plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.urn);
-        assert.deepEqual(istiod.dependsOn, [...rules, base.urn].sort());
+        assert.deepEqual(istiod.dependsOn, [...rules, base.urn, cni.urn].sort());
         assert.ok(gateway.dependsOn.includes(istiod.urn));
         assert.deepEqual((byType(plan, "kubernetes:security.istio.io/v1:PeerAuthentication")[0].inputs as any).spec, { mtls: { mode: "STRICT" } });
         assert.equal(byType(plan, "kubernetes:telemetry.istio.io/v1:Telemetry").length, 1);

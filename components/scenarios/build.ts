@@ -77,7 +77,7 @@ const CONTAINER_SECURITY = (w: WorkloadDef): types.input.core.v1.SecurityContext
     allowPrivilegeEscalation: false,
     capabilities: { drop: ["ALL"] },
     readOnlyRootFilesystem: !w.writableRoot,
-    ...(w.nonRoot ? { runAsNonRoot: true } : {}),
+    runAsNonRoot: true,
     ...(w.runAsUser !== undefined ? { runAsUser: w.runAsUser } : {}),
 });
 
@@ -104,7 +104,7 @@ export function deploymentSpec(w: WorkloadDef, namespace: string): DeploymentArg
                     serviceAccountName: serviceAccountOf(w),
                     // The apps never call the Kubernetes API (the sidecar gets its own token from the injector).
                     automountServiceAccountToken: false,
-                    securityContext: { seccompProfile: RESTRICTED_POD_SECURITY.seccompProfile },
+                    securityContext: { ...RESTRICTED_POD_SECURITY },
                     containers: [
                         {
                             name: w.labels.app,
@@ -404,7 +404,6 @@ export function trafficGenerators(s: ScenarioDef, rate: number | undefined, plac
             image: IMAGES.curl,
             replicas: 1,
             command: curlLoop(urls, rate, (u) => (viaGateway(u) ? placement.host : undefined)),
-            nonRoot: true,
             runAsUser: 100,
             resources: { cpu: "10m", memory: "16Mi", memoryLimit: "64Mi" },
         },

@@ -45,7 +45,6 @@ function curlClient(name: string, urls: readonly string[], ctx: CatalogContext):
         image: IMAGES.curl,
         replicas: 1,
         command: curlLoop(urls, ctx.rate),
-        nonRoot: true,
         runAsUser: CURL_USER,
         resources: small,
     };
@@ -59,6 +58,8 @@ export function helloworld(ctx: CatalogContext): ScenarioDef {
         image: IMAGES.helloworld(v),
         replicas: 1,
         containerPort: 5000,
+        // Istio's helloworld Dockerfile sets no USER: run as an unprivileged one (gunicorn needs only /tmp).
+        runAsUser: 1000,
         // `/hello` burns CPU on every call; `/health` is the app's own health endpoint.
         readinessPath: "/health",
         writableRoot: true,
@@ -190,8 +191,7 @@ export function myApp(): ScenarioDef {
         image: IMAGES.helloApp(tag),
         replicas: 2,
         containerPort: 8080,
-        nonRoot: true,
-        runAsUser: 65532,
+        runAsUser: 65532, // hello-app's distroless "nonroot"
         readinessPath: "/",
         resources: small,
     });
@@ -210,7 +210,7 @@ export function myApp(): ScenarioDef {
                 image: IMAGES.nginx,
                 replicas: 1,
                 containerPort: 8080,
-                nonRoot: true,
+                runAsUser: 101, // nginx-unprivileged's "nginx"
                 readinessPath: "/healthz",
                 resources: small,
                 config: { name: "nginx-proxy", mountPath: "/etc/nginx/conf.d", files: { "default.conf": nginxProxyConfig() } },
@@ -250,6 +250,7 @@ export function grpc(ctx: CatalogContext): ScenarioDef {
                 name: "grpc-echo",
                 labels: { app: "grpc-echo", version: "v1" },
                 image: IMAGES.fortio,
+                runAsUser: 65534, // nobody: fortio needs no file of its own
                 replicas: 1,
                 args: ["server", "-grpc-port", "8079", "-http-port", "8080"],
                 // Readiness on fortio's HTTP port; gRPC is served on 8079.
@@ -261,6 +262,7 @@ export function grpc(ctx: CatalogContext): ScenarioDef {
                 name: "grpc-client",
                 labels: { app: "grpc-client", version: "v1" },
                 image: IMAGES.fortio,
+                runAsUser: 65534,
                 // The client is traffic: off means no client.
                 replicas: ctx.rate === undefined ? 0 : 1,
                 args: ["load", "-grpc", "-ping", "-qps", String(ctx.rate ?? 1), "-t", "0", "-c", "1", "grpc-echo:8079"],

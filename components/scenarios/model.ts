@@ -26,9 +26,11 @@ export interface WorkloadDef {
     readonly command?: readonly string[];
     readonly args?: readonly string[];
     readonly containerPort?: number;
-    /** The image runs as a non-root user: enforce it. */
-    readonly nonRoot?: boolean;
-    /** A user id for images whose Dockerfile sets none but that work as any user. */
+    /**
+     * A user id for images whose Dockerfile sets none (or a name) but that work as any user.
+     * Every workload runs as non-root (Pod Security `restricted`); an image with a numeric
+     * non-root USER needs none.
+     */
     readonly runAsUser?: number;
     /** The image writes to its root filesystem (e.g. caches): leave it writable. */
     readonly writableRoot?: boolean;
