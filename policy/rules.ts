@@ -6,6 +6,7 @@
  */
 
 import { LESSONS_CHART, lessonsObjects } from "../components/lessons";
+import { podOf, podSecurityFailures } from "./podSecurityStandards";
 
 export interface Subject {
     readonly type: string;
@@ -149,7 +150,16 @@ const imdsv2Required: Rule = {
     },
 };
 
-export const RULES: readonly Rule[] = [noPublicMeshPorts, mtlsStrict, noAnonymousUi, secretsStaySecret, attendeesConfined, imdsv2Required];
+const podSecurityRestricted: Rule = {
+    name: "pod-security-restricted",
+    description: "Every workload the stack defines passes the Pod Security Standard `restricted`.",
+    check({ props }) {
+        const pod = podOf(props);
+        return pod === undefined ? [] : podSecurityFailures(pod, "restricted").map((f) => `fails Pod Security restricted (${f.check}): ${f.message}`);
+    },
+};
+
+export const RULES: readonly Rule[] = [noPublicMeshPorts, mtlsStrict, noAnonymousUi, secretsStaySecret, attendeesConfined, imdsv2Required, podSecurityRestricted];
 
 export interface Violation {
     readonly policy: string;

@@ -9,6 +9,7 @@ import { COMMENT_MARKER, renderComment } from "../scripts/pr-comment";
 import { meshGraph } from "../scripts/lib/graph";
 import { diffPlans, formatDiff } from "../scripts/lib/planDiff";
 import type { Plan, PlannedResource } from "../scripts/lib/recorder";
+import { podSecurityProblems } from "../scripts/lib/clusterChecks";
 import { validatePlan } from "../scripts/lib/validatePlan";
 import { EKS_RAW, planIndex } from "./helpers";
 import { istioCrds, needUpstream } from "./upstream";
@@ -108,6 +109,22 @@ describe("plan validation", () => {
     it("names a core object that breaks its schema", () => {
         const bad = edit((rs) => void ((find(rs, "Deployment", "curl").inputs as any).spec.replicas = "one"));
         assert.deepEqual(validatePlan(bad), ["SchemaValidationError: Deployment demo/curl (lessons:demo/curl): spec/replicas must be integer"]);
+    });
+
+    it("names a workload its namespace's Pod Security level would refuse, and passes every lesson pod", () => {
+        assert.deepEqual(podSecurityProblems(dev), []);
+        const bad = edit((rs) => {
+            const spec = (find(rs, "Deployment", "curl").inputs as any).spec.template.spec;
+            spec.hostNetwork = true;
+            spec.containers[0].securityContext.privileged = true;
+        });
+        assert.deepEqual(validatePlan(bad), [
+            'PodSecurity: Deployment demo/curl (lessons:demo/curl) would be refused by Pod Security "restricted:v1.35" of its namespace (hostNamespaces): the pod sets hostNetwork=true',
+            'PodSecurity: Deployment demo/curl (lessons:demo/curl) would be refused by Pod Security "restricted:v1.35" of its namespace (privileged): container "curl" sets securityContext.privileged=true',
+            // The policy pack says the same of the stack's own workloads, wherever they run.
+            "policy pod-security-restricted: lessons:demo/curl: fails Pod Security restricted (hostNamespaces): the pod sets hostNetwork=true",
+            'policy pod-security-restricted: lessons:demo/curl: fails Pod Security restricted (privileged): container "curl" sets securityContext.privileged=true',
+        ]);
     });
 
     it("names a route to a subset no DestinationRule defines", () => {

@@ -8,6 +8,7 @@ import { CLUSTER_SCOPED_KINDS, isLessonsRelease, stackMade } from "./planEntries
 import { releaseInputs } from "./render";
 import { SECRET, UNKNOWN, type Plan, type PlannedResource } from "./recorder";
 import { selects } from "../../components/scenarios/model";
+import { enforcedLevel, podOf, podSecurityFailures } from "../../policy/podSecurityStandards";
 
 export interface PlanObject {
     readonly r: PlannedResource;
@@ -280,4 +281,23 @@ export function gatewayServiceProblems(plan: Plan, objs: readonly PlanObject[] =
     return pods
         .filter((p) => !services.some(({ o }) => (o.metadata?.namespace ?? "default") === p.namespace && selects(o.spec.selector, p.labels)))
         .map((p) => `GatewayWithoutService: ${p.source}: no Service in namespace ${p.namespace} selects its pods ${JSON.stringify(p.labels)}, so nothing can send traffic to the gateway`);
+}
+
+/**
+ * Every pod the plan's workloads would create in a namespace that enforces a
+ * Pod Security level passes that level, at the namespace's enforced version:
+ * otherwise the API server refuses the pods and the workload never starts.
+ * (Istio's injected containers are added by the cluster; with the CNI plugin
+ * they need no privilege, which the e2e run proves on a real cluster.)
+ */
+export function podSecurityProblems(plan: Plan, objs: readonly PlanObject[] = planObjects(plan)): string[] {
+    const enforced = new Map(objs.filter(({ o }) => o.kind === "Namespace").map(({ o }) => [String(o.metadata?.name), enforcedLevel(o.metadata?.labels)] as const));
+    return objs.flatMap((x) => {
+        const pod = podOf(x.o);
+        const ns = enforced.get(x.o.metadata?.namespace ?? "default");
+        if (pod === undefined || ns === undefined || ns.level === "privileged") return [];
+        return podSecurityFailures(pod, ns.level, ns.minor).map(
+            (f) => `PodSecurity: ${objectLabel(x.o)} (${originOf(plan, x.r)}) would be refused by Pod Security "${ns.level}:v1.${ns.minor}" of its namespace (${f.check}): ${f.message}`,
+        );
+    });
 }

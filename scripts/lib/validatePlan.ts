@@ -25,6 +25,7 @@ import {
     objectLabel,
     originOf,
     planObjects,
+    podSecurityProblems,
     podTemplates,
     scrapePortProblems,
     serviceOfHost,
@@ -285,6 +286,7 @@ export function checkPlan(plan: Plan, options: ValidationOptions = {}): Validati
         ...duplicateProblems(plan, objs),
         ...addresses.problems,
         ...scrapePortProblems(plan, objs),
+        ...podSecurityProblems(plan, objs),
         ...gatewayServiceProblems(plan, objs, unrenderedGatewayPods(plan, rendered)),
         ...values,
         ...meshProblems(plan, objs, rendered),
@@ -301,6 +303,6 @@ export function validatePlan(plan: Plan, options: ValidationOptions = {}): strin
 /** What the validation covered, in one line. */
 export function validationSummary(report: ValidationReport): string {
     return report.notChecked.length === 0
-        ? "schemas, duplicates, addresses, scrape ports, gateway Services, chart values, mesh checks and policies: everything checked."
-        : `schemas, duplicates, addresses, scrape ports, gateway Services, chart values, mesh checks and policies, except the ${report.notChecked.length} items listed under "Not checked".`;
+        ? "schemas, duplicates, addresses, scrape ports, Pod Security, gateway Services, chart values, mesh checks and policies: everything checked."
+        : `schemas, duplicates, addresses, scrape ports, Pod Security, gateway Services, chart values, mesh checks and policies, except the ${report.notChecked.length} items listed under "Not checked".`;
 }
