@@ -21,7 +21,7 @@ import {
     type Endpoint,
 } from "./endpoints";
 import { istioObject, type IstioObject } from "./istioObjects";
-import { RELEASE_TIMEOUT_SECONDS, WORKSHOP_GATEWAY, type ReleaseSpec } from "./meshSpec";
+import { INGRESS_NAMESPACE, RELEASE_TIMEOUT_SECONDS, WORKSHOP_GATEWAY, exportedTo, type ReleaseSpec } from "./meshSpec";
 import { IMAGES, imageParts } from "./images";
 import { NO_SIDECAR_LABELS, RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "./podSecurity";
 import type { Settings } from "./settings";
@@ -122,7 +122,7 @@ export function grafanaValues(addons: Addons, istioVersion: string): Record<stri
     }
     return {
         fullnameOverride: GRAFANA.service,
-        service: { type: "ClusterIP", port: GRAFANA.port },
+        service: { type: "ClusterIP", port: GRAFANA.port, ...(addons.expose ? { annotations: exportedTo([INGRESS_NAMESPACE]) } : {}) },
         admin: { existingSecret: GRAFANA_ADMIN_SECRET.name, userKey: GRAFANA_ADMIN_SECRET.userKey, passwordKey: GRAFANA_ADMIN_SECRET.passwordKey },
         "grafana.ini": {
             server: { root_url: `%(protocol)s://%(domain)s:%(http_port)s${GRAFANA.path}/`, serve_from_sub_path: true },
@@ -176,6 +176,7 @@ export function kialiValues(addons: Addons): Record<string, unknown> {
         deployment: {
             instance_name: KIALI.service,
             service_type: "ClusterIP",
+            ...(exposed ? { service_annotations: exportedTo([INGRESS_NAMESPACE]) } : {}),
             ingress: { enabled: false },
             view_only_mode: false,
             pod_labels: { ...NO_SIDECAR_LABELS },
@@ -294,7 +295,8 @@ export function jaegerObjects(version: string) {
             },
         },
         collectorService: {
-            metadata: meta(JAEGER_COLLECTOR.service),
+            // Every proxy sends its spans here.
+            metadata: { ...meta(JAEGER_COLLECTOR.service), annotations: exportedTo(["*"]) },
             spec: {
                 type: "ClusterIP",
                 selector: { ...JAEGER_LABELS },
@@ -379,7 +381,8 @@ export function jaegerAuthObjects() {
             },
         },
         service: {
-            metadata: meta(JAEGER_AUTH.service),
+            // Routed from the ingress gateway, and seen by no other namespace.
+            metadata: { ...meta(JAEGER_AUTH.service), annotations: exportedTo([INGRESS_NAMESPACE]) },
             spec: { type: "ClusterIP", selector: { ...labels }, ports: [{ name: "http", port: JAEGER_AUTH.port, targetPort: JAEGER_AUTH.port }] },
         },
     };
@@ -405,7 +408,8 @@ export function exposedRoutes(addons: Addons): IstioObject<"VirtualService"> | u
             route: [{ destination: { host: host(e), port: { number: e.port } } }],
         }));
     if (http.length === 0) return undefined;
-    return istioObject("VirtualService", { name: "addons", namespace: ADDONS_NAMESPACE }, { hosts: ["*"], gateways: [WORKSHOP_GATEWAY.ref], http });
+    // Read by the ingress gateway's proxies only.
+    return istioObject("VirtualService", { name: "addons", namespace: ADDONS_NAMESPACE }, { hosts: ["*"], gateways: [WORKSHOP_GATEWAY.ref], exportTo: [INGRESS_NAMESPACE], http });
 }
 
 /** How to open each enabled UI from a laptop, and where. */

@@ -21,7 +21,7 @@ import {
 } from "./attendeeSpec";
 import type { Demand } from "./capacity";
 import { podSecurityLabels } from "./podSecurity";
-import { gatewayPlacement } from "./scenarios/build";
+import { gatewayDelegates, gatewayPlacement, resolveScenarios, rootRoutes } from "./scenarios/build";
 import type { Settings } from "./settings";
 
 /** The mesh, and where the cluster's API is: what an attendee's kubeconfig points at. */
@@ -49,12 +49,13 @@ export class Attendee extends pulumi.ComponentResource {
     constructor(name: string, args: AttendeeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-workshop:classroom:Attendee", name, {}, opts);
         const ns = args.id;
+        const placement = gatewayPlacement(args.id, args.settings.classroom.domain);
         const apps = new DemoApps(
             `${name}-apps`,
             {
                 settings: args.settings,
                 namespace: ns,
-                placement: gatewayPlacement(args.id, args.settings.classroom.domain),
+                placement,
                 provider: args.provider,
                 istiod: args.istiod,
                 gateway: args.gateway,
@@ -73,6 +74,11 @@ export class Attendee extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+        // The platform's root routes for the attendee, in the gateway's namespace, handing over to their delegates.
+        const delegates = gatewayDelegates(resolveScenarios(args.settings.apps));
+        if (delegates.length > 0) {
+            new k8s.apiextensions.CustomResource(`${name}-routes`, { ...rootRoutes(ns, placement, delegates) }, { parent: this, provider: args.provider, dependsOn: [apps.release] });
+        }
         // Kubernetes fills the token in after the Secret exists: read it back then. The id derives from
         // the release's output, so a preview (where the Secret does not exist yet) does not try to read it.
         const tokenId = apps.release.status.apply(() => `${ns}/${TOKEN_SECRET}`);

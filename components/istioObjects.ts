@@ -24,11 +24,13 @@ export interface HttpRouteDestination {
     readonly weight?: number;
 }
 
+/** A route: to destinations, or (on a root VirtualService) handed to a delegate VirtualService. */
 export interface HttpRoute {
     readonly name?: string;
     readonly match?: readonly HttpMatch[];
     readonly rewrite?: { readonly uri?: string };
-    readonly route: readonly HttpRouteDestination[];
+    readonly route?: readonly HttpRouteDestination[];
+    readonly delegate?: { readonly name: string; readonly namespace: string };
 }
 
 interface Specs {
@@ -36,7 +38,8 @@ interface Specs {
         readonly selector: Labels;
         readonly servers: readonly { readonly port: { readonly number: number; readonly name: string; readonly protocol: string }; readonly hosts: readonly string[] }[];
     };
-    VirtualService: { readonly hosts: readonly string[]; readonly gateways?: readonly string[]; readonly http: readonly HttpRoute[] };
+    /** A delegate VirtualService has no hosts and no gateways: a root VirtualService hands it routes. */
+    VirtualService: { readonly hosts?: readonly string[]; readonly gateways?: readonly string[]; readonly exportTo?: readonly string[]; readonly http: readonly HttpRoute[] };
     DestinationRule: { readonly host: string; readonly subsets: readonly { readonly name: string; readonly labels: Labels }[] };
     PeerAuthentication: { readonly mtls: { readonly mode: string } };
     Telemetry: { readonly tracing: readonly { readonly providers: readonly { readonly name: string }[]; readonly randomSamplingPercentage?: number }[] };

@@ -14,6 +14,20 @@ export const ISTIO_NAMESPACE = "istio-system";
 export const INGRESS_NAMESPACE = "istio-ingress";
 export const EGRESS_NAMESPACE = "istio-egress";
 
+/**
+ * Istio's visibility of mesh configuration: with the mesh defaults below, a
+ * Service, VirtualService or DestinationRule is seen only by the proxies of its
+ * own namespace. What must be seen further says so itself, with this annotation
+ * (Services) or `exportTo` (Istio objects).
+ */
+export const EXPORT_TO_ANNOTATION = "networking.istio.io/exportTo";
+/** Every namespace ("*"), or the listed ones ("." is the object's own). */
+export function exportedTo(namespaces: readonly string[]): Record<string, string> {
+    return { [EXPORT_TO_ANNOTATION]: namespaces.join(",") };
+}
+/** The mesh's default visibility of Services, VirtualServices and DestinationRules: their own namespace. */
+export const DEFAULT_EXPORT_TO: readonly string[] = ["."];
+
 /** Label that turns on automatic sidecar injection for a namespace (seeds 000, 002, 003). */
 export const INJECTION_LABELS: Readonly<Record<string, string>> = { "istio-injection": "enabled" };
 
@@ -109,6 +123,10 @@ export function istiodValues(istio: IstioSettings, sizing: Pick<MeshSizing, "pro
             extensionProviders: [
                 { name: TRACING_PROVIDER, opentelemetry: { service: JAEGER_COLLECTOR.host, port: JAEGER_COLLECTOR.otlpGrpcPort } },
             ],
+            // A mistake stays in its namespace: nothing is seen mesh-wide unless it says so.
+            defaultServiceExportTo: [...DEFAULT_EXPORT_TO],
+            defaultVirtualServiceExportTo: [...DEFAULT_EXPORT_TO],
+            defaultDestinationRuleExportTo: [...DEFAULT_EXPORT_TO],
         },
     };
 }
@@ -192,7 +210,8 @@ export function ingressServiceSpec(cluster: Pick<ClusterSettings, "mode">, istio
             name: INGRESS_GATEWAY.release,
             namespace: INGRESS_NAMESPACE,
             labels: { ...INGRESS_GATEWAY.labels },
-            annotations: { ...annotations },
+            // Every namespace's traffic generators and checks call the gateway.
+            annotations: { ...annotations, ...exportedTo(["*"]) },
         },
         spec: {
             type: serviceType,
@@ -213,7 +232,7 @@ export function ingressServiceSpec(cluster: Pick<ClusterSettings, "mode">, istio
  */
 export function egressServiceSpec() {
     return {
-        metadata: { name: EGRESS_GATEWAY.release, namespace: EGRESS_NAMESPACE, labels: { ...EGRESS_GATEWAY.labels } },
+        metadata: { name: EGRESS_GATEWAY.release, namespace: EGRESS_NAMESPACE, labels: { ...EGRESS_GATEWAY.labels }, annotations: exportedTo(["*"]) },
         spec: {
             type: "ClusterIP",
             selector: { ...EGRESS_GATEWAY.labels },

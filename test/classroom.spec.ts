@@ -49,11 +49,22 @@ describe("classroom: attendees", () => {
             assert.deepEqual(rb.roleRef.kind, "Role");
             assert.deepEqual(rb.subjects, [{ kind: "ServiceAccount", name: "attendee", namespace: rb.metadata.namespace }]);
         }
-        const gatewayPrefixes = ofType(plan, ":VirtualService")
-            .filter((v) => (v.inputs as any).spec.gateways)
+        // One platform-owned root per attendee on the gateway, each under its own prefix, handing over only to that attendee's delegates.
+        const roots = ofType(plan, ":VirtualService").filter((v) => (v.inputs as any).spec.gateways);
+        assert.ok(roots.every((v) => (v.inputs as any).metadata.namespace === "istio-ingress"));
+        const rootPrefixes = roots.map((v) => {
+            const spec = (v.inputs as any).spec;
+            const delegates = new Set(spec.http.map((h: any) => h.delegate.namespace));
+            assert.equal(delegates.size, 1, `${v.name} hands over to one namespace`);
+            const [ns] = delegates;
+            assert.deepEqual([...new Set(spec.http.map((h: any) => h.match[0].uri.prefix))], [`/${ns}/`], v.name);
+            return `/${ns}/`;
+        });
+        assert.equal(new Set(rootPrefixes).size, 30, "no two attendees share a gateway path");
+        const delegatePaths = ofType(plan, ":VirtualService")
+            .filter((v) => (v.inputs as any).metadata.namespace === "attendee-07" && !(v.inputs as any).spec.hosts)
             .flatMap((v) => (v.inputs as any).spec.http.map((h: any) => h.match[0].uri.prefix ?? h.match[0].uri.exact));
-        assert.equal(new Set(gatewayPrefixes).size, gatewayPrefixes.length, "no two attendees share a gateway path");
-        assert.ok(gatewayPrefixes.includes("/attendee-07/productpage"));
+        assert.ok(delegatePaths.includes("/attendee-07/productpage"));
         assert.equal(plan.outputs.attendeeKubeconfigs, "[secret]");
         assert.equal(Object.keys(plan.outputs.attendeeEntries as object).length, 30);
     });

@@ -50,6 +50,9 @@ describe("mesh spec (pure)", () => {
             meshConfig: {
                 accessLogFile: "/dev/stdout",
                 accessLogEncoding: "TEXT",
+                defaultServiceExportTo: ["."],
+                defaultVirtualServiceExportTo: ["."],
+                defaultDestinationRuleExportTo: ["."],
                 enablePrometheusMerge: true,
                 extensionProviders: [
                     { name: "otel-tracing", opentelemetry: { service: "jaeger-collector.istio-system.svc.cluster.local", port: 4317 } },
@@ -79,6 +82,7 @@ describe("mesh spec (pure)", () => {
                 namespace: "istio-ingress",
                 labels: { app: "istio-ingressgateway", istio: "ingressgateway" },
                 annotations: {
+                    "networking.istio.io/exportTo": "*",
                     "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
                     "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
                 },
@@ -98,7 +102,7 @@ describe("mesh spec (pure)", () => {
 
     it("uses fixed node ports on an existing cluster", () => {
         const svc = ingressServiceSpec(local.cluster, local.istio);
-        assert.deepEqual(svc.metadata.annotations, {});
+        assert.deepEqual(svc.metadata.annotations, { "networking.istio.io/exportTo": "*" });
         assert.deepEqual(svc.spec, {
             type: "NodePort",
             selector: { app: "istio-ingressgateway", istio: "ingressgateway" },

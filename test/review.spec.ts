@@ -127,6 +127,34 @@ describe("plan validation", () => {
         ]);
     });
 
+    it("names what a proxy would not see: a gateway route not exported to the gateway, a Service the gateway routes to, the tracing collector", () => {
+        const bad = edit((rs) => {
+            delete (find(rs, "VirtualService", "my-app-gateway").inputs as any).spec.exportTo;
+            delete (find(rs, "Service", "productpage").inputs as any).metadata.annotations;
+            delete (rs.find((r) => r.name === "addons-jaeger-collector")!.inputs as any).metadata.annotations;
+        });
+        assert.deepEqual(validatePlan(bad).filter((p) => p.startsWith("NotVisible")), [
+            'NotVisible: mesh extension provider "otel-tracing" sends to Service istio-system/jaeger-collector, which is not exported to namespace demo: its proxies would drop what they send',
+            'NotVisible: mesh extension provider "otel-tracing" sends to Service istio-system/jaeger-collector, which is not exported to namespace istio-ingress: its proxies would drop what they send',
+            "NotVisible: VirtualService demo/bookinfo-gateway (lessons:demo/bookinfo-gateway) routes gateway traffic to Service demo/productpage, which is not exported to namespace istio-ingress: its proxies would answer 503",
+            "NotVisible: VirtualService demo/my-app-gateway (lessons:demo/my-app-gateway) is bound to a gateway in namespace istio-ingress but not exported there: the gateway never sees it",
+        ]);
+    });
+
+    it("names a delegate Istio would ignore or a delegate route it would drop, as istiod merges roots and delegates", async () => {
+        const classroom = await planIndex({ ...EKS_RAW, attendees: ["ana", "bo"] });
+        assert.deepEqual(validatePlan(classroom), []);
+        const copy: Plan = JSON.parse(JSON.stringify(classroom));
+        const vs = (ns: string, n: string) => copy.resources.find((r) => r.type.endsWith(":VirtualService") && r.name.endsWith(`${ns}/${n}`))!.inputs as any;
+        // ana claims bo's path; bo's my-app delegate is no longer exported to the gateway's namespace.
+        vs("ana", "bookinfo-gateway").spec.http[0].match = [{ uri: { exact: "/bo/productpage" } }];
+        vs("bo", "my-app-gateway").spec.exportTo = ["."];
+        assert.deepEqual(validatePlan(copy).filter((p) => p.startsWith("DelegateRouteDropped")), [
+            'DelegateRouteDropped: VirtualService ana/bookinfo-gateway (lessons:ana/bookinfo-gateway) http[0] matches [{"uri":{"exact":"/bo/productpage"}}], outside VirtualService istio-ingress/attendee-ana (classroom-ana-routes) http[0]\'s match [{"uri":{"prefix":"/ana/"}}]: Istio drops the route',
+            "DelegateRouteDropped: VirtualService istio-ingress/attendee-bo (classroom-bo-routes) http[1] hands over to VirtualService bo/my-app-gateway, which is not exported to namespace istio-ingress: Istio ignores it",
+        ]);
+    });
+
     it("names a route to a subset no DestinationRule defines", () => {
         const bad = edit((rs) => void ((find(rs, "VirtualService", "reviews").inputs as any).spec.http[0].route[1].destination.subset = "v9"));
         assert.deepEqual(validatePlan(bad), [

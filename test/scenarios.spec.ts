@@ -6,7 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { MeshCheckError, analyzeScenarios, hostServed } from "../components/scenarios/analyze";
 import { bookinfo, curlLoop, helloworld } from "../components/scenarios/catalog";
-import { VERIFY_SCRIPT, buildScenario, checkPlans, namespaceManifests, resolveScenarios, verifyEnv } from "../components/scenarios/build";
+import { VERIFY_SCRIPT, buildScenario, checkPlans, gatewayDelegates, gatewayPlacement, namespaceManifests, resolveScenarios, rootRoutes, verifyEnv } from "../components/scenarios/build";
 import type { ScenarioDef } from "../components/scenarios/model";
 import { acceptanceInterval, binomialPmf, splitIntervals } from "../components/scenarios/stats";
 import { checkScenarios } from "../components/validate";
@@ -68,6 +68,8 @@ describe("scenarios: exact Istio objects", () => {
         assert.deepEqual(vs["bookinfo-gateway"], {
             hosts: ["*"],
             gateways: ["istio-ingress/workshop-gateway"],
+            // Read by the gateway's proxies, in their namespace; the mesh default keeps everything else in its own.
+            exportTo: ["istio-ingress"],
             http: [
                 { name: "rule-1", match: [{ uri: { exact: "/productpage" } }], route: productpage },
                 { name: "rule-2", match: [{ uri: { prefix: "/static" } }], route: productpage },
@@ -76,9 +78,24 @@ describe("scenarios: exact Istio objects", () => {
                 { name: "rule-5", match: [{ uri: { prefix: "/api/v1/products" } }], route: productpage },
             ],
         });
-        // An attendee's copy lives under their prefix, rewritten away before productpage sees it.
-        const ana = buildScenario(bookinfo(), { namespace: "ana", verify: false, requests: 100, placement: { prefix: "/ana" } });
-        const anaGw = ana.virtualServices.find((v) => v.host === "gateway")!.object.spec.http!;
+        // An attendee's copy lives under their prefix, rewritten away before productpage sees it: a delegate
+        // with no host and no gateway, exported to the gateway's namespace, where the platform's root hands over to it.
+        const placement = gatewayPlacement("ana", undefined);
+        const ana = buildScenario(bookinfo(), { namespace: "ana", verify: false, requests: 100, placement });
+        const anaVs = ana.virtualServices.find((v) => v.host === "gateway")!.object;
+        assert.deepEqual([anaVs.metadata, anaVs.spec.hosts, anaVs.spec.gateways, anaVs.spec.exportTo], [{ name: "bookinfo-gateway", namespace: "ana" }, undefined, undefined, ["istio-ingress"]]);
+        assert.deepEqual(rootRoutes("ana", placement, gatewayDelegates([bookinfo()])), {
+            apiVersion: "networking.istio.io/v1",
+            kind: "VirtualService",
+            metadata: { name: "attendee-ana", namespace: "istio-ingress" },
+            spec: {
+                hosts: ["*"],
+                gateways: ["istio-ingress/workshop-gateway"],
+                exportTo: ["."],
+                http: [{ name: "bookinfo-gateway", match: [{ uri: { prefix: "/ana/" } }], delegate: { name: "bookinfo-gateway", namespace: "ana" } }],
+            },
+        });
+        const anaGw = anaVs.spec.http;
         assert.deepEqual(
             anaGw.map((h) => [h.match?.[0].uri, h.rewrite?.uri]),
             [

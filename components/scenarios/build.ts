@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { istioObject, type IstioObject } from "../istioObjects";
 import { VERIFY_HOOK } from "../lessons";
-import { WORKSHOP_GATEWAY } from "../meshSpec";
+import { WORKSHOP_GATEWAY, exportedTo } from "../meshSpec";
 import { RESTRICTED_POD_SECURITY } from "../podSecurity";
 import type { Settings } from "../settings";
 import { IMAGES } from "../images";
@@ -58,11 +58,46 @@ export function resolveScenarios(apps: Apps): ScenarioDef[] {
 export interface GatewayPlacement {
     readonly prefix?: string;
     readonly host?: string;
+    /**
+     * The namespace's gateway routes are delegates of a root VirtualService the
+     * platform owns (`rootRoutes`): they bind to no gateway and claim no host, so
+     * an attendee can change their own routes and nobody else's.
+     */
+    readonly delegated?: boolean;
 }
 
 export function gatewayPlacement(id: string | undefined, domain: string | undefined): GatewayPlacement {
     if (id === undefined) return {};
-    return domain !== undefined ? { host: `${id}.${domain}` } : { prefix: `/${id}` };
+    return domain !== undefined ? { host: `${id}.${domain}`, delegated: true } : { prefix: `/${id}`, delegated: true };
+}
+
+/** The gateway VirtualServices of a set of scenarios, by name: the delegates an attendee's root route hands to. */
+export function gatewayDelegates(scenarios: readonly ScenarioDef[]): string[] {
+    return scenarios.filter((s) => s.routing.some((r) => r.host === GATEWAY_HOST)).map((s) => gatewayRouteName(s));
+}
+
+const gatewayRouteName = (s: Pick<ScenarioDef, "name">) => `${s.name}-gateway`;
+
+/**
+ * An attendee's root routes, owned by the platform, in the gateway's namespace:
+ * bound to the shared Gateway on the attendee's host (or any host, under their
+ * path prefix), each route handing over to one of the attendee's delegate
+ * VirtualServices. Istio merges a delegate's routes into the root only where
+ * they match within the root's match (a path under `/<id>/`), so a delegate
+ * cannot claim another attendee's paths, the addons' or another host.
+ */
+export function rootRoutes(namespace: string, placement: GatewayPlacement, delegates: readonly string[]): IstioObject<"VirtualService"> {
+    const match = placement.prefix !== undefined ? { match: [{ uri: { prefix: `${placement.prefix}/` } }] } : {};
+    return istioObject(
+        "VirtualService",
+        { name: `attendee-${namespace}`, namespace: WORKSHOP_GATEWAY.namespace },
+        {
+            hosts: [placement.host ?? "*"],
+            gateways: [WORKSHOP_GATEWAY.ref],
+            exportTo: ["."],
+            http: delegates.map((name) => ({ name, ...match, delegate: { name, namespace } })),
+        },
+    );
 }
 
 /** Hosts of the gateway-bound VirtualServices the scenarios create, for every attendee. */
@@ -127,7 +162,13 @@ export function deploymentSpec(w: WorkloadDef, namespace: string): DeploymentArg
 
 export function serviceSpec(svc: ServiceDef, namespace: string): types.input.core.v1.Service {
     return {
-        metadata: { name: svc.name, namespace, labels: { app: svc.selector.app ?? svc.name, service: svc.name } },
+        metadata: {
+            name: svc.name,
+            namespace,
+            labels: { app: svc.selector.app ?? svc.name, service: svc.name },
+            // Seen by the namespace's own proxies and by the ingress gateway, which routes to it.
+            annotations: exportedTo([".", WORKSHOP_GATEWAY.namespace]),
+        },
         spec: { selector: { ...svc.selector }, ports: svc.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort, protocol: "TCP" })) },
     };
 }
@@ -180,16 +221,11 @@ function httpRoute(host: string, rule: RouteRuleDef, index: number, s: ScenarioD
 }
 
 export function virtualService(r: RoutingDef, s: ScenarioDef, namespace: string, placement: GatewayPlacement = {}): IstioObject<"VirtualService"> {
-    const isGateway = r.host === GATEWAY_HOST;
-    return istioObject(
-        "VirtualService",
-        { name: isGateway ? `${s.name}-gateway` : r.host, namespace },
-        {
-            hosts: isGateway ? [placement.host ?? "*"] : [r.host],
-            ...(isGateway ? { gateways: [WORKSHOP_GATEWAY.ref] } : {}),
-            http: r.rules.map((rule, i) => httpRoute(r.host, rule, i, s, namespace, placement)),
-        },
-    );
+    const http = r.rules.map((rule, i) => httpRoute(r.host, rule, i, s, namespace, placement));
+    if (r.host !== GATEWAY_HOST) return istioObject("VirtualService", { name: r.host, namespace }, { hosts: [r.host], http });
+    // Gateway routes are read by the gateway's proxies in their own namespace: exported there, and only there.
+    const gateway = placement.delegated ? {} : { hosts: [placement.host ?? "*"], gateways: [WORKSHOP_GATEWAY.ref] };
+    return istioObject("VirtualService", { name: gatewayRouteName(s), namespace }, { ...gateway, exportTo: [WORKSHOP_GATEWAY.namespace], http });
 }
 
 // ---------------------------------------------------------------------------

@@ -35,6 +35,7 @@ import { CrdValidator } from "./crdSchemas";
 import type { Plan } from "./recorder";
 import { isLessonsRelease, stackMade } from "./planEntries";
 import { releaseInputs, type ReleaseReport } from "./render";
+import { visibilityProblems } from "./meshVisibility";
 import { declarationProblems } from "./valuesCheck";
 
 type Model = new (data: unknown) => { validate(): void };
@@ -290,6 +291,7 @@ export function checkPlan(plan: Plan, options: ValidationOptions = {}): Validati
         ...gatewayServiceProblems(plan, objs, unrenderedGatewayPods(plan, rendered)),
         ...values,
         ...meshProblems(plan, objs, rendered),
+        ...visibilityProblems(plan, objs),
         ...policyProblems(plan, options.levels),
     ];
     return { problems, notChecked };
@@ -303,6 +305,6 @@ export function validatePlan(plan: Plan, options: ValidationOptions = {}): strin
 /** What the validation covered, in one line. */
 export function validationSummary(report: ValidationReport): string {
     return report.notChecked.length === 0
-        ? "schemas, duplicates, addresses, scrape ports, Pod Security, gateway Services, chart values, mesh checks and policies: everything checked."
-        : `schemas, duplicates, addresses, scrape ports, Pod Security, gateway Services, chart values, mesh checks and policies, except the ${report.notChecked.length} items listed under "Not checked".`;
+        ? "schemas, duplicates, addresses, scrape ports, Pod Security, gateway Services, chart values, mesh checks, visibility and delegation, and policies: everything checked."
+        : `schemas, duplicates, addresses, scrape ports, Pod Security, gateway Services, chart values, mesh checks, visibility and delegation, and policies, except the ${report.notChecked.length} items listed under "Not checked".`;
 }
