@@ -4,7 +4,9 @@
  * after their id, never after a position in the list, and no attendee depends
  * on another: adding or removing one changes only that attendee.
  */
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { GUARD_RAILS, admissionPolicy, admissionPolicyBinding } from "./admissionSpec";
 import { DemoApps } from "./apps";
 import { Attendee, type ClusterAccess } from "./attendee";
 import { attendeeEntry } from "./attendeeSpec";
@@ -44,6 +46,15 @@ export class Classroom extends pulumi.ComponentResource {
             this.entries = pulumi.output<Record<string, string>>({});
             this.checks = demo.checks;
         } else {
+            // The API server's own guard rails for every attendee namespace (ValidatingAdmissionPolicies and bindings).
+            for (const g of GUARD_RAILS) {
+                const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-${g.name}`, admissionPolicy(g), { parent: this, provider: args.provider });
+                new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-${g.name}-binding`, admissionPolicyBinding(g), {
+                    parent: this,
+                    provider: args.provider,
+                    dependsOn: [policy],
+                });
+            }
             const people = attendees.map(
                 (id) =>
                     [

@@ -8,6 +8,7 @@ import { CLUSTER_SCOPED_KINDS, isLessonsRelease, stackMade } from "./planEntries
 import { releaseInputs } from "./render";
 import { SECRET, UNKNOWN, type Plan, type PlannedResource } from "./recorder";
 import { selects } from "../../components/scenarios/model";
+import { admissionRefusals } from "../../policy/admission";
 import { enforcedLevel, podOf, podSecurityFailures } from "../../policy/podSecurityStandards";
 
 export interface PlanObject {
@@ -298,6 +299,25 @@ export function podSecurityProblems(plan: Plan, objs: readonly PlanObject[] = pl
         if (pod === undefined || ns === undefined || ns.level === "privileged") return [];
         return podSecurityFailures(pod, ns.level, ns.minor).map(
             (f) => `PodSecurity: ${objectLabel(x.o)} (${originOf(plan, x.r)}) would be refused by Pod Security "${ns.level}:v1.${ns.minor}" of its namespace (${f.check}): ${f.message}`,
+        );
+    });
+}
+
+/**
+ * Every object the plan puts in a namespace is admitted by the plan's own
+ * ValidatingAdmissionPolicies (as bound to that namespace's labels): the
+ * lessons in attendee namespaces pass the guard rails attendees face.
+ */
+export function admissionProblems(plan: Plan, objs: readonly PlanObject[] = planObjects(plan)): string[] {
+    const policies = objs.filter(({ o }) => o.kind === "ValidatingAdmissionPolicy").map(({ o }) => o);
+    const bindings = objs.filter(({ o }) => o.kind === "ValidatingAdmissionPolicyBinding").map(({ o }) => o);
+    if (bindings.length === 0) return [];
+    const labels = new Map(objs.filter(({ o }) => o.kind === "Namespace").map(({ o }) => [String(o.metadata?.name), (o.metadata?.labels ?? {}) as Record<string, string>] as const));
+    return objs.flatMap((x) => {
+        const ns = x.o.metadata?.namespace;
+        if (ns === undefined || !labels.has(ns)) return [];
+        return admissionRefusals(policies, bindings, { object: x.o, namespaceLabels: labels.get(ns)! }).map(
+            (r) => `AdmissionRefused: ${objectLabel(x.o)} (${originOf(plan, x.r)}) would be refused by ValidatingAdmissionPolicy ${r.policy}: ${r.message}`,
         );
     });
 }

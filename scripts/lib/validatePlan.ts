@@ -20,6 +20,7 @@ import { selects } from "../../components/scenarios/model";
 import { evaluate } from "../../policy/rules";
 import {
     addressProblems,
+    admissionProblems,
     duplicateProblems,
     gatewayServiceProblems,
     objectLabel,
@@ -288,6 +289,7 @@ export function checkPlan(plan: Plan, options: ValidationOptions = {}): Validati
         ...addresses.problems,
         ...scrapePortProblems(plan, objs),
         ...podSecurityProblems(plan, objs),
+        ...admissionProblems(plan, objs),
         ...gatewayServiceProblems(plan, objs, unrenderedGatewayPods(plan, rendered)),
         ...values,
         ...meshProblems(plan, objs, rendered),
@@ -305,6 +307,6 @@ export function validatePlan(plan: Plan, options: ValidationOptions = {}): strin
 /** What the validation covered, in one line. */
 export function validationSummary(report: ValidationReport): string {
     return report.notChecked.length === 0
-        ? "schemas, duplicates, addresses, scrape ports, Pod Security, gateway Services, chart values, mesh checks, visibility and delegation, and policies: everything checked."
-        : `schemas, duplicates, addresses, scrape ports, Pod Security, gateway Services, chart values, mesh checks, visibility and delegation, and policies, except the ${report.notChecked.length} items listed under "Not checked".`;
+        ? "schemas, duplicates, addresses, scrape ports, Pod Security, admission policies, gateway Services, chart values, mesh checks, visibility and delegation, and policies: everything checked."
+        : `schemas, duplicates, addresses, scrape ports, Pod Security, admission policies, gateway Services, chart values, mesh checks, visibility and delegation, and policies, except the ${report.notChecked.length} items listed under "Not checked".`;
 }
