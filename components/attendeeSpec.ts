@@ -37,20 +37,26 @@ export const ATTENDEE_RULES: types.input.rbac.v1.PolicyRule[] = [
  */
 export const ATTENDEE_NAMESPACE_LABEL = "istio-workshop/attendee";
 
+/**
+ * Marks the objects of an attendee's namespace that the platform owns (access,
+ * limits, isolation), as opposed to the lessons, which the attendee may change.
+ */
+export const PLATFORM_PART_LABELS: Readonly<Record<string, string>> = { "istio-workshop/part": "platform" };
+
 /** Name of the attendee's Role, RoleBinding and ServiceAccount (one per namespace). */
 export const ATTENDEE_ACCOUNT = "attendee";
 
 export function serviceAccountSpec(namespace: string): types.input.core.v1.ServiceAccount {
-    return { metadata: { name: ATTENDEE_ACCOUNT, namespace } };
+    return { metadata: { name: ATTENDEE_ACCOUNT, namespace, labels: { ...PLATFORM_PART_LABELS } } };
 }
 
 export function roleSpec(namespace: string): types.input.rbac.v1.Role {
-    return { metadata: { name: ATTENDEE_ACCOUNT, namespace }, rules: ATTENDEE_RULES };
+    return { metadata: { name: ATTENDEE_ACCOUNT, namespace, labels: { ...PLATFORM_PART_LABELS } }, rules: ATTENDEE_RULES };
 }
 
 export function roleBindingSpec(namespace: string): types.input.rbac.v1.RoleBinding {
     return {
-        metadata: { name: ATTENDEE_ACCOUNT, namespace },
+        metadata: { name: ATTENDEE_ACCOUNT, namespace, labels: { ...PLATFORM_PART_LABELS } },
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: ATTENDEE_ACCOUNT },
         subjects: [{ kind: "ServiceAccount", name: ATTENDEE_ACCOUNT, namespace }],
     };
@@ -62,7 +68,7 @@ export const TOKEN_SECRET = `${ATTENDEE_ACCOUNT}-token`;
 /** A long-lived token for the attendee's ServiceAccount, filled in by Kubernetes. */
 export function tokenSecretSpec(namespace: string): types.input.core.v1.Secret {
     return {
-        metadata: { name: TOKEN_SECRET, namespace, annotations: { "kubernetes.io/service-account.name": ATTENDEE_ACCOUNT } },
+        metadata: { name: TOKEN_SECRET, namespace, labels: { ...PLATFORM_PART_LABELS }, annotations: { "kubernetes.io/service-account.name": ATTENDEE_ACCOUNT } },
         type: "kubernetes.io/service-account-token",
     };
 }
@@ -75,7 +81,7 @@ const roundUp = (x: number, step: number) => Math.ceil(x / step) * step;
 /** A quota that holds the namespace's own pods with headroom, so one attendee cannot starve the rest. */
 export function quotaSpec(namespace: string, demand: Demand): types.input.core.v1.ResourceQuota {
     return {
-        metadata: { name: "attendee-quota", namespace },
+        metadata: { name: "attendee-quota", namespace, labels: { ...PLATFORM_PART_LABELS } },
         spec: {
             hard: {
                 pods: String(Math.ceil(demand.pods * QUOTA_HEADROOM)),
@@ -93,7 +99,7 @@ export function quotaSpec(namespace: string, demand: Demand): types.input.core.v
 /** Defaults for containers that state no resources, and a ceiling per container. */
 export function limitRangeSpec(namespace: string): types.input.core.v1.LimitRange {
     return {
-        metadata: { name: "attendee-limits", namespace },
+        metadata: { name: "attendee-limits", namespace, labels: { ...PLATFORM_PART_LABELS } },
         spec: {
             limits: [
                 {

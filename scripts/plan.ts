@@ -13,6 +13,7 @@ import { MeshCheckError } from "../components/scenarios/analyze";
 import { SettingsError, settingsFromConfig } from "../components/settings";
 import { describeCapacity } from "../components/capacity";
 import { prepare } from "../components/validate";
+import { isolationSummary } from "./lib/attackSuite";
 import { meshGraph } from "./lib/graph";
 import { diffPlans, formatDiff } from "./lib/planDiff";
 import { disablePromiseDebugging, recordProgram, writePlanJson, type Plan } from "./lib/recorder";
@@ -114,6 +115,8 @@ async function main(): Promise<void> {
     const problems = report.problems;
     if (problems.length > 0) fail(`\nPlan validation failed (${problems.length} problems):\n${problems.map((p) => ` - ${p}`).join("\n")}`);
     process.stdout.write(`\nValidation passed: ${validationSummary(report)}\n`);
+    const isolation = isolationSummary(report.isolation);
+    if (isolation) process.stdout.write(`${isolation}\n`);
     if (previous) {
         const diff = diffPlans(previous, plan);
         process.stdout.write(`\n${formatDiff(diff, previous, plan)}\n`);

@@ -51,7 +51,7 @@ export function visibleIn(o: any, meshConfig: Record<string, any>): ReadonlySet<
 const seenBy = (visible: ReadonlySet<string> | "*", namespace: string) => visible === "*" || visible.has(namespace);
 
 /** Does a delegate's match lie within the root's? (Istio's `stringMatchConflict`, for URIs.) */
-function uriWithin(root: any, leaf: any): boolean {
+export function uriWithin(root: any, leaf: any): boolean {
     if (!root || !leaf) return true;
     if (root.regex !== undefined || leaf.regex !== undefined) return false;
     if (root.exact !== undefined) return leaf.exact === root.exact;

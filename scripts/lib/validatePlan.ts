@@ -36,6 +36,7 @@ import { CrdValidator } from "./crdSchemas";
 import type { Plan } from "./recorder";
 import { isLessonsRelease, stackMade } from "./planEntries";
 import { releaseInputs, type ReleaseReport } from "./render";
+import { isolationReport, type IsolationReport } from "./attackSuite";
 import { visibilityProblems } from "./meshVisibility";
 import { declarationProblems } from "./valuesCheck";
 
@@ -240,6 +241,8 @@ export interface ValidationReport {
     readonly problems: string[];
     /** What could not be checked, and why: never counted as passed. */
     readonly notChecked: string[];
+    /** The attack suite over the plan's first two attendees (nothing without attendees). */
+    readonly isolation: IsolationReport;
 }
 
 /** Every check over the plan: what fails it, and what could not be checked. */
@@ -251,6 +254,7 @@ export function checkPlan(plan: Plan, options: ValidationOptions = {}): Validati
     const allRendered = releases.every((r) => rendered.has(r.urn));
     const crds = new CrdValidator([...(options.crds ?? []), ...objs.filter(({ o }) => o.kind === "CustomResourceDefinition").map(({ o }) => o)]);
     const schemas = schemaProblems(plan, crds, objs);
+    const isolation = isolationReport(plan);
     const addresses = addressProblems(plan, allRendered, objs);
     const values = releases.flatMap((r) => {
         const rel = releaseInputs(r);
@@ -294,9 +298,10 @@ export function checkPlan(plan: Plan, options: ValidationOptions = {}): Validati
         ...values,
         ...meshProblems(plan, objs, rendered),
         ...visibilityProblems(plan, objs),
+        ...isolation.problems,
         ...policyProblems(plan, options.levels),
     ];
-    return { problems, notChecked };
+    return { problems, notChecked, isolation };
 }
 
 /** Every problem that fails the plan. */
@@ -307,6 +312,6 @@ export function validatePlan(plan: Plan, options: ValidationOptions = {}): strin
 /** What the validation covered, in one line. */
 export function validationSummary(report: ValidationReport): string {
     return report.notChecked.length === 0
-        ? "schemas, duplicates, addresses, scrape ports, Pod Security, admission policies, gateway Services, chart values, mesh checks, visibility and delegation, and policies: everything checked."
-        : `schemas, duplicates, addresses, scrape ports, Pod Security, admission policies, gateway Services, chart values, mesh checks, visibility and delegation, and policies, except the ${report.notChecked.length} items listed under "Not checked".`;
+        ? "schemas, duplicates, addresses, scrape ports, Pod Security, admission policies, gateway Services, chart values, mesh checks, visibility and delegation, attendee isolation, and policies: everything checked."
+        : `schemas, duplicates, addresses, scrape ports, Pod Security, admission policies, gateway Services, chart values, mesh checks, visibility and delegation, attendee isolation, and policies, except the ${report.notChecked.length} items listed under "Not checked".`;
 }

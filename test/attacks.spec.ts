@@ -1,0 +1,97 @@
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { ATTACKS, CAPABILITIES, attackTable, attendeeJudge, isolationReport, lessonObjects, type Layer } from "../scripts/lib/attackSuite";
+import type { Plan } from "../scripts/lib/recorder";
+import { EKS_RAW, planIndex } from "./helpers";
+
+/** The layer each attack must meet first: the cluster refuses it, not our documentation. */
+const EXPECTED: Readonly<Record<string, Layer>> = {
+    "run a privileged pod": "Pod Security",
+    "mount the node's filesystem (hostPath /)": "Pod Security",
+    "share the node's network (hostNetwork: the node's IAM role)": "Pod Security",
+    "see the node's processes on a chosen node (hostPID, nodeName)": "Pod Security",
+    "run as root": "Pod Security",
+    "add capabilities (NET_ADMIN)": "Pod Security",
+    "run a pod in another attendee's namespace": "RBAC",
+    "exec into another attendee's pods": "RBAC",
+    "run a pod in istio-system": "RBAC",
+    "read Secrets (own namespace)": "RBAC",
+    "read Secrets (istio-system)": "RBAC",
+    "mint a token for a ServiceAccount": "RBAC",
+    "bind itself to a ClusterRole (cluster-admin)": "RBAC",
+    "change its own Role": "RBAC",
+    "relabel its namespace (drop Pod Security, the attendee label)": "RBAC",
+    "raise its quota": "RBAC",
+    "write Endpoints (point a Service anywhere, CVE-2021-25740)": "RBAC",
+    "write EndpointSlices": "RBAC",
+    "add an ephemeral debug container to a pod": "RBAC",
+    "create or change a NetworkPolicy": "RBAC",
+    "remove the admission guard rails": "RBAC",
+    "change the platform's root routes (istio-ingress)": "RBAC",
+    "open a LoadBalancer Service": "admission policy",
+    "open a NodePort Service": "admission policy",
+    "capture an address with a Service's externalIPs (CVE-2020-8554)": "admission policy",
+    "create a Gateway on `*` port 443 for the shared gateway's pods": "admission policy",
+    "create a Kubernetes Gateway API Gateway": "RBAC",
+    "create an EnvoyFilter": "admission policy",
+    "route another namespace's host (VirtualService)": "admission policy",
+    "publish Prometheus on the shared gateway (VirtualService bound to it)": "admission policy",
+    'export a VirtualService to every namespace (`exportTo: "*"`)': "admission policy",
+    "take another attendee's gateway paths with a delegate route": "Istio",
+    "hijack another namespace's Service with a ServiceEntry": "admission policy",
+    "redirect everyone's calls to an external host (ServiceEntry exported everywhere)": "admission policy",
+    "change how the gateway reaches another namespace (DestinationRule)": "admission policy",
+};
+
+describe("attack suite: an attendee's credentials against the planned classroom", () => {
+    let plan: Plan;
+    before(async () => {
+        plan = await planIndex({ ...EKS_RAW, attendees: ["ana", "bo"] });
+    });
+
+    it("refuses every attack, each at the layer meant to refuse it", () => {
+        const judge = attendeeJudge(plan, "ana");
+        assert.deepEqual(
+            ATTACKS.map((a) => [a.what, judge(a.attempt("ana", "bo")).layer]),
+            ATTACKS.map((a) => [a.what, EXPECTED[a.what]]),
+        );
+    });
+
+    it("admits what an attendee is there to do, and every manifest of their lessons", () => {
+        const judge = attendeeJudge(plan, "ana");
+        for (const c of CAPABILITIES) assert.equal(judge(c.attempt("ana", "bo")).layer, "admitted", c.what);
+        const lessons = lessonObjects(plan, "ana");
+        assert.ok(lessons.length > 50, `${lessons.length} lesson objects`);
+        assert.deepEqual(
+            lessons.map((o) => [`${o.kind} ${o.metadata.name}`, judge({ verb: "create", object: o }).layer]).filter(([, l]) => l !== "admitted"),
+            [],
+        );
+        assert.deepEqual(isolationReport(plan).problems, []);
+    });
+
+    it("a demo stack (no attendees) has no attendee namespaces to judge, and no guard rails bound", async () => {
+        const demo = await planIndex(EKS_RAW);
+        assert.deepEqual(isolationReport(demo), { problems: [], refused: {}, allowed: 0, lessons: 0 });
+    });
+
+    it("names the escape when a control is missing: no Pod Security label, no guard rails, Endpoints granted", () => {
+        const copy: Plan = JSON.parse(JSON.stringify(plan));
+        const weakened: Plan = { ...copy, resources: copy.resources.filter((r) => !r.type.includes("ValidatingAdmissionPolicy")) };
+        for (const r of weakened.resources) {
+            const o = r.inputs as any;
+            if (o.kind === "Namespace" && o.metadata.name === "ana") delete o.metadata.labels["pod-security.kubernetes.io/enforce"];
+            if (o.kind === "Role" && o.metadata.namespace === "ana") o.rules.push({ apiGroups: [""], resources: ["endpoints"], verbs: ["create"] });
+        }
+        const escapes = isolationReport(weakened).problems.filter((p) => p.startsWith("AttendeeEscape"));
+        assert.ok(escapes.some((p) => p.includes("run a privileged pod")));
+        assert.ok(escapes.some((p) => p.includes("create an EnvoyFilter")));
+        assert.ok(escapes.some((p) => p.includes("write Endpoints")));
+        assert.equal(escapes.length, 6 + 11 + 1);
+    });
+
+    it("the README's table is the suite's, as `npm run attacks` prints it", () => {
+        const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
+        assert.ok(readme.includes(attackTable(plan, "ana", "bo")), "README table differs from `npm run attacks -- --stack workshop`");
+    });
+});
