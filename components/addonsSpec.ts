@@ -99,7 +99,11 @@ export function prometheusValues(): Record<string, unknown> {
             global: { scrape_interval: "15s", scrape_timeout: "10s" },
             podLabels: { ...NO_SIDECAR_LABELS },
             resources: ADDON_RESOURCES.prometheus,
+            // No lifecycle API (`/-/quit`, `/-/reload`) and no admin API: nothing but queries over HTTP.
+            extraFlags: [],
         },
+        // Its config reloader needs the lifecycle API; the configuration changes only with the chart.
+        configmapReload: { prometheus: { enabled: false } },
     };
 }
 
@@ -178,6 +182,8 @@ export function kialiValues(addons: Addons): Record<string, unknown> {
             service_type: "ClusterIP",
             ...(exposed ? { service_annotations: exportedTo([INGRESS_NAMESPACE]) } : {}),
             ingress: { enabled: false },
+            // The chart's own NetworkPolicy admits its port from anywhere; istio-system's policies decide instead.
+            network_policy: { enabled: false },
             view_only_mode: false,
             pod_labels: { ...NO_SIDECAR_LABELS },
             resources: ADDON_RESOURCES.kiali,
@@ -249,7 +255,7 @@ export function jaegerConfig(): string {
     });
 }
 
-const JAEGER_LABELS = { app: "jaeger" } as const;
+export const JAEGER_LABELS = { app: "jaeger" } as const;
 
 
 /** Jaeger as plain objects: its config, the Deployment, the collector and query Services. */

@@ -84,6 +84,10 @@ export const GUARD_RAILS: readonly GuardRail[] = [
                 message: `a VirtualService may bind only to "mesh": gateway routes are delegates of the platform's root route (no hosts, no gateways, exportTo "${INGRESS_NAMESPACE}")`,
             },
             {
+                expression: `request.kind.kind != 'VirtualService' || !has(object.spec.exportTo) || !object.spec.exportTo.exists(e, e == '${INGRESS_NAMESPACE}') || ((!has(object.spec.http) || object.spec.http.all(r, (!has(r.route) || r.route.all(d, d.destination.host.matches(${OWN_HOST}))) && (!has(r.mirror) || r.mirror.host.matches(${OWN_HOST})))) && !has(object.spec.tcp) && !has(object.spec.tls))`,
+                message: `a route exported to "${INGRESS_NAMESPACE}" (read by the shared gateway) may send traffic only to Services of this namespace, over HTTP`,
+            },
+            {
                 expression: "request.kind.kind != 'VirtualService' || !has(object.spec.http) || object.spec.http.all(r, !has(r.delegate))",
                 message: "a VirtualService may not delegate: only the platform's root routes do",
             },

@@ -20,6 +20,7 @@ import {
     tokenSecretSpec,
 } from "./attendeeSpec";
 import type { Demand } from "./capacity";
+import { attendeeAuthorizationPolicy, attendeeNetworkPolicy } from "./isolationSpec";
 import { podSecurityLabels } from "./podSecurity";
 import { gatewayDelegates, gatewayPlacement, resolveScenarios, rootRoutes } from "./scenarios/build";
 import type { Settings } from "./settings";
@@ -70,6 +71,9 @@ export class Attendee extends pulumi.ComponentResource {
                     { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", ...roleSpec(ns) },
                     { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", ...roleBindingSpec(ns) },
                     { apiVersion: "v1", kind: "Secret", ...tokenSecretSpec(ns) },
+                    // Isolation: connections only from the namespace itself, the ingress gateway and Prometheus.
+                    attendeeNetworkPolicy(ns),
+                    { ...attendeeAuthorizationPolicy(ns) },
                 ],
             },
             { parent: this },

@@ -109,6 +109,8 @@ export class WorkshopCluster extends pulumi.ComponentResource {
                 publicAccessCidrs: c.adminCidrs,
                 encryptionConfigKeyArn: secretsKey.arn,
                 enabledClusterLogTypes: c.controlPlaneLogs,
+                // The VPC CNI's network policy agent: NetworkPolicies are enforced, not just stored.
+                vpcCniOptions: { enableNetworkPolicy: true },
             },
             // Losing the cluster loses the classroom: protected in every stack but dev (cluster.protect).
             { parent: this, providers: { aws: awsProvider }, protect: c.protect },

@@ -19,6 +19,12 @@ export interface Endpoint {
 const endpoint = (service: string, port: number, path = ""): Endpoint => ({ service, namespace: ADDONS_NAMESPACE, port, path });
 
 export const PROMETHEUS = endpoint("prometheus", 9090);
+/** The labels the prometheus chart gives its server's pods (test/upstream.spec.ts checks them against its render). */
+export const PROMETHEUS_SERVER_POD_LABELS: Readonly<Record<string, string>> = { "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/component": "server" };
+/** The labels the kiali-server chart gives Kiali's pods. */
+export const KIALI_POD_LABELS: Readonly<Record<string, string>> = { "app.kubernetes.io/name": "kiali", "app.kubernetes.io/instance": "kiali" };
+/** The labels the istiod chart gives istiod's pods. */
+export const ISTIOD_POD_LABELS: Readonly<Record<string, string>> = { app: "istiod" };
 export const GRAFANA = endpoint("grafana", 3000, "/grafana");
 export const KIALI = endpoint("kiali", 20001, "/kiali");
 /** Jaeger's query service: the UI on 16686, the gRPC query API (what Kiali uses) on 16685. */

@@ -16,7 +16,6 @@ import type { Settings } from "./settings";
 export const CHART_IMAGES: Readonly<Record<string, readonly { readonly path: readonly string[]; readonly image: string; readonly registry?: readonly string[] }[]>> = {
     prometheus: [
         { path: ["server", "image", "repository"], image: "quay.io/prometheus/prometheus" },
-        { path: ["configmapReload", "prometheus", "image", "repository"], image: "quay.io/prometheus-operator/prometheus-config-reloader" },
     ],
     "kiali-server": [{ path: ["deployment", "image_name"], image: "quay.io/kiali/kiali" }],
     grafana: [{ registry: ["image", "registry"], path: ["image", "repository"], image: "docker.io/grafana/grafana" }],

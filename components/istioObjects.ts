@@ -44,6 +44,10 @@ interface Specs {
     PeerAuthentication: { readonly mtls: { readonly mode: string } };
     Telemetry: { readonly tracing: readonly { readonly providers: readonly { readonly name: string }[]; readonly randomSamplingPercentage?: number }[] };
     Sidecar: { readonly egress: readonly { readonly hosts: readonly string[] }[] };
+    AuthorizationPolicy: {
+        readonly action: "ALLOW" | "DENY";
+        readonly rules: readonly { readonly from: readonly { readonly source: { readonly namespaces?: readonly string[]; readonly principals?: readonly string[] } }[] }[];
+    };
 }
 export type IstioKind = keyof Specs;
 
@@ -55,6 +59,7 @@ export const ISTIO_API_VERSIONS: { readonly [K in IstioKind]: string } = {
     PeerAuthentication: "security.istio.io/v1",
     Telemetry: "telemetry.istio.io/v1",
     Sidecar: "networking.istio.io/v1",
+    AuthorizationPolicy: "security.istio.io/v1",
 };
 
 export interface ObjectMeta {

@@ -80,6 +80,7 @@ describe("addons spec (pure)", () => {
                 instance_name: "kiali",
                 service_type: "ClusterIP",
                 ingress: { enabled: false },
+                network_policy: { enabled: false },
                 view_only_mode: false,
                 pod_labels: { "sidecar.istio.io/inject": "false" },
                 resources: ADDON_RESOURCES.kiali,

@@ -39,9 +39,15 @@ const EXPECTED: Readonly<Record<string, Layer>> = {
     "publish Prometheus on the shared gateway (VirtualService bound to it)": "admission policy",
     'export a VirtualService to every namespace (`exportTo: "*"`)': "admission policy",
     "take another attendee's gateway paths with a delegate route": "Istio",
+    "publish another attendee's internal Service under its own prefix (delegate route)": "admission policy",
     "hijack another namespace's Service with a ServiceEntry": "admission policy",
     "redirect everyone's calls to an external host (ServiceEntry exported everywhere)": "admission policy",
     "change how the gateway reaches another namespace (DestinationRule)": "admission policy",
+    "connect to another attendee's pods": "NetworkPolicy",
+    "query Prometheus directly (its API, port 9090)": "NetworkPolicy",
+    "reach Kiali directly (its token login, port 20001)": "NetworkPolicy",
+    "read every trace from Jaeger's query API": "NetworkPolicy",
+    "read the mesh's configuration from istiod's plaintext port (15010)": "NetworkPolicy",
 };
 
 describe("attack suite: an attendee's credentials against the planned classroom", () => {
@@ -87,7 +93,20 @@ describe("attack suite: an attendee's credentials against the planned classroom"
         assert.ok(escapes.some((p) => p.includes("run a privileged pod")));
         assert.ok(escapes.some((p) => p.includes("create an EnvoyFilter")));
         assert.ok(escapes.some((p) => p.includes("write Endpoints")));
-        assert.equal(escapes.length, 6 + 11 + 1);
+        assert.equal(escapes.length, 6 + 12 + 1);
+    });
+
+    it("where the CNI enforces no NetworkPolicy (kind without a policy engine), the mesh still refuses another attendee's connection", () => {
+        const copy: Plan = JSON.parse(JSON.stringify(plan));
+        const noNetworkPolicies: Plan = { ...copy, resources: copy.resources.filter((r) => (r.inputs as any).kind !== "NetworkPolicy") };
+        const judge = attendeeJudge(noNetworkPolicies, "ana");
+        const other = ATTACKS.find((a) => a.what === "connect to another attendee's pods")!;
+        assert.deepEqual(judge(other.attempt("ana", "bo")), {
+            layer: "AuthorizationPolicy",
+            reason: "AuthorizationPolicy bo/attendee-isolation allows no request from cluster.local/ns/ana/sa/default",
+        });
+        const own = CAPABILITIES.find((a) => a.what === "connect to its own pods")!;
+        assert.equal(judge(own.attempt("ana", "bo")).layer, "admitted");
     });
 
     it("the README's table is the suite's, as `npm run attacks` prints it", () => {

@@ -70,7 +70,7 @@ describe("WorkshopCluster on EKS (mocks)", () => {
         }
     });
 
-    it("creates the EKS cluster in the VPC with API auth, OIDC, encrypted Secrets, logs and standard support", () => {
+    it("creates the EKS cluster in the VPC with API auth, OIDC, encrypted Secrets, logs, standard support and enforced NetworkPolicies", () => {
         const eks = resource(plan, "ws-eks");
         assert.deepEqual(eks.inputs, {
             accessEntries: {
@@ -95,6 +95,8 @@ describe("WorkshopCluster on EKS (mocks)", () => {
             skipDefaultNodeGroup: true,
             upgradePolicy: { supportType: "STANDARD" },
             version: "1.35",
+            // The VPC CNI add-on with its network policy agent (the SDK adds its conflict defaults).
+            vpcCniOptions: { enableNetworkPolicy: true, resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "OVERWRITE" },
             vpcId: "vpc-1",
         });
         assert.deepEqual(names(eks.dependsOn), ["ws-secrets-key", "ws-vpc"]);

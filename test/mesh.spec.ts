@@ -14,7 +14,7 @@ describe("IstioMesh (mocks)", () => {
         plan = await planIndex(EKS_RAW);
     });
 
-    it("registers the namespaces, the four releases, the ingress service and the mesh-wide policies", () => {
+    it("registers the namespaces, the four releases, the ingress service, the mesh-wide policies and istio-system's NetworkPolicies", () => {
         assert.deepEqual(
             meshResources(plan).map((r) => `${r.type} ${r.name}`),
             [
@@ -27,6 +27,9 @@ describe("IstioMesh (mocks)", () => {
                 "kubernetes:helm.sh/v3:Release mesh-ingressgateway",
                 "kubernetes:helm.sh/v3:Release mesh-istiod",
                 "kubernetes:networking.istio.io/v1:Gateway mesh-gateway",
+                "kubernetes:networking.k8s.io/v1:NetworkPolicy mesh-open-collector",
+                "kubernetes:networking.k8s.io/v1:NetworkPolicy mesh-open-istiod",
+                "kubernetes:networking.k8s.io/v1:NetworkPolicy mesh-platform-default",
                 "kubernetes:security.istio.io/v1:PeerAuthentication mesh-peer-authentication",
                 "kubernetes:telemetry.istio.io/v1:Telemetry mesh-telemetry",
             ],

@@ -9,7 +9,9 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
-import { ISTIO_DASHBOARDS, istioDashboardUrl, jaegerConfig, JAEGER_METRICS_PORT } from "../components/addonsSpec";
+import { ISTIO_DASHBOARDS, istioDashboardUrl, jaegerConfig, JAEGER_METRICS_PORT, kialiValues, prometheusValues } from "../components/addonsSpec";
+import { ISTIOD_POD_LABELS, KIALI_POD_LABELS, PROMETHEUS_SERVER_POD_LABELS } from "../components/endpoints";
+import { GATEWAY_PEER, GATEWAY_PRINCIPAL, OPEN_SYSTEM_PORTS } from "../components/isolationSpec";
 import { CONFIG_SCHEMAS, PUBLISHED_DIGESTS, archiveName, repositoryOf, stackReleases } from "../components/charts";
 import { DOCKER_HUB_ONLY, IMAGES, imageRepository, unpinned } from "../components/images";
 import { DEFAULT_ISTIO_VERSION, settingsFromConfig } from "../components/settings";
@@ -421,5 +423,49 @@ describe("upstream: the first apply's failures, each fixed", () => {
         for (const { o } of planObjects(plans.dev).filter(({ o }) => o.kind === "Deployment" && upstreamAccounts[o.metadata.labels?.app])) {
             assert.equal(o.spec.template.spec.serviceAccountName, upstreamAccounts[o.metadata.labels.app], o.metadata.name);
         }
+    });
+});
+
+describe("upstream: isolation selects the pods and identities the charts create", () => {
+    before(function () {
+        needUpstream(this);
+    });
+    const podsOf = (file: string) => upstreamYamlDocs(`rendered/${file}`).filter((d) => d.kind === "Deployment" || d.kind === "DaemonSet");
+    const selects = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+    it("the NetworkPolicy peers and open ports select the chart's Prometheus server, istiod and the ingress gateway, nothing else of theirs", () => {
+        const prometheus = podsOf("prometheus-27.42.2.default.yaml").filter((d) => selects(PROMETHEUS_SERVER_POD_LABELS, d.spec.template.metadata.labels));
+        assert.deepEqual(prometheus.map((d) => d.metadata.name), ["prometheus-server"]);
+        const kiali = podsOf("kiali-server-2.29.0.default.yaml").filter((d) => selects(KIALI_POD_LABELS, d.spec.template.metadata.labels));
+        assert.deepEqual(kiali.map((d) => d.metadata.name), ["kiali"]);
+        const istiod = podsOf("istiod-1.30.3.default.yaml").filter((d) => selects(ISTIOD_POD_LABELS, d.spec.template.metadata.labels));
+        assert.deepEqual(istiod.map((d) => d.metadata.name), ["istiod"]);
+        // istiod serves mTLS xDS on 15012 and the webhooks on 15017 (what the open-istiod policy admits), plaintext xDS on 15010 (what it does not).
+        const ports = istiod[0].spec.template.spec.containers[0].ports.map((p: any) => p.containerPort);
+        for (const p of [...OPEN_SYSTEM_PORTS.istiod.ports, 15010]) assert.ok(ports.includes(p), `istiod port ${p}`);
+        const gateway = podsOf("gateway-1.30.3.default.yaml").filter((d) => selects((GATEWAY_PEER.podSelector as { matchLabels: Record<string, string> }).matchLabels, d.spec.template.metadata.labels));
+        assert.deepEqual(gateway.map((d) => d.metadata.name), ["istio-ingressgateway"]);
+        // The AuthorizationPolicy's principal is the identity of the gateway's ServiceAccount in its namespace.
+        const account = gateway[0].spec.template.spec.serviceAccountName;
+        assert.equal(GATEWAY_PRINCIPAL, `cluster.local/ns/istio-ingress/sa/${account}`);
+    });
+
+    it("no chart brings a NetworkPolicy of its own that would admit its port from anywhere (Kiali's does by default)", () => {
+        const kialiPolicy = upstreamYamlDocs("rendered/kiali-server-2.29.0.default.yaml").find((d) => d.kind === "NetworkPolicy");
+        assert.deepEqual(kialiPolicy.spec.ingress, [{ ports: [{ port: 20001, protocol: "TCP" }, { port: 9090, protocol: "TCP" }] }], "upstream: no `from`, every source");
+        assert.deepEqual((kialiValues({ ...settingsFor(EKS_RAW).addons }) as any).deployment.network_policy, { enabled: false });
+        for (const file of ["grafana-11.6.1.default.yaml", "prometheus-27.42.2.default.yaml"]) {
+            assert.deepEqual(upstreamYamlDocs(`rendered/${file}`).filter((d) => d.kind === "NetworkPolicy"), [], file);
+        }
+    });
+
+    it("Prometheus runs without its lifecycle API: the chart's default flag is gone, and with it the reloader that needs it", () => {
+        const values = YAML.parse(upstreamText("chart-values/prometheus-community/prometheus-27.42.2/values.yaml"));
+        assert.deepEqual(values.server.extraFlags, ["web.enable-lifecycle"]);
+        assert.equal(values.configmapReload.prometheus.enabled, true);
+        const rendered = upstreamYamlDocs("rendered/prometheus-27.42.2.default.yaml").find((d) => d.kind === "Deployment" && d.metadata.name === "prometheus-server");
+        assert.ok(rendered.spec.template.spec.containers.some((c: any) => (c.args ?? []).includes("--web.enable-lifecycle")), "upstream default enables it");
+        const ours = prometheusValues() as any;
+        assert.deepEqual([ours.server.extraFlags, ours.configmapReload.prometheus.enabled], [[], false]);
     });
 });

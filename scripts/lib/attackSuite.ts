@@ -12,24 +12,32 @@
  * (`npm run attacks`).
  */
 import { ATTENDEE_ACCOUNT, ATTENDEE_NAMESPACE_LABEL, PLATFORM_PART_LABELS } from "../../components/attendeeSpec";
+import { JAEGER_LABELS } from "../../components/addonsSpec";
+import { ADDONS_NAMESPACE, ISTIOD_POD_LABELS, KIALI_POD_LABELS, PROMETHEUS_SERVER_POD_LABELS } from "../../components/endpoints";
+import { INGRESS_GATEWAY, INGRESS_NAMESPACE, ISTIO_NAMESPACE } from "../../components/meshSpec";
 import { admissionRefusals, resourceOf } from "../../policy/admission";
+import { meshRefusal, networkRefusal, type Pod } from "../../policy/network";
 import { enforcedLevel, podOf, podSecurityFailures } from "../../policy/podSecurityStandards";
 import { grants } from "../../policy/rbac";
 import { objectLabel, planObjects } from "./clusterChecks";
 import { uriWithin } from "./meshVisibility";
 import type { Plan } from "./recorder";
 
-export type Layer = "RBAC" | "Pod Security" | "admission policy" | "Istio" | "admitted";
+export type Layer = "RBAC" | "Pod Security" | "admission policy" | "Istio" | "NetworkPolicy" | "AuthorizationPolicy" | "admitted";
 
 export interface Verdict {
     readonly layer: Layer;
     readonly reason: string;
 }
 
-/** A request with the attendee's credentials: an object to create (in `namespace`), or a verb on a resource. */
+/**
+ * A request with the attendee's credentials: an object to create (in `namespace`), or a verb on a
+ * resource; or a connection from a pod of the attendee's namespace to a pod, on a port.
+ */
 export type Attempt =
     | { readonly verb: "create" | "update"; readonly object: any }
-    | { readonly verb: string; readonly group: string; readonly resource: string; readonly namespace?: string; readonly name?: string };
+    | { readonly verb: string; readonly group: string; readonly resource: string; readonly namespace?: string; readonly name?: string }
+    | { readonly connect: Pod; readonly port: number };
 
 export interface Attack {
     readonly what: string;
@@ -47,6 +55,7 @@ const pod = (ns: string, spec: Record<string, unknown>, container: Record<string
 const vs = (ns: string, spec: Record<string, unknown>) => ({ apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: meta("x", ns), spec });
 const service = (ns: string, spec: Record<string, unknown>) => ({ apiVersion: "v1", kind: "Service", metadata: meta("x", ns), spec: { ports: [{ name: "http", port: 80 }], ...spec } });
 const route = [{ destination: { host: "x" } }];
+const connect = (namespace: string, labels: Readonly<Record<string, string>>, port: number): Attempt => ({ connect: { namespace, labels }, port });
 
 export const ATTACKS: readonly Attack[] = [
     { what: "run a privileged pod", attempt: (own) => ({ verb: "create", object: pod(own, {}, { securityContext: { privileged: true } }) }) },
@@ -108,6 +117,16 @@ export const ATTACKS: readonly Attack[] = [
         }),
     },
     {
+        what: "publish another attendee's internal Service under its own prefix (delegate route)",
+        attempt: (own, victim) => ({
+            verb: "create",
+            object: {
+                ...vs(own, { exportTo: ["istio-ingress"], http: [{ match: [{ uri: { prefix: `/${own}/ratings` } }], route: [{ destination: { host: `ratings.${victim}.svc.cluster.local` } }] }] }),
+                metadata: meta("bookinfo-gateway", own),
+            },
+        }),
+    },
+    {
         what: "hijack another namespace's Service with a ServiceEntry",
         attempt: (own, victim) => ({
             verb: "create",
@@ -128,6 +147,11 @@ export const ATTACKS: readonly Attack[] = [
             object: { apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: meta("x", own), spec: { host: `productpage.${victim}.svc.cluster.local`, exportTo: ["istio-ingress"], trafficPolicy: { tls: { mode: "DISABLE" } } } },
         }),
     },
+    { what: "connect to another attendee's pods", attempt: (_, victim) => connect(victim, { app: "productpage", version: "v1" }, 9080) },
+    { what: "query Prometheus directly (its API, port 9090)", attempt: () => connect(ADDONS_NAMESPACE, PROMETHEUS_SERVER_POD_LABELS, 9090) },
+    { what: "reach Kiali directly (its token login, port 20001)", attempt: () => connect(ADDONS_NAMESPACE, KIALI_POD_LABELS, 20001) },
+    { what: "read every trace from Jaeger's query API", attempt: () => connect(ADDONS_NAMESPACE, JAEGER_LABELS, 16686) },
+    { what: "read the mesh's configuration from istiod's plaintext port (15010)", attempt: () => connect(ISTIO_NAMESPACE, ISTIOD_POD_LABELS, 15010) },
 ];
 
 /** What an attendee is meant to do: every one admitted. */
@@ -146,6 +170,10 @@ export const CAPABILITIES: readonly Attack[] = [
     { what: "write DestinationRules, AuthorizationPolicies, PeerAuthentications, Telemetry in its namespace", attempt: (own) => ({ verb: "create", group: "security.istio.io", resource: "authorizationpolicies", namespace: own }) },
     { what: "reach an external host from its own namespace (ServiceEntry, exported to itself)", attempt: (own) => ({ verb: "create", object: { apiVersion: "networking.istio.io/v1", kind: "ServiceEntry", metadata: meta("x", own), spec: { hosts: ["httpbin.org"], exportTo: ["."], ports: [{ number: 443, name: "tls", protocol: "TLS" }], resolution: "DNS" } } }) },
     { what: "run Jobs (the verification Jobs, again)", attempt: (own) => ({ verb: "create", group: "batch", resource: "jobs", namespace: own }) },
+    { what: "connect to its own pods", attempt: (own) => connect(own, { app: "productpage", version: "v1" }, 9080) },
+    { what: "call the shared gateway", attempt: () => connect(INGRESS_NAMESPACE, INGRESS_GATEWAY.labels, 80) },
+    { what: "send traces to Jaeger's collector", attempt: () => connect(ADDONS_NAMESPACE, JAEGER_LABELS, 4317) },
+    { what: "get its proxies' configuration from istiod over mTLS (15012)", attempt: () => connect(ISTIO_NAMESPACE, ISTIOD_POD_LABELS, 15012) },
 ];
 
 export interface Judge {
@@ -160,11 +188,19 @@ export function attendeeJudge(plan: Plan, own: string): Judge {
     const bindings = objs.filter((o) => o.kind === "ValidatingAdmissionPolicyBinding");
     const nsLabels = (ns: string) => (objs.find((o) => o.kind === "Namespace" && o.metadata?.name === ns)?.metadata?.labels ?? {}) as Record<string, string>;
     const roots = objs.filter((o) => o.kind === "VirtualService" && (o.spec?.http ?? []).some((h: any) => h.delegate));
+    const attacker: Pod = { namespace: own, labels: { app: "attacker" } };
     return (attempt) => {
+        if ("connect" in attempt) {
+            const net = networkRefusal(objs, attacker, attempt.connect, attempt.port);
+            if (net) return { layer: "NetworkPolicy", reason: net };
+            const mesh = meshRefusal(objs, attacker, attempt.connect);
+            if (mesh) return { layer: "AuthorizationPolicy", reason: mesh };
+            return { layer: "admitted", reason: `connection to ${attempt.connect.namespace} port ${attempt.port} admitted` };
+        }
         const object = "object" in attempt ? attempt.object : undefined;
         const q = object
             ? { verb: attempt.verb, ...resourceOf(object), namespace: object.metadata?.namespace, name: object.metadata?.name }
-            : (attempt as Exclude<Attempt, { object: any }>);
+            : (attempt as Extract<Attempt, { group: string }>);
         const granted = grants(objs, subject, { verb: q.verb, group: q.group, resource: q.resource, namespace: q.namespace, name: q.name });
         if (granted.length === 0) return { layer: "RBAC", reason: `no Role or binding grants ${q.verb} on ${q.group ? `${q.group}/` : ""}${q.resource}${q.namespace ? ` in ${q.namespace}` : " cluster-wide"}` };
         if (!object) return { layer: "admitted", reason: `granted by ${granted.map((g) => `${g.binding} (${g.role})`).join(", ")}` };
