@@ -40,6 +40,6 @@ export const grafanaAdminPassword = addons.grafanaAdminPassword;
 export const jaegerPassword = addons.jaegerPassword;
 export const appsNamespaces = classroom.namespaces;
 export const verificationChecks = classroom.checks;
-export const attendeeKubeconfigs = classroom.kubeconfigs;
+export const attendeeAccess = classroom.access;
 export const attendeeEntries = classroom.entries;
 export const capacity = prepared.capacity;

@@ -2,22 +2,22 @@
  * One attendee of a classroom: their own namespace with the chosen lessons,
  * routes under their own prefix (or host) on the shared gateway, a
  * ServiceAccount allowed to work only in that namespace, a quota and limits,
- * and a kubeconfig for it (usable with kubectl, and as a Kiali token login).
+ * isolation, and what a kubeconfig for it needs (its tokens are minted, with an
+ * expiry, when the kubeconfigs are handed out).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DemoApps, type MeshDeps } from "./apps";
 import {
     ATTENDEE_NAMESPACE_LABEL,
-    TOKEN_SECRET,
+    type AttendeeAccess,
     type ClusterEndpoint,
-    attendeeKubeconfig,
+    attendeeAccess,
     limitRangeSpec,
     quotaSpec,
     roleBindingSpec,
     roleSpec,
     serviceAccountSpec,
-    tokenSecretSpec,
 } from "./attendeeSpec";
 import type { Demand } from "./capacity";
 import { attendeeAuthorizationPolicy, attendeeNetworkPolicy } from "./isolationSpec";
@@ -43,8 +43,8 @@ export interface AttendeeArgs extends ClusterAccess {
 
 export class Attendee extends pulumi.ComponentResource {
     readonly namespace: pulumi.Output<string>;
-    /** kubeconfig of the attendee's ServiceAccount (secret). */
-    readonly kubeconfig: pulumi.Output<string>;
+    /** The cluster, namespace and ServiceAccount of the attendee's kubeconfig; undefined when the cluster's endpoint cannot be read. */
+    readonly access: pulumi.Output<AttendeeAccess | undefined>;
     readonly checks: pulumi.Output<string[]>;
 
     constructor(name: string, args: AttendeeArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -70,7 +70,6 @@ export class Attendee extends pulumi.ComponentResource {
                     { apiVersion: "v1", kind: "ServiceAccount", ...serviceAccountSpec(ns) },
                     { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", ...roleSpec(ns) },
                     { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", ...roleBindingSpec(ns) },
-                    { apiVersion: "v1", kind: "Secret", ...tokenSecretSpec(ns) },
                     // Isolation: connections only from the namespace itself, the ingress gateway and Prometheus.
                     attendeeNetworkPolicy(ns),
                     { ...attendeeAuthorizationPolicy(ns) },
@@ -83,24 +82,12 @@ export class Attendee extends pulumi.ComponentResource {
         if (delegates.length > 0) {
             new k8s.apiextensions.CustomResource(`${name}-routes`, { ...rootRoutes(ns, placement, delegates) }, { parent: this, provider: args.provider, dependsOn: [apps.release] });
         }
-        // Kubernetes fills the token in after the Secret exists: read it back then. The id derives from
-        // the release's output, so a preview (where the Secret does not exist yet) does not try to read it.
-        const tokenId = apps.release.status.apply(() => `${ns}/${TOKEN_SECRET}`);
-        const filled = k8s.core.v1.Secret.get(`${name}-token-read`, tokenId, {
-            parent: this,
-            provider: args.provider,
-            dependsOn: [apps.release],
-        });
-        const token = filled.data.apply((d) => (d?.token ? Buffer.from(d.token, "base64").toString("utf8") : "pending: run `pulumi refresh`"));
-        this.kubeconfig = pulumi.secret(
-            pulumi
-                .all([args.clusterName, args.endpoint, token])
-                .apply(([cluster, endpoint, t]) =>
-                    endpoint ? attendeeKubeconfig(cluster, endpoint, ns, t) : "unavailable: the cluster's endpoint could not be read from the kubeconfig",
-                ),
-        );
+        // What the attendee's kubeconfig needs besides a token (minted, with an expiry, by `npm run kubeconfigs`).
+        this.access = pulumi
+            .all([args.clusterName, args.endpoint])
+            .apply(([cluster, endpoint]) => (endpoint ? attendeeAccess(cluster, endpoint, ns) : undefined));
         this.namespace = apps.namespace;
         this.checks = apps.checks;
-        this.registerOutputs({ namespace: this.namespace, kubeconfig: this.kubeconfig, checks: this.checks });
+        this.registerOutputs({ namespace: this.namespace, access: this.access, checks: this.checks });
     }
 }

@@ -1,15 +1,16 @@
 /**
  * Pure builders for one attendee: namespace-scoped RBAC, quota and limits sized
- * from the namespace's own pods, a ServiceAccount token Secret, and the
- * kubeconfig that uses it. Nothing here grants anything cluster-wide.
+ * from the namespace's own pods, and the kubeconfig for a token of its
+ * ServiceAccount. Nothing here grants anything cluster-wide, and no token is
+ * stored: tokens come from the TokenRequest API and expire.
  */
 import type { types } from "@pulumi/kubernetes";
 import type { Demand } from "./capacity";
 
 /**
  * What an attendee may do in their namespace: run and change workloads, debug
- * them, edit Istio routing and policy. No Secrets (the token Secret lives
- * there), no RBAC, no quota changes, nothing outside the namespace.
+ * them, edit Istio routing and policy. No Secrets, no tokens, no RBAC, no
+ * quota changes, nothing outside the namespace.
  */
 export const ATTENDEE_RULES: types.input.rbac.v1.PolicyRule[] = [
     { apiGroups: [""], resources: ["namespaces"], verbs: ["get"] },
@@ -62,17 +63,6 @@ export function roleBindingSpec(namespace: string): types.input.rbac.v1.RoleBind
     };
 }
 
-/** The Secret holding the attendee's ServiceAccount token. */
-export const TOKEN_SECRET = `${ATTENDEE_ACCOUNT}-token`;
-
-/** A long-lived token for the attendee's ServiceAccount, filled in by Kubernetes. */
-export function tokenSecretSpec(namespace: string): types.input.core.v1.Secret {
-    return {
-        metadata: { name: TOKEN_SECRET, namespace, labels: { ...PLATFORM_PART_LABELS }, annotations: { "kubernetes.io/service-account.name": ATTENDEE_ACCOUNT } },
-        type: "kubernetes.io/service-account-token",
-    };
-}
-
 /** Room above the stack's own pods for the attendee's experiments. */
 export const QUOTA_HEADROOM = 1.5;
 
@@ -118,16 +108,36 @@ export interface ClusterEndpoint {
     readonly certificateAuthorityData: string;
 }
 
-/** A kubeconfig for the attendee's ServiceAccount token, defaulting to their namespace. */
-export function attendeeKubeconfig(clusterName: string, endpoint: ClusterEndpoint, namespace: string, token: string): string {
-    const context = `${clusterName}-${namespace}`;
+/**
+ * What an attendee's kubeconfig needs besides its token: the cluster, the
+ * namespace and the ServiceAccount. Not a secret; the token is minted when the
+ * kubeconfigs are handed out (`npm run kubeconfigs`), from the TokenRequest API,
+ * and expires.
+ */
+export interface AttendeeAccess {
+    readonly cluster: string;
+    readonly server: string;
+    readonly certificateAuthorityData: string;
+    readonly namespace: string;
+    readonly serviceAccount: string;
+}
+
+export function attendeeAccess(cluster: string, endpoint: ClusterEndpoint, namespace: string): AttendeeAccess {
+    return { cluster, server: endpoint.server, certificateAuthorityData: endpoint.certificateAuthorityData, namespace, serviceAccount: ATTENDEE_ACCOUNT };
+}
+
+/** A kubeconfig for an attendee's token, defaulting to their namespace. */
+export function attendeeKubeconfig(access: AttendeeAccess, token: string): string {
+    const { cluster, namespace } = access;
+    const context = `${cluster}-${namespace}`;
+    const user = `${namespace}-${access.serviceAccount}`;
     return JSON.stringify(
         {
             apiVersion: "v1",
             kind: "Config",
-            clusters: [{ name: clusterName, cluster: { server: endpoint.server, "certificate-authority-data": endpoint.certificateAuthorityData } }],
-            users: [{ name: `${namespace}-${ATTENDEE_ACCOUNT}`, user: { token } }],
-            contexts: [{ name: context, context: { cluster: clusterName, user: `${namespace}-${ATTENDEE_ACCOUNT}`, namespace } }],
+            clusters: [{ name: cluster, cluster: { server: access.server, "certificate-authority-data": access.certificateAuthorityData } }],
+            users: [{ name: user, user: { token } }],
+            contexts: [{ name: context, context: { cluster, user, namespace } }],
             "current-context": context,
         },
         null,

@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { GUARD_RAILS, admissionPolicy, admissionPolicyBinding } from "./admissionSpec";
 import { DemoApps } from "./apps";
 import { Attendee, type ClusterAccess } from "./attendee";
-import { attendeeEntry } from "./attendeeSpec";
+import { attendeeEntry, type AttendeeAccess } from "./attendeeSpec";
 import { podSecurityLabels } from "./podSecurity";
 import type { Prepared } from "./validate";
 
@@ -19,8 +19,8 @@ export interface ClassroomArgs extends ClusterAccess {
 
 export class Classroom extends pulumi.ComponentResource {
     readonly namespaces: pulumi.Output<string[]>;
-    /** kubeconfig per attendee id (secret); empty without attendees. */
-    readonly kubeconfigs: pulumi.Output<Record<string, string>>;
+    /** Per attendee id, what their kubeconfig needs besides a token (not secret); empty without attendees. */
+    readonly access: pulumi.Output<Record<string, AttendeeAccess | undefined>>;
     /** Where each attendee opens their routes. */
     readonly entries: pulumi.Output<Record<string, string>>;
     readonly checks: pulumi.Output<string[]>;
@@ -42,7 +42,7 @@ export class Classroom extends pulumi.ComponentResource {
                 { parent: this },
             );
             this.namespaces = demo.namespace.apply((n) => [n]);
-            this.kubeconfigs = pulumi.output<Record<string, string>>({});
+            this.access = pulumi.output<Record<string, AttendeeAccess | undefined>>({});
             this.entries = pulumi.output<Record<string, string>>({});
             this.checks = demo.checks;
         } else {
@@ -67,10 +67,10 @@ export class Classroom extends pulumi.ComponentResource {
                     ] as const,
             );
             this.namespaces = pulumi.all(people.map(([, a]) => a.namespace));
-            this.kubeconfigs = pulumi.secret(pulumi.all(Object.fromEntries(people.map(([id, a]) => [id, a.kubeconfig]))));
+            this.access = pulumi.all(Object.fromEntries(people.map(([id, a]) => [id, a.access])));
             this.entries = pulumi.output(Object.fromEntries(attendees.map((id) => [id, attendeeEntry(id, settings.classroom.domain)])));
             this.checks = pulumi.all(people.map(([, a]) => a.checks)).apply((c) => c.flat());
         }
-        this.registerOutputs({ namespaces: this.namespaces, kubeconfigs: this.kubeconfigs, entries: this.entries, checks: this.checks });
+        this.registerOutputs({ namespaces: this.namespaces, access: this.access, entries: this.entries, checks: this.checks });
     }
 }

@@ -392,7 +392,12 @@ const attendeesSchema = z
 const money = (what: string) => numberIn(0, 1000).describe(what);
 const HOSTNAME = /^(?=.{1,200}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/;
 
+/** EKS issues service account tokens for at most a day. */
+export const MAX_TOKEN_HOURS = 24;
+
 const classroomSchema = section({
+    /** Hours an attendee's token (minted by `npm run kubeconfigs`) stays valid: one workshop day by default. */
+    tokenHours: intIn(1, MAX_TOKEN_HOURS).default(12),
     /** With a domain, each attendee's gateway routes use host `<id>.<domain>` instead of the path prefix `/<id>`. */
     domain: z.string({ error: "must be a DNS domain such as workshop.example.com" }).regex(HOSTNAME, { error: "must be a DNS domain such as workshop.example.com" }).optional(),
     /** Hourly prices in USD, overriding the dated table in components/capacity.ts. */

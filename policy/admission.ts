@@ -8,8 +8,8 @@
  *
  * Pure: the policies, bindings and object in, the refusals out.
  */
-import { isCelError, run, type CelInput } from "@bufbuild/cel";
-import { strings } from "@bufbuild/cel/ext";
+import type { CelInput } from "@bufbuild/cel";
+import { evaluateCel, isCelError } from "./cel";
 
 /** The resource (plural) of the kinds the guard rails and the attack suite name. */
 const RESOURCE_OF_KIND: Readonly<Record<string, string>> = {
@@ -72,6 +72,7 @@ export function admissionRefusals(policies: readonly any[], bindings: readonly a
         operation,
     };
     const refusals: Refusal[] = [];
+    let vars: Record<string, CelInput> | undefined;
     for (const b of bindings) {
         if (!matchesLabels(b.spec?.matchResources?.namespaceSelector, req.namespaceLabels)) continue;
         if (!(b.spec?.validationActions ?? []).includes("Deny")) continue;
@@ -84,9 +85,9 @@ export function admissionRefusals(policies: readonly any[], bindings: readonly a
                 (r.operations.includes("*") || r.operations.includes(operation)),
         );
         if (!matched) continue;
-        const vars = { object: toCel(o), request: toCel(request) };
+        vars ??= { object: toCel(o), request: toCel(request) };
         for (const v of p.spec?.validations ?? []) {
-            const result = run(v.expression, vars, { funcs: strings });
+            const result = evaluateCel(v.expression, vars);
             if (isCelError(result)) refusals.push({ policy: p.metadata.name, message: `${v.message} (the expression failed: ${result.message})` });
             else if (result !== true) refusals.push({ policy: p.metadata.name, message: v.message });
         }

@@ -32,7 +32,14 @@ interface PodLike {
     readonly spec?: any;
 }
 
-const containersOf = (spec: any): Container[] => [...(spec?.initContainers ?? []), ...(spec?.containers ?? []), ...(spec?.ephemeralContainers ?? [])];
+const CONTAINERS = new WeakMap<object, Container[]>();
+/** Every container of a pod spec (init, regular, ephemeral), listed once per spec. */
+function containersOf(spec: any): Container[] {
+    if (!spec || typeof spec !== "object") return [];
+    let list = CONTAINERS.get(spec);
+    if (!list) CONTAINERS.set(spec, (list = [...(spec.initContainers ?? []), ...(spec.containers ?? []), ...(spec.ephemeralContainers ?? [])]));
+    return list;
+}
 const quoted = (xs: readonly string[]) => xs.map((x) => `"${x}"`).join(", ");
 const where = (c: Container) => `container "${c.name ?? "(unnamed)"}"`;
 

@@ -132,7 +132,7 @@ const attendeesConfined: Rule = {
             for (const rule of props.rules ?? []) {
                 const resources: string[] = rule.resources ?? [];
                 const groups: string[] = rule.apiGroups ?? [];
-                if (groups.includes("") && (resources.includes("secrets") || resources.includes("*"))) violations.push("lets an attendee read Secrets (the token Secret lives in the namespace)");
+                if (groups.includes("") && (resources.includes("secrets") || resources.includes("*"))) violations.push("lets an attendee read Secrets (and mount any of the namespace's)");
                 if (groups.includes("rbac.authorization.k8s.io") || groups.includes("*")) violations.push("lets an attendee change RBAC");
             }
         }

@@ -1,42 +1,127 @@
 /**
- * `npm run kubeconfigs -- --stack <name> [--out <dir>]`: writes one kubeconfig file
- * per attendee (`<dir>/<id>.kubeconfig.json`, readable by the owner only) from the
- * stack's `attendeeKubeconfigs` output, ready to hand out.
+ * `npm run kubeconfigs -- --stack <name> [--hours <n>] [--out <dir>]`: mints a
+ * token per attendee from the TokenRequest API (`kubectl create token`, with the
+ * stack's admin credentials) that expires after `classroom.tokenHours` (or
+ * `--hours`), and writes one kubeconfig per attendee
+ * (`<dir>/<id>.kubeconfig.json`, default `kubeconfigs/<stack>/`, a git-ignored
+ * folder), readable by the owner only, also when a file existed before. No token
+ * is stored in the cluster or in the stack's state: run it again for fresh ones.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
+import { attendeeKubeconfig, type AttendeeAccess } from "../components/attendeeSpec";
+import { settingsFromConfig } from "../components/settings";
+import { loadStackConfig } from "./lib/stackConfig";
 
-/** Writes each attendee's kubeconfig to its own file; returns the paths written. */
+const PROJECT_DIR = path.resolve(__dirname, "..");
+const ID = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Writes each attendee's kubeconfig to its own file, owner-only (existing files and folder included); returns the paths. */
 export function writeKubeconfigs(kubeconfigs: Record<string, string>, dir: string): string[] {
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(dir, 0o700);
     return Object.entries(kubeconfigs).map(([id, config]) => {
-        if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(id)) throw new Error(`unexpected attendee id ${JSON.stringify(id)}`);
+        if (!ID.test(id)) throw new Error(`unexpected attendee id ${JSON.stringify(id)}`);
         const file = path.join(dir, `${id}.kubeconfig.json`);
+        // An earlier file keeps its mode on a rewrite: make it owner-only first, then write.
+        if (fs.existsSync(file)) fs.chmodSync(file, 0o600);
         fs.writeFileSync(file, config.endsWith("\n") ? config : `${config}\n`, { mode: 0o600 });
         return file;
     });
 }
 
-function main(): void {
-    const { values } = parseArgs({ options: { stack: { type: "string" }, out: { type: "string" } } });
-    if (!values.stack) {
-        process.stderr.write("usage: npm run kubeconfigs -- --stack <name> [--out <dir>]\n");
-        process.exit(2);
-    }
-    const cli = path.join(path.dirname(require.resolve("pulumi/package.json")), "run.js");
-    const r = spawnSync(process.execPath, [cli, "stack", "output", "attendeeKubeconfigs", "--show-secrets", "--json", "--stack", values.stack], {
-        cwd: path.resolve(__dirname, ".."),
-        encoding: "utf8",
-        maxBuffer: 64 * 1024 * 1024,
-    });
-    if (r.status !== 0) {
-        process.stderr.write(r.stderr);
-        process.exit(r.status ?? 1);
-    }
-    const files = writeKubeconfigs(JSON.parse(r.stdout), values.out ?? `kubeconfigs-${values.stack}`);
-    process.stdout.write(`${files.length} kubeconfigs written:\n${files.map((f) => `  ${f}`).join("\n")}\n`);
+/** How kubectl reaches the cluster as its administrator. */
+export interface AdminAccess {
+    readonly kubeconfig?: string;
+    readonly context?: string;
 }
 
-if (require.main === module) main();
+/** `kubectl create token`: a token of the attendee's ServiceAccount from the TokenRequest API, valid for `hours`. */
+export function mintToken(kubectl: string, admin: AdminAccess, access: AttendeeAccess, hours: number): string {
+    const args = [
+        ...(admin.kubeconfig ? ["--kubeconfig", admin.kubeconfig] : []),
+        ...(admin.context ? ["--context", admin.context] : []),
+        "create",
+        "token",
+        access.serviceAccount,
+        "--namespace",
+        access.namespace,
+        "--duration",
+        `${hours}h`,
+    ];
+    const r = spawnSync(kubectl, args, { encoding: "utf8" });
+    if (r.error) throw new Error(`could not run ${kubectl} (${r.error.message}): install kubectl or set KUBECTL`);
+    if (r.status !== 0) throw new Error(`${kubectl} ${args.join(" ")} failed: ${r.stderr.trim()}`);
+    return r.stdout.trim();
+}
+
+/** When a token expires, from its `exp` claim (undefined when it is not a JWT). */
+export function tokenExpiry(token: string): Date | undefined {
+    const payload = token.split(".")[1];
+    if (!payload) return undefined;
+    try {
+        const exp = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")).exp;
+        return typeof exp === "number" ? new Date(exp * 1000) : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/** The stack's outputs, secrets shown, from the Pulumi CLI the project installs. */
+function stackOutputs(stack: string): Record<string, unknown> {
+    const cli = path.join(path.dirname(require.resolve("pulumi/package.json")), "run.js");
+    const r = spawnSync(process.execPath, [cli, "stack", "output", "--show-secrets", "--json", "--stack", stack], { cwd: PROJECT_DIR, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    if (r.status !== 0) throw new Error(`pulumi stack output failed: ${r.stderr.trim()}`);
+    return JSON.parse(r.stdout);
+}
+
+function main(): void {
+    const { values } = parseArgs({ options: { stack: { type: "string" }, out: { type: "string" }, hours: { type: "string" } } });
+    if (!values.stack) throw new Error("usage: npm run kubeconfigs -- --stack <name> [--hours <1-24>] [--out <dir>]");
+    const config = loadStackConfig(PROJECT_DIR, values.stack);
+    const settings = settingsFromConfig(config.config, { stack: config.stack, source: config.file });
+    const hours = values.hours !== undefined ? Number(values.hours) : settings.classroom.tokenHours;
+    if (!Number.isInteger(hours) || hours < 1 || hours > 24) throw new Error(`--hours must be an integer from 1 to 24 (EKS issues no token for longer), got ${JSON.stringify(values.hours)}`);
+    const outputs = stackOutputs(values.stack);
+    const access = (outputs.attendeeAccess ?? {}) as Record<string, AttendeeAccess | undefined>;
+    const ids = Object.keys(access);
+    if (ids.length === 0) throw new Error(`stack ${values.stack} has no attendees (istio-workshop:attendees)`);
+    const unreadable = ids.filter((id) => access[id] === undefined);
+    if (unreadable.length > 0) throw new Error(`the cluster's endpoint could not be read for ${unreadable.join(", ")}: check the stack's kubeconfig`);
+
+    // The administrator's credentials: the stack's kubeconfig output (EKS), or the stack's own kubeconfig and context (existing).
+    const temp = fs.mkdtempSync(path.join(os.tmpdir(), "istio-workshop-"));
+    try {
+        let admin: AdminAccess = { kubeconfig: settings.cluster.kubeconfig, context: settings.cluster.context };
+        if (typeof outputs.kubeconfig === "string") {
+            const file = path.join(temp, "admin.kubeconfig.json");
+            fs.writeFileSync(file, outputs.kubeconfig, { mode: 0o600 });
+            admin = { kubeconfig: file };
+        }
+        const kubectl = process.env.KUBECTL ?? "kubectl";
+        const tokens = Object.fromEntries(ids.map((id) => [id, mintToken(kubectl, admin, access[id]!, hours)]));
+        const dir = values.out ?? path.join("kubeconfigs", values.stack);
+        const files = writeKubeconfigs(Object.fromEntries(ids.map((id) => [id, attendeeKubeconfig(access[id]!, tokens[id])])), dir);
+        const expiries = Object.values(tokens).map(tokenExpiry).filter((d): d is Date => d !== undefined);
+        const first = expiries.length > 0 ? new Date(Math.min(...expiries.map((d) => d.getTime()))) : undefined;
+        process.stdout.write(`${files.length} kubeconfigs written to ${dir} (owner-only); tokens requested for ${hours} h${first ? `, the first expires ${first.toISOString()}` : ""}\n`);
+        if (first && first.getTime() < Date.now() + hours * 3600_000 - 60_000) {
+            process.stdout.write(`  ! the API server shortened the tokens' lifetime (its --service-account-max-token-expiration)\n`);
+        }
+    } finally {
+        fs.rmSync(temp, { recursive: true, force: true });
+    }
+}
+
+if (require.main === module) {
+    try {
+        main();
+    } catch (err) {
+        // A user's mistake (bad stack file, settings, arguments) or a failed kubectl: the message, no stack trace.
+        process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(1);
+    }
+}

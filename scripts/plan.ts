@@ -19,7 +19,7 @@ import { diffPlans, formatDiff } from "./lib/planDiff";
 import { disablePromiseDebugging, recordProgram, writePlanJson, type Plan } from "./lib/recorder";
 import { locateHelm } from "./lib/helm";
 import { Renderer, chartCacheDir, describeReleases, renderPlan } from "./lib/render";
-import { checkPlan, policyLevels, policyProblems, validationSummary } from "./lib/validatePlan";
+import { checkPlan, policyLevels, validationSummary } from "./lib/validatePlan";
 import { chartValueChecks } from "./lib/valuesCheck";
 import { StackConfigError, loadStackConfig } from "./lib/stackConfig";
 import { formatPlan } from "./lib/summary";
@@ -107,8 +107,8 @@ async function main(): Promise<void> {
         process.stdout.write(`Mesh graph (Mermaid) written to ${args.graph}\n`);
     }
     const levels = args["policy-config"] !== undefined ? readPolicyConfig(args["policy-config"]) : {};
-    policyProblems(plan, levels, "advisory").forEach((w) => process.stdout.write(`  ! advisory ${w}\n`));
     const report = checkPlan(plan, { levels, releases, ...chartChecks });
+    report.advisory.forEach((w) => process.stdout.write(`  ! advisory ${w}\n`));
     if (report.notChecked.length > 0) {
         process.stdout.write(`\nNot checked (${report.notChecked.length}):\n${report.notChecked.map((n) => `  - ${n}`).join("\n")}\n`);
     }

@@ -3,13 +3,13 @@ import fc from "fast-check";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ATTENDEE_RULES, attendeeKubeconfig, limitRangeSpec, quotaSpec } from "../components/attendeeSpec";
+import { ATTENDEE_RULES, attendeeAccess, attendeeKubeconfig, limitRangeSpec, quotaSpec } from "../components/attendeeSpec";
 import { allocatable, attendeeIds, INSTANCE_TYPES, namespaceDemand, nodeGroupSizes, nodesFor } from "../components/capacity";
 import { proxyModel } from "../components/meshScale";
 import { prepare } from "../components/validate";
 import { endpointFromKubeconfig } from "../components/clusterSpec";
 import { gatewayPlacement } from "../components/scenarios/build";
-import { writeKubeconfigs } from "../scripts/kubeconfigs";
+import { mintToken, tokenExpiry, writeKubeconfigs } from "../scripts/kubeconfigs";
 import { criticalPath } from "../scripts/lib/criticalPath";
 import { diffPlans } from "../scripts/lib/planDiff";
 import type { Plan } from "../scripts/lib/recorder";
@@ -33,14 +33,17 @@ describe("classroom: attendees", () => {
         );
     });
 
-    it("a 30-attendee stack plans 30 isolated namespaces, each with quota, RBAC, route and secret kubeconfig", async () => {
+    it("a 30-attendee stack plans 30 isolated namespaces, each with quota, RBAC, isolation, route and kubeconfig access, and no stored token", async () => {
         const plan = await planIndex({ ...PINNED, attendees: 30 });
         const namespaces = ofType(plan, ":Namespace").map((n) => (n.inputs as any).metadata.name).filter((n: string) => n.startsWith("attendee-"));
         assert.equal(new Set(namespaces).size, 30);
         const inAttendeeNs = (kind: string) => ofType(plan, kind).filter((r) => String((r.inputs as any).metadata?.namespace).startsWith("attendee-"));
-        for (const kind of [":ResourceQuota", ":LimitRange", ":Role", ":RoleBinding", ":Secret"]) {
+        for (const kind of [":ResourceQuota", ":LimitRange", ":Role", ":RoleBinding", ":NetworkPolicy", ":AuthorizationPolicy"]) {
             assert.equal(inAttendeeNs(kind).length, 30, kind);
         }
+        // No long-lived token: no Secret at all in an attendee namespace, and none read back.
+        assert.deepEqual(inAttendeeNs(":Secret"), []);
+        assert.ok(!plan.resources.some((r) => r.name.endsWith("-token-read")));
         const attendeeAccounts = inAttendeeNs(":ServiceAccount").filter((r) => (r.inputs as any).metadata.name === "attendee");
         assert.equal(attendeeAccounts.length, 30);
         assert.deepEqual(ofType(plan, ":ClusterRoleBinding").map((r) => r.name), ["addons-kiali-viewer-binding"], "no attendee binding is cluster-wide");
@@ -65,8 +68,26 @@ describe("classroom: attendees", () => {
             .filter((v) => (v.inputs as any).metadata.namespace === "attendee-07" && !(v.inputs as any).spec.hosts)
             .flatMap((v) => (v.inputs as any).spec.http.map((h: any) => h.match[0].uri.prefix ?? h.match[0].uri.exact));
         assert.ok(delegatePaths.includes("/attendee-07/productpage"));
-        assert.equal(plan.outputs.attendeeKubeconfigs, "[secret]");
+        // What a kubeconfig needs besides a token: unknown until the cluster exists (see the existing-cluster test below).
+        assert.equal(plan.outputs.attendeeAccess, "[unknown]");
         assert.equal(Object.keys(plan.outputs.attendeeEntries as object).length, 30);
+    });
+
+    it("on an existing cluster, exports each attendee's cluster, API server, CA, namespace and ServiceAccount (no token)", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-kube-"));
+        const file = path.join(dir, "config");
+        fs.writeFileSync(
+            file,
+            JSON.stringify({
+                "current-context": "kind-ws",
+                contexts: [{ name: "kind-ws", context: { cluster: "kind-ws" } }],
+                clusters: [{ name: "kind-ws", cluster: { server: "https://127.0.0.1:6443", "certificate-authority-data": "AAA" } }],
+            }),
+        );
+        const local = await planIndex({ cluster: { mode: "existing", kubeconfig: file, context: "kind-ws" }, attendees: ["ana"] });
+        assert.deepEqual(local.outputs.attendeeAccess, {
+            ana: { cluster: "kind-ws", server: "https://127.0.0.1:6443", certificateAuthorityData: "AAA", namespace: "ana", serviceAccount: "attendee" },
+        });
     });
 
     it("removing attendee b changes only b's resources", async () => {
@@ -136,8 +157,10 @@ describe("classroom: per-attendee objects (pure)", () => {
         assert.deepEqual((limitRangeSpec("a").spec as any).limits[0].default, { memory: "256Mi" });
     });
 
-    it("writes a kubeconfig for the ServiceAccount token, defaulting to the attendee's namespace", () => {
-        const k = JSON.parse(attendeeKubeconfig("ws", { server: "https://api.example", certificateAuthorityData: "Q0E=" }, "ana", "tok"));
+    it("writes a kubeconfig for a token of the attendee's ServiceAccount, defaulting to the attendee's namespace", () => {
+        const access = attendeeAccess("ws", { server: "https://api.example", certificateAuthorityData: "Q0E=" }, "ana");
+        assert.deepEqual(access, { cluster: "ws", server: "https://api.example", certificateAuthorityData: "Q0E=", namespace: "ana", serviceAccount: "attendee" });
+        const k = JSON.parse(attendeeKubeconfig(access, "tok"));
         assert.deepEqual(k, {
             apiVersion: "v1",
             kind: "Config",
@@ -224,5 +247,39 @@ describe("classroom: handing out kubeconfigs", () => {
         assert.equal(fs.statSync(files[0]).mode & 0o777, 0o600);
         assert.equal(fs.readFileSync(files[0], "utf8"), '{"kind":"Config"}\n');
         assert.throws(() => writeKubeconfigs({ "../x": "{}" }, `${dir}/out`), /unexpected attendee id/);
+    });
+
+    it("makes a file and its folder owner-only on a re-run too (an earlier world-readable copy included)", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-kc-"));
+        fs.mkdirSync(`${dir}/out`, { mode: 0o755 });
+        fs.writeFileSync(`${dir}/out/ana.kubeconfig.json`, "old", { mode: 0o644 });
+        fs.chmodSync(`${dir}/out/ana.kubeconfig.json`, 0o644);
+        const [file] = writeKubeconfigs({ ana: "{}" }, `${dir}/out`);
+        assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+        assert.equal(fs.statSync(`${dir}/out`).mode & 0o777, 0o700);
+        assert.equal(fs.readFileSync(file, "utf8"), "{}\n");
+    });
+
+    it("mints each token from the TokenRequest API with the stack's admin credentials and the expiry asked for", () => {
+        // A stand-in kubectl on this machine (none is installed): it records its arguments and answers as `kubectl create token` does, with a JWT.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-kubectl-"));
+        const exp = Math.floor(Date.parse("2026-11-23T08:00:00Z") / 1000);
+        const jwt = ["e30", Buffer.from(JSON.stringify({ exp })).toString("base64url"), "sig"].join(".");
+        const fake = path.join(dir, "kubectl");
+        fs.writeFileSync(fake, `#!/bin/sh\necho "$@" > "${dir}/args"\necho ${jwt}\n`, { mode: 0o755 });
+        const access = attendeeAccess("ws", { server: "https://api.example", certificateAuthorityData: "Q0E=" }, "ana");
+        assert.equal(mintToken(fake, { kubeconfig: "/tmp/admin.json" }, access, 12), jwt);
+        assert.equal(fs.readFileSync(`${dir}/args`, "utf8").trim(), "--kubeconfig /tmp/admin.json create token attendee --namespace ana --duration 12h");
+        assert.deepEqual(tokenExpiry(jwt), new Date("2026-11-23T08:00:00Z"));
+        mintToken(fake, { context: "kind-ws" }, access, 1);
+        assert.equal(fs.readFileSync(`${dir}/args`, "utf8").trim(), "--context kind-ws create token attendee --namespace ana --duration 1h");
+        fs.writeFileSync(fake, "#!/bin/sh\necho 'error: serviceaccounts \"attendee\" not found' >&2\nexit 1\n");
+        assert.throws(() => mintToken(fake, {}, access, 1), /create token attendee --namespace ana --duration 1h failed: error: serviceaccounts "attendee" not found/);
+        assert.throws(() => mintToken(path.join(dir, "missing"), {}, access, 1), /could not run .*install kubectl or set KUBECTL/);
+    });
+
+    it("refuses a token lifetime EKS would not issue, naming the key", () => {
+        assert.throws(() => settingsFor({ ...EKS_RAW, classroom: { tokenHours: 48 } }), /classroom\.tokenHours: must be an integer from 1 to 24/);
+        assert.equal(settingsFor(EKS_RAW).classroom.tokenHours, 12);
     });
 });

@@ -65,7 +65,7 @@ describe("policy rules: one violation and one pass each, with exact messages", (
             ["binds an attendee to ClusterRole admin: use the namespace's own Role", "grants a ServiceAccount of namespace ana rights in bo", "grants the built-in role admin"],
         );
         assert.deepEqual(r.check(s("kubernetes:rbac.authorization.k8s.io/v1:Role", { metadata: { name: "attendee" }, rules: [{ apiGroups: [""], resources: ["secrets"], verbs: ["get"] }] })), [
-            "lets an attendee read Secrets (the token Secret lives in the namespace)",
+            "lets an attendee read Secrets (and mount any of the namespace's)",
         ]);
         assert.deepEqual(r.check(s("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", { metadata: { namespace: "ana" }, roleRef: { kind: "Role", name: "attendee" }, subjects: [subject] })), []);
     });

@@ -19,7 +19,7 @@ import { admissionRefusals, resourceOf } from "../../policy/admission";
 import { meshRefusal, networkRefusal, type Pod } from "../../policy/network";
 import { enforcedLevel, podOf, podSecurityFailures } from "../../policy/podSecurityStandards";
 import { grants } from "../../policy/rbac";
-import { objectLabel, planObjects } from "./clusterChecks";
+import { objectLabel, planObjects, type PlanObject } from "./clusterChecks";
 import { uriWithin } from "./meshVisibility";
 import type { Plan } from "./recorder";
 
@@ -181,8 +181,10 @@ export interface Judge {
 }
 
 /** Judges attempts with the credentials of the attendee of namespace `own`, in the planned cluster. */
-export function attendeeJudge(plan: Plan, own: string): Judge {
-    const objs = planObjects(plan).map(({ o }) => o);
+export function attendeeJudge(plan: Plan, own: string, planned: readonly PlanObject[] = planObjects(plan)): Judge {
+    const objs = planned.map(({ o }) => o);
+    const rbac = objs.filter((o) => ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"].includes(o.kind));
+    const network = objs.filter((o) => o.kind === "NetworkPolicy" || o.kind === "AuthorizationPolicy" || o.kind === "Namespace");
     const subject = { kind: "ServiceAccount" as const, name: ATTENDEE_ACCOUNT, namespace: own };
     const policies = objs.filter((o) => o.kind === "ValidatingAdmissionPolicy");
     const bindings = objs.filter((o) => o.kind === "ValidatingAdmissionPolicyBinding");
@@ -191,9 +193,9 @@ export function attendeeJudge(plan: Plan, own: string): Judge {
     const attacker: Pod = { namespace: own, labels: { app: "attacker" } };
     return (attempt) => {
         if ("connect" in attempt) {
-            const net = networkRefusal(objs, attacker, attempt.connect, attempt.port);
+            const net = networkRefusal(network, attacker, attempt.connect, attempt.port);
             if (net) return { layer: "NetworkPolicy", reason: net };
-            const mesh = meshRefusal(objs, attacker, attempt.connect);
+            const mesh = meshRefusal(network, attacker, attempt.connect);
             if (mesh) return { layer: "AuthorizationPolicy", reason: mesh };
             return { layer: "admitted", reason: `connection to ${attempt.connect.namespace} port ${attempt.port} admitted` };
         }
@@ -201,7 +203,7 @@ export function attendeeJudge(plan: Plan, own: string): Judge {
         const q = object
             ? { verb: attempt.verb, ...resourceOf(object), namespace: object.metadata?.namespace, name: object.metadata?.name }
             : (attempt as Extract<Attempt, { group: string }>);
-        const granted = grants(objs, subject, { verb: q.verb, group: q.group, resource: q.resource, namespace: q.namespace, name: q.name });
+        const granted = grants(rbac, subject, { verb: q.verb, group: q.group, resource: q.resource, namespace: q.namespace, name: q.name });
         if (granted.length === 0) return { layer: "RBAC", reason: `no Role or binding grants ${q.verb} on ${q.group ? `${q.group}/` : ""}${q.resource}${q.namespace ? ` in ${q.namespace}` : " cluster-wide"}` };
         if (!object) return { layer: "admitted", reason: `granted by ${granted.map((g) => `${g.binding} (${g.role})`).join(", ")}` };
         const labels = nsLabels(object.metadata?.namespace);
@@ -223,9 +225,9 @@ export function attendeeJudge(plan: Plan, own: string): Judge {
 }
 
 /** The objects of an attendee's namespace the attendee owns (the lessons), not the platform's. */
-export function lessonObjects(plan: Plan, own: string): any[] {
+export function lessonObjects(plan: Plan, own: string, planned: readonly PlanObject[] = planObjects(plan)): any[] {
     const [key, value] = Object.entries(PLATFORM_PART_LABELS)[0];
-    return planObjects(plan)
+    return planned
         .map(({ o }) => o)
         .filter((o) => o.metadata?.namespace === own && o.metadata?.labels?.[key] !== value);
 }
@@ -241,9 +243,9 @@ export function attackTable(plan: Plan, own: string, victim: string): string {
 }
 
 /** The first two attendee namespaces of a plan (attacker, victim), by the attendee label; undefined with fewer. */
-export function attendeePair(plan: Plan): [string, string] | undefined {
+export function attendeePair(plan: Plan, planned: readonly PlanObject[] = planObjects(plan)): [string, string] | undefined {
     const key = ATTENDEE_NAMESPACE_LABEL;
-    const names = planObjects(plan)
+    const names = planned
         .map(({ o }) => o)
         .filter((o) => o.kind === "Namespace" && o.metadata?.labels?.[key] === "true")
         .map((o) => String(o.metadata.name));
@@ -263,11 +265,11 @@ export interface IsolationReport {
  * plan's first attendee against its second (every attendee namespace is built
  * by the same code; judging all would only repeat this).
  */
-export function isolationReport(plan: Plan): IsolationReport {
-    const pair = attendeePair(plan);
+export function isolationReport(plan: Plan, planned: readonly PlanObject[] = planObjects(plan)): IsolationReport {
+    const pair = attendeePair(plan, planned);
     if (!pair) return { problems: [], refused: {}, allowed: 0, lessons: 0 };
     const [own, victim] = pair;
-    const judge = attendeeJudge(plan, own);
+    const judge = attendeeJudge(plan, own, planned);
     const problems: string[] = [];
     const refused: Record<string, number> = {};
     for (const a of ATTACKS) {
@@ -279,7 +281,7 @@ export function isolationReport(plan: Plan): IsolationReport {
         const v = judge(a.attempt(own, victim));
         if (v.layer !== "admitted") problems.push(`AttendeeBlocked: an attendee cannot ${a.what}: refused by ${v.layer} (${v.reason})`);
     }
-    const lessons = lessonObjects(plan, own);
+    const lessons = lessonObjects(plan, own, planned);
     for (const o of lessons) {
         const v = judge({ verb: "create", object: o });
         if (v.layer !== "admitted") problems.push(`AttendeeBlocked: ${objectLabel(o)} of the lessons would be refused to its attendee by ${v.layer} (${v.reason})`);

@@ -12,8 +12,7 @@
  * CEL rules that compare with `oldSelf` apply to updates only and are not
  * evaluated; a rule the CEL library cannot evaluate is counted, never passed.
  */
-import { isCelError, run } from "@bufbuild/cel";
-import { strings } from "@bufbuild/cel/ext";
+import { evaluateCel, isCelError } from "../../policy/cel";
 import Ajv, { type ErrorObject, type ValidateFunction } from "ajv";
 
 export interface CrdVersion {
@@ -115,7 +114,7 @@ function celViolations(schema: any, value: unknown, at: string, tally: CelTally)
     const out: string[] = [];
     for (const rule of schema["x-kubernetes-validations"] ?? []) {
         if (/\boldSelf\b/.test(rule.rule)) continue; // transition rules apply to updates only
-        const result = run(rule.rule, { self: toCel(value, schema) }, { funcs: strings });
+        const result = evaluateCel(rule.rule, { self: toCel(value, schema) });
         if (isCelError(result)) {
             tally.notEvaluated.set(rule.rule, result.message);
             continue;

@@ -212,13 +212,18 @@ export function policyLevels(config: Record<string, unknown>): Record<string, En
 
 /** The policy pack's rules over the plan's resources, at one enforcement level (default: every rule mandatory). */
 export function policyProblems(plan: Plan, levels: Record<string, EnforcementLevel> = {}, level: EnforcementLevel = "mandatory"): string[] {
+    return policyViolations(plan, levels)[level];
+}
+
+/** Every policy violation of the plan, by the enforcement level its policy has. */
+export function policyViolations(plan: Plan, levels: Record<string, EnforcementLevel> = {}): Record<EnforcementLevel, string[]> {
     // The policy pack sees what Pulumi registers, not what the charts render: the same subjects here.
     // What the stack writes: its resources and its lessons releases' objects (the pack sees those inside the releases' values).
     const ours = stackMade(plan);
     const subjects = plan.resources.filter((r) => r.custom && ours(r) && !isLessonsRelease(r)).map((r) => ({ type: r.type, name: r.name, props: r.inputs }));
-    return evaluate(subjects)
-        .filter((v) => (levels[v.policy] ?? "mandatory") === level)
-        .map((v) => `policy ${v.policy}: ${v.resource}: ${v.message}`);
+    const out: Record<EnforcementLevel, string[]> = { mandatory: [], advisory: [], disabled: [] };
+    for (const v of evaluate(subjects)) out[levels[v.policy] ?? "mandatory"].push(`policy ${v.policy}: ${v.resource}: ${v.message}`);
+    return out;
 }
 
 export interface ValidationOptions {
@@ -243,6 +248,8 @@ export interface ValidationReport {
     readonly notChecked: string[];
     /** The attack suite over the plan's first two attendees (nothing without attendees). */
     readonly isolation: IsolationReport;
+    /** Violations of policies made advisory: reported, not failing. */
+    readonly advisory: string[];
 }
 
 /** Every check over the plan: what fails it, and what could not be checked. */
@@ -254,7 +261,8 @@ export function checkPlan(plan: Plan, options: ValidationOptions = {}): Validati
     const allRendered = releases.every((r) => rendered.has(r.urn));
     const crds = new CrdValidator([...(options.crds ?? []), ...objs.filter(({ o }) => o.kind === "CustomResourceDefinition").map(({ o }) => o)]);
     const schemas = schemaProblems(plan, crds, objs);
-    const isolation = isolationReport(plan);
+    const isolation = isolationReport(plan, objs);
+    const policies = policyViolations(plan, options.levels);
     const addresses = addressProblems(plan, allRendered, objs);
     const values = releases.flatMap((r) => {
         const rel = releaseInputs(r);
@@ -299,9 +307,9 @@ export function checkPlan(plan: Plan, options: ValidationOptions = {}): Validati
         ...meshProblems(plan, objs, rendered),
         ...visibilityProblems(plan, objs),
         ...isolation.problems,
-        ...policyProblems(plan, options.levels),
+        ...policies.mandatory,
     ];
-    return { problems, notChecked, isolation };
+    return { problems, notChecked, isolation, advisory: policies.advisory };
 }
 
 /** Every problem that fails the plan. */
