@@ -36,7 +36,7 @@ describe("scale: Pulumi resources per attendee", () => {
             const objects = plan.resources.filter((r) => r.renderedBy === rel.urn).map((r) => r.inputs as any);
             assert.ok(objects.every((o) => o.metadata.namespace === ns), "nothing outside the namespace");
             assert.deepEqual(objects.filter((o) => o.kind === "Sidecar").map((o) => o.spec), [{ egress: [{ hosts: ["./*", "istio-system/*", "istio-ingress/*"] }] }]);
-            for (const kind of ["ResourceQuota", "LimitRange", "Role", "RoleBinding", "Secret", "Deployment", "Job"]) assert.ok(objects.some((o) => o.kind === kind), `${ns}: ${kind}`);
+            for (const kind of ["ResourceQuota", "LimitRange", "Role", "RoleBinding", "NetworkPolicy", "AuthorizationPolicy", "Deployment", "Job"]) assert.ok(objects.some((o) => o.kind === kind), `${ns}: ${kind}`);
         }
     });
 

@@ -67,7 +67,7 @@ describe("settings: defaults", () => {
                 grpc: { enabled: true },
             },
             attendees: 0,
-            classroom: { pricing: {} },
+            classroom: { pricing: {}, tokenHours: 12 },
         });
     });
 
