@@ -162,6 +162,7 @@ export function grafanaValues(addons: Addons, istioVersion: string): Record<stri
 }
 
 /** Where a browser opens a UI: through the gateway when exposed, else the port-forward address. */
+/** Where a browser opens a UI: its path on the gateway (over https) when exposed, else through a port-forward. */
 export function browserUrl(e: Endpoint, exposed: boolean): string {
     return exposed ? e.path : `http://localhost:${e.port}${e.path}`;
 }
@@ -406,13 +407,16 @@ export function exposedRoutes(addons: Addons): IstioObject<"VirtualService"> | u
         [addons.grafana.enabled, GRAFANA],
         [addons.jaeger.enabled, JAEGER_AUTH],
     ];
-    const http = routes
-        .filter(([enabled]) => enabled)
-        .map(([, e]) => ({
+    const enabled = routes.filter(([on]) => on).map(([, e]) => e);
+    // Only over TLS (ended by the load balancer on 443): on port 80 the UIs' paths answer with a redirect to https.
+    const http = [
+        ...(enabled.length > 0 ? [{ name: "ui-https-only", match: enabled.map((e) => ({ uri: { prefix: e.path }, port: 80 })), redirect: { scheme: "https", port: 443, redirectCode: 301 } }] : []),
+        ...enabled.map((e) => ({
             name: e.service,
-            match: [{ uri: { prefix: e.path } }],
+            match: [{ uri: { prefix: e.path }, port: 443 }],
             route: [{ destination: { host: host(e), port: { number: e.port } } }],
-        }));
+        })),
+    ];
     if (http.length === 0) return undefined;
     // Read by the ingress gateway's proxies only.
     return istioObject("VirtualService", { name: "addons", namespace: ADDONS_NAMESPACE }, { hosts: ["*"], gateways: [WORKSHOP_GATEWAY.ref], exportTo: [INGRESS_NAMESPACE], http });

@@ -15,6 +15,8 @@ export interface PortSelector {
 
 export interface HttpMatch {
     readonly sourceLabels?: Labels;
+    /** The gateway's (Service) port the request came in on. */
+    readonly port?: number;
     readonly uri?: { readonly prefix?: string; readonly exact?: string };
     readonly headers?: Record<string, { readonly exact: string }>;
 }
@@ -30,6 +32,7 @@ export interface HttpRoute {
     readonly match?: readonly HttpMatch[];
     readonly rewrite?: { readonly uri?: string };
     readonly route?: readonly HttpRouteDestination[];
+    readonly redirect?: { readonly scheme?: string; readonly port?: number; readonly redirectCode?: number };
     readonly delegate?: { readonly name: string; readonly namespace: string };
 }
 

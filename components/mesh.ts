@@ -79,7 +79,7 @@ export class IstioMesh extends pulumi.ComponentResource {
             new k8s.core.v1.Service(`${name}-egress-service`, egressServiceSpec(), childOpts([egressGateway]));
         }
 
-        this.gateway = istioResource("gateway", workshopGateway(), [this.ingressGateway]);
+        this.gateway = istioResource("gateway", workshopGateway(settings.istio), [this.ingressGateway]);
         istioResource("peer-authentication", meshPeerAuthentication(settings.istio), [this.istiod]);
         istioResource("telemetry", meshTelemetry(settings.istio), [this.istiod]);
 

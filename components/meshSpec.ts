@@ -55,13 +55,18 @@ export const EGRESS_GATEWAY = {
  */
 export const WORKSHOP_GATEWAY = { name: "workshop-gateway", namespace: INGRESS_NAMESPACE, ref: `${INGRESS_NAMESPACE}/workshop-gateway` } as const;
 
-export function workshopGateway(): IstioObject<"Gateway"> {
+export function workshopGateway(istio?: Pick<IstioSettings, "ingress">): IstioObject<"Gateway"> {
+    // With a certificate, the load balancer ends TLS on 443 and hands the gateway plain HTTP (Service port 443 -> TLS_OFFLOAD_PORT).
+    const tls = istio?.ingress.certificateArn !== undefined ? [{ port: { number: 443, name: "http-tls-offload", protocol: "HTTP" }, hosts: ["*"] }] : [];
     return istioObject(
         "Gateway",
         { name: WORKSHOP_GATEWAY.name, namespace: WORKSHOP_GATEWAY.namespace },
-        { selector: { ...INGRESS_GATEWAY.selector }, servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts: ["*"] }] },
+        { selector: { ...INGRESS_GATEWAY.selector }, servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts: ["*"] }, ...tls] },
     );
 }
+
+/** Where the gateway's pods receive what the load balancer decrypted on 443. */
+export const TLS_OFFLOAD_PORT = 8443;
 
 /** Name of the tracing provider in mesh config, referenced by the Telemetry resource. */
 export const TRACING_PROVIDER = "otel-tracing";
@@ -204,7 +209,16 @@ export function ingressServiceSpec(cluster: Pick<ClusterSettings, "mode">, istio
     const { serviceType, sourceCidrs, httpNodePort, httpsNodePort } = istio.ingress;
     const nodePorts: Record<string, number> = { http2: httpNodePort, https: httpsNodePort };
     const onAws = cluster.mode === "eks" && serviceType === "LoadBalancer";
-    const annotations: Record<string, string> = onAws ? NLB_ANNOTATIONS : {};
+    const certificate = onAws ? istio.ingress.certificateArn : undefined;
+    // A TLS listener on 443 with the ACM certificate; TLS 1.2 or 1.3 only.
+    const tls: Record<string, string> = certificate
+        ? {
+              "service.beta.kubernetes.io/aws-load-balancer-ssl-cert": certificate,
+              "service.beta.kubernetes.io/aws-load-balancer-ssl-ports": "https",
+              "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+          }
+        : {};
+    const annotations: Record<string, string> = onAws ? { ...NLB_ANNOTATIONS, ...tls } : {};
     return {
         metadata: {
             name: INGRESS_GATEWAY.release,
@@ -218,6 +232,7 @@ export function ingressServiceSpec(cluster: Pick<ClusterSettings, "mode">, istio
             selector: { ...INGRESS_GATEWAY.labels },
             ports: GATEWAY_PORTS.map((p) => ({
                 ...p,
+                ...(certificate && p.name === "https" ? { targetPort: TLS_OFFLOAD_PORT } : {}),
                 ...(serviceType === "NodePort" ? { nodePort: nodePorts[p.name] } : {}),
             })),
             ...(serviceType === "LoadBalancer" ? { loadBalancerSourceRanges: [...sourceCidrs], externalTrafficPolicy: "Cluster" } : {}),

@@ -67,6 +67,7 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const SEMVER = /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$/;
 const INSTANCE_TYPE = /^[a-z][a-z0-9-]*\.[a-z0-9]+$/;
+const ACM_ARN = /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/;
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache\/[\w+=,.@/-]+$/;
 const secretArn = () =>
     z
@@ -226,6 +227,11 @@ const istioSchema = section({
         sourceCidrs: z.array(cidr(), { error: "must be a list of IPv4 CIDRs" }).min(1, { error: "must list at least one CIDR" }).default(["0.0.0.0/0"]),
         httpNodePort: intIn(30000, 32767).default(30080),
         httpsNodePort: intIn(30000, 32767).default(30443),
+        /**
+         * An ACM certificate for the load balancer's 443 listener (TLS ends at the load balancer):
+         * required by `addons.expose`, so the UIs' logins never cross the internet in clear text.
+         */
+        certificateArn: z.string({ error: "must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)" }).regex(ACM_ARN, { error: "must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)" }).optional(),
     })
         .superRefine((i, ctx) => {
             if (i.httpNodePort === i.httpsNodePort) {
@@ -419,6 +425,26 @@ const rawSchema = section({
     attendees: attendeesSchema,
     classroom: classroomSchema.prefault({}),
 }).superRefine((s, ctx) => {
+    // TLS ends at an AWS load balancer, so a certificate needs one, and exposed UIs need a certificate.
+    const loadBalancer = (s.istio.ingress.serviceType ?? (s.cluster.mode === "eks" ? "LoadBalancer" : "NodePort")) === "LoadBalancer" && s.cluster.mode === "eks";
+    if (s.istio.ingress.certificateArn !== undefined && !loadBalancer) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["istio", "ingress", "certificateArn"],
+            input: s.istio.ingress.certificateArn,
+            message: "needs the AWS load balancer: cluster.mode eks with istio.ingress.serviceType LoadBalancer",
+        });
+    }
+    if (s.addons.expose && s.istio.ingress.certificateArn === undefined) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["addons", "expose"],
+            input: true,
+            message: loadBalancer
+                ? "needs istio.ingress.certificateArn (an ACM certificate for the load balancer's 443 listener): the UIs' logins never cross the internet in clear text; or keep it false and open the UIs with the portForwards output"
+                : "serves the UIs over TLS only, which needs the AWS load balancer (cluster.mode eks) and istio.ingress.certificateArn; on this cluster keep it false and open the UIs with the portForwards output",
+        });
+    }
     if (!Array.isArray(s.attendees)) return;
     s.attendees.forEach((id, i) => {
         if (RESERVED_NAMESPACES.includes(id) || /^(kube|istio)-/.test(id) || id === s.apps.namespace) {

@@ -43,7 +43,7 @@ export interface Prepared {
 /** Throws `MeshCheckError` listing every finding of the scenarios the settings select. */
 export function checkScenarios(settings: Settings): void {
     const findings = analyzeScenarios(resolveScenarios(settings.apps), {
-        serverHosts: (workshopGateway().spec.servers ?? []).flatMap((s) => s.hosts ?? []),
+        serverHosts: (workshopGateway(settings.istio).spec.servers ?? []).flatMap((s) => s.hosts ?? []),
         routeHosts: gatewayRouteHosts(attendeeIds(settings.attendees), settings.classroom.domain),
     });
     if (findings.length > 0) throw new MeshCheckError(findings);

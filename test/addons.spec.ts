@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import type { Plan, PlannedResource } from "../scripts/lib/recorder";
-import { EKS_RAW, names, planIndex, resource } from "./helpers";
+import { EKS_RAW, EXPOSED_RAW, names, planIndex, resource } from "./helpers";
 
 const addonResources = (plan: Plan) => plan.resources.filter((r) => r.urn.includes("istio-workshop:addons:ObservabilityAddons$"));
 const release = (plan: Plan, name: string) =>
@@ -77,9 +77,9 @@ describe("ObservabilityAddons (mocks)", () => {
     });
 
     it("expose: true routes Kiali, Grafana and Jaeger (behind basic auth) through the gateway, never Prometheus", async () => {
-        const exposed = await planIndex({ ...EKS_RAW, addons: { expose: true } });
+        const exposed = await planIndex(EXPOSED_RAW);
         const routes = resource(exposed, "addons-routes");
-        const hosts = ((routes.inputs as any).spec.http as any[]).map((h) => h.route[0].destination.host);
+        const hosts = ((routes.inputs as any).spec.http as any[]).filter((h) => h.route).map((h) => h.route[0].destination.host);
         assert.deepEqual(hosts, ["kiali.istio-system.svc.cluster.local", "grafana.istio-system.svc.cluster.local", "jaeger-auth.istio-system.svc.cluster.local"]);
         assert.ok(names(routes.dependsOn).includes("mesh-gateway"));
         assert.ok(names(routes.dependsOn).includes("addons-jaeger-auth"));

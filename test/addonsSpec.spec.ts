@@ -15,9 +15,9 @@ import {
     portForwards,
     prometheusValues,
 } from "../components/addonsSpec";
-import { EKS_RAW, settingsFor } from "./helpers";
+import { EKS_RAW, EXPOSED_RAW, TEST_CERTIFICATE, settingsFor } from "./helpers";
 
-const addonsOf = (addons: Record<string, unknown>) => settingsFor({ ...EKS_RAW, addons }).addons;
+const addonsOf = (addons: Record<string, unknown>) => settingsFor({ ...EXPOSED_RAW, addons }).addons;
 
 describe("addons spec (pure)", () => {
     it("pins every addon and installs the chart-based ones from their upstream repositories", () => {
@@ -138,25 +138,42 @@ describe("addons spec (pure)", () => {
         });
     });
 
-    it("exposes nothing by default, and Kiali, Grafana and Jaeger (behind its login) when asked", () => {
-        assert.equal(exposedRoutes(addonsOf({})), undefined);
+    it("exposes nothing by default, and Kiali, Grafana and Jaeger (behind its login) when asked, over TLS only", () => {
+        assert.equal(exposedRoutes(addonsOf({ expose: false })), undefined);
         const vs = exposedRoutes(addonsOf({ expose: true }));
         assert.deepEqual(vs?.spec.gateways, ["istio-ingress/workshop-gateway"]);
+        const [redirect, ...routes] = vs?.spec.http ?? [];
+        // Plain HTTP (port 80) gets a redirect to https for every UI path, never the UI.
+        assert.deepEqual(redirect, {
+            name: "ui-https-only",
+            match: ["/kiali", "/grafana", "/jaeger"].map((prefix) => ({ uri: { prefix }, port: 80 })),
+            redirect: { scheme: "https", port: 443, redirectCode: 301 },
+        });
         assert.deepEqual(
-            vs?.spec.http?.map((h) => [h.match?.[0].uri?.prefix, h.route?.[0].destination?.host, h.route?.[0].destination?.port?.number]),
+            routes.map((h) => [h.match?.[0].uri?.prefix, h.match?.[0].port, h.route?.[0].destination?.host, h.route?.[0].destination?.port?.number]),
             [
-                ["/kiali", "kiali.istio-system.svc.cluster.local", 20001],
-                ["/grafana", "grafana.istio-system.svc.cluster.local", 3000],
-                ["/jaeger", "jaeger-auth.istio-system.svc.cluster.local", 8080],
+                ["/kiali", 443, "kiali.istio-system.svc.cluster.local", 20001],
+                ["/grafana", 443, "grafana.istio-system.svc.cluster.local", 3000],
+                ["/jaeger", 443, "jaeger-auth.istio-system.svc.cluster.local", 8080],
             ],
         );
+    });
+
+    it("refuses to expose the UIs without TLS, naming the keys, and a certificate without the AWS load balancer", () => {
+        assert.throws(() => settingsFor({ ...EKS_RAW, addons: { expose: true } }), /addons\.expose: needs istio\.ingress\.certificateArn \(an ACM certificate for the load balancer's 443 listener\)/);
+        assert.throws(() => settingsFor({ cluster: { mode: "existing" }, addons: { expose: true } }), /addons\.expose: serves the UIs over TLS only, which needs the AWS load balancer/);
+        assert.throws(
+            () => settingsFor({ cluster: { mode: "existing" }, istio: { ingress: { certificateArn: TEST_CERTIFICATE } } }),
+            /istio\.ingress\.certificateArn: needs the AWS load balancer: cluster\.mode eks with istio\.ingress\.serviceType LoadBalancer/,
+        );
+        assert.throws(() => settingsFor({ ...EKS_RAW, istio: { ingress: { certificateArn: "arn:aws:iam::123456789012:server-certificate/x" } } }), /istio\.ingress\.certificateArn: must be an ACM certificate ARN/);
     });
 
     it("property: whatever is enabled, exposing never routes to Prometheus nor to an addon that is off", () => {
         fc.assert(
             fc.property(fc.boolean(), fc.boolean(), fc.boolean(), (kiali, grafana, jaeger) => {
                 const addons = addonsOf({ kiali, grafana, jaeger, expose: true });
-                const hosts = (exposedRoutes(addons)?.spec.http ?? []).map((h) => h.route?.[0].destination?.host ?? "");
+                const hosts = (exposedRoutes(addons)?.spec.http ?? []).flatMap((h) => (h.route ?? []).map((r) => r.destination.host));
                 assert.ok(hosts.every((h) => !h.startsWith("prometheus.")));
                 assert.equal(hosts.some((h) => h.startsWith("kiali.")), kiali);
                 assert.equal(hosts.some((h) => h.startsWith("grafana.")), grafana);

@@ -8,9 +8,10 @@ import {
     meshPeerAuthentication,
     meshReleases,
     meshTelemetry,
+    workshopGateway,
 } from "../components/meshSpec";
 import { prepare } from "../components/validate";
-import { EKS_RAW, settingsFor } from "./helpers";
+import { EKS_RAW, EXPOSED_RAW, TEST_CERTIFICATE, settingsFor } from "./helpers";
 
 describe("mesh spec (pure)", () => {
     const dev = settingsFor(EKS_RAW);
@@ -98,6 +99,23 @@ describe("mesh spec (pure)", () => {
                 externalTrafficPolicy: "Cluster",
             },
         });
+    });
+
+    it("with a certificate, ends TLS at the load balancer on 443 (TLS 1.2+) and serves it to the gateway as HTTP on 8443", () => {
+        const tls = settingsFor(EXPOSED_RAW);
+        const svc = ingressServiceSpec(tls.cluster, tls.istio);
+        assert.deepEqual(
+            Object.entries(svc.metadata.annotations).filter(([k]) => k.includes("ssl")),
+            [
+                ["service.beta.kubernetes.io/aws-load-balancer-ssl-cert", TEST_CERTIFICATE],
+                ["service.beta.kubernetes.io/aws-load-balancer-ssl-ports", "https"],
+                ["service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy", "ELBSecurityPolicy-TLS13-1-2-2021-06"],
+            ],
+        );
+        assert.deepEqual(svc.spec.ports.map((p) => [p.name, p.port, p.targetPort]), [["http2", 80, 80], ["https", 443, 8443]]);
+        assert.deepEqual(workshopGateway(tls.istio).spec.servers.map((x) => [x.port.number, x.port.protocol]), [[80, "HTTP"], [443, "HTTP"]]);
+        // Without one, nothing listens behind 443 and nothing there pretends to be TLS.
+        assert.deepEqual(workshopGateway(settingsFor(EKS_RAW).istio).spec.servers.map((x) => x.port.number), [80]);
     });
 
     it("uses fixed node ports on an existing cluster", () => {

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { RULES, evaluate, withCarriedObjects, type Subject } from "../policy/rules";
 import { objectsJson } from "../components/lessons";
 import { policyLevels, policyProblems } from "../scripts/lib/validatePlan";
-import { EKS_RAW, planIndex } from "./helpers";
+import { EKS_RAW, EXPOSED_RAW, planIndex } from "./helpers";
 
 const rule = (name: string) => RULES.find((r) => r.name === name)!;
 const s = (type: string, props: Record<string, any>, name = "r"): Subject => ({ type, name, props });
@@ -116,7 +116,7 @@ describe("policy rules over what a lessons release carries", () => {
 
 describe("policy rules over the shipped configurations", () => {
     it("pass for an EKS stack with attendees and exposed addons, and for an existing cluster", async () => {
-        assert.deepEqual(policyProblems(await planIndex({ ...EKS_RAW, attendees: ["ana", "bo"], addons: { expose: true } })), []);
+        assert.deepEqual(policyProblems(await planIndex({ ...EXPOSED_RAW, attendees: ["ana", "bo"] })), []);
         assert.deepEqual(policyProblems(await planIndex({ cluster: { mode: "existing" } })), []);
     });
 

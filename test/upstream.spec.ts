@@ -24,7 +24,7 @@ import { releaseInputs } from "../scripts/lib/render";
 import { listStacks, loadStackConfig } from "../scripts/lib/stackConfig";
 import { schemaProblems } from "../scripts/lib/validatePlan";
 import { READ_UNDECLARED, declarationProblems, leafPaths } from "../scripts/lib/valuesCheck";
-import { EKS_RAW, planIndex, settingsFor } from "./helpers";
+import { EKS_RAW, EXPOSED_RAW, planIndex, settingsFor } from "./helpers";
 import { UPSTREAM, istioCrds, needUpstream, upstreamText, upstreamYamlDocs } from "./upstream";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -35,7 +35,7 @@ const plans: Record<string, Plan> = {};
 async function loadPlans() {
     plans.dev ??= await planIndex(EKS_RAW, "dev");
     plans.classroom ??= await planIndex({ ...EKS_RAW, attendees: ["ana", "bo"], classroom: { domain: "workshop.example.com" } });
-    plans.everything ??= await planIndex({ ...EKS_RAW, istio: { egressGateway: true }, addons: { expose: true } });
+    plans.everything ??= await planIndex({ ...EXPOSED_RAW, istio: { ...EXPOSED_RAW.istio, egressGateway: true } });
 }
 const allPlans = () => Object.entries(plans);
 
