@@ -182,7 +182,7 @@ const clusterSchema = section({
     }).prefault({}),
     /** `mode: existing` only: path to a kubeconfig file; default: $KUBECONFIG or ~/.kube/config. */
     kubeconfig: z.string({ error: "must be a path to a kubeconfig file" }).min(1, { error: "must be a path to a kubeconfig file" }).optional(),
-    /** `mode: existing` only: kubeconfig context; default: the current context. */
+    /** `mode: existing` only, and required there: the kubeconfig context to deploy to (never whatever is current). */
     context: z.string({ error: "must be a kubeconfig context name" }).min(1, { error: "must be a kubeconfig context name" }).optional(),
 }).superRefine((c, ctx) => {
     if (c.mode === "eks" && c.adminCidrs === undefined) {
@@ -193,6 +193,15 @@ const clusterSchema = section({
             message:
                 'is required when cluster.mode is "eks": list the CIDRs that may reach the Kubernetes API, e.g. ["203.0.113.4/32"]; ' +
                 'write ["0.0.0.0/0"] to make the endpoint public on purpose (IAM authentication still applies)',
+        });
+    }
+    if (c.mode === "existing" && c.context === undefined) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["context"],
+            params: { missing: true },
+            message:
+                'is required when cluster.mode is "existing": name the kubeconfig context to deploy to, e.g. "kind-istio-workshop" (`kubectl config get-contexts` lists them); the current context is never assumed',
         });
     }
     const eksOnly = { adminCidrs: c.adminCidrs, name: c.name, protect: c.protect, imageCache: c.imageCache === "ecr" ? c.imageCache : undefined } as const;

@@ -1,8 +1,9 @@
 /**
- * `npm run e2e -- --stack local [--cluster <name>] [--keep]`: the whole
- * workshop on a throw-away kind cluster, end to end. Creates the cluster (its
+ * `npm run e2e -- --stack local [--keep]`: the whole workshop on a throw-away
+ * kind cluster, end to end. Creates the cluster the stack's context names
+ * (`kind-istio-workshop`: cluster `istio-workshop`, in a kubeconfig of its own; its
  * gateway node ports published on localhost), runs `pulumi up` on the stack
- * (which waits for every verification Job), reads every Job's result, checks
+ * with the policy pack (the `up` waits for every verification Job), reads every Job's result, checks
  * that each UI answers through a port-forward and that the gateway answers on
  * localhost, runs `pulumi destroy`, deletes the cluster, and prints a report.
  *
@@ -19,11 +20,11 @@ import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
 import { settingsFromConfig } from "../components/settings";
-import { E2E_TOOLS, PROGRAM_FILES, formatReport, jobStates, kindConfig, uiChecks, type Step, type UiCheck } from "./lib/e2e";
+import { E2E_TOOLS, PROGRAM_FILES, formatReport, jobStates, kindClusterOf, kindConfig, uiChecks, type Step, type UiCheck } from "./lib/e2e";
 import { loadStackConfig } from "./lib/stackConfig";
 
 const ROOT = path.resolve(__dirname, "..");
-const USAGE = "usage: npm run e2e -- --stack <name> [--cluster <kind cluster name>] [--keep]";
+const USAGE = "usage: npm run e2e -- --stack <name> [--keep]";
 const HOST_PORTS = { http: 8080, https: 8443 };
 
 function fail(message: string, code = 1): never {
@@ -81,7 +82,7 @@ async function checkUi(ui: UiCheck, env: NodeJS.ProcessEnv): Promise<string | un
 async function main(): Promise<void> {
     let args;
     try {
-        args = parseArgs({ options: { stack: { type: "string" }, cluster: { type: "string" }, keep: { type: "boolean" } } }).values;
+        args = parseArgs({ options: { stack: { type: "string" }, keep: { type: "boolean" } } }).values;
     } catch (err) {
         fail(`${(err as Error).message}\n${USAGE}`, 2);
     }
@@ -92,7 +93,9 @@ async function main(): Promise<void> {
     const missing = E2E_TOOLS.filter((t) => !has(t.name, t.check));
     if (missing.length > 0) fail(`The end-to-end run needs ${missing.map((t) => `${t.name} (${t.install})`).join(", ")}.`, 2);
 
-    const cluster = args.cluster ?? `iw-e2e-${process.pid}`;
+    // The kind cluster the stack names: context kind-<cluster>, in a kubeconfig of the run's own.
+    const cluster = kindClusterOf(settings.cluster.context);
+    if (cluster === undefined) fail(`stack ${args.stack} names the context "${settings.cluster.context}": the end-to-end run creates a kind cluster, whose context is "kind-<name>"`, 2);
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "iw-e2e-"));
     const env: NodeJS.ProcessEnv = {
         ...process.env,
@@ -134,7 +137,8 @@ async function main(): Promise<void> {
     if (created) {
         up = await step("pulumi up (waits for every verification Job)", () => {
             run([...pulumi, "stack", "init", args.stack!, "--non-interactive"]);
-            run([...pulumi, "up", "--yes", "--skip-preview", "--stack", args.stack!, "--non-interactive"]);
+            // With the policy pack, as `npm run up` runs it: its rules hold on a real deployment too.
+            run([...pulumi, "up", "--yes", "--skip-preview", "--stack", args.stack!, "--non-interactive", "--policy-pack", path.join(project, "policy")]);
             return undefined;
         });
         await step("every verification Job succeeded", () => {

@@ -161,9 +161,9 @@ describe("addons spec (pure)", () => {
 
     it("refuses to expose the UIs without TLS, naming the keys, and a certificate without the AWS load balancer", () => {
         assert.throws(() => settingsFor({ ...EKS_RAW, addons: { expose: true } }), /addons\.expose: needs istio\.ingress\.certificateArn \(an ACM certificate for the load balancer's 443 listener\)/);
-        assert.throws(() => settingsFor({ cluster: { mode: "existing" }, addons: { expose: true } }), /addons\.expose: serves the UIs over TLS only, which needs the AWS load balancer/);
+        assert.throws(() => settingsFor({ cluster: { mode: "existing", context: "kind-istio-workshop" }, addons: { expose: true } }), /addons\.expose: serves the UIs over TLS only, which needs the AWS load balancer/);
         assert.throws(
-            () => settingsFor({ cluster: { mode: "existing" }, istio: { ingress: { certificateArn: TEST_CERTIFICATE } } }),
+            () => settingsFor({ cluster: { mode: "existing", context: "kind-istio-workshop" }, istio: { ingress: { certificateArn: TEST_CERTIFICATE } } }),
             /istio\.ingress\.certificateArn: needs the AWS load balancer: cluster\.mode eks with istio\.ingress\.serviceType LoadBalancer/,
         );
         assert.throws(() => settingsFor({ ...EKS_RAW, istio: { ingress: { certificateArn: "arn:aws:iam::123456789012:server-certificate/x" } } }), /istio\.ingress\.certificateArn: must be an ACM certificate ARN/);

@@ -25,12 +25,13 @@ describe("end-to-end run: pure parts", () => {
             }
         };
         visit("index.ts");
+        visit("policy/index.ts"); // the policy pack the run deploys with
         assert.ok(seen.size > 20);
         assert.ok(inCopy(path.normalize(LESSONS_CHART)), "the lessons chart");
     });
 
     it("publishes the local stack's gateway node ports on the host", async () => {
-        const plan = await planIndex({ cluster: { mode: "existing" } }, "local");
+        const plan = await planIndex({ cluster: { mode: "existing", context: "kind-istio-workshop" } }, "local");
         const svc = plan.resources.find((r) => r.name === "mesh-ingress-service")!.inputs as any;
         const nodePorts = Object.fromEntries(svc.spec.ports.map((p: any) => [p.name, p.nodePort]));
         const kind = YAML.parse(kindConfig({ http: nodePorts.http2, https: nodePorts.https }, { http: 8080, https: 8443 }));
@@ -42,7 +43,7 @@ describe("end-to-end run: pure parts", () => {
     });
 
     it("checks each UI the stack exports a port-forward for, at its health path", async () => {
-        const plan = await planIndex({ cluster: { mode: "existing" } }, "local");
+        const plan = await planIndex({ cluster: { mode: "existing", context: "kind-istio-workshop" } }, "local");
         assert.deepEqual(uiChecks(plan.outputs.portForwards as Record<string, string>), [
             { name: "grafana", namespace: "istio-system", service: "grafana", port: 3000, path: "/grafana/api/health", accept: [200] },
             { name: "jaeger", namespace: "istio-system", service: "jaeger-query", port: 16686, path: "/jaeger/", accept: [200] },

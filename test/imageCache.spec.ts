@@ -98,7 +98,7 @@ describe("image cache (plan)", () => {
     });
 
     it("is refused where there is no ECR, and a credential that is not an ECR pull-through secret", () => {
-        assert.throws(() => settingsFor({ cluster: { mode: "existing", imageCache: "ecr" } }), (e: Error) => e instanceof SettingsError && /cluster\.imageCache: only applies when cluster\.mode is "eks"/.test(e.message));
+        assert.throws(() => settingsFor({ cluster: { mode: "existing", context: "kind-istio-workshop", imageCache: "ecr" } }), (e: Error) => e instanceof SettingsError && /cluster\.imageCache: only applies when cluster\.mode is "eks"/.test(e.message));
         assert.throws(
             () => settingsFor({ cluster: { ...EKS_RAW.cluster, imageCache: "ecr", imageCacheCredentials: { "docker.io": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:dockerhub" } } }),
             (e: Error) => /cluster\.imageCacheCredentials\.docker\.io: must be a Secrets Manager secret ARN whose name starts with ecr-pullthroughcache\//.test(e.message),

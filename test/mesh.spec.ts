@@ -104,7 +104,7 @@ describe("IstioMesh (mocks)", () => {
     });
 
     it("on an existing cluster istiod waits only for base and the CNI plugin, and the gateway is a NodePort", async () => {
-        const local = await planIndex({ cluster: { mode: "existing" } });
+        const local = await planIndex({ cluster: { mode: "existing", context: "kind-istio-workshop" } });
         assert.deepEqual(names(resource(local, "mesh-istiod").dependsOn), ["mesh-base", "mesh-cni"]);
         assert.equal((resource(local, "mesh-ingress-service").inputs as any).spec.type, "NodePort");
         assert.equal(local.outputs.ingressGatewayAddress, "any node's address, ports 30080 (http) and 30443 (https)");

@@ -15,7 +15,7 @@ import { EKS_RAW, EXPOSED_RAW, TEST_CERTIFICATE, settingsFor } from "./helpers";
 
 describe("mesh spec (pure)", () => {
     const dev = settingsFor(EKS_RAW);
-    const local = settingsFor({ cluster: { mode: "existing" } });
+    const local = settingsFor({ cluster: { mode: "existing", context: "kind-istio-workshop" } });
     const devSizing = prepare(dev).mesh;
 
     it("installs base, the CNI plugin, istiod and the ingress gateway from the official repository at one version", () => {

@@ -204,7 +204,7 @@ describe("offline plan refusals", () => {
             badProject(
                 [
                     "config:",
-                    "  istio-workshop:cluster: { mode: existing }",
+                    "  istio-workshop:cluster: { mode: existing, context: kind-istio-workshop }",
                     "  istio-workshop:apps:",
                     "    bookinfo:",
                     "      routes:",

@@ -230,6 +230,22 @@ describe("CI workflows", () => {
         assert.ok(deploy.jobs.up.steps.some((s: any) => s.uses === "pulumi/actions@v6" && s.with.command === "up" && s.with["stack-name"] === "dev"));
     });
 
+    it("preview with credentials only for this repository's branches, after an environment approval, and with the policy pack; deploy with it too", () => {
+        const raw = fs.readFileSync(path.join(ROOT, ".github/workflows/preview.yml"), "utf8");
+        const preview = YAML.parse(raw);
+        assert.deepEqual(Object.keys(preview.on), ["pull_request"], "never pull_request_target: a fork's code never sees a secret");
+        const job = preview.jobs.preview;
+        assert.equal(job.if, "github.event.pull_request.head.repo.full_name == github.repository");
+        assert.equal(job.environment, "preview");
+        const action = job.steps.find((s: any) => s.uses === "pulumi/actions@v6");
+        assert.deepEqual([action.with.command, action.with.policyPacks], ["preview", "policy"]);
+        // Every secret is read inside the approved job, nowhere else.
+        for (const [name, other] of Object.entries<any>(preview.jobs)) if (name !== "preview") assert.ok(!JSON.stringify(other).includes("secrets."), name);
+        const deploy = YAML.parse(fs.readFileSync(path.join(ROOT, ".github/workflows/deploy.yml"), "utf8"));
+        assert.equal(deploy.jobs.up.steps.find((s: any) => s.uses === "pulumi/actions@v6").with.policyPacks, "policy");
+        for (const f of files) assert.ok(!fs.readFileSync(path.join(ROOT, ".github/workflows", f), "utf8").includes("pull_request_target"), f);
+    });
+
     it("fetch the pinned charts before planning, and run the end-to-end run on kind for every pull request", () => {
         const pr = YAML.parse(fs.readFileSync(path.join(ROOT, ".github/workflows/pull-request.yml"), "utf8"));
         const planSteps = pr.jobs["offline-plan"].steps.map((s: any) => String(s.run ?? ""));

@@ -127,8 +127,14 @@ describe("settings: refusals name the key, the value and what is allowed", () =>
         ]);
     });
 
+    it("refuses an existing cluster without a named kube context: the current one is never assumed", () => {
+        assert.deepEqual(problems({ cluster: { mode: "existing" } }), [
+            'cluster.context: is required when cluster.mode is "existing": name the kubeconfig context to deploy to, e.g. "kind-istio-workshop" (`kubectl config get-contexts` lists them); the current context is never assumed',
+        ]);
+    });
+
     it("refuses keys that belong to the other cluster mode", () => {
-        assert.deepEqual(problems({ cluster: { mode: "existing", adminCidrs: ["10.0.0.0/8"] } }), [
+        assert.deepEqual(problems({ cluster: { mode: "existing", context: "kind-ws", adminCidrs: ["10.0.0.0/8"] } }), [
             'cluster.adminCidrs: only applies when cluster.mode is "eks" (mode is "existing"), got ["10.0.0.0/8"]',
         ]);
     });
@@ -192,7 +198,7 @@ describe("settings: reading stack config", () => {
 
     it("reads only this project's namespace from a full config map", () => {
         const s = settingsFromConfig(
-            { "aws:region": "us-east-1", "istio-workshop:cluster": '{"mode":"existing"}', "istio-workshop:attendees": "3" },
+            { "aws:region": "us-east-1", "istio-workshop:cluster": '{"mode":"existing","context":"kind-ws"}', "istio-workshop:attendees": "3" },
             { stack: "x" },
         );
         assert.equal(s.cluster.mode, "existing");

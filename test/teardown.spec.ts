@@ -59,6 +59,6 @@ describe("protection", () => {
         assert.deepEqual(await protectedNames(EKS_RAW, "workshop"), ["workshop-eks"]);
         assert.deepEqual(await protectedNames(EKS_RAW, "dev"), []);
         assert.deepEqual(await protectedNames({ cluster: { ...EKS_RAW.cluster, protect: false } }, "workshop"), []);
-        assert.deepEqual(await protectedNames({ cluster: { mode: "existing" } }, "local"), []);
+        assert.deepEqual(await protectedNames({ cluster: { mode: "existing", context: "kind-istio-workshop" } }, "local"), []);
     });
 });

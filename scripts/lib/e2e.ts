@@ -6,7 +6,7 @@
  */
 
 /** What Pulumi needs of the project to run the program (the run copies these; `node_modules` is linked). */
-export const PROGRAM_FILES = ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json", "components", "charts"] as const;
+export const PROGRAM_FILES = ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json", "components", "charts", "policy"] as const;
 
 /** The tools the run needs, and where each comes from. */
 export const E2E_TOOLS = [
@@ -14,6 +14,12 @@ export const E2E_TOOLS = [
     { name: "kubectl", check: ["version", "--client"], install: "https://kubernetes.io/docs/tasks/tools/" },
     { name: "docker", check: ["info"], install: "a running Docker engine (kind runs its node in a container)" },
 ] as const;
+
+/** The kind cluster a kube context names (`kind-<cluster>`), or undefined for another context. */
+export function kindClusterOf(context: string | undefined): string | undefined {
+    const m = /^kind-([a-z0-9]([-a-z0-9]*[a-z0-9])?)$/.exec(context ?? "");
+    return m ? m[1] : undefined;
+}
 
 /**
  * A one-node kind cluster whose node ports 30080/30443 (the `local` stack's
