@@ -18,18 +18,20 @@ export interface InstanceType {
     readonly memoryGiB: number;
     /** Pods per node with the VPC CNI (ENIs × (IPs per ENI − 1) + 2). */
     readonly maxPods: number;
+    /** IPv4 addresses per network interface: the VPC CNI keeps a spare interface's worth per node (WARM_ENI_TARGET=1). */
+    readonly ipsPerEni: number;
     readonly onDemandPerHour: number;
 }
 
 export const INSTANCE_TYPES: Readonly<Record<string, InstanceType>> = {
-    "t3.large": { vcpu: 2, memoryGiB: 8, maxPods: 35, onDemandPerHour: 0.0832 },
-    "t3.xlarge": { vcpu: 4, memoryGiB: 16, maxPods: 58, onDemandPerHour: 0.1664 },
-    "t3.2xlarge": { vcpu: 8, memoryGiB: 32, maxPods: 58, onDemandPerHour: 0.3328 },
-    "m6i.large": { vcpu: 2, memoryGiB: 8, maxPods: 29, onDemandPerHour: 0.096 },
-    "m6i.xlarge": { vcpu: 4, memoryGiB: 16, maxPods: 58, onDemandPerHour: 0.192 },
-    "m6i.2xlarge": { vcpu: 8, memoryGiB: 32, maxPods: 58, onDemandPerHour: 0.384 },
-    "m6i.4xlarge": { vcpu: 16, memoryGiB: 64, maxPods: 234, onDemandPerHour: 0.768 },
-    "m7i.xlarge": { vcpu: 4, memoryGiB: 16, maxPods: 58, onDemandPerHour: 0.2016 },
+    "t3.large": { vcpu: 2, memoryGiB: 8, maxPods: 35, ipsPerEni: 12, onDemandPerHour: 0.0832 },
+    "t3.xlarge": { vcpu: 4, memoryGiB: 16, maxPods: 58, ipsPerEni: 15, onDemandPerHour: 0.1664 },
+    "t3.2xlarge": { vcpu: 8, memoryGiB: 32, maxPods: 58, ipsPerEni: 15, onDemandPerHour: 0.3328 },
+    "m6i.large": { vcpu: 2, memoryGiB: 8, maxPods: 29, ipsPerEni: 10, onDemandPerHour: 0.096 },
+    "m6i.xlarge": { vcpu: 4, memoryGiB: 16, maxPods: 58, ipsPerEni: 15, onDemandPerHour: 0.192 },
+    "m6i.2xlarge": { vcpu: 8, memoryGiB: 32, maxPods: 58, ipsPerEni: 15, onDemandPerHour: 0.384 },
+    "m6i.4xlarge": { vcpu: 16, memoryGiB: 64, maxPods: 234, ipsPerEni: 30, onDemandPerHour: 0.768 },
+    "m7i.xlarge": { vcpu: 4, memoryGiB: 16, maxPods: 58, ipsPerEni: 15, onDemandPerHour: 0.2016 },
 };
 
 export const DEFAULT_PRICES = {
@@ -277,4 +279,25 @@ export function maxAttendeesPerCluster(nodesFor: (attendees: number) => number, 
         else hi = mid;
     }
     return lo;
+}
+
+/**
+ * Addresses the VPC's private subnets hold, as `awsx.ec2.Vpc`'s "Auto" layout
+ * cuts them (`components/clusterSpec.ts`): the VPC split evenly between the
+ * zones (rounded up to a power of two), each zone's range between its public
+ * and its private subnet; AWS keeps 5 addresses of every subnet.
+ */
+export function privateSubnetAddresses(vpcCidr: string, availabilityZones: number): number {
+    const vpcMask = Number(vpcCidr.split("/")[1]);
+    const subnetMask = vpcMask + Math.ceil(Math.log2(availabilityZones)) + 1;
+    return availabilityZones * (2 ** (32 - subnetMask) - 5);
+}
+
+/**
+ * Addresses the class takes from the private subnets with the VPC CNI: every
+ * pod has a VPC address; every node its own, and a spare network interface's
+ * worth kept warm (the CNI's default `WARM_ENI_TARGET=1`).
+ */
+export function addressesNeeded(pods: number, nodes: number, t: InstanceType): number {
+    return pods + nodes * t.ipsPerEni;
 }

@@ -312,6 +312,9 @@ const dnsName = (what: string) =>
 
 const urlPath = () => z.string({ error: "must be a URL path starting with /" }).regex(/^\/[^\s]*$/, { error: "must be a URL path starting with /" });
 
+/** Routing rules one host may have: far above any lesson, well below what bloats every proxy's route table. */
+export const MAX_RULES_PER_HOST = 50;
+
 /** One routing rule: an optional match, then weights per subset or a destination service. */
 const routeRuleSchema = section({
     match: section({
@@ -345,7 +348,14 @@ const scenarioSchema = () =>
                     enabled: bool().default(true),
                     /** Routes per host (a service, or `gateway`), replacing the lesson's defaults for that host. */
                     routes: z
-                        .record(z.string(), z.array(routeRuleSchema).min(1, { error: "must list at least one rule" }), { error: "must be a mapping of hosts to rule lists" })
+                        .record(
+                            z.string(),
+                            z
+                                .array(routeRuleSchema)
+                                .min(1, { error: "must list at least one rule" })
+                                .max(MAX_RULES_PER_HOST, { error: `must list at most ${MAX_RULES_PER_HOST} rules per host (every proxy that calls the host holds them all)` }),
+                            { error: "must be a mapping of hosts to rule lists" },
+                        )
                         .optional(),
                     /** Subsets per host, replacing the lesson's defaults for that host. */
                     subsets: z
@@ -381,6 +391,10 @@ const appsSchema = section({
 const MAX_ATTENDEES = 1000;
 /** Namespaces an attendee id (which names the attendee's namespace) must not take. */
 const RESERVED_NAMESPACES = ["default", "demo"];
+/** Namespaces the stack or Kubernetes owns: never the apps' namespace. */
+const SYSTEM_NAMESPACE = /^(kube|istio)-|^default$/;
+/** The paths the exposed UIs (and Prometheus) take on the gateway: no attendee's path may start like them. */
+export const ADDON_PATH_WORDS = ["kiali", "grafana", "jaeger", "prometheus"] as const;
 const attendeeId = z
     .string({ error: "must be a DNS label" })
     .max(40, { error: "must be at most 40 characters (it prefixes Kubernetes names)" })
@@ -434,6 +448,14 @@ const rawSchema = section({
     attendees: attendeesSchema,
     classroom: classroomSchema.prefault({}),
 }).superRefine((s, ctx) => {
+    if (SYSTEM_NAMESPACE.test(s.apps.namespace)) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["apps", "namespace"],
+            input: s.apps.namespace,
+            message: "names a namespace the stack or Kubernetes owns (default, kube-*, istio-*): pick one of the lessons' own, such as \"demo\"",
+        });
+    }
     // TLS ends at an AWS load balancer, so a certificate needs one, and exposed UIs need a certificate.
     const loadBalancer = (s.istio.ingress.serviceType ?? (s.cluster.mode === "eks" ? "LoadBalancer" : "NodePort")) === "LoadBalancer" && s.cluster.mode === "eks";
     if (s.istio.ingress.certificateArn !== undefined && !loadBalancer) {
@@ -462,6 +484,15 @@ const rawSchema = section({
                 path: ["attendees", i],
                 input: id,
                 message: `names a namespace the stack or Kubernetes already uses (${[...RESERVED_NAMESPACES, "kube-*", "istio-*", "apps.namespace"].join(", ")})`,
+            });
+        }
+        const word = ADDON_PATH_WORDS.find((w) => id.startsWith(w));
+        if (word !== undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["attendees", i],
+                input: id,
+                message: `starts like the gateway path /${word} of an addon: attendee ids may not start with ${ADDON_PATH_WORDS.join(", ")}`,
             });
         }
     });
@@ -501,6 +532,8 @@ export interface ParseContext {
 
 /** Validates raw config (keys without namespace) and resolves every default. */
 export function parseSettings(raw: Record<string, unknown>, context: ParseContext): Settings {
+    const forbidden = forbiddenKeys(raw);
+    if (forbidden.length > 0) throw new SettingsError(context.source ?? `Pulumi.${context.stack}.yaml`, forbidden);
     const result = rawSchema.safeParse(raw, { reportInput: true });
     if (!result.success) {
         throw new SettingsError(context.source ?? `Pulumi.${context.stack}.yaml`, result.error.issues.flatMap(describeIssue));
@@ -526,6 +559,11 @@ export function parseSettings(raw: Record<string, unknown>, context: ParseContex
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string[] {
+    // A value of the union's mapping form that breaks inside: say what inside, not that the union failed.
+    if (issue.code === "invalid_union" && typeof issue.input === "object" && issue.input !== null) {
+        const inner = issue.errors.find((branch) => branch.length > 0 && branch.every((i) => i.path.length > 0));
+        if (inner) return inner.flatMap((i) => describeIssue({ ...i, path: [...issue.path, ...i.path] } as z.core.$ZodIssue));
+    }
     if (issue.code === "unrecognized_keys") {
         return issue.keys.map(
             (key) => `${keyPath([...issue.path, key])}: ${issue.message}, got ${render((issue.input as Record<string, unknown> | undefined)?.[key])}`,
@@ -563,10 +601,52 @@ export function loadSettings(): Settings {
 export function settingsFromConfig(config: Record<string, string>, context: ParseContext): Settings {
     const prefix = `${PROJECT}:`;
     const raw: Record<string, unknown> = {};
+    const problems: string[] = [];
     for (const [key, value] of Object.entries(config)) {
-        if (key.startsWith(prefix)) raw[key.slice(prefix.length)] = decodeConfigValue(value);
+        if (key.startsWith(prefix)) {
+            raw[key.slice(prefix.length)] = decodeConfigValue(value);
+            continue;
+        }
+        const namespace = key.includes(":") ? key.slice(0, key.indexOf(":")) : key;
+        if (!PROVIDER_CONFIG_NAMESPACES.includes(namespace)) {
+            const near = editDistance(namespace, PROJECT) <= 3 ? ` (did you mean "${PROJECT}"?)` : "";
+            problems.push(
+                `${key}: unknown config namespace "${namespace}"${near}: this project reads ${PROJECT}:*, and its providers ${PROVIDER_CONFIG_NAMESPACES.map((n) => `${n}:*`).join(", ")}`,
+            );
+        }
     }
+    problems.push(...forbiddenKeys(raw));
+    if (problems.length > 0) throw new SettingsError(context.source ?? `Pulumi.${context.stack}.yaml`, problems);
     return parseSettings(raw, context);
+}
+
+/** Config namespaces besides the project's that a stack file may set: the providers' and Pulumi's own. */
+export const PROVIDER_CONFIG_NAMESPACES: readonly string[] = ["aws", "kubernetes", "eks", "awsx", "random", "pulumi"];
+
+/** Keys JavaScript gives a meaning of their own: a mapping with one would be changed or dropped on the way, never read. */
+const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+/** Every key named `__proto__`, `constructor` or `prototype`, anywhere in the config, as a problem. */
+export function forbiddenKeys(value: unknown, at = ""): string[] {
+    if (Array.isArray(value)) return value.flatMap((v, i) => forbiddenKeys(v, `${at}[${i}]`));
+    if (typeof value !== "object" || value === null) return [];
+    return Object.keys(value).flatMap((k) => {
+        const here = at ? `${at}.${k}` : k;
+        return FORBIDDEN_KEYS.has(k)
+            ? [`${here}: a key named "${k}" is not allowed (JavaScript would not read it as config)`]
+            : forbiddenKeys((value as Record<string, unknown>)[k], here);
+    });
+}
+
+/** Levenshtein distance, for "did you mean". */
+function editDistance(a: string, b: string): number {
+    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        const cur = [i];
+        for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        prev = cur;
+    }
+    return prev[b.length];
 }
 
 /** Config values are strings; objects, lists, numbers and booleans are JSON-encoded. */

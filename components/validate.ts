@@ -15,13 +15,15 @@ import {
     namespaceDemand,
     nodeGroupSizes,
     nodesFor,
+    privateSubnetAddresses,
+    addressesNeeded,
     type CapacityEstimate,
 } from "./capacity";
 import { meshSizing, type MeshSizing } from "./meshScale";
 import { workshopGateway } from "./meshSpec";
 import { MeshCheckError, analyzeScenarios } from "./scenarios/analyze";
 import { gatewayRouteHosts, resolveScenarios } from "./scenarios/build";
-import { loadSettings, settingsWarnings, type Settings } from "./settings";
+import { SettingsError, loadSettings, settingsWarnings, type Settings } from "./settings";
 
 export type PreparedSettings = Omit<Settings, "cluster"> & {
     readonly cluster: Settings["cluster"] & {
@@ -61,15 +63,8 @@ export function prepare(settings: Settings): Prepared {
     if (ng.desiredSize !== undefined && ng.desiredSize < capacity.suggestion.nodes && ng.instanceType === capacity.suggestion.instanceType) {
         warnings.push(`cluster.nodeGroup.desiredSize ${ng.desiredSize} is below the ${capacity.suggestion.nodes} nodes the workload needs`);
     }
-    const instance = INSTANCE_TYPES[ng.instanceType];
-    if (settings.cluster.mode === "eks" && attendees.length > 0 && instance) {
-        const max = maxAttendeesPerCluster((n) => nodesFor(classDemand(settings, sizingFor(n), n), instance));
-        if (attendees.length > max) {
-            warnings.push(
-                `attendees: ${attendees.length} attendees need ${nodesFor(capacity.demand, instance)} × ${ng.instanceType} nodes; one managed node group holds at most ${CLUSTER_LIMITS.nodesPerManagedNodeGroup} (an EKS quota), which this instance type reaches at ${max} attendees: split the class into stacks of at most ${max} (README, "Scale")`,
-            );
-        }
-    }
+    const refusals = capacityRefusals(settings, attendees.length, capacity.demand.pods, sizes, (n) => nodesFor(classDemand(settings, sizingFor(n), n), INSTANCE_TYPES[ng.instanceType]));
+    if (refusals.length > 0) throw new SettingsError(`Pulumi.${settings.stack}.yaml`, refusals);
     return {
         settings: { ...settings, cluster: { ...settings.cluster, nodeGroup: { ...ng, ...sizes } } },
         capacity: { ...capacity, nodes: sizes.desiredSize },
@@ -77,6 +72,49 @@ export function prepare(settings: Settings): Prepared {
         mesh,
         warnings,
     };
+}
+
+/**
+ * What AWS would refuse at apply time, refused now with the limit named: an
+ * instance type the capacity table does not know (the stack could not size or
+ * price the node group), a node group beyond EKS's managed node group quota,
+ * more pod addresses than the VPC's private subnets hold.
+ */
+export function capacityRefusals(
+    settings: Settings,
+    attendees: number,
+    pods: number,
+    sizes: { readonly desiredSize: number; readonly maxSize: number },
+    nodesForClass: (attendees: number) => number,
+): string[] {
+    const c = settings.cluster;
+    if (c.mode !== "eks") return [];
+    const ng = c.nodeGroup;
+    const instance = INSTANCE_TYPES[ng.instanceType];
+    if (!instance) {
+        const pinned = ng.desiredSize !== undefined && ng.maxSize !== undefined;
+        return pinned
+            ? []
+            : [
+                  `cluster.nodeGroup.instanceType: "${ng.instanceType}" is not in the capacity table (components/capacity.ts: ${Object.keys(INSTANCE_TYPES).join(", ")}), so the node group cannot be sized from the workload: pick one of those, or pin cluster.nodeGroup.desiredSize and maxSize yourself`,
+              ];
+    }
+    const problems: string[] = [];
+    const limit = CLUSTER_LIMITS.nodesPerManagedNodeGroup;
+    if (sizes.maxSize > limit) {
+        const max = attendees > 0 ? maxAttendeesPerCluster(nodesForClass) : 0;
+        problems.push(
+            `attendees: ${attendees} attendees need a node group of up to ${sizes.maxSize} × ${ng.instanceType} (${sizes.desiredSize} and 25 % headroom); one managed node group holds at most ${limit} nodes (an EKS quota): split the class into stacks of at most ${max} attendees, or choose a larger cluster.nodeGroup.instanceType (README, "Scale")`,
+        );
+    }
+    const available = privateSubnetAddresses(c.vpcCidr, c.availabilityZones);
+    const needed = addressesNeeded(pods, sizes.maxSize, instance);
+    if (needed > available) {
+        problems.push(
+            `cluster.vpcCidr: ${pods} pods on up to ${sizes.maxSize} × ${ng.instanceType} take ${needed} VPC addresses (one per pod; per node its own and a spare interface's ${instance.ipsPerEni - 1} kept warm by the VPC CNI), but the private subnets of ${c.vpcCidr} over ${c.availabilityZones} zones hold ${available}: fewer attendees per stack, or a larger vpcCidr (/16 at most)`,
+        );
+    }
+    return problems;
 }
 
 /** What the program starts from: valid settings whose scenarios pass the mesh checks, sized. */

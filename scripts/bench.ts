@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: for classrooms of 10, 30, 100, 300 and 1,000 attendees (and
- * none), runs the offline plan as a user would and prints what it measured
+ * `npm run bench`: for classrooms of 10, 30, 100 and 300 attendees, the largest
+ * class one stack's cluster holds (and none), runs the offline plan as a user
+ * would and prints what it measured
  * (plan time, peak memory), then what a real `up` of each would cost by the
  * model of `scripts/lib/upModel.ts` (state, checkpoint bytes, Kubernetes
  * objects, pods, proxies, image pulls, istiod pushes, proxy memory) with a
@@ -23,10 +24,12 @@ import { loadStackConfig } from "./lib/stackConfig";
 import { recommendation, upModel } from "./lib/upModel";
 
 const ROOT = path.resolve(__dirname, "..");
-const SIZES = [0, 10, 30, 100, 300, 1000];
+const SIZES = [0, 10, 30, 100, 300];
+/** A class larger than one cluster holds: the plan must refuse it, naming the limit. */
+const TOO_LARGE = 1000;
 const INSTANCE_TYPE = "m6i.xlarge";
 /** Plan targets on this machine: attendees → seconds and megabytes. */
-const TARGETS: Record<number, { seconds: number; megabytes: number }> = { 300: { seconds: 5, megabytes: 500 }, 1000: { seconds: 15, megabytes: 1536 } };
+const TARGETS: Record<string, { seconds: number; megabytes: number }> = { 300: { seconds: 5, megabytes: 500 }, largest: { seconds: 15, megabytes: 1536 } };
 const DEV_TARGET = { plain: 1.5, rendered: 3 };
 
 function stackFile(attendees: number): string {
@@ -75,8 +78,16 @@ function main(): void {
     const out = (line = "") => process.stdout.write(`${line}\n`);
     out(`Offline plan benchmark on ${os.cpus().length} cores, Node ${process.version}, ${INSTANCE_TYPE} nodes (each row: one plan run; the model: scripts/lib/upModel.ts)`);
     out();
+    const settingsOf = (n: number) => {
+        fs.writeFileSync(path.join(dir, `Pulumi.bench${n}.yaml`), stackFile(n));
+        const cfg = loadStackConfig(dir, `bench${n}`);
+        return settingsFromConfig(cfg.config, { stack: `bench${n}`, source: cfg.file });
+    };
+    const probe = settingsOf(1);
+    const sizingOf = (k: number) => meshSizing(probe, k, (proxy) => namespaceDemand(probe.apps, proxy.resources).pods);
+    const largest = maxAttendeesPerCluster((k) => nodesFor(classDemand(probe, sizingOf(k), k), INSTANCE_TYPES[INSTANCE_TYPE]));
     out("attendees  Pulumi resources  plan s  peak MB  target");
-    const rows = SIZES.map((n) => {
+    const rows = [...SIZES, largest].map((n) => {
         const stack = `bench${n}`;
         fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), stackFile(n));
         const json = path.join(dir, `${stack}.json`);
@@ -88,7 +99,7 @@ function main(): void {
         const sizingFor = (k: number) => meshSizing(s, k, (proxy) => namespaceDemand(s.apps, proxy.resources).pods);
         const maxPerCluster = maxAttendeesPerCluster((k) => nodesFor(classDemand(s, sizingFor(k), k), INSTANCE_TYPES[INSTANCE_TYPE]));
         const model = upModel(plan, prepared.capacity.nodes, 1);
-        const t = TARGETS[n];
+        const t = TARGETS[n === largest ? "largest" : String(n)];
         const target = t ? `< ${t.seconds} s, < ${t.megabytes} MB: ${timed.seconds < t.seconds && timed.megabytes < t.megabytes ? "met" : "NOT met"}` : "";
         out(`${pad(n, 9)}  ${pad(model.pulumiResources, 16)}  ${pad(timed.seconds.toFixed(2), 6)}  ${pad(timed.megabytes.toFixed(0), 7)}  ${target}`);
         return { n, plan, prepared, model, maxPerCluster, timed };
@@ -111,6 +122,12 @@ function main(): void {
     const last = rows[rows.length - 1];
     out();
     out(`One cluster holds at most ${last.maxPerCluster} attendees on ${INSTANCE_TYPE} (450 nodes per managed node group, an EKS quota, with 25 % headroom).`);
+    try {
+        prepare(settingsOf(TOO_LARGE));
+        out(`${TOO_LARGE} attendees: planned, NOT refused`);
+    } catch (err) {
+        out(`${TOO_LARGE} attendees: refused by the plan, as it must be: ${(err as Error).message.split("\n").slice(1).join(" ").trim()}`);
+    }
     out(`istiod for ${rows[4].n} attendees: ${rows[4].prepared.mesh.istiod.replicas} replicas of ${rows[4].prepared.mesh.istiod.resources.requests.cpu} / ${rows[4].prepared.mesh.istiod.resources.requests.memory} (${rows[4].prepared.mesh.istiod.proxiesPerReplica} proxies each); sidecars ${JSON.stringify(rows[4].prepared.mesh.proxy.resources)}`);
     out(`Image pull plan: ${last.model.distinctImages.length} distinct images of the stack's own pods × up to ${last.prepared.capacity.nodes} nodes; with cluster.imageCache: ecr each is fetched from its registry once (README, "Operations at scale").`);
     const cp = criticalPath(rows[3].plan);

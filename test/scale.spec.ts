@@ -7,7 +7,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CLUSTER_LIMITS, maxAttendeesPerCluster } from "../components/capacity";
+import { CLUSTER_LIMITS, maxAttendeesPerCluster, privateSubnetAddresses } from "../components/capacity";
+import { SettingsError } from "../components/settings";
 import { ISTIO_LOAD_TEST, istiodSizing, proxyModel, unscopedProxyMemoryMi } from "../components/meshScale";
 import { prepare } from "../components/validate";
 import type { Plan, PlannedResource } from "../scripts/lib/recorder";
@@ -78,14 +79,35 @@ describe("scale: proxies and istiod", () => {
         assert.equal(plan300.mesh.istiod.replicas, Math.ceil((plan300.capacity.perNamespace.pods * 300 + 1) / 2000));
     });
 
-    it("knows where one cluster ends, and warns past it", () => {
+    it("knows where one cluster ends, and refuses past it, naming the quota and the VPC's addresses", () => {
         assert.equal(CLUSTER_LIMITS.nodesPerManagedNodeGroup, 450);
         // nodes = ceil(n / 2): the group's maximum (desired + 25 %) stays within 450 up to 720.
         assert.equal(maxAttendeesPerCluster((n) => Math.ceil(n / 2)), 720);
-        const big = prepare(settingsFor({ cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge" } }, attendees: 1000 }));
-        assert.match(big.warnings.join("\n"), /attendees: 1000 attendees need \d+ × m6i\.xlarge nodes; one managed node group holds at most 450 \(an EKS quota\), which this instance type reaches at \d+ attendees: split the class/);
-        const fits = prepare(settingsFor({ cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge" } }, attendees: 300 }));
-        assert.equal(fits.warnings.some((w) => w.startsWith("attendees:")), false);
+        const onXlarge = (attendees: number, cluster: Record<string, unknown> = {}) =>
+            prepare(settingsFor({ cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge" }, ...cluster }, attendees }));
+        assert.throws(
+            () => onXlarge(1000),
+            (e: Error) =>
+                e instanceof SettingsError &&
+                /attendees: 1000 attendees need a node group of up to \d+ × m6i\.xlarge .*one managed node group holds at most 450 nodes \(an EKS quota\): split the class into stacks of at most \d+ attendees/.test(e.message) &&
+                /cluster\.vpcCidr: \d+ pods on up to \d+ × m6i\.xlarge take \d+ VPC addresses .* hold 32758/.test(e.message),
+        );
+        assert.equal(onXlarge(300).attendees.length, 300);
+        // 300 attendees fit the node group, not a /20 VPC's private subnets (two /22: 2 × 1019 addresses).
+        assert.throws(() => onXlarge(300, { vpcCidr: "10.0.0.0/20" }), /cluster\.vpcCidr: \d+ pods .* the private subnets of 10\.0\.0\.0\/20 over 2 zones hold 2038/);
+    });
+
+    it("counts the private subnets' addresses as awsx's Auto layout cuts them", () => {
+        // /16 over 2 zones: a /17 per zone, a /18 private subnet each; over 3 zones: /18 per zone (rounded up), /19 private.
+        assert.equal(privateSubnetAddresses("10.0.0.0/16", 2), 2 * (2 ** 14 - 5));
+        assert.equal(privateSubnetAddresses("10.0.0.0/16", 3), 3 * (2 ** 13 - 5));
+        assert.equal(privateSubnetAddresses("10.0.0.0/20", 4), 4 * (2 ** 9 - 5));
+    });
+
+    it("refuses an instance type the capacity table does not know, unless the node group is pinned", () => {
+        const unknown = (nodeGroup: Record<string, unknown>) => prepare(settingsFor({ cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "c7g.16xlarge", ...nodeGroup } }, attendees: 300 }));
+        assert.throws(() => unknown({}), /cluster\.nodeGroup\.instanceType: "c7g\.16xlarge" is not in the capacity table \(components\/capacity\.ts: t3\.large, .*\), so .* pin cluster\.nodeGroup\.desiredSize and maxSize yourself/);
+        assert.equal(unknown({ desiredSize: 20, maxSize: 30 }).settings.cluster.nodeGroup.desiredSize, 20);
     });
 });
 

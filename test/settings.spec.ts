@@ -89,6 +89,53 @@ describe("settings: defaults", () => {
 });
 
 describe("settings: refusals name the key, the value and what is allowed", () => {
+    it("refuses a namespace the stack or Kubernetes owns for the apps, and attendee ids that start like an addon's path", () => {
+        for (const ns of ["istio-system", "kube-system", "default", "istio-ingress"]) {
+            assert.deepEqual(problems({ ...EKS_RAW, apps: { namespace: ns } }), [
+                `apps.namespace: names a namespace the stack or Kubernetes owns (default, kube-*, istio-*): pick one of the lessons' own, such as "demo", got "${ns}"`,
+            ]);
+        }
+        assert.deepEqual(problems({ ...EKS_RAW, attendees: ["ana", "kiali", "grafana-fans", "jaeger1", "prometheus"] }), [
+            'attendees[1]: starts like the gateway path /kiali of an addon: attendee ids may not start with kiali, grafana, jaeger, prometheus, got "kiali"',
+            'attendees[2]: starts like the gateway path /grafana of an addon: attendee ids may not start with kiali, grafana, jaeger, prometheus, got "grafana-fans"',
+            'attendees[3]: starts like the gateway path /jaeger of an addon: attendee ids may not start with kiali, grafana, jaeger, prometheus, got "jaeger1"',
+            'attendees[4]: starts like the gateway path /prometheus of an addon: attendee ids may not start with kiali, grafana, jaeger, prometheus, got "prometheus"',
+        ]);
+    });
+
+    it("refuses a typo in the config namespace and keys JavaScript would drop, instead of ignoring them", () => {
+        const refused = (config: Record<string, string>) => {
+            try {
+                settingsFromConfig(config, { stack: "dev", source: "Pulumi.dev.yaml" });
+            } catch (err) {
+                assert.ok(err instanceof SettingsError);
+                return [...err.problems];
+            }
+            return assert.fail("expected a refusal");
+        };
+        const cluster = JSON.stringify(EKS_RAW.cluster);
+        assert.deepEqual(refused({ "istio-workshop:cluster": cluster, "istio-worksop:attendees": "20" }), [
+            'istio-worksop:attendees: unknown config namespace "istio-worksop" (did you mean "istio-workshop"?): this project reads istio-workshop:*, and its providers aws:*, kubernetes:*, eks:*, awsx:*, random:*, pulumi:*',
+        ]);
+        assert.deepEqual(refused({ "istio-workshop:cluster": cluster, "grafana:admin": "x" }), [
+            'grafana:admin: unknown config namespace "grafana": this project reads istio-workshop:*, and its providers aws:*, kubernetes:*, eks:*, awsx:*, random:*, pulumi:*',
+        ]);
+        assert.deepEqual(refused({ "istio-workshop:cluster": cluster, "istio-workshop:apps": '{"bookinfo":{"routes":{"__proto__":[{"to":"x"}]}}}' }), [
+            'apps.bookinfo.routes.__proto__: a key named "__proto__" is not allowed (JavaScript would not read it as config)',
+        ]);
+        assert.deepEqual(refused({ "istio-workshop:cluster": cluster, "istio-workshop:classroom": '{"pricing":{"instances":{"constructor":1}}}' }), [
+            'classroom.pricing.instances.constructor: a key named "constructor" is not allowed (JavaScript would not read it as config)',
+        ]);
+        assert.equal(settingsFromConfig({ "istio-workshop:cluster": cluster, "aws:region": "eu-west-1", "pulumi:tags": "{}" }, { stack: "dev" }).cluster.mode, "eks");
+    });
+
+    it("caps the rules of one host, naming the limit", () => {
+        const rules = Array.from({ length: 51 }, () => ({ weights: { v1: 100 } }));
+        const [only, ...more] = problems({ ...EKS_RAW, apps: { bookinfo: { routes: { reviews: rules } } } });
+        assert.deepEqual(more, []);
+        assert.match(only, /^apps\.bookinfo\.routes\.reviews: must list at most 50 rules per host \(every proxy that calls the host holds them all\), got \[/);
+    });
+
     it("refuses a wrong type", () => {
         assert.deepEqual(problems({ ...EKS_RAW, addons: { expose: "yes" } }), ['addons.expose: must be true or false, got "yes"']);
         assert.deepEqual(problems({ ...EKS_RAW, addons: { kiali: "yes" } }), ['addons.kiali: must be true, false or a mapping { enabled, version }, got "yes"']);

@@ -56,6 +56,23 @@ describe("stack config loader", () => {
         );
     });
 
+    it("bounds YAML: an alias-expansion bomb, a value that contains itself, an oversized file; each refused at once, the file named", () => {
+        const levels = Array.from({ length: 7 }, (_, i) => `a${i}: &a${i} [${Array.from({ length: 9 }, () => (i === 0 ? '"x"' : `*a${i - 1}`)).join(", ")}]`);
+        const dir = projectDir({
+            "Pulumi.yaml": "name: istio-workshop\n",
+            "Pulumi.bomb.yaml": `${levels.join("\n")}\nconfig:\n  istio-workshop:attendees: *a6\n`,
+            "Pulumi.cycle.yaml": "config:\n  istio-workshop:apps: &x\n    bookinfo: *x\n",
+            "Pulumi.big.yaml": `config:\n  istio-workshop:attendees: [${Array.from({ length: 30000 }, (_, i) => `"a${i}"`).join(", ")}]\n`,
+            "Pulumi.wide.yaml": `base: &b [${Array.from({ length: 600 }, () => '"0123456789012345678901234567890123456789"').join(", ")}]\nconfig:\n  istio-workshop:x: [${Array.from({ length: 45 }, () => "*b").join(", ")}]\n`,
+        });
+        const started = Date.now();
+        assert.throws(() => loadStackConfig(dir, "bomb"), /^StackConfigError: Pulumi\.bomb\.yaml is not valid YAML:\n - Excessive alias count/);
+        assert.throws(() => loadStackConfig(dir, "cycle"), /^StackConfigError: Pulumi\.cycle\.yaml: config\.istio-workshop:apps\.bookinfo contains itself \(a YAML alias inside its own anchor\)$/);
+        assert.throws(() => loadStackConfig(dir, "big"), /^StackConfigError: Pulumi\.big\.yaml: \d+ bytes, more than a stack file's 262144$/);
+        assert.throws(() => loadStackConfig(dir, "wide"), /^StackConfigError: Pulumi\.wide\.yaml: its aliases expand to \d+ bytes, more than a stack file's 1048576$/);
+        assert.ok(Date.now() - started < 10_000, "refused without expanding the bomb");
+    });
+
     it("refuses an alias to an anchor that does not exist", () => {
         const dir = projectDir({ "Pulumi.yaml": "name: istio-workshop\n", "Pulumi.a.yaml": "config:\n  istio-workshop:cluster: *missing\n" });
         assert.throws(() => loadStackConfig(dir, "a"), /^StackConfigError: Pulumi\.a\.yaml is not valid YAML:\n - /);

@@ -68,11 +68,17 @@ export function loadStackConfig(dir: string, stack: string): StackConfig {
     return { project: name, stack, file, config, secretKeys };
 }
 
+/** A stack file is a few kilobytes: anything near these is a mistake or an attack. */
+export const STACK_FILE_LIMITS = { bytes: 256 * 1024, aliases: 50, expandedBytes: 1024 * 1024 } as const;
+
 function readYaml(file: string, label: string): Record<string, any> | undefined {
     let text: string;
     try {
+        const size = fs.statSync(file).size;
+        if (size > STACK_FILE_LIMITS.bytes) throw new StackConfigError(`${label}: ${size} bytes, more than a stack file's ${STACK_FILE_LIMITS.bytes}`);
         text = fs.readFileSync(file, "utf8");
-    } catch {
+    } catch (err) {
+        if (err instanceof StackConfigError) throw err;
         throw new StackConfigError(`${label}: cannot read the file`);
     }
     const doc = YAML.parseDocument(text, { uniqueKeys: true });
@@ -81,13 +87,34 @@ function readYaml(file: string, label: string): Record<string, any> | undefined 
     }
     let value: unknown;
     try {
-        value = doc.toJS();
+        // Aliases are bounded (an expansion bomb is refused), and so is what they expand to.
+        value = doc.toJS({ maxAliasCount: STACK_FILE_LIMITS.aliases });
     } catch (err) {
         // e.g. an alias to an anchor that is not defined: parsed, but not resolvable
         throw new StackConfigError(`${label} is not valid YAML:\n - ${(err as Error).message.split("\n")[0]}`);
     }
+    const cycle = cyclePath(value);
+    if (cycle !== undefined) throw new StackConfigError(`${label}: ${cycle} contains itself (a YAML alias inside its own anchor)`);
+    const expanded = JSON.stringify(value ?? null).length;
+    if (expanded > STACK_FILE_LIMITS.expandedBytes) {
+        throw new StackConfigError(`${label}: its aliases expand to ${expanded} bytes, more than a stack file's ${STACK_FILE_LIMITS.expandedBytes}`);
+    }
     if (value !== null && value !== undefined && !isMapping(value)) throw new StackConfigError(`${label}: must be a YAML mapping`);
     return (value as Record<string, any> | null) ?? undefined;
+}
+
+/** The path of the first value that contains itself, or undefined. */
+function cyclePath(value: unknown, at = "(document)", ancestors: Set<unknown> = new Set()): string | undefined {
+    if (typeof value !== "object" || value === null) return undefined;
+    if (ancestors.has(value)) return at;
+    ancestors.add(value);
+    const entries = Array.isArray(value) ? value.map((v, i) => [`${at}[${i}]`, v] as const) : Object.entries(value).map(([k, v]) => [at === "(document)" ? k : `${at}.${k}`, v] as const);
+    for (const [p, v] of entries) {
+        const found = cyclePath(v, p, ancestors);
+        if (found !== undefined) return found;
+    }
+    ancestors.delete(value);
+    return undefined;
 }
 
 function isMapping(v: unknown): v is Record<string, any> {
