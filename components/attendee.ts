@@ -20,7 +20,7 @@ import {
     serviceAccountSpec,
 } from "./attendeeSpec";
 import type { Demand } from "./capacity";
-import { attendeeAuthorizationPolicy, attendeeNetworkPolicy } from "./isolationSpec";
+import { attendeeAuthorizationPolicy, attendeeNetworkPolicy, networkPoliciesEnforced } from "./isolationSpec";
 import { podSecurityLabels } from "./podSecurity";
 import { gatewayDelegates, gatewayPlacement, resolveScenarios, rootRoutes } from "./scenarios/build";
 import type { Settings } from "./settings";
@@ -34,7 +34,7 @@ export interface ClusterAccess extends MeshDeps {
 export interface AttendeeArgs extends ClusterAccess {
     /** The attendee id: it names the namespace and every child resource. */
     readonly id: string;
-    readonly settings: Pick<Settings, "apps" | "classroom"> & { readonly cluster: Pick<Settings["cluster"], "kubernetesVersion"> };
+    readonly settings: Pick<Settings, "apps" | "classroom"> & { readonly cluster: Pick<Settings["cluster"], "kubernetesVersion" | "mode"> };
     /** What the attendee's own pods request: sizes the quota. */
     readonly demand: Demand;
     /** The namespaces the attendee's proxies import. */
@@ -70,8 +70,9 @@ export class Attendee extends pulumi.ComponentResource {
                     { apiVersion: "v1", kind: "ServiceAccount", ...serviceAccountSpec(ns) },
                     { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", ...roleSpec(ns) },
                     { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", ...roleBindingSpec(ns) },
-                    // Isolation: connections only from the namespace itself, the ingress gateway and Prometheus.
-                    attendeeNetworkPolicy(ns),
+                    // Isolation: connections only from the namespace itself, the ingress gateway and Prometheus
+                    // (NetworkPolicies where the stack knows they are enforced: see networkPoliciesEnforced).
+                    ...(networkPoliciesEnforced(args.settings.cluster) ? [attendeeNetworkPolicy(ns)] : []),
                     { ...attendeeAuthorizationPolicy(ns) },
                 ],
             },

@@ -21,6 +21,18 @@ import { ADDONS_NAMESPACE, ISTIOD_POD_LABELS, JAEGER_COLLECTOR, PROMETHEUS_SERVE
 import { istioObject, type IstioObject } from "./istioObjects";
 import { INGRESS_GATEWAY, INGRESS_NAMESPACE, ISTIO_NAMESPACE } from "./meshSpec";
 
+/**
+ * Whether the stack creates NetworkPolicies: on EKS, where it switches the VPC
+ * CNI's network policy agent on, and that agent admits the node's own traffic
+ * (kubelet probes). On an existing cluster neither is known (kind's kindnet, for
+ * one, blocks kubelet probes to a pod a NetworkPolicy selects: kind issue 3875),
+ * so the stack creates none there and the AuthorizationPolicies isolate
+ * attendees inside the mesh; the plan says what that leaves open.
+ */
+export function networkPoliciesEnforced(cluster: { readonly mode: string }): boolean {
+    return cluster.mode === "eks";
+}
+
 /** Kubernetes labels every namespace with its own name. */
 const NAME_LABEL = "kubernetes.io/metadata.name";
 const inNamespace = (namespace: string, pods: Readonly<Record<string, string>>): types.input.networking.v1.NetworkPolicyPeer => ({

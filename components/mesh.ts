@@ -6,7 +6,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { systemNetworkPolicies } from "./isolationSpec";
+import { networkPoliciesEnforced, systemNetworkPolicies } from "./isolationSpec";
 import type { IstioObject } from "./istioObjects";
 import {
     EGRESS_NAMESPACE,
@@ -62,7 +62,9 @@ export class IstioMesh extends pulumi.ComponentResource {
         const systemNs = namespace("system", ISTIO_NAMESPACE, {});
         // Who may connect to the platform's pods: their own namespace and the ingress gateway; anyone to istiod's
         // mTLS ports and the trace collector. Created with the namespace, before anything runs in it.
-        for (const policy of systemNetworkPolicies()) new k8s.networking.v1.NetworkPolicy(`${name}-${policy.metadata.name}`, policy, childOpts([systemNs]));
+        if (networkPoliciesEnforced(settings.cluster)) {
+            for (const policy of systemNetworkPolicies()) new k8s.networking.v1.NetworkPolicy(`${name}-${policy.metadata.name}`, policy, childOpts([systemNs]));
+        }
         const base = release("base", releases.base, [systemNs]);
         // The CNI plugin runs on every node before istiod injects a pod that relies on it.
         const cni = release("cni", releases.cni, [systemNs]);

@@ -78,7 +78,7 @@ describe("attack suite: an attendee's credentials against the planned classroom"
 
     it("a demo stack (no attendees) has no attendee namespaces to judge, and no guard rails bound", async () => {
         const demo = await planIndex(EKS_RAW);
-        assert.deepEqual(isolationReport(demo), { problems: [], refused: {}, allowed: 0, lessons: 0 });
+        assert.deepEqual(isolationReport(demo), { problems: [], warnings: [], refused: {}, allowed: 0, lessons: 0 });
     });
 
     it("names the escape when a control is missing: no Pod Security label, no guard rails, Endpoints granted", () => {
@@ -107,6 +107,20 @@ describe("attack suite: an attendee's credentials against the planned classroom"
         });
         const own = CAPABILITIES.find((a) => a.what === "connect to its own pods")!;
         assert.equal(judge(own.attempt("ana", "bo")).layer, "admitted");
+    });
+
+    it("on an existing cluster (no NetworkPolicies), the mesh refuses another attendee and the plan names what stays open", async () => {
+        const local = await planIndex({ cluster: { mode: "existing", context: "kind-istio-workshop" }, attendees: ["ana", "bo"] });
+        assert.equal(local.resources.filter((r) => (r.inputs as any).kind === "NetworkPolicy").length, 0);
+        const report = isolationReport(local);
+        assert.deepEqual(report.problems, []);
+        assert.equal(report.refused.AuthorizationPolicy, 1);
+        assert.deepEqual(report.warnings, [
+            "on this existing cluster (no NetworkPolicies) an attendee can query Prometheus directly (its API, port 9090)",
+            "on this existing cluster (no NetworkPolicies) an attendee can reach Kiali directly (its token login, port 20001)",
+            "on this existing cluster (no NetworkPolicies) an attendee can read every trace from Jaeger's query API",
+            "on this existing cluster (no NetworkPolicies) an attendee can read the mesh's configuration from istiod's plaintext port (15010)",
+        ]);
     });
 
     it("the README's table is the suite's, as `npm run attacks` prints it", () => {

@@ -255,6 +255,8 @@ export function attendeePair(plan: Plan, planned: readonly PlanObject[] = planOb
 export interface IsolationReport {
     readonly pair?: [string, string];
     readonly problems: string[];
+    /** On an existing cluster (no NetworkPolicies): the connections left open, reported, not failing. */
+    readonly warnings: string[];
     readonly refused: Readonly<Record<string, number>>;
     readonly allowed: number;
     readonly lessons: number;
@@ -267,15 +269,19 @@ export interface IsolationReport {
  */
 export function isolationReport(plan: Plan, planned: readonly PlanObject[] = planObjects(plan)): IsolationReport {
     const pair = attendeePair(plan, planned);
-    if (!pair) return { problems: [], refused: {}, allowed: 0, lessons: 0 };
+    if (!pair) return { problems: [], warnings: [], refused: {}, allowed: 0, lessons: 0 };
+    const existing = plan.outputs.mode === "existing";
     const [own, victim] = pair;
     const judge = attendeeJudge(plan, own, planned);
     const problems: string[] = [];
+    const warnings: string[] = [];
     const refused: Record<string, number> = {};
     for (const a of ATTACKS) {
-        const v = judge(a.attempt(own, victim));
-        if (v.layer === "admitted") problems.push(`AttendeeEscape: an attendee can ${a.what}: ${v.reason}`);
-        else refused[v.layer] = (refused[v.layer] ?? 0) + 1;
+        const attempt = a.attempt(own, victim);
+        const v = judge(attempt);
+        if (v.layer !== "admitted") refused[v.layer] = (refused[v.layer] ?? 0) + 1;
+        else if (existing && "connect" in attempt) warnings.push(`on this existing cluster (no NetworkPolicies) an attendee can ${a.what}`);
+        else problems.push(`AttendeeEscape: an attendee can ${a.what}: ${v.reason}`);
     }
     for (const a of CAPABILITIES) {
         const v = judge(a.attempt(own, victim));
@@ -286,7 +292,7 @@ export function isolationReport(plan: Plan, planned: readonly PlanObject[] = pla
         const v = judge({ verb: "create", object: o });
         if (v.layer !== "admitted") problems.push(`AttendeeBlocked: ${objectLabel(o)} of the lessons would be refused to its attendee by ${v.layer} (${v.reason})`);
     }
-    return { pair, problems, refused, allowed: CAPABILITIES.length, lessons: lessons.length };
+    return { pair, problems, warnings, refused, allowed: CAPABILITIES.length, lessons: lessons.length };
 }
 
 /** One line for the plan's output. */
@@ -296,5 +302,6 @@ export function isolationSummary(r: IsolationReport): string | undefined {
     const by = Object.entries(r.refused)
         .map(([layer, n]) => `${layer} ${n}`)
         .join(", ");
-    return `Attendee isolation (${r.pair[0]}'s credentials against ${r.pair[1]}): ${total} of ${ATTACKS.length} attacks refused (${by}); ${r.allowed} capabilities and ${r.lessons} lesson objects admitted`;
+    const open = r.warnings.length > 0 ? `\n${r.warnings.map((w) => `  ! ${w}`).join("\n")}` : "";
+    return `Attendee isolation (${r.pair[0]}'s credentials against ${r.pair[1]}): ${total} of ${ATTACKS.length} attacks refused (${by}); ${r.allowed} capabilities and ${r.lessons} lesson objects admitted${open}`;
 }
