@@ -22,7 +22,7 @@ import { Renderer, chartCacheDir, describeReleases, renderPlan } from "./lib/ren
 import { checkPlan, policyLevels, validationSummary } from "./lib/validatePlan";
 import { chartValueChecks } from "./lib/valuesCheck";
 import { StackConfigError, loadStackConfig } from "./lib/stackConfig";
-import { formatPlan } from "./lib/summary";
+import { formatPlan, securityControls } from "./lib/summary";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 const USAGE = [
@@ -92,6 +92,7 @@ async function main(): Promise<void> {
     const chartChecks = renderer instanceof Renderer ? await chartValueChecks(renderer, plan, releases) : {};
 
     process.stdout.write(`${formatPlan(plan, prepared.warnings, describeCapacity(prepared.capacity))}\n`);
+    process.stdout.write(`\n${securityControls(plan).join("\n")}\n`);
     process.stdout.write(`\nHelm releases (helm: ${"path" in helm ? `${helm.version} from ${helm.source}` : helm.missing}; chart cache: ${chartCacheDir()}):\n`);
     describeReleases(releases).forEach((line) => process.stdout.write(`  ${line}\n`));
     if (process.env.PLAN_STATS_FILE) {

@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { ATTACKS, CAPABILITIES, attackTable, attendeeJudge, isolationReport, lessonObjects, type Layer } from "../scripts/lib/attackSuite";
 import type { Plan } from "../scripts/lib/recorder";
+import { securityControls } from "../scripts/lib/summary";
 import { EKS_RAW, planIndex } from "./helpers";
 
 /** The layer each attack must meet first: the cluster refuses it, not our documentation. */
@@ -126,5 +127,21 @@ describe("attack suite: an attendee's credentials against the planned classroom"
     it("the README's table is the suite's, as `npm run attacks` prints it", () => {
         const readme = fs.readFileSync(path.join(__dirname, "..", "README.md"), "utf8");
         assert.ok(readme.includes(attackTable(plan, "ana", "bo")), "README table differs from `npm run attacks -- --stack workshop`");
+    });
+});
+
+describe("the plan's security controls", () => {
+    it("lists, for a classroom, every control the cluster enforces, counted from the plan", async () => {
+        const plan = await planIndex({ ...EKS_RAW, attendees: ["ana", "bo"] });
+        assert.deepEqual(securityControls(plan), [
+            "Security controls:",
+            "  Pod Security restricted (v1.35): 2 namespaces",
+            "  Istio CNI plugin: istio-system/istio-cni (chart cni 1.30.3)",
+            "  Admission policies: istio-workshop-attendee-no-gateways, istio-workshop-attendee-routing, istio-workshop-attendee-services; 3 bindings to namespaces labelled istio-workshop/attendee=true",
+            "  Sidecars: 2 × default",
+            "  NetworkPolicies: 2 × attendee-isolation, 1 × open-collector, 1 × open-istiod, 1 × platform-default",
+            "  AuthorizationPolicies: 2 × attendee-isolation",
+            "  Gateway routes: 2 platform root routes handing over to 4 delegate VirtualServices",
+        ]);
     });
 });

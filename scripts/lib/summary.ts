@@ -67,3 +67,38 @@ export function formatPlan(plan: Plan, warnings: readonly string[] = [], capacit
     }
     return lines.join("\n");
 }
+
+/**
+ * The classroom's security controls as the plan holds them, one line each:
+ * what the Pod Security labels, the CNI release, the admission policies, the
+ * Sidecars, NetworkPolicies, AuthorizationPolicies and routes amount to.
+ */
+export function securityControls(plan: Plan): string[] {
+    const objects = plan.resources.map((r) => r.inputs as any).filter((o) => typeof o?.kind === "string");
+    const of = (kind: string) => objects.filter((o) => o.kind === kind);
+    const restricted = of("Namespace").filter((o) => o.metadata?.labels?.["pod-security.kubernetes.io/enforce"] === "restricted");
+    const versions = [...new Set(restricted.map((o) => o.metadata.labels["pod-security.kubernetes.io/enforce-version"]))].join(", ");
+    const cni = plan.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "cni");
+    const policies = of("ValidatingAdmissionPolicy").map((o) => o.metadata.name);
+    const bindings = of("ValidatingAdmissionPolicyBinding");
+    const selectors = [...new Set(bindings.map((b) => Object.entries(b.spec?.matchResources?.namespaceSelector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(",")))];
+    const virtualServices = of("VirtualService");
+    const roots = virtualServices.filter((v) => (v.spec?.http ?? []).some((h: any) => h.delegate));
+    const delegates = virtualServices.filter((v) => (v.spec?.hosts ?? []).length === 0);
+    const count = (kind: string) => {
+        const byName = new Map<string, number>();
+        for (const o of of(kind)) byName.set(`${o.metadata.name}`, (byName.get(o.metadata.name) ?? 0) + 1);
+        return [...byName].map(([name, n]) => `${n} × ${name}`).join(", ") || "none";
+    };
+    const c = (inputs: any) => `${inputs.namespace}/${inputs.name} (chart ${inputs.chart} ${inputs.version})`;
+    return [
+        "Security controls:",
+        `  Pod Security restricted (${versions || "-"}): ${restricted.length} namespace${restricted.length === 1 ? "" : "s"}`,
+        `  Istio CNI plugin: ${cni ? c(cni.inputs) : "none"}`,
+        `  Admission policies: ${policies.join(", ") || "none"}${bindings.length > 0 ? `; ${bindings.length} bindings to namespaces labelled ${selectors.join(" / ")}` : ""}`,
+        `  Sidecars: ${count("Sidecar")}`,
+        `  NetworkPolicies: ${count("NetworkPolicy")}`,
+        `  AuthorizationPolicies: ${count("AuthorizationPolicy")}`,
+        `  Gateway routes: ${roots.length} platform root route${roots.length === 1 ? "" : "s"} handing over to ${delegates.length} delegate VirtualService${delegates.length === 1 ? "" : "s"}`,
+    ];
+}
