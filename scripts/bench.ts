@@ -126,7 +126,7 @@ function main(): void {
         prepare(settingsOf(TOO_LARGE));
         out(`${TOO_LARGE} attendees: planned, NOT refused`);
     } catch (err) {
-        out(`${TOO_LARGE} attendees: refused by the plan, as it must be: ${(err as Error).message.split("\n").slice(1).join(" ").trim()}`);
+        out(`${TOO_LARGE} attendees: refused by the plan, as it must be: ${(err as Error).message.split("\n").slice(1).map((l) => l.replace(/^ - /, "")).join("; ")}`);
     }
     out(`istiod for ${rows[4].n} attendees: ${rows[4].prepared.mesh.istiod.replicas} replicas of ${rows[4].prepared.mesh.istiod.resources.requests.cpu} / ${rows[4].prepared.mesh.istiod.resources.requests.memory} (${rows[4].prepared.mesh.istiod.proxiesPerReplica} proxies each); sidecars ${JSON.stringify(rows[4].prepared.mesh.proxy.resources)}`);
     out(`Image pull plan: ${last.model.distinctImages.length} distinct images of the stack's own pods × up to ${last.prepared.capacity.nodes} nodes; with cluster.imageCache: ecr each is fetched from its registry once (README, "Operations at scale").`);
