@@ -249,6 +249,12 @@ describe("classroom: handing out kubeconfigs", () => {
         assert.throws(() => writeKubeconfigs({ "../x": "{}" }, `${dir}/out`), /unexpected attendee id/);
     });
 
+    it("writes where git never picks the kubeconfigs up", () => {
+        const ignored = fs.readFileSync(path.join(__dirname, "..", ".gitignore"), "utf8").split("\n");
+        assert.ok(ignored.includes("kubeconfigs/"), "the default folder, kubeconfigs/<stack>/");
+        assert.ok(ignored.includes("*.kubeconfig.json"), "a file written elsewhere in the project");
+    });
+
     it("makes a file and its folder owner-only on a re-run too (an earlier world-readable copy included)", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-kc-"));
         fs.mkdirSync(`${dir}/out`, { mode: 0o755 });
