@@ -8,7 +8,7 @@ import { ADDON_RESOURCES } from "./addonsSpec";
 import { GATEWAY_RESOURCES } from "./meshSpec";
 import type { MeshSizing, ProxyModel } from "./meshScale";
 import { JOB_RESOURCES, checkPlans, resolveScenarios, trafficGenerators, trafficRate } from "./scenarios/build";
-import type { Settings } from "./settings";
+import { attendeeIds, type Settings } from "./settings";
 
 /** The date the price table below was compiled (us-east-1, Linux, on-demand list prices in USD). */
 export const PRICES_AS_OF = "2026-11-22";
@@ -132,10 +132,7 @@ export function classDemand(
 }
 
 /** Attendee ids: the list given, or `attendee-01` … for a count; none means the single demo namespace. */
-export function attendeeIds(attendees: Settings["attendees"]): string[] {
-    if (Array.isArray(attendees)) return [...attendees];
-    return Array.from({ length: attendees }, (_, i) => `attendee-${String(i + 1).padStart(2, "0")}`);
-}
+export { attendeeIds };
 
 /** Allocatable CPU (millicores) and memory (MiB) of a node, as the EKS AMI reserves them for the kubelet. */
 export function allocatable(t: InstanceType): { cpuMilli: number; memoryMi: number } {

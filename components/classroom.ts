@@ -11,6 +11,7 @@ import { DemoApps } from "./apps";
 import { Attendee, type ClusterAccess } from "./attendee";
 import { attendeeEntry, type AttendeeAccess } from "./attendeeSpec";
 import { podSecurityLabels } from "./podSecurity";
+import { appsAt } from "./scenarios/build";
 import type { Prepared } from "./validate";
 
 export interface ClassroomArgs extends ClusterAccess {
@@ -61,7 +62,16 @@ export class Classroom extends pulumi.ComponentResource {
                         id,
                         new Attendee(
                             `${name}-${id}`,
-                            { id, settings, demand: capacity.perNamespace, sidecarHosts: mesh.sidecarEgressHosts, clusterName: args.clusterName, endpoint: args.endpoint, ...shared },
+                            {
+                                id,
+                                // The attendee's own stages, where the classroom moves them; the class's otherwise.
+                                settings: { ...settings, apps: appsAt(settings.apps, settings.classroom.stages[id]) },
+                                demand: capacity.perNamespace,
+                                sidecarHosts: mesh.sidecarEgressHosts,
+                                clusterName: args.clusterName,
+                                endpoint: args.endpoint,
+                                ...shared,
+                            },
                             { parent: this },
                         ),
                     ] as const,

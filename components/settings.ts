@@ -8,6 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { LESSON_KEYS, STAGES, type LessonKey } from "./scenarios/stages";
 
 export const PROJECT = "istio-workshop";
 
@@ -338,14 +339,19 @@ const routeRuleSchema = section({
     to: dnsName("a service in the scenario").optional(),
 });
 
-/** A lesson: `true`/`false`, or a mapping that also overrides its routes and subsets. */
-const scenarioSchema = () =>
+/** A stage of a lesson, by name: one of the lesson's own (`components/scenarios/stages.ts`). */
+const stageOf = (lesson: LessonKey) => oneOf(STAGES[lesson].names as unknown as [string, ...string[]]);
+
+/** A lesson: `true`/`false`, or a mapping that also sets its stage and overrides its routes and subsets. */
+const scenarioSchema = (lesson: LessonKey) =>
     z
         .union(
             [
                 bool(),
                 section({
                     enabled: bool().default(true),
+                    /** The stage the class is at; default: the lesson's own (its end state). */
+                    stage: stageOf(lesson).default(STAGES[lesson].default),
                     /** Routes per host (a service, or `gateway`), replacing the lesson's defaults for that host. */
                     routes: z
                         .record(
@@ -366,7 +372,7 @@ const scenarioSchema = () =>
             { error: "must be true, false or a mapping { enabled, routes, subsets }" },
         )
         .default(true)
-        .transform((a) => (typeof a === "boolean" ? { enabled: a } : a));
+        .transform((a) => (typeof a === "boolean" ? { enabled: a, stage: STAGES[lesson].default as string } : a));
 
 const appsSchema = section({
     /** Namespace of the demo apps when there are no attendees. */
@@ -381,10 +387,10 @@ const appsSchema = section({
         /** Requests each verification Job sends. */
         requests: intIn(20, 10000).default(100),
     }).prefault({}),
-    helloworld: scenarioSchema(),
-    bookinfo: scenarioSchema(),
-    myApp: scenarioSchema(),
-    grpc: scenarioSchema(),
+    helloworld: scenarioSchema("helloworld"),
+    bookinfo: scenarioSchema("bookinfo"),
+    myApp: scenarioSchema("myApp"),
+    grpc: scenarioSchema("grpc"),
 });
 
 /** Settings accept up to this many; what one cluster holds is smaller and depends on the instance type (the plan warns). */
@@ -424,7 +430,18 @@ const HOSTNAME = /^(?=.{1,200}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/;
 /** EKS issues service account tokens for at most a day. */
 export const MAX_TOKEN_HOURS = 24;
 
+/** Per attendee, per lesson: a stage other than the class's. */
+const attendeeStagesSchema = z
+    .record(
+        z.string(),
+        section(Object.fromEntries(LESSON_KEYS.map((k) => [k, stageOf(k).optional()])) as Record<LessonKey, z.ZodOptional<ReturnType<typeof stageOf>>>),
+        { error: "must map attendee ids to { <lesson>: <stage> }" },
+    )
+    .default({});
+
 const classroomSchema = section({
+    /** Attendees who are at another stage than the class, lesson by lesson. */
+    stages: attendeeStagesSchema,
     /** Hours an attendee's token (minted by `npm run kubeconfigs`) stays valid: one workshop day by default. */
     tokenHours: intIn(1, MAX_TOKEN_HOURS).default(12),
     /** With a domain, each attendee's gateway routes use host `<id>.<domain>` instead of the path prefix `/<id>`. */
@@ -476,6 +493,17 @@ const rawSchema = section({
                 : "serves the UIs over TLS only, which needs the AWS load balancer (cluster.mode eks) and istio.ingress.certificateArn; on this cluster keep it false and open the UIs with the portForwards output",
         });
     }
+    const ids = new Set(Array.isArray(s.attendees) ? s.attendees : Array.from({ length: s.attendees }, (_, i) => `attendee-${String(i + 1).padStart(2, "0")}`));
+    for (const id of Object.keys(s.classroom.stages)) {
+        if (!ids.has(id)) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["classroom", "stages", id],
+                input: s.classroom.stages[id],
+                message: `names no attendee of this stack (attendees: ${[...ids].slice(0, 5).join(", ")}${ids.size > 5 ? ", …" : ""}${ids.size === 0 ? "none" : ""})`,
+            });
+        }
+    }
     if (!Array.isArray(s.attendees)) return;
     s.attendees.forEach((id, i) => {
         if (RESERVED_NAMESPACES.includes(id) || /^(kube|istio)-/.test(id) || id === s.apps.namespace) {
@@ -499,6 +527,12 @@ const rawSchema = section({
 });
 
 type Parsed = z.output<typeof rawSchema>;
+
+/** The attendee ids of the `attendees` setting, in order: a list as given, a count as attendee-01 … */
+export function attendeeIds(attendees: Parsed["attendees"]): string[] {
+    if (Array.isArray(attendees)) return [...attendees];
+    return Array.from({ length: attendees }, (_, i) => `attendee-${String(i + 1).padStart(2, "0")}`);
+}
 export type Settings = Omit<Parsed, "cluster" | "istio"> & {
     readonly project: string;
     readonly stack: string;

@@ -61,13 +61,13 @@ describe("settings: defaults", () => {
                 namespace: "demo",
                 traffic: { enabled: true, requestsPerSecond: 1 },
                 verify: { enabled: true, requests: 100 },
-                helloworld: { enabled: true },
-                bookinfo: { enabled: true },
-                myApp: { enabled: true },
-                grpc: { enabled: true },
+                helloworld: { enabled: true, stage: "source-v1" },
+                bookinfo: { enabled: true, stage: "reviews-v1-v3" },
+                myApp: { enabled: true, stage: "gateway" },
+                grpc: { enabled: true, stage: "mesh" },
             },
             attendees: 0,
-            classroom: { pricing: {}, tokenHours: 12 },
+            classroom: { stages: {}, pricing: {}, tokenHours: 12 },
         });
     });
 

@@ -13,7 +13,7 @@ import { RESTRICTED_POD_SECURITY } from "../podSecurity";
 import type { Settings } from "../settings";
 import { IMAGES } from "../images";
 import { GATEWAY_URL, bookinfo, curlLoop, grpc, helloworld, myApp, type CatalogContext } from "./catalog";
-import { GATEWAY_HOST, selects, serviceAccountOf, type Labels, type ProbeDef, type RouteRuleDef, type RoutingDef, type ScenarioDef, type ServiceDef, type WorkloadDef } from "./model";
+import { GATEWAY_HOST, NO_INJECTION_LABEL, selects, serviceAccountOf, type Labels, type ProbeDef, type RouteRuleDef, type RoutingDef, type ScenarioDef, type ServiceDef, type WorkloadDef } from "./model";
 import { FALSE_ALARM, splitIntervals } from "./stats";
 
 type Apps = Settings["apps"];
@@ -33,13 +33,24 @@ export function trafficRate(apps: Apps): number | undefined {
     return apps.traffic.enabled ? apps.traffic.requestsPerSecond : undefined;
 }
 
-/** The enabled scenarios, with routes and subsets from stack config replacing the lesson's defaults host by host. */
+/** A lesson at one of its stages: that stage's routes, and its workloads without sidecars where the stage says so. */
+export function atStage(base: ScenarioDef, stage: string | undefined): ScenarioDef {
+    const at = base.stages?.find((x) => x.name === stage);
+    if (!at) return base;
+    const workloads = at.withoutSidecars ? base.workloads.map((w) => ({ ...w, labels: { ...w.labels, [NO_INJECTION_LABEL]: "false" } })) : base.workloads;
+    return { ...base, stage: at.name, routing: at.routing, withoutSidecars: at.withoutSidecars, workloads };
+}
+
+/**
+ * The enabled scenarios, each at the stage the settings give it, with routes and
+ * subsets from stack config replacing the stage's host by host.
+ */
 export function resolveScenarios(apps: Apps): ScenarioDef[] {
     const ctx: CatalogContext = { rate: trafficRate(apps) };
     return (Object.keys(SCENARIOS) as ScenarioKey[])
         .filter((key) => apps[key].enabled)
         .map((key) => {
-            const base = SCENARIOS[key](ctx);
+            const base = atStage(SCENARIOS[key](ctx), apps[key].stage);
             const { routes = {}, subsets = {} } = apps[key];
             const configured: RoutingDef[] = Object.entries(routes).map(([host, rules]) => ({ host, rules, origin: `apps.${key}.routes.${host}` }));
             return {
@@ -48,6 +59,14 @@ export function resolveScenarios(apps: Apps): ScenarioDef[] {
                 routing: [...base.routing.filter((r) => !(r.host in routes)), ...configured],
             };
         });
+}
+
+/** The apps of one attendee: the class's, with the stages the classroom sets for them. */
+export function appsAt(apps: Apps, stages: Partial<Record<ScenarioKey, string>> | undefined): Apps {
+    if (!stages) return apps;
+    const out: Record<string, unknown> = { ...apps };
+    for (const [key, stage] of Object.entries(stages)) if (stage !== undefined) out[key] = { ...apps[key as ScenarioKey], stage };
+    return out as Apps;
 }
 
 /**
@@ -312,6 +331,25 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
                 expectations,
                 describes: `${r.origin}[${i}]`,
             });
+        });
+    }
+    // A service of several versions with no routing rule at this stage: Kubernetes' (or the sidecar's own)
+    // balancing, each version in proportion to its pods; the "before" of every routing lesson.
+    const routed = new Set(s.routing.map((r) => r.host));
+    for (const dest of s.services) {
+        const probe = s.probes[dest.name];
+        if (!probe || routed.has(dest.name)) continue;
+        const shares = sharesFor({}, dest, s)!;
+        if (Object.keys(shares).length < 2) continue;
+        const ranges = splitIntervals(requests, shares);
+        plans.push({
+            name: `verify-${dest.name}-balanced`,
+            url: `http://${dest.name}:${dest.ports[0].port}${probe.path}`,
+            podLabels: { app: `verify-${s.name}`, version: "verify" },
+            headers: {},
+            requests,
+            expectations: probe.versions.map(([version, contains]) => ({ version, contains, share: shares[version] ?? 0, range: ranges[version] ?? ([0, 0] as const) })),
+            describes: `${s.name} at stage ${s.stage ?? "(default)"}: no routing rule for ${dest.name}, every version in proportion to its pods`,
         });
     }
     return plans;

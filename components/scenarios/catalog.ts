@@ -4,7 +4,13 @@
  */
 import { INGRESS_GATEWAY, INGRESS_NAMESPACE } from "../meshSpec";
 import { IMAGES } from "../images";
-import { GATEWAY_HOST, type ProbeDef, type ScenarioDef, type ServiceDef, type WorkloadDef } from "./model";
+import { GATEWAY_HOST, type ProbeDef, type RoutingDef, type ScenarioDef, type ServiceDef, type StageDef, type WorkloadDef } from "./model";
+
+/** A lesson's stages and, from the one it starts at, its routing. */
+function staged(stages: readonly StageDef[], start: string): Pick<ScenarioDef, "stages" | "stage" | "routing" | "withoutSidecars"> {
+    const at = stages.find((x) => x.name === start)!;
+    return { stages, stage: at.name, routing: at.routing, withoutSidecars: at.withoutSidecars };
+}
 
 /** The user the curl image runs as (`curl_user`). */
 const CURL_USER = 100;
@@ -71,13 +77,14 @@ export function helloworld(ctx: CatalogContext): ScenarioDef {
         workloads: [server("v1"), server("v2"), curlClient("curl", [url], ctx), curlClient("curl1", [url], ctx)],
         services: [service("helloworld", { app: "helloworld" }, http(5000))],
         subsets: { helloworld: { v1: { version: "v1" }, v2: { version: "v2" } } },
-        routing: [
+        ...staged([
+            { name: "round-robin", summary: "no routing rule: requests go to v1 and v2 alike", routing: [] },
             {
-                host: "helloworld",
-                origin: "catalog: helloworld",
-                rules: [{ match: { sourceLabels: { app: "curl" } }, weights: { v1: 100 } }, {}],
+                name: "source-v1",
+                summary: "requests from pods labelled app: curl go to v1 only, everyone else's to both",
+                routing: [{ host: "helloworld", origin: "catalog: helloworld", rules: [{ match: { sourceLabels: { app: "curl" } }, weights: { v1: 100 } }, {}] }],
             },
-        ],
+        ], "source-v1"),
         probes: {
             helloworld: {
                 path: "/hello",
@@ -110,7 +117,21 @@ export function bookinfo(): ScenarioDef {
         resources,
     });
     const services = ["productpage", "details", "ratings", "reviews"];
-    const v1Only = (host: string) => ({ host, origin: `catalog: bookinfo ${host}`, rules: [{ weights: { v1: 100 } }] });
+    const v1Only = (host: string): RoutingDef => ({ host, origin: `catalog: bookinfo ${host}`, rules: [{ weights: { v1: 100 } }] });
+    const reviewsTo = (weights: Record<string, number>): RoutingDef => ({ host: "reviews", origin: "catalog: bookinfo reviews", rules: [{ weights }] });
+    const gateway: RoutingDef = {
+        host: GATEWAY_HOST,
+        origin: "catalog: bookinfo gateway",
+        // The paths Istio's bookinfo-gateway.yaml routes: the page, its assets, sign-in and
+        // sign-out (seed 001's "sign in as jason") and the product API.
+        rules: [
+            { match: { exact: "/productpage" }, to: "productpage" },
+            { match: { prefix: "/static" }, to: "productpage" },
+            { match: { exact: "/login" }, to: "productpage" },
+            { match: { exact: "/logout" }, to: "productpage" },
+            { match: { prefix: "/api/v1/products" }, to: "productpage" },
+        ],
+    };
     const probe = (path: string, versions: ProbeDef["versions"]): ProbeDef => ({ path, versions });
     return {
         name: "bookinfo",
@@ -129,25 +150,33 @@ export function bookinfo(): ScenarioDef {
             ratings: { v1: { version: "v1" } },
             reviews: { v1: { version: "v1" }, v2: { version: "v2" }, v3: { version: "v3" } },
         },
-        routing: [
-            v1Only("productpage"),
-            v1Only("details"),
-            v1Only("ratings"),
-            { host: "reviews", origin: "catalog: bookinfo reviews", rules: [{ weights: { v1: 50, v3: 50 } }] },
-            {
-                host: GATEWAY_HOST,
-                origin: "catalog: bookinfo gateway",
-                // The paths Istio's bookinfo-gateway.yaml routes: the page, its assets, sign-in and
-                // sign-out (seed 001's "sign in as jason") and the product API.
-                rules: [
-                    { match: { exact: "/productpage" }, to: "productpage" },
-                    { match: { prefix: "/static" }, to: "productpage" },
-                    { match: { exact: "/login" }, to: "productpage" },
-                    { match: { exact: "/logout" }, to: "productpage" },
-                    { match: { prefix: "/api/v1/products" }, to: "productpage" },
-                ],
-            },
-        ],
+        ...staged(
+            [
+                { name: "no-sidecars", summary: "bookinfo outside the mesh: no sidecars, reviews answered by v1, v2 and v3 in turn", routing: [gateway], withoutSidecars: true },
+                { name: "no-rules", summary: "in the mesh, no routing rule yet: reviews answered by v1, v2 and v3 in turn", routing: [gateway] },
+                { name: "all-v1", summary: "every service to v1 (Istio's virtual-service-all-v1.yaml)", routing: [...["productpage", "details", "ratings", "reviews"].map(v1Only), gateway] },
+                {
+                    name: "jason-v2",
+                    summary: "the user jason sees reviews v2, everyone else v1 (virtual-service-reviews-test-v2.yaml)",
+                    routing: [
+                        ...["productpage", "details", "ratings"].map(v1Only),
+                        { host: "reviews", origin: "catalog: bookinfo reviews", rules: [{ match: { headers: { "end-user": "jason" } }, weights: { v2: 100 } }, { weights: { v1: 100 } }] },
+                        gateway,
+                    ],
+                },
+                {
+                    name: "reviews-v1-v3",
+                    summary: "reviews split 50/50 between v1 and v3, everything else v1 (virtual-service-reviews-50-v3.yaml)",
+                    routing: [...["productpage", "details", "ratings"].map(v1Only), reviewsTo({ v1: 50, v3: 50 }), gateway],
+                },
+                {
+                    name: "reviews-v3",
+                    summary: "reviews all to v3 (virtual-service-reviews-v3.yaml)",
+                    routing: [...["productpage", "details", "ratings"].map(v1Only), reviewsTo({ v3: 100 }), gateway],
+                },
+            ],
+            "reviews-v1-v3",
+        ),
         probes: {
             productpage: probe("/productpage", [["v1", "Simple Bookstore App"]]),
             details: probe("/details/0", [["v1", "author"]]),
@@ -222,16 +251,25 @@ export function myApp(): ScenarioDef {
             service("nginx-proxy", { app: "nginx-proxy" }, http(80, 8080)),
         ],
         subsets: {},
-        routing: [
-            {
-                host: GATEWAY_HOST,
-                origin: "catalog: my-app gateway",
-                rules: [
-                    { match: { prefix: "/v1" }, to: "my-app-v1" },
-                    { match: { prefix: "/v2" }, to: "my-app-v2" },
-                ],
-            },
-        ],
+        ...staged(
+            [
+                {
+                    name: "gateway",
+                    summary: "/v1 and /v2 through the shared gateway, and through the NGINX proxy in the mesh",
+                    routing: [
+                        {
+                            host: GATEWAY_HOST,
+                            origin: "catalog: my-app gateway",
+                            rules: [
+                                { match: { prefix: "/v1" }, to: "my-app-v1" },
+                                { match: { prefix: "/v2" }, to: "my-app-v2" },
+                            ],
+                        },
+                    ],
+                },
+            ],
+            "gateway",
+        ),
         probes: {
             "my-app-v1": { path: "/", versions, anyPath: true },
             "my-app-v2": { path: "/", versions, anyPath: true },
@@ -276,7 +314,13 @@ export function grpc(ctx: CatalogContext): ScenarioDef {
             ]),
         ],
         subsets: {},
-        routing: [],
+        ...staged(
+            [
+                { name: "no-sidecar", summary: "client and server outside the mesh: gRPC works, Kiali sees nothing", routing: [], withoutSidecars: true },
+                { name: "mesh", summary: "client and server with sidecars: live gRPC metrics and mTLS in Kiali", routing: [] },
+            ],
+            "mesh",
+        ),
         probes: {},
         traffic: [],
         extraChecks: [{ name: "grpc-ping", image: IMAGES.fortio, command: ["fortio", "grpcping", "-n", "10", "grpc-echo:8079"] }],

@@ -79,8 +79,27 @@ export interface RoutingDef {
     readonly origin: string;
 }
 
+/**
+ * One stage of a lesson: a complete desired state (its routes, whether its
+ * workloads have sidecars), verified by the checks its routes imply.
+ */
+export interface StageDef {
+    readonly name: string;
+    /** What the class sees at this stage, in a sentence. */
+    readonly summary: string;
+    /** The lesson's routes at this stage (a host without routes gets Kubernetes' own balancing). */
+    readonly routing: readonly RoutingDef[];
+    /** The lesson's workloads run without sidecars (the "before" of sidecar injection). */
+    readonly withoutSidecars?: boolean;
+}
+
 export interface ScenarioDef {
     readonly name: string;
+    /** The lesson's stages, in teaching order; `routing` is the one the class is at. */
+    readonly stages?: readonly StageDef[];
+    /** The stage `routing` and `withoutSidecars` come from. */
+    readonly stage?: string;
+    readonly withoutSidecars?: boolean;
     readonly workloads: readonly WorkloadDef[];
     readonly services: readonly ServiceDef[];
     /** Subsets per host: subset name to pod labels. */
@@ -103,6 +122,9 @@ export function serviceAccountOf(w: Pick<WorkloadDef, "serviceAccount" | "labels
 export function selects(selector: Readonly<Record<string, string>>, labels: Readonly<Record<string, string>> | undefined): boolean {
     return Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 }
+
+/** Pod label that keeps Istio from injecting a sidecar. */
+export const NO_INJECTION_LABEL = "sidecar.istio.io/inject";
 
 /** The host key under which a scenario declares its gateway-bound routes. */
 export const GATEWAY_HOST = "gateway";

@@ -1,0 +1,15 @@
+/**
+ * The stages of each lesson, by name, in teaching order, and the one a class
+ * starts at. A stage is a complete desired state of the lesson (its routes,
+ * whether its workloads have sidecars) with the verification that proves it;
+ * `catalog.ts` defines each stage, and a test keeps the two lists equal.
+ */
+export const STAGES = {
+    helloworld: { names: ["round-robin", "source-v1"], default: "source-v1" },
+    bookinfo: { names: ["no-sidecars", "no-rules", "all-v1", "jason-v2", "reviews-v1-v3", "reviews-v3"], default: "reviews-v1-v3" },
+    myApp: { names: ["gateway"], default: "gateway" },
+    grpc: { names: ["no-sidecar", "mesh"], default: "mesh" },
+} as const;
+
+export type LessonKey = keyof typeof STAGES;
+export const LESSON_KEYS = Object.keys(STAGES) as LessonKey[];

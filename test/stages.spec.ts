@@ -1,0 +1,98 @@
+import { strict as assert } from "assert";
+import { SCENARIOS, appsAt, atStage, checkPlans, resolveScenarios, type ScenarioKey } from "../components/scenarios/build";
+import { bookinfo, helloworld } from "../components/scenarios/catalog";
+import { analyzeScenarios } from "../components/scenarios/analyze";
+import { NO_INJECTION_LABEL } from "../components/scenarios/model";
+import { STAGES } from "../components/scenarios/stages";
+import { SettingsError } from "../components/settings";
+import { diffPlans } from "../scripts/lib/planDiff";
+import { EKS_RAW, planIndex, settingsFor } from "./helpers";
+import { reply, replyPath } from "./upstream";
+import { runCheck } from "./verifyRunner";
+
+const appsWith = (lessons: Record<string, unknown>) => settingsFor({ ...EKS_RAW, apps: lessons }).apps;
+const stream = (counts: Record<string, number>) => Object.entries(counts).flatMap(([f, n]) => Array<string>(n).fill(replyPath(f)));
+
+describe("lessons in stages", () => {
+    it("each lesson defines exactly the stages the settings offer, in that order, starting where the settings start", () => {
+        for (const key of Object.keys(SCENARIOS) as ScenarioKey[]) {
+            const lesson = SCENARIOS[key]({ rate: 1 });
+            assert.deepEqual(lesson.stages?.map((x) => x.name), [...STAGES[key].names], key);
+            assert.equal(lesson.stage, STAGES[key].default, key);
+        }
+    });
+
+    it("every stage of every lesson passes the mesh checks and has something to verify", () => {
+        for (const key of Object.keys(SCENARIOS) as ScenarioKey[]) {
+            for (const stage of STAGES[key].names) {
+                const scenarios = resolveScenarios(appsWith({ [key]: { stage } }));
+                assert.deepEqual(analyzeScenarios(scenarios, { serverHosts: ["*"], routeHosts: ["*"] }), [], `${key} at ${stage}`);
+                const lesson = scenarios.find((s) => s.stage === stage)!;
+                assert.ok(checkPlans(lesson, 100).length > 0 || (lesson.extraChecks ?? []).length > 0, `${key} at ${stage} verifies nothing`);
+            }
+        }
+    });
+
+    it("before the routing lessons: no rule, and each version answers in proportion to its pods", () => {
+        const hello = atStage(helloworld({}), "round-robin");
+        assert.deepEqual(hello.routing, []);
+        assert.deepEqual(
+            checkPlans(hello, 100).map((c) => [c.name, c.expectations.map((e) => [e.version, e.share])]),
+            [["verify-helloworld-balanced", [["v1", 0.5], ["v2", 0.5]]]],
+        );
+        const noRules = checkPlans(atStage(bookinfo(), "no-rules"), 100).find((c) => c.name === "verify-reviews-balanced")!;
+        assert.deepEqual(noRules.expectations.map((e) => [e.version, e.share]), [["v1", 1 / 3], ["v2", 1 / 3], ["v3", 1 / 3]]);
+        // On real bookinfo replies: round robin passes; a mesh still routing everything to v1 fails.
+        assert.equal(runCheck(noRules, stream({ "reviews-v1.json": 34, "reviews-v2.json": 33, "reviews-v3.json": 33 })).status, 0);
+        assert.equal(runCheck(noRules, stream({ "reviews-v1.json": 100 })).status, 1);
+    });
+
+    it("no-sidecars and no-sidecar: the lesson's workloads run outside the mesh, at that stage only", () => {
+        for (const [key, stage] of [["bookinfo", "no-sidecars"], ["grpc", "no-sidecar"]] as const) {
+            const all = resolveScenarios(appsWith({ [key]: { stage } }));
+            const out = all.find((s) => s.stage === stage)!;
+            assert.ok(out.workloads.every((w) => w.labels[NO_INJECTION_LABEL] === "false"), key);
+            const others = all.filter((s) => s.name !== out.name);
+            assert.ok(others.every((s) => s.workloads.every((w) => w.labels[NO_INJECTION_LABEL] === undefined)));
+        }
+        assert.ok(resolveScenarios(appsWith({})).every((s) => s.workloads.every((w) => w.labels[NO_INJECTION_LABEL] === undefined)));
+    });
+
+    it("jason-v2: the user jason is routed to reviews v2 and everyone else to v1, checked on real replies", () => {
+        const checks = checkPlans(atStage(bookinfo(), "jason-v2"), 100).filter((c) => c.name.startsWith("verify-reviews-"));
+        assert.deepEqual(
+            checks.map((c) => [c.name, c.headers, c.expectations.filter((e) => e.share > 0).map((e) => e.version)]),
+            [
+                ["verify-reviews-1", { "end-user": "jason" }, ["v2"]],
+                ["verify-reviews-2", {}, ["v1"]],
+            ],
+        );
+        assert.equal(runCheck(checks[0], stream({ "reviews-v2.json": 90, "reviews-v2-ratings-unavailable.json": 10 })).status, 0);
+        assert.equal(runCheck(checks[0], stream({ "reviews-v1.json": 100 })).status, 1);
+        assert.ok(reply("reviews-v2.json").includes('"podname": "reviews-v2-'));
+    });
+
+    it("refuses a stage a lesson does not have, and a per-attendee stage for someone not in the class, naming the allowed values", () => {
+        assert.throws(() => settingsFor({ ...EKS_RAW, apps: { bookinfo: { stage: "jason" } } }), (e: Error) =>
+            e instanceof SettingsError && /apps\.bookinfo\.stage: must be one of "no-sidecars", "no-rules", "all-v1", "jason-v2", "reviews-v1-v3", "reviews-v3", got "jason"/.test(e.message),
+        );
+        assert.throws(() => settingsFor({ ...EKS_RAW, attendees: ["ana"], classroom: { stages: { bo: { bookinfo: "all-v1" } } } }), /classroom\.stages\.bo: names no attendee of this stack \(attendees: ana\)/);
+        assert.throws(() => settingsFor({ ...EKS_RAW, attendees: ["ana"], classroom: { stages: { ana: { helloworld: "all-v1" } } } }), /classroom\.stages\.ana\.helloworld: must be one of "round-robin", "source-v1"/);
+    });
+
+    it("moving one attendee to another stage changes only that attendee's objects; the class's stage moves everyone", async () => {
+        const raw = { ...EKS_RAW, cluster: { ...EKS_RAW.cluster, nodeGroup: { desiredSize: 4, minSize: 4, maxSize: 6 } }, attendees: ["ana", "bo"] };
+        const before = await planIndex(raw);
+        const boMoved = await planIndex({ ...raw, classroom: { stages: { bo: { bookinfo: "all-v1" } } } });
+        const diff = diffPlans(before, boMoved);
+        assert.deepEqual(diff.added, []);
+        assert.deepEqual(diff.removed, []);
+        assert.ok(diff.changed.length > 0);
+        // Its Pulumi resources (classroom-bo-…) and the objects its release installs (lessons:bo/…).
+        for (const c of diff.changed) assert.match(c.urn.split("::").pop()!, /^classroom-bo-|^lessons:bo\//, c.urn);
+        assert.equal(appsAt(settingsFor(raw).apps, { bookinfo: "all-v1" }).bookinfo.stage, "all-v1");
+        const classMoved = await planIndex({ ...raw, apps: { bookinfo: { stage: "all-v1" } } });
+        const namespaces = new Set(diffPlans(before, classMoved).changed.map((c) => /^classroom-(ana|bo)-|^lessons:(ana|bo)\//.exec(c.urn.split("::").pop()!)?.slice(1).find(Boolean)));
+        assert.deepEqual([...namespaces].sort(), ["ana", "bo"]);
+    });
+});
