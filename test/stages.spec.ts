@@ -1,5 +1,6 @@
 import { strict as assert } from "assert";
-import { SCENARIOS, appsAt, atStage, checkPlans, resolveScenarios, type ScenarioKey } from "../components/scenarios/build";
+import { SCENARIOS, appsAt, atStage, buildScenario, checkPlans, namespaceManifests, resolveScenarios, virtualService, type ScenarioKey } from "../components/scenarios/build";
+import { CrdValidator } from "../scripts/lib/crdSchemas";
 import { bookinfo, helloworld } from "../components/scenarios/catalog";
 import { analyzeScenarios } from "../components/scenarios/analyze";
 import { NO_INJECTION_LABEL } from "../components/scenarios/model";
@@ -7,7 +8,7 @@ import { STAGES } from "../components/scenarios/stages";
 import { SettingsError } from "../components/settings";
 import { diffPlans } from "../scripts/lib/planDiff";
 import { EKS_RAW, planIndex, settingsFor } from "./helpers";
-import { reply, replyPath } from "./upstream";
+import { istioCrds, needUpstream, reply, replyPath, upstreamYamlDocs } from "./upstream";
 import { runCheck } from "./verifyRunner";
 
 const appsWith = (lessons: Record<string, unknown>) => settingsFor({ ...EKS_RAW, apps: lessons }).apps;
@@ -72,9 +73,81 @@ describe("lessons in stages", () => {
         assert.ok(reply("reviews-v2.json").includes('"podname": "reviews-v2-'));
     });
 
+    it("ratings-delay: jason's calls to ratings take at least the injected 7 s, everyone else's less, measured per request", () => {
+        const checks = checkPlans(atStage(bookinfo(), "ratings-delay"), 100).filter((c) => c.name.startsWith("verify-ratings-"));
+        assert.deepEqual(
+            checks.map((c) => [c.name, c.headers, c.timeoutSeconds, c.expectations.map((e) => [e.version, e.contains, e.share])]),
+            [
+                ["verify-ratings-1", { "end-user": "jason" }, 12, [["delayed-7s", "@time>=7", 1], ["v1", "ratings", 0]]],
+                ["verify-ratings-2", {}, 12, [["delayed-7s", "@time>=7", 0], ["v1", "ratings", 1]]],
+            ],
+        );
+        const ratings = "ratings-v1.json";
+        const answers = (n: number, seconds: number) => Array.from({ length: n }, () => ({ file: replyPath(ratings), seconds }));
+        assert.equal(runCheck(checks[0], answers(100, 7.03)).status, 0);
+        assert.match(runCheck(checks[0], answers(100, 0.02)).stdout, /^FAIL verify-ratings-1: .*measured delayed-7s=0 v1=100 other=0$/m);
+        assert.equal(runCheck(checks[1], answers(100, 0.02)).status, 0);
+        assert.match(runCheck(checks[1], [...answers(99, 0.02), ...answers(1, 7.01)]).stdout, /^FAIL verify-ratings-2: .*measured delayed-7s=1 v1=99 other=0$/m);
+    });
+
+    it("ratings-abort: jason's calls to ratings answer HTTP 500, everyone else's the ratings reply", () => {
+        const checks = checkPlans(atStage(bookinfo(), "ratings-abort"), 100).filter((c) => c.name.startsWith("verify-ratings-"));
+        assert.deepEqual(
+            checks.map((c) => [c.name, c.readyStatus, c.expectations.map((e) => [e.version, e.contains, e.share])]),
+            [
+                ["verify-ratings-1", 500, [["aborted-500", "@status=500", 1], ["v1", "ratings", 0]]],
+                ["verify-ratings-2", undefined, [["v1", "ratings", 1]]],
+            ],
+        );
+        // The fault's own answer has a body of Envoy's; only its status counts. Before the rule applies, ratings answers 200.
+        const aborted = Array.from({ length: 100 }, () => ({ file: replyPath("ratings-v1.json"), status: 500 }));
+        assert.equal(runCheck(checks[0], aborted, 500).status, 0);
+        assert.equal(runCheck(checks[0], Array(100).fill(replyPath("ratings-v1.json")), 500).status, 1);
+    });
+
+    it("the stages' VirtualServices are the routes of Istio's own sample files, rule for rule", function () {
+        needUpstream(this);
+        const sample = (file: string) => upstreamYamlDocs(`istio-samples/bookinfo/networking/${file}`).filter((d) => d.kind === "VirtualService");
+        // Istio's files route to one destination without a weight, and name no rule: compare what routes.
+        const normal = (spec: any) =>
+            (spec.http ?? []).map((h: any) => ({
+                match: h.match ?? null,
+                fault: h.fault ? JSON.parse(JSON.stringify(h.fault).replace(/"value":100(\.0)?/g, '"value":100')) : null,
+                route: h.route.map((d: any) => ({ host: d.destination.host, subset: d.destination.subset, weight: h.route.length === 1 ? 100 : d.weight })),
+            }));
+        const ours = (stage: string, host: string) => {
+            const lesson = atStage(bookinfo(), stage);
+            return normal(virtualService(lesson.routing.find((r) => r.host === host)!, lesson, "demo").spec);
+        };
+        for (const [stage, file] of [
+            ["jason-v2", "virtual-service-reviews-test-v2.yaml"],
+            ["reviews-v1-v3", "virtual-service-reviews-50-v3.yaml"],
+            ["reviews-v3", "virtual-service-reviews-v3.yaml"],
+            ["ratings-delay", "virtual-service-ratings-test-delay.yaml"],
+            ["ratings-abort", "virtual-service-ratings-test-abort.yaml"],
+            ["all-v1", "virtual-service-all-v1.yaml"],
+        ]) {
+            for (const vs of sample(file)) assert.deepEqual(ours(stage, vs.metadata.name), normal(vs.spec), `${stage}: ${vs.metadata.name} against ${file}`);
+        }
+    });
+
+    it("every stage's objects are valid Istio 1.30 and Kubernetes objects (the CRDs' schemas and CEL rules)", function () {
+        needUpstream(this);
+        const crds = new CrdValidator(istioCrds());
+        for (const key of Object.keys(SCENARIOS) as ScenarioKey[]) {
+            for (const stage of STAGES[key].names) {
+                const lesson = resolveScenarios(appsWith({ [key]: { stage } })).find((s) => s.stage === stage)!;
+                const objects = namespaceManifests([buildScenario(lesson, { namespace: "ana", verify: true, requests: 100 })], "ana");
+                const istio = objects.filter((x: any) => crds.defines(x));
+                assert.ok(istio.length > 0 || key === "grpc", `${key} at ${stage}: no Istio object checked`);
+                for (const o of istio) assert.deepEqual(crds.violations(o), [], `${key} at ${stage}: ${(o as any).kind} ${(o as any).metadata.name}`);
+            }
+        }
+    });
+
     it("refuses a stage a lesson does not have, and a per-attendee stage for someone not in the class, naming the allowed values", () => {
         assert.throws(() => settingsFor({ ...EKS_RAW, apps: { bookinfo: { stage: "jason" } } }), (e: Error) =>
-            e instanceof SettingsError && /apps\.bookinfo\.stage: must be one of "no-sidecars", "no-rules", "all-v1", "jason-v2", "reviews-v1-v3", "reviews-v3", got "jason"/.test(e.message),
+            e instanceof SettingsError && /apps\.bookinfo\.stage: must be one of "no-sidecars", "no-rules", "all-v1", "jason-v2", "reviews-v1-v3", "reviews-v3", "ratings-delay", "ratings-abort", got "jason"/.test(e.message),
         );
         assert.throws(() => settingsFor({ ...EKS_RAW, attendees: ["ana"], classroom: { stages: { bo: { bookinfo: "all-v1" } } } }), /classroom\.stages\.bo: names no attendee of this stack \(attendees: ana\)/);
         assert.throws(() => settingsFor({ ...EKS_RAW, attendees: ["ana"], classroom: { stages: { ana: { helloworld: "all-v1" } } } }), /classroom\.stages\.ana\.helloworld: must be one of "round-robin", "source-v1"/);

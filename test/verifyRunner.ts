@@ -12,22 +12,33 @@ export interface CheckRun {
     readonly log: string;
 }
 
+/** One answer of the fake app: a reply body file, and how curl measured it (default 200, 0.01 s). */
+export type Answer = string | { readonly file: string; readonly status?: number; readonly seconds?: number };
+
 /**
- * The fake curl answers the readiness probe (`-o /dev/null`) and the sidecar's
- * quit call, and otherwise prints the next file of `bodies`, in order: each a
- * whole reply body, as the app sends it.
+ * The fake curl answers the readiness probe (`-o /dev/null`, with `readyStatus`
+ * when asked for the status) and the sidecar's quit call, and otherwise prints
+ * the next answer, in order: a whole reply body as the app sends it, then what
+ * curl's `-w` format asks for (`%{http_code}`, `%{time_total}`) of that answer.
  */
-export function runCheck(plan: CheckPlan, bodies: readonly string[]): CheckRun {
+export function runCheck(plan: CheckPlan, answers: readonly Answer[], readyStatus = 200): CheckRun {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-verify-"));
-    fs.writeFileSync(path.join(dir, "bodies"), bodies.join("\n") + "\n");
+    const lines = answers.map((a) => (typeof a === "string" ? { file: a } : a)).map((a) => `${a.file}|${a.status ?? 200}|${(a.seconds ?? 0.01).toFixed(6)}`);
+    fs.writeFileSync(path.join(dir, "answers"), lines.join("\n") + "\n");
     fs.writeFileSync(
         path.join(dir, "curl"),
         [
             "#!/bin/sh",
             'case " $* " in *" -X POST "*) exit 0 ;; esac',
-            'case " $* " in *" -o /dev/null "*) exit 0 ;; esac',
+            'format=""; prev=""; for a in "$@"; do [ "$prev" = "-w" ] && format="$a"; prev="$a"; done',
+            `case " $* " in *" -o /dev/null "*) [ -n "$format" ] && printf '%s' "${readyStatus}"; exit 0 ;; esac`,
             `n=$(cat ${dir}/count 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${dir}/count`,
-            `cat "$(sed -n "\${n}p" ${dir}/bodies)"`,
+            `IFS='|' read -r file status seconds <<EOF`,
+            `$(sed -n "\${n}p" ${dir}/answers)`,
+            "EOF",
+            'cat "$file"',
+            '[ -n "$format" ] && printf "%s" "$format" | sed -e "s/%{http_code}/$status/" -e "s/%{time_total}/$seconds/"',
+            "exit 0",
         ].join("\n"),
         { mode: 0o755 },
     );

@@ -236,7 +236,16 @@ function httpRoute(host: string, rule: RouteRuleDef, index: number, s: ScenarioD
         ? Object.entries(rule.weights).map(([subset, weight]) => ({ destination: destination(subset), weight }))
         : [{ destination: destination() }];
     const rewrite = outer !== "" ? { rewrite: { uri: m?.exact ?? m?.prefix ?? "/" } } : {};
-    return { name: `rule-${index + 1}`, ...(match ? { match } : {}), ...rewrite, route };
+    const f = rule.fault;
+    const fault = f
+        ? {
+              fault: {
+                  ...(f.delaySeconds !== undefined ? { delay: { fixedDelay: `${f.delaySeconds}s`, percentage: { value: f.percent } } } : {}),
+                  ...(f.abortStatus !== undefined ? { abort: { httpStatus: f.abortStatus, percentage: { value: f.percent } } } : {}),
+              },
+          }
+        : {};
+    return { name: `rule-${index + 1}`, ...(match ? { match } : {}), ...rewrite, ...fault, route };
 }
 
 export function virtualService(r: RoutingDef, s: ScenarioDef, namespace: string, placement: GatewayPlacement = {}): IstioObject<"VirtualService"> {
@@ -267,6 +276,10 @@ export interface CheckPlan {
     readonly expectations: readonly Expectation[];
     /** What the rule says, for messages. */
     readonly describes: string;
+    /** Seconds one request may take (default 5): more where a delay is injected. */
+    readonly timeoutSeconds?: number;
+    /** The status that tells the route is in place, where it is not 2xx (an injected abort's). */
+    readonly readyStatus?: number;
 }
 
 const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
@@ -287,6 +300,15 @@ function sharesFor(rule: RouteRuleDef, dest: ServiceDef, s: ScenarioDef): Record
     const shares: Record<string, number> = {};
     for (const w of pods) shares[w.labels.version] = (shares[w.labels.version] ?? 0) + w.replicas / total;
     return shares;
+}
+
+/** What an injected fault answers, as the verification script tells it apart: by status, or by how long it took. */
+function faultOutcome(rule: RouteRuleDef): { name: string; contains: string; share: number; delaySeconds?: number; abortStatus?: number } | undefined {
+    const f = rule.fault;
+    if (!f) return undefined;
+    if (f.abortStatus !== undefined) return { name: `aborted-${f.abortStatus}`, contains: `@status=${f.abortStatus}`, share: f.percent / 100, abortStatus: f.abortStatus };
+    if (f.delaySeconds !== undefined) return { name: `delayed-${f.delaySeconds}s`, contains: `@time>=${f.delaySeconds}`, share: f.percent / 100, delaySeconds: f.delaySeconds };
+    return undefined;
 }
 
 /** The path a probe requests to exercise a rule's path match, if the probe's page is one the rule matches. */
@@ -311,14 +333,19 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
             if (path === undefined) return; // the probe's page is not one this rule matches
             const shares = sharesFor(rule, dest, s);
             if (!shares) return;
-            const positive = Object.fromEntries(Object.entries(shares).filter(([, p]) => p > 0));
+            // An injected fault answers its share of the requests itself (listed first, so a delayed answer counts
+            // as delayed); where another rule of the host delays, an answer this slow must not come from this one.
+            const faulted = faultOutcome(rule);
+            const rest = 1 - (faulted?.share ?? 0);
+            const slowest = Math.max(0, ...r.rules.map((x) => x.fault?.delaySeconds ?? 0));
+            const answers: [string, string, number][] = [
+                ...(faulted ? [[faulted.name, faulted.contains, faulted.share] as [string, string, number]] : []),
+                ...(faulted?.delaySeconds === undefined && slowest > 0 ? [[`delayed-${slowest}s`, `@time>=${slowest}`, 0] as [string, string, number]] : []),
+                ...probe.versions.map(([version, contains]) => [version, contains, (shares[version] ?? 0) * rest] as [string, string, number]),
+            ];
+            const positive = Object.fromEntries(answers.filter(([, , p]) => p > 0).map(([v, , p]) => [v, p]));
             const ranges = splitIntervals(requests, positive);
-            const expectations = probe.versions.map(([version, contains]) => ({
-                version,
-                contains,
-                share: shares[version] ?? 0,
-                range: ranges[version] ?? ([0, 0] as const),
-            }));
+            const expectations = answers.map(([version, contains, share]) => ({ version, contains, share, range: ranges[version] ?? ([0, 0] as const) }));
             const url = isGateway ? `${GATEWAY_URL}${placement.prefix ?? ""}${path}` : `http://${dest.name}:${dest.ports[0].port}${path}`;
             const source = rule.match?.sourceLabels;
             const hostName = isGateway ? `${s.name}-gw` : r.host;
@@ -330,6 +357,8 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
                 requests,
                 expectations,
                 describes: `${r.origin}[${i}]`,
+                ...(slowest > 0 ? { timeoutSeconds: slowest + 5 } : {}),
+                ...(faulted?.abortStatus !== undefined && faulted.share === 1 ? { readyStatus: faulted.abortStatus } : {}),
             });
         });
     }
@@ -384,6 +413,8 @@ export function verifyEnv(c: CheckPlan): { name: string; value: string }[] {
         { name: "VERIFY_EXPECT", value: c.expectations.map((e) => [e.version, e.contains, e.range[0], e.range[1], pct(e.share)].join("|")).join("\n") },
         { name: "VERIFY_DESCRIBES", value: c.describes },
         { name: "VERIFY_ALPHA", value: FALSE_ALARM.toExponential() },
+        ...(c.timeoutSeconds !== undefined ? [{ name: "VERIFY_TIMEOUT", value: String(c.timeoutSeconds) }] : []),
+        ...(c.readyStatus !== undefined ? [{ name: "VERIFY_READY_STATUS", value: String(c.readyStatus) }] : []),
     ];
 }
 

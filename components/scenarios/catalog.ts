@@ -4,7 +4,7 @@
  */
 import { INGRESS_GATEWAY, INGRESS_NAMESPACE } from "../meshSpec";
 import { IMAGES } from "../images";
-import { GATEWAY_HOST, type ProbeDef, type RoutingDef, type ScenarioDef, type ServiceDef, type StageDef, type WorkloadDef } from "./model";
+import { GATEWAY_HOST, type FaultDef, type ProbeDef, type RoutingDef, type ScenarioDef, type ServiceDef, type StageDef, type WorkloadDef } from "./model";
 
 /** A lesson's stages and, from the one it starts at, its routing. */
 function staged(stages: readonly StageDef[], start: string): Pick<ScenarioDef, "stages" | "stage" | "routing" | "withoutSidecars"> {
@@ -119,6 +119,13 @@ export function bookinfo(): ScenarioDef {
     const services = ["productpage", "details", "ratings", "reviews"];
     const v1Only = (host: string): RoutingDef => ({ host, origin: `catalog: bookinfo ${host}`, rules: [{ weights: { v1: 100 } }] });
     const reviewsTo = (weights: Record<string, number>): RoutingDef => ({ host: "reviews", origin: "catalog: bookinfo reviews", rules: [{ weights }] });
+    const jason = { headers: { "end-user": "jason" } };
+    const jasonToV2: RoutingDef = { host: "reviews", origin: "catalog: bookinfo reviews", rules: [{ match: jason, weights: { v2: 100 } }, { weights: { v1: 100 } }] };
+    const ratingsForJason = (fault: FaultDef): RoutingDef => ({
+        host: "ratings",
+        origin: "catalog: bookinfo ratings",
+        rules: [{ match: jason, fault, weights: { v1: 100 } }, { weights: { v1: 100 } }],
+    });
     const gateway: RoutingDef = {
         host: GATEWAY_HOST,
         origin: "catalog: bookinfo gateway",
@@ -158,11 +165,7 @@ export function bookinfo(): ScenarioDef {
                 {
                     name: "jason-v2",
                     summary: "the user jason sees reviews v2, everyone else v1 (virtual-service-reviews-test-v2.yaml)",
-                    routing: [
-                        ...["productpage", "details", "ratings"].map(v1Only),
-                        { host: "reviews", origin: "catalog: bookinfo reviews", rules: [{ match: { headers: { "end-user": "jason" } }, weights: { v2: 100 } }, { weights: { v1: 100 } }] },
-                        gateway,
-                    ],
+                    routing: [...["productpage", "details", "ratings"].map(v1Only), jasonToV2, gateway],
                 },
                 {
                     name: "reviews-v1-v3",
@@ -173,6 +176,16 @@ export function bookinfo(): ScenarioDef {
                     name: "reviews-v3",
                     summary: "reviews all to v3 (virtual-service-reviews-v3.yaml)",
                     routing: [...["productpage", "details", "ratings"].map(v1Only), reviewsTo({ v3: 100 }), gateway],
+                },
+                {
+                    name: "ratings-delay",
+                    summary: "jason's calls to ratings wait 7 s (virtual-service-ratings-test-delay.yaml): productpage's 3 s timeout shows his reviews as unavailable",
+                    routing: [...["productpage", "details"].map(v1Only), jasonToV2, ratingsForJason({ delaySeconds: 7, percent: 100 }), gateway],
+                },
+                {
+                    name: "ratings-abort",
+                    summary: "jason's calls to ratings fail with HTTP 500 (virtual-service-ratings-test-abort.yaml): his reviews show ratings unavailable",
+                    routing: [...["productpage", "details"].map(v1Only), jasonToV2, ratingsForJason({ abortStatus: 500, percent: 100 }), gateway],
                 },
             ],
             "reviews-v1-v3",

@@ -69,6 +69,15 @@ export interface RouteRuleDef {
     readonly weights?: Readonly<Record<string, number>>;
     /** Destination service when not the VirtualService's own host (gateway routes). */
     readonly to?: string;
+    /** A fault Istio injects into the matched requests: a fixed delay, or an abort with an HTTP status. */
+    readonly fault?: FaultDef;
+}
+
+export interface FaultDef {
+    readonly delaySeconds?: number;
+    readonly abortStatus?: number;
+    /** Share of the matched requests, in percent. */
+    readonly percent: number;
 }
 
 /** Routes of one host (a service, or `gateway` for the scenario's gateway routes). */

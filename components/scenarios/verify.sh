@@ -8,15 +8,33 @@ fetch() {
 $VERIFY_HEADERS
 HEADERS
     fi
-    curl -s --max-time 5 "$@"
+    curl -s --max-time "${VERIFY_TIMEOUT:-5}" "$@"
   )
 }
+# Ready: the route answers 2xx, or, for a check of an injected fault, the status the fault answers with.
+ready() {
+  if [ -n "${VERIFY_READY_STATUS:-}" ]; then
+    [ "$(fetch -o /dev/null -w '%{http_code}' "$VERIFY_URL")" = "$VERIFY_READY_STATUS" ]
+  else
+    fetch -f -o /dev/null "$VERIFY_URL"
+  fi
+}
 tries=0
-until fetch -f -o /dev/null "$VERIFY_URL"; do
+until ready; do
   tries=$((tries+1))
   if [ "$tries" -ge 90 ]; then echo "FAIL $VERIFY_NAME: $VERIFY_URL did not answer within 3 minutes" | tee "$log"; exit 1; fi
   sleep 2
 done
+# An answer matches an expectation by the text its body contains, or by a measurement:
+# `@status=<code>`, `@time>=<seconds>`, `@time<<seconds>` (curl's time_total).
+matches() {
+  case "$1" in
+    @status=*) [ "$status" = "${1#@status=}" ] ;;
+    @time\>=*) awk -v t="$time" -v m="${1#@time>=}" 'BEGIN { exit !(t + 0 >= m + 0) }' ;;
+    @time\<*) awk -v t="$time" -v m="${1#@time<}" 'BEGIN { exit !(t + 0 < m + 0) }' ;;
+    *) case "$body" in *"$1"*) true ;; *) false ;; esac ;;
+  esac
+}
 k=0
 while IFS='|' read -r version contains lo hi share; do eval "c$k=0"; k=$((k+1)); done <<EXPECT
 $VERIFY_EXPECT
@@ -24,10 +42,15 @@ EXPECT
 other=0; i=0
 while [ "$i" -lt "$VERIFY_REQUESTS" ]; do
   i=$((i+1))
-  body=$(fetch "$VERIFY_URL" || true)
+  out=$(fetch -w '
+@status=%{http_code} @time=%{time_total}' "$VERIFY_URL" || true)
+  trailer=${out##*@status=}
+  status=${trailer%% *}
+  time=${out##*@time=}
+  body=${out%@status=*}
   k=0; hit=""
   while IFS='|' read -r version contains lo hi share; do
-    case "$body" in *"$contains"*) eval "c$k=\$((c$k+1))"; hit=1; break ;; esac
+    if matches "$contains"; then eval "c$k=\$((c$k+1))"; hit=1; break; fi
     k=$((k+1))
   done <<EXPECT
 $VERIFY_EXPECT
