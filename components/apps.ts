@@ -64,6 +64,7 @@ export class DemoApps extends pulumi.ComponentResource {
                 requests: apps.verify.requests,
                 rate: trafficRate(apps),
                 placement: args.placement,
+                handsOn: apps.handsOn,
             }),
         );
         // One release per namespace: Helm applies the objects by kind, waits until they are

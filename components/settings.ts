@@ -377,6 +377,11 @@ const scenarioSchema = (lesson: LessonKey) =>
 const appsSchema = section({
     /** Namespace of the demo apps when there are no attendees. */
     namespace: dnsName("a namespace").default("demo"),
+    /**
+     * Hands-on: the stack deploys the workloads and Services; the attendee applies each stage's
+     * routing objects from the hand-out and runs the checks.
+     */
+    handsOn: bool().default(false),
     traffic: section({
         enabled: bool().default(true),
         /** Requests per second each traffic generator sends. */

@@ -59,6 +59,7 @@ describe("settings: defaults", () => {
             },
             apps: {
                 namespace: "demo",
+                handsOn: false,
                 traffic: { enabled: true, requestsPerSecond: 1 },
                 verify: { enabled: true, requests: 100 },
                 helloworld: { enabled: true, stage: "source-v1" },

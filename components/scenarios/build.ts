@@ -6,6 +6,7 @@
 import type { types } from "@pulumi/kubernetes";
 import * as fs from "fs";
 import * as path from "path";
+import YAML from "yaml";
 import { istioObject, type IstioObject } from "../istioObjects";
 import { VERIFY_HOOK } from "../lessons";
 import { WORKSHOP_GATEWAY, exportedTo } from "../meshSpec";
@@ -465,6 +466,12 @@ export interface BuildOptions {
     readonly verify: boolean;
     readonly requests: number;
     readonly rate?: number;
+    /**
+     * Hands-on: the attendee applies the routing objects (VirtualServices and
+     * DestinationRules) of each stage from the hand-out; the verification Jobs
+     * wait, as suspended CronJobs, until the attendee runs them.
+     */
+    readonly handsOn?: boolean;
 }
 
 export interface BuiltCheck {
@@ -491,6 +498,16 @@ export interface BuiltScenario {
     /** VirtualServices with the routing host they implement (`gateway` for gateway routes). */
     readonly virtualServices: { readonly host: string; readonly object: IstioObject<"VirtualService"> }[];
     readonly checks: BuiltCheck[];
+    /** Hands-on: the stack installs no routing object; the attendee applies these, stage by stage. */
+    readonly handOut?: readonly HandOutStage[];
+}
+
+/** One stage of a lesson as the attendee applies it. */
+export interface HandOutStage {
+    readonly lesson: string;
+    readonly stage: string;
+    readonly summary: string;
+    readonly objects: readonly Manifest[];
 }
 
 /**
@@ -539,8 +556,14 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
                   usesScript: false,
               })),
           ];
+    const routingObjects = (at: ScenarioDef): Manifest[] => [
+        ...(Object.entries(at.subsets).map(([host, subsets]) => destinationRule(host, subsets, ns)) as unknown as Manifest[]),
+        ...at.routing.map((r) => virtualService(r, at, ns, o.placement) as unknown as Manifest),
+    ];
+    const handOut = o.handsOn ? (s.stages ?? []).map((st) => ({ lesson: s.name, stage: st.name, summary: st.summary, objects: routingObjects(atStage(s, st.name)) })) : undefined;
     return {
         name: s.name,
+        handOut,
         serviceAccounts: [...new Set(workloads.map(serviceAccountOf))],
         configMaps: workloads.flatMap((w) =>
             w.config ? [{ name: w.config.name, spec: { metadata: { name: w.config.name, namespace: ns }, data: { ...w.config.files } } }] : [],
@@ -556,7 +579,7 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
 // ---------------------------------------------------------------------------
 // As the manifests of the namespace's lessons release
 
-type Manifest = { apiVersion: string; kind: string; metadata: Record<string, any>; [k: string]: unknown };
+export type Manifest = { apiVersion: string; kind: string; metadata: Record<string, any>; [k: string]: unknown };
 
 /**
  * Every object of a built scenario as a manifest. Order among them is Helm's:
@@ -565,15 +588,56 @@ type Manifest = { apiVersion: string; kind: string; metadata: Record<string, any
  * verification Jobs, which are hooks, so each measures a mesh that is ready.
  */
 function scenarioManifests(b: BuiltScenario, namespace: string): Manifest[] {
+    const routing = b.handOut ? [] : [...(b.destinationRules as unknown as Manifest[]), ...b.virtualServices.map(({ object }) => object as unknown as Manifest)];
     return [
         ...b.serviceAccounts.map((name) => serviceAccountManifest(name, namespace)),
         ...b.configMaps.map((c) => ({ apiVersion: "v1", kind: "ConfigMap", ...c.spec }) as Manifest),
         ...b.deployments.map((d) => ({ apiVersion: "apps/v1", kind: "Deployment", ...d.spec }) as Manifest),
         ...b.services.map((s) => ({ apiVersion: "v1", kind: "Service", ...s.spec }) as Manifest),
-        ...(b.destinationRules as unknown as Manifest[]),
-        ...b.virtualServices.map(({ object }) => object as unknown as Manifest),
-        ...b.checks.map((c) => ({ apiVersion: "batch/v1", kind: "Job", ...c.job }) as Manifest),
+        ...routing,
+        ...b.checks.map((c) => (b.handOut ? waitingCheck(c) : ({ apiVersion: "batch/v1", kind: "Job", ...c.job } as Manifest))),
     ];
+}
+
+/** A verification Job the attendee starts (`kubectl create job --from=cronjob/<name>`): a CronJob that never runs by itself. */
+function waitingCheck(c: BuiltCheck): Manifest {
+    const { annotations: _hook, ...metadata } = (c.job.metadata ?? {}) as Record<string, unknown>;
+    return { apiVersion: "batch/v1", kind: "CronJob", metadata, spec: { suspend: true, schedule: "0 0 1 1 *", jobTemplate: { spec: c.job.spec } } };
+}
+
+/** The ConfigMap that holds a namespace's hand-out: every stage of every lesson, and the steps. */
+export const HAND_OUT_CONFIG_MAP = "lesson-steps";
+export const HAND_OUT_LABELS: Readonly<Record<string, string>> = { "istio-workshop/hand-out": "true" };
+
+/** The hand-out's file of a stage: `<lesson>.<NN>-<stage>.yaml`, in teaching order. */
+export function handOutFile(h: HandOutStage, index: number): string {
+    return `${h.lesson}.${String(index + 1).padStart(2, "0")}-${h.stage}.yaml`;
+}
+
+/** How an attendee applies a stage and runs its checks, as text. */
+export function handOutSteps(built: readonly BuiltScenario[], namespace: string): string {
+    const lines = [`Lessons of namespace ${namespace}, stage by stage. Apply a stage (it replaces the one before):`, ""];
+    for (const b of built) {
+        (b.handOut ?? []).forEach((h, i) => {
+            const file = handOutFile(h, i);
+            lines.push(`${file}: ${h.summary}`, `  kubectl get configmap ${HAND_OUT_CONFIG_MAP} -o jsonpath='{.data.${file.replace(/\./g, "\\.")}}' | kubectl apply -f -`);
+        });
+        if (b.checks.length > 0) {
+            lines.push("", `Check ${b.name} at the stage the class is at:`);
+            for (const c of b.checks) {
+                lines.push(`  id=$(date +%H%M%S); kubectl create job --from=cronjob/${c.name} ${c.name}-$id && kubectl wait --for=condition=complete --timeout=10m job/${c.name}-$id; kubectl logs job/${c.name}-$id`);
+            }
+        }
+        lines.push("");
+    }
+    return lines.join("\n");
+}
+
+function handOutManifest(built: readonly BuiltScenario[], namespace: string): Manifest[] {
+    const stages = built.flatMap((b) => (b.handOut ?? []).map((h, i) => [handOutFile(h, i), h] as const));
+    if (stages.length === 0) return [];
+    const data = Object.fromEntries(stages.map(([file, h]) => [file, `# ${h.lesson}, stage ${h.stage}: ${h.summary}\n${h.objects.map((o) => YAML.stringify(o)).join("---\n")}`]));
+    return [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: HAND_OUT_CONFIG_MAP, namespace, labels: { ...HAND_OUT_LABELS } }, data: { "steps.txt": handOutSteps(built, namespace), ...data } }];
 }
 
 /** A ServiceAccount whose token is never mounted: an identity for the mesh, no Kubernetes API access. */
@@ -588,5 +652,5 @@ export function namespaceManifests(built: readonly BuiltScenario[], namespace: s
         ? [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: VERIFY_CONFIG_MAP, namespace }, data: { "verify.sh": VERIFY_SCRIPT } }]
         : [];
     const verifyAccount = built.some((b) => b.checks.length > 0) ? [serviceAccountManifest(VERIFY_ACCOUNT, namespace)] : [];
-    return [...script, ...verifyAccount, ...built.flatMap((b) => scenarioManifests(b, namespace))];
+    return [...script, ...verifyAccount, ...handOutManifest(built, namespace), ...built.flatMap((b) => scenarioManifests(b, namespace))];
 }
