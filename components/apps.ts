@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { withCachedImages, type ImageCache } from "./images";
 import { lessonsRelease, objectsJson } from "./lessons";
 import { INJECTION_LABELS, namespaceSidecar } from "./meshSpec";
-import { buildScenario, namespaceManifests, resolveScenarios, trafficRate, type GatewayPlacement } from "./scenarios/build";
+import { buildNamespace, namespaceManifests, type GatewayPlacement } from "./scenarios/build";
 import type { Settings } from "./settings";
 
 /** What namespaces of workloads need from the cluster and the mesh. */
@@ -57,16 +57,7 @@ export class DemoApps extends pulumi.ComponentResource {
             { metadata: { name: args.namespace, labels: { ...INJECTION_LABELS, ...args.namespaceLabels } } },
             { parent: this, provider: args.provider, dependsOn: [args.istiod] },
         );
-        const built = resolveScenarios(apps).map((s) =>
-            buildScenario(s, {
-                namespace: args.namespace,
-                verify: apps.verify.enabled,
-                requests: apps.verify.requests,
-                rate: trafficRate(apps),
-                placement: args.placement,
-                handsOn: apps.handsOn,
-            }),
-        );
+        const built = buildNamespace(apps, args.namespace, args.placement);
         // One release per namespace: Helm applies the objects by kind, waits until they are
         // ready, then runs the verification Jobs (hooks); a failed Job fails the release.
         const objects = [

@@ -13,7 +13,8 @@ import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
 import { attendeeKubeconfig, type AttendeeAccess } from "../components/attendeeSpec";
-import { settingsFromConfig } from "../components/settings";
+import { appsAt, buildNamespace, gatewayPlacement, handOutData } from "../components/scenarios/build";
+import { settingsFromConfig, type Settings } from "../components/settings";
 import { loadStackConfig } from "./lib/stackConfig";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -30,6 +31,23 @@ export function writeKubeconfigs(kubeconfigs: Record<string, string>, dir: strin
         if (fs.existsSync(file)) fs.chmodSync(file, 0o600);
         fs.writeFileSync(file, config.endsWith("\n") ? config : `${config}\n`, { mode: 0o600 });
         return file;
+    });
+}
+
+/**
+ * Hands-on stacks: each attendee's hand-out (`steps.txt` and a YAML file per
+ * stage of each lesson, the same as the `lesson-steps` ConfigMap in their
+ * namespace) in `<dir>/<id>-lessons/`; returns the folders written.
+ */
+export function writeHandOuts(settings: Settings, ids: readonly string[], dir: string): string[] {
+    if (!settings.apps.handsOn) return [];
+    return ids.map((id) => {
+        const apps = appsAt(settings.apps, settings.classroom.stages[id]);
+        const data = handOutData(buildNamespace(apps, id, gatewayPlacement(id, settings.classroom.domain)), id);
+        const folder = path.join(dir, `${id}-lessons`);
+        fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+        for (const [file, text] of Object.entries(data)) fs.writeFileSync(path.join(folder, file), text);
+        return folder;
     });
 }
 
@@ -108,6 +126,8 @@ function main(): void {
         const expiries = Object.values(tokens).map(tokenExpiry).filter((d): d is Date => d !== undefined);
         const first = expiries.length > 0 ? new Date(Math.min(...expiries.map((d) => d.getTime()))) : undefined;
         process.stdout.write(`${files.length} kubeconfigs written to ${dir} (owner-only); tokens requested for ${hours} h${first ? `, the first expires ${first.toISOString()}` : ""}\n`);
+        const handOuts = writeHandOuts(settings, ids, dir);
+        if (handOuts.length > 0) process.stdout.write(`${handOuts.length} hand-outs (each attendee's lesson stages and steps) written beside them: ${dir}/<id>-lessons/\n`);
         if (first && first.getTime() < Date.now() + hours * 3600_000 - 60_000) {
             process.stdout.write(`  ! the API server shortened the tokens' lifetime (its --service-account-max-token-expiration)\n`);
         }

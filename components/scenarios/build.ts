@@ -556,11 +556,22 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
                   usesScript: false,
               })),
           ];
-    const routingObjects = (at: ScenarioDef): Manifest[] => [
-        ...(Object.entries(at.subsets).map(([host, subsets]) => destinationRule(host, subsets, ns)) as unknown as Manifest[]),
-        ...at.routing.map((r) => virtualService(r, at, ns, o.placement) as unknown as Manifest),
-    ];
-    const handOut = o.handsOn ? (s.stages ?? []).map((st) => ({ lesson: s.name, stage: st.name, summary: st.summary, objects: routingObjects(atStage(s, st.name)) })) : undefined;
+    // Labelled by lesson, so a step can remove the lesson's previous stage before applying the next.
+    const byLesson = (m: Manifest): Manifest => ({ ...m, metadata: { ...m.metadata, labels: { ...(m.metadata.labels ?? {}), [LESSON_LABEL]: s.name } } });
+    const routingObjects = (at: ScenarioDef): Manifest[] =>
+        [
+            ...(Object.entries(at.subsets).map(([host, subsets]) => destinationRule(host, subsets, ns)) as unknown as Manifest[]),
+            ...at.routing.map((r) => virtualService(r, at, ns, o.placement) as unknown as Manifest),
+        ].map(byLesson);
+    const handOut = o.handsOn
+        ? (s.stages ?? []).map((st) => ({
+              lesson: s.name,
+              stage: st.name,
+              // Sidecars are the workloads', which the stack deploys: the organiser's stage decides them.
+              summary: st.withoutSidecars ? `${st.summary} (the sidecars come and go with the class's stage, which the organiser sets)` : st.summary,
+              objects: routingObjects(atStage(s, st.name)),
+          }))
+        : undefined;
     return {
         name: s.name,
         handOut,
@@ -608,6 +619,8 @@ function waitingCheck(c: BuiltCheck): Manifest {
 /** The ConfigMap that holds a namespace's hand-out: every stage of every lesson, and the steps. */
 export const HAND_OUT_CONFIG_MAP = "lesson-steps";
 export const HAND_OUT_LABELS: Readonly<Record<string, string>> = { "istio-workshop/hand-out": "true" };
+/** Label of every routing object a hand-out stage holds: the lesson it belongs to. */
+export const LESSON_LABEL = "istio-workshop/lesson";
 
 /** The hand-out's file of a stage: `<lesson>.<NN>-<stage>.yaml`, in teaching order. */
 export function handOutFile(h: HandOutStage, index: number): string {
@@ -616,11 +629,14 @@ export function handOutFile(h: HandOutStage, index: number): string {
 
 /** How an attendee applies a stage and runs its checks, as text. */
 export function handOutSteps(built: readonly BuiltScenario[], namespace: string): string {
-    const lines = [`Lessons of namespace ${namespace}, stage by stage. Apply a stage (it replaces the one before):`, ""];
+    const lines = [`Lessons of namespace ${namespace}, stage by stage. Each step removes the lesson's routing objects, then applies the stage's:`, ""];
     for (const b of built) {
         (b.handOut ?? []).forEach((h, i) => {
             const file = handOutFile(h, i);
-            lines.push(`${file}: ${h.summary}`, `  kubectl get configmap ${HAND_OUT_CONFIG_MAP} -o jsonpath='{.data.${file.replace(/\./g, "\\.")}}' | kubectl apply -f -`);
+            lines.push(
+                `${file}: ${h.summary}`,
+                `  kubectl delete virtualservices,destinationrules -l ${LESSON_LABEL}=${h.lesson}; kubectl get configmap ${HAND_OUT_CONFIG_MAP} -o jsonpath='{.data.${file.replace(/\./g, "\\.")}}' | kubectl apply -f -`,
+            );
         });
         if (b.checks.length > 0) {
             lines.push("", `Check ${b.name} at the stage the class is at:`);
@@ -633,11 +649,32 @@ export function handOutSteps(built: readonly BuiltScenario[], namespace: string)
     return lines.join("\n");
 }
 
-function handOutManifest(built: readonly BuiltScenario[], namespace: string): Manifest[] {
+/** A namespace's hand-out as files: `steps.txt` and one YAML file per stage of each lesson; empty unless hands-on. */
+export function handOutData(built: readonly BuiltScenario[], namespace: string): Record<string, string> {
     const stages = built.flatMap((b) => (b.handOut ?? []).map((h, i) => [handOutFile(h, i), h] as const));
-    if (stages.length === 0) return [];
-    const data = Object.fromEntries(stages.map(([file, h]) => [file, `# ${h.lesson}, stage ${h.stage}: ${h.summary}\n${h.objects.map((o) => YAML.stringify(o)).join("---\n")}`]));
-    return [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: HAND_OUT_CONFIG_MAP, namespace, labels: { ...HAND_OUT_LABELS } }, data: { "steps.txt": handOutSteps(built, namespace), ...data } }];
+    if (stages.length === 0) return {};
+    const files = stages.map(([file, h]) => [file, `# ${h.lesson}, stage ${h.stage}: ${h.summary}\n${h.objects.map((o) => YAML.stringify(o)).join("---\n")}`]);
+    return { "steps.txt": handOutSteps(built, namespace), ...Object.fromEntries(files) };
+}
+
+function handOutManifest(built: readonly BuiltScenario[], namespace: string): Manifest[] {
+    const data = handOutData(built, namespace);
+    if (Object.keys(data).length === 0) return [];
+    return [{ apiVersion: "v1", kind: "ConfigMap", metadata: { name: HAND_OUT_CONFIG_MAP, namespace, labels: { ...HAND_OUT_LABELS } }, data }];
+}
+
+/** The scenarios of one namespace, built as the stack builds them (its DemoApps uses the same). */
+export function buildNamespace(apps: Apps, namespace: string, placement?: GatewayPlacement): BuiltScenario[] {
+    return resolveScenarios(apps).map((s) =>
+        buildScenario(s, {
+            namespace,
+            verify: apps.verify.enabled,
+            requests: apps.verify.requests,
+            rate: trafficRate(apps),
+            placement,
+            handsOn: apps.handsOn,
+        }),
+    );
 }
 
 /** A ServiceAccount whose token is never mounted: an identity for the mesh, no Kubernetes API access. */

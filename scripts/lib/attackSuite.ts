@@ -20,7 +20,7 @@ import { meshRefusal, networkRefusal, type Pod } from "../../policy/network";
 import { enforcedLevel, podOf, podSecurityFailures } from "../../policy/podSecurityStandards";
 import { grants } from "../../policy/rbac";
 import { objectLabel, planObjects, type PlanObject } from "./clusterChecks";
-import { uriWithin } from "./meshVisibility";
+import { handOutObjects, uriWithin } from "./meshVisibility";
 import type { Plan } from "./recorder";
 
 export type Layer = "RBAC" | "Pod Security" | "admission policy" | "Istio" | "NetworkPolicy" | "AuthorizationPolicy" | "admitted";
@@ -287,7 +287,9 @@ export function isolationReport(plan: Plan, planned: readonly PlanObject[] = pla
         const v = judge(a.attempt(own, victim));
         if (v.layer !== "admitted") problems.push(`AttendeeBlocked: an attendee cannot ${a.what}: refused by ${v.layer} (${v.reason})`);
     }
-    const lessons = lessonObjects(plan, own, planned);
+    // Hands-on: what the attendee applies from the hand-out must be admitted too.
+    const handedOut = handOutObjects(planned).filter(({ o }) => o.metadata?.namespace === own).map(({ o }) => o);
+    const lessons = [...lessonObjects(plan, own, planned), ...handedOut];
     for (const o of lessons) {
         const v = judge({ verb: "create", object: o });
         if (v.layer !== "admitted") problems.push(`AttendeeBlocked: ${objectLabel(o)} of the lessons would be refused to its attendee by ${v.layer} (${v.reason})`);

@@ -11,7 +11,9 @@
  * A route the gateway cannot see, or a delegate route Istio drops, fails only
  * at request time (404 or 503): here it fails the plan.
  */
+import YAML from "yaml";
 import { EXPORT_TO_ANNOTATION } from "../../components/meshSpec";
+import { HAND_OUT_LABELS } from "../../components/scenarios/build";
 import { objectLabel, originOf, serviceOfHost, type PlanObject } from "./clusterChecks";
 import type { Plan } from "./recorder";
 
@@ -59,6 +61,25 @@ export function uriWithin(root: any, leaf: any): boolean {
     return false;
 }
 
+/**
+ * The routing objects of the plan's hand-outs (hands-on mode), each under the
+ * ConfigMap that carries it, as the attendee would apply them.
+ */
+export function handOutObjects(objs: readonly PlanObject[]): PlanObject[] {
+    return objs
+        .filter(({ o }) => o.kind === "ConfigMap" && Object.entries(HAND_OUT_LABELS).every(([k, v]) => o.metadata?.labels?.[k] === v))
+        .flatMap((cm) =>
+            Object.entries<string>(cm.o.data ?? {})
+                .filter(([file]) => file.endsWith(".yaml"))
+                .flatMap(([file, text]) =>
+                    YAML.parseAllDocuments(text)
+                        .map((d) => d.toJS())
+                        .filter((o) => o && typeof o === "object")
+                        .map((o) => ({ r: { ...cm.r, name: `${cm.r.name} ${file}` }, o })),
+                ),
+        );
+}
+
 export function visibilityProblems(plan: Plan, objs: readonly PlanObject[]): string[] {
     const mesh = meshConfigOf(plan);
     const ns = (o: any) => o.metadata?.namespace ?? "default";
@@ -66,6 +87,8 @@ export function visibilityProblems(plan: Plan, objs: readonly PlanObject[]): str
     const services = new Map(objs.filter(({ o }) => o.kind === "Service").map((x) => [key(x.o), x] as const));
     const virtualServices = objs.filter(({ o }) => o.kind === "VirtualService");
     const byName = new Map(virtualServices.map((x) => [key(x.o), x] as const));
+    const handedOut = new Map<string, PlanObject[]>();
+    for (const h of handOutObjects(objs).filter((h) => h.o.kind === "VirtualService")) handedOut.set(key(h.o), [...(handedOut.get(key(h.o)) ?? []), h]);
     const name = (x: PlanObject) => `${objectLabel(x.o)} (${originOf(plan, x.r)})`;
     const problems: string[] = [];
 
@@ -109,19 +132,25 @@ export function visibilityProblems(plan: Plan, objs: readonly PlanObject[]): str
         (x.o.spec?.http ?? []).forEach((root: any, i: number) => {
             if (!root.delegate) return;
             const target = `${root.delegate.namespace ?? ns(x.o)}/${root.delegate.name}`;
-            const d = byName.get(target);
             const here = `${name(x)} http[${i}] hands over to VirtualService ${target}`;
-            if (!d) return void problems.push(`${VISIBILITY_CHECKS.delegate}: ${here}, which the plan does not create`);
-            if ((d.o.spec?.hosts ?? []).length > 0) return void problems.push(`${VISIBILITY_CHECKS.delegate}: ${here}, which has hosts: Istio uses only a VirtualService without hosts as a delegate`);
-            if (!seenBy(visibleIn(d.o, mesh), ns(x.o))) return void problems.push(`${VISIBILITY_CHECKS.delegate}: ${here}, which is not exported to namespace ${ns(x.o)}: Istio ignores it`);
-            (d.o.spec?.http ?? []).forEach((leaf: any, j: number) => {
-                const fits = (leaf.match ?? [{}]).every((lm: any) => (root.match ?? [{}]).some((rm: any) => uriWithin(rm.uri, lm.uri)));
-                if (!fits) {
-                    problems.push(`${VISIBILITY_CHECKS.delegate}: ${name(d)} http[${j}] matches ${JSON.stringify(leaf.match)}, outside ${here.split(" hands")[0]}'s match ${JSON.stringify(root.match)}: Istio drops the route`);
-                }
-            });
-            destinationsSeen(d, readers, "gateway traffic");
+            const planned = byName.get(target);
+            // Hands-on: the attendee applies the delegate, one stage at a time; every stage's must fit the root.
+            const candidates = planned ? [planned] : (handedOut.get(target) ?? []);
+            if (candidates.length === 0) return void problems.push(`${VISIBILITY_CHECKS.delegate}: ${here}, which neither the plan nor a hand-out creates`);
+            for (const d of candidates) checkDelegate(x, root, d, here, readers);
         });
     }
     return [...new Set(problems)];
+
+    function checkDelegate(x: PlanObject, root: any, d: PlanObject, here: string, readers: string[]): void {
+        if ((d.o.spec?.hosts ?? []).length > 0) return void problems.push(`${VISIBILITY_CHECKS.delegate}: ${here}, which has hosts: Istio uses only a VirtualService without hosts as a delegate`);
+        if (!seenBy(visibleIn(d.o, mesh), ns(x.o))) return void problems.push(`${VISIBILITY_CHECKS.delegate}: ${here}, which is not exported to namespace ${ns(x.o)}: Istio ignores it`);
+        (d.o.spec?.http ?? []).forEach((leaf: any, j: number) => {
+            const fits = (leaf.match ?? [{}]).every((lm: any) => (root.match ?? [{}]).some((rm: any) => uriWithin(rm.uri, lm.uri)));
+            if (!fits) {
+                problems.push(`${VISIBILITY_CHECKS.delegate}: ${name(d)} http[${j}] matches ${JSON.stringify(leaf.match)}, outside ${here.split(" hands")[0]}'s match ${JSON.stringify(root.match)}: Istio drops the route`);
+            }
+        });
+        destinationsSeen(d, readers, "gateway traffic");
+    }
 }
