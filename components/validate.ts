@@ -22,7 +22,7 @@ import {
 import { meshSizing, type MeshSizing } from "./meshScale";
 import { workshopGateway } from "./meshSpec";
 import { MeshCheckError, analyzeScenarios } from "./scenarios/analyze";
-import { gatewayRouteHosts, resolveScenarios } from "./scenarios/build";
+import { appsAt, gatewayRouteHosts, resolveScenarios } from "./scenarios/build";
 import { SettingsError, loadSettings, settingsWarnings, type Settings } from "./settings";
 
 export type PreparedSettings = Omit<Settings, "cluster"> & {
@@ -44,11 +44,16 @@ export interface Prepared {
 
 /** Throws `MeshCheckError` listing every finding of the scenarios the settings select. */
 export function checkScenarios(settings: Settings): void {
-    const findings = analyzeScenarios(resolveScenarios(settings.apps), {
+    const gateway = {
         serverHosts: (workshopGateway(settings.istio).spec.servers ?? []).flatMap((s) => s.hosts ?? []),
         routeHosts: gatewayRouteHosts(attendeeIds(settings.attendees), settings.classroom.domain),
-    });
-    if (findings.length > 0) throw new MeshCheckError(findings);
+    };
+    const findings = analyzeScenarios(resolveScenarios(settings.apps), gateway);
+    // Attendees the classroom moves to other stages: their lessons as they will run.
+    for (const [id, stages] of Object.entries(settings.classroom.stages)) {
+        findings.push(...analyzeScenarios(resolveScenarios(appsAt(settings.apps, stages)), gateway).map((f) => `${f} (classroom.stages.${id})`));
+    }
+    if (findings.length > 0) throw new MeshCheckError([...new Set(findings)]);
 }
 
 export function prepare(settings: Settings): Prepared {

@@ -2,7 +2,8 @@ import { strict as assert } from "assert";
 import { SCENARIOS, appsAt, atStage, buildScenario, checkPlans, namespaceManifests, resolveScenarios, virtualService, type ScenarioKey } from "../components/scenarios/build";
 import { CrdValidator } from "../scripts/lib/crdSchemas";
 import { bookinfo, helloworld } from "../components/scenarios/catalog";
-import { analyzeScenarios } from "../components/scenarios/analyze";
+import { MeshCheckError, analyzeScenarios } from "../components/scenarios/analyze";
+import { prepare } from "../components/validate";
 import { NO_INJECTION_LABEL } from "../components/scenarios/model";
 import { STAGES } from "../components/scenarios/stages";
 import { SettingsError } from "../components/settings";
@@ -143,6 +144,20 @@ describe("lessons in stages", () => {
                 for (const o of istio) assert.deepEqual(crds.violations(o), [], `${key} at ${stage}: ${(o as any).kind} ${(o as any).metadata.name}`);
             }
         }
+    });
+
+    it("refuses a stage that cannot work before anything registers: jason's stages without the sign-in routes", () => {
+        const noSignIn = { routes: { gateway: [{ match: { exact: "/productpage" }, to: "productpage" }] } };
+        assert.throws(
+            () => prepare(settingsFor({ ...EKS_RAW, apps: { bookinfo: { stage: "jason-v2", ...noSignIn } } })),
+            (e: Error) => e instanceof MeshCheckError && /StageCannotWork: bookinfo at stage jason-v2 needs the gateway to route \/login and \/logout to productpage/.test(e.message),
+        );
+        assert.throws(
+            () => prepare(settingsFor({ ...EKS_RAW, attendees: ["ana"], apps: { bookinfo: noSignIn }, classroom: { stages: { ana: { bookinfo: "ratings-abort" } } } })),
+            /StageCannotWork: bookinfo at stage ratings-abort needs .* \(classroom\.stages\.ana\)/,
+        );
+        // The same routes at a stage that needs no sign-in are fine.
+        assert.equal(prepare(settingsFor({ ...EKS_RAW, apps: { bookinfo: { stage: "all-v1", ...noSignIn } } })).attendees.length, 0);
     });
 
     it("refuses a stage a lesson does not have, and a per-attendee stage for someone not in the class, naming the allowed values", () => {

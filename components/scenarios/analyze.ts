@@ -46,6 +46,8 @@ export function analyzeScenarios(
 ): string[] {
     const findings: string[] = [];
     for (const s of scenarios) {
+        const why = s.stages?.find((x) => x.name === s.stage)?.cannotWork?.(s);
+        if (why !== undefined) findings.push(`StageCannotWork: ${s.name} at stage ${s.stage} ${why}`);
         const services = new Map(s.services.map((svc) => [svc.name, svc]));
         const pods = running(s.workloads);
 

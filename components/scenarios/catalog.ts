@@ -120,6 +120,12 @@ export function bookinfo(): ScenarioDef {
     const v1Only = (host: string): RoutingDef => ({ host, origin: `catalog: bookinfo ${host}`, rules: [{ weights: { v1: 100 } }] });
     const reviewsTo = (weights: Record<string, number>): RoutingDef => ({ host: "reviews", origin: "catalog: bookinfo reviews", rules: [{ weights }] });
     const jason = { headers: { "end-user": "jason" } };
+    // The user jason exists only once signed in: the gateway must route productpage's sign-in and sign-out.
+    const needsSignIn = (lesson: ScenarioDef): string | undefined => {
+        const paths = lesson.routing.filter((r) => r.host === GATEWAY_HOST).flatMap((r) => r.rules.map((x) => x.match?.exact ?? x.match?.prefix));
+        const missing = ["/login", "/logout"].filter((p) => !paths.includes(p));
+        return missing.length > 0 ? `needs the gateway to route ${missing.join(" and ")} to productpage (signing in as jason), which apps.bookinfo.routes.gateway leaves out` : undefined;
+    };
     const jasonToV2: RoutingDef = { host: "reviews", origin: "catalog: bookinfo reviews", rules: [{ match: jason, weights: { v2: 100 } }, { weights: { v1: 100 } }] };
     const ratingsForJason = (fault: FaultDef): RoutingDef => ({
         host: "ratings",
@@ -164,6 +170,7 @@ export function bookinfo(): ScenarioDef {
                 { name: "all-v1", summary: "every service to v1 (Istio's virtual-service-all-v1.yaml)", routing: [...["productpage", "details", "ratings", "reviews"].map(v1Only), gateway] },
                 {
                     name: "jason-v2",
+                    cannotWork: needsSignIn,
                     summary: "the user jason sees reviews v2, everyone else v1 (virtual-service-reviews-test-v2.yaml)",
                     routing: [...["productpage", "details", "ratings"].map(v1Only), jasonToV2, gateway],
                 },
@@ -179,11 +186,13 @@ export function bookinfo(): ScenarioDef {
                 },
                 {
                     name: "ratings-delay",
+                    cannotWork: needsSignIn,
                     summary: "jason's calls to ratings wait 7 s (virtual-service-ratings-test-delay.yaml): productpage's 3 s timeout shows his reviews as unavailable",
                     routing: [...["productpage", "details"].map(v1Only), jasonToV2, ratingsForJason({ delaySeconds: 7, percent: 100 }), gateway],
                 },
                 {
                     name: "ratings-abort",
+                    cannotWork: needsSignIn,
                     summary: "jason's calls to ratings fail with HTTP 500 (virtual-service-ratings-test-abort.yaml): his reviews show ratings unavailable",
                     routing: [...["productpage", "details"].map(v1Only), jasonToV2, ratingsForJason({ abortStatus: 500, percent: 100 }), gateway],
                 },

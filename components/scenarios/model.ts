@@ -100,6 +100,8 @@ export interface StageDef {
     readonly routing: readonly RoutingDef[];
     /** The lesson's workloads run without sidecars (the "before" of sidecar injection). */
     readonly withoutSidecars?: boolean;
+    /** Why the stage cannot work with the lesson as configured (e.g. routes it needs overridden away); undefined: it can. */
+    readonly cannotWork?: (lesson: ScenarioDef) => string | undefined;
 }
 
 export interface ScenarioDef {
