@@ -33,6 +33,7 @@ export interface HttpRoute {
     readonly rewrite?: { readonly uri?: string };
     readonly route?: readonly HttpRouteDestination[];
     readonly redirect?: { readonly scheme?: string; readonly port?: number; readonly redirectCode?: number };
+    readonly timeout?: string;
     readonly fault?: {
         readonly delay?: { readonly fixedDelay: string; readonly percentage: { readonly value: number } };
         readonly abort?: { readonly httpStatus: number; readonly percentage: { readonly value: number } };

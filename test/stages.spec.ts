@@ -106,6 +106,23 @@ describe("lessons in stages", () => {
         assert.equal(runCheck(checks[0], Array(100).fill(replyPath("ratings-v1.json")), 500).status, 1);
     });
 
+    it("reviews-timeout: every call to reviews answers 504 within its 0.5 s timeout, because ratings behind it takes 2 s", () => {
+        const checks = checkPlans(atStage(bookinfo(), "reviews-timeout"), 100);
+        const reviews = checks.find((c) => c.name === "verify-reviews-1")!;
+        assert.deepEqual(
+            [reviews.readyStatus, reviews.timeoutSeconds, reviews.expectations.filter((e) => e.share > 0).map((e) => [e.version, e.contains, e.share])],
+            [504, undefined, [["timed-out-0.5s", "@status=504&time<1.5", 1]]],
+        );
+        const ratings = checks.find((c) => c.name === "verify-ratings-1")!;
+        assert.deepEqual(ratings.expectations.filter((e) => e.share > 0).map((e) => e.contains), ["@time>=2"]);
+        const answer = (status: number, seconds: number, n = 100) => Array.from({ length: n }, () => ({ file: replyPath("reviews-v2.json"), status, seconds }));
+        assert.equal(runCheck(reviews, answer(504, 0.51), 504).status, 0);
+        assert.equal(runCheck(reviews, answer(200, 0.02), 504).status, 1, "no timeout");
+        assert.equal(runCheck(reviews, [...answer(504, 0.51, 99), ...answer(504, 2.5, 1)], 504).status, 1, "a 504 after the timeout's bound");
+        const vs = virtualService(atStage(bookinfo(), "reviews-timeout").routing.find((r) => r.host === "reviews")!, bookinfo(), "demo");
+        assert.equal(vs.spec.http[0].timeout, "0.5s");
+    });
+
     it("the stages' VirtualServices are the routes of Istio's own sample files, rule for rule", function () {
         needUpstream(this);
         const sample = (file: string) => upstreamYamlDocs(`istio-samples/bookinfo/networking/${file}`).filter((d) => d.kind === "VirtualService");
@@ -162,7 +179,7 @@ describe("lessons in stages", () => {
 
     it("refuses a stage a lesson does not have, and a per-attendee stage for someone not in the class, naming the allowed values", () => {
         assert.throws(() => settingsFor({ ...EKS_RAW, apps: { bookinfo: { stage: "jason" } } }), (e: Error) =>
-            e instanceof SettingsError && /apps\.bookinfo\.stage: must be one of "no-sidecars", "no-rules", "all-v1", "jason-v2", "reviews-v1-v3", "reviews-v3", "ratings-delay", "ratings-abort", got "jason"/.test(e.message),
+            e instanceof SettingsError && /apps\.bookinfo\.stage: must be one of "no-sidecars", "no-rules", "all-v1", "jason-v2", "reviews-v1-v3", "reviews-v3", "ratings-delay", "ratings-abort", "reviews-timeout", got "jason"/.test(e.message),
         );
         assert.throws(() => settingsFor({ ...EKS_RAW, attendees: ["ana"], classroom: { stages: { bo: { bookinfo: "all-v1" } } } }), /classroom\.stages\.bo: names no attendee of this stack \(attendees: ana\)/);
         assert.throws(() => settingsFor({ ...EKS_RAW, attendees: ["ana"], classroom: { stages: { ana: { helloworld: "all-v1" } } } }), /classroom\.stages\.ana\.helloworld: must be one of "round-robin", "source-v1"/);

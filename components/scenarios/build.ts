@@ -246,7 +246,8 @@ function httpRoute(host: string, rule: RouteRuleDef, index: number, s: ScenarioD
               },
           }
         : {};
-    return { name: `rule-${index + 1}`, ...(match ? { match } : {}), ...rewrite, ...fault, route };
+    const timeout = rule.timeout ? { timeout: `${rule.timeout.seconds}s` } : {};
+    return { name: `rule-${index + 1}`, ...(match ? { match } : {}), ...rewrite, ...fault, ...timeout, route };
 }
 
 export function virtualService(r: RoutingDef, s: ScenarioDef, namespace: string, placement: GatewayPlacement = {}): IstioObject<"VirtualService"> {
@@ -305,6 +306,11 @@ function sharesFor(rule: RouteRuleDef, dest: ServiceDef, s: ScenarioDef): Record
 
 /** What an injected fault answers, as the verification script tells it apart: by status, or by how long it took. */
 function faultOutcome(rule: RouteRuleDef): { name: string; contains: string; share: number; delaySeconds?: number; abortStatus?: number } | undefined {
+    // A timeout the stage makes every request outlive: Envoy answers 504 once it expires (with a second's margin).
+    if (rule.timeout?.outlived) {
+        const t = rule.timeout.seconds;
+        return { name: `timed-out-${t}s`, contains: `@status=504&time<${t + 1}`, share: 1, abortStatus: 504 };
+    }
     const f = rule.fault;
     if (!f) return undefined;
     if (f.abortStatus !== undefined) return { name: `aborted-${f.abortStatus}`, contains: `@status=${f.abortStatus}`, share: f.percent / 100, abortStatus: f.abortStatus };

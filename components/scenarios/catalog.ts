@@ -196,6 +196,16 @@ export function bookinfo(): ScenarioDef {
                     summary: "jason's calls to ratings fail with HTTP 500 (virtual-service-ratings-test-abort.yaml): his reviews show ratings unavailable",
                     routing: [...["productpage", "details"].map(v1Only), jasonToV2, ratingsForJason({ abortStatus: 500, percent: 100 }), gateway],
                 },
+                {
+                    name: "reviews-timeout",
+                    summary: "ratings answers after 2 s and reviews (v2, which calls ratings) gets 0.5 s: callers see 504 after half a second (Istio's request-timeouts task)",
+                    routing: [
+                        ...["productpage", "details"].map(v1Only),
+                        { host: "reviews", origin: "catalog: bookinfo reviews", rules: [{ weights: { v2: 100 }, timeout: { seconds: 0.5, outlived: true } }] },
+                        { host: "ratings", origin: "catalog: bookinfo ratings", rules: [{ fault: { delaySeconds: 2, percent: 100 }, weights: { v1: 100 } }] },
+                        gateway,
+                    ],
+                },
             ],
             "reviews-v1-v3",
         ),

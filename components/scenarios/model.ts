@@ -71,6 +71,11 @@ export interface RouteRuleDef {
     readonly to?: string;
     /** A fault Istio injects into the matched requests: a fixed delay, or an abort with an HTTP status. */
     readonly fault?: FaultDef;
+    /**
+     * A request timeout; `outlived`: the stage is built so that every matched request takes
+     * longer (a delay behind the destination), so each answers 504 within the timeout.
+     */
+    readonly timeout?: { readonly seconds: number; readonly outlived?: boolean };
 }
 
 export interface FaultDef {

@@ -26,9 +26,11 @@ until ready; do
   sleep 2
 done
 # An answer matches an expectation by the text its body contains, or by a measurement:
-# `@status=<code>`, `@time>=<seconds>`, `@time<<seconds>` (curl's time_total).
+# `@status=<code>`, `@time>=<seconds>`, `@time<<seconds>` (curl's time_total), joined by `&`.
+# `@status=504&time<1.5`: every part must hold.
 matches() {
   case "$1" in
+    @*\&*) matches "${1%%&*}" && matches "@${1#*&}" ;;
     @status=*) [ "$status" = "${1#@status=}" ] ;;
     @time\>=*) awk -v t="$time" -v m="${1#@time>=}" 'BEGIN { exit !(t + 0 >= m + 0) }' ;;
     @time\<*) awk -v t="$time" -v m="${1#@time<}" 'BEGIN { exit !(t + 0 < m + 0) }' ;;
