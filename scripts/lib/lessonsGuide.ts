@@ -1,0 +1,85 @@
+/**
+ * The lesson guide (`docs/lessons.md`), printed from the lessons' own data:
+ * for each lesson and each stage, what it shows, how the organiser or a
+ * hands-on attendee moves there, what to look at in the UIs, and what each
+ * verification Job proves (its requests, and the counts it accepts). Only the
+ * introductions and the "what you see" lines are written by hand, here; a test
+ * requires one for every stage and keeps `docs/lessons.md` equal to this output.
+ */
+import { SCENARIOS, atStage, checkPlans, handOutFile, type ScenarioKey } from "../../components/scenarios/build";
+import { STAGES } from "../../components/scenarios/stages";
+
+/** Where each lesson comes from, and what it teaches. */
+export const INTRODUCTIONS: Readonly<Record<ScenarioKey, string>> = {
+    helloworld:
+        "Seed 002 (helloworld and curl): routing by who calls. Two versions of helloworld answer on `/hello`; clients `curl` and `curl1` call them.",
+    bookinfo:
+        "Seed 001 (bookinfo), with Istio's own request-routing, fault-injection and request-timeouts tasks: four services, three versions of reviews, routed by weight, by user, and broken on purpose.",
+    myApp: "Seed 003 (my-app behind the gateway and an NGINX proxy): ingress through the shared gateway, and a proxy inside the mesh.",
+    grpc: "Seed 000 (a gRPC service and its client): sidecar injection, and gRPC metrics in Kiali.",
+};
+
+/** What the class looks at in the UIs at each stage. */
+export const WHAT_YOU_SEE: Readonly<Record<string, string>> = {
+    "helloworld.round-robin": "Kiali's versioned app graph: both `curl` clients reach helloworld v1 and v2.",
+    "helloworld.source-v1": "Kiali's versioned app graph: the edge from `curl` goes to v1 only, `curl1`'s to both.",
+    "bookinfo.no-sidecars": "`kubectl get pods`: 1/1 containers, no sidecar. Kiali shows the workloads without traffic edges or padlocks; the product page's reviews change colour from one reload to the next.",
+    "bookinfo.no-rules": "Every pod 2/2. Kiali's graph shows reviews v1, v2 and v3 each taking a third of the calls, with padlocks (mTLS).",
+    "bookinfo.all-v1": "Reviews without stars on every reload; in Kiali only the v1 workloads receive traffic.",
+    "bookinfo.jason-v2": "Sign in as `jason` on the product page: black stars (v2); signed out: no stars (v1).",
+    "bookinfo.reviews-v1-v3": "Reloads alternate between no stars (v1) and red stars (v3); Kiali's edge labels show 50 % each.",
+    "bookinfo.reviews-v3": "Red stars on every reload; only reviews v3 receives traffic.",
+    "bookinfo.ratings-delay": "Signed in as `jason`, the page takes about 6 s and says reviews are unavailable: productpage gives up after 3 s and one retry, before ratings' 7 s delay ends (the bug this task finds). Jaeger shows the long ratings span.",
+    "bookinfo.ratings-abort": "Signed in as `jason`: \"Ratings service is currently unavailable\"; everyone else sees reviews as usual. Kiali shows ratings' 500s in red.",
+    "bookinfo.reviews-timeout": "The page loads after half a second with \"Sorry, product reviews are currently unavailable\"; Jaeger shows reviews cut off at 0.5 s while ratings still takes 2 s.",
+    "myApp.gateway": "`/<your path>/v1` and `/v2` through the gateway answer version 1.0.0 and 2.0.0; Kiali shows the gateway and nginx-proxy calling both.",
+    "grpc.no-sidecar": "`kubectl get pods`: 1/1 containers. The client's pings work, but Kiali shows no gRPC traffic: nothing in the mesh sees it.",
+    "grpc.mesh": "Every pod 2/2; Kiali shows grpc-client calling grpc-echo with a gRPC request rate and a padlock.",
+};
+
+const share = (x: number) => `${Math.round(x * 1000) / 10} %`;
+
+/** The guide, as Markdown. */
+export function lessonsGuide(requests = 100): string {
+    const out = [
+        "# The lessons, stage by stage",
+        "",
+        "Printed by `npm run lessons-guide` from the lessons' data (`components/scenarios/`); a test keeps this file equal to it.",
+        "Each lesson is a list of stages; each stage is a complete state of the lesson, with the verification Jobs that prove it.",
+        "The organiser sets a stage for the class (`apps.<lesson>.stage`) or for one attendee (`classroom.stages.<id>.<lesson>`) and runs `npm run up`.",
+        "In hands-on mode (`apps.handsOn: true`) attendees apply each stage's routing objects themselves, from the hand-out in their namespace.",
+        "",
+    ];
+    for (const key of Object.keys(SCENARIOS) as ScenarioKey[]) {
+        const lesson = SCENARIOS[key]({ rate: 1 });
+        out.push(`## \`${key}\``, "", INTRODUCTIONS[key], "");
+        (lesson.stages ?? []).forEach((stage, i) => {
+            const at = atStage(lesson, stage.name);
+            out.push(`### ${i + 1}. \`${stage.name}\`${stage.name === STAGES[key].default ? " (where a class starts)" : ""}`, "");
+            out.push(`${stage.summary.charAt(0).toUpperCase()}${stage.summary.slice(1)}.`, "");
+            out.push(`- Organiser: \`apps.${key}.stage: ${stage.name}\`, then \`npm run up\`.`);
+            out.push(
+                stage.withoutSidecars
+                    ? "- Hands-on: the sidecars are the organiser's to remove (the stack deploys the workloads); the routing objects of this stage are in the hand-out as for any other."
+                    : `- Hands-on: apply \`${handOutFile({ lesson: lesson.name, stage: stage.name, summary: stage.summary, objects: [] }, i)}\` from the hand-out (\`steps.txt\` has the commands).`,
+            );
+            out.push(`- What you see: ${WHAT_YOU_SEE[`${key}.${stage.name}`]}`);
+            const checks = checkPlans(at, requests);
+            const extra = (lesson.extraChecks ?? []).map((x) => `\`verify-${x.name}\` runs \`${x.command.join(" ")}\``);
+            if (checks.length + extra.length > 0) {
+                out.push("- What the Jobs prove:");
+                for (const c of checks) {
+                    const expect = c.expectations
+                        .filter((e) => e.share > 0 || e.range[1] === 0)
+                        .map((e) => (e.share > 0 ? `${e.version} ${share(e.share)} (${e.range[0]}–${e.range[1]} of ${c.requests})` : `no ${e.version}`))
+                        .join(", ");
+                    const headers = Object.entries(c.headers).map(([k, v]) => ` with \`${k}: ${v}\``).join("");
+                    out.push(`  - \`${c.name}\`: ${c.requests} requests to \`${c.url}\`${headers}: ${expect}.`);
+                }
+                for (const x of extra) out.push(`  - ${x}.`);
+            }
+            out.push("");
+        });
+    }
+    return out.join("\n");
+}
