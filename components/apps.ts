@@ -57,7 +57,7 @@ export class DemoApps extends pulumi.ComponentResource {
             { metadata: { name: args.namespace, labels: { ...INJECTION_LABELS, ...args.namespaceLabels } } },
             { parent: this, provider: args.provider, dependsOn: [args.istiod] },
         );
-        const built = buildNamespace(apps, args.namespace, args.placement);
+        const built = buildNamespace(apps, args.namespace, args.placement, args.sidecarHosts);
         // One release per namespace: Helm applies the objects by kind, waits until they are
         // ready, then runs the verification Jobs (hooks); a failed Job fails the release.
         const objects = [

@@ -62,15 +62,22 @@ export function attendeeNetworkPolicy(namespace: string) {
 }
 
 /**
- * The same at the mesh layer, on mTLS identities: requests from the namespace's
- * own workloads and the ingress gateway. (Prometheus scrapes the proxies' merged
- * metrics port, 15020, which the sidecar serves outside its inbound listener.)
+ * The same at the mesh layer, on mTLS identities: every request from another
+ * namespace's workloads is denied, except the ingress gateway's. A DENY policy,
+ * so it holds whatever ALLOW policies the namespace's lessons (or its attendee)
+ * add: Istio evaluates DENY first, and an ALLOW policy only narrows what DENY
+ * leaves (the `authz` stage's `allow-nothing` really allows nothing). Requests
+ * without an identity (plaintext) are the PeerAuthentication's to refuse
+ * (STRICT, mesh-wide), so the `mtls` lesson can show a PERMISSIVE workload
+ * accepting a client without a sidecar. (Prometheus scrapes the proxies'
+ * merged metrics port, 15020, which the sidecar serves outside its inbound
+ * listener.)
  */
 export function attendeeAuthorizationPolicy(namespace: string): IstioObject<"AuthorizationPolicy"> {
     return istioObject(
         "AuthorizationPolicy",
         { name: ISOLATION_NAME, namespace, labels: { ...PLATFORM_PART_LABELS } },
-        { action: "ALLOW", rules: [{ from: [{ source: { namespaces: [namespace] } }, { source: { principals: [GATEWAY_PRINCIPAL] } }] }] },
+        { action: "DENY", rules: [{ from: [{ source: { principals: ["*"], notNamespaces: [namespace], notPrincipals: [GATEWAY_PRINCIPAL] } }] }] },
     );
 }
 

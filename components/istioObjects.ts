@@ -39,6 +39,23 @@ export interface HttpRoute {
         readonly abort?: { readonly httpStatus: number; readonly percentage: { readonly value: number } };
     };
     readonly delegate?: { readonly name: string; readonly namespace: string };
+    readonly retries?: { readonly attempts: number; readonly retryOn: string; readonly perTryTimeout?: string };
+    readonly mirror?: { readonly host: string; readonly subset?: string };
+    readonly mirrorPercentage?: { readonly value: number };
+}
+
+/** A TCP route: to weighted destinations. */
+export interface TcpRoute {
+    readonly match?: readonly { readonly port?: number; readonly sourceLabels?: Labels }[];
+    readonly route: readonly HttpRouteDestination[];
+}
+
+export interface TrafficPolicy {
+    readonly connectionPool?: {
+        readonly tcp?: { readonly maxConnections?: number };
+        readonly http?: { readonly http1MaxPendingRequests?: number; readonly maxRequestsPerConnection?: number };
+    };
+    readonly outlierDetection?: { readonly consecutive5xxErrors?: number; readonly interval?: string; readonly baseEjectionTime?: string; readonly maxEjectionPercent?: number };
 }
 
 interface Specs {
@@ -47,14 +64,42 @@ interface Specs {
         readonly servers: readonly { readonly port: { readonly number: number; readonly name: string; readonly protocol: string }; readonly hosts: readonly string[] }[];
     };
     /** A delegate VirtualService has no hosts and no gateways: a root VirtualService hands it routes. */
-    VirtualService: { readonly hosts?: readonly string[]; readonly gateways?: readonly string[]; readonly exportTo?: readonly string[]; readonly http: readonly HttpRoute[] };
-    DestinationRule: { readonly host: string; readonly subsets: readonly { readonly name: string; readonly labels: Labels }[] };
-    PeerAuthentication: { readonly mtls: { readonly mode: string } };
+    VirtualService: {
+        readonly hosts?: readonly string[];
+        readonly gateways?: readonly string[];
+        readonly exportTo?: readonly string[];
+        readonly http?: readonly HttpRoute[];
+        readonly tcp?: readonly TcpRoute[];
+    };
+    DestinationRule: { readonly host: string; readonly trafficPolicy?: TrafficPolicy; readonly subsets?: readonly { readonly name: string; readonly labels: Labels }[] };
+    PeerAuthentication: { readonly selector?: { readonly matchLabels: Labels }; readonly mtls: { readonly mode: string } };
+    ServiceEntry: {
+        readonly hosts: readonly string[];
+        readonly exportTo?: readonly string[];
+        readonly location: "MESH_EXTERNAL" | "MESH_INTERNAL";
+        readonly resolution: "DNS" | "STATIC" | "NONE";
+        readonly ports: readonly { readonly number: number; readonly name: string; readonly protocol: string }[];
+    };
     Telemetry: { readonly tracing: readonly { readonly providers: readonly { readonly name: string }[]; readonly randomSamplingPercentage?: number }[] };
-    Sidecar: { readonly egress: readonly { readonly hosts: readonly string[] }[] };
+    Sidecar: {
+        readonly workloadSelector?: { readonly labels: Labels };
+        readonly egress: readonly { readonly hosts: readonly string[] }[];
+        readonly outboundTrafficPolicy?: { readonly mode: "ALLOW_ANY" | "REGISTRY_ONLY" };
+    };
     AuthorizationPolicy: {
-        readonly action: "ALLOW" | "DENY";
-        readonly rules: readonly { readonly from: readonly { readonly source: { readonly namespaces?: readonly string[]; readonly principals?: readonly string[] } }[] }[];
+        readonly selector?: { readonly matchLabels: Labels };
+        readonly action?: "ALLOW" | "DENY";
+        readonly rules?: readonly {
+            readonly from?: readonly {
+                readonly source: {
+                    readonly namespaces?: readonly string[];
+                    readonly notNamespaces?: readonly string[];
+                    readonly principals?: readonly string[];
+                    readonly notPrincipals?: readonly string[];
+                };
+            }[];
+            readonly to?: readonly { readonly operation: { readonly methods?: readonly string[] } }[];
+        }[];
     };
 }
 export type IstioKind = keyof Specs;
@@ -67,6 +112,7 @@ export const ISTIO_API_VERSIONS: { readonly [K in IstioKind]: string } = {
     PeerAuthentication: "security.istio.io/v1",
     Telemetry: "telemetry.istio.io/v1",
     Sidecar: "networking.istio.io/v1",
+    ServiceEntry: "networking.istio.io/v1",
     AuthorizationPolicy: "security.istio.io/v1",
 };
 

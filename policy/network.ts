@@ -77,9 +77,13 @@ const principal = (p: Pod) => `cluster.local/ns/${p.namespace}/sa/${p.serviceAcc
 function ruleMatches(rule: any, from: Pod): boolean {
     return (rule.from ?? [{}]).some((f: any) => {
         const s = f.source ?? {};
-        const namespaces: string[] | undefined = s.namespaces;
-        const principals: string[] | undefined = s.principals;
-        return (!namespaces || namespaces.includes(from.namespace)) && (!principals || principals.includes(principal(from)));
+        const { namespaces, principals, notNamespaces, notPrincipals } = s as Record<string, string[] | undefined>;
+        return (
+            (!namespaces || namespaces.includes(from.namespace)) &&
+            (!principals || principals.includes(principal(from)) || principals.includes("*")) &&
+            (!notNamespaces || !notNamespaces.includes(from.namespace)) &&
+            (!notPrincipals || !notPrincipals.includes(principal(from)))
+        );
     });
 }
 

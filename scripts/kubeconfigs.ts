@@ -14,6 +14,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { attendeeKubeconfig, type AttendeeAccess } from "../components/attendeeSpec";
 import { appsAt, buildNamespace, gatewayPlacement, handOutData } from "../components/scenarios/build";
+import { sidecarEgressHosts } from "../components/meshScale";
 import { settingsFromConfig, type Settings } from "../components/settings";
 import { loadStackConfig } from "./lib/stackConfig";
 
@@ -43,7 +44,7 @@ export function writeHandOuts(settings: Settings, ids: readonly string[], dir: s
     if (!settings.apps.handsOn) return [];
     return ids.map((id) => {
         const apps = appsAt(settings.apps, settings.classroom.stages[id]);
-        const data = handOutData(buildNamespace(apps, id, gatewayPlacement(id, settings.classroom.domain)), id);
+        const data = handOutData(buildNamespace(apps, id, gatewayPlacement(id, settings.classroom.domain), sidecarEgressHosts(settings.istio)), id);
         const folder = path.join(dir, `${id}-lessons`);
         fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
         for (const [file, text] of Object.entries(data)) fs.writeFileSync(path.join(folder, file), text);

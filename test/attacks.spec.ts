@@ -104,7 +104,7 @@ describe("attack suite: an attendee's credentials against the planned classroom"
         const other = ATTACKS.find((a) => a.what === "connect to another attendee's pods")!;
         assert.deepEqual(judge(other.attempt("ana", "bo")), {
             layer: "AuthorizationPolicy",
-            reason: "AuthorizationPolicy bo/attendee-isolation allows no request from cluster.local/ns/ana/sa/default",
+            reason: "AuthorizationPolicy bo/attendee-isolation denies cluster.local/ns/ana/sa/default",
         });
         const own = CAPABILITIES.find((a) => a.what === "connect to its own pods")!;
         assert.equal(judge(own.attempt("ana", "bo")).layer, "admitted");

@@ -95,7 +95,7 @@ describe("scenarios: exact Istio objects", () => {
                 http: [{ name: "bookinfo-gateway", match: [{ uri: { prefix: "/ana/" } }], delegate: { name: "bookinfo-gateway", namespace: "ana" } }],
             },
         });
-        const anaGw = anaVs.spec.http;
+        const anaGw = anaVs.spec.http!;
         assert.deepEqual(
             anaGw.map((h) => [h.match?.[0].uri, h.rewrite?.uri]),
             [
@@ -289,7 +289,7 @@ describe("verification Jobs", () => {
         const env = Object.fromEntries(verifyEnv({ ...plan, requests: 1 }).map((e) => [e.name, e.value]));
         spawnSync("sh", ["-c", VERIFY_SCRIPT], { encoding: "utf8", env: { ...env, PATH: `${dir}:${process.env.PATH}`, TERMINATION_LOG: path.join(dir, "log") } });
         const calls = fs.readFileSync(path.join(dir, "calls"), "utf8").split("\n");
-        assert.equal(calls[0], "-s --max-time 5 -H x-lesson: 3 -H Host: ana.example.com -f -o /dev/null http://reviews:9080/reviews/0");
+        assert.equal(calls[0], "-s --max-time 5 -H x-lesson: 3 -H Host: ana.example.com -o /dev/null -w %{http_code} http://reviews:9080/reviews/0");
     });
 
     it("ships the script and the Jobs' ServiceAccount once per namespace; every Job mounts the script and runs as that account", () => {

@@ -120,7 +120,7 @@ describe("lessons in stages", () => {
         assert.equal(runCheck(reviews, answer(200, 0.02), 504).status, 1, "no timeout");
         assert.equal(runCheck(reviews, [...answer(504, 0.51, 99), ...answer(504, 2.5, 1)], 504).status, 1, "a 504 after the timeout's bound");
         const vs = virtualService(atStage(bookinfo(), "reviews-timeout").routing.find((r) => r.host === "reviews")!, bookinfo(), "demo");
-        assert.equal(vs.spec.http[0].timeout, "0.5s");
+        assert.equal(vs.spec.http![0].timeout, "0.5s");
     });
 
     it("the stages' VirtualServices are the routes of Istio's own sample files, rule for rule", function () {

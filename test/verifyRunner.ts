@@ -15,33 +15,62 @@ export interface CheckRun {
 /** One answer of the fake app: a reply body file, and how curl measured it (default 200, 0.01 s). */
 export type Answer = string | { readonly file: string; readonly status?: number; readonly seconds?: number };
 
+export interface RunOptions {
+    /** The status the readiness probe sees (default 200). */
+    readonly readyStatus?: number | string;
+    /** Of the answers given, how many the caller's proxy completes to the mirror target (default none). */
+    readonly mirrored?: number;
+}
+
 /**
  * The fake curl answers the readiness probe (`-o /dev/null`, with `readyStatus`
- * when asked for the status) and the sidecar's quit call, and otherwise prints
- * the next answer, in order: a whole reply body as the app sends it, then what
- * curl's `-w` format asks for (`%{http_code}`, `%{time_total}`) of that answer.
+ * when asked for the status), the sidecar's quit call and its statistics
+ * (`mirrored` completed requests to every cluster asked for, once the answers
+ * are given), and otherwise prints the next answer, in order: a whole reply
+ * body as the app sends it, then what curl's `-w` format asks for
+ * (`%{http_code}`, `%{time_total}`) of that answer. With `--parallel` it gives
+ * every answer's status, one per line. The fake nc echoes a TCP answer's body.
  */
-export function runCheck(plan: CheckPlan, answers: readonly Answer[], readyStatus = 200): CheckRun {
+export function runCheck(plan: CheckPlan, answers: readonly Answer[], opts: RunOptions | number = {}): CheckRun {
+    const { readyStatus = 200, mirrored = 0 } = typeof opts === "number" ? { readyStatus: opts } : opts;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-verify-"));
     const lines = answers.map((a) => (typeof a === "string" ? { file: a } : a)).map((a) => `${a.file}|${a.status ?? 200}|${(a.seconds ?? 0.01).toFixed(6)}`);
     fs.writeFileSync(path.join(dir, "answers"), lines.join("\n") + "\n");
+    const next = [
+        `n=$(cat ${dir}/count 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${dir}/count`,
+        `IFS='|' read -r file status seconds <<EOF`,
+        `$(sed -n "\${n}p" ${dir}/answers)`,
+        "EOF",
+    ];
     fs.writeFileSync(
         path.join(dir, "curl"),
         [
             "#!/bin/sh",
             'case " $* " in *" -X POST "*) exit 0 ;; esac',
+            `case " $* " in *"127.0.0.1:15000/stats"*) n=$(cat ${dir}/count 2>/dev/null || echo 0); m=0; [ "$n" -ge ${answers.length} ] && m=${mirrored}; echo "cluster.outbound|9080|v2|reviews.ns.svc.cluster.local.upstream_rq_completed: $m"; exit 0 ;; esac`,
             'format=""; prev=""; for a in "$@"; do [ "$prev" = "-w" ] && format="$a"; prev="$a"; done',
+            `case " $* " in *" --parallel "*) while IFS='|' read -r file status seconds; do echo "$status"; done < ${dir}/answers; echo ${answers.length} > ${dir}/count; exit 0 ;; esac`,
             `case " $* " in *" -o /dev/null "*) [ -n "$format" ] && printf '%s' "${readyStatus}"; exit 0 ;; esac`,
-            `n=$(cat ${dir}/count 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${dir}/count`,
-            `IFS='|' read -r file status seconds <<EOF`,
-            `$(sed -n "\${n}p" ${dir}/answers)`,
-            "EOF",
+            ...next,
             'cat "$file"',
             '[ -n "$format" ] && printf "%s" "$format" | sed -e "s/%{http_code}/$status/" -e "s/%{time_total}/$seconds/"',
             "exit 0",
         ].join("\n"),
         { mode: 0o755 },
     );
+    fs.writeFileSync(
+        path.join(dir, "nc"),
+        [
+            "#!/bin/sh",
+            "cat >/dev/null",
+            `[ -f ${dir}/ready ] || { touch ${dir}/ready; ${String(readyStatus) === "000" ? "exit 1" : "echo ready; exit 0"}; }`,
+            ...next,
+            '[ "$status" = "000" ] && exit 1',
+            'cat "$file"',
+        ].join("\n"),
+        { mode: 0o755 },
+    );
+    fs.writeFileSync(path.join(dir, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
     const env = Object.fromEntries(verifyEnv(plan).map((e) => [e.name, e.value]));
     const r = spawnSync("sh", ["-c", VERIFY_SCRIPT], {
         encoding: "utf8",

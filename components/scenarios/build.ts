@@ -7,14 +7,14 @@ import type { types } from "@pulumi/kubernetes";
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
-import { istioObject, type IstioObject } from "../istioObjects";
+import { istioObject, type IstioObject, type TrafficPolicy } from "../istioObjects";
 import { VERIFY_HOOK } from "../lessons";
 import { WORKSHOP_GATEWAY, exportedTo } from "../meshSpec";
 import { RESTRICTED_POD_SECURITY } from "../podSecurity";
 import type { Settings } from "../settings";
 import { IMAGES } from "../images";
 import { GATEWAY_URL, bookinfo, curlLoop, grpc, helloworld, myApp, type CatalogContext } from "./catalog";
-import { GATEWAY_HOST, NO_INJECTION_LABEL, selects, serviceAccountOf, type Labels, type ProbeDef, type RouteRuleDef, type RoutingDef, type ScenarioDef, type ServiceDef, type WorkloadDef } from "./model";
+import { GATEWAY_HOST, NO_INJECTION_LABEL, selects, serviceAccountOf, type Labels, type ProbeDef, type PolicyDef, type RouteRuleDef, type RoutingDef, type ScenarioDef, type ServiceDef, type StageCheckDef, type TrafficPolicyDef, type WorkloadDef } from "./model";
 import { FALSE_ALARM, splitIntervals } from "./stats";
 
 type Apps = Settings["apps"];
@@ -38,8 +38,22 @@ export function trafficRate(apps: Apps): number | undefined {
 export function atStage(base: ScenarioDef, stage: string | undefined): ScenarioDef {
     const at = base.stages?.find((x) => x.name === stage);
     if (!at) return base;
-    const workloads = at.withoutSidecars ? base.workloads.map((w) => ({ ...w, labels: { ...w.labels, [NO_INJECTION_LABEL]: "false" } })) : base.workloads;
-    return { ...base, stage: at.name, routing: at.routing, withoutSidecars: at.withoutSidecars, workloads };
+    const all = [...base.workloads, ...(at.workloads ?? [])];
+    const workloads = at.withoutSidecars ? all.map((w) => ({ ...w, labels: { ...w.labels, [NO_INJECTION_LABEL]: "false" } })) : all;
+    const subsets = { ...base.subsets };
+    for (const [host, extra] of Object.entries(at.subsets ?? {})) subsets[host] = { ...(subsets[host] ?? {}), ...extra };
+    return {
+        ...base,
+        stage: at.name,
+        routing: at.routing,
+        withoutSidecars: at.withoutSidecars,
+        workloads,
+        subsets,
+        trafficPolicies: at.trafficPolicies,
+        policies: at.policies,
+        checks: at.checks,
+        checkAs: at.checkAs,
+    };
 }
 
 /**
@@ -198,12 +212,42 @@ export function serviceSpec(svc: ServiceDef, namespace: string): types.input.cor
 
 const fqdn = (service: string, namespace: string) => `${service}.${namespace}.svc.cluster.local`;
 
-export function destinationRule(host: string, subsets: Readonly<Record<string, Labels>>, namespace: string): IstioObject<"DestinationRule"> {
+export function destinationRule(host: string, subsets: Readonly<Record<string, Labels>>, namespace: string, policy?: TrafficPolicyDef): IstioObject<"DestinationRule"> {
     return istioObject(
         "DestinationRule",
         { name: host, namespace },
-        { host, subsets: Object.entries(subsets).map(([name, labels]) => ({ name, labels: { ...labels } })) },
+        {
+            host,
+            ...(policy ? { trafficPolicy: trafficPolicy(policy) } : {}),
+            ...(Object.keys(subsets).length > 0 ? { subsets: Object.entries(subsets).map(([name, labels]) => ({ name, labels: { ...labels } })) } : {}),
+        },
     );
+}
+
+/** Istio's circuit breaker as its circuit-breaking task writes it: connection pool limits and outlier detection. */
+function trafficPolicy(p: TrafficPolicyDef): TrafficPolicy {
+    const tcp = p.maxConnections !== undefined ? { tcp: { maxConnections: p.maxConnections } } : {};
+    const http =
+        p.maxPendingRequests !== undefined || p.maxRequestsPerConnection !== undefined
+            ? {
+                  http: {
+                      ...(p.maxPendingRequests !== undefined ? { http1MaxPendingRequests: p.maxPendingRequests } : {}),
+                      ...(p.maxRequestsPerConnection !== undefined ? { maxRequestsPerConnection: p.maxRequestsPerConnection } : {}),
+                  },
+              }
+            : {};
+    const pool = Object.keys(tcp).length + Object.keys(http).length > 0 ? { connectionPool: { ...tcp, ...http } } : {};
+    const outlier =
+        p.consecutive5xxErrors !== undefined
+            ? { outlierDetection: { consecutive5xxErrors: p.consecutive5xxErrors, interval: "1s", baseEjectionTime: `${p.ejectSeconds ?? 180}s`, maxEjectionPercent: 100 } }
+            : {};
+    return { ...pool, ...outlier };
+}
+
+/** The DestinationRules of a lesson: one per host with subsets or a traffic policy. */
+export function destinationRules(s: ScenarioDef, namespace: string): IstioObject<"DestinationRule">[] {
+    const hosts = [...new Set([...Object.keys(s.subsets), ...Object.keys(s.trafficPolicies ?? {})])];
+    return hosts.map((host) => destinationRule(host, s.subsets[host] ?? {}, namespace, s.trafficPolicies?.[host]));
 }
 
 function httpRoute(host: string, rule: RouteRuleDef, index: number, s: ScenarioDef, namespace: string, placement: GatewayPlacement) {
@@ -247,15 +291,79 @@ function httpRoute(host: string, rule: RouteRuleDef, index: number, s: ScenarioD
           }
         : {};
     const timeout = rule.timeout ? { timeout: `${rule.timeout.seconds}s` } : {};
-    return { name: `rule-${index + 1}`, ...(match ? { match } : {}), ...rewrite, ...fault, ...timeout, route };
+    const rt = rule.retries;
+    const retries = rt
+        ? { retries: { attempts: rt.attempts, retryOn: rt.retryOn, ...(rt.perTryTimeoutSeconds !== undefined ? { perTryTimeout: `${rt.perTryTimeoutSeconds}s` } : {}) } }
+        : {};
+    const mirror = rule.mirror ? { mirror: { host, subset: rule.mirror.subset }, mirrorPercentage: { value: rule.mirror.percent } } : {};
+    return { name: `rule-${index + 1}`, ...(match ? { match } : {}), ...rewrite, ...fault, ...timeout, ...retries, ...mirror, route };
+}
+
+/** Is a service's traffic TCP (its first port named `tcp`/`tcp-*`), routed by Istio's `tcp` routes? */
+function isTcp(svc: ServiceDef | undefined): boolean {
+    return svc !== undefined && /^tcp(-|$)/.test(svc.ports[0]?.name ?? "");
+}
+
+/** A TCP service's routes (Istio's tcp-echo samples): weighted subsets per connection, on the service's port. */
+function tcpRoutes(r: RoutingDef, svc: ServiceDef) {
+    const port = svc.ports[0].port;
+    return r.rules.map((rule) => ({
+        match: [{ port, ...(rule.match?.sourceLabels ? { sourceLabels: { ...rule.match.sourceLabels } } : {}) }],
+        route: Object.entries(rule.weights ?? { "": 100 }).map(([subset, weight]) => ({
+            destination: { host: r.host, port: { number: port }, ...(subset ? { subset } : {}) },
+            weight,
+        })),
+    }));
 }
 
 export function virtualService(r: RoutingDef, s: ScenarioDef, namespace: string, placement: GatewayPlacement = {}): IstioObject<"VirtualService"> {
+    const svc = s.services.find((x) => x.name === r.host);
+    if (isTcp(svc)) return istioObject("VirtualService", { name: r.host, namespace }, { hosts: [r.host], tcp: tcpRoutes(r, svc!) });
     const http = r.rules.map((rule, i) => httpRoute(r.host, rule, i, s, namespace, placement));
     if (r.host !== GATEWAY_HOST) return istioObject("VirtualService", { name: r.host, namespace }, { hosts: [r.host], http });
     // Gateway routes are read by the gateway's proxies in their own namespace: exported there, and only there.
     const gateway = placement.delegated ? {} : { hosts: [placement.host ?? "*"], gateways: [WORKSHOP_GATEWAY.ref] };
     return istioObject("VirtualService", { name: gatewayRouteName(s), namespace }, { ...gateway, exportTo: [WORKSHOP_GATEWAY.namespace], http });
+}
+
+/** A ServiceAccount of the namespace as the mesh names its identity. */
+export function principalOf(namespace: string, serviceAccount: string): string {
+    return `cluster.local/ns/${namespace}/sa/${serviceAccount}`;
+}
+
+/**
+ * A stage's policies as Istio objects of the namespace. `sidecarHosts` are the
+ * namespaces the namespace's default Sidecar imports: an outbound policy's own
+ * Sidecar (for the pods it selects) imports the same, so only its mode differs.
+ */
+export function policyObjects(policies: readonly PolicyDef[] | undefined, namespace: string, sidecarHosts: readonly string[]): IstioObject[] {
+    return (policies ?? []).map((p): IstioObject => {
+        switch (p.kind) {
+            case "AuthorizationPolicy": {
+                const selector = p.selector ? { selector: { matchLabels: { ...p.selector } } } : {};
+                const rules = p.rules.map((r) => ({
+                    ...(r.fromServiceAccounts ? { from: [{ source: { principals: r.fromServiceAccounts.map((sa) => principalOf(namespace, sa)) } }] } : {}),
+                    ...(r.methods ? { to: [{ operation: { methods: [...r.methods] } }] } : {}),
+                }));
+                // No rule at all: Istio's `allow-nothing` (an ALLOW policy that matches nothing).
+                return istioObject("AuthorizationPolicy", { name: p.name, namespace }, { ...selector, ...(p.action ? { action: p.action } : {}), ...(rules.length > 0 ? { rules } : {}) });
+            }
+            case "PeerAuthentication":
+                return istioObject("PeerAuthentication", { name: p.name, namespace }, { ...(p.selector ? { selector: { matchLabels: { ...p.selector } } } : {}), mtls: { mode: p.mode } });
+            case "OutboundPolicy":
+                return istioObject(
+                    "Sidecar",
+                    { name: p.name, namespace },
+                    { workloadSelector: { labels: { ...p.selector } }, egress: [{ hosts: [...sidecarHosts] }], outboundTrafficPolicy: { mode: p.mode } },
+                );
+            case "ServiceEntry":
+                return istioObject(
+                    "ServiceEntry",
+                    { name: p.name, namespace },
+                    { hosts: [p.host], exportTo: ["."], location: "MESH_EXTERNAL", resolution: "DNS", ports: [{ ...p.port }] },
+                );
+        }
+    });
 }
 
 // ---------------------------------------------------------------------------
@@ -280,8 +388,21 @@ export interface CheckPlan {
     readonly describes: string;
     /** Seconds one request may take (default 5): more where a delay is injected. */
     readonly timeoutSeconds?: number;
-    /** The status that tells the route is in place, where it is not 2xx (an injected abort's). */
-    readonly readyStatus?: number;
+    /** The status that tells the route is in place, where it is not 2xx (an injected abort's; `000`: refused). */
+    readonly readyStatus?: number | string;
+    /** The ServiceAccount the check runs as (default `verify`): the caller's mesh identity. */
+    readonly serviceAccount?: string;
+    /** Requests sent at once (curl --parallel), to load a connection pool. */
+    readonly parallel?: number;
+    /** For a TCP check: the line sent on each connection. */
+    readonly tcpSend?: string;
+    /**
+     * Requests a route mirrors: counted by the caller's own proxy, as the completed
+     * requests of the mirror target's cluster (`outbound|<port>|<subset>|<host>.`).
+     */
+    readonly mirror?: { readonly name: string; readonly cluster: string; readonly range: readonly [number, number] };
+    /** Annotations of the check's pod (the proxy configuration a mirror count needs). */
+    readonly podAnnotations?: Readonly<Record<string, string>>;
 }
 
 const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
@@ -356,7 +477,11 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
             const url = isGateway ? `${GATEWAY_URL}${placement.prefix ?? ""}${path}` : `http://${dest.name}:${dest.ports[0].port}${path}`;
             const source = rule.match?.sourceLabels;
             const hostName = isGateway ? `${s.name}-gw` : r.host;
+            const checkAs = s.checkAs?.[destName];
+            const mirror = rule.mirror && !isGateway ? mirrorCount(rule.mirror, dest, requests) : undefined;
             plans.push({
+                ...(checkAs ? { serviceAccount: checkAs } : {}),
+                ...(mirror ?? {}),
                 name: `verify-${hostName}-${i + 1}`,
                 url,
                 podLabels: source ? { version: "verify", ...source } : { app: `verify-${s.name}`, version: "verify" },
@@ -386,9 +511,46 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
             requests,
             expectations: probe.versions.map(([version, contains]) => ({ version, contains, share: shares[version] ?? 0, range: ranges[version] ?? ([0, 0] as const) })),
             describes: `${s.name} at stage ${s.stage ?? "(default)"}: no routing rule for ${dest.name}, every version in proportion to its pods`,
+            ...(s.checkAs?.[dest.name] ? { serviceAccount: s.checkAs[dest.name] } : {}),
         });
     }
-    return plans;
+    return [...plans, ...(s.checks ?? []).map((c) => stageCheckPlan(c, s, requests))];
+}
+
+/** The mirror count of a check: every request the route matches is mirrored, as its percentage says. */
+function mirrorCount(m: NonNullable<RouteRuleDef["mirror"]>, dest: ServiceDef, requests: number): Pick<CheckPlan, "mirror" | "podAnnotations"> {
+    const cluster = `outbound|${dest.ports[0].port}|${m.subset}|${dest.name}.`;
+    const share = m.percent / 100;
+    const range = share === 1 ? ([requests, requests] as const) : splitIntervals(requests, { mirrored: share, other: 1 - share }).mirrored;
+    // Istio's proxies keep only some of Envoy's statistics: the mirror target cluster's are asked for.
+    const annotations = { "proxy.istio.io/config": JSON.stringify({ proxyStatsMatcher: { inclusionPrefixes: [`cluster.${cluster}`] } }) };
+    return { mirror: { name: `mirrored-to-${m.subset}`, cluster, range }, podAnnotations: annotations };
+}
+
+/** A stage's own check as a plan: exact shares get the statistical ranges, "at least one" gets [1, requests]. */
+function stageCheckPlan(c: StageCheckDef, s: ScenarioDef, requests: number): CheckPlan {
+    const exact = Object.fromEntries(c.outcomes.filter((o) => (o.share ?? 0) > 0).map((o) => [o.name, o.share!]));
+    const ranges = Object.keys(exact).length > 0 ? splitIntervals(requests, exact) : {};
+    const expectations = c.outcomes.map((o) => ({
+        version: o.name,
+        contains: o.contains,
+        share: o.share ?? 0,
+        range: o.atLeastOne ? ([1, requests] as const) : (ranges[o.name] ?? ([0, 0] as const)),
+    }));
+    const tcp = c.url.startsWith("tcp://");
+    return {
+        name: `verify-${c.name}`,
+        url: c.url,
+        podLabels: { app: `verify-${s.name}`, version: "verify", ...(c.labels ?? {}), ...(c.withoutSidecar ? { [NO_INJECTION_LABEL]: "false" } : {}) },
+        headers: { ...(c.headers ?? {}) },
+        requests,
+        expectations,
+        describes: `${s.name} at stage ${s.stage ?? "(default)"}: ${c.describes}`,
+        ...(c.serviceAccount ? { serviceAccount: c.serviceAccount } : {}),
+        ...(c.parallel ? { parallel: c.parallel } : {}),
+        ...(c.readyStatus !== undefined ? { readyStatus: c.readyStatus } : {}),
+        ...(tcp ? { tcpSend: "hello" } : {}),
+    };
 }
 
 /**
@@ -422,12 +584,21 @@ export function verifyEnv(c: CheckPlan): { name: string; value: string }[] {
         { name: "VERIFY_ALPHA", value: FALSE_ALARM.toExponential() },
         ...(c.timeoutSeconds !== undefined ? [{ name: "VERIFY_TIMEOUT", value: String(c.timeoutSeconds) }] : []),
         ...(c.readyStatus !== undefined ? [{ name: "VERIFY_READY_STATUS", value: String(c.readyStatus) }] : []),
+        ...(c.parallel !== undefined ? [{ name: "VERIFY_PARALLEL", value: String(c.parallel) }] : []),
+        ...(c.tcpSend !== undefined ? [{ name: "VERIFY_TCP_SEND", value: c.tcpSend }] : []),
+        ...(c.mirror ? [{ name: "VERIFY_MIRROR", value: [c.mirror.name, c.mirror.cluster, c.mirror.range[0], c.mirror.range[1]].join("|") }] : []),
     ];
 }
 
 export const JOB_RESOURCES = { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } };
 
-export function jobSpec(name: string, namespace: string, podLabels: Labels, container: types.input.core.v1.Container): types.input.batch.v1.Job {
+export function jobSpec(
+    name: string,
+    namespace: string,
+    podLabels: Labels,
+    container: types.input.core.v1.Container,
+    pod: { readonly serviceAccount?: string; readonly annotations?: Readonly<Record<string, string>> } = {},
+): types.input.batch.v1.Job {
     return {
         // A hook of the namespace's lessons release: runs once everything else is applied and ready.
         metadata: { name, namespace, labels: { app: "verify", check: name }, annotations: { ...VERIFY_HOOK } },
@@ -435,10 +606,10 @@ export function jobSpec(name: string, namespace: string, podLabels: Labels, cont
             backoffLimit: 1,
             activeDeadlineSeconds: 900,
             template: {
-                metadata: { labels: { ...podLabels } },
+                metadata: { labels: { ...podLabels }, ...(pod.annotations ? { annotations: { ...pod.annotations } } : {}) },
                 spec: {
                     restartPolicy: "Never",
-                    serviceAccountName: VERIFY_ACCOUNT,
+                    serviceAccountName: pod.serviceAccount ?? VERIFY_ACCOUNT,
                     automountServiceAccountToken: false,
                     securityContext: RESTRICTED_POD_SECURITY,
                     ...(container.volumeMounts ? { volumes: [{ name: "verify", configMap: { name: VERIFY_CONFIG_MAP } }] } : {}),
@@ -478,7 +649,12 @@ export interface BuildOptions {
      * wait, as suspended CronJobs, until the attendee runs them.
      */
     readonly handsOn?: boolean;
+    /** The namespaces the namespace's default Sidecar imports (`sidecarEgressHosts`). */
+    readonly sidecarHosts?: readonly string[];
 }
+
+/** What a namespace's proxies import when no mesh settings say otherwise: their own namespace and the control plane's. */
+const DEFAULT_SIDECAR_HOSTS = ["./*", "istio-system/*"];
 
 export interface BuiltCheck {
     readonly name: string;
@@ -503,6 +679,8 @@ export interface BuiltScenario {
     readonly destinationRules: IstioObject<"DestinationRule">[];
     /** VirtualServices with the routing host they implement (`gateway` for gateway routes). */
     readonly virtualServices: { readonly host: string; readonly object: IstioObject<"VirtualService"> }[];
+    /** The stage's policies: AuthorizationPolicies, PeerAuthentications, ServiceEntries, an outbound Sidecar. */
+    readonly policies: IstioObject[];
     readonly checks: BuiltCheck[];
     /** Hands-on: the stack installs no routing object; the attendee applies these, stage by stage. */
     readonly handOut?: readonly HandOutStage[];
@@ -553,7 +731,7 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
                       command: ["sh", "/verify/verify.sh"],
                       env: verifyEnv(c),
                       volumeMounts: [{ name: "verify", mountPath: "/verify", readOnly: true }],
-                  }),
+                  }, { serviceAccount: c.serviceAccount, annotations: c.podAnnotations }),
                   usesScript: true,
               })),
               ...(s.extraChecks ?? []).map((x) => ({
@@ -564,10 +742,12 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
           ];
     // Labelled by lesson, so a step can remove the lesson's previous stage before applying the next.
     const byLesson = (m: Manifest): Manifest => ({ ...m, metadata: { ...m.metadata, labels: { ...(m.metadata.labels ?? {}), [LESSON_LABEL]: s.name } } });
+    const hosts = o.sidecarHosts ?? DEFAULT_SIDECAR_HOSTS;
     const routingObjects = (at: ScenarioDef): Manifest[] =>
         [
-            ...(Object.entries(at.subsets).map(([host, subsets]) => destinationRule(host, subsets, ns)) as unknown as Manifest[]),
+            ...(destinationRules(at, ns) as unknown as Manifest[]),
             ...at.routing.map((r) => virtualService(r, at, ns, o.placement) as unknown as Manifest),
+            ...(policyObjects(at.policies, ns, hosts) as unknown as Manifest[]),
         ].map(byLesson);
     const handOut = o.handsOn
         ? (s.stages ?? []).map((st) => ({
@@ -587,8 +767,9 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
         ),
         deployments: workloads.map((w) => ({ name: w.name, spec: deploymentSpec(w, ns), configMap: w.config?.name })),
         services: s.services.map((svc) => ({ name: svc.name, spec: serviceSpec(svc, ns) })),
-        destinationRules: Object.entries(s.subsets).map(([host, subsets]) => destinationRule(host, subsets, ns)),
+        destinationRules: destinationRules(s, ns),
         virtualServices: s.routing.map((r) => ({ host: r.host, object: virtualService(r, s, ns, o.placement) })),
+        policies: policyObjects(s.policies, ns, hosts),
         checks,
     };
 }
@@ -605,7 +786,9 @@ export type Manifest = { apiVersion: string; kind: string; metadata: Record<stri
  * verification Jobs, which are hooks, so each measures a mesh that is ready.
  */
 function scenarioManifests(b: BuiltScenario, namespace: string): Manifest[] {
-    const routing = b.handOut ? [] : [...(b.destinationRules as unknown as Manifest[]), ...b.virtualServices.map(({ object }) => object as unknown as Manifest)];
+    const routing = b.handOut
+        ? []
+        : [...(b.destinationRules as unknown as Manifest[]), ...b.virtualServices.map(({ object }) => object as unknown as Manifest), ...(b.policies as unknown as Manifest[])];
     return [
         ...b.serviceAccounts.map((name) => serviceAccountManifest(name, namespace)),
         ...b.configMaps.map((c) => ({ apiVersion: "v1", kind: "ConfigMap", ...c.spec }) as Manifest),
@@ -625,6 +808,8 @@ function waitingCheck(c: BuiltCheck): Manifest {
 /** The ConfigMap that holds a namespace's hand-out: every stage of every lesson, and the steps. */
 export const HAND_OUT_CONFIG_MAP = "lesson-steps";
 export const HAND_OUT_LABELS: Readonly<Record<string, string>> = { "istio-workshop/hand-out": "true" };
+/** The kinds a hand-out stage holds, as `kubectl delete` names them. */
+export const HAND_OUT_KINDS = "virtualservices,destinationrules,authorizationpolicies,peerauthentications,serviceentries,sidecars";
 /** Label of every routing object a hand-out stage holds: the lesson it belongs to. */
 export const LESSON_LABEL = "istio-workshop/lesson";
 
@@ -641,7 +826,7 @@ export function handOutSteps(built: readonly BuiltScenario[], namespace: string)
             const file = handOutFile(h, i);
             lines.push(
                 `${file}: ${h.summary}`,
-                `  kubectl delete virtualservices,destinationrules -l ${LESSON_LABEL}=${h.lesson}; kubectl get configmap ${HAND_OUT_CONFIG_MAP} -o jsonpath='{.data.${file.replace(/\./g, "\\.")}}' | kubectl apply -f -`,
+                `  kubectl delete ${HAND_OUT_KINDS} -l ${LESSON_LABEL}=${h.lesson}; kubectl get configmap ${HAND_OUT_CONFIG_MAP} -o jsonpath='{.data.${file.replace(/\./g, "\\.")}}' | kubectl apply -f -`,
             );
         });
         if (b.checks.length > 0) {
@@ -670,7 +855,7 @@ function handOutManifest(built: readonly BuiltScenario[], namespace: string): Ma
 }
 
 /** The scenarios of one namespace, built as the stack builds them (its DemoApps uses the same). */
-export function buildNamespace(apps: Apps, namespace: string, placement?: GatewayPlacement): BuiltScenario[] {
+export function buildNamespace(apps: Apps, namespace: string, placement?: GatewayPlacement, sidecarHosts?: readonly string[]): BuiltScenario[] {
     return resolveScenarios(apps).map((s) =>
         buildScenario(s, {
             namespace,
@@ -679,6 +864,7 @@ export function buildNamespace(apps: Apps, namespace: string, placement?: Gatewa
             rate: trafficRate(apps),
             placement,
             handsOn: apps.handsOn,
+            sidecarHosts,
         }),
     );
 }

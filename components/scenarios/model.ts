@@ -25,6 +25,7 @@ export interface WorkloadDef {
     readonly replicas: number;
     readonly command?: readonly string[];
     readonly args?: readonly string[];
+    readonly env?: Readonly<Record<string, string>>;
     readonly containerPort?: number;
     /**
      * A user id for images whose Dockerfile sets none (or a name) but that work as any user.
@@ -76,6 +77,78 @@ export interface RouteRuleDef {
      * longer (a delay behind the destination), so each answers 504 within the timeout.
      */
     readonly timeout?: { readonly seconds: number; readonly outlived?: boolean };
+    /** Retries of failed requests (Istio's `retries`): further attempts, on which failures. */
+    readonly retries?: { readonly attempts: number; readonly retryOn: string; readonly perTryTimeoutSeconds?: number };
+    /** A copy of every matched request (fire and forget) to this subset of the same host. */
+    readonly mirror?: { readonly subset: string; readonly percent: number };
+}
+
+/** Connection limits and ejection (a DestinationRule's trafficPolicy): Istio's circuit breaker. */
+export interface TrafficPolicyDef {
+    readonly maxConnections?: number;
+    readonly maxPendingRequests?: number;
+    readonly maxRequestsPerConnection?: number;
+    /** Eject a pod after this many consecutive 5xx, for `ejectSeconds`. */
+    readonly consecutive5xxErrors?: number;
+    readonly ejectSeconds?: number;
+}
+
+/**
+ * A security policy of a stage, as Istio's tasks write them. Identities are
+ * ServiceAccounts of the lesson's namespace; the builder writes them as the
+ * mesh's principals (`cluster.local/ns/<namespace>/sa/<name>`).
+ */
+export type PolicyDef =
+    | {
+          readonly kind: "AuthorizationPolicy";
+          readonly name: string;
+          /** Pods the policy applies to (pod labels); omitted: the whole namespace. */
+          readonly selector?: Labels;
+          readonly action?: "ALLOW" | "DENY";
+          /** No rule: an ALLOW policy that allows nothing (`allow-nothing`). Each rule: callers and methods it admits. */
+          readonly rules: ReadonlyArray<{ readonly fromServiceAccounts?: readonly string[]; readonly methods?: readonly string[] }>;
+      }
+    | { readonly kind: "PeerAuthentication"; readonly name: string; readonly selector?: Labels; readonly mode: "STRICT" | "PERMISSIVE" }
+    | {
+          /** Outbound traffic of the namespace's proxies: to hosts of the mesh's registry only, or anywhere. */
+          readonly kind: "OutboundPolicy";
+          readonly name: string;
+          /** The pods it applies to (the lesson's client and its checks). */
+          readonly selector: Labels;
+          readonly mode: "ALLOW_ANY" | "REGISTRY_ONLY";
+      }
+    | {
+          /** A host outside the mesh, made known to the namespace's proxies (Istio's ServiceEntry). */
+          readonly kind: "ServiceEntry";
+          readonly name: string;
+          readonly host: string;
+          readonly port: { readonly number: number; readonly name: string; readonly protocol: string };
+      };
+
+/**
+ * A check of a stage that its routes do not imply: requests from a given
+ * caller, and the share of answers each outcome must have (an outcome is the
+ * text the body contains, or a measurement: `@status=403`, `@time>=7`), or,
+ * where no exact share exists (a circuit breaker under load), at least one.
+ */
+export interface StageCheckDef {
+    readonly name: string;
+    /** `http://<service>:<port><path>`, or `tcp://<service>:<port>` (one line sent, the echo read back). */
+    readonly url: string;
+    readonly headers?: Readonly<Record<string, string>>;
+    /** The ServiceAccount the caller runs as (its mesh identity); default the checks' own, `verify`. */
+    readonly serviceAccount?: string;
+    /** Extra labels of the caller's pod (a policy of the stage may select it by them). */
+    readonly labels?: Labels;
+    /** The caller has no sidecar: a client outside the mesh, talking plaintext. */
+    readonly withoutSidecar?: boolean;
+    readonly outcomes: ReadonlyArray<{ readonly name: string; readonly contains: string; readonly share?: number; readonly atLeastOne?: boolean }>;
+    /** Requests sent at once (curl --parallel), to load a connection pool. */
+    readonly parallel?: number;
+    /** The answer that tells the stage is in place, where it is not 2xx (`000`: the connection is refused). */
+    readonly readyStatus?: string;
+    /** What the check proves, for messages. */
+    readonly describes: string;
 }
 
 export interface FaultDef {
@@ -105,6 +178,18 @@ export interface StageDef {
     readonly routing: readonly RoutingDef[];
     /** The lesson's workloads run without sidecars (the "before" of sidecar injection). */
     readonly withoutSidecars?: boolean;
+    /** Workloads only this stage runs (e.g. a ratings that fails half of its answers). */
+    readonly workloads?: readonly WorkloadDef[];
+    /** Subsets only this stage declares, per host. */
+    readonly subsets?: Readonly<Record<string, Readonly<Record<string, Labels>>>>;
+    /** Traffic policy per host (circuit breaking). */
+    readonly trafficPolicies?: Readonly<Record<string, TrafficPolicyDef>>;
+    /** The stage's security and egress policies. */
+    readonly policies?: readonly PolicyDef[];
+    /** Checks beyond what the routes imply. */
+    readonly checks?: readonly StageCheckDef[];
+    /** The routing checks to a host run as this ServiceAccount: the caller the stage's policies admit. */
+    readonly checkAs?: Readonly<Record<string, string>>;
     /** Why the stage cannot work with the lesson as configured (e.g. routes it needs overridden away); undefined: it can. */
     readonly cannotWork?: (lesson: ScenarioDef) => string | undefined;
 }
@@ -116,6 +201,10 @@ export interface ScenarioDef {
     /** The stage `routing` and `withoutSidecars` come from. */
     readonly stage?: string;
     readonly withoutSidecars?: boolean;
+    readonly trafficPolicies?: StageDef["trafficPolicies"];
+    readonly policies?: StageDef["policies"];
+    readonly checks?: StageDef["checks"];
+    readonly checkAs?: StageDef["checkAs"];
     readonly workloads: readonly WorkloadDef[];
     readonly services: readonly ServiceDef[];
     /** Subsets per host: subset name to pod labels. */

@@ -11,13 +11,33 @@ HEADERS
     curl -s --max-time "${VERIFY_TIMEOUT:-5}" "$@"
   )
 }
-# Ready: the route answers 2xx, or, for a check of an injected fault, the status the fault answers with.
-ready() {
-  if [ -n "${VERIFY_READY_STATUS:-}" ]; then
-    [ "$(fetch -o /dev/null -w '%{http_code}' "$VERIFY_URL")" = "$VERIFY_READY_STATUS" ]
+# A TCP check (VERIFY_URL tcp://<host>:<port>): one line sent, the echo read back; no answer is status 000.
+tcp() {
+  hp=${VERIFY_URL#tcp://}
+  (printf '%s\n' "$VERIFY_TCP_SEND"; sleep 1) | nc -w 2 "${hp%:*}" "${hp##*:}" 2>/dev/null
+}
+# One request: its body, then `@status=<code> @time=<seconds>`.
+request() {
+  if [ -n "${VERIFY_TCP_SEND:-}" ]; then
+    b=$(tcp)
+    if [ -n "$b" ]; then printf '%s\n@status=200 @time=0' "$b"; else printf '\n@status=000 @time=0'; fi
   else
-    fetch -f -o /dev/null "$VERIFY_URL"
+    fetch -w '
+@status=%{http_code} @time=%{time_total}' "$VERIFY_URL"
   fi
+}
+# Ready: the route answers 2xx, or, for a check of an injected fault or a refusal, the status it answers with.
+ready() {
+  if [ -n "${VERIFY_TCP_SEND:-}" ]; then
+    if [ -n "$(tcp)" ]; then s=200; else s=000; fi
+  else
+    s=$(fetch -o /dev/null -w '%{http_code}' "$VERIFY_URL")
+  fi
+  if [ -n "${VERIFY_READY_STATUS:-}" ]; then [ "$s" = "$VERIFY_READY_STATUS" ]; else case "$s" in 2??) true ;; *) false ;; esac; fi
+}
+# Requests the caller's own proxy completed to a cluster (the mirror target's), from its statistics.
+completed() {
+  curl -s http://127.0.0.1:15000/stats | grep -F "cluster.$1" | grep -F '.upstream_rq_completed: ' | awk -F': ' '{ n += $2 } END { print n + 0 }'
 }
 tries=0
 until ready; do
@@ -41,15 +61,9 @@ k=0
 while IFS='|' read -r version contains lo hi share; do eval "c$k=0"; k=$((k+1)); done <<EXPECT
 $VERIFY_EXPECT
 EXPECT
-other=0; i=0
-while [ "$i" -lt "$VERIFY_REQUESTS" ]; do
-  i=$((i+1))
-  out=$(fetch -w '
-@status=%{http_code} @time=%{time_total}' "$VERIFY_URL" || true)
-  trailer=${out##*@status=}
-  status=${trailer%% *}
-  time=${out##*@time=}
-  body=${out%@status=*}
+other=0
+# Counts one answer ($body, $status, $time) for the first expectation it matches.
+count() {
   k=0; hit=""
   while IFS='|' read -r version contains lo hi share; do
     if matches "$contains"; then eval "c$k=\$((c$k+1))"; hit=1; break; fi
@@ -58,7 +72,32 @@ while [ "$i" -lt "$VERIFY_REQUESTS" ]; do
 $VERIFY_EXPECT
 EXPECT
   [ -n "$hit" ] || other=$((other+1))
-done
+}
+if [ -n "${VERIFY_MIRROR:-}" ]; then
+  IFS='|' read -r mname mcluster mlo mhi <<MIRROR
+$VERIFY_MIRROR
+MIRROR
+  before=$(completed "$mcluster")
+fi
+if [ -n "${VERIFY_PARALLEL:-}" ]; then
+  # All requests at once, VERIFY_PARALLEL at a time: only their statuses are counted.
+  i=0
+  while [ "$i" -lt "$VERIFY_REQUESTS" ]; do set -- "$@" -o /dev/null "$VERIFY_URL"; i=$((i+1)); done
+  codes=$(fetch --parallel --parallel-immediate --parallel-max "$VERIFY_PARALLEL" -w '%{http_code}\n' "$@" || true)
+  body=""; time=0
+  for status in $codes; do count; done
+else
+  i=0
+  while [ "$i" -lt "$VERIFY_REQUESTS" ]; do
+    i=$((i+1))
+    out=$(request || true)
+    trailer=${out##*@status=}
+    status=${trailer%% *}
+    time=${out##*@time=}
+    body=${out%@status=*}
+    count
+  done
+fi
 measured=""; expected=""; ok=1; k=0
 while IFS='|' read -r version contains lo hi share; do
   eval "n=\$c$k"
@@ -71,6 +110,18 @@ $VERIFY_EXPECT
 EXPECT
 measured="${measured}other=$other"
 [ "$other" -eq 0 ] || ok=0
+if [ -n "${VERIFY_MIRROR:-}" ]; then
+  # Mirrored requests are sent after the answer: wait up to 10 s for the last of them.
+  w=0
+  while :; do
+    mirrored=$(( $(completed "$mcluster") - before ))
+    if [ "$mirrored" -ge "$mlo" ] || [ "$w" -ge 10 ]; then break; fi
+    w=$((w+1)); sleep 1
+  done
+  measured="$measured $mname=$mirrored"
+  expected="$expected, $mname in [$mlo, $mhi]"
+  if [ "$mirrored" -lt "$mlo" ] || [ "$mirrored" -gt "$mhi" ]; then ok=0; fi
+fi
 if [ "$ok" -eq 1 ]; then echo "PASS $VERIFY_NAME: $measured"; exit 0; fi
 echo "FAIL $VERIFY_NAME: expected $VERIFY_DESCRIBES: of $VERIFY_REQUESTS requests to $VERIFY_URL, $expected, other answers 0; a correct mesh fails this check with probability below $VERIFY_ALPHA; measured $measured" | tee "$log"
 exit 1
