@@ -60,6 +60,7 @@ describe("lesson replies: fixtures are the apps' real answers", () => {
     it("ratings, details, productpage and helloworld as SERVICE-RESPONSES.md gives them", () => {
         const doc = upstreamText("istio-samples/SERVICE-RESPONSES.md");
         assert.ok(doc.includes(`v1 → 200 \`${reply("ratings-v1.json")}\``));
+        assert.ok(doc.includes(`\`v-faulty\`: 50 % 503 \`${reply("ratings-v-faulty-503.json")}\``));
         assert.ok(doc.includes(`\n  ${reply("details-v1.json")}\n`));
         assert.match(doc, /`<title>Simple Bookstore App<\/title>`/);
         assert.ok(reply("productpage-v1.head.html").includes("<title>Simple Bookstore App</title>"));

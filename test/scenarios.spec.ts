@@ -285,7 +285,7 @@ describe("verification Jobs", () => {
     it("sends the configured headers, such as an attendee's Host", () => {
         const plan = { ...reviewsCheck(), headers: { Host: "ana.example.com", "x-lesson": "3" } };
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-hdr-"));
-        fs.writeFileSync(path.join(dir, "curl"), `#!/bin/sh\necho "$@" >> ${dir}/calls\ncat ${replyPath("reviews-v3.json")}\n`, { mode: 0o755 });
+        fs.writeFileSync(path.join(dir, "curl"), `#!/bin/sh\necho "$@" >> ${dir}/calls\ncase " $* " in *" -o /dev/null "*) printf 200; exit 0 ;; esac\ncat ${replyPath("reviews-v3.json")}\n`, { mode: 0o755 });
         const env = Object.fromEntries(verifyEnv({ ...plan, requests: 1 }).map((e) => [e.name, e.value]));
         spawnSync("sh", ["-c", VERIFY_SCRIPT], { encoding: "utf8", env: { ...env, PATH: `${dir}:${process.env.PATH}`, TERMINATION_LOG: path.join(dir, "log") } });
         const calls = fs.readFileSync(path.join(dir, "calls"), "utf8").split("\n");

@@ -48,6 +48,11 @@ export function analyzeScenarios(
     for (const s of scenarios) {
         const why = s.stages?.find((x) => x.name === s.stage)?.cannotWork?.(s);
         if (why !== undefined) findings.push(`StageCannotWork: ${s.name} at stage ${s.stage} ${why}`);
+        // Policies are enforced by sidecars: a stage that runs without them would pass every caller.
+        const enforced = (s.policies ?? []).filter((p) => p.kind === "AuthorizationPolicy" || p.kind === "PeerAuthentication" || p.kind === "OutboundPolicy");
+        if (s.withoutSidecars && enforced.length > 0) {
+            findings.push(`StageCannotWork: ${s.name} at stage ${s.stage} runs its workloads without sidecars, so nothing enforces its ${enforced.map((p) => `${p.kind} ${p.name}`).join(", ")}`);
+        }
         const services = new Map(s.services.map((svc) => [svc.name, svc]));
         const pods = running(s.workloads);
 

@@ -38,7 +38,9 @@ export function trafficRate(apps: Apps): number | undefined {
 export function atStage(base: ScenarioDef, stage: string | undefined): ScenarioDef {
     const at = base.stages?.find((x) => x.name === stage);
     if (!at) return base;
-    const all = [...base.workloads, ...(at.workloads ?? [])];
+    // A stage's workload replaces the lesson's of the same name (e.g. ratings v1 failing half its answers).
+    const own = new Map((at.workloads ?? []).map((w) => [w.name, w]));
+    const all = [...base.workloads.map((w) => own.get(w.name) ?? w), ...(at.workloads ?? []).filter((w) => !base.workloads.some((b) => b.name === w.name))];
     const workloads = at.withoutSidecars ? all.map((w) => ({ ...w, labels: { ...w.labels, [NO_INJECTION_LABEL]: "false" } })) : all;
     const subsets = { ...base.subsets };
     for (const [host, extra] of Object.entries(at.subsets ?? {})) subsets[host] = { ...(subsets[host] ?? {}), ...extra };
@@ -180,6 +182,7 @@ export function deploymentSpec(w: WorkloadDef, namespace: string): DeploymentArg
                             image: w.image,
                             ...(w.command ? { command: [...w.command] } : {}),
                             ...(w.args ? { args: [...w.args] } : {}),
+                            ...(w.env ? { env: Object.entries(w.env).map(([name, value]) => ({ name, value })) } : {}),
                             ...(port !== undefined ? { ports: [{ containerPort: port }] } : {}),
                             ...(w.readinessPath && port !== undefined ? { readinessProbe: { httpGet: { path: w.readinessPath, port } } } : {}),
                             resources: { requests: { cpu: w.resources.cpu, memory: w.resources.memory }, limits: { memory: w.resources.memoryLimit } },
@@ -439,6 +442,36 @@ function faultOutcome(rule: RouteRuleDef): { name: string; contains: string; sha
     return undefined;
 }
 
+/** Does a route's `retryOn` retry an answer with this status? (`5xx`: any 5xx; `gateway-error`: 502, 503, 504.) */
+function retriesStatus(retryOn: string, status: number): boolean {
+    return retryOn.split(",").some((x) => (x === "5xx" && status >= 500) || (x === "gateway-error" && [502, 503, 504].includes(status)));
+}
+
+/**
+ * The answers a destination's own failures leave failed (`WorkloadDef.fails`),
+ * after the rule's retries: a version whose pods fail a share f of requests
+ * fails f^(1 + attempts) of them when its status is retried, f otherwise. (Istio's
+ * default retries do not retry a 503 the app answers: its default `retryOn` names
+ * no status code.) Per version, and in total over the rule's shares.
+ */
+function appFailures(rule: RouteRuleDef, dest: ServiceDef, s: ScenarioDef, shares: Record<string, number>) {
+    const pods = s.workloads.filter((w) => w.replicas > 0 && selects(dest.selector, w.labels));
+    const status = pods.find((w) => w.fails)?.fails?.status;
+    if (status === undefined) return undefined;
+    const byVersion: Record<string, number> = {};
+    let total = 0;
+    for (const [version, share] of Object.entries(shares)) {
+        const of = pods.filter((w) => w.labels.version === version);
+        const n = of.reduce((a, w) => a + w.replicas, 0);
+        if (n === 0) continue;
+        const f = of.reduce((a, w) => a + w.replicas * (w.fails?.share ?? 0), 0) / n;
+        const tries = 1 + (rule.retries && retriesStatus(rule.retries.retryOn, status) ? rule.retries.attempts : 0);
+        byVersion[version] = f ** tries;
+        total += share * byVersion[version];
+    }
+    return { status, total, byVersion };
+}
+
 /** The path a probe requests to exercise a rule's path match, if the probe's page is one the rule matches. */
 function probePath(probe: ProbeDef, match: RouteRuleDef["match"]): string | undefined {
     const { prefix, exact } = match ?? {};
@@ -466,10 +499,12 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
             const faulted = faultOutcome(rule);
             const rest = 1 - (faulted?.share ?? 0);
             const slowest = Math.max(0, ...r.rules.map((x) => x.fault?.delaySeconds ?? 0));
+            const failing = appFailures(rule, dest, s, shares);
             const answers: [string, string, number][] = [
                 ...(faulted ? [[faulted.name, faulted.contains, faulted.share] as [string, string, number]] : []),
                 ...(faulted?.delaySeconds === undefined && slowest > 0 ? [[`delayed-${slowest}s`, `@time>=${slowest}`, 0] as [string, string, number]] : []),
-                ...probe.versions.map(([version, contains]) => [version, contains, (shares[version] ?? 0) * rest] as [string, string, number]),
+                ...(failing ? [[`failed-${failing.status}`, `@status=${failing.status}`, failing.total * rest] as [string, string, number]] : []),
+                ...probe.versions.map(([version, contains]) => [version, contains, (shares[version] ?? 0) * rest * (1 - (failing?.byVersion[version] ?? 0))] as [string, string, number]),
             ];
             const positive = Object.fromEntries(answers.filter(([, , p]) => p > 0).map(([v, , p]) => [v, p]));
             const ranges = splitIntervals(requests, positive);
@@ -586,7 +621,13 @@ export function verifyEnv(c: CheckPlan): { name: string; value: string }[] {
         ...(c.readyStatus !== undefined ? [{ name: "VERIFY_READY_STATUS", value: String(c.readyStatus) }] : []),
         ...(c.parallel !== undefined ? [{ name: "VERIFY_PARALLEL", value: String(c.parallel) }] : []),
         ...(c.tcpSend !== undefined ? [{ name: "VERIFY_TCP_SEND", value: c.tcpSend }] : []),
-        ...(c.mirror ? [{ name: "VERIFY_MIRROR", value: [c.mirror.name, c.mirror.cluster, c.mirror.range[0], c.mirror.range[1]].join("|") }] : []),
+        ...(c.mirror
+            ? [
+                  { name: "VERIFY_MIRROR", value: c.mirror.name },
+                  { name: "VERIFY_MIRROR_CLUSTER", value: c.mirror.cluster },
+                  { name: "VERIFY_MIRROR_RANGE", value: `${c.mirror.range[0]} ${c.mirror.range[1]}` },
+              ]
+            : []),
     ];
 }
 

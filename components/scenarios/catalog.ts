@@ -4,7 +4,7 @@
  */
 import { INGRESS_GATEWAY, INGRESS_NAMESPACE } from "../meshSpec";
 import { IMAGES } from "../images";
-import { GATEWAY_HOST, type FaultDef, type ProbeDef, type RoutingDef, type ScenarioDef, type ServiceDef, type StageDef, type WorkloadDef } from "./model";
+import { GATEWAY_HOST, selects, type FaultDef, type StageCheckDef, type ProbeDef, type RoutingDef, type ScenarioDef, type ServiceDef, type StageDef, type WorkloadDef } from "./model";
 
 /** A lesson's stages and, from the one it starts at, its routing. */
 function staged(stages: readonly StageDef[], start: string): Pick<ScenarioDef, "stages" | "stage" | "routing" | "withoutSidecars"> {
@@ -101,6 +101,30 @@ export function helloworld(ctx: CatalogContext): ScenarioDef {
 /** How a bookinfo reply names the pod of Deployment `<service>-<version>` that served it. */
 export function podName(service: string, version: string): string {
     return `"podname": "${service}-${version}-`;
+}
+
+/** Does a subset of a lesson's host select a running pod? */
+function hasPods(lesson: ScenarioDef, host: string, subset: string): boolean {
+    const labels = lesson.subsets[host]?.[subset];
+    const svc = lesson.services.find((x) => x.name === host);
+    return labels !== undefined && svc !== undefined && lesson.workloads.some((w) => w.replicas > 0 && selects(svc.selector, w.labels) && selects(labels, w.labels));
+}
+
+/** A check that a caller is admitted: every request answered by the app (its reply contains `text`). */
+function allowed(name: string, url: string, serviceAccount: string, text: string, describes: string): StageCheckDef {
+    return { name, url, serviceAccount, outcomes: [{ name: "allowed", contains: text, share: 1 }], describes };
+}
+
+/** A check that a caller is refused: every request answered 403 by the destination's proxy (Istio's "RBAC: access denied"). */
+function denied(name: string, url: string, serviceAccount: string | undefined, describes: string): StageCheckDef {
+    return {
+        name,
+        url,
+        ...(serviceAccount ? { serviceAccount } : {}),
+        readyStatus: "403",
+        outcomes: [{ name: "denied-403", contains: "@status=403", share: 1 }],
+        describes,
+    };
 }
 
 /** Seed 001: bookinfo; every service to v1, reviews split between v1 and v3, productpage through the gateway. */
@@ -204,6 +228,63 @@ export function bookinfo(): ScenarioDef {
                         { host: "reviews", origin: "catalog: bookinfo reviews", rules: [{ weights: { v2: 100 }, timeout: { seconds: 0.5, outlived: true } }] },
                         { host: "ratings", origin: "catalog: bookinfo ratings", rules: [{ fault: { delaySeconds: 2, percent: 100 }, weights: { v1: 100 } }] },
                         gateway,
+                    ],
+                },
+                {
+                    name: "retries",
+                    summary:
+                        "ratings v1 runs as `v-faulty` (the ratings app's own mode that answers 503 to half of the requests); the route retries 5xx up to 3 times, so 1 request in 16 still fails (1 in 2 without the retries)",
+                    workloads: [{ ...server("ratings", "v1"), env: { SERVICE_VERSION: "v-faulty" }, fails: { share: 0.5, status: 503 } }],
+                    routing: [
+                        ...["productpage", "details"].map(v1Only),
+                        reviewsTo({ v2: 100 }),
+                        { host: "ratings", origin: "catalog: bookinfo ratings", rules: [{ weights: { v1: 100 }, retries: { attempts: 3, retryOn: "5xx", perTryTimeoutSeconds: 2 } }] },
+                        gateway,
+                    ],
+                },
+                {
+                    name: "circuit-breaker",
+                    summary:
+                        "details allows one connection and one pending request (Istio's circuit-breaking task): requests beyond that answer 503 at once, without reaching details",
+                    trafficPolicies: { details: { maxConnections: 1, maxPendingRequests: 1, maxRequestsPerConnection: 1 } },
+                    routing: [...services.map(v1Only), gateway],
+                    checks: [
+                        {
+                            name: "details-circuit-breaker",
+                            url: "http://details:9080/details/0",
+                            parallel: 5,
+                            outcomes: [
+                                { name: "answered", contains: "@status=200", atLeastOne: true },
+                                { name: "overflow-503", contains: "@status=503", atLeastOne: true },
+                            ],
+                            describes: "five requests at a time to details, which admits one connection and one pending request: some answered, some refused with 503 by the caller's proxy",
+                        },
+                    ],
+                },
+                {
+                    name: "mirror",
+                    cannotWork: (lesson) => (hasPods(lesson, "reviews", "v2") ? undefined : "mirrors reviews to subset v2, which selects no running pod of the lesson"),
+                    summary: "reviews answered by v1 only, and every request copied to v2, whose answers are dropped (Istio's mirroring task)",
+                    routing: [...["productpage", "details", "ratings"].map(v1Only), { host: "reviews", origin: "catalog: bookinfo reviews", rules: [{ weights: { v1: 100 }, mirror: { subset: "v2", percent: 100 } }] }, gateway],
+                },
+                {
+                    name: "authz",
+                    summary:
+                        "each workload accepts only the callers it needs (Istio's authorization task: allow-nothing, then productpage for everyone, details and reviews for productpage, ratings for reviews), each caller known by its ServiceAccount",
+                    routing: [gateway],
+                    policies: [
+                        { kind: "AuthorizationPolicy", name: "allow-nothing", rules: [] },
+                        { kind: "AuthorizationPolicy", name: "productpage-viewer", selector: { app: "productpage" }, rules: [{ methods: ["GET"] }] },
+                        { kind: "AuthorizationPolicy", name: "details-viewer", selector: { app: "details" }, rules: [{ fromServiceAccounts: ["bookinfo-productpage"], methods: ["GET"] }] },
+                        { kind: "AuthorizationPolicy", name: "reviews-viewer", selector: { app: "reviews" }, rules: [{ fromServiceAccounts: ["bookinfo-productpage"], methods: ["GET"] }] },
+                        { kind: "AuthorizationPolicy", name: "ratings-viewer", selector: { app: "ratings" }, rules: [{ fromServiceAccounts: ["bookinfo-reviews"], methods: ["GET"] }] },
+                    ],
+                    checkAs: { details: "bookinfo-productpage", reviews: "bookinfo-productpage", ratings: "bookinfo-reviews" },
+                    checks: [
+                        allowed("details-allowed", "http://details:9080/details/0", "bookinfo-productpage", "author", "details admits productpage"),
+                        allowed("ratings-allowed", "http://ratings:9080/ratings/0", "bookinfo-reviews", "ratings", "ratings admits reviews"),
+                        denied("details-denied", "http://details:9080/details/0", undefined, "details refuses a caller that is not productpage"),
+                        denied("ratings-denied", "http://ratings:9080/ratings/0", "bookinfo-productpage", "ratings refuses productpage, which may call only details and reviews"),
                     ],
                 },
             ],

@@ -37,6 +37,11 @@ export interface WorkloadDef {
     readonly writableRoot?: boolean;
     readonly readinessPath?: string;
     readonly resources: { readonly cpu: string; readonly memory: string; readonly memoryLimit: string };
+    /**
+     * The share of requests the app itself fails, and with which status (bookinfo's
+     * ratings as `v-faulty`: half of them, 503): what retries are measured against.
+     */
+    readonly fails?: { readonly share: number; readonly status: number };
     /** ConfigMap mounted read-only: name, mount path, files. */
     readonly config?: { readonly name: string; readonly mountPath: string; readonly files: Readonly<Record<string, string>> };
 }

@@ -74,9 +74,7 @@ EXPECT
   [ -n "$hit" ] || other=$((other+1))
 }
 if [ -n "${VERIFY_MIRROR:-}" ]; then
-  IFS='|' read -r mname mcluster mlo mhi <<MIRROR
-$VERIFY_MIRROR
-MIRROR
+  mname=$VERIFY_MIRROR; mcluster=$VERIFY_MIRROR_CLUSTER; mlo=${VERIFY_MIRROR_RANGE% *}; mhi=${VERIFY_MIRROR_RANGE#* }
   before=$(completed "$mcluster")
 fi
 if [ -n "${VERIFY_PARALLEL:-}" ]; then

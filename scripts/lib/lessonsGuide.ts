@@ -14,7 +14,7 @@ export const INTRODUCTIONS: Readonly<Record<ScenarioKey, string>> = {
     helloworld:
         "Seed 002 (helloworld and curl): routing by who calls. Two versions of helloworld answer on `/hello`; clients `curl` and `curl1` call them.",
     bookinfo:
-        "Seed 001 (bookinfo), with Istio's own request-routing, fault-injection and request-timeouts tasks: four services, three versions of reviews, routed by weight, by user, and broken on purpose.",
+        "Seed 001 (bookinfo), with Istio's own request-routing, fault-injection, request-timeouts, circuit-breaking, mirroring and authorization tasks: four services, three versions of reviews, routed by weight, by user, broken on purpose, and locked down.",
     myApp: "Seed 003 (my-app behind the gateway and an NGINX proxy): ingress through the shared gateway, and a proxy inside the mesh.",
     grpc: "Seed 000 (a gRPC service and its client): sidecar injection, and gRPC metrics in Kiali.",
 };
@@ -32,6 +32,13 @@ export const WHAT_YOU_SEE: Readonly<Record<string, string>> = {
     "bookinfo.ratings-delay": "Signed in as `jason`, the page takes about 6 s and says reviews are unavailable: productpage gives up after 3 s and one retry, before ratings' 7 s delay ends (the bug this task finds). Jaeger shows the long ratings span.",
     "bookinfo.ratings-abort": "Signed in as `jason`: \"Ratings service is currently unavailable\"; everyone else sees reviews as usual. Kiali shows ratings' 500s in red.",
     "bookinfo.reviews-timeout": "The page loads after half a second with \"Sorry, product reviews are currently unavailable\"; Jaeger shows reviews cut off at 0.5 s while ratings still takes 2 s.",
+    "bookinfo.retries":
+        "Reviews with black stars (v2), and now and then \"Ratings service is currently unavailable\": ratings fails half of its answers and the retries hide most of them. Kiali shows ratings' 503s between reviews and ratings; Jaeger shows the retried calls as several ratings spans under one reviews span.",
+    "bookinfo.circuit-breaker":
+        "The product page works (one reader at a time fits). In Kiali, details' edge shows a circuit-breaker icon; under load (the check's five requests at a time) Grafana's Istio Service dashboard shows 503s with the response flag UO (upstream overflow).",
+    "bookinfo.mirror": "Reviews without stars (v1) on every reload, while Kiali shows traffic arriving at reviews v2 as well: the mirrored copies, whose answers nobody sees.",
+    "bookinfo.authz":
+        "The product page still loads: each call is one the policies admit. Kiali's security view shows the policies on each workload; a call from anywhere else (a `kubectl exec` curl from another pod to details) answers `RBAC: access denied` (403).",
     "myApp.gateway": "`/<your path>/v1` and `/v2` through the gateway answer version 1.0.0 and 2.0.0; Kiali shows the gateway and nginx-proxy calling both.",
     "grpc.no-sidecar": "`kubectl get pods`: 1/1 containers. The client's pings work, but Kiali shows no gRPC traffic: nothing in the mesh sees it.",
     "grpc.mesh": "Every pod 2/2; Kiali shows grpc-client calling grpc-echo with a gRPC request rate and a padlock.",
@@ -69,12 +76,19 @@ export function lessonsGuide(requests = 100): string {
             if (checks.length + extra.length > 0) {
                 out.push("- What the Jobs prove:");
                 for (const c of checks) {
-                    const expect = c.expectations
-                        .filter((e) => e.share > 0 || e.range[1] === 0)
-                        .map((e) => (e.share > 0 ? `${e.version} ${share(e.share)} (${e.range[0]}–${e.range[1]} of ${c.requests})` : `no ${e.version}`))
-                        .join(", ");
+                    const expect = [
+                        ...c.expectations
+                            .filter((e) => e.share > 0 || e.range[0] > 0 || e.range[1] === 0)
+                            .map((e) =>
+                                e.share > 0 ? `${e.version} ${share(e.share)} (${e.range[0]}–${e.range[1]} of ${c.requests})` : e.range[0] > 0 ? `${e.version} at least once` : `no ${e.version}`,
+                            ),
+                        ...(c.mirror ? [`${c.mirror.range[0]}–${c.mirror.range[1]} ${c.mirror.name} (completed by the caller's proxy)`] : []),
+                    ].join(", ");
                     const headers = Object.entries(c.headers).map(([k, v]) => ` with \`${k}: ${v}\``).join("");
-                    out.push(`  - \`${c.name}\`: ${c.requests} requests to \`${c.url}\`${headers}: ${expect}.`);
+                    const as = c.serviceAccount ? ` as \`${c.serviceAccount}\`` : "";
+                    const how = c.parallel ? ` (${c.parallel} at a time)` : "";
+                    const what = c.tcpSend !== undefined ? "connections" : "requests";
+                    out.push(`  - \`${c.name}\`: ${c.requests} ${what}${how}${as} to \`${c.url}\`${headers}: ${expect}.`);
                 }
                 for (const x of extra) out.push(`  - ${x}.`);
             }

@@ -1,0 +1,145 @@
+/**
+ * The bookinfo stages beyond routing: retries, circuit breaking, mirroring and
+ * authorization, each checked on the apps' real reply bodies
+ * (`test/fixtures/replies/`, see ORIGIN.md) and against how the mesh decides.
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { analyzeScenarios } from "../components/scenarios/analyze";
+import { atStage, buildScenario, checkPlans, namespaceManifests, resolveScenarios, type CheckPlan } from "../components/scenarios/build";
+import { bookinfo } from "../components/scenarios/catalog";
+import { MeshCheckError } from "../components/scenarios/analyze";
+import { prepare } from "../components/validate";
+import { attendeeAuthorizationPolicy } from "../components/isolationSpec";
+import { meshRefusal } from "../policy/network";
+import { EKS_RAW, settingsFor } from "./helpers";
+import { replyPath } from "./upstream";
+import { runCheck, type Answer } from "./verifyRunner";
+
+const at = (stage: string) => atStage(bookinfo(), stage);
+const plan = (stage: string, name: string): CheckPlan => {
+    const found = checkPlans(at(stage), 100).find((c) => c.name === name);
+    assert.ok(found, `${stage}: no check ${name}`);
+    return found;
+};
+const answers = (file: string, n: number, status = 200): Answer[] => Array<Answer>(n).fill({ file: replyPath(file), status });
+const EMPTY = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "iw-empty-")), "empty");
+fs.writeFileSync(EMPTY, "");
+/** An answer of the caller's own proxy (a 403 of its RBAC filter, a 503 overflow): the checks look at the status only. */
+const proxyAnswers = (status: number, n: number): Answer[] => Array<Answer>(n).fill({ file: EMPTY, status });
+
+describe("bookinfo stages: retries, circuit breaking, mirroring, authorization", () => {
+    it("retries: ratings runs as v-faulty, the route retries 5xx three times, and 1 answer in 16 may still be its 503", () => {
+        const lesson = at("retries");
+        const ratings = lesson.workloads.find((w) => w.name === "ratings-v1")!;
+        assert.deepEqual(ratings.env, { SERVICE_VERSION: "v-faulty" });
+        const built = buildScenario(lesson, { namespace: "demo", verify: true, requests: 100 });
+        const dep = built.deployments.find((d) => d.name === "ratings-v1")!.spec as any;
+        assert.deepEqual(dep.spec.template.spec.containers[0].env, [{ name: "SERVICE_VERSION", value: "v-faulty" }]);
+        const vs = built.virtualServices.find((v) => v.host === "ratings")!.object;
+        assert.deepEqual(vs.spec.http![0].retries, { attempts: 3, retryOn: "5xx", perTryTimeout: "2s" });
+
+        const check = plan("retries", "verify-ratings-1");
+        assert.deepEqual(check.expectations.map((e) => [e.version, e.contains, e.share]), [["failed-503", "@status=503", 1 / 16], ["v1", "ratings", 15 / 16]]);
+        const withRetries = [...answers("ratings-v-faulty-503.json", 6, 503), ...answers("ratings-v1.json", 94)];
+        assert.equal(runCheck(check, withRetries).status, 0);
+        // Without the retries, half the answers are the app's 503.
+        const without = [...answers("ratings-v-faulty-503.json", 50, 503), ...answers("ratings-v1.json", 50)];
+        assert.match(runCheck(check, without).stdout, /^FAIL verify-ratings-1: .*measured failed-503=50 v1=50 other=0$/m);
+    });
+
+    it("retries: without a retry of 5xx the same ratings fails half of its answers, as the plan expects", () => {
+        const lesson = atStage(bookinfo(), "retries");
+        const noRetries = { ...lesson, routing: lesson.routing.map((r) => (r.host === "ratings" ? { ...r, rules: [{ weights: { v1: 100 } }] } : r)) };
+        const check = checkPlans(noRetries, 100).find((c) => c.name === "verify-ratings-1")!;
+        assert.deepEqual(check.expectations.map((e) => e.share), [0.5, 0.5]);
+    });
+
+    it("circuit-breaker: details' DestinationRule limits the pool as Istio's task does; the check loads it five at a time and needs both answers and overflows", () => {
+        const built = buildScenario(at("circuit-breaker"), { namespace: "demo", verify: true, requests: 100 });
+        const dr = built.destinationRules.find((d) => d.metadata.name === "details")!;
+        assert.deepEqual(dr.spec.trafficPolicy, { connectionPool: { tcp: { maxConnections: 1 }, http: { http1MaxPendingRequests: 1, maxRequestsPerConnection: 1 } } });
+        const check = plan("circuit-breaker", "verify-details-circuit-breaker");
+        assert.equal(check.parallel, 5);
+        assert.equal(runCheck(check, [...answers("details-v1.json", 70), ...proxyAnswers(503, 30)]).status, 0);
+        assert.match(runCheck(check, answers("details-v1.json", 100)).stdout, /^FAIL .*measured answered=100 overflow-503=0 other=0$/m, "no circuit breaker: nothing overflows");
+        assert.equal(runCheck(check, proxyAnswers(503, 100)).status, 1, "nothing answered");
+    });
+
+    it("mirror: reviews answers from v1 only while the caller's proxy completes every request to v2 as well", () => {
+        const built = buildScenario(at("mirror"), { namespace: "demo", verify: true, requests: 100 });
+        const vs = built.virtualServices.find((v) => v.host === "reviews")!.object;
+        assert.deepEqual([vs.spec.http![0].mirror, vs.spec.http![0].mirrorPercentage], [{ host: "reviews", subset: "v2" }, { value: 100 }]);
+        const check = plan("mirror", "verify-reviews-1");
+        assert.deepEqual(check.mirror, { name: "mirrored-to-v2", cluster: "outbound|9080|v2|reviews.", range: [100, 100] });
+        // The proxy keeps the statistics the count reads only when asked to.
+        const job = built.checks.find((c) => c.name === "verify-reviews-1")!.job as any;
+        assert.deepEqual(JSON.parse(job.spec.template.metadata.annotations["proxy.istio.io/config"]), { proxyStatsMatcher: { inclusionPrefixes: ["cluster.outbound|9080|v2|reviews."] } });
+        assert.equal(runCheck(check, answers("reviews-v1.json", 100), { mirrored: 100 }).status, 0);
+        assert.match(runCheck(check, answers("reviews-v1.json", 100), { mirrored: 0 }).stdout, /^FAIL .*mirrored-to-v2=0$/m);
+        assert.equal(runCheck(check, [...answers("reviews-v1.json", 99), ...answers("reviews-v2.json", 1)], { mirrored: 100 }).status, 1, "a mirrored answer reached the caller");
+    });
+
+    it("mirror without a target is refused before anything registers", () => {
+        assert.throws(
+            () => prepare(settingsFor({ ...EKS_RAW, apps: { bookinfo: { stage: "mirror", subsets: { reviews: { v1: { version: "v1" }, v3: { version: "v3" } } } } } })),
+            (e: Error) => e instanceof MeshCheckError && /StageCannotWork: bookinfo at stage mirror mirrors reviews to subset v2, which selects no running pod/.test(e.message),
+        );
+    });
+
+    it("authz: Istio's policies by ServiceAccount; the checks call as the admitted identities and as refused ones", () => {
+        const built = buildScenario(at("authz"), { namespace: "demo", verify: true, requests: 100 });
+        const byName = Object.fromEntries(built.policies.map((p) => [p.metadata.name, p]));
+        assert.deepEqual(byName["allow-nothing"].spec, {});
+        assert.deepEqual(byName["details-viewer"].spec, {
+            selector: { matchLabels: { app: "details" } },
+            rules: [{ from: [{ source: { principals: ["cluster.local/ns/demo/sa/bookinfo-productpage"] } }], to: [{ operation: { methods: ["GET"] } }] }],
+        });
+        const sa = (name: string) => (built.checks.find((c) => c.name === name)!.job as any).spec.template.spec.serviceAccountName;
+        assert.deepEqual(
+            ["verify-details-allowed", "verify-ratings-allowed", "verify-details-denied", "verify-ratings-denied", "verify-reviews-balanced"].map(sa),
+            ["bookinfo-productpage", "bookinfo-reviews", "verify", "bookinfo-productpage", "bookinfo-productpage"],
+        );
+        for (const name of ["bookinfo-productpage", "bookinfo-reviews"]) assert.ok(built.serviceAccounts.includes(name), name);
+
+        const denied = plan("authz", "verify-details-denied");
+        assert.equal(runCheck(denied, proxyAnswers(403, 100), { readyStatus: "403" }).status, 0);
+        assert.equal(runCheck(denied, answers("details-v1.json", 100), { readyStatus: "403" }).status, 1, "details answered a caller the policies refuse");
+        const allowed = plan("authz", "verify-details-allowed");
+        assert.equal(runCheck(allowed, answers("details-v1.json", 100)).status, 0);
+        assert.equal(runCheck(allowed, proxyAnswers(403, 100)).status, 1);
+    });
+
+    it("authz: as the mesh decides, with the attendee isolation in place: each call the lesson needs admitted, the others refused", () => {
+        const ns = "ana";
+        const objects = [attendeeAuthorizationPolicy(ns), ...buildScenario(at("authz"), { namespace: ns, verify: true, requests: 100 }).policies];
+        const pod = (app: string, serviceAccount: string, namespace = ns) => ({ namespace, labels: { app }, serviceAccount });
+        const productpage = pod("productpage", "bookinfo-productpage");
+        const reviews = pod("reviews", "bookinfo-reviews");
+        const verify = pod("verify-bookinfo", "verify");
+        assert.equal(meshRefusal(objects, productpage, pod("details", "bookinfo-details")), undefined);
+        assert.equal(meshRefusal(objects, productpage, pod("reviews", "bookinfo-reviews")), undefined);
+        assert.equal(meshRefusal(objects, reviews, pod("ratings", "bookinfo-ratings")), undefined);
+        assert.equal(meshRefusal(objects, verify, pod("productpage", "bookinfo-productpage")), undefined);
+        assert.match(meshRefusal(objects, verify, pod("details", "bookinfo-details"))!, /allows no request from cluster\.local\/ns\/ana\/sa\/verify/);
+        assert.match(meshRefusal(objects, productpage, pod("ratings", "bookinfo-ratings"))!, /allows no request/);
+        // Another attendee's productpage identity is refused by the isolation, whatever the lesson allows.
+        assert.match(meshRefusal(objects, pod("productpage", "bookinfo-productpage", "bo"), pod("productpage", "bookinfo-productpage"))!, /attendee-isolation denies cluster\.local\/ns\/bo\//);
+    });
+
+    it("a stage whose policies would run without sidecars is refused: nothing would enforce them", () => {
+        const lesson = { ...at("authz"), withoutSidecars: true };
+        const findings = analyzeScenarios([lesson], { serverHosts: ["*"], routeHosts: ["*"] });
+        assert.ok(findings.some((f) => /StageCannotWork: bookinfo at stage authz runs its workloads without sidecars, so nothing enforces its AuthorizationPolicy allow-nothing/.test(f)), findings.join("\n"));
+    });
+
+    it("every new stage is part of the lesson's namespace objects: policies installed, or handed out in hands-on mode", () => {
+        const apps = settingsFor({ ...EKS_RAW, apps: { bookinfo: { stage: "authz" } } }).apps;
+        const lesson = resolveScenarios(apps).find((s) => s.name === "bookinfo")!;
+        const kinds = (handsOn: boolean) => namespaceManifests([buildScenario(lesson, { namespace: "demo", verify: true, requests: 100, handsOn })], "demo").filter((m) => m.kind === "AuthorizationPolicy").length;
+        assert.equal(kinds(false), 5);
+        assert.equal(kinds(true), 0);
+    });
+});
