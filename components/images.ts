@@ -19,12 +19,15 @@ export const IMAGES = {
     curl: "quay.io/curl/curl:8.16.0",
     nginx: "quay.io/nginx/nginx-unprivileged:1.28.0-alpine",
     fortio: "docker.io/fortio/fortio:1.69.4",
+    tcpEcho: "registry.istio.io/release/tcp-echo-server:1.3",
+    httpbin: "docker.io/mccutchen/go-httpbin:v2.15.0",
     jaeger: (version: string) => `quay.io/jaegertracing/jaeger:${version}`,
 } as const;
 
 /** Images (by repository) that have no publisher-run registry other than Docker Hub. */
 export const DOCKER_HUB_ONLY: Readonly<Record<string, string>> = {
     "docker.io/fortio/fortio": "fortio publishes its images on Docker Hub only",
+    "docker.io/mccutchen/go-httpbin": "the image of Istio's samples/httpbin/httpbin.yaml, pulled from where that sample pulls it",
     "docker.io/grafana/grafana": "the Grafana chart's image; Grafana publishes its images on Docker Hub only",
 };
 

@@ -8,7 +8,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { LESSON_KEYS, STAGES, type LessonKey } from "./scenarios/stages";
+import { LESSONS_ON_BY_DEFAULT, LESSON_KEYS, STAGES, type LessonKey } from "./scenarios/stages";
 
 export const PROJECT = "istio-workshop";
 
@@ -371,7 +371,7 @@ const scenarioSchema = (lesson: LessonKey) =>
             ],
             { error: "must be true, false or a mapping { enabled, routes, subsets }" },
         )
-        .default(true)
+        .default(LESSONS_ON_BY_DEFAULT.includes(lesson))
         .transform((a) => (typeof a === "boolean" ? { enabled: a, stage: STAGES[lesson].default as string } : a));
 
 const appsSchema = section({
@@ -396,6 +396,10 @@ const appsSchema = section({
     bookinfo: scenarioSchema("bookinfo"),
     myApp: scenarioSchema("myApp"),
     grpc: scenarioSchema("grpc"),
+    /** Istio's mutual-TLS migration task (off unless turned on). */
+    mtls: scenarioSchema("mtls"),
+    /** Istio's TCP traffic-shifting task (off unless turned on). */
+    tcp: scenarioSchema("tcp"),
 });
 
 /** Settings accept up to this many; what one cluster holds is smaller and depends on the instance type (the plan warns). */

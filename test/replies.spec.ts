@@ -4,7 +4,7 @@
  * themselves checked against the upstream description of the apps.
  */
 import { strict as assert } from "assert";
-import { bookinfo, grpc, helloworld, myApp } from "../components/scenarios/catalog";
+import { bookinfo, grpc, helloworld, myApp, tcp } from "../components/scenarios/catalog";
 import { checkPlans } from "../components/scenarios/build";
 import type { ProbeDef } from "../components/scenarios/model";
 import { needUpstream, reply, replyPath, upstreamText } from "./upstream";
@@ -24,6 +24,7 @@ const BODIES: Record<string, Record<string, string[]>> = {
     "my-app-v1": { v1: ["hello-app-v1.txt"], v2: ["hello-app-v2.txt"] },
     "my-app-v2": { v1: ["hello-app-v1.txt"], v2: ["hello-app-v2.txt"] },
     "nginx-proxy": { v1: ["hello-app-v1.txt"], v2: ["hello-app-v2.txt"] },
+    "tcp-echo": { v1: ["tcp-echo-v1.txt"], v2: ["tcp-echo-v2.txt"] },
 };
 const ALL_FILES = [...new Set(Object.values(BODIES).flatMap((v) => Object.values(v).flat()))];
 
@@ -32,7 +33,7 @@ function classify(probe: ProbeDef, body: string): string | undefined {
     return probe.versions.find(([, contains]) => body.includes(contains))?.[0];
 }
 
-const PROBES = Object.entries({ ...helloworld({}).probes, ...bookinfo().probes, ...myApp().probes, ...grpc({}).probes });
+const PROBES = Object.entries({ ...helloworld({}).probes, ...bookinfo().probes, ...myApp().probes, ...grpc({}).probes, ...tcp().probes });
 
 describe("lesson replies: fixtures are the apps' real answers", () => {
     before(function () {
@@ -65,6 +66,9 @@ describe("lesson replies: fixtures are the apps' real answers", () => {
         assert.match(doc, /`<title>Simple Bookstore App<\/title>`/);
         assert.ok(reply("productpage-v1.head.html").includes("<title>Simple Bookstore App</title>"));
         assert.match(doc, /body `Hello version: v1, instance: <HOSTNAME>\\n`/);
+        assert.ok(doc.includes("it writes back `<prefix> <line>`, for example `hello world\\n` → `hello hello world\\n`"));
+        assert.ok(doc.includes("`tcp-echo-services.yaml` uses `one` for v1 and `two` for v2"));
+        for (const [v, prefix] of [["v1", "one"], ["v2", "two"]]) assert.equal(reply(`tcp-echo-${v}.txt`), `${prefix} hello\n`);
         for (const v of ["v1", "v2"]) assert.match(reply(`helloworld-${v}.txt`), new RegExp(`^Hello version: ${v}, instance: helloworld-${v}-[a-z0-9]+-[a-z0-9]+\\n$`));
     });
 });

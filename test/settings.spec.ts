@@ -66,6 +66,8 @@ describe("settings: defaults", () => {
                 bookinfo: { enabled: true, stage: "reviews-v1-v3" },
                 myApp: { enabled: true, stage: "gateway" },
                 grpc: { enabled: true, stage: "mesh" },
+                mtls: { enabled: false, stage: "strict" },
+                tcp: { enabled: false, stage: "v1-v2-80-20" },
             },
             attendees: 0,
             classroom: { stages: {}, pricing: {}, tokenHours: 12 },

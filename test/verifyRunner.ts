@@ -34,7 +34,7 @@ export interface RunOptions {
 export function runCheck(plan: CheckPlan, answers: readonly Answer[], opts: RunOptions | number = {}): CheckRun {
     const { readyStatus = 200, mirrored = 0 } = typeof opts === "number" ? { readyStatus: opts } : opts;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-verify-"));
-    const lines = answers.map((a) => (typeof a === "string" ? { file: a } : a)).map((a) => `${a.file}|${a.status ?? 200}|${(a.seconds ?? 0.01).toFixed(6)}`);
+    const lines = answers.map((a) => (typeof a === "string" ? { file: a } : a)).map((a) => `${a.file}|${String(a.status ?? 200).padStart(3, "0")}|${(a.seconds ?? 0.01).toFixed(6)}`);
     fs.writeFileSync(path.join(dir, "answers"), lines.join("\n") + "\n");
     const next = [
         `n=$(cat ${dir}/count 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${dir}/count`,

@@ -13,7 +13,7 @@ import { WORKSHOP_GATEWAY, exportedTo } from "../meshSpec";
 import { RESTRICTED_POD_SECURITY } from "../podSecurity";
 import type { Settings } from "../settings";
 import { IMAGES } from "../images";
-import { GATEWAY_URL, bookinfo, curlLoop, grpc, helloworld, myApp, type CatalogContext } from "./catalog";
+import { GATEWAY_URL, bookinfo, curlLoop, grpc, helloworld, mtls, myApp, tcp, type CatalogContext } from "./catalog";
 import { GATEWAY_HOST, NO_INJECTION_LABEL, selects, serviceAccountOf, type Labels, type ProbeDef, type PolicyDef, type RouteRuleDef, type RoutingDef, type ScenarioDef, type ServiceDef, type StageCheckDef, type TrafficPolicyDef, type WorkloadDef } from "./model";
 import { FALSE_ALARM, splitIntervals } from "./stats";
 
@@ -26,6 +26,8 @@ export const SCENARIOS = {
     bookinfo: () => bookinfo(),
     myApp: () => myApp(),
     grpc: (ctx: CatalogContext) => grpc(ctx),
+    mtls: (ctx: CatalogContext) => mtls(ctx),
+    tcp: () => tcp(),
 } as const;
 export type ScenarioKey = keyof typeof SCENARIOS;
 
@@ -312,9 +314,10 @@ function tcpRoutes(r: RoutingDef, svc: ServiceDef) {
     const port = svc.ports[0].port;
     return r.rules.map((rule) => ({
         match: [{ port, ...(rule.match?.sourceLabels ? { sourceLabels: { ...rule.match.sourceLabels } } : {}) }],
-        route: Object.entries(rule.weights ?? { "": 100 }).map(([subset, weight]) => ({
+        // One destination takes everything: no weight, as tcp-echo-all-v1.yaml writes it.
+        route: Object.entries(rule.weights ?? { "": 100 }).map(([subset, weight], _, all) => ({
             destination: { host: r.host, port: { number: port }, ...(subset ? { subset } : {}) },
-            weight,
+            ...(all.length > 1 ? { weight } : {}),
         })),
     }));
 }
@@ -509,7 +512,11 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
             const positive = Object.fromEntries(answers.filter(([, , p]) => p > 0).map(([v, , p]) => [v, p]));
             const ranges = splitIntervals(requests, positive);
             const expectations = answers.map(([version, contains, share]) => ({ version, contains, share, range: ranges[version] ?? ([0, 0] as const) }));
-            const url = isGateway ? `${GATEWAY_URL}${placement.prefix ?? ""}${path}` : `http://${dest.name}:${dest.ports[0].port}${path}`;
+            const url = isGateway
+                ? `${GATEWAY_URL}${placement.prefix ?? ""}${path}`
+                : isTcp(dest)
+                  ? `tcp://${dest.name}:${dest.ports[0].port}`
+                  : `http://${dest.name}:${dest.ports[0].port}${path}`;
             const source = rule.match?.sourceLabels;
             const hostName = isGateway ? `${s.name}-gw` : r.host;
             const checkAs = s.checkAs?.[destName];
@@ -526,6 +533,7 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
                 describes: `${r.origin}[${i}]`,
                 ...(slowest > 0 ? { timeoutSeconds: slowest + 5 } : {}),
                 ...(faulted?.abortStatus !== undefined && faulted.share === 1 ? { readyStatus: faulted.abortStatus } : {}),
+                ...(isTcp(dest) ? { tcpSend: TCP_LINE } : {}),
             });
         });
     }
@@ -540,7 +548,8 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
         const ranges = splitIntervals(requests, shares);
         plans.push({
             name: `verify-${dest.name}-balanced`,
-            url: `http://${dest.name}:${dest.ports[0].port}${probe.path}`,
+            url: isTcp(dest) ? `tcp://${dest.name}:${dest.ports[0].port}` : `http://${dest.name}:${dest.ports[0].port}${probe.path}`,
+            ...(isTcp(dest) ? { tcpSend: TCP_LINE } : {}),
             podLabels: { app: `verify-${s.name}`, version: "verify" },
             headers: {},
             requests,
@@ -551,6 +560,9 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
     }
     return [...plans, ...(s.checks ?? []).map((c) => stageCheckPlan(c, s, requests))];
 }
+
+/** The line a TCP check sends on each connection (tcp-echo answers `<prefix> hello`). */
+export const TCP_LINE = "hello";
 
 /** The mirror count of a check: every request the route matches is mirrored, as its percentage says. */
 function mirrorCount(m: NonNullable<RouteRuleDef["mirror"]>, dest: ServiceDef, requests: number): Pick<CheckPlan, "mirror" | "podAnnotations"> {
@@ -584,7 +596,7 @@ function stageCheckPlan(c: StageCheckDef, s: ScenarioDef, requests: number): Che
         ...(c.serviceAccount ? { serviceAccount: c.serviceAccount } : {}),
         ...(c.parallel ? { parallel: c.parallel } : {}),
         ...(c.readyStatus !== undefined ? { readyStatus: c.readyStatus } : {}),
-        ...(tcp ? { tcpSend: "hello" } : {}),
+        ...(tcp ? { tcpSend: TCP_LINE } : {}),
     };
 }
 

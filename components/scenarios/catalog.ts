@@ -4,7 +4,7 @@
  */
 import { INGRESS_GATEWAY, INGRESS_NAMESPACE } from "../meshSpec";
 import { IMAGES } from "../images";
-import { GATEWAY_HOST, selects, type FaultDef, type StageCheckDef, type ProbeDef, type RoutingDef, type ScenarioDef, type ServiceDef, type StageDef, type WorkloadDef } from "./model";
+import { GATEWAY_HOST, NO_INJECTION_LABEL, selects, type FaultDef, type StageCheckDef, type ProbeDef, type RoutingDef, type ScenarioDef, type ServiceDef, type StageDef, type WorkloadDef } from "./model";
 
 /** A lesson's stages and, from the one it starts at, its routing. */
 function staged(stages: readonly StageDef[], start: string): Pick<ScenarioDef, "stages" | "stage" | "routing" | "withoutSidecars"> {
@@ -437,5 +437,123 @@ export function grpc(ctx: CatalogContext): ScenarioDef {
         probes: {},
         traffic: [],
         extraChecks: [{ name: "grpc-ping", image: IMAGES.fortio, command: ["fortio", "grpcping", "-n", "10", "grpc-echo:8079"] }],
+    };
+}
+
+/**
+ * Istio's TCP traffic-shifting task with its tcp-echo sample: two versions that
+ * echo each line with their own prefix (`one`, `two`), routed per connection.
+ * The routes are those of tcp-echo-all-v1.yaml and tcp-echo-20-v2.yaml, bound
+ * to the mesh (the Service's port) instead of a gateway port: one TCP port of the
+ * shared gateway could not be split between attendees.
+ */
+export function tcp(): ScenarioDef {
+    const server = (v: string, prefix: string): WorkloadDef => ({
+        name: `tcp-echo-${v}`,
+        labels: { app: "tcp-echo", version: v },
+        image: IMAGES.tcpEcho,
+        replicas: 1,
+        args: ["9000,9001,9002", prefix],
+        containerPort: 9000,
+        runAsUser: 65534, // a static Go binary that needs no file of its own
+        resources: small,
+    });
+    const to = (weights: Record<string, number>): RoutingDef => ({ host: "tcp-echo", origin: "catalog: tcp-echo", rules: [{ weights }] });
+    return {
+        name: "tcp-echo",
+        workloads: [server("v1", "one"), server("v2", "two")],
+        services: [
+            service("tcp-echo", { app: "tcp-echo" }, [
+                { name: "tcp", port: 9000, targetPort: 9000 },
+                { name: "tcp-other", port: 9001, targetPort: 9001 },
+            ]),
+        ],
+        subsets: { "tcp-echo": { v1: { version: "v1" }, v2: { version: "v2" } } },
+        ...staged(
+            [
+                { name: "all-v1", summary: "every connection to tcp-echo v1 (tcp-echo-all-v1.yaml)", routing: [to({ v1: 100 })] },
+                { name: "v1-v2-80-20", summary: "connections split 80/20 between v1 and v2 (tcp-echo-20-v2.yaml)", routing: [to({ v1: 80, v2: 20 })] },
+            ],
+            "v1-v2-80-20",
+        ),
+        probes: {
+            "tcp-echo": {
+                path: "",
+                versions: [
+                    ["v1", "one hello"],
+                    ["v2", "two hello"],
+                ],
+            },
+        },
+        traffic: [],
+    };
+}
+
+/**
+ * Istio's mutual-TLS migration task: httpbin, a client in the mesh (`curl-mtls`, Istio's `curl` in `foo`) and
+ * one without a sidecar (`curl-legacy`, Istio's `legacy` namespace). Under
+ * PERMISSIVE httpbin accepts both; under STRICT only the client with a sidecar.
+ * The client without a sidecar lives in the lesson's own namespace: attendee
+ * namespaces admit no connection from elsewhere (NetworkPolicy), which would
+ * hide the very difference the lesson shows.
+ */
+export function mtls(ctx: CatalogContext): ScenarioDef {
+    const url = "http://httpbin:8000/headers";
+    const legacy = curlClient("curl-legacy", [url], ctx);
+    const peer = (mode: "STRICT" | "PERMISSIVE") => ({ kind: "PeerAuthentication" as const, name: "httpbin", selector: { app: "httpbin" }, mode });
+    const fromMesh: StageCheckDef = {
+        name: "httpbin-from-mesh",
+        url,
+        outcomes: [{ name: "answered", contains: "@status=200", share: 1 }],
+        describes: "a client with a sidecar reaches httpbin (over mutual TLS)",
+    };
+    const fromLegacy = (refused: boolean): StageCheckDef => ({
+        name: "httpbin-from-legacy",
+        url,
+        withoutSidecar: true,
+        ...(refused ? { readyStatus: "000" } : {}),
+        outcomes: [refused ? { name: "refused", contains: "@status=000", share: 1 } : { name: "answered", contains: "@status=200", share: 1 }],
+        describes: refused ? "a client without a sidecar (plaintext) is refused: the connection is reset" : "a client without a sidecar (plaintext) is answered",
+    });
+    return {
+        name: "mtls",
+        workloads: [
+            {
+                name: "httpbin",
+                labels: { app: "httpbin", version: "v1" },
+                image: IMAGES.httpbin,
+                serviceAccount: "httpbin",
+                replicas: 1,
+                containerPort: 8080,
+                runAsUser: 65532,
+                readinessPath: "/status/200",
+                resources: small,
+            },
+            curlClient("curl-mtls", [url], ctx),
+            { ...legacy, labels: { ...legacy.labels, [NO_INJECTION_LABEL]: "false" } },
+        ],
+        services: [service("httpbin", { app: "httpbin" }, [{ name: "http", port: 8000, targetPort: 8080 }])],
+        subsets: {},
+        ...staged(
+            [
+                {
+                    name: "permissive",
+                    summary: "httpbin accepts mutual TLS and plaintext (PeerAuthentication PERMISSIVE): both clients are answered",
+                    routing: [],
+                    policies: [peer("PERMISSIVE")],
+                    checks: [fromMesh, fromLegacy(false)],
+                },
+                {
+                    name: "strict",
+                    summary: "httpbin accepts mutual TLS only (PeerAuthentication STRICT): the client without a sidecar is refused",
+                    routing: [],
+                    policies: [peer("STRICT")],
+                    checks: [fromMesh, fromLegacy(true)],
+                },
+            ],
+            "strict",
+        ),
+        probes: {},
+        traffic: [],
     };
 }

@@ -9,7 +9,12 @@ export const STAGES = {
     bookinfo: { names: ["no-sidecars", "no-rules", "all-v1", "jason-v2", "reviews-v1-v3", "reviews-v3", "ratings-delay", "ratings-abort", "reviews-timeout", "retries", "circuit-breaker", "mirror", "authz"], default: "reviews-v1-v3" },
     myApp: { names: ["gateway"], default: "gateway" },
     grpc: { names: ["no-sidecar", "mesh"], default: "mesh" },
+    mtls: { names: ["permissive", "strict"], default: "strict" },
+    tcp: { names: ["all-v1", "v1-v2-80-20"], default: "v1-v2-80-20" },
 } as const;
+
+/** Lessons a stack runs unless its config turns them off; the others only when turned on. */
+export const LESSONS_ON_BY_DEFAULT: readonly string[] = ["helloworld", "bookinfo", "myApp", "grpc"];
 
 export type LessonKey = keyof typeof STAGES;
 export const LESSON_KEYS = Object.keys(STAGES) as LessonKey[];

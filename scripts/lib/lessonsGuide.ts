@@ -7,6 +7,7 @@
  * requires one for every stage and keeps `docs/lessons.md` equal to this output.
  */
 import { SCENARIOS, atStage, checkPlans, handOutFile, type ScenarioKey } from "../../components/scenarios/build";
+import { NO_INJECTION_LABEL } from "../../components/scenarios/model";
 import { STAGES } from "../../components/scenarios/stages";
 
 /** Where each lesson comes from, and what it teaches. */
@@ -17,6 +18,8 @@ export const INTRODUCTIONS: Readonly<Record<ScenarioKey, string>> = {
         "Seed 001 (bookinfo), with Istio's own request-routing, fault-injection, request-timeouts, circuit-breaking, mirroring and authorization tasks: four services, three versions of reviews, routed by weight, by user, broken on purpose, and locked down.",
     myApp: "Seed 003 (my-app behind the gateway and an NGINX proxy): ingress through the shared gateway, and a proxy inside the mesh.",
     grpc: "Seed 000 (a gRPC service and its client): sidecar injection, and gRPC metrics in Kiali.",
+    mtls: "Istio's mutual-TLS migration task (off unless `apps.mtls: true`): httpbin, a client with a sidecar (`curl-mtls`) and one without (`curl-legacy`), from accepting both to mutual TLS only.",
+    tcp: "Istio's TCP traffic-shifting task with its tcp-echo sample (off unless `apps.tcp: true`): two versions that echo each line with their own prefix, `one` and `two`, routed per connection inside the mesh.",
 };
 
 /** What the class looks at in the UIs at each stage. */
@@ -41,6 +44,11 @@ export const WHAT_YOU_SEE: Readonly<Record<string, string>> = {
         "The product page still loads: each call is one the policies admit. Kiali's security view shows the policies on each workload; a call from anywhere else (a `kubectl exec` curl from another pod to details) answers `RBAC: access denied` (403).",
     "myApp.gateway": "`/<your path>/v1` and `/v2` through the gateway answer version 1.0.0 and 2.0.0; Kiali shows the gateway and nginx-proxy calling both.",
     "grpc.no-sidecar": "`kubectl get pods`: 1/1 containers. The client's pings work, but Kiali shows no gRPC traffic: nothing in the mesh sees it.",
+    "mtls.permissive":
+        "In Kiali, httpbin's edge from `curl-mtls` has a padlock, the one from `curl-legacy` none (it comes from outside the mesh, as `unknown`). `kubectl exec deploy/curl-legacy -- curl -s httpbin:8000/headers` answers.",
+    "mtls.strict": "The same `kubectl exec deploy/curl-legacy -- curl httpbin:8000/headers` fails: `Recv failure: Connection reset by peer` (curl's exit code 56); from `curl-mtls` it still answers, and its headers show `X-Forwarded-Client-Cert`.",
+    "tcp.all-v1": "From a pod of the namespace with a sidecar (helloworld's `curl`, say), `kubectl exec deploy/curl -- sh -c \"(echo hello; sleep 1) | nc tcp-echo 9000\"` answers `one hello`, every time. Kiali shows TCP edges (bytes, not requests) to v1 only.",
+    "tcp.v1-v2-80-20": "The same command answers `one hello` about four times in five and `two hello` otherwise; Kiali's TCP edges carry about 80 % and 20 % of the connections.",
     "grpc.mesh": "Every pod 2/2; Kiali shows grpc-client calling grpc-echo with a gRPC request rate and a padlock.",
 };
 
@@ -85,7 +93,7 @@ export function lessonsGuide(requests = 100): string {
                         ...(c.mirror ? [`${c.mirror.range[0]}–${c.mirror.range[1]} ${c.mirror.name} (completed by the caller's proxy)`] : []),
                     ].join(", ");
                     const headers = Object.entries(c.headers).map(([k, v]) => ` with \`${k}: ${v}\``).join("");
-                    const as = c.serviceAccount ? ` as \`${c.serviceAccount}\`` : "";
+                    const as = `${c.serviceAccount ? ` as \`${c.serviceAccount}\`` : ""}${c.podLabels[NO_INJECTION_LABEL] === "false" ? " from a pod without a sidecar" : ""}`;
                     const how = c.parallel ? ` (${c.parallel} at a time)` : "";
                     const what = c.tcpSend !== undefined ? "connections" : "requests";
                     out.push(`  - \`${c.name}\`: ${c.requests} ${what}${how}${as} to \`${c.url}\`${headers}: ${expect}.`);

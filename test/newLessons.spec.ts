@@ -1,0 +1,95 @@
+/**
+ * The lessons beyond the seeds: TCP traffic shifting (Istio's tcp-echo sample)
+ * and mutual-TLS migration (httpbin with a client outside the mesh), checked
+ * against Istio's sample files and the apps' real replies.
+ */
+import { strict as assert } from "assert";
+import { atStage, buildNamespace, buildScenario, checkPlans, namespaceManifests } from "../components/scenarios/build";
+import { mtls, tcp } from "../components/scenarios/catalog";
+import { NO_INJECTION_LABEL } from "../components/scenarios/model";
+import { EKS_RAW, settingsFor } from "./helpers";
+import { needUpstream, replyPath, upstreamYamlDocs } from "./upstream";
+import { runCheck, type Answer } from "./verifyRunner";
+
+const lines = (file: string, n: number): Answer[] => Array<Answer>(n).fill(replyPath(file));
+const refused = (n: number): Answer[] => Array<Answer>(n).fill({ file: replyPath("tcp-echo-v1.txt"), status: 0 });
+
+describe("lesson tcp: Istio's TCP traffic shifting", () => {
+    it("routes as tcp-echo-all-v1.yaml and tcp-echo-20-v2.yaml do, bound to the mesh instead of a gateway port", function () {
+        needUpstream(this);
+        for (const [stage, file] of [["all-v1", "tcp-echo/tcp-echo-all-v1.yaml"], ["v1-v2-80-20", "tcp-echo/tcp-echo-20-v2.yaml"]]) {
+            const upstream = upstreamYamlDocs(`istio-samples/${file}`).find((d: any) => d.kind === "VirtualService") as any;
+            const built = buildScenario(atStage(tcp(), stage), { namespace: "demo", verify: true, requests: 100 });
+            const ours = built.virtualServices[0].object.spec;
+            assert.deepEqual(ours.tcp!.map((r) => r.route), upstream.spec.tcp.map((r: any) => r.route), stage);
+            assert.deepEqual(ours.hosts, ["tcp-echo"]);
+        }
+    });
+
+    it("runs tcp-echo v1 and v2 as tcp-echo-services.yaml does", function () {
+        needUpstream(this);
+        const upstream = upstreamYamlDocs("istio-samples/tcp-echo/tcp-echo-services.yaml").filter((d: any) => d.kind === "Deployment") as any[];
+        for (const d of upstream) {
+            const ours = tcp().workloads.find((w) => w.name === d.metadata.name)!;
+            const c = d.spec.template.spec.containers[0];
+            assert.deepEqual([ours.image, ours.args, ours.labels], [c.image, c.args, d.spec.template.metadata.labels]);
+        }
+        const svc = upstreamYamlDocs("istio-samples/tcp-echo/tcp-echo-services.yaml").find((d: any) => d.kind === "Service") as any;
+        assert.deepEqual(tcp().services[0].ports.map((p) => [p.name, p.port]), svc.spec.ports.map((p: any) => [p.name, p.port]));
+    });
+
+    it("counts each connection's echo as its version: 80/20 passes, all-v1 fails it, on the app's real replies", () => {
+        const [check] = checkPlans(atStage(tcp(), "v1-v2-80-20"), 100);
+        assert.equal(check.url, "tcp://tcp-echo:9000");
+        assert.equal(runCheck(check, [...lines("tcp-echo-v1.txt", 79), ...lines("tcp-echo-v2.txt", 21)]).status, 0);
+        assert.match(runCheck(check, lines("tcp-echo-v1.txt", 100)).stdout, /^FAIL verify-tcp-echo-1: .*measured v1=100 v2=0 other=0$/m);
+        const [allV1] = checkPlans(atStage(tcp(), "all-v1"), 100);
+        assert.equal(runCheck(allV1, lines("tcp-echo-v1.txt", 100)).status, 0);
+        assert.equal(runCheck(allV1, [...lines("tcp-echo-v1.txt", 99), ...lines("tcp-echo-v2.txt", 1)]).status, 1);
+    });
+});
+
+describe("lesson mtls: from PERMISSIVE to STRICT with a client outside the mesh", () => {
+    it("sets httpbin's PeerAuthentication per stage; the legacy client and its check run without a sidecar", () => {
+        for (const [stage, mode] of [["permissive", "PERMISSIVE"], ["strict", "STRICT"]]) {
+            const built = buildScenario(atStage(mtls({ rate: 1 }), stage), { namespace: "ana", verify: true, requests: 100 });
+            assert.deepEqual(
+                built.policies.map((p) => [p.kind, p.metadata.name, p.spec]),
+                [["PeerAuthentication", "httpbin", { selector: { matchLabels: { app: "httpbin" } }, mtls: { mode } }]],
+            );
+            const legacy = built.deployments.find((d) => d.name === "curl-legacy")!.spec as any;
+            assert.equal(legacy.spec.template.metadata.labels[NO_INJECTION_LABEL], "false");
+            const job = built.checks.find((c) => c.name === "verify-httpbin-from-legacy")!.job as any;
+            assert.equal(job.spec.template.metadata.labels[NO_INJECTION_LABEL], "false");
+            const mesh = built.checks.find((c) => c.name === "verify-httpbin-from-mesh")!.job as any;
+            assert.equal(mesh.spec.template.metadata.labels[NO_INJECTION_LABEL], undefined);
+        }
+    });
+
+    it("runs httpbin as Istio's httpbin.yaml does", function () {
+        needUpstream(this);
+        const d = upstreamYamlDocs("istio-samples/httpbin/httpbin.yaml").find((x: any) => x.kind === "Deployment") as any;
+        const ours = mtls({}).workloads.find((w) => w.name === "httpbin")!;
+        const c = d.spec.template.spec.containers[0];
+        assert.deepEqual([ours.image, ours.containerPort, ours.serviceAccount], [c.image, c.ports[0].containerPort, d.spec.template.spec.serviceAccountName]);
+    });
+
+    it("the legacy check passes when plaintext is answered under PERMISSIVE and refused under STRICT, and fails otherwise", () => {
+        const legacy = (stage: string) => checkPlans(atStage(mtls({}), stage), 100).find((c) => c.name === "verify-httpbin-from-legacy")!;
+        const answered = Array<Answer>(100).fill({ file: replyPath("helloworld-v1.txt"), status: 200 });
+        assert.equal(runCheck(legacy("permissive"), answered).status, 0);
+        assert.equal(runCheck(legacy("permissive"), refused(100)).status, 1);
+        assert.equal(runCheck(legacy("strict"), refused(100), { readyStatus: "000" }).status, 0);
+        assert.match(runCheck(legacy("strict"), answered, { readyStatus: "000" }).stdout, /^FAIL verify-httpbin-from-legacy: .*measured refused=0 other=100$/m);
+    });
+});
+
+describe("every lesson at once", () => {
+    it("all six lessons in one namespace: no object twice", () => {
+        const apps = settingsFor({ ...EKS_RAW, apps: { mtls: true, tcp: true } }).apps;
+        const manifests = namespaceManifests(buildNamespace(apps, "demo"), "demo");
+        const names = manifests.map((m) => `${m.kind}/${m.metadata.name}`);
+        assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), []);
+        assert.ok(names.includes("Deployment/tcp-echo-v2") && names.includes("Deployment/httpbin"));
+    });
+});
