@@ -10,6 +10,7 @@
  */
 import { ATTENDEE_NAMESPACE_LABEL } from "./attendeeSpec";
 import { INGRESS_NAMESPACE } from "./meshSpec";
+import { EXTERNAL_NAMESPACE } from "./scenarios/catalog";
 
 export interface Validation {
     readonly expression: string;
@@ -96,8 +97,9 @@ export const GUARD_RAILS: readonly GuardRail[] = [
                 message: "a DestinationRule's host must be a Service of this namespace (name, name.<namespace> or name.<namespace>.svc.cluster.local)",
             },
             {
-                expression: `request.kind.kind != 'ServiceEntry' || object.spec.hosts.all(h, (h != '*' && !h.endsWith('.local') && !h.endsWith('.svc')) || h.matches(${OWN_HOST}))`,
-                message: "a ServiceEntry may not claim '*' or another namespace's cluster hosts (*.svc, *.cluster.local)",
+                // The egress lesson's stand-in for an outside host is the one other namespace's host a ServiceEntry may name.
+                expression: `request.kind.kind != 'ServiceEntry' || object.spec.hosts.all(h, (h != '*' && !h.endsWith('.local') && !h.endsWith('.svc')) || h.matches(${OWN_HOST}) || h.endsWith('.${EXTERNAL_NAMESPACE}.svc.cluster.local'))`,
+                message: `a ServiceEntry may not claim '*' or another namespace's cluster hosts (*.svc, *.cluster.local), the egress lesson's stand-in (*.${EXTERNAL_NAMESPACE}.svc.cluster.local) excepted`,
             },
         ],
     },

@@ -65,15 +65,26 @@ export class DemoApps extends pulumi.ComponentResource {
             namespaceSidecar(args.namespace, args.sidecarHosts) as unknown as Record<string, unknown>,
             ...namespaceManifests(built, args.namespace),
         ];
-        const spec = lessonsRelease(args.namespace, objects);
-        this.release = new k8s.helm.v3.Release(
-            `${name}-lessons`,
-            { ...spec, values: { objectsJson: pulumi.output(args.imageCache).apply((cache) => objectsJson(withCachedImages(objects, cache))) } },
-            { parent: this, provider: args.provider, dependsOn: [ns, args.istiod, ...args.gateway] },
-        );
+        this.release = namespaceRelease(`${name}-lessons`, args.namespace, objects, args.imageCache, {
+            parent: this,
+            provider: args.provider,
+            dependsOn: [ns, args.istiod, ...args.gateway],
+        });
         this.namespaceResource = ns;
         this.namespace = ns.metadata.name;
         this.checks = pulumi.output(built.flatMap((b) => b.checks.map((c) => `${b.name}/${c.name}`)));
         this.registerOutputs({ namespace: this.namespace, checks: this.checks });
     }
+}
+
+/** A namespace's objects as its lessons release, images through the cache where there is one. */
+export function namespaceRelease(
+    name: string,
+    namespace: string,
+    objects: readonly Record<string, unknown>[],
+    imageCache: pulumi.Input<ImageCache | undefined> | undefined,
+    opts: pulumi.CustomResourceOptions,
+): k8s.helm.v3.Release {
+    const values = { objectsJson: pulumi.output(imageCache).apply((cache) => objectsJson(withCachedImages(objects, cache))) };
+    return new k8s.helm.v3.Release(name, { ...lessonsRelease(namespace, objects), values }, opts);
 }

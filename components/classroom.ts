@@ -7,11 +7,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GUARD_RAILS, admissionPolicy, admissionPolicyBinding } from "./admissionSpec";
-import { DemoApps } from "./apps";
+import { DemoApps, namespaceRelease } from "./apps";
 import { Attendee, type ClusterAccess } from "./attendee";
 import { attendeeEntry, type AttendeeAccess } from "./attendeeSpec";
 import { podSecurityLabels } from "./podSecurity";
-import { appsAt } from "./scenarios/build";
+import { appsAt, buildScenario, namespaceManifests } from "./scenarios/build";
+import { EXTERNAL_NAMESPACE, externalStandIn } from "./scenarios/catalog";
 import type { Prepared } from "./validate";
 
 export interface ClassroomArgs extends ClusterAccess {
@@ -29,7 +30,9 @@ export class Classroom extends pulumi.ComponentResource {
     constructor(name: string, args: ClassroomArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-workshop:classroom:Classroom", name, {}, opts);
         const { settings, attendees, capacity, mesh } = args.prepared;
-        const shared = { provider: args.provider, istiod: args.istiod, gateway: args.gateway, imageCache: args.imageCache };
+        // The egress lesson's stand-in for a host outside the mesh; its checks wait for it as for the gateway.
+        const standIn = settings.apps.egress.enabled ? [externalStandInRelease(name, args, podSecurityLabels(settings.cluster.kubernetesVersion), this)] : [];
+        const shared = { provider: args.provider, istiod: args.istiod, gateway: [...args.gateway, ...standIn], imageCache: args.imageCache };
         if (attendees.length === 0) {
             const demo = new DemoApps(
                 `${name}-demo`,
@@ -83,4 +86,15 @@ export class Classroom extends pulumi.ComponentResource {
         }
         this.registerOutputs({ namespaces: this.namespaces, access: this.access, entries: this.entries, checks: this.checks });
     }
+}
+
+/** The egress lesson's outside host: its namespace (no injection) and one release of its objects. */
+function externalStandInRelease(name: string, args: ClassroomArgs, labels: Record<string, string>, parent: pulumi.Resource): k8s.helm.v3.Release {
+    const ns = new k8s.core.v1.Namespace(
+        `${name}-external-ns`,
+        { metadata: { name: EXTERNAL_NAMESPACE, labels: { ...labels } } },
+        { parent, provider: args.provider },
+    );
+    const objects = namespaceManifests([buildScenario(externalStandIn(), { namespace: EXTERNAL_NAMESPACE, verify: false, requests: 0 })], EXTERNAL_NAMESPACE);
+    return namespaceRelease(`${name}-external`, EXTERNAL_NAMESPACE, objects, args.imageCache, { parent, provider: args.provider, dependsOn: [ns] });
 }

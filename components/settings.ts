@@ -400,6 +400,8 @@ const appsSchema = section({
     mtls: scenarioSchema("mtls"),
     /** Istio's TCP traffic-shifting task (off unless turned on). */
     tcp: scenarioSchema("tcp"),
+    /** Istio's egress-control tasks against an in-cluster stand-in host (off unless turned on). */
+    egress: scenarioSchema("egress"),
 });
 
 /** Settings accept up to this many; what one cluster holds is smaller and depends on the instance type (the plan warns). */

@@ -5,9 +5,10 @@
  */
 import { strict as assert } from "assert";
 import { atStage, buildNamespace, buildScenario, checkPlans, namespaceManifests } from "../components/scenarios/build";
-import { mtls, tcp } from "../components/scenarios/catalog";
+import { EXTERNAL_HOST, EXTERNAL_NAMESPACE, egress, externalStandIn, mtls, tcp } from "../components/scenarios/catalog";
+import { sidecarEgressHosts } from "../components/meshScale";
 import { NO_INJECTION_LABEL } from "../components/scenarios/model";
-import { EKS_RAW, settingsFor } from "./helpers";
+import { EKS_RAW, planIndex, settingsFor } from "./helpers";
 import { needUpstream, replyPath, upstreamYamlDocs } from "./upstream";
 import { runCheck, type Answer } from "./verifyRunner";
 
@@ -85,11 +86,59 @@ describe("lesson mtls: from PERMISSIVE to STRICT with a client outside the mesh"
 });
 
 describe("every lesson at once", () => {
-    it("all six lessons in one namespace: no object twice", () => {
-        const apps = settingsFor({ ...EKS_RAW, apps: { mtls: true, tcp: true } }).apps;
+    it("all seven lessons in one namespace: no object twice", () => {
+        const apps = settingsFor({ ...EKS_RAW, apps: { mtls: true, tcp: true, egress: true } }).apps;
         const manifests = namespaceManifests(buildNamespace(apps, "demo"), "demo");
         const names = manifests.map((m) => `${m.kind}/${m.metadata.name}`);
         assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), []);
         assert.ok(names.includes("Deployment/tcp-echo-v2") && names.includes("Deployment/httpbin"));
+    });
+});
+
+describe("lesson egress: a host outside the mesh, open, closed, and opened for one host", () => {
+    const built = (stage: string) => buildScenario(atStage(egress({ rate: 1 }), stage), { namespace: "ana", verify: true, requests: 100, sidecarHosts: ["./*", "istio-system/*", "istio-ingress/*"] });
+
+    it("each stage's outbound policy is a Sidecar for the lesson's client and checks only, importing what the namespace's default imports", () => {
+        for (const [stage, mode] of [["allow-any", "ALLOW_ANY"], ["registry-only", "REGISTRY_ONLY"], ["service-entry", "REGISTRY_ONLY"]]) {
+            const b = built(stage);
+            const sidecar = b.policies.find((p) => p.kind === "Sidecar")!;
+            assert.deepEqual(sidecar.spec, { workloadSelector: { labels: { "istio-workshop/egress": "client" } }, egress: [{ hosts: ["./*", "istio-system/*", "istio-ingress/*"] }], outboundTrafficPolicy: { mode } }, stage);
+            const selected = (labels: Record<string, string>) => Object.entries({ "istio-workshop/egress": "client" }).every(([k, v]) => labels[k] === v);
+            assert.ok(selected((b.deployments.find((d) => d.name === "curl-egress")!.spec as any).spec.template.metadata.labels));
+            for (const c of b.checks) assert.ok(selected((c.job as any).spec.template.metadata.labels), `${stage}: ${c.name} not under the lesson's Sidecar`);
+        }
+        const entry = built("service-entry").policies.find((p) => p.kind === "ServiceEntry")!;
+        assert.deepEqual(entry.spec, { hosts: [EXTERNAL_HOST], exportTo: ["."], location: "MESH_EXTERNAL", resolution: "DNS", ports: [{ number: 8000, name: "http", protocol: "HTTP" }] });
+    });
+
+    it("the stand-in host is outside every attendee proxy's view: its own namespace, no sidecar, imported by no namespace's Sidecar", () => {
+        for (const egressGateway of [false, true]) assert.ok(!sidecarEgressHosts({ egressGateway }).some((h) => h.startsWith(`${EXTERNAL_NAMESPACE}/`) || h === "*/*"));
+        const objects = namespaceManifests([buildScenario(externalStandIn(), { namespace: EXTERNAL_NAMESPACE, verify: false, requests: 0 })], EXTERNAL_NAMESPACE);
+        const dep = objects.find((o) => o.kind === "Deployment")!;
+        assert.equal((dep as any).spec.template.metadata.labels[NO_INJECTION_LABEL], "false");
+        assert.equal(`${objects.find((o) => o.kind === "Service")!.metadata.name}.${EXTERNAL_NAMESPACE}.svc.cluster.local`, EXTERNAL_HOST);
+    });
+
+    it("the check passes when the stage's answer comes (200 open, 502 or a reset when closed) and fails otherwise", () => {
+        const check = (stage: string) => checkPlans(atStage(egress({}), stage), 100)[0];
+        const ok = Array<Answer>(100).fill({ file: replyPath("helloworld-v1.txt"), status: 200 });
+        const blackHole = Array<Answer>(100).fill({ file: replyPath("helloworld-v1.txt"), status: 502 });
+        assert.equal(runCheck(check("allow-any"), ok).status, 0);
+        assert.equal(runCheck(check("allow-any"), blackHole).status, 1);
+        assert.equal(runCheck(check("registry-only"), blackHole, { readyStatus: "502" }).status, 0);
+        assert.equal(runCheck(check("registry-only"), refused(100), { readyStatus: "000" }).status, 0);
+        assert.match(runCheck(check("registry-only"), ok, { readyStatus: "502" }).stdout, /^FAIL verify-external-host: .*measured blocked=0 other=100$/m);
+        assert.equal(runCheck(check("service-entry"), ok).status, 0);
+    });
+
+    it("a stack with the egress lesson installs the stand-in once, and every lesson release waits for it", async () => {
+        const plan = await planIndex({ ...EKS_RAW, attendees: ["ana", "bo"], cluster: { ...EKS_RAW.cluster, nodeGroup: { desiredSize: 4, minSize: 4, maxSize: 6 } }, apps: { egress: true } });
+        const release = plan.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.name.endsWith("-external"));
+        assert.equal(release.length, 1);
+        const installed = plan.resources.filter((r) => r.renderedBy === release[0].urn).map((r) => `${r.type.split(":").pop()} ${r.name}`);
+        assert.deepEqual(installed.sort(), ["Deployment lessons:workshop-external/httpbin", "Service lessons:workshop-external/httpbin", "ServiceAccount lessons:workshop-external/httpbin"]);
+        const lessons = plan.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.name.endsWith("-lessons"));
+        assert.equal(lessons.length, 2);
+        for (const l of lessons) assert.ok(l.dependsOn.includes(release[0].urn), l.name);
     });
 });

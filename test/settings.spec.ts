@@ -68,6 +68,7 @@ describe("settings: defaults", () => {
                 grpc: { enabled: true, stage: "mesh" },
                 mtls: { enabled: false, stage: "strict" },
                 tcp: { enabled: false, stage: "v1-v2-80-20" },
+                egress: { enabled: false, stage: "service-entry" },
             },
             attendees: 0,
             classroom: { stages: {}, pricing: {}, tokenHours: 12 },

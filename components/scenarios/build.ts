@@ -13,7 +13,7 @@ import { WORKSHOP_GATEWAY, exportedTo } from "../meshSpec";
 import { RESTRICTED_POD_SECURITY } from "../podSecurity";
 import type { Settings } from "../settings";
 import { IMAGES } from "../images";
-import { GATEWAY_URL, bookinfo, curlLoop, grpc, helloworld, mtls, myApp, tcp, type CatalogContext } from "./catalog";
+import { GATEWAY_URL, bookinfo, curlLoop, egress, grpc, helloworld, mtls, myApp, tcp, type CatalogContext } from "./catalog";
 import { GATEWAY_HOST, NO_INJECTION_LABEL, selects, serviceAccountOf, type Labels, type ProbeDef, type PolicyDef, type RouteRuleDef, type RoutingDef, type ScenarioDef, type ServiceDef, type StageCheckDef, type TrafficPolicyDef, type WorkloadDef } from "./model";
 import { FALSE_ALARM, splitIntervals } from "./stats";
 
@@ -28,6 +28,7 @@ export const SCENARIOS = {
     grpc: (ctx: CatalogContext) => grpc(ctx),
     mtls: (ctx: CatalogContext) => mtls(ctx),
     tcp: () => tcp(),
+    egress: (ctx: CatalogContext) => egress(ctx),
 } as const;
 export type ScenarioKey = keyof typeof SCENARIOS;
 

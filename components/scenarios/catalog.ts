@@ -489,6 +489,21 @@ export function tcp(): ScenarioDef {
     };
 }
 
+/** httpbin as Istio's samples/httpbin/httpbin.yaml runs it. */
+function httpbinServer(): WorkloadDef {
+    return {
+        name: "httpbin",
+        labels: { app: "httpbin", version: "v1" },
+        image: IMAGES.httpbin,
+        serviceAccount: "httpbin",
+        replicas: 1,
+        containerPort: 8080,
+        runAsUser: 65532, // a static Go binary that needs no file of its own
+        readinessPath: "/status/200",
+        resources: small,
+    };
+}
+
 /**
  * Istio's mutual-TLS migration task: httpbin, a client in the mesh (`curl-mtls`, Istio's `curl` in `foo`) and
  * one without a sidecar (`curl-legacy`, Istio's `legacy` namespace). Under
@@ -518,17 +533,7 @@ export function mtls(ctx: CatalogContext): ScenarioDef {
     return {
         name: "mtls",
         workloads: [
-            {
-                name: "httpbin",
-                labels: { app: "httpbin", version: "v1" },
-                image: IMAGES.httpbin,
-                serviceAccount: "httpbin",
-                replicas: 1,
-                containerPort: 8080,
-                runAsUser: 65532,
-                readinessPath: "/status/200",
-                resources: small,
-            },
+            httpbinServer(),
             curlClient("curl-mtls", [url], ctx),
             { ...legacy, labels: { ...legacy.labels, [NO_INJECTION_LABEL]: "false" } },
         ],
@@ -552,6 +557,81 @@ export function mtls(ctx: CatalogContext): ScenarioDef {
                 },
             ],
             "strict",
+        ),
+        probes: {},
+        traffic: [],
+    };
+}
+
+/**
+ * The egress lesson's stand-in for a host outside the mesh: httpbin in its own
+ * namespace, without sidecars, which no attendee namespace imports (the mesh
+ * exports a Service to its own namespace only, and attendee proxies import their
+ * own namespace and the platform's). Classrooms and CI often have no internet;
+ * to an attendee's proxy this host is as unknown as one on the internet.
+ */
+export const EXTERNAL_NAMESPACE = "workshop-external";
+export const EXTERNAL_HOST = `httpbin.${EXTERNAL_NAMESPACE}.svc.cluster.local`;
+
+export function externalStandIn(): ScenarioDef {
+    return {
+        name: "external",
+        workloads: [{ ...httpbinServer(), labels: { app: "httpbin", version: "v1", [NO_INJECTION_LABEL]: "false" } }],
+        services: [service("httpbin", { app: "httpbin" }, [{ name: "http", port: 8000, targetPort: 8080 }])],
+        subsets: {},
+        routing: [],
+        probes: {},
+        traffic: [],
+    };
+}
+
+/** Istio's egress-control tasks, against the stand-in host: open, closed to unknown hosts, opened again for one host. */
+export function egress(ctx: CatalogContext): ScenarioDef {
+    const url = `http://${EXTERNAL_HOST}:8000/status/200`;
+    const client = { "istio-workshop/egress": "client" };
+    const outbound = (mode: "ALLOW_ANY" | "REGISTRY_ONLY") => ({ kind: "OutboundPolicy" as const, name: "egress-client", selector: client, mode });
+    const reaches = (describes: string): StageCheckDef => ({ name: "external-host", url, labels: client, outcomes: [{ name: "answered", contains: "@status=200", share: 1 }], describes });
+    const curl = curlClient("curl-egress", [url], ctx);
+    return {
+        name: "egress",
+        workloads: [{ ...curl, labels: { ...curl.labels, ...client } }],
+        services: [],
+        subsets: {},
+        ...staged(
+            [
+                {
+                    name: "allow-any",
+                    summary: `the client's proxy passes calls to hosts it does not know straight through (outboundTrafficPolicy ALLOW_ANY): ${EXTERNAL_HOST} answers`,
+                    routing: [],
+                    policies: [outbound("ALLOW_ANY")],
+                    checks: [reaches("a host outside the mesh answers")],
+                },
+                {
+                    name: "registry-only",
+                    summary: "the client's proxy refuses hosts outside the mesh's registry (REGISTRY_ONLY): the call ends at Istio's BlackHoleCluster",
+                    routing: [],
+                    policies: [outbound("REGISTRY_ONLY")],
+                    checks: [
+                        {
+                            name: "external-host",
+                            url,
+                            labels: client,
+                            readyStatus: "502,000",
+                            // 502 where the proxy has an HTTP listener on the port, a reset connection where it has none.
+                            outcomes: [{ name: "blocked", contains: "@status=502,000", share: 1 }],
+                            describes: "a host outside the registry is refused by the caller's own proxy",
+                        },
+                    ],
+                },
+                {
+                    name: "service-entry",
+                    summary: `still REGISTRY_ONLY, with a ServiceEntry that adds ${EXTERNAL_HOST} to the registry: that host answers again`,
+                    routing: [],
+                    policies: [outbound("REGISTRY_ONLY"), { kind: "ServiceEntry", name: "httpbin-ext", host: EXTERNAL_HOST, port: { number: 8000, name: "http", protocol: "HTTP" } }],
+                    checks: [reaches("the host the ServiceEntry names answers")],
+                },
+            ],
+            "service-entry",
         ),
         probes: {},
         traffic: [],

@@ -26,14 +26,14 @@ request() {
 @status=%{http_code} @time=%{time_total}' "$VERIFY_URL"
   fi
 }
-# Ready: the route answers 2xx, or, for a check of an injected fault or a refusal, the status it answers with.
+# Ready: the route answers 2xx, or, for a check of an injected fault or a refusal, a status it answers with (a list: any of them).
 ready() {
   if [ -n "${VERIFY_TCP_SEND:-}" ]; then
     if [ -n "$(tcp)" ]; then s=200; else s=000; fi
   else
     s=$(fetch -o /dev/null -w '%{http_code}' "$VERIFY_URL")
   fi
-  if [ -n "${VERIFY_READY_STATUS:-}" ]; then [ "$s" = "$VERIFY_READY_STATUS" ]; else case "$s" in 2??) true ;; *) false ;; esac; fi
+  if [ -n "${VERIFY_READY_STATUS:-}" ]; then case ",$VERIFY_READY_STATUS," in *",$s,"*) true ;; *) false ;; esac; else case "$s" in 2??) true ;; *) false ;; esac; fi
 }
 # Requests the caller's own proxy completed to a cluster (the mirror target's), from its statistics.
 completed() {
@@ -46,12 +46,12 @@ until ready; do
   sleep 2
 done
 # An answer matches an expectation by the text its body contains, or by a measurement:
-# `@status=<code>`, `@time>=<seconds>`, `@time<<seconds>` (curl's time_total), joined by `&`.
+# `@status=<code>[,<code>...]` (any of them), `@time>=<seconds>`, `@time<<seconds>` (curl's time_total), joined by `&`.
 # `@status=504&time<1.5`: every part must hold.
 matches() {
   case "$1" in
     @*\&*) matches "${1%%&*}" && matches "@${1#*&}" ;;
-    @status=*) [ "$status" = "${1#@status=}" ] ;;
+    @status=*) case ",${1#@status=}," in *",$status,"*) true ;; *) false ;; esac ;;
     @time\>=*) awk -v t="$time" -v m="${1#@time>=}" 'BEGIN { exit !(t + 0 >= m + 0) }' ;;
     @time\<*) awk -v t="$time" -v m="${1#@time<}" 'BEGIN { exit !(t + 0 < m + 0) }' ;;
     *) case "$body" in *"$1"*) true ;; *) false ;; esac ;;

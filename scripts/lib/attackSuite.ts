@@ -15,6 +15,7 @@ import { ATTENDEE_ACCOUNT, ATTENDEE_NAMESPACE_LABEL, PLATFORM_PART_LABELS } from
 import { JAEGER_LABELS } from "../../components/addonsSpec";
 import { ADDONS_NAMESPACE, ISTIOD_POD_LABELS, KIALI_POD_LABELS, PROMETHEUS_SERVER_POD_LABELS } from "../../components/endpoints";
 import { INGRESS_GATEWAY, INGRESS_NAMESPACE, ISTIO_NAMESPACE } from "../../components/meshSpec";
+import { EXTERNAL_HOST } from "../../components/scenarios/catalog";
 import { admissionRefusals, resourceOf } from "../../policy/admission";
 import { meshRefusal, networkRefusal, type Pod } from "../../policy/network";
 import { enforcedLevel, podOf, podSecurityFailures } from "../../policy/podSecurityStandards";
@@ -168,6 +169,10 @@ export const CAPABILITIES: readonly Attack[] = [
         }),
     },
     { what: "write DestinationRules, AuthorizationPolicies, PeerAuthentications, Telemetry in its namespace", attempt: (own) => ({ verb: "create", group: "security.istio.io", resource: "authorizationpolicies", namespace: own }) },
+    {
+        what: "name the egress lesson's stand-in host in a ServiceEntry, exported to itself",
+        attempt: (own) => ({ verb: "create", object: { apiVersion: "networking.istio.io/v1", kind: "ServiceEntry", metadata: meta("httpbin-ext", own), spec: { hosts: [EXTERNAL_HOST], exportTo: ["."], ports: [{ number: 8000, name: "http", protocol: "HTTP" }], resolution: "DNS" } } }),
+    },
     { what: "reach an external host from its own namespace (ServiceEntry, exported to itself)", attempt: (own) => ({ verb: "create", object: { apiVersion: "networking.istio.io/v1", kind: "ServiceEntry", metadata: meta("x", own), spec: { hosts: ["httpbin.org"], exportTo: ["."], ports: [{ number: 443, name: "tls", protocol: "TLS" }], resolution: "DNS" } } }) },
     { what: "run Jobs (the verification Jobs, again)", attempt: (own) => ({ verb: "create", group: "batch", resource: "jobs", namespace: own }) },
     { what: "connect to its own pods", attempt: (own) => connect(own, { app: "productpage", version: "v1" }, 9080) },
