@@ -73,6 +73,10 @@ interface Specs {
     };
     DestinationRule: { readonly host: string; readonly trafficPolicy?: TrafficPolicy; readonly subsets?: readonly { readonly name: string; readonly labels: Labels }[] };
     PeerAuthentication: { readonly selector?: { readonly matchLabels: Labels }; readonly mtls: { readonly mode: string } };
+    RequestAuthentication: {
+        readonly selector: { readonly matchLabels: Labels };
+        readonly jwtRules: readonly { readonly issuer: string; readonly jwks: string }[];
+    };
     ServiceEntry: {
         readonly hosts: readonly string[];
         readonly exportTo?: readonly string[];
@@ -96,6 +100,7 @@ interface Specs {
                     readonly notNamespaces?: readonly string[];
                     readonly principals?: readonly string[];
                     readonly notPrincipals?: readonly string[];
+                    readonly requestPrincipals?: readonly string[];
                 };
             }[];
             readonly to?: readonly { readonly operation: { readonly methods?: readonly string[] } }[];
@@ -113,6 +118,7 @@ export const ISTIO_API_VERSIONS: { readonly [K in IstioKind]: string } = {
     Telemetry: "telemetry.istio.io/v1",
     Sidecar: "networking.istio.io/v1",
     ServiceEntry: "networking.istio.io/v1",
+    RequestAuthentication: "security.istio.io/v1",
     AuthorizationPolicy: "security.istio.io/v1",
 };
 

@@ -41,7 +41,7 @@ describe("hands-on mode", () => {
         assert.deepEqual(applied.map(strip).sort((a, b) => `${a.kind}${a.name}`.localeCompare(`${b.kind}${b.name}`)), expected.map(strip).sort((a, b) => `${a.kind}${a.name}`.localeCompare(`${b.kind}${b.name}`)));
         assert.ok(applied.every((o) => o.metadata.labels[LESSON_LABEL] === "bookinfo"));
         const steps: string = cm.data["steps.txt"];
-        assert.match(steps, /kubectl delete virtualservices,destinationrules,authorizationpolicies,peerauthentications,serviceentries,sidecars -l istio-workshop\/lesson=bookinfo; kubectl get configmap lesson-steps -o jsonpath='\{\.data\.bookinfo\\\.03-all-v1\\\.yaml\}' \| kubectl apply -f -/);
+        assert.match(steps, /kubectl delete virtualservices,destinationrules,authorizationpolicies,peerauthentications,requestauthentications,serviceentries,sidecars -l istio-workshop\/lesson=bookinfo; kubectl get configmap lesson-steps -o jsonpath='\{\.data\.bookinfo\\\.03-all-v1\\\.yaml\}' \| kubectl apply -f -/);
         assert.match(steps, /kubectl create job --from=cronjob\/verify-reviews-1 verify-reviews-1-\$id/);
     });
 

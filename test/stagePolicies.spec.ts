@@ -1,15 +1,17 @@
 /**
- * The bookinfo stages beyond routing: retries, circuit breaking, mirroring and
- * authorization, each checked on the apps' real reply bodies
+ * The bookinfo stages beyond routing: retries, circuit breaking, mirroring,
+ * authorization and end-user authentication, each checked on the apps' real reply bodies
  * (`test/fixtures/replies/`, see ORIGIN.md) and against how the mesh decides.
  */
 import { strict as assert } from "assert";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { analyzeScenarios } from "../components/scenarios/analyze";
-import { atStage, buildScenario, checkPlans, namespaceManifests, resolveScenarios, type CheckPlan } from "../components/scenarios/build";
-import { bookinfo } from "../components/scenarios/catalog";
+import { atStage, buildScenario, checkPlans, handOutData, namespaceManifests, resolveScenarios, type CheckPlan } from "../components/scenarios/build";
+import { bookinfo, forged } from "../components/scenarios/catalog";
+import { LESSON_JWKS, LESSON_JWT, LESSON_JWT_ISSUER } from "../components/scenarios/lessonJwt";
 import { MeshCheckError } from "../components/scenarios/analyze";
 import { prepare } from "../components/validate";
 import { attendeeAuthorizationPolicy } from "../components/isolationSpec";
@@ -141,5 +143,47 @@ describe("bookinfo stages: retries, circuit breaking, mirroring, authorization",
         const kinds = (handsOn: boolean) => namespaceManifests([buildScenario(lesson, { namespace: "demo", verify: true, requests: 100, handsOn })], "demo").filter((m) => m.kind === "AuthorizationPolicy").length;
         assert.equal(kinds(false), 5);
         assert.equal(kinds(true), 0);
+    });
+});
+
+describe("bookinfo stage jwt: end-user authentication", () => {
+    const jwkKey = () => crypto.createPublicKey({ key: JSON.parse(LESSON_JWKS).keys[0], format: "jwk" });
+    const verifies = (token: string) => {
+        const [h, p, sig] = token.split(".");
+        return crypto.verify("RSA-SHA256", Buffer.from(`${h}.${p}`), jwkKey(), Buffer.from(sig, "base64url"));
+    };
+
+    it("the lesson's token is signed by the key the RequestAuthentication trusts, names the principal the policy requires, and outlives the century", () => {
+        const built = buildScenario(at("jwt"), { namespace: "demo", verify: true, requests: 100 });
+        const ra = built.policies.find((p) => p.kind === "RequestAuthentication")!;
+        assert.deepEqual(ra.spec, { selector: { matchLabels: { app: "productpage" } }, jwtRules: [{ issuer: LESSON_JWT_ISSUER, jwks: LESSON_JWKS }] });
+        assert.ok(verifies(LESSON_JWT));
+        assert.ok(!verifies(forged(LESSON_JWT)), "the forged token must not verify");
+        const claims = JSON.parse(Buffer.from(LESSON_JWT.split(".")[1], "base64url").toString());
+        const header = JSON.parse(Buffer.from(LESSON_JWT.split(".")[0], "base64url").toString());
+        assert.equal(header.kid, JSON.parse(LESSON_JWKS).keys[0].kid);
+        const policy = built.policies.find((p) => p.metadata.name === "require-jwt")!;
+        assert.deepEqual((policy.spec as any).rules[0].from[0].source.requestPrincipals, [`${claims.iss}/${claims.sub}`]);
+        assert.ok(claims.exp > Date.UTC(2099, 0, 1) / 1000);
+    });
+
+    it("the checks send the token where the policy requires it, none or a forged one where they prove the refusal", () => {
+        const checks = checkPlans(at("jwt"), 100);
+        const byName = Object.fromEntries(checks.map((c) => [c.name, c]));
+        assert.equal(byName["verify-productpage-1"].headers.Authorization, `Bearer ${LESSON_JWT}`);
+        assert.equal(byName["verify-bookinfo-gw-1"].headers.Authorization, `Bearer ${LESSON_JWT}`);
+        assert.equal(byName["verify-productpage-without-token"].headers.Authorization, undefined);
+        assert.equal(byName["verify-productpage-forged-token"].headers.Authorization, `Bearer ${forged(LESSON_JWT)}`);
+        assert.equal(runCheck(byName["verify-productpage-1"], answers("productpage-v1.head.html", 100)).status, 0);
+        assert.equal(runCheck(byName["verify-productpage-without-token"], proxyAnswers(403, 100), { readyStatus: "403" }).status, 0);
+        assert.equal(runCheck(byName["verify-productpage-without-token"], answers("productpage-v1.head.html", 100), { readyStatus: "403" }).status, 1);
+        assert.equal(runCheck(byName["verify-productpage-forged-token"], proxyAnswers(401, 100), { readyStatus: "401" }).status, 0);
+        assert.equal(runCheck(byName["verify-productpage-forged-token"], proxyAnswers(403, 100), { readyStatus: "401" }).status, 1);
+    });
+
+    it("hands the token out with the stage", () => {
+        const built = buildScenario(bookinfo(), { namespace: "ana", verify: true, requests: 100, handsOn: true });
+        const steps = handOutData([built], "ana")["steps.txt"];
+        assert.ok(steps.includes(LESSON_JWT));
     });
 });

@@ -58,6 +58,7 @@ export function atStage(base: ScenarioDef, stage: string | undefined): ScenarioD
         policies: at.policies,
         checks: at.checks,
         checkAs: at.checkAs,
+        checkHeaders: at.checkHeaders,
     };
 }
 
@@ -350,11 +351,14 @@ export function policyObjects(policies: readonly PolicyDef[] | undefined, namesp
                 const selector = p.selector ? { selector: { matchLabels: { ...p.selector } } } : {};
                 const rules = p.rules.map((r) => ({
                     ...(r.fromServiceAccounts ? { from: [{ source: { principals: r.fromServiceAccounts.map((sa) => principalOf(namespace, sa)) } }] } : {}),
+                    ...(r.requestPrincipals ? { from: [{ source: { requestPrincipals: [...r.requestPrincipals] } }] } : {}),
                     ...(r.methods ? { to: [{ operation: { methods: [...r.methods] } }] } : {}),
                 }));
                 // No rule at all: Istio's `allow-nothing` (an ALLOW policy that matches nothing).
                 return istioObject("AuthorizationPolicy", { name: p.name, namespace }, { ...selector, ...(p.action ? { action: p.action } : {}), ...(rules.length > 0 ? { rules } : {}) });
             }
+            case "RequestAuthentication":
+                return istioObject("RequestAuthentication", { name: p.name, namespace }, { selector: { matchLabels: { ...p.selector } }, jwtRules: [{ issuer: p.issuer, jwks: p.jwks }] });
             case "PeerAuthentication":
                 return istioObject("PeerAuthentication", { name: p.name, namespace }, { ...(p.selector ? { selector: { matchLabels: { ...p.selector } } } : {}), mtls: { mode: p.mode } });
             case "OutboundPolicy":
@@ -528,7 +532,7 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
                 name: `verify-${hostName}-${i + 1}`,
                 url,
                 podLabels: source ? { version: "verify", ...source } : { app: `verify-${s.name}`, version: "verify" },
-                headers: { ...(isGateway && placement.host ? { Host: placement.host } : {}), ...(rule.match?.headers ?? {}) },
+                headers: { ...(isGateway && placement.host ? { Host: placement.host } : {}), ...(s.checkHeaders?.[r.host] ?? {}), ...(rule.match?.headers ?? {}) },
                 requests,
                 expectations,
                 describes: `${r.origin}[${i}]`,
@@ -745,6 +749,7 @@ export interface HandOutStage {
     readonly lesson: string;
     readonly stage: string;
     readonly summary: string;
+    readonly note?: string;
     readonly objects: readonly Manifest[];
 }
 
@@ -809,6 +814,7 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
               stage: st.name,
               // Sidecars are the workloads', which the stack deploys: the organiser's stage decides them.
               summary: st.withoutSidecars ? `${st.summary} (the sidecars come and go with the class's stage, which the organiser sets)` : st.summary,
+              ...(st.handOutNote ? { note: st.handOutNote } : {}),
               objects: routingObjects(atStage(s, st.name)),
           }))
         : undefined;
@@ -863,7 +869,7 @@ function waitingCheck(c: BuiltCheck): Manifest {
 export const HAND_OUT_CONFIG_MAP = "lesson-steps";
 export const HAND_OUT_LABELS: Readonly<Record<string, string>> = { "istio-workshop/hand-out": "true" };
 /** The kinds a hand-out stage holds, as `kubectl delete` names them. */
-export const HAND_OUT_KINDS = "virtualservices,destinationrules,authorizationpolicies,peerauthentications,serviceentries,sidecars";
+export const HAND_OUT_KINDS = "virtualservices,destinationrules,authorizationpolicies,peerauthentications,requestauthentications,serviceentries,sidecars";
 /** Label of every routing object a hand-out stage holds: the lesson it belongs to. */
 export const LESSON_LABEL = "istio-workshop/lesson";
 
@@ -880,6 +886,7 @@ export function handOutSteps(built: readonly BuiltScenario[], namespace: string)
             const file = handOutFile(h, i);
             lines.push(
                 `${file}: ${h.summary}`,
+                ...(h.note ? [`  ${h.note}`] : []),
                 `  kubectl delete ${HAND_OUT_KINDS} -l ${LESSON_LABEL}=${h.lesson}; kubectl get configmap ${HAND_OUT_CONFIG_MAP} -o jsonpath='{.data.${file.replace(/\./g, "\\.")}}' | kubectl apply -f -`,
             );
         });

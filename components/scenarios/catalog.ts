@@ -4,6 +4,7 @@
  */
 import { INGRESS_GATEWAY, INGRESS_NAMESPACE } from "../meshSpec";
 import { IMAGES } from "../images";
+import { LESSON_JWKS, LESSON_JWT, LESSON_JWT_ISSUER, LESSON_JWT_SUBJECT } from "./lessonJwt";
 import { GATEWAY_HOST, NO_INJECTION_LABEL, selects, type FaultDef, type StageCheckDef, type ProbeDef, type RoutingDef, type ScenarioDef, type ServiceDef, type StageDef, type WorkloadDef } from "./model";
 
 /** A lesson's stages and, from the one it starts at, its routing. */
@@ -108,6 +109,14 @@ function hasPods(lesson: ScenarioDef, host: string, subset: string): boolean {
     const labels = lesson.subsets[host]?.[subset];
     const svc = lesson.services.find((x) => x.name === host);
     return labels !== undefined && svc !== undefined && lesson.workloads.some((w) => w.replicas > 0 && selects(svc.selector, w.labels) && selects(labels, w.labels));
+}
+
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+/** The same token with its signature reversed: well-formed, and verified by no key. */
+export function forged(token: string): string {
+    const [header, payload, signature] = token.split(".");
+    return `${header}.${payload}.${[...signature].reverse().join("")}`;
 }
 
 /** A check that a caller is admitted: every request answered by the app (its reply contains `text`). */
@@ -285,6 +294,34 @@ export function bookinfo(): ScenarioDef {
                         allowed("ratings-allowed", "http://ratings:9080/ratings/0", "bookinfo-reviews", "ratings", "ratings admits reviews"),
                         denied("details-denied", "http://details:9080/details/0", undefined, "details refuses a caller that is not productpage"),
                         denied("ratings-denied", "http://ratings:9080/ratings/0", "bookinfo-productpage", "ratings refuses productpage, which may call only details and reviews"),
+                    ],
+                },
+                {
+                    name: "jwt",
+                    summary:
+                        "productpage accepts only requests carrying a token of the lesson's issuer (Istio's end-user authentication task: a RequestAuthentication and an AuthorizationPolicy requiring a request principal): without one 403, with a forged one 401",
+                    routing: [...services.map(v1Only), gateway],
+                    policies: [
+                        { kind: "RequestAuthentication", name: "jwt-example", selector: { app: "productpage" }, issuer: LESSON_JWT_ISSUER, jwks: LESSON_JWKS },
+                        {
+                            kind: "AuthorizationPolicy",
+                            name: "require-jwt",
+                            selector: { app: "productpage" },
+                            rules: [{ requestPrincipals: [`${LESSON_JWT_ISSUER}/${LESSON_JWT_SUBJECT}`] }],
+                        },
+                    ],
+                    checkHeaders: { productpage: bearer(LESSON_JWT), [GATEWAY_HOST]: bearer(LESSON_JWT) },
+                    handOutNote: `the lesson's token (send it as \`Authorization: Bearer <token>\`): ${LESSON_JWT}`,
+                    checks: [
+                        denied("productpage-without-token", "http://productpage:9080/productpage", undefined, "productpage refuses a request without a token"),
+                        {
+                            name: "productpage-forged-token",
+                            url: "http://productpage:9080/productpage",
+                            headers: bearer(forged(LESSON_JWT)),
+                            readyStatus: "401",
+                            outcomes: [{ name: "unauthenticated-401", contains: "@status=401", share: 1 }],
+                            describes: "productpage refuses a token whose signature its issuer's keys do not verify",
+                        },
                     ],
                 },
             ],

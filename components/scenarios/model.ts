@@ -111,7 +111,20 @@ export type PolicyDef =
           readonly selector?: Labels;
           readonly action?: "ALLOW" | "DENY";
           /** No rule: an ALLOW policy that allows nothing (`allow-nothing`). Each rule: callers and methods it admits. */
-          readonly rules: ReadonlyArray<{ readonly fromServiceAccounts?: readonly string[]; readonly methods?: readonly string[] }>;
+          readonly rules: ReadonlyArray<{
+              readonly fromServiceAccounts?: readonly string[];
+              /** Request principals (`<issuer>/<subject>` of a validated JWT); `*`: any valid token. */
+              readonly requestPrincipals?: readonly string[];
+              readonly methods?: readonly string[];
+          }>;
+      }
+    | {
+          /** The JWTs a workload validates (Istio's RequestAuthentication): an issuer and its keys (JWKS, inline). */
+          readonly kind: "RequestAuthentication";
+          readonly name: string;
+          readonly selector: Labels;
+          readonly issuer: string;
+          readonly jwks: string;
       }
     | { readonly kind: "PeerAuthentication"; readonly name: string; readonly selector?: Labels; readonly mode: "STRICT" | "PERMISSIVE" }
     | {
@@ -193,6 +206,10 @@ export interface StageDef {
     readonly policies?: readonly PolicyDef[];
     /** Checks beyond what the routes imply. */
     readonly checks?: readonly StageCheckDef[];
+    /** What the attendee needs besides the stage's objects (the lesson's token), printed in the hand-out. */
+    readonly handOutNote?: string;
+    /** Headers the routing checks to a host send (`gateway`: the gateway routes'), e.g. the token a policy requires. */
+    readonly checkHeaders?: Readonly<Record<string, Readonly<Record<string, string>>>>;
     /** The routing checks to a host run as this ServiceAccount: the caller the stage's policies admit. */
     readonly checkAs?: Readonly<Record<string, string>>;
     /** Why the stage cannot work with the lesson as configured (e.g. routes it needs overridden away); undefined: it can. */
@@ -210,6 +227,7 @@ export interface ScenarioDef {
     readonly policies?: StageDef["policies"];
     readonly checks?: StageDef["checks"];
     readonly checkAs?: StageDef["checkAs"];
+    readonly checkHeaders?: StageDef["checkHeaders"];
     readonly workloads: readonly WorkloadDef[];
     readonly services: readonly ServiceDef[];
     /** Subsets per host: subset name to pod labels. */

@@ -15,7 +15,7 @@ export const INTRODUCTIONS: Readonly<Record<ScenarioKey, string>> = {
     helloworld:
         "Seed 002 (helloworld and curl): routing by who calls. Two versions of helloworld answer on `/hello`; clients `curl` and `curl1` call them.",
     bookinfo:
-        "Seed 001 (bookinfo), with Istio's own request-routing, fault-injection, request-timeouts, circuit-breaking, mirroring and authorization tasks: four services, three versions of reviews, routed by weight, by user, broken on purpose, and locked down.",
+        "Seed 001 (bookinfo), with Istio's own request-routing, fault-injection, request-timeouts, circuit-breaking, mirroring, authorization and end-user authentication tasks: four services, three versions of reviews, routed by weight, by user, broken on purpose, and locked down.",
     myApp: "Seed 003 (my-app behind the gateway and an NGINX proxy): ingress through the shared gateway, and a proxy inside the mesh.",
     grpc: "Seed 000 (a gRPC service and its client): sidecar injection, and gRPC metrics in Kiali.",
     mtls: "Istio's mutual-TLS migration task (off unless `apps.mtls: true`): httpbin, a client with a sidecar (`curl-mtls`) and one without (`curl-legacy`), from accepting both to mutual TLS only.",
@@ -44,6 +44,8 @@ export const WHAT_YOU_SEE: Readonly<Record<string, string>> = {
     "bookinfo.mirror": "Reviews without stars (v1) on every reload, while Kiali shows traffic arriving at reviews v2 as well: the mirrored copies, whose answers nobody sees.",
     "bookinfo.authz":
         "The product page still loads: each call is one the policies admit. Kiali's security view shows the policies on each workload; a call from anywhere else (a `kubectl exec` curl from another pod to details) answers `RBAC: access denied` (403).",
+    "bookinfo.jwt":
+        "The product page through the gateway answers 403 (`RBAC: access denied`) in a browser, which sends no token; `curl -H \"Authorization: Bearer $TOKEN\"` with the lesson's token (in the hand-out's `steps.txt`, and `LESSON_JWT` in `components/scenarios/lessonJwt.ts`) gets the page. Kiali shows the traffic generator's calls refused.",
     "myApp.gateway": "`/<your path>/v1` and `/v2` through the gateway answer version 1.0.0 and 2.0.0; Kiali shows the gateway and nginx-proxy calling both.",
     "grpc.no-sidecar": "`kubectl get pods`: 1/1 containers. The client's pings work, but Kiali shows no gRPC traffic: nothing in the mesh sees it.",
     "mtls.permissive":
@@ -97,7 +99,8 @@ export function lessonsGuide(requests = 100): string {
                             ),
                         ...(c.mirror ? [`${c.mirror.range[0]}–${c.mirror.range[1]} ${c.mirror.name} (completed by the caller's proxy)`] : []),
                     ].join(", ");
-                    const headers = Object.entries(c.headers).map(([k, v]) => ` with \`${k}: ${v}\``).join("");
+                    const short = (v: string) => (v.length > 48 ? `${v.slice(0, 24)}…` : v);
+                    const headers = Object.entries(c.headers).map(([k, v]) => ` with \`${k}: ${short(v)}\``).join("");
                     const as = `${c.serviceAccount ? ` as \`${c.serviceAccount}\`` : ""}${c.podLabels[NO_INJECTION_LABEL] === "false" ? " from a pod without a sidecar" : ""}`;
                     const how = c.parallel ? ` (${c.parallel} at a time)` : "";
                     const what = c.tcpSend !== undefined ? "connections" : "requests";
