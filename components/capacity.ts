@@ -131,9 +131,6 @@ export function classDemand(
     return add(sharedDemand(settings, sizing.istiod), times(perNamespace, Math.max(1, attendees)));
 }
 
-/** Attendee ids: the list given, or `attendee-01` … for a count; none means the single demo namespace. */
-export { attendeeIds };
-
 /** Allocatable CPU (millicores) and memory (MiB) of a node, as the EKS AMI reserves them for the kubelet. */
 export function allocatable(t: InstanceType): { cpuMilli: number; memoryMi: number } {
     const cores = t.vcpu;

@@ -186,24 +186,19 @@ const clusterSchema = section({
     /** `mode: existing` only, and required there: the kubeconfig context to deploy to (never whatever is current). */
     context: z.string({ error: "must be a kubeconfig context name" }).min(1, { error: "must be a kubeconfig context name" }).optional(),
 }).superRefine((c, ctx) => {
+    const required = (key: string, message: string) => ctx.addIssue({ code: "custom", path: [key], params: { missing: true }, message });
     if (c.mode === "eks" && c.adminCidrs === undefined) {
-        ctx.addIssue({
-            code: "custom",
-            path: ["adminCidrs"],
-            params: { missing: true },
-            message:
-                'is required when cluster.mode is "eks": list the CIDRs that may reach the Kubernetes API, e.g. ["203.0.113.4/32"]; ' +
+        required(
+            "adminCidrs",
+            'is required when cluster.mode is "eks": list the CIDRs that may reach the Kubernetes API, e.g. ["203.0.113.4/32"]; ' +
                 'write ["0.0.0.0/0"] to make the endpoint public on purpose (IAM authentication still applies)',
-        });
+        );
     }
     if (c.mode === "existing" && c.context === undefined) {
-        ctx.addIssue({
-            code: "custom",
-            path: ["context"],
-            params: { missing: true },
-            message:
-                'is required when cluster.mode is "existing": name the kubeconfig context to deploy to, e.g. "kind-istio-workshop" (`kubectl config get-contexts` lists them); the current context is never assumed',
-        });
+        required(
+            "context",
+            'is required when cluster.mode is "existing": name the kubeconfig context to deploy to, e.g. "kind-istio-workshop" (`kubectl config get-contexts` lists them); the current context is never assumed',
+        );
     }
     const eksOnly = { adminCidrs: c.adminCidrs, name: c.name, protect: c.protect, imageCache: c.imageCache === "ecr" ? c.imageCache : undefined } as const;
     const existingOnly = { kubeconfig: c.kubeconfig, context: c.context } as const;
@@ -504,7 +499,7 @@ const rawSchema = section({
                 : "serves the UIs over TLS only, which needs the AWS load balancer (cluster.mode eks) and istio.ingress.certificateArn; on this cluster keep it false and open the UIs with the portForwards output",
         });
     }
-    const ids = new Set(Array.isArray(s.attendees) ? s.attendees : Array.from({ length: s.attendees }, (_, i) => `attendee-${String(i + 1).padStart(2, "0")}`));
+    const ids = new Set(attendeeIds(s.attendees));
     for (const id of Object.keys(s.classroom.stages)) {
         if (!ids.has(id)) {
             ctx.addIssue({

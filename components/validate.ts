@@ -8,7 +8,6 @@
 import {
     CLUSTER_LIMITS,
     INSTANCE_TYPES,
-    attendeeIds,
     classDemand,
     estimateCapacity,
     maxAttendeesPerCluster,
@@ -23,7 +22,7 @@ import { meshSizing, type MeshSizing } from "./meshScale";
 import { workshopGateway } from "./meshSpec";
 import { MeshCheckError, analyzeScenarios } from "./scenarios/analyze";
 import { appsAt, gatewayRouteHosts, resolveScenarios } from "./scenarios/build";
-import { SettingsError, loadSettings, settingsWarnings, type Settings } from "./settings";
+import { SettingsError, attendeeIds, loadSettings, settingsWarnings, type Settings } from "./settings";
 
 export type PreparedSettings = Omit<Settings, "cluster"> & {
     readonly cluster: Settings["cluster"] & {
