@@ -11,8 +11,8 @@ import { DemoApps, namespaceRelease } from "./apps";
 import { Attendee, type ClusterAccess } from "./attendee";
 import { attendeeEntry, type AttendeeAccess } from "./attendeeSpec";
 import { podSecurityLabels } from "./podSecurity";
-import { appsAt, buildScenario, namespaceManifests } from "./scenarios/build";
-import { EXTERNAL_NAMESPACE, externalStandIn } from "./scenarios/catalog";
+import { appsAt, standInManifests } from "./scenarios/build";
+import { EXTERNAL_NAMESPACE } from "./scenarios/catalog";
 import type { Prepared } from "./validate";
 
 export interface ClassroomArgs extends ClusterAccess {
@@ -95,6 +95,5 @@ function externalStandInRelease(name: string, args: ClassroomArgs, labels: Recor
         { metadata: { name: EXTERNAL_NAMESPACE, labels: { ...labels } } },
         { parent, provider: args.provider },
     );
-    const objects = namespaceManifests([buildScenario(externalStandIn(), { namespace: EXTERNAL_NAMESPACE, verify: false, requests: 0 })], EXTERNAL_NAMESPACE);
-    return namespaceRelease(`${name}-external`, EXTERNAL_NAMESPACE, objects, args.imageCache, { parent, provider: args.provider, dependsOn: [ns] });
+    return namespaceRelease(`${name}-external`, EXTERNAL_NAMESPACE, standInManifests(), args.imageCache, { parent, provider: args.provider, dependsOn: [ns] });
 }

@@ -21,9 +21,17 @@ describe("the lesson guide (docs/lessons.md)", () => {
     it("names each stage's hand-out file and each stage's verification Jobs", () => {
         const guide = lessonsGuide();
         for (const key of Object.keys(SCENARIOS) as ScenarioKey[]) {
-            STAGES[key].names.forEach((stage, i) => {
-                assert.ok(guide.includes(`\`apps.${key}.stage: ${stage}\``), `${key}.${stage}`);
-                assert.ok(guide.includes(`${key}.${String(i + 1).padStart(2, "0")}-${stage}.yaml`) || guide.includes("the sidecars are the organiser's"), `${key}.${stage} hand-out`);
+            const lesson = SCENARIOS[key]({ rate: 1 });
+            const body = guide.slice(guide.indexOf(`## \`${key}\``));
+            (lesson.stages ?? []).forEach((stage, i) => {
+                // The stage's own section: from its heading to the next.
+                const start = body.indexOf(`### ${i + 1}. \`${stage.name}\``);
+                assert.ok(start >= 0, `${key}.${stage.name}: no section`);
+                const end = body.indexOf("\n##", start + 1);
+                const section = body.slice(start, end < 0 ? undefined : end);
+                assert.ok(section.includes(`\`apps.${key}.stage: ${stage.name}\``), `${key}.${stage.name}`);
+                const handOut = stage.withoutSidecars ? "the sidecars are the organiser's" : `${lesson.name}.${String(i + 1).padStart(2, "0")}-${stage.name}.yaml`;
+                assert.ok(section.includes(handOut), `${key}.${stage.name} hand-out: ${handOut}`);
             });
         }
         assert.match(guide, /`verify-ratings-1`: 100 requests to `http:\/\/ratings:9080\/ratings\/0` with `end-user: jason`/);

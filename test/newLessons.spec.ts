@@ -4,8 +4,8 @@
  * against Istio's sample files and the apps' real replies.
  */
 import { strict as assert } from "assert";
-import { atStage, buildNamespace, buildScenario, checkPlans, namespaceManifests } from "../components/scenarios/build";
-import { EXTERNAL_HOST, EXTERNAL_NAMESPACE, egress, externalStandIn, mtls, tcp } from "../components/scenarios/catalog";
+import { atStage, buildNamespace, buildScenario, checkPlans, namespaceManifests, standInManifests } from "../components/scenarios/build";
+import { EXTERNAL_HOST, EXTERNAL_NAMESPACE, egress, mtls, tcp } from "../components/scenarios/catalog";
 import { sidecarEgressHosts } from "../components/meshScale";
 import { NO_INJECTION_LABEL } from "../components/scenarios/model";
 import { EKS_RAW, planIndex, settingsFor } from "./helpers";
@@ -113,7 +113,7 @@ describe("lesson egress: a host outside the mesh, open, closed, and opened for o
 
     it("the stand-in host is outside every attendee proxy's view: its own namespace, no sidecar, imported by no namespace's Sidecar", () => {
         for (const egressGateway of [false, true]) assert.ok(!sidecarEgressHosts({ egressGateway }).some((h) => h.startsWith(`${EXTERNAL_NAMESPACE}/`) || h === "*/*"));
-        const objects = namespaceManifests([buildScenario(externalStandIn(), { namespace: EXTERNAL_NAMESPACE, verify: false, requests: 0 })], EXTERNAL_NAMESPACE);
+        const objects = standInManifests();
         const dep = objects.find((o) => o.kind === "Deployment")!;
         assert.equal((dep as any).spec.template.metadata.labels[NO_INJECTION_LABEL], "false");
         assert.equal(`${objects.find((o) => o.kind === "Service")!.metadata.name}.${EXTERNAL_NAMESPACE}.svc.cluster.local`, EXTERNAL_HOST);

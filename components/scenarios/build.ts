@@ -1,7 +1,9 @@
 /**
  * Scenarios from settings, and scenarios into objects: Deployments, Services,
- * DestinationRules, VirtualServices (schema-checked), traffic generators and one
- * verification Job per routing rule. Pure: `components/apps.ts` registers them.
+ * DestinationRules, VirtualServices and the stage's policies (schema-checked by
+ * the plan), traffic generators, one verification Job per routing rule and the
+ * stage's own checks, and hands-on hand-outs. Pure: `components/apps.ts`
+ * registers them.
  */
 import type { types } from "@pulumi/kubernetes";
 import * as fs from "fs";
@@ -13,8 +15,8 @@ import { WORKSHOP_GATEWAY, exportedTo } from "../meshSpec";
 import { RESTRICTED_POD_SECURITY } from "../podSecurity";
 import type { Settings } from "../settings";
 import { IMAGES } from "../images";
-import { GATEWAY_URL, bookinfo, curlLoop, egress, grpc, helloworld, mtls, myApp, tcp, type CatalogContext } from "./catalog";
-import { GATEWAY_HOST, NO_INJECTION_LABEL, selects, serviceAccountOf, type Labels, type ProbeDef, type PolicyDef, type RouteRuleDef, type RoutingDef, type ScenarioDef, type ServiceDef, type StageCheckDef, type TrafficPolicyDef, type WorkloadDef } from "./model";
+import { EXTERNAL_NAMESPACE, GATEWAY_URL, bookinfo, curlLoop, egress, externalStandIn, grpc, helloworld, mtls, myApp, tcp, type CatalogContext } from "./catalog";
+import { GATEWAY_HOST, NO_INJECTION_LABEL, STAGE_STATE_KEYS, selects, serviceAccountOf, type Labels, type ProbeDef, type PolicyDef, type RouteRuleDef, type RoutingDef, type ScenarioDef, type ServiceDef, type StageCheckDef, type StageState, type TrafficPolicyDef, type WorkloadDef } from "./model";
 import { FALSE_ALARM, splitIntervals } from "./stats";
 
 type Apps = Settings["apps"];
@@ -54,11 +56,7 @@ export function atStage(base: ScenarioDef, stage: string | undefined): ScenarioD
         withoutSidecars: at.withoutSidecars,
         workloads,
         subsets,
-        trafficPolicies: at.trafficPolicies,
-        policies: at.policies,
-        checks: at.checks,
-        checkAs: at.checkAs,
-        checkHeaders: at.checkHeaders,
+        ...(Object.fromEntries(STAGE_STATE_KEYS.map((k) => [k, at[k]])) as StageState),
     };
 }
 
@@ -517,11 +515,7 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
             const positive = Object.fromEntries(answers.filter(([, , p]) => p > 0).map(([v, , p]) => [v, p]));
             const ranges = splitIntervals(requests, positive);
             const expectations = answers.map(([version, contains, share]) => ({ version, contains, share, range: ranges[version] ?? ([0, 0] as const) }));
-            const url = isGateway
-                ? `${GATEWAY_URL}${placement.prefix ?? ""}${path}`
-                : isTcp(dest)
-                  ? `tcp://${dest.name}:${dest.ports[0].port}`
-                  : `http://${dest.name}:${dest.ports[0].port}${path}`;
+            const target = isGateway ? { url: `${GATEWAY_URL}${placement.prefix ?? ""}${path}` } : serviceTarget(dest, path);
             const source = rule.match?.sourceLabels;
             const hostName = isGateway ? `${s.name}-gw` : r.host;
             const checkAs = s.checkAs?.[destName];
@@ -530,7 +524,7 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
                 ...(checkAs ? { serviceAccount: checkAs } : {}),
                 ...(mirror ?? {}),
                 name: `verify-${hostName}-${i + 1}`,
-                url,
+                ...target,
                 podLabels: source ? { version: "verify", ...source } : { app: `verify-${s.name}`, version: "verify" },
                 headers: { ...(isGateway && placement.host ? { Host: placement.host } : {}), ...(s.checkHeaders?.[r.host] ?? {}), ...(rule.match?.headers ?? {}) },
                 requests,
@@ -538,7 +532,6 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
                 describes: `${r.origin}[${i}]`,
                 ...(slowest > 0 ? { timeoutSeconds: slowest + 5 } : {}),
                 ...(faulted?.abortStatus !== undefined && faulted.share === 1 ? { readyStatus: faulted.abortStatus } : {}),
-                ...(isTcp(dest) ? { tcpSend: TCP_LINE } : {}),
             });
         });
     }
@@ -553,8 +546,7 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
         const ranges = splitIntervals(requests, shares);
         plans.push({
             name: `verify-${dest.name}-balanced`,
-            url: isTcp(dest) ? `tcp://${dest.name}:${dest.ports[0].port}` : `http://${dest.name}:${dest.ports[0].port}${probe.path}`,
-            ...(isTcp(dest) ? { tcpSend: TCP_LINE } : {}),
+            ...serviceTarget(dest, probe.path),
             podLabels: { app: `verify-${s.name}`, version: "verify" },
             headers: {},
             requests,
@@ -568,6 +560,12 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
 
 /** The line a TCP check sends on each connection (tcp-echo answers `<prefix> hello`). */
 export const TCP_LINE = "hello";
+
+/** Where a check reaches a service of the lesson: its first port, over HTTP at `path`, or a TCP connection that sends one line. */
+function serviceTarget(dest: ServiceDef, path: string): Pick<CheckPlan, "url" | "tcpSend"> {
+    const port = dest.ports[0].port;
+    return isTcp(dest) ? { url: `tcp://${dest.name}:${port}`, tcpSend: TCP_LINE } : { url: `http://${dest.name}:${port}${path}` };
+}
 
 /** The mirror count of a check: every request the route matches is mirrored, as its percentage says. */
 function mirrorCount(m: NonNullable<RouteRuleDef["mirror"]>, dest: ServiceDef, requests: number): Pick<CheckPlan, "mirror" | "podAnnotations"> {
@@ -702,8 +700,8 @@ export interface BuildOptions {
     readonly requests: number;
     readonly rate?: number;
     /**
-     * Hands-on: the attendee applies the routing objects (VirtualServices and
-     * DestinationRules) of each stage from the hand-out; the verification Jobs
+     * Hands-on: the attendee applies the routing and policy objects of each
+     * stage (`routingParts`) from the hand-out; the verification Jobs
      * wait, as suspended CronJobs, until the attendee runs them.
      */
     readonly handsOn?: boolean;
@@ -775,6 +773,21 @@ export function trafficGenerators(s: ScenarioDef, rate: number | undefined, plac
     ];
 }
 
+type RoutingParts = Pick<BuiltScenario, "destinationRules" | "virtualServices" | "policies">;
+
+/** A lesson's routing and policy objects at its stage: what the stack installs, or hands out stage by stage. */
+function routingParts(s: ScenarioDef, namespace: string, placement: GatewayPlacement | undefined, sidecarHosts: readonly string[]): RoutingParts {
+    return {
+        destinationRules: destinationRules(s, namespace),
+        virtualServices: s.routing.map((r) => ({ host: r.host, object: virtualService(r, s, namespace, placement) })),
+        policies: policyObjects(s.policies, namespace, sidecarHosts),
+    };
+}
+
+function routingManifests(p: RoutingParts): Manifest[] {
+    return [...p.destinationRules, ...p.virtualServices.map(({ object }) => object), ...p.policies] as unknown as Manifest[];
+}
+
 export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
     const ns = o.namespace;
     const generator = trafficGenerators(s, o.rate, o.placement);
@@ -802,12 +815,6 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
     // Labelled by lesson, so a step can remove the lesson's previous stage before applying the next.
     const byLesson = (m: Manifest): Manifest => ({ ...m, metadata: { ...m.metadata, labels: { ...(m.metadata.labels ?? {}), [LESSON_LABEL]: s.name } } });
     const hosts = o.sidecarHosts ?? DEFAULT_SIDECAR_HOSTS;
-    const routingObjects = (at: ScenarioDef): Manifest[] =>
-        [
-            ...(destinationRules(at, ns) as unknown as Manifest[]),
-            ...at.routing.map((r) => virtualService(r, at, ns, o.placement) as unknown as Manifest),
-            ...(policyObjects(at.policies, ns, hosts) as unknown as Manifest[]),
-        ].map(byLesson);
     const handOut = o.handsOn
         ? (s.stages ?? []).map((st) => ({
               lesson: s.name,
@@ -815,7 +822,7 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
               // Sidecars are the workloads', which the stack deploys: the organiser's stage decides them.
               summary: st.withoutSidecars ? `${st.summary} (the sidecars come and go with the class's stage, which the organiser sets)` : st.summary,
               ...(st.handOutNote ? { note: st.handOutNote } : {}),
-              objects: routingObjects(atStage(s, st.name)),
+              objects: routingManifests(routingParts(atStage(s, st.name), ns, o.placement, hosts)).map(byLesson),
           }))
         : undefined;
     return {
@@ -827,9 +834,7 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
         ),
         deployments: workloads.map((w) => ({ name: w.name, spec: deploymentSpec(w, ns), configMap: w.config?.name })),
         services: s.services.map((svc) => ({ name: svc.name, spec: serviceSpec(svc, ns) })),
-        destinationRules: destinationRules(s, ns),
-        virtualServices: s.routing.map((r) => ({ host: r.host, object: virtualService(r, s, ns, o.placement) })),
-        policies: policyObjects(s.policies, ns, hosts),
+        ...routingParts(s, ns, o.placement, hosts),
         checks,
     };
 }
@@ -846,9 +851,7 @@ export type Manifest = { apiVersion: string; kind: string; metadata: Record<stri
  * verification Jobs, which are hooks, so each measures a mesh that is ready.
  */
 function scenarioManifests(b: BuiltScenario, namespace: string): Manifest[] {
-    const routing = b.handOut
-        ? []
-        : [...(b.destinationRules as unknown as Manifest[]), ...b.virtualServices.map(({ object }) => object as unknown as Manifest), ...(b.policies as unknown as Manifest[])];
+    const routing = b.handOut ? [] : routingManifests(b);
     return [
         ...b.serviceAccounts.map((name) => serviceAccountManifest(name, namespace)),
         ...b.configMaps.map((c) => ({ apiVersion: "v1", kind: "ConfigMap", ...c.spec }) as Manifest),
@@ -928,6 +931,11 @@ export function buildNamespace(apps: Apps, namespace: string, placement?: Gatewa
             sidecarHosts,
         }),
     );
+}
+
+/** The objects of the egress lesson's stand-in host, in its own namespace: no checks, no routes. */
+export function standInManifests(): Manifest[] {
+    return namespaceManifests([buildScenario(externalStandIn(), { namespace: EXTERNAL_NAMESPACE, verify: false, requests: 0 })], EXTERNAL_NAMESPACE);
 }
 
 /** A ServiceAccount whose token is never mounted: an identity for the mesh, no Kubernetes API access. */

@@ -216,18 +216,17 @@ export interface StageDef {
     readonly cannotWork?: (lesson: ScenarioDef) => string | undefined;
 }
 
-export interface ScenarioDef {
+/** What a lesson takes from its stage as it is, beside its routes, workloads and subsets (which `atStage` merges). */
+export const STAGE_STATE_KEYS = ["trafficPolicies", "policies", "checks", "checkAs", "checkHeaders"] as const;
+export type StageState = Pick<StageDef, (typeof STAGE_STATE_KEYS)[number]>;
+
+export interface ScenarioDef extends StageState {
     readonly name: string;
     /** The lesson's stages, in teaching order; `routing` is the one the class is at. */
     readonly stages?: readonly StageDef[];
     /** The stage `routing` and `withoutSidecars` come from. */
     readonly stage?: string;
     readonly withoutSidecars?: boolean;
-    readonly trafficPolicies?: StageDef["trafficPolicies"];
-    readonly policies?: StageDef["policies"];
-    readonly checks?: StageDef["checks"];
-    readonly checkAs?: StageDef["checkAs"];
-    readonly checkHeaders?: StageDef["checkHeaders"];
     readonly workloads: readonly WorkloadDef[];
     readonly services: readonly ServiceDef[];
     /** Subsets per host: subset name to pod labels. */
