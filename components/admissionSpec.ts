@@ -25,6 +25,8 @@ export interface ResourceRule {
 export interface GuardRail {
     readonly name: string;
     readonly rules: readonly ResourceRule[];
+    /** CEL conditions a request must meet for the rail to judge it (all of them); none: every request. */
+    readonly matchConditions?: readonly { readonly name: string; readonly expression: string }[];
     readonly validations: readonly Validation[];
 }
 
@@ -40,13 +42,27 @@ export const GUARD_RAILS: readonly GuardRail[] = [
     {
         name: "istio-workshop-attendee-no-gateways",
         rules: [
-            { apiGroups: ["networking.istio.io"], resources: ["gateways", "envoyfilters"] },
+            { apiGroups: ["networking.istio.io"], resources: ["gateways"] },
             { apiGroups: ["gateway.networking.k8s.io"], resources: ["gateways", "listenersets"] },
         ],
         validations: [
             {
                 expression: "false",
-                message: `attendees may not create Gateways or EnvoyFilters: the platform owns the shared gateway; publish routes with a VirtualService without hosts, exported to "${INGRESS_NAMESPACE}" (your delegate routes)`,
+                message: `attendees may not create Gateways: the platform owns the shared gateway; publish routes with a VirtualService without hosts, exported to "${INGRESS_NAMESPACE}" (your delegate routes)`,
+            },
+        ],
+    },
+    {
+        // Envoy's own configuration is the platform's. The stack itself writes one where a lesson
+        // needs it (bookinfo's rate-limit stage): the rail binds attendees' requests, which are
+        // always a service account's (their tokens are), never the identity that deploys the stack.
+        name: "istio-workshop-attendee-no-envoyfilters",
+        rules: [{ apiGroups: ["networking.istio.io"], resources: ["envoyfilters"] }],
+        matchConditions: [{ name: "from-a-service-account", expression: "request.userInfo.username.startsWith('system:serviceaccount:')" }],
+        validations: [
+            {
+                expression: "false",
+                message: "attendees may not create or change EnvoyFilters: Envoy's configuration is the platform's; a stage that needs one (bookinfo rate-limit) gets it from the stack",
             },
         ],
     },
@@ -116,6 +132,7 @@ export function admissionPolicy(g: GuardRail) {
             matchConstraints: {
                 resourceRules: g.rules.map((r) => ({ apiGroups: [...r.apiGroups], apiVersions: ["*"], resources: [...r.resources], operations: ["CREATE", "UPDATE"] })),
             },
+            ...(g.matchConditions ? { matchConditions: g.matchConditions.map((c) => ({ ...c })) } : {}),
             validations: g.validations.map((v) => ({ expression: v.expression, message: v.message, reason: "Forbidden" })),
         },
     };

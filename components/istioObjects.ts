@@ -90,6 +90,15 @@ interface Specs {
         readonly egress: readonly { readonly hosts: readonly string[] }[];
         readonly outboundTrafficPolicy?: { readonly mode: "ALLOW_ANY" | "REGISTRY_ONLY" };
     };
+    /** Envoy configuration patched into the selected proxies; only the platform writes these (attendees may not). */
+    EnvoyFilter: {
+        readonly workloadSelector: { readonly labels: Labels };
+        readonly configPatches: readonly {
+            readonly applyTo: string;
+            readonly match: { readonly context: string; readonly listener?: Record<string, unknown> };
+            readonly patch: { readonly operation: string; readonly value: Record<string, unknown> };
+        }[];
+    };
     AuthorizationPolicy: {
         readonly selector?: { readonly matchLabels: Labels };
         readonly action?: "ALLOW" | "DENY";
@@ -120,6 +129,8 @@ export const ISTIO_API_VERSIONS: { readonly [K in IstioKind]: string } = {
     ServiceEntry: "networking.istio.io/v1",
     RequestAuthentication: "security.istio.io/v1",
     AuthorizationPolicy: "security.istio.io/v1",
+    // EnvoyFilter has no stable version: v1alpha3 is the only one Istio serves.
+    EnvoyFilter: "networking.istio.io/v1alpha3",
 };
 
 export interface ObjectMeta {

@@ -56,7 +56,12 @@ export interface AdmissionRequest {
     readonly operation?: "CREATE" | "UPDATE";
     /** The labels of the object's namespace (what the bindings' namespace selectors see). */
     readonly namespaceLabels: Readonly<Record<string, string>>;
+    /** Who asks (`request.userInfo.username`): an attendee's service account, or the identity that deploys the stack. */
+    readonly username: string;
 }
+
+/** The requester the plan judges the stack's own objects as: whoever deploys it, never a service account. */
+export const DEPLOYER_USERNAME = "istio-workshop-deployer";
 
 /** What the policies (through their bindings) refuse of a request; empty: admitted. */
 export function admissionRefusals(policies: readonly any[], bindings: readonly any[], req: AdmissionRequest): Refusal[] {
@@ -70,6 +75,7 @@ export function admissionRefusals(policies: readonly any[], bindings: readonly a
         namespace,
         name: o.metadata?.name ?? "",
         operation,
+        userInfo: { username: req.username },
     };
     const refusals: Refusal[] = [];
     let vars: Record<string, CelInput> | undefined;
@@ -86,6 +92,12 @@ export function admissionRefusals(policies: readonly any[], bindings: readonly a
         );
         if (!matched) continue;
         vars ??= { object: toCel(o), request: toCel(request) };
+        // Match conditions: a request any of them is false for is not judged; one that fails to evaluate is (failurePolicy Fail).
+        const excluded = (p.spec?.matchConditions ?? []).some((c: any) => {
+            const r = evaluateCel(c.expression, vars!);
+            return !isCelError(r) && r !== true;
+        });
+        if (excluded) continue;
         for (const v of p.spec?.validations ?? []) {
             const result = evaluateCel(v.expression, vars);
             if (isCelError(result)) refusals.push({ policy: p.metadata.name, message: `${v.message} (the expression failed: ${result.message})` });

@@ -5,6 +5,11 @@ import { ATTACKS, CAPABILITIES, attackTable, attendeeJudge, isolationReport, les
 import type { Plan } from "../scripts/lib/recorder";
 import { securityControls } from "../scripts/lib/summary";
 import { EKS_RAW, planIndex } from "./helpers";
+import { GUARD_RAILS, admissionPolicy, admissionPolicyBinding } from "../components/admissionSpec";
+import { ATTENDEE_NAMESPACE_LABEL } from "../components/attendeeSpec";
+import { atStage, buildScenario } from "../components/scenarios/build";
+import { bookinfo } from "../components/scenarios/catalog";
+import { DEPLOYER_USERNAME, admissionRefusals } from "../policy/admission";
 
 /** The layer each attack must meet first: the cluster refuses it, not our documentation. */
 const EXPECTED: Readonly<Record<string, Layer>> = {
@@ -36,6 +41,7 @@ const EXPECTED: Readonly<Record<string, Layer>> = {
     "create a Gateway on `*` port 443 for the shared gateway's pods": "admission policy",
     "create a Kubernetes Gateway API Gateway": "RBAC",
     "create an EnvoyFilter": "admission policy",
+    "change an EnvoyFilter the stack installed (bookinfo's rate limit)": "admission policy",
     "route another namespace's host (VirtualService)": "admission policy",
     "publish Prometheus on the shared gateway (VirtualService bound to it)": "admission policy",
     'export a VirtualService to every namespace (`exportTo: "*"`)': "admission policy",
@@ -82,6 +88,20 @@ describe("attack suite: an attendee's credentials against the planned classroom"
         assert.deepEqual(isolationReport(demo), { problems: [], warnings: [], refused: {}, allowed: 0, lessons: 0 });
     });
 
+    it("the EnvoyFilter rail judges attendees' requests (service accounts), not the stack's: its rate-limit filter is admitted, the same object from an attendee is not", () => {
+        const filter = buildScenario(atStage(bookinfo(), "rate-limit"), { namespace: "ana", verify: true, requests: 100 }).policies.find((p) => p.kind === "EnvoyFilter");
+        assert.ok(filter);
+        const policies = GUARD_RAILS.map(admissionPolicy);
+        const bindings = GUARD_RAILS.map(admissionPolicyBinding);
+        const as = (username: string) => admissionRefusals(policies, bindings, { object: filter, namespaceLabels: { [ATTENDEE_NAMESPACE_LABEL]: "true" }, username }).map((r) => r.policy);
+        assert.deepEqual(as(DEPLOYER_USERNAME), []);
+        assert.deepEqual(as("system:serviceaccount:ana:attendee"), ["istio-workshop-attendee-no-envoyfilters"]);
+        assert.deepEqual(as("system:serviceaccount:ana:someone-else"), ["istio-workshop-attendee-no-envoyfilters"]);
+        // Without its match condition the rail would refuse the stack too, and the plan would say so.
+        const unconditional = policies.map((p) => ({ ...p, spec: { ...p.spec, matchConditions: undefined } }));
+        assert.equal(admissionRefusals(unconditional, bindings, { object: filter, namespaceLabels: { [ATTENDEE_NAMESPACE_LABEL]: "true" }, username: DEPLOYER_USERNAME }).length, 1);
+    });
+
     it("names the escape when a control is missing: no Pod Security label, no guard rails, Endpoints granted", () => {
         const copy: Plan = JSON.parse(JSON.stringify(plan));
         const weakened: Plan = { ...copy, resources: copy.resources.filter((r) => !r.type.includes("ValidatingAdmissionPolicy")) };
@@ -94,7 +114,7 @@ describe("attack suite: an attendee's credentials against the planned classroom"
         assert.ok(escapes.some((p) => p.includes("run a privileged pod")));
         assert.ok(escapes.some((p) => p.includes("create an EnvoyFilter")));
         assert.ok(escapes.some((p) => p.includes("write Endpoints")));
-        assert.equal(escapes.length, 6 + 12 + 1);
+        assert.equal(escapes.length, 6 + 13 + 1);
     });
 
     it("where the CNI enforces no NetworkPolicy (kind without a policy engine), the mesh still refuses another attendee's connection", () => {
@@ -137,7 +157,7 @@ describe("the plan's security controls", () => {
             "Security controls:",
             "  Pod Security restricted (v1.35): 2 namespaces",
             "  Istio CNI plugin: istio-system/istio-cni (chart cni 1.30.3)",
-            "  Admission policies: istio-workshop-attendee-no-gateways, istio-workshop-attendee-routing, istio-workshop-attendee-services; 3 bindings to namespaces labelled istio-workshop/attendee=true",
+            "  Admission policies: istio-workshop-attendee-no-envoyfilters, istio-workshop-attendee-no-gateways, istio-workshop-attendee-routing, istio-workshop-attendee-services; 4 bindings to namespaces labelled istio-workshop/attendee=true",
             "  Sidecars: 2 × default",
             "  NetworkPolicies: 2 × attendee-isolation, 1 × open-collector, 1 × open-istiod, 1 × platform-default",
             "  AuthorizationPolicies: 2 × attendee-isolation",

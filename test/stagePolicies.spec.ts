@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { analyzeScenarios } from "../components/scenarios/analyze";
 import { atStage, buildScenario, checkPlans, handOutData, namespaceManifests, resolveScenarios, type CheckPlan } from "../components/scenarios/build";
-import { bookinfo, forged } from "../components/scenarios/catalog";
+import { RATE_LIMIT, bookinfo, forged } from "../components/scenarios/catalog";
 import { LESSON_JWKS, LESSON_JWT, LESSON_JWT_ISSUER } from "../components/scenarios/lessonJwt";
 import { MeshCheckError } from "../components/scenarios/analyze";
 import { prepare } from "../components/validate";
@@ -185,5 +185,69 @@ describe("bookinfo stage jwt: end-user authentication", () => {
         const built = buildScenario(bookinfo(), { namespace: "ana", verify: true, requests: 100, handsOn: true });
         const steps = handOutData([built], "ana")["steps.txt"];
         assert.ok(steps.includes(LESSON_JWT));
+    });
+});
+
+describe("bookinfo stage rate-limit: Envoy's local rate limit", () => {
+    /**
+     * Envoy's token bucket as its local rate limit filter keeps it (one per proxy,
+     * shared by its workers): `tokens` at the start, `perFill` more at each tick of
+     * the fill timer, capped at `max`; a request takes a token or is answered 429.
+     * `ticksBefore[i]`: timer ticks that happened before request i.
+     */
+    const bucket = (n: number, start: number, ticksBefore: (i: number) => number): Answer[] => {
+        let tokens = start;
+        let ticks = 0;
+        return Array.from({ length: n }, (_, i) => {
+            for (; ticks < ticksBefore(i); ticks++) tokens = Math.min(RATE_LIMIT.maxTokens, tokens + RATE_LIMIT.tokensPerFill);
+            if (tokens === 0) return { file: EMPTY, status: 429 };
+            tokens--;
+            return { file: replyPath("details-v1.json"), status: 200 };
+        });
+    };
+
+    it("installs Istio's local rate limit filter on details, with the task's token bucket, enabled and enforced for every request", () => {
+        const built = buildScenario(at("rate-limit"), { namespace: "demo", verify: true, requests: 100 });
+        const filter = built.policies.find((p) => p.kind === "EnvoyFilter")! as any;
+        assert.equal(filter.apiVersion, "networking.istio.io/v1alpha3");
+        assert.deepEqual(filter.spec.workloadSelector, { labels: { app: "details" } });
+        const [patch] = filter.spec.configPatches;
+        assert.deepEqual([patch.applyTo, patch.match.context, patch.patch.operation], ["HTTP_FILTER", "SIDECAR_INBOUND", "INSERT_BEFORE"]);
+        const config = patch.patch.value.typed_config;
+        assert.equal(config.type_url, "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit");
+        assert.deepEqual(config.value.token_bucket, { max_tokens: 4, tokens_per_fill: 4, fill_interval: "60s" });
+        for (const key of ["filter_enabled", "filter_enforced"]) assert.deepEqual(config.value[key].default_value, { numerator: 100, denominator: "HUNDRED" });
+    });
+
+    it("the check passes on a proxy that refuses once its bucket is empty, refill or not, and fails where nothing is limited", () => {
+        const check = plan("rate-limit", "verify-details-rate-limit");
+        assert.deepEqual([check.readyStatus, check.parallel, check.withinSeconds], ["429", 10, 60]);
+        assert.deepEqual(check.expectations.map((e) => [e.version, e.range]), [["answered", [0, 8]], ["limited-429", [92, 100]]]);
+        // The wait ends on a 429: the bucket is empty; one refill may fall anywhere in the next minute.
+        for (const at of [0, 1, 50, 99]) assert.equal(runCheck(check, bucket(100, 0, (i) => (i >= at ? 1 : 0)), { readyStatus: "429", elapsedSeconds: 2 }).status, 0, `refill before request ${at}`);
+        // A second details pod whose bucket nobody emptied: still within the bound of one pod's max + one fill.
+        assert.equal(runCheck(check, bucket(100, 4, (i) => (i >= 10 ? 1 : 0)), { readyStatus: "429", elapsedSeconds: 2 }).status, 0);
+        assert.match(runCheck(check, answers("details-v1.json", 100), { readyStatus: "429" }).stdout, /^FAIL verify-details-rate-limit: .*answered in \[0, 8\], limited-429 in \[92, 100\].*measured answered=100 limited-429=0 other=0$/m);
+        // A limit ten times as generous as the lesson's lets 40 through.
+        assert.equal(runCheck(check, bucket(100, 40, () => 0), { readyStatus: "429" }).status, 1);
+    });
+
+    it("the bound holds within one fill interval only: a slower run fails rather than passes", () => {
+        const check = plan("rate-limit", "verify-details-rate-limit");
+        const run = runCheck(check, bucket(100, 0, () => 1), { readyStatus: "429", elapsedSeconds: 61 });
+        assert.equal(run.status, 1);
+        assert.match(run.log, /^FAIL verify-details-rate-limit: the requests took 61s, not under 60s/);
+        assert.equal(runCheck(check, bucket(100, 0, () => 1), { readyStatus: "429", elapsedSeconds: 59 }).status, 0);
+    });
+
+    it("hands-on, the filter stays the stack's (attendees may not create EnvoyFilters): installed at the class's stage, left out of the hand-out", () => {
+        const lesson = atStage(bookinfo(), "rate-limit");
+        const built = buildScenario(lesson, { namespace: "ana", verify: true, requests: 100, handsOn: true });
+        assert.deepEqual(namespaceManifests([built], "ana").filter((m) => m.kind === "EnvoyFilter").map((m) => m.metadata.name), ["filter-local-ratelimit-svc"]);
+        const stage = built.handOut!.find((h) => h.stage === "rate-limit")!;
+        assert.ok(stage.objects.length > 0 && stage.objects.every((o) => o.kind !== "EnvoyFilter"));
+        assert.match(stage.note!, /EnvoyFilter, which attendees may not create/);
+        // At any other stage, hands-on or not, no filter.
+        assert.deepEqual(namespaceManifests([buildScenario(bookinfo(), { namespace: "ana", verify: true, requests: 100, handsOn: true })], "ana").filter((m) => m.kind === "EnvoyFilter"), []);
     });
 });

@@ -20,6 +20,8 @@ export interface RunOptions {
     readonly readyStatus?: number | string;
     /** Of the answers given, how many the caller's proxy completes to the mirror target (default none). */
     readonly mirrored?: number;
+    /** Seconds the clock moves between the end of the wait and the last answer (default 0). */
+    readonly elapsedSeconds?: number;
 }
 
 /**
@@ -29,10 +31,11 @@ export interface RunOptions {
  * are given), and otherwise prints the next answer, in order: a whole reply
  * body as the app sends it, then what curl's `-w` format asks for
  * (`%{http_code}`, `%{time_total}`) of that answer. With `--parallel` it gives
- * every answer's status, one per line. The fake nc echoes a TCP answer's body.
+ * every answer's status, one per line. The fake nc echoes a TCP answer's body;
+ * the fake date moves by `elapsedSeconds` once answers are given.
  */
 export function runCheck(plan: CheckPlan, answers: readonly Answer[], opts: RunOptions | number = {}): CheckRun {
-    const { readyStatus = 200, mirrored = 0 } = typeof opts === "number" ? { readyStatus: opts } : opts;
+    const { readyStatus = 200, mirrored = 0, elapsedSeconds = 0 } = typeof opts === "number" ? { readyStatus: opts } : opts;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-verify-"));
     const lines = answers.map((a) => (typeof a === "string" ? { file: a } : a)).map((a) => `${a.file}|${String(a.status ?? 200).padStart(3, "0")}|${(a.seconds ?? 0.01).toFixed(6)}`);
     fs.writeFileSync(path.join(dir, "answers"), lines.join("\n") + "\n");
@@ -71,6 +74,8 @@ export function runCheck(plan: CheckPlan, answers: readonly Answer[], opts: RunO
         { mode: 0o755 },
     );
     fs.writeFileSync(path.join(dir, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    // The clock: 1000 until the first answer is given, then `elapsedSeconds` later.
+    fs.writeFileSync(path.join(dir, "date"), `#!/bin/sh\n[ -f ${dir}/count ] && echo ${1000 + elapsedSeconds} || echo 1000\n`, { mode: 0o755 });
     const env = Object.fromEntries(verifyEnv(plan).map((e) => [e.name, e.value]));
     const r = spawnSync("sh", ["-c", VERIFY_SCRIPT], {
         encoding: "utf8",

@@ -15,6 +15,7 @@ import { WORKSHOP_GATEWAY, exportedTo } from "../meshSpec";
 import { RESTRICTED_POD_SECURITY } from "../podSecurity";
 import type { Settings } from "../settings";
 import { IMAGES } from "../images";
+import { PLATFORM_PART_LABELS } from "../attendeeSpec";
 import { EXTERNAL_NAMESPACE, GATEWAY_URL, bookinfo, curlLoop, egress, externalStandIn, grpc, helloworld, mtls, myApp, tcp, type CatalogContext } from "./catalog";
 import { GATEWAY_HOST, NO_INJECTION_LABEL, STAGE_STATE_KEYS, selects, serviceAccountOf, type Labels, type ProbeDef, type PolicyDef, type RouteRuleDef, type RoutingDef, type ScenarioDef, type ServiceDef, type StageCheckDef, type StageState, type TrafficPolicyDef, type WorkloadDef } from "./model";
 import { FALSE_ALARM, splitIntervals } from "./stats";
@@ -371,9 +372,56 @@ export function policyObjects(policies: readonly PolicyDef[] | undefined, namesp
                     { name: p.name, namespace },
                     { hosts: [p.host], exportTo: ["."], location: "MESH_EXTERNAL", resolution: "DNS", ports: [{ ...p.port }] },
                 );
+            case "LocalRateLimit":
+                return localRateLimit(p, namespace);
         }
     });
 }
+
+/**
+ * Envoy's local rate limit filter on the inbound side of the selected pods, as
+ * Istio's rate-limit task patches it in: before the router of the inbound HTTP
+ * connection manager, enabled and enforced for every request, 429 when the
+ * bucket is empty, with the `x-local-rate-limit` header telling why.
+ */
+function localRateLimit(p: Extract<PolicyDef, { kind: "LocalRateLimit" }>, namespace: string): IstioObject<"EnvoyFilter"> {
+    const everyRequest = (key: string) => ({ runtime_key: key, default_value: { numerator: 100, denominator: "HUNDRED" } });
+    return istioObject(
+        "EnvoyFilter",
+        // The platform's part of the namespace: attendees may not create or change it (an admission rail).
+        { name: p.name, namespace, labels: { ...PLATFORM_PART_LABELS } },
+        {
+            workloadSelector: { labels: { ...p.selector } },
+            configPatches: [
+                {
+                    applyTo: "HTTP_FILTER",
+                    match: { context: "SIDECAR_INBOUND", listener: { filterChain: { filter: { name: "envoy.filters.network.http_connection_manager" } } } },
+                    patch: {
+                        operation: "INSERT_BEFORE",
+                        value: {
+                            name: "envoy.filters.http.local_ratelimit",
+                            typed_config: {
+                                "@type": "type.googleapis.com/udpa.type.v1.TypedStruct",
+                                type_url: "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
+                                value: {
+                                    stat_prefix: "http_local_rate_limiter",
+                                    token_bucket: { max_tokens: p.maxTokens, tokens_per_fill: p.tokensPerFill, fill_interval: `${p.fillIntervalSeconds}s` },
+                                    filter_enabled: everyRequest("local_rate_limit_enabled"),
+                                    filter_enforced: everyRequest("local_rate_limit_enforced"),
+                                    response_headers_to_add: [{ append_action: "OVERWRITE_IF_EXISTS_OR_ADD", header: { key: "x-local-rate-limit", value: "true" } }],
+                                },
+                            },
+                        },
+                    },
+                },
+            ],
+        },
+    );
+}
+
+/** Kinds attendees may not create (admission refuses them): a hand-out leaves them to the stack, which installs them at the class's stage. */
+export const PLATFORM_ONLY_KINDS: readonly string[] = ["EnvoyFilter"];
+const platformOnly = (o: { kind: string }) => PLATFORM_ONLY_KINDS.includes(o.kind);
 
 // ---------------------------------------------------------------------------
 // Verification
@@ -405,6 +453,8 @@ export interface CheckPlan {
     readonly parallel?: number;
     /** For a TCP check: the line sent on each connection. */
     readonly tcpSend?: string;
+    /** Seconds the requests may take, from the end of the wait for the stage (a rate limit's fill interval). */
+    readonly withinSeconds?: number;
     /**
      * Requests a route mirrors: counted by the caller's own proxy, as the completed
      * requests of the mirror target's cluster (`outbound|<port>|<subset>|<host>.`).
@@ -585,7 +635,13 @@ function stageCheckPlan(c: StageCheckDef, s: ScenarioDef, requests: number): Che
         version: o.name,
         contains: o.contains,
         share: o.share ?? 0,
-        range: o.atLeastOne ? ([1, requests] as const) : (ranges[o.name] ?? ([0, 0] as const)),
+        range: o.atLeastOne
+            ? ([1, requests] as const)
+            : o.atMost !== undefined
+              ? ([0, Math.min(o.atMost, requests)] as const)
+              : o.allButAtMost !== undefined
+                ? ([Math.max(0, requests - o.allButAtMost), requests] as const)
+                : (ranges[o.name] ?? ([0, 0] as const)),
     }));
     const tcp = c.url.startsWith("tcp://");
     return {
@@ -599,6 +655,7 @@ function stageCheckPlan(c: StageCheckDef, s: ScenarioDef, requests: number): Che
         ...(c.serviceAccount ? { serviceAccount: c.serviceAccount } : {}),
         ...(c.parallel ? { parallel: c.parallel } : {}),
         ...(c.readyStatus !== undefined ? { readyStatus: c.readyStatus } : {}),
+        ...(c.withinSeconds !== undefined ? { withinSeconds: c.withinSeconds } : {}),
         ...(tcp ? { tcpSend: TCP_LINE } : {}),
     };
 }
@@ -629,13 +686,14 @@ export function verifyEnv(c: CheckPlan): { name: string; value: string }[] {
         { name: "VERIFY_URL", value: c.url },
         { name: "VERIFY_REQUESTS", value: String(c.requests) },
         { name: "VERIFY_HEADERS", value: Object.entries(c.headers).map(([k, v]) => `${k}: ${v}`).join("\n") },
-        { name: "VERIFY_EXPECT", value: c.expectations.map((e) => [e.version, e.contains, e.range[0], e.range[1], pct(e.share)].join("|")).join("\n") },
+        { name: "VERIFY_EXPECT", value: c.expectations.map((e) => [e.version, e.contains, e.range[0], e.range[1], e.share === 0 && e.range[1] > 0 ? "-" : pct(e.share)].join("|")).join("\n") },
         { name: "VERIFY_DESCRIBES", value: c.describes },
         { name: "VERIFY_ALPHA", value: FALSE_ALARM.toExponential() },
         ...(c.timeoutSeconds !== undefined ? [{ name: "VERIFY_TIMEOUT", value: String(c.timeoutSeconds) }] : []),
         ...(c.readyStatus !== undefined ? [{ name: "VERIFY_READY_STATUS", value: String(c.readyStatus) }] : []),
         ...(c.parallel !== undefined ? [{ name: "VERIFY_PARALLEL", value: String(c.parallel) }] : []),
         ...(c.tcpSend !== undefined ? [{ name: "VERIFY_TCP_SEND", value: c.tcpSend }] : []),
+        ...(c.withinSeconds !== undefined ? [{ name: "VERIFY_WITHIN", value: String(c.withinSeconds) }] : []),
         ...(c.mirror
             ? [
                   { name: "VERIFY_MIRROR", value: c.mirror.name },
@@ -822,7 +880,9 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
               // Sidecars are the workloads', which the stack deploys: the organiser's stage decides them.
               summary: st.withoutSidecars ? `${st.summary} (the sidecars come and go with the class's stage, which the organiser sets)` : st.summary,
               ...(st.handOutNote ? { note: st.handOutNote } : {}),
-              objects: routingManifests(routingParts(atStage(s, st.name), ns, o.placement, hosts)).map(byLesson),
+              objects: routingManifests(routingParts(atStage(s, st.name), ns, o.placement, hosts))
+                  .filter((m) => !platformOnly(m))
+                  .map(byLesson),
           }))
         : undefined;
     return {
@@ -851,7 +911,8 @@ export type Manifest = { apiVersion: string; kind: string; metadata: Record<stri
  * verification Jobs, which are hooks, so each measures a mesh that is ready.
  */
 function scenarioManifests(b: BuiltScenario, namespace: string): Manifest[] {
-    const routing = b.handOut ? [] : routingManifests(b);
+    // Hands-on, the attendee applies the routing; what attendees may not create stays the stack's, at the class's stage.
+    const routing = b.handOut ? (b.policies.filter(platformOnly) as unknown as Manifest[]) : routingManifests(b);
     return [
         ...b.serviceAccounts.map((name) => serviceAccountManifest(name, namespace)),
         ...b.configMaps.map((c) => ({ apiVersion: "v1", kind: "ConfigMap", ...c.spec }) as Manifest),

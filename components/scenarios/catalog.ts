@@ -111,6 +111,45 @@ function hasPods(lesson: ScenarioDef, host: string, subset: string): boolean {
     return labels !== undefined && svc !== undefined && lesson.workloads.some((w) => w.replicas > 0 && selects(svc.selector, w.labels) && selects(labels, w.labels));
 }
 
+/** The token bucket of the rate-limit stage: Istio's task's local limit, 4 requests a minute per proxy. */
+export const RATE_LIMIT = { maxTokens: 4, tokensPerFill: 4, fillIntervalSeconds: 60 } as const;
+
+/**
+ * Bookinfo's local rate limit, on details rather than productpage (where Istio's
+ * task puts it) so that the gateway's routes and the class's traffic to the page
+ * stay unlimited: while details refuses, productpage still answers, with
+ * "Error fetching product details" in the page. The check waits for a 429 (details'
+ * bucket empty), then sends its requests at once: within one fill interval a
+ * proxy's bucket can refill at most once, so each details pod answers at most
+ * max + per-fill of them and refuses the rest with 429.
+ */
+function rateLimitStage(workloads: readonly WorkloadDef[], routing: readonly RoutingDef[]): StageDef {
+    const pods = workloads.filter((w) => w.labels.app === "details").reduce((n, w) => n + w.replicas, 0);
+    const answered = pods * (RATE_LIMIT.maxTokens + RATE_LIMIT.tokensPerFill);
+    return {
+        name: "rate-limit",
+        summary: `details answers at most ${RATE_LIMIT.maxTokens} requests a minute per pod (Envoy's local rate limit, as in Istio's rate-limit task) and refuses the rest with 429`,
+        routing,
+        policies: [{ kind: "LocalRateLimit", name: "filter-local-ratelimit-svc", selector: { app: "details" }, ...RATE_LIMIT }],
+        handOutNote:
+            "the rate limit is an EnvoyFilter, which attendees may not create: the stack installs it when your stage (set by the organiser) is rate-limit; inspect it with `kubectl get envoyfilter -o yaml`",
+        checks: [
+            {
+                name: "details-rate-limit",
+                url: "http://details:9080/details/0",
+                parallel: 10,
+                readyStatus: "429",
+                withinSeconds: RATE_LIMIT.fillIntervalSeconds,
+                outcomes: [
+                    { name: "answered", contains: "@status=200", atMost: answered },
+                    { name: "limited-429", contains: "@status=429", allButAtMost: answered },
+                ],
+                describes: `details, once its bucket is empty, answers at most ${answered} of the requests sent within one fill interval (${RATE_LIMIT.fillIntervalSeconds} s) and refuses the others with 429`,
+            },
+        ],
+    };
+}
+
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
 /** The same token with its signature reversed: well-formed, and verified by no key. */
@@ -179,16 +218,17 @@ export function bookinfo(): ScenarioDef {
         ],
     };
     const probe = (path: string, versions: ProbeDef["versions"]): ProbeDef => ({ path, versions });
+    const workloads = [
+        server("productpage", "v1"),
+        server("details", "v1"),
+        server("ratings", "v1"),
+        server("reviews", "v1", jvm),
+        server("reviews", "v2", jvm),
+        server("reviews", "v3", jvm),
+    ];
     return {
         name: "bookinfo",
-        workloads: [
-            server("productpage", "v1"),
-            server("details", "v1"),
-            server("ratings", "v1"),
-            server("reviews", "v1", jvm),
-            server("reviews", "v2", jvm),
-            server("reviews", "v3", jvm),
-        ],
+        workloads,
         services: services.map((s) => service(s, { app: s }, http(9080))),
         subsets: {
             productpage: { v1: { version: "v1" } },
@@ -324,6 +364,7 @@ export function bookinfo(): ScenarioDef {
                         },
                     ],
                 },
+                rateLimitStage(workloads, [...["productpage", "ratings", "reviews"].map(v1Only), gateway]),
             ],
             "reviews-v1-v3",
         ),

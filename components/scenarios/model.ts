@@ -141,6 +141,21 @@ export type PolicyDef =
           readonly name: string;
           readonly host: string;
           readonly port: { readonly number: number; readonly name: string; readonly protocol: string };
+      }
+    | {
+          /**
+           * Envoy's local rate limit on the selected pods' inbound requests (Istio's
+           * rate-limit task): a token bucket per proxy that holds `maxTokens`, gains
+           * `tokensPerFill` every `fillIntervalSeconds`, and answers 429 when empty.
+           * Written as an EnvoyFilter, which only the platform may create: the stack
+           * installs it even in hands-on mode.
+           */
+          readonly kind: "LocalRateLimit";
+          readonly name: string;
+          readonly selector: Labels;
+          readonly maxTokens: number;
+          readonly tokensPerFill: number;
+          readonly fillIntervalSeconds: number;
       };
 
 /**
@@ -160,7 +175,22 @@ export interface StageCheckDef {
     readonly labels?: Labels;
     /** The caller has no sidecar: a client outside the mesh, talking plaintext. */
     readonly withoutSidecar?: boolean;
-    readonly outcomes: ReadonlyArray<{ readonly name: string; readonly contains: string; readonly share?: number; readonly atLeastOne?: boolean }>;
+    readonly outcomes: ReadonlyArray<{
+        readonly name: string;
+        readonly contains: string;
+        readonly share?: number;
+        readonly atLeastOne?: boolean;
+        /** A hard bound rather than a share: at most this many answers (a rate limit's tokens). */
+        readonly atMost?: number;
+        /** All the answers but at most this many (the requests a rate limit refuses). */
+        readonly allButAtMost?: number;
+    }>;
+    /**
+     * The requests, from the end of the wait for the stage until the last answer,
+     * must take less than this many seconds, or the check fails as unsound (a rate
+     * limit's bound holds within one fill interval).
+     */
+    readonly withinSeconds?: number;
     /** Requests sent at once (curl --parallel), to load a connection pool. */
     readonly parallel?: number;
     /** The answer that tells the stage is in place, where it is not 2xx (`000`: the connection is refused). */

@@ -101,6 +101,13 @@ export const ATTACKS: readonly Attack[] = [
         what: "create an EnvoyFilter",
         attempt: (own) => ({ verb: "create", object: { apiVersion: "networking.istio.io/v1alpha3", kind: "EnvoyFilter", metadata: meta("x", own), spec: { configPatches: [] } } }),
     },
+    {
+        what: "change an EnvoyFilter the stack installed (bookinfo's rate limit)",
+        attempt: (own) => ({
+            verb: "update",
+            object: { apiVersion: "networking.istio.io/v1alpha3", kind: "EnvoyFilter", metadata: meta("filter-local-ratelimit-svc", own), spec: { workloadSelector: { labels: { app: "details" } }, configPatches: [] } },
+        }),
+    },
     { what: "route another namespace's host (VirtualService)", attempt: (own, victim) => ({ verb: "create", object: vs(own, { hosts: [`productpage.${victim}.svc.cluster.local`], http: [{ route }] }) }) },
     {
         what: "publish Prometheus on the shared gateway (VirtualService bound to it)",
@@ -216,7 +223,7 @@ export function attendeeJudge(plan: Plan, own: string, planned: readonly PlanObj
         const p = podOf(object);
         const failures = p ? podSecurityFailures(p, level.level, level.minor) : [];
         if (failures.length > 0) return { layer: "Pod Security", reason: `${level.level}: ${failures.map((f) => f.check).join(", ")}` };
-        const refusals = admissionRefusals(policies, bindings, { object, operation: attempt.verb === "update" ? "UPDATE" : "CREATE", namespaceLabels: labels });
+        const refusals = admissionRefusals(policies, bindings, { object, operation: attempt.verb === "update" ? "UPDATE" : "CREATE", namespaceLabels: labels, username: `system:serviceaccount:${own}:${ATTENDEE_ACCOUNT}` });
         if (refusals.length > 0) return { layer: "admission policy", reason: refusals.map((r) => r.message).join("; ") };
         // A VirtualService without hosts is a delegate: Istio uses it only as a root route hands over to it, within that route's match.
         if (object.kind === "VirtualService" && (object.spec?.hosts ?? []).length === 0) {

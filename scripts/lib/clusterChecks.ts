@@ -8,7 +8,7 @@ import { CLUSTER_SCOPED_KINDS, isLessonsRelease, stackMade } from "./planEntries
 import { releaseInputs } from "./render";
 import { SECRET, UNKNOWN, type Plan, type PlannedResource } from "./recorder";
 import { selects } from "../../components/scenarios/model";
-import { admissionRefusals } from "../../policy/admission";
+import { DEPLOYER_USERNAME, admissionRefusals } from "../../policy/admission";
 import { enforcedLevel, podOf, podSecurityFailures } from "../../policy/podSecurityStandards";
 
 export interface PlanObject {
@@ -306,7 +306,8 @@ export function podSecurityProblems(plan: Plan, objs: readonly PlanObject[] = pl
 /**
  * Every object the plan puts in a namespace is admitted by the plan's own
  * ValidatingAdmissionPolicies (as bound to that namespace's labels): the
- * lessons in attendee namespaces pass the guard rails attendees face.
+ * lessons in attendee namespaces pass the guard rails attendees face (the
+ * attack suite also judges each lesson object as its attendee creating it).
  */
 export function admissionProblems(plan: Plan, objs: readonly PlanObject[] = planObjects(plan)): string[] {
     const policies = objs.filter(({ o }) => o.kind === "ValidatingAdmissionPolicy").map(({ o }) => o);
@@ -316,7 +317,7 @@ export function admissionProblems(plan: Plan, objs: readonly PlanObject[] = plan
     return objs.flatMap((x) => {
         const ns = x.o.metadata?.namespace;
         if (ns === undefined || !labels.has(ns)) return [];
-        return admissionRefusals(policies, bindings, { object: x.o, namespaceLabels: labels.get(ns)! }).map(
+        return admissionRefusals(policies, bindings, { object: x.o, namespaceLabels: labels.get(ns)!, username: DEPLOYER_USERNAME }).map(
             (r) => `AdmissionRefused: ${objectLabel(x.o)} (${originOf(plan, x.r)}) would be refused by ValidatingAdmissionPolicy ${r.policy}: ${r.message}`,
         );
     });

@@ -46,6 +46,8 @@ export const WHAT_YOU_SEE: Readonly<Record<string, string>> = {
         "The product page still loads: each call is one the policies admit. Kiali's security view shows the policies on each workload; a call from anywhere else (a `kubectl exec` curl from another pod to details) answers `RBAC: access denied` (403).",
     "bookinfo.jwt":
         "The product page through the gateway answers 403 (`RBAC: access denied`) in a browser, which sends no token; `curl -H \"Authorization: Bearer $TOKEN\"` with the lesson's token (in the hand-out's `steps.txt`, and `LESSON_JWT` in `components/scenarios/lessonJwt.ts`) gets the page. Kiali shows the traffic generator's calls refused.",
+    "bookinfo.rate-limit":
+        "The product page still answers, but after a few reloads within a minute its Book Details read \"Error fetching product details\": details refuses with 429. From a pod with a sidecar and curl (helloworld's `curl`), `kubectl exec deploy/curl -- curl -s -o /dev/null -w '%{http_code}' details:9080/details/0` prints 429 (with the header `x-local-rate-limit: true`), until the minute's tokens come back. Kiali shows details' edge with 429s; the filter is `kubectl get envoyfilter filter-local-ratelimit-svc -o yaml`.",
     "myApp.gateway": "`/<your path>/v1` and `/v2` through the gateway answer version 1.0.0 and 2.0.0; Kiali shows the gateway and nginx-proxy calling both.",
     "grpc.no-sidecar": "`kubectl get pods`: 1/1 containers. The client's pings work, but Kiali shows no gRPC traffic: nothing in the mesh sees it.",
     "mtls.permissive":
@@ -92,19 +94,24 @@ export function lessonsGuide(requests = 100): string {
                 out.push("- What the Jobs prove:");
                 for (const c of checks) {
                     const expect = [
-                        ...c.expectations
-                            .filter((e) => e.share > 0 || e.range[0] > 0 || e.range[1] === 0)
-                            .map((e) =>
-                                e.share > 0 ? `${e.version} ${share(e.share)} (${e.range[0]}–${e.range[1]} of ${c.requests})` : e.range[0] > 0 ? `${e.version} at least once` : `no ${e.version}`,
-                            ),
+                        ...c.expectations.map((e) =>
+                            e.share > 0
+                                ? `${e.version} ${share(e.share)} (${e.range[0]}–${e.range[1]} of ${c.requests})`
+                                : e.range[1] === 0
+                                  ? `no ${e.version}`
+                                  : e.range[0] === 1 && e.range[1] === c.requests
+                                    ? `${e.version} at least once`
+                                    : `${e.version} ${e.range[0]}–${e.range[1]} of ${c.requests}`,
+                        ),
                         ...(c.mirror ? [`${c.mirror.range[0]}–${c.mirror.range[1]} ${c.mirror.name} (completed by the caller's proxy)`] : []),
                     ].join(", ");
+                    const within = c.withinSeconds !== undefined ? `, all within ${c.withinSeconds} s of the first ${c.readyStatus ?? "answer"}` : "";
                     const short = (v: string) => (v.length > 48 ? `${v.slice(0, 24)}…` : v);
                     const headers = Object.entries(c.headers).map(([k, v]) => ` with \`${k}: ${short(v)}\``).join("");
                     const as = `${c.serviceAccount ? ` as \`${c.serviceAccount}\`` : ""}${c.podLabels[NO_INJECTION_LABEL] === "false" ? " from a pod without a sidecar" : ""}`;
                     const how = c.parallel ? ` (${c.parallel} at a time)` : "";
                     const what = c.tcpSend !== undefined ? "connections" : "requests";
-                    out.push(`  - \`${c.name}\`: ${c.requests} ${what}${how}${as} to \`${c.url}\`${headers}: ${expect}.`);
+                    out.push(`  - \`${c.name}\`: ${c.requests} ${what}${how}${as} to \`${c.url}\`${headers}: ${expect}${within}.`);
                 }
                 for (const x of extra) out.push(`  - ${x}.`);
             }
