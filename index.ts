@@ -20,7 +20,7 @@ const classroom = new Classroom("classroom", {
     prepared,
     provider: cluster.provider,
     istiod: mesh.istiod,
-    gateway: [mesh.gateway, mesh.ingressGateway],
+    gateway: [mesh.gateway, mesh.ingressGateway, ...mesh.egressGateway],
     imageCache: cluster.imageCache,
     clusterName: cluster.clusterName,
     endpoint: cluster.endpoint,

@@ -32,6 +32,8 @@ export interface GuardRail {
 
 /** A host of a Service in the request's own namespace: `svc`, `svc.<ns>`, `svc.<ns>.svc`, `svc.<ns>.svc.cluster.local`. */
 const OWN_HOST = String.raw`'^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.' + request.namespace + '(\\.svc(\\.cluster\\.local)?)?)?$'`;
+/** A host outside the cluster (no wildcard, no cluster domain), or the egress lesson's stand-in for one: what a VirtualService may route. */
+const OUTSIDE_HOST = `((!h.contains('*') && !h.endsWith('.local') && !h.endsWith('.svc')) || h.endsWith('.${EXTERNAL_NAMESPACE}.svc.cluster.local'))`;
 /** `exportTo` of an Istio object kept within the namespace (`.` or its own name), and, where allowed, the gateway's namespace. */
 const exportWithin = (extra: readonly string[]) =>
     `(!has(object.spec.exportTo) || object.spec.exportTo.all(e, e == '.' || e == request.namespace${extra.map((x) => ` || e == '${x}'`).join("")}))`;
@@ -93,8 +95,10 @@ export const GUARD_RAILS: readonly GuardRail[] = [
                 message: `a ServiceEntry's exportTo may list only "." (this namespace)`,
             },
             {
-                expression: `request.kind.kind != 'VirtualService' || !has(object.spec.hosts) || object.spec.hosts.all(h, h.matches(${OWN_HOST}))`,
-                message: "a VirtualService's hosts must be Services of this namespace (name, name.<namespace> or name.<namespace>.svc.cluster.local): no wildcard, no other namespace's host, no external host",
+                // Kept within the namespace (exportTo above), a route for a host outside the cluster (Istio's egress
+                // gateway task) steers only the attendee's own proxies; other namespaces' hosts stay theirs.
+                expression: `request.kind.kind != 'VirtualService' || !has(object.spec.hosts) || object.spec.hosts.all(h, h.matches(${OWN_HOST}) || ${OUTSIDE_HOST})`,
+                message: `a VirtualService's hosts must be Services of this namespace (name, name.<namespace> or name.<namespace>.svc.cluster.local) or hosts outside the cluster (the egress lesson's stand-in, *.${EXTERNAL_NAMESPACE}.svc.cluster.local, counts as one): no wildcard, no other namespace's host`,
             },
             {
                 expression: `request.kind.kind != 'VirtualService' || ((!has(object.spec.gateways) || object.spec.gateways.all(g, g == 'mesh')) && ${matchesMeshOnly("http")} && ${matchesMeshOnly("tls")} && ${matchesMeshOnly("tcp")})`,

@@ -11,7 +11,7 @@ import { DemoApps, namespaceRelease } from "./apps";
 import { Attendee, type ClusterAccess } from "./attendee";
 import { attendeeEntry, type AttendeeAccess } from "./attendeeSpec";
 import { podSecurityLabels } from "./podSecurity";
-import { appsAt, standInManifests } from "./scenarios/build";
+import { appsAt, egressGatewayRoute, standInManifests } from "./scenarios/build";
 import { EXTERNAL_NAMESPACE } from "./scenarios/catalog";
 import type { Prepared } from "./validate";
 
@@ -32,7 +32,12 @@ export class Classroom extends pulumi.ComponentResource {
         const { settings, attendees, capacity, mesh } = args.prepared;
         // The egress lesson's stand-in for a host outside the mesh; its checks wait for it as for the gateway.
         const standIn = settings.apps.egress.enabled ? [externalStandInRelease(name, args, podSecurityLabels(settings.cluster.kubernetesVersion), this)] : [];
-        const shared = { provider: args.provider, istiod: args.istiod, gateway: [...args.gateway, ...standIn], imageCache: args.imageCache };
+        // With an egress gateway, the platform's half of the egress-gateway stage: from the gateway on to the stand-in.
+        const egressRoute =
+            settings.apps.egress.enabled && settings.istio.egressGateway
+                ? egressGatewayRoute().map((o) => new k8s.apiextensions.CustomResource(`${name}-egress-${o.kind.toLowerCase()}`, { ...o }, { parent: this, provider: args.provider, dependsOn: [...args.gateway, ...standIn] }))
+                : [];
+        const shared = { provider: args.provider, istiod: args.istiod, gateway: [...args.gateway, ...standIn, ...egressRoute], imageCache: args.imageCache };
         if (attendees.length === 0) {
             const demo = new DemoApps(
                 `${name}-demo`,

@@ -43,6 +43,8 @@ export class IstioMesh extends pulumi.ComponentResource {
     readonly ingressGateway: k8s.helm.v3.Release;
     /** The shared Gateway (`istio-ingress/workshop-gateway`) that routes bind to. */
     readonly gateway: k8s.apiextensions.CustomResource;
+    /** The egress gateway's release and Service, when `istio.egressGateway` is on: routes through it depend on them. */
+    readonly egressGateway: pulumi.Resource[];
     /** Load-balancer hostname or IP on EKS (unknown until deployed); the node ports otherwise. */
     readonly ingressAddress: pulumi.Output<string>;
     readonly checks: pulumi.Output<string[]>;
@@ -75,10 +77,11 @@ export class IstioMesh extends pulumi.ComponentResource {
         const ingressSpec = ingressServiceSpec(settings.cluster, settings.istio);
         const ingressService = new k8s.core.v1.Service(`${name}-ingress-service`, ingressSpec, childOpts([this.ingressGateway]));
 
+        this.egressGateway = [];
         if (releases.egress) {
             const egressNs = namespace("egress", EGRESS_NAMESPACE, { ...INJECTION_LABELS });
             const egressGateway = release("egressgateway", releases.egress, [this.istiod, egressNs]);
-            new k8s.core.v1.Service(`${name}-egress-service`, egressServiceSpec(), childOpts([egressGateway]));
+            this.egressGateway = [egressGateway, new k8s.core.v1.Service(`${name}-egress-service`, egressServiceSpec(), childOpts([egressGateway]))];
         }
 
         this.gateway = istioResource("gateway", workshopGateway(settings.istio), [this.ingressGateway]);

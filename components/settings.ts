@@ -510,6 +510,14 @@ const rawSchema = section({
             });
         }
     }
+    // The egress-gateway stage routes through the platform's egress gateway: the mesh must have one.
+    if (s.apps.egress.enabled && !s.istio.egressGateway) {
+        const needs = "needs istio.egressGateway: true (the platform's egress gateway the stage's calls leave through)";
+        if (s.apps.egress.stage === "egress-gateway") ctx.addIssue({ code: "custom", path: ["apps", "egress", "stage"], input: "egress-gateway", message: needs });
+        for (const [id, stages] of Object.entries(s.classroom.stages)) {
+            if (stages.egress === "egress-gateway") ctx.addIssue({ code: "custom", path: ["classroom", "stages", id, "egress"], input: "egress-gateway", message: needs });
+        }
+    }
     if (!Array.isArray(s.attendees)) return;
     s.attendees.forEach((id, i) => {
         if (RESERVED_NAMESPACES.includes(id) || /^(kube|istio)-/.test(id) || id === s.apps.namespace) {

@@ -4,7 +4,7 @@
  * against Istio's sample files and the apps' real replies.
  */
 import { strict as assert } from "assert";
-import { atStage, buildNamespace, buildScenario, checkPlans, namespaceManifests, standInManifests } from "../components/scenarios/build";
+import { atStage, buildNamespace, buildScenario, checkPlans, egressGatewayRoute, namespaceManifests, standInManifests } from "../components/scenarios/build";
 import { EXTERNAL_HOST, EXTERNAL_NAMESPACE, egress, mtls, tcp } from "../components/scenarios/catalog";
 import { sidecarEgressHosts } from "../components/meshScale";
 import { NO_INJECTION_LABEL } from "../components/scenarios/model";
@@ -99,7 +99,7 @@ describe("lesson egress: a host outside the mesh, open, closed, and opened for o
     const built = (stage: string) => buildScenario(atStage(egress({ rate: 1 }), stage), { namespace: "ana", verify: true, requests: 100, sidecarHosts: ["./*", "istio-system/*", "istio-ingress/*"] });
 
     it("each stage's outbound policy is a Sidecar for the lesson's client and checks only, importing what the namespace's default imports", () => {
-        for (const [stage, mode] of [["allow-any", "ALLOW_ANY"], ["registry-only", "REGISTRY_ONLY"], ["service-entry", "REGISTRY_ONLY"]]) {
+        for (const [stage, mode] of [["allow-any", "ALLOW_ANY"], ["registry-only", "REGISTRY_ONLY"], ["service-entry", "REGISTRY_ONLY"], ["egress-gateway", "REGISTRY_ONLY"]]) {
             const b = built(stage);
             const sidecar = b.policies.find((p) => p.kind === "Sidecar")!;
             assert.deepEqual(sidecar.spec, { workloadSelector: { labels: { "istio-workshop/egress": "client" } }, egress: [{ hosts: ["./*", "istio-system/*", "istio-ingress/*"] }], outboundTrafficPolicy: { mode } }, stage);
@@ -108,7 +108,7 @@ describe("lesson egress: a host outside the mesh, open, closed, and opened for o
             for (const c of b.checks) assert.ok(selected((c.job as any).spec.template.metadata.labels), `${stage}: ${c.name} not under the lesson's Sidecar`);
         }
         const entry = built("service-entry").policies.find((p) => p.kind === "ServiceEntry")!;
-        assert.deepEqual(entry.spec, { hosts: [EXTERNAL_HOST], exportTo: ["."], location: "MESH_EXTERNAL", resolution: "DNS", ports: [{ number: 8000, name: "http", protocol: "HTTP" }] });
+        assert.deepEqual(entry.spec, { hosts: [EXTERNAL_HOST], exportTo: ["."], location: "MESH_EXTERNAL", resolution: "DNS", ports: [{ number: 80, name: "http", protocol: "HTTP" }] });
     });
 
     it("the stand-in host is outside every attendee proxy's view: its own namespace, no sidecar, imported by no namespace's Sidecar", () => {
@@ -129,6 +129,51 @@ describe("lesson egress: a host outside the mesh, open, closed, and opened for o
         assert.equal(runCheck(check("registry-only"), refused(100), { readyStatus: "000" }).status, 0);
         assert.match(runCheck(check("registry-only"), ok, { readyStatus: "502" }).stdout, /^FAIL verify-external-host: .*measured blocked=0 other=100$/m);
         assert.equal(runCheck(check("service-entry"), ok).status, 0);
+    });
+
+    it("egress-gateway: the namespace's route sends the host's calls to the egress gateway; the check needs each call completed there by the caller's proxy", () => {
+        const b = built("egress-gateway");
+        const route = b.policies.find((p) => p.kind === "VirtualService")!;
+        assert.deepEqual(route.spec, {
+            hosts: [EXTERNAL_HOST],
+            exportTo: ["."],
+            gateways: ["mesh"],
+            http: [{ match: [{ port: 80 }], route: [{ destination: { host: "istio-egressgateway.istio-egress.svc.cluster.local", port: { number: 80 } } }] }],
+        });
+        // The gateway's half is the platform's: the stage holds no Gateway and no route bound to one.
+        assert.ok(b.policies.every((p) => p.kind !== "Gateway" && ((p.spec as any).gateways ?? ["mesh"]).every((g: string) => g === "mesh")));
+        const check = checkPlans(atStage(egress({}), "egress-gateway"), 100)[0];
+        const gatewayCluster = "outbound|80||istio-egressgateway.istio-egress.svc.cluster.local";
+        assert.deepEqual(check.mirror, { name: "via-egress-gateway", cluster: `${gatewayCluster}.`, range: [100, 100] });
+        assert.deepEqual(JSON.parse(check.podAnnotations!["proxy.istio.io/config"]), { proxyStatsMatcher: { inclusionPrefixes: [`cluster.${gatewayCluster}.`] } });
+        const ok = Array<Answer>(100).fill({ file: replyPath("helloworld-v1.txt"), status: 200 });
+        assert.equal(runCheck(check, ok, { mirrored: 100, statsCluster: gatewayCluster }).status, 0);
+        // Answered, but straight from the host (the service-entry stage's path): the gateway counted nothing.
+        assert.match(runCheck(check, ok, { mirrored: 0, statsCluster: gatewayCluster }).stdout, /^FAIL verify-external-host: .*via-egress-gateway=0$/m);
+        // Counted for another cluster only: not the gateway's.
+        assert.equal(runCheck(check, ok, { mirrored: 100, statsCluster: "outbound|80||httpbin.workshop-external.svc.cluster.local" }).status, 1);
+    });
+
+    it("egress-gateway: the platform's half (host, Gateway on the egress gateway, route on to the host) is installed with an egress gateway only, and the stage is refused without one", async () => {
+        const [gateway, route] = egressGatewayRoute();
+        assert.deepEqual([gateway.kind, route.kind], ["Gateway", "VirtualService"]);
+        assert.deepEqual(gateway.spec, { selector: { istio: "egressgateway" }, servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts: [EXTERNAL_HOST] }] });
+        assert.deepEqual((route.spec as any).gateways, [gateway.metadata.name]);
+        assert.deepEqual((route.spec as any).http[0].route, [{ destination: { host: EXTERNAL_HOST, port: { number: 80 } } }]);
+        assert.ok([gateway, route].every((o) => o.metadata.namespace === "istio-egress"));
+        // The host's Service is seen by the egress gateway (and its own namespace, and the ingress gateway's, as every lesson Service).
+        assert.equal(standInManifests().find((o) => o.kind === "Service")!.metadata.annotations["networking.istio.io/exportTo"], ".,istio-ingress,istio-egress");
+        const raw = { ...EKS_RAW, attendees: ["ana", "bo"], cluster: { ...EKS_RAW.cluster, nodeGroup: { desiredSize: 4, minSize: 4, maxSize: 6 } } };
+        const withGateway = await planIndex({ ...raw, istio: { egressGateway: true }, apps: { egress: { enabled: true, stage: "egress-gateway" } } });
+        const platform = withGateway.resources.filter((r) => /classroom-egress-/.test(r.name)).map((r) => r.name);
+        assert.deepEqual(platform.sort(), ["classroom-egress-gateway", "classroom-egress-virtualservice"]);
+        const lessons = withGateway.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.name.endsWith("-lessons"));
+        const routeUrn = withGateway.resources.find((r) => r.name === "classroom-egress-virtualservice")!.urn;
+        for (const l of lessons) assert.ok(l.dependsOn.includes(routeUrn), `${l.name} does not wait for the egress route`);
+        const without = await planIndex({ ...raw, apps: { egress: true } });
+        assert.deepEqual(without.resources.filter((r) => /classroom-egress-/.test(r.name)), []);
+        assert.throws(() => settingsFor({ ...raw, apps: { egress: { enabled: true, stage: "egress-gateway" } } }), /apps\.egress\.stage: needs istio\.egressGateway: true/);
+        assert.throws(() => settingsFor({ ...raw, apps: { egress: true }, classroom: { stages: { bo: { egress: "egress-gateway" } } } }), /classroom\.stages\.bo\.egress: needs istio\.egressGateway: true/);
     });
 
     it("a stack with the egress lesson installs the stand-in once, and every lesson release waits for it", async () => {

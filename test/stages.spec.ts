@@ -12,7 +12,8 @@ import { EKS_RAW, planIndex, settingsFor } from "./helpers";
 import { istioCrds, needUpstream, reply, replyPath, upstreamYamlDocs } from "./upstream";
 import { runCheck } from "./verifyRunner";
 
-const appsWith = (lessons: Record<string, unknown>) => settingsFor({ ...EKS_RAW, apps: lessons }).apps;
+// With an egress gateway, so that every stage (egress-gateway too) can work.
+const appsWith = (lessons: Record<string, unknown>) => settingsFor({ ...EKS_RAW, istio: { egressGateway: true }, apps: lessons }).apps;
 const stream = (counts: Record<string, number>) => Object.entries(counts).flatMap(([f, n]) => Array<string>(n).fill(replyPath(f)));
 
 describe("lessons in stages", () => {

@@ -11,12 +11,12 @@ import * as path from "path";
 import YAML from "yaml";
 import { istioObject, type IstioObject, type TrafficPolicy } from "../istioObjects";
 import { VERIFY_HOOK } from "../lessons";
-import { WORKSHOP_GATEWAY, exportedTo } from "../meshSpec";
+import { EGRESS_GATEWAY, WORKSHOP_GATEWAY, exportedTo } from "../meshSpec";
 import { RESTRICTED_POD_SECURITY } from "../podSecurity";
 import type { Settings } from "../settings";
 import { IMAGES } from "../images";
 import { PLATFORM_PART_LABELS } from "../attendeeSpec";
-import { EXTERNAL_NAMESPACE, GATEWAY_URL, bookinfo, curlLoop, egress, externalStandIn, grpc, helloworld, mtls, myApp, tcp, type CatalogContext } from "./catalog";
+import { EGRESS_GATEWAY_PORT, EXTERNAL_HOST, EXTERNAL_PORT, EXTERNAL_NAMESPACE, GATEWAY_URL, bookinfo, curlLoop, egress, externalStandIn, grpc, helloworld, mtls, myApp, tcp, type CatalogContext } from "./catalog";
 import { GATEWAY_HOST, NO_INJECTION_LABEL, STAGE_STATE_KEYS, selects, serviceAccountOf, type Labels, type ProbeDef, type PolicyDef, type RouteRuleDef, type RoutingDef, type ScenarioDef, type ServiceDef, type StageCheckDef, type StageState, type TrafficPolicyDef, type WorkloadDef } from "./model";
 import { FALSE_ALARM, splitIntervals } from "./stats";
 
@@ -207,7 +207,7 @@ export function serviceSpec(svc: ServiceDef, namespace: string): types.input.cor
             namespace,
             labels: { app: svc.selector.app ?? svc.name, service: svc.name },
             // Seen by the namespace's own proxies and by the ingress gateway, which routes to it.
-            annotations: exportedTo([".", WORKSHOP_GATEWAY.namespace]),
+            annotations: exportedTo([".", WORKSHOP_GATEWAY.namespace, ...(svc.exportTo ?? [])]),
         },
         spec: { selector: { ...svc.selector }, ports: svc.ports.map((p) => ({ name: p.name, port: p.port, targetPort: p.targetPort, protocol: "TCP" })) },
     };
@@ -374,6 +374,17 @@ export function policyObjects(policies: readonly PolicyDef[] | undefined, namesp
                 );
             case "LocalRateLimit":
                 return localRateLimit(p, namespace);
+            case "EgressRoute":
+                return istioObject(
+                    "VirtualService",
+                    { name: p.name, namespace },
+                    {
+                        hosts: [p.host],
+                        exportTo: ["."],
+                        gateways: ["mesh"],
+                        http: [{ match: [{ port: p.port }], route: [{ destination: { host: p.via.host, port: { number: p.via.port } } }] }],
+                    },
+                );
         }
     });
 }
@@ -456,8 +467,8 @@ export interface CheckPlan {
     /** Seconds the requests may take, from the end of the wait for the stage (a rate limit's fill interval). */
     readonly withinSeconds?: number;
     /**
-     * Requests a route mirrors: counted by the caller's own proxy, as the completed
-     * requests of the mirror target's cluster (`outbound|<port>|<subset>|<host>.`).
+     * Requests the caller's own proxy completes to a cluster (`outbound|<port>|<subset>|<host>.`):
+     * those a route mirrors to its mirror target, or those that went through the egress gateway.
      */
     readonly mirror?: { readonly name: string; readonly cluster: string; readonly range: readonly [number, number] };
     /** Annotations of the check's pod (the proxy configuration a mirror count needs). */
@@ -619,12 +630,16 @@ function serviceTarget(dest: ServiceDef, path: string): Pick<CheckPlan, "url" | 
 
 /** The mirror count of a check: every request the route matches is mirrored, as its percentage says. */
 function mirrorCount(m: NonNullable<RouteRuleDef["mirror"]>, dest: ServiceDef, requests: number): Pick<CheckPlan, "mirror" | "podAnnotations"> {
-    const cluster = `outbound|${dest.ports[0].port}|${m.subset}|${dest.name}.`;
     const share = m.percent / 100;
     const range = share === 1 ? ([requests, requests] as const) : splitIntervals(requests, { mirrored: share, other: 1 - share }).mirrored;
-    // Istio's proxies keep only some of Envoy's statistics: the mirror target cluster's are asked for.
+    return proxyCount(`mirrored-to-${m.subset}`, `outbound|${dest.ports[0].port}|${m.subset}|${dest.name}.`, range);
+}
+
+/** Requests the caller's own proxy must count as completed to a cluster, and the pod annotation that makes it keep that statistic. */
+function proxyCount(name: string, cluster: string, range: readonly [number, number]): Pick<CheckPlan, "mirror" | "podAnnotations"> {
+    // Istio's proxies keep only some of Envoy's statistics: the cluster's are asked for.
     const annotations = { "proxy.istio.io/config": JSON.stringify({ proxyStatsMatcher: { inclusionPrefixes: [`cluster.${cluster}`] } }) };
-    return { mirror: { name: `mirrored-to-${m.subset}`, cluster, range }, podAnnotations: annotations };
+    return { mirror: { name, cluster, range }, podAnnotations: annotations };
 }
 
 /** A stage's own check as a plan: exact shares get the statistical ranges, "at least one" gets [1, requests]. */
@@ -656,6 +671,7 @@ function stageCheckPlan(c: StageCheckDef, s: ScenarioDef, requests: number): Che
         ...(c.parallel ? { parallel: c.parallel } : {}),
         ...(c.readyStatus !== undefined ? { readyStatus: c.readyStatus } : {}),
         ...(c.withinSeconds !== undefined ? { withinSeconds: c.withinSeconds } : {}),
+        ...(c.through ? proxyCount(c.through.name, c.through.cluster, [requests, requests]) : {}),
         ...(tcp ? { tcpSend: TCP_LINE } : {}),
     };
 }
@@ -998,6 +1014,33 @@ export function buildNamespace(apps: Apps, namespace: string, placement?: Gatewa
 export function standInManifests(): Manifest[] {
     return namespaceManifests([buildScenario(externalStandIn(), { namespace: EXTERNAL_NAMESPACE, verify: false, requests: 0 })], EXTERNAL_NAMESPACE);
 }
+
+/**
+ * The platform's half of the egress lesson's `egress-gateway` stage, in the
+ * egress gateway's namespace (attendees may not bind routes to gateways): a
+ * Gateway for the stand-in host on the egress gateway's port 80, and the route
+ * from that Gateway on to the host (whose Service is exported to that namespace
+ * alone besides its own). Every namespace at that stage routes its calls for
+ * the host to the egress gateway (its `EgressRoute`); these objects take over.
+ */
+export function egressGatewayRoute(): IstioObject[] {
+    const namespace = EGRESS_GATEWAY.namespace;
+    const port = { number: EGRESS_GATEWAY_PORT, name: "http", protocol: "HTTP" };
+    return [
+        istioObject("Gateway", { name: EGRESS_ROUTE_GATEWAY, namespace }, { selector: { ...EGRESS_GATEWAY.selector }, servers: [{ port, hosts: [EXTERNAL_HOST] }] }),
+        istioObject(
+            "VirtualService",
+            { name: "workshop-stand-in", namespace },
+            {
+                hosts: [EXTERNAL_HOST],
+                gateways: [EGRESS_ROUTE_GATEWAY],
+                exportTo: ["."],
+                http: [{ match: [{ port: EGRESS_GATEWAY_PORT }], route: [{ destination: { host: EXTERNAL_HOST, port: { number: EXTERNAL_PORT } } }] }],
+            },
+        ),
+    ];
+}
+const EGRESS_ROUTE_GATEWAY = "workshop-egress";
 
 /** A ServiceAccount whose token is never mounted: an identity for the mesh, no Kubernetes API access. */
 function serviceAccountManifest(name: string, namespace: string): Manifest {

@@ -50,6 +50,8 @@ export interface ServiceDef {
     readonly name: string;
     readonly selector: Labels;
     readonly ports: readonly PortDef[];
+    /** Namespaces whose proxies see it besides its own and the ingress gateway's (the egress gateway's, for the stand-in host). */
+    readonly exportTo?: readonly string[];
 }
 
 /** What a request to a service answers, per version: how a check tells versions apart. */
@@ -144,6 +146,18 @@ export type PolicyDef =
       }
     | {
           /**
+           * Calls from the namespace's proxies to an outside host sent to a gateway
+           * instead (the mesh half of Istio's egress gateway task; the gateway's
+           * half, from the gateway to the host, is the platform's).
+           */
+          readonly kind: "EgressRoute";
+          readonly name: string;
+          readonly host: string;
+          readonly port: number;
+          readonly via: { readonly host: string; readonly port: number };
+      }
+    | {
+          /**
            * Envoy's local rate limit on the selected pods' inbound requests (Istio's
            * rate-limit task): a token bucket per proxy that holds `maxTokens`, gains
            * `tokensPerFill` every `fillIntervalSeconds`, and answers 429 when empty.
@@ -191,6 +205,12 @@ export interface StageCheckDef {
      * limit's bound holds within one fill interval).
      */
     readonly withinSeconds?: number;
+    /**
+     * Every request must also be counted by the caller's own proxy as completed
+     * to this Envoy cluster (`outbound|<port>|<subset>|<host>`), e.g. the egress
+     * gateway's: proof of the path a request took, not only of its answer.
+     */
+    readonly through?: { readonly name: string; readonly cluster: string };
     /** Requests sent at once (curl --parallel), to load a connection pool. */
     readonly parallel?: number;
     /** The answer that tells the stage is in place, where it is not 2xx (`000`: the connection is refused). */

@@ -11,7 +11,7 @@ export const STAGES = {
     grpc: { names: ["no-sidecar", "mesh"], default: "mesh" },
     mtls: { names: ["permissive", "strict"], default: "strict" },
     tcp: { names: ["all-v1", "v1-v2-80-20"], default: "v1-v2-80-20" },
-    egress: { names: ["allow-any", "registry-only", "service-entry"], default: "service-entry" },
+    egress: { names: ["allow-any", "registry-only", "service-entry", "egress-gateway"], default: "service-entry" },
 } as const;
 
 /** Lessons a stack runs unless its config turns them off; the others only when turned on. */

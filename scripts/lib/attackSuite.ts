@@ -178,7 +178,14 @@ export const CAPABILITIES: readonly Attack[] = [
     { what: "write DestinationRules, AuthorizationPolicies, PeerAuthentications, Telemetry in its namespace", attempt: (own) => ({ verb: "create", group: "security.istio.io", resource: "authorizationpolicies", namespace: own }) },
     {
         what: "name the egress lesson's stand-in host in a ServiceEntry, exported to itself",
-        attempt: (own) => ({ verb: "create", object: { apiVersion: "networking.istio.io/v1", kind: "ServiceEntry", metadata: meta("httpbin-ext", own), spec: { hosts: [EXTERNAL_HOST], exportTo: ["."], ports: [{ number: 8000, name: "http", protocol: "HTTP" }], resolution: "DNS" } } }),
+        attempt: (own) => ({ verb: "create", object: { apiVersion: "networking.istio.io/v1", kind: "ServiceEntry", metadata: meta("httpbin-ext", own), spec: { hosts: [EXTERNAL_HOST], exportTo: ["."], ports: [{ number: 80, name: "http", protocol: "HTTP" }], resolution: "DNS" } } }),
+    },
+    {
+        what: "send its calls for an external host through the egress gateway (VirtualService, exported to itself)",
+        attempt: (own) => ({
+            verb: "create",
+            object: vs(own, { hosts: ["httpbin.org"], exportTo: ["."], http: [{ route: [{ destination: { host: "istio-egressgateway.istio-egress.svc.cluster.local", port: { number: 80 } } }] }] }),
+        }),
     },
     { what: "reach an external host from its own namespace (ServiceEntry, exported to itself)", attempt: (own) => ({ verb: "create", object: { apiVersion: "networking.istio.io/v1", kind: "ServiceEntry", metadata: meta("x", own), spec: { hosts: ["httpbin.org"], exportTo: ["."], ports: [{ number: 443, name: "tls", protocol: "TLS" }], resolution: "DNS" } } }) },
     { what: "run Jobs (the verification Jobs, again)", attempt: (own) => ({ verb: "create", group: "batch", resource: "jobs", namespace: own }) },

@@ -20,7 +20,7 @@ export const INTRODUCTIONS: Readonly<Record<ScenarioKey, string>> = {
     grpc: "Seed 000 (a gRPC service and its client): sidecar injection, and gRPC metrics in Kiali.",
     mtls: "Istio's mutual-TLS migration task (off unless `apps.mtls: true`): httpbin, a client with a sidecar (`curl-mtls`) and one without (`curl-legacy`), from accepting both to mutual TLS only.",
     egress:
-        "Istio's egress-control tasks (off unless `apps.egress: true`): what a proxy does with a host outside the mesh. The outside host is a stand-in inside the cluster, `httpbin.workshop-external.svc.cluster.local` (httpbin in its own namespace, without sidecars, which no attendee namespace imports), so the lesson works where the classroom has no internet; to the attendee's proxy it is as unknown as a host on the internet. The policies apply to the lesson's client (`curl-egress`) and its checks, labelled `istio-workshop/egress: client`.",
+        "Istio's egress-control tasks (off unless `apps.egress: true`): what a proxy does with a host outside the mesh. The outside host is a stand-in inside the cluster, `httpbin.workshop-external.svc.cluster.local` (httpbin in its own namespace, without sidecars, which no attendee namespace imports), so the lesson works where the classroom has no internet; to the attendee's proxy it is as unknown as a host on the internet. The policies apply to the lesson's client (`curl-egress`) and its checks, labelled `istio-workshop/egress: client`. The last stage, `egress-gateway`, sends the calls through the platform's egress gateway and needs `istio.egressGateway: true`.",
     tcp: "Istio's TCP traffic-shifting task with its tcp-echo sample (off unless `apps.tcp: true`): two versions that echo each line with their own prefix, `one` and `two`, routed per connection inside the mesh.",
 };
 
@@ -55,9 +55,11 @@ export const WHAT_YOU_SEE: Readonly<Record<string, string>> = {
     "mtls.strict": "The same `kubectl exec deploy/curl-legacy -- curl httpbin:8000/headers` fails: `Recv failure: Connection reset by peer` (curl's exit code 56); from `curl-mtls` it still answers, and its headers show `X-Forwarded-Client-Cert`.",
     "tcp.all-v1": "From a pod of the namespace with a sidecar (helloworld's `curl`, say), `kubectl exec deploy/curl -- sh -c \"(echo hello; sleep 1) | nc tcp-echo 9000\"` answers `one hello`, every time. Kiali shows TCP edges (bytes, not requests) to v1 only.",
     "tcp.v1-v2-80-20": "The same command answers `one hello` about four times in five and `two hello` otherwise; Kiali's TCP edges carry about 80 % and 20 % of the connections.",
-    "egress.allow-any": "`kubectl exec deploy/curl-egress -- curl -s -o /dev/null -w '%{http_code}' http://httpbin.workshop-external.svc.cluster.local:8000/status/200` prints 200. Kiali shows the call to PassthroughCluster.",
-    "egress.registry-only": "The same command prints 502 (or 000: the connection is reset, where the proxy has no HTTP listener on port 8000). Kiali shows the call to BlackHoleCluster.",
+    "egress.allow-any": "`kubectl exec deploy/curl-egress -- curl -s -o /dev/null -w '%{http_code}' http://httpbin.workshop-external.svc.cluster.local/status/200` prints 200. Kiali shows the call to PassthroughCluster.",
+    "egress.registry-only": "The same command prints 502 (or 000: the connection is reset, where the proxy has no HTTP listener on port 80). Kiali shows the call to BlackHoleCluster.",
     "egress.service-entry": "The same command prints 200 again; Kiali shows httpbin.workshop-external.svc.cluster.local as a service entry node.",
+    "egress.egress-gateway":
+        "The same command prints 200; Kiali shows the call going from `curl-egress` to `istio-egressgateway` and from there to the host, and `kubectl -n istio-egress logs deploy/istio-egressgateway` (for the organiser) lists each call. The platform's half of the route (the organiser can list it): `kubectl -n istio-egress get gateway,virtualservice,serviceentry`.",
     "grpc.mesh": "Every pod 2/2; Kiali shows grpc-client calling grpc-echo with a gRPC request rate and a padlock.",
 };
 
