@@ -22,6 +22,7 @@ const classroom = new Classroom("classroom", {
     istiod: mesh.istiod,
     gateway: [mesh.gateway, mesh.ingressGateway, ...mesh.egressGateway],
     imageCache: cluster.imageCache,
+    gatewayCa: mesh.gatewayCa?.certificate,
     clusterName: cluster.clusterName,
     endpoint: cluster.endpoint,
 });
@@ -42,4 +43,5 @@ export const appsNamespaces = classroom.namespaces;
 export const verificationChecks = classroom.checks;
 export const attendeeAccess = classroom.access;
 export const attendeeEntries = classroom.entries;
+export const gatewayCaCertificate = mesh.gatewayCa?.certificate;
 export const capacity = prepared.capacity;

@@ -12,7 +12,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { withCachedImages, type ImageCache } from "./images";
 import { lessonsRelease, objectsJson } from "./lessons";
 import { INJECTION_LABELS, namespaceSidecar } from "./meshSpec";
+import { PLATFORM_PART_LABELS } from "./attendeeSpec";
 import { buildNamespace, namespaceManifests, type GatewayPlacement } from "./scenarios/build";
+import { GATEWAY_CA_CONFIG_MAP, GATEWAY_CA_KEY } from "./scenarios/gatewayCa";
 import type { Settings } from "./settings";
 
 /** What namespaces of workloads need from the cluster and the mesh. */
@@ -24,6 +26,8 @@ export interface MeshDeps {
     readonly gateway: readonly pulumi.Resource[];
     /** The ECR pull-through cache images go through; default none (images pulled from their registries). */
     readonly imageCache?: pulumi.Input<ImageCache | undefined>;
+    /** The workshop CA's certificate (PEM) where the gateway ends TLS itself: handed to namespaces whose lessons use HTTPS. */
+    readonly gatewayCa?: pulumi.Input<string>;
 }
 
 export interface DemoAppsArgs extends MeshDeps {
@@ -65,16 +69,31 @@ export class DemoApps extends pulumi.ComponentResource {
             namespaceSidecar(args.namespace, args.sidecarHosts) as unknown as Record<string, unknown>,
             ...namespaceManifests(built, args.namespace),
         ];
-        this.release = namespaceRelease(`${name}-lessons`, args.namespace, objects, args.imageCache, {
-            parent: this,
-            provider: args.provider,
-            dependsOn: [ns, args.istiod, ...args.gateway],
-        });
+        // The myApp lesson's tls stage calls the gateway over HTTPS: its namespace gets the CA to check the gateway's certificate by.
+        const ca = apps.myApp.enabled && args.gatewayCa !== undefined ? args.gatewayCa : undefined;
+        this.release = namespaceRelease(
+            `${name}-lessons`,
+            args.namespace,
+            objects,
+            args.imageCache,
+            { parent: this, provider: args.provider, dependsOn: [ns, args.istiod, ...args.gateway] },
+            ca === undefined ? undefined : pulumi.output(ca).apply((pem) => [gatewayCaConfigMap(args.namespace, pem)]),
+        );
         this.namespaceResource = ns;
         this.namespace = ns.metadata.name;
         this.checks = pulumi.output(built.flatMap((b) => b.checks.map((c) => `${b.name}/${c.name}`)));
         this.registerOutputs({ namespace: this.namespace, checks: this.checks });
     }
+}
+
+/** The ConfigMap that hands a namespace the workshop CA's certificate (a placeholder where it is not known yet, as in a plan). */
+export function gatewayCaConfigMap(namespace: string, pem: string | undefined): Record<string, unknown> {
+    return {
+        apiVersion: "v1",
+        kind: "ConfigMap",
+        metadata: { name: GATEWAY_CA_CONFIG_MAP, namespace, labels: { ...PLATFORM_PART_LABELS } },
+        data: { [GATEWAY_CA_KEY]: pem ?? "(the workshop CA's certificate, known once the stack has created it)" },
+    };
 }
 
 /** A namespace's objects as its lessons release, images through the cache where there is one. */
@@ -84,7 +103,11 @@ export function namespaceRelease(
     objects: readonly Record<string, unknown>[],
     imageCache: pulumi.Input<ImageCache | undefined> | undefined,
     opts: pulumi.CustomResourceOptions,
+    /** Objects only known once others exist (the CA's certificate); in the release with the rest. */
+    later?: pulumi.Output<readonly Record<string, unknown>[]>,
 ): k8s.helm.v3.Release {
-    const values = { objectsJson: pulumi.output(imageCache).apply((cache) => objectsJson(withCachedImages(objects, cache))) };
+    const values = {
+        objectsJson: pulumi.all([imageCache, later ?? []]).apply(([cache, more]) => objectsJson(withCachedImages([...objects, ...more], cache))),
+    };
     return new k8s.helm.v3.Release(name, { ...lessonsRelease(namespace, objects), values }, opts);
 }

@@ -61,6 +61,7 @@ export class Attendee extends pulumi.ComponentResource {
                 istiod: args.istiod,
                 gateway: args.gateway,
                 imageCache: args.imageCache,
+                gatewayCa: args.gatewayCa,
                 sidecarHosts: args.sidecarHosts,
                 namespaceLabels: { ...podSecurityLabels(args.settings.cluster.kubernetesVersion), [ATTENDEE_NAMESPACE_LABEL]: "true" },
                 // Access and limits travel in the namespace's release with the lessons.

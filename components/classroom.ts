@@ -37,7 +37,7 @@ export class Classroom extends pulumi.ComponentResource {
             settings.apps.egress.enabled && settings.istio.egressGateway
                 ? egressGatewayRoute().map((o) => new k8s.apiextensions.CustomResource(`${name}-egress-${o.kind.toLowerCase()}`, { ...o }, { parent: this, provider: args.provider, dependsOn: [...args.gateway, ...standIn] }))
                 : [];
-        const shared = { provider: args.provider, istiod: args.istiod, gateway: [...args.gateway, ...standIn, ...egressRoute], imageCache: args.imageCache };
+        const shared = { provider: args.provider, istiod: args.istiod, gateway: [...args.gateway, ...standIn, ...egressRoute], imageCache: args.imageCache, gatewayCa: args.gatewayCa };
         if (attendees.length === 0) {
             const demo = new DemoApps(
                 `${name}-demo`,

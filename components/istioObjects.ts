@@ -61,7 +61,12 @@ export interface TrafficPolicy {
 interface Specs {
     Gateway: {
         readonly selector: Labels;
-        readonly servers: readonly { readonly port: { readonly number: number; readonly name: string; readonly protocol: string }; readonly hosts: readonly string[] }[];
+        readonly servers: readonly {
+            readonly port: { readonly number: number; readonly name: string; readonly protocol: string };
+            readonly hosts: readonly string[];
+            /** TLS ended at the gateway: its certificate and key from a Secret of the gateway's namespace. */
+            readonly tls?: { readonly mode: "SIMPLE"; readonly credentialName: string };
+        }[];
     };
     /** A delegate VirtualService has no hosts and no gateways: a root VirtualService hands it routes. */
     VirtualService: {

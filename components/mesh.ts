@@ -6,6 +6,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
 import { networkPoliciesEnforced, systemNetworkPolicies } from "./isolationSpec";
 import type { IstioObject } from "./istioObjects";
 import {
@@ -14,7 +15,10 @@ import {
     INJECTION_LABELS,
     ISTIO_NAMESPACE,
     type ReleaseSpec,
+    GATEWAY_CERT_SECRET,
     egressServiceSpec,
+    gatewayCertificateSpec,
+    gatewayEndsTls,
     ingressServiceSpec,
     meshChecks,
     meshPeerAuthentication,
@@ -26,7 +30,7 @@ import type { MeshSizing } from "./meshScale";
 import type { Settings } from "./settings";
 
 export interface IstioMeshArgs {
-    readonly settings: Pick<Settings, "cluster" | "istio">;
+    readonly settings: Pick<Settings, "cluster" | "istio" | "classroom">;
     /** The cluster's Kubernetes provider. */
     readonly provider: k8s.Provider;
     /** What istiod waits for: the Istio port security-group rules on EKS (none on an existing cluster). */
@@ -45,6 +49,11 @@ export class IstioMesh extends pulumi.ComponentResource {
     readonly gateway: k8s.apiextensions.CustomResource;
     /** The egress gateway's release and Service, when `istio.egressGateway` is on: routes through it depend on them. */
     readonly egressGateway: pulumi.Resource[];
+    /**
+     * The workshop CA's certificate (PEM), which signs the certificate the gateway ends TLS with,
+     * and the Secret holding that certificate; undefined where the load balancer ends TLS.
+     */
+    readonly gatewayCa?: { readonly certificate: pulumi.Output<string>; readonly secret: k8s.core.v1.Secret };
     /** Load-balancer hostname or IP on EKS (unknown until deployed); the node ports otherwise. */
     readonly ingressAddress: pulumi.Output<string>;
     readonly checks: pulumi.Output<string[]>;
@@ -84,7 +93,8 @@ export class IstioMesh extends pulumi.ComponentResource {
             this.egressGateway = [egressGateway, new k8s.core.v1.Service(`${name}-egress-service`, egressServiceSpec(), childOpts([egressGateway]))];
         }
 
-        this.gateway = istioResource("gateway", workshopGateway(settings.istio), [this.ingressGateway]);
+        if (gatewayEndsTls(settings.istio)) this.gatewayCa = gatewayCertificate(`${name}-gateway`, gatewayCertificateSpec(settings.classroom.domain), childOpts([ingressNs]));
+        this.gateway = istioResource("gateway", workshopGateway(settings.istio), [this.ingressGateway, ...(this.gatewayCa ? [this.gatewayCa.secret] : [])]);
         istioResource("peer-authentication", meshPeerAuthentication(settings.istio), [this.istiod]);
         istioResource("telemetry", meshTelemetry(settings.istio), [this.istiod]);
 
@@ -96,4 +106,48 @@ export class IstioMesh extends pulumi.ComponentResource {
         this.checks = pulumi.output(meshChecks());
         this.registerOutputs({ version: this.version, ingressAddress: this.ingressAddress, checks: this.checks });
     }
+}
+
+/**
+ * The workshop's CA and the gateway's certificate it signs (ECDSA P-256 keys,
+ * kept in the stack's state as secrets), as the gateway's TLS Secret.
+ */
+function gatewayCertificate(name: string, spec: ReturnType<typeof gatewayCertificateSpec>, opts: pulumi.CustomResourceOptions) {
+    const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, opts);
+    const ca = new tls.SelfSignedCert(
+        `${name}-ca`,
+        {
+            privateKeyPem: caKey.privateKeyPem,
+            isCaCertificate: true,
+            subject: spec.caSubject,
+            validityPeriodHours: spec.validityPeriodHours,
+            earlyRenewalHours: spec.earlyRenewalHours,
+            allowedUses: ["cert_signing", "crl_signing"],
+        },
+        opts,
+    );
+    const key = new tls.PrivateKey(`${name}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, opts);
+    const request = new tls.CertRequest(`${name}-csr`, { privateKeyPem: key.privateKeyPem, subject: spec.subject, dnsNames: spec.dnsNames }, opts);
+    const cert = new tls.LocallySignedCert(
+        `${name}-cert`,
+        {
+            certRequestPem: request.certRequestPem,
+            caPrivateKeyPem: caKey.privateKeyPem,
+            caCertPem: ca.certPem,
+            validityPeriodHours: spec.validityPeriodHours,
+            earlyRenewalHours: spec.earlyRenewalHours,
+            allowedUses: ["digital_signature", "key_encipherment", "server_auth"],
+        },
+        opts,
+    );
+    const secret = new k8s.core.v1.Secret(
+        `${name}-cert-secret`,
+        {
+            metadata: { name: GATEWAY_CERT_SECRET, namespace: INGRESS_NAMESPACE },
+            type: "kubernetes.io/tls",
+            stringData: { "tls.crt": cert.certPem, "tls.key": key.privateKeyPem },
+        },
+        opts,
+    );
+    return { certificate: ca.certPem, secret };
 }

@@ -55,9 +55,41 @@ export const EGRESS_GATEWAY = {
  */
 export const WORKSHOP_GATEWAY = { name: "workshop-gateway", namespace: INGRESS_NAMESPACE, ref: `${INGRESS_NAMESPACE}/workshop-gateway` } as const;
 
+/** The gateway's TLS port (the Service's `https`), and the Secret of its certificate when the gateway ends TLS itself. */
+export const GATEWAY_TLS_PORT = 443;
+export const GATEWAY_CERT_SECRET = "workshop-gateway-cert";
+
+/** Does the gateway end TLS itself (no ACM certificate on the load balancer), with a certificate of the workshop's CA? */
+export function gatewayEndsTls(istio: Pick<IstioSettings, "ingress">): boolean {
+    return istio.ingress.certificateArn === undefined;
+}
+
+/**
+ * The certificate the gateway ends TLS with, issued by the workshop's own CA
+ * (which the stack creates: no internet, no ACME): valid for the gateway's
+ * in-cluster names and, with a classroom domain, for every attendee's host
+ * under it. Renewed by any \`pulumi up\` in its last 30 days.
+ */
+export function gatewayCertificateSpec(domain: string | undefined) {
+    const inCluster = `${INGRESS_GATEWAY.release}.${INGRESS_NAMESPACE}.svc`;
+    return {
+        caSubject: { commonName: "istio-workshop gateway CA", organization: "istio-workshop" },
+        subject: { commonName: `${inCluster}.cluster.local`, organization: "istio-workshop" },
+        dnsNames: [`${inCluster}.cluster.local`, inCluster, ...(domain !== undefined ? [domain, `*.${domain}`] : []), "localhost"],
+        validityPeriodHours: 24 * 365,
+        earlyRenewalHours: 24 * 30,
+    };
+}
+
 export function workshopGateway(istio?: Pick<IstioSettings, "ingress">): IstioObject<"Gateway"> {
-    // With a certificate, the load balancer ends TLS on 443 and hands the gateway plain HTTP (Service port 443 -> TLS_OFFLOAD_PORT).
-    const tls = istio?.ingress.certificateArn !== undefined ? [{ port: { number: 443, name: "http-tls-offload", protocol: "HTTP" }, hosts: ["*"] }] : [];
+    // With a certificate, the load balancer ends TLS on 443 and hands the gateway plain HTTP (Service port 443 -> TLS_OFFLOAD_PORT);
+    // without one, the gateway ends TLS on 443 itself, with the workshop CA's certificate (the myApp lesson's tls stage).
+    const tls =
+        istio === undefined
+            ? []
+            : gatewayEndsTls(istio)
+              ? [{ port: { number: GATEWAY_TLS_PORT, name: "https", protocol: "HTTPS" }, hosts: ["*"], tls: { mode: "SIMPLE" as const, credentialName: GATEWAY_CERT_SECRET } }]
+              : [{ port: { number: GATEWAY_TLS_PORT, name: "http-tls-offload", protocol: "HTTP" }, hosts: ["*"] }];
     return istioObject(
         "Gateway",
         { name: WORKSHOP_GATEWAY.name, namespace: WORKSHOP_GATEWAY.namespace },

@@ -518,6 +518,14 @@ const rawSchema = section({
             if (stages.egress === "egress-gateway") ctx.addIssue({ code: "custom", path: ["classroom", "stages", id, "egress"], input: "egress-gateway", message: needs });
         }
     }
+    // The tls stage needs the gateway to end TLS itself, which it does unless the load balancer does (an ACM certificate).
+    if (s.apps.myApp.enabled && s.istio.ingress.certificateArn !== undefined) {
+        const needs = "needs the gateway to end TLS itself, with the workshop CA's certificate; with istio.ingress.certificateArn set the load balancer ends TLS instead: remove it, or keep myApp at stage gateway";
+        if (s.apps.myApp.stage === "tls") ctx.addIssue({ code: "custom", path: ["apps", "myApp", "stage"], input: "tls", message: needs });
+        for (const [id, stages] of Object.entries(s.classroom.stages)) {
+            if (stages.myApp === "tls") ctx.addIssue({ code: "custom", path: ["classroom", "stages", id, "myApp"], input: "tls", message: needs });
+        }
+    }
     if (!Array.isArray(s.attendees)) return;
     s.attendees.forEach((id, i) => {
         if (RESERVED_NAMESPACES.includes(id) || /^(kube|istio)-/.test(id) || id === s.apps.namespace) {

@@ -33,7 +33,8 @@ describe("DemoApps (mocks)", () => {
         });
         assert.deepEqual(names(ns.dependsOn), ["mesh-istiod"]);
         const release = resource(plan, RELEASE);
-        assert.deepEqual(names(release.dependsOn), ["classroom-demo-ns", "mesh-gateway", "mesh-ingressgateway", "mesh-istiod"]);
+        // mesh-gateway-ca: the workshop CA's certificate travels in the release (myApp's tls stage checks HTTPS by it).
+        assert.deepEqual(names(release.dependsOn), ["classroom-demo-ns", "mesh-gateway", "mesh-gateway-ca", "mesh-ingressgateway", "mesh-istiod"]);
         const inputs = release.inputs as any;
         assert.deepEqual([inputs.name, inputs.chart, inputs.namespace, inputs.atomic, inputs.timeout], ["lessons", "./charts/lessons", "demo", false, 1200]);
         assert.equal(inputs.values.objects, objects(plan).length, "the plan lists every object the release carries");

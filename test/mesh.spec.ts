@@ -21,6 +21,7 @@ describe("IstioMesh (mocks)", () => {
                 "istio-workshop:mesh:IstioMesh mesh",
                 "kubernetes:core/v1:Namespace mesh-ingress-ns",
                 "kubernetes:core/v1:Namespace mesh-system-ns",
+                "kubernetes:core/v1:Secret mesh-gateway-cert-secret",
                 "kubernetes:core/v1:Service mesh-ingress-service",
                 "kubernetes:helm.sh/v3:Release mesh-base",
                 "kubernetes:helm.sh/v3:Release mesh-cni",
@@ -32,6 +33,12 @@ describe("IstioMesh (mocks)", () => {
                 "kubernetes:networking.k8s.io/v1:NetworkPolicy mesh-platform-default",
                 "kubernetes:security.istio.io/v1:PeerAuthentication mesh-peer-authentication",
                 "kubernetes:telemetry.istio.io/v1:Telemetry mesh-telemetry",
+                // The workshop CA and the gateway's certificate (the gateway ends TLS itself: no ACM certificate here).
+                "tls:index/certRequest:CertRequest mesh-gateway-csr",
+                "tls:index/locallySignedCert:LocallySignedCert mesh-gateway-cert",
+                "tls:index/privateKey:PrivateKey mesh-gateway-ca-key",
+                "tls:index/privateKey:PrivateKey mesh-gateway-key",
+                "tls:index/selfSignedCert:SelfSignedCert mesh-gateway-ca",
             ],
         );
         const k8sProvider = resource(plan, "workshop-k8s").urn;
@@ -47,7 +54,9 @@ describe("IstioMesh (mocks)", () => {
         assert.deepEqual(deps("mesh-ingress-service"), ["mesh-ingressgateway"]);
         assert.deepEqual(deps("mesh-peer-authentication"), ["mesh-istiod"]);
         assert.deepEqual(deps("mesh-telemetry"), ["mesh-istiod"]);
-        assert.deepEqual(deps("mesh-gateway"), ["mesh-ingressgateway"]);
+        // The Gateway names its certificate's Secret: the Secret first.
+        assert.deepEqual(deps("mesh-gateway"), ["mesh-gateway-cert-secret", "mesh-ingressgateway"]);
+        assert.deepEqual(deps("mesh-gateway-cert-secret"), ["mesh-gateway-cert", "mesh-gateway-key", "mesh-ingress-ns"]);
     });
 
     it("labels the gateway namespace for injection and puts the tracing provider in istiod's values", () => {
@@ -60,7 +69,10 @@ describe("IstioMesh (mocks)", () => {
         assert.deepEqual((resource(plan, "mesh-telemetry").inputs as any).spec.tracing[0].providers, [{ name: "otel-tracing" }]);
         assert.deepEqual((resource(plan, "mesh-gateway").inputs as any).spec, {
             selector: { istio: "ingressgateway" },
-            servers: [{ hosts: ["*"], port: { name: "http", number: 80, protocol: "HTTP" } }],
+            servers: [
+                { hosts: ["*"], port: { name: "http", number: 80, protocol: "HTTP" } },
+                { hosts: ["*"], port: { name: "https", number: 443, protocol: "HTTPS" }, tls: { mode: "SIMPLE", credentialName: "workshop-gateway-cert" } },
+            ],
         });
     });
 

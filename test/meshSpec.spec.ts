@@ -9,6 +9,7 @@ import {
     meshReleases,
     meshTelemetry,
     workshopGateway,
+    GATEWAY_CERT_SECRET,
 } from "../components/meshSpec";
 import { prepare } from "../components/validate";
 import { EKS_RAW, EXPOSED_RAW, TEST_CERTIFICATE, settingsFor } from "./helpers";
@@ -114,8 +115,11 @@ describe("mesh spec (pure)", () => {
         );
         assert.deepEqual(svc.spec.ports.map((p) => [p.name, p.port, p.targetPort]), [["http2", 80, 80], ["https", 443, 8443]]);
         assert.deepEqual(workshopGateway(tls.istio).spec.servers.map((x) => [x.port.number, x.port.protocol]), [[80, "HTTP"], [443, "HTTP"]]);
-        // Without one, nothing listens behind 443 and nothing there pretends to be TLS.
-        assert.deepEqual(workshopGateway(settingsFor(EKS_RAW).istio).spec.servers.map((x) => x.port.number), [80]);
+        // Without one, the gateway ends TLS on 443 itself, with the certificate the workshop's CA signs.
+        assert.deepEqual(workshopGateway(settingsFor(EKS_RAW).istio).spec.servers.map((x) => [x.port.number, x.port.protocol, x.tls?.credentialName]), [
+            [80, "HTTP", undefined],
+            [443, "HTTPS", GATEWAY_CERT_SECRET],
+        ]);
     });
 
     it("uses fixed node ports on an existing cluster", () => {

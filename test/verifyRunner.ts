@@ -10,6 +10,8 @@ export interface CheckRun {
     readonly stdout: string;
     /** What the script wrote as the pod's termination message. */
     readonly log: string;
+    /** The arguments of every curl call, one call per line. */
+    readonly curlCalls: string[];
 }
 
 /** One answer of the fake app: a reply body file, and how curl measured it (default 200, 0.01 s). */
@@ -51,6 +53,8 @@ export function runCheck(plan: CheckPlan, answers: readonly Answer[], opts: RunO
         path.join(dir, "curl"),
         [
             "#!/bin/sh",
+            // One line per call (the -w format's newlines as spaces).
+            `{ printf '%s' "$*" | tr '\\n' ' '; echo; } >> ${dir}/curl-calls`,
             'case " $* " in *" -X POST "*) exit 0 ;; esac',
             `case " $* " in *"127.0.0.1:15000/stats"*) n=$(cat ${dir}/count 2>/dev/null || echo 0); m=0; [ "$n" -ge ${answers.length} ] && m=${mirrored}; echo "cluster.outbound|8080||unrelated.ns.svc.cluster.local.upstream_rq_completed: 7"; echo "cluster.${statsCluster}.upstream_rq_completed: $m"; exit 0 ;; esac`,
             'format=""; prev=""; for a in "$@"; do [ "$prev" = "-w" ] && format="$a"; prev="$a"; done',
@@ -84,5 +88,6 @@ export function runCheck(plan: CheckPlan, answers: readonly Answer[], opts: RunO
         env: { ...env, PATH: `${dir}:${process.env.PATH}`, TERMINATION_LOG: path.join(dir, "termination-log") },
     });
     const log = fs.existsSync(path.join(dir, "termination-log")) ? fs.readFileSync(path.join(dir, "termination-log"), "utf8") : "";
-    return { status: r.status, stdout: r.stdout, log };
+    const calls = fs.existsSync(path.join(dir, "curl-calls")) ? fs.readFileSync(path.join(dir, "curl-calls"), "utf8").split("\n").filter((l) => l !== "") : [];
+    return { status: r.status, stdout: r.stdout, log, curlCalls: calls };
 }

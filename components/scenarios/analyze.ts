@@ -90,6 +90,8 @@ export function analyzeScenarios(
             }
             r.rules.forEach((rule, i) => {
                 const key = ruleKey(r, i);
+                // A redirect answers the client itself: it sends no request anywhere.
+                if (rule.redirect) return;
                 const dest = rule.to ?? (isGateway ? undefined : r.host);
                 if (dest === undefined) {
                     findings.push(`${CHECKS.missingReference}: ${key}: a gateway route needs "to": the Service it sends requests to`);

@@ -11,12 +11,13 @@ import * as path from "path";
 import YAML from "yaml";
 import { istioObject, type IstioObject, type TrafficPolicy } from "../istioObjects";
 import { VERIFY_HOOK } from "../lessons";
-import { EGRESS_GATEWAY, WORKSHOP_GATEWAY, exportedTo } from "../meshSpec";
+import { EGRESS_GATEWAY, GATEWAY_TLS_PORT, WORKSHOP_GATEWAY, exportedTo } from "../meshSpec";
 import { RESTRICTED_POD_SECURITY } from "../podSecurity";
 import type { Settings } from "../settings";
 import { IMAGES } from "../images";
 import { PLATFORM_PART_LABELS } from "../attendeeSpec";
-import { EGRESS_GATEWAY_PORT, EXTERNAL_HOST, EXTERNAL_PORT, EXTERNAL_NAMESPACE, GATEWAY_URL, bookinfo, curlLoop, egress, externalStandIn, grpc, helloworld, mtls, myApp, tcp, type CatalogContext } from "./catalog";
+import { GATEWAY_CA_CONFIG_MAP, GATEWAY_CA_FILE } from "./gatewayCa";
+import { EGRESS_GATEWAY_PORT, EXTERNAL_HOST, EXTERNAL_PORT, EXTERNAL_NAMESPACE, GATEWAY_HTTPS_URL, GATEWAY_URL, bookinfo, curlLoop, egress, externalStandIn, grpc, helloworld, mtls, myApp, tcp, type CatalogContext } from "./catalog";
 import { GATEWAY_HOST, NO_INJECTION_LABEL, STAGE_STATE_KEYS, selects, serviceAccountOf, type Labels, type ProbeDef, type PolicyDef, type RouteRuleDef, type RoutingDef, type ScenarioDef, type ServiceDef, type StageCheckDef, type StageState, type TrafficPolicyDef, type WorkloadDef } from "./model";
 import { FALSE_ALARM, splitIntervals } from "./stats";
 
@@ -271,11 +272,14 @@ function httpRoute(host: string, rule: RouteRuleDef, index: number, s: ScenarioD
             ? [
                   {
                       ...(m?.sourceLabels ? { sourceLabels: { ...m.sourceLabels } } : {}),
+                      ...(m?.port !== undefined ? { port: m.port } : {}),
                       ...(uri ? { uri } : {}),
                       ...(m?.headers ? { headers: Object.fromEntries(Object.entries(m.headers).map(([k, v]) => [k, { exact: v }])) } : {}),
                   },
               ]
             : undefined;
+    // A redirect answers the client itself (301 to the same path at the new scheme and port): no route.
+    if (rule.redirect) return { name: `rule-${index + 1}`, ...(match ? { match } : {}), redirect: { scheme: rule.redirect.scheme, port: rule.redirect.port, redirectCode: 301 } };
     const dest = rule.to ?? host;
     const port = s.services.find((svc) => svc.name === dest)?.ports[0]?.port;
     const destination = (subset?: string) => ({
@@ -466,6 +470,8 @@ export interface CheckPlan {
     readonly tcpSend?: string;
     /** Seconds the requests may take, from the end of the wait for the stage (a rate limit's fill interval). */
     readonly withinSeconds?: number;
+    /** For an HTTPS check: the CA file (mounted from the namespace's `workshop-gateway-ca` ConfigMap) the server's certificate must chain to. */
+    readonly caFile?: string;
     /**
      * Requests the caller's own proxy completes to a cluster (`outbound|<port>|<subset>|<host>.`):
      * those a route mirrors to its mirror target, or those that went through the egress gateway.
@@ -553,6 +559,23 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
     for (const r of s.routing) {
         const isGateway = r.host === GATEWAY_HOST;
         r.rules.forEach((rule, i) => {
+            const hostName = isGateway ? `${s.name}-gw` : r.host;
+            const gatewayHeaders: Record<string, string> = isGateway && placement.host ? { Host: placement.host } : {};
+            if (rule.redirect) {
+                // The gateway answers a redirect itself, to every request the rule matches.
+                if (!isGateway) return;
+                plans.push({
+                    name: `verify-${hostName}-${i + 1}`,
+                    url: `${GATEWAY_URL}${placement.prefix ?? ""}${rule.match?.exact ?? rule.match?.prefix ?? "/"}`,
+                    podLabels: { app: `verify-${s.name}`, version: "verify" },
+                    headers: { ...gatewayHeaders },
+                    requests,
+                    expectations: [{ version: `redirected-${REDIRECT_STATUS}`, contains: `@status=${REDIRECT_STATUS}`, share: 1, range: [requests, requests] }],
+                    describes: `${r.origin}[${i}]`,
+                    readyStatus: REDIRECT_STATUS,
+                });
+                return;
+            }
             const destName = rule.to ?? r.host;
             const dest = s.services.find((svc) => svc.name === destName);
             const probe = s.probes[destName];
@@ -576,9 +599,12 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
             const positive = Object.fromEntries(answers.filter(([, , p]) => p > 0).map(([v, , p]) => [v, p]));
             const ranges = splitIntervals(requests, positive);
             const expectations = answers.map(([version, contains, share]) => ({ version, contains, share, range: ranges[version] ?? ([0, 0] as const) }));
-            const target = isGateway ? { url: `${GATEWAY_URL}${placement.prefix ?? ""}${path}` } : serviceTarget(dest, path);
+            // Over HTTPS where the rule matches the gateway's TLS port: the gateway's certificate checked against the workshop's CA.
+            const tls = isGateway && rule.match?.port === GATEWAY_TLS_PORT;
+            const target = isGateway
+                ? { url: `${tls ? GATEWAY_HTTPS_URL : GATEWAY_URL}${placement.prefix ?? ""}${path}`, ...(tls ? { caFile: GATEWAY_CA_FILE } : {}) }
+                : serviceTarget(dest, path);
             const source = rule.match?.sourceLabels;
-            const hostName = isGateway ? `${s.name}-gw` : r.host;
             const checkAs = s.checkAs?.[destName];
             const mirror = rule.mirror && !isGateway ? mirrorCount(rule.mirror, dest, requests) : undefined;
             plans.push({
@@ -587,7 +613,7 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
                 name: `verify-${hostName}-${i + 1}`,
                 ...target,
                 podLabels: source ? { version: "verify", ...source } : { app: `verify-${s.name}`, version: "verify" },
-                headers: { ...(isGateway && placement.host ? { Host: placement.host } : {}), ...(s.checkHeaders?.[r.host] ?? {}), ...(rule.match?.headers ?? {}) },
+                headers: { ...gatewayHeaders, ...(s.checkHeaders?.[r.host] ?? {}), ...(rule.match?.headers ?? {}) },
                 requests,
                 expectations,
                 describes: `${r.origin}[${i}]`,
@@ -618,6 +644,9 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
     }
     return [...plans, ...(s.checks ?? []).map((c) => stageCheckPlan(c, s, requests))];
 }
+
+/** The status of a redirect the gateway answers (Istio's default `redirectCode`). */
+export const REDIRECT_STATUS = 301;
 
 /** The line a TCP check sends on each connection (tcp-echo answers `<prefix> hello`). */
 export const TCP_LINE = "hello";
@@ -710,6 +739,7 @@ export function verifyEnv(c: CheckPlan): { name: string; value: string }[] {
         ...(c.parallel !== undefined ? [{ name: "VERIFY_PARALLEL", value: String(c.parallel) }] : []),
         ...(c.tcpSend !== undefined ? [{ name: "VERIFY_TCP_SEND", value: c.tcpSend }] : []),
         ...(c.withinSeconds !== undefined ? [{ name: "VERIFY_WITHIN", value: String(c.withinSeconds) }] : []),
+        ...(c.caFile !== undefined ? [{ name: "VERIFY_CACERT", value: c.caFile }] : []),
         ...(c.mirror
             ? [
                   { name: "VERIFY_MIRROR", value: c.mirror.name },
@@ -727,7 +757,7 @@ export function jobSpec(
     namespace: string,
     podLabels: Labels,
     container: types.input.core.v1.Container,
-    pod: { readonly serviceAccount?: string; readonly annotations?: Readonly<Record<string, string>> } = {},
+    pod: { readonly serviceAccount?: string; readonly annotations?: Readonly<Record<string, string>>; readonly gatewayCa?: boolean } = {},
 ): types.input.batch.v1.Job {
     return {
         // A hook of the namespace's lessons release: runs once everything else is applied and ready.
@@ -742,7 +772,14 @@ export function jobSpec(
                     serviceAccountName: pod.serviceAccount ?? VERIFY_ACCOUNT,
                     automountServiceAccountToken: false,
                     securityContext: RESTRICTED_POD_SECURITY,
-                    ...(container.volumeMounts ? { volumes: [{ name: "verify", configMap: { name: VERIFY_CONFIG_MAP } }] } : {}),
+                    ...(container.volumeMounts
+                        ? {
+                              volumes: [
+                                  { name: "verify", configMap: { name: VERIFY_CONFIG_MAP } },
+                                  ...(pod.gatewayCa ? [{ name: "gateway-ca", configMap: { name: GATEWAY_CA_CONFIG_MAP } }] : []),
+                              ],
+                          }
+                        : {}),
                     containers: [
                         {
                             ...container,
@@ -876,8 +913,11 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
                       image: IMAGES.curl,
                       command: ["sh", "/verify/verify.sh"],
                       env: verifyEnv(c),
-                      volumeMounts: [{ name: "verify", mountPath: "/verify", readOnly: true }],
-                  }, { serviceAccount: c.serviceAccount, annotations: c.podAnnotations }),
+                      volumeMounts: [
+                          { name: "verify", mountPath: "/verify", readOnly: true },
+                          ...(c.caFile ? [{ name: "gateway-ca", mountPath: path.dirname(c.caFile), readOnly: true }] : []),
+                      ],
+                  }, { serviceAccount: c.serviceAccount, annotations: c.podAnnotations, gatewayCa: c.caFile !== undefined }),
                   usesScript: true,
               })),
               ...(s.extraChecks ?? []).map((x) => ({

@@ -2,8 +2,9 @@
  * The four lessons of the seed tutorials as data: workloads, services, subsets,
  * default routes, and how to tell versions apart in a response.
  */
-import { EGRESS_GATEWAY, INGRESS_GATEWAY, INGRESS_NAMESPACE } from "../meshSpec";
+import { EGRESS_GATEWAY, GATEWAY_TLS_PORT, INGRESS_GATEWAY, INGRESS_NAMESPACE } from "../meshSpec";
 import { IMAGES } from "../images";
+import { GATEWAY_CA_CONFIG_MAP } from "./gatewayCa";
 import { LESSON_JWKS, LESSON_JWT, LESSON_JWT_ISSUER, LESSON_JWT_SUBJECT } from "./lessonJwt";
 import { GATEWAY_HOST, NO_INJECTION_LABEL, selects, type FaultDef, type StageCheckDef, type ProbeDef, type RoutingDef, type ScenarioDef, type ServiceDef, type StageDef, type WorkloadDef } from "./model";
 
@@ -383,6 +384,8 @@ export function bookinfo(): ScenarioDef {
 
 /** The in-cluster address of the ingress gateway, as the mesh's own clients reach it. */
 export const GATEWAY_URL = `http://${INGRESS_GATEWAY.release}.${INGRESS_NAMESPACE}.svc.cluster.local`;
+/** The same over HTTPS: TLS ended at the gateway itself, with the workshop CA's certificate. */
+export const GATEWAY_HTTPS_URL = `https://${INGRESS_GATEWAY.release}.${INGRESS_NAMESPACE}.svc.cluster.local`;
 
 /**
  * nginx routing /v1 and /v2 to the two my-app services (seed 003's proxy).
@@ -457,6 +460,24 @@ export function myApp(): ScenarioDef {
                             ],
                         },
                     ],
+                },
+                {
+                    name: "tls",
+                    summary: `/v1 and /v2 over HTTPS only (Istio's secure-gateways task): the gateway ends TLS on ${GATEWAY_TLS_PORT} with the workshop CA's certificate, and answers plain HTTP to those paths with a redirect to HTTPS`,
+                    routing: [
+                        {
+                            host: GATEWAY_HOST,
+                            origin: "catalog: my-app tls",
+                            rules: [
+                                // Only the lesson's own paths: other lessons share the gateway (and, without attendees, its host).
+                                { match: { prefix: "/v1", port: 80 }, redirect: { scheme: "https", port: GATEWAY_TLS_PORT } },
+                                { match: { prefix: "/v2", port: 80 }, redirect: { scheme: "https", port: GATEWAY_TLS_PORT } },
+                                { match: { prefix: "/v1", port: GATEWAY_TLS_PORT }, to: "my-app-v1" },
+                                { match: { prefix: "/v2", port: GATEWAY_TLS_PORT }, to: "my-app-v2" },
+                            ],
+                        },
+                    ],
+                    handOutNote: `the workshop CA's certificate is in the ConfigMap ${GATEWAY_CA_CONFIG_MAP} of your namespace: \`kubectl get configmap ${GATEWAY_CA_CONFIG_MAP} -o jsonpath='{.data.ca\\.crt}' > ca.crt\`, then \`curl --cacert ca.crt https://...\``,
                 },
             ],
             "gateway",

@@ -69,6 +69,8 @@ export interface MatchDef {
     /** The whole path, exactly (Istio's `uri.exact`); at most one of prefix and exact. */
     readonly exact?: string;
     readonly headers?: Readonly<Record<string, string>>;
+    /** The gateway port the request came in on (gateway routes): 80 plain HTTP, 443 HTTPS ended at the gateway. */
+    readonly port?: number;
 }
 
 export interface RouteRuleDef {
@@ -88,6 +90,8 @@ export interface RouteRuleDef {
     readonly retries?: { readonly attempts: number; readonly retryOn: string; readonly perTryTimeoutSeconds?: number };
     /** A copy of every matched request (fire and forget) to this subset of the same host. */
     readonly mirror?: { readonly subset: string; readonly percent: number };
+    /** Instead of a route: send the client elsewhere (301), e.g. the same path over HTTPS. */
+    readonly redirect?: { readonly scheme: "https"; readonly port: number };
 }
 
 /** Connection limits and ejection (a DestinationRule's trafficPolicy): Istio's circuit breaker. */

@@ -7,7 +7,7 @@
 export const STAGES = {
     helloworld: { names: ["round-robin", "source-v1"], default: "source-v1" },
     bookinfo: { names: ["no-sidecars", "no-rules", "all-v1", "jason-v2", "reviews-v1-v3", "reviews-v3", "ratings-delay", "ratings-abort", "reviews-timeout", "retries", "circuit-breaker", "mirror", "authz", "jwt", "rate-limit"], default: "reviews-v1-v3" },
-    myApp: { names: ["gateway"], default: "gateway" },
+    myApp: { names: ["gateway", "tls"], default: "gateway" },
     grpc: { names: ["no-sidecar", "mesh"], default: "mesh" },
     mtls: { names: ["permissive", "strict"], default: "strict" },
     tcp: { names: ["all-v1", "v1-v2-80-20"], default: "v1-v2-80-20" },

@@ -8,6 +8,7 @@ fetch() {
 $VERIFY_HEADERS
 HEADERS
     fi
+    if [ -n "${VERIFY_CACERT:-}" ]; then set -- --cacert "$VERIFY_CACERT" "$@"; fi
     curl -s --max-time "${VERIFY_TIMEOUT:-5}" "$@"
   )
 }

@@ -49,6 +49,8 @@ export const WHAT_YOU_SEE: Readonly<Record<string, string>> = {
     "bookinfo.rate-limit":
         "The product page still answers, but after a few reloads within a minute its Book Details read \"Error fetching product details\": details refuses with 429. From a pod with a sidecar and curl (helloworld's `curl`), `kubectl exec deploy/curl -- curl -s -o /dev/null -w '%{http_code}' details:9080/details/0` prints 429 (with the header `x-local-rate-limit: true`), until the minute's tokens come back. Kiali shows details' edge with 429s; the filter is `kubectl get envoyfilter filter-local-ratelimit-svc -o yaml`.",
     "myApp.gateway": "`/<your path>/v1` and `/v2` through the gateway answer version 1.0.0 and 2.0.0; Kiali shows the gateway and nginx-proxy calling both.",
+    "myApp.tls":
+        "`curl --cacert ca.crt https://<gateway>/<your path>/v1` answers version 1.0.0 (the CA from the ConfigMap `workshop-gateway-ca`; by the gateway's in-cluster name, which its certificate names, or with a classroom domain by your host); the same URL with `http://` answers 301 with `location: https://...`. Kiali shows the gateway's requests to my-app unchanged, now over TLS at the edge.",
     "grpc.no-sidecar": "`kubectl get pods`: 1/1 containers. The client's pings work, but Kiali shows no gRPC traffic: nothing in the mesh sees it.",
     "mtls.permissive":
         "In Kiali, httpbin's edge from `curl-mtls` has a padlock, the one from `curl-legacy` none (it comes from outside the mesh, as `unknown`). `kubectl exec deploy/curl-legacy -- curl -s httpbin:8000/headers` answers.",
