@@ -37,7 +37,7 @@ import type { PreparedSettings } from "./validate";
 
 export interface WorkshopClusterArgs {
     /** The cluster, and the lessons and addons whose images the image cache covers. */
-    readonly settings: Pick<PreparedSettings, "project" | "stack" | "cluster" | "apps" | "addons">;
+    readonly settings: Pick<PreparedSettings, "project" | "stack" | "cluster" | "apps" | "addons" | "awsProfile">;
 }
 
 export class WorkshopCluster extends pulumi.ComponentResource {
@@ -77,7 +77,7 @@ export class WorkshopCluster extends pulumi.ComponentResource {
 
         const awsProvider = new aws.Provider(
             `${name}-aws`,
-            { region: c.region as aws.Region, defaultTags: { tags: awsTags(settings) } },
+            { region: c.region as aws.Region, ...(settings.awsProfile ? { profile: settings.awsProfile } : {}), defaultTags: { tags: awsTags(settings) } },
             { parent: this },
         );
         const awsOpts = { parent: this, provider: awsProvider };
@@ -111,6 +111,8 @@ export class WorkshopCluster extends pulumi.ComponentResource {
                 enabledClusterLogTypes: c.controlPlaneLogs,
                 // The VPC CNI's network policy agent: NetworkPolicies are enforced, not just stored.
                 vpcCniOptions: { enableNetworkPolicy: true },
+                // The kubeconfig's token command (`aws eks get-token`) uses the stack's aws:profile too.
+                ...(settings.awsProfile ? { providerCredentialOpts: { profileName: settings.awsProfile } } : {}),
             },
             // Losing the cluster loses the classroom: protected in every stack but dev (cluster.protect).
             { parent: this, providers: { aws: awsProvider }, protect: c.protect },

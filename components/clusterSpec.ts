@@ -92,7 +92,7 @@ export function capacityType(c: ClusterSettings): "ON_DEMAND" | "SPOT" {
 }
 
 /** The commands a user runs after `pulumi up`, in order. */
-export function nextSteps(settings: Pick<Settings, "stack" | "cluster">): string[] {
+export function nextSteps(settings: Pick<Settings, "stack" | "cluster" | "awsProfile">): string[] {
     const c = settings.cluster;
     const stack = `--stack ${settings.stack}`;
     if (c.mode === "existing") {
@@ -100,7 +100,7 @@ export function nextSteps(settings: Pick<Settings, "stack" | "cluster">): string
         return [`kubectl${ctx} get nodes`, `kubectl${ctx} get pods -n istio-system`];
     }
     return [
-        `aws eks update-kubeconfig --region ${c.region} --name ${c.name}`,
+        `aws eks update-kubeconfig --region ${c.region} --name ${c.name}${settings.awsProfile ? ` --profile ${settings.awsProfile}` : ""}`,
         `# or: npx pulumi stack output kubeconfig --show-secrets ${stack} > kubeconfig.json && export KUBECONFIG=$PWD/kubeconfig.json`,
         "kubectl get nodes",
         "kubectl get pods -n istio-system",

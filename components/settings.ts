@@ -558,6 +558,8 @@ export function attendeeIds(attendees: Parsed["attendees"]): string[] {
 export type Settings = Omit<Parsed, "cluster" | "istio"> & {
     readonly project: string;
     readonly stack: string;
+    /** The AWS profile of the stack file's `aws:profile`: the stack's AWS provider and its kubeconfig's token command use it. */
+    readonly awsProfile?: string;
     readonly cluster: Parsed["cluster"] & { readonly name: string; readonly protect: boolean };
     readonly istio: Omit<Parsed["istio"], "ingress"> & {
         readonly ingress: Parsed["istio"]["ingress"] & { readonly serviceType: "LoadBalancer" | "NodePort" };
@@ -658,9 +660,20 @@ export function settingsFromConfig(config: Record<string, string>, context: Pars
     const prefix = `${PROJECT}:`;
     const raw: Record<string, unknown> = {};
     const problems: string[] = [];
+    const aws: { region?: unknown; profile?: unknown } = {};
     for (const [key, value] of Object.entries(config)) {
         if (key.startsWith(prefix)) {
             raw[key.slice(prefix.length)] = decodeConfigValue(value);
+            continue;
+        }
+        // The stack's AWS provider is its own (region from cluster.region): aws:profile is honoured,
+        // aws:region must agree with cluster.region, any other aws:* key would be silently ignored, so it is refused.
+        if (key === "aws:region" || key === "aws:profile") {
+            aws[key === "aws:region" ? "region" : "profile"] = decodeConfigValue(value);
+            continue;
+        }
+        if (key.startsWith("aws:")) {
+            problems.push(`${key}: the stack's AWS provider takes only aws:profile (and aws:region equal to ${PROJECT}:cluster.region) from the stack file: set the others through the environment (AWS_*) or remove it`);
             continue;
         }
         const namespace = key.includes(":") ? key.slice(0, key.indexOf(":")) : key;
@@ -673,7 +686,20 @@ export function settingsFromConfig(config: Record<string, string>, context: Pars
     }
     problems.push(...forbiddenKeys(raw));
     if (problems.length > 0) throw new SettingsError(context.source ?? `Pulumi.${context.stack}.yaml`, problems);
-    return parseSettings(raw, context);
+    const settings = parseSettings(raw, context);
+    const source = context.source ?? `Pulumi.${context.stack}.yaml`;
+    if (aws.profile !== undefined && (typeof aws.profile !== "string" || aws.profile === "")) throw new SettingsError(source, [`aws:profile: must be the name of an AWS profile, got ${JSON.stringify(aws.profile)}`]);
+    if (aws.region !== undefined) {
+        const region = settings.cluster.mode === "eks" ? settings.cluster.region : undefined;
+        if (aws.region !== region) {
+            throw new SettingsError(source, [
+                region === undefined
+                    ? `aws:region: an existing cluster deploys through its kube context, with no AWS provider: remove aws:region`
+                    : `aws:region: ${JSON.stringify(aws.region)} differs from ${PROJECT}:cluster.region ${JSON.stringify(region)}: the stack deploys to cluster.region; remove aws:region or make the two equal`,
+            ]);
+        }
+    }
+    return aws.profile === undefined ? settings : { ...settings, awsProfile: aws.profile as string };
 }
 
 /** Config namespaces besides the project's that a stack file may set: the providers' and Pulumi's own. */

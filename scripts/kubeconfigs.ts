@@ -16,6 +16,8 @@ import { attendeeKubeconfig, type AttendeeAccess } from "../components/attendeeS
 import { appsAt, buildNamespace, gatewayPlacement, handOutData } from "../components/scenarios/build";
 import { sidecarEgressHosts } from "../components/meshScale";
 import { settingsFromConfig, type Settings } from "../components/settings";
+import { awsEnvironment } from "./pulumi";
+import { locatePulumi } from "./lib/pulumiCli";
 import { loadStackConfig } from "./lib/stackConfig";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -59,7 +61,7 @@ export interface AdminAccess {
 }
 
 /** `kubectl create token`: a token of the attendee's ServiceAccount from the TokenRequest API, valid for `hours`. */
-export function mintToken(kubectl: string, admin: AdminAccess, access: AttendeeAccess, hours: number): string {
+export function mintToken(kubectl: string, admin: AdminAccess, access: AttendeeAccess, hours: number, env: NodeJS.ProcessEnv = process.env): string {
     const args = [
         ...(admin.kubeconfig ? ["--kubeconfig", admin.kubeconfig] : []),
         ...(admin.context ? ["--context", admin.context] : []),
@@ -71,7 +73,7 @@ export function mintToken(kubectl: string, admin: AdminAccess, access: AttendeeA
         "--duration",
         `${hours}h`,
     ];
-    const r = spawnSync(kubectl, args, { encoding: "utf8" });
+    const r = spawnSync(kubectl, args, { encoding: "utf8", env });
     if (r.error) throw new Error(`could not run ${kubectl} (${r.error.message}): install kubectl or set KUBECTL`);
     if (r.status !== 0) throw new Error(`${kubectl} ${args.join(" ")} failed: ${r.stderr.trim()}`);
     return r.stdout.trim();
@@ -89,22 +91,30 @@ export function tokenExpiry(token: string): Date | undefined {
     }
 }
 
-/** The stack's outputs, secrets shown, from the Pulumi CLI the project installs. */
-function stackOutputs(stack: string): Record<string, unknown> {
-    const cli = path.join(path.dirname(require.resolve("pulumi/package.json")), "run.js");
-    const r = spawnSync(process.execPath, [cli, "stack", "output", "--show-secrets", "--json", "--stack", stack], { cwd: PROJECT_DIR, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+/** The stack's outputs, secrets shown, from the Pulumi CLI (`pulumi` on PATH when recent enough, else the pinned one). */
+async function stackOutputs(stack: string, env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
+    const cli = await locatePulumi();
+    if ("refusal" in cli) throw new Error(cli.refusal);
+    const r = spawnSync(cli.bin, ["stack", "output", "--show-secrets", "--json", "--stack", stack], { cwd: PROJECT_DIR, encoding: "utf8", env, maxBuffer: 64 * 1024 * 1024 });
     if (r.status !== 0) throw new Error(`pulumi stack output failed: ${r.stderr.trim()}`);
     return JSON.parse(r.stdout);
 }
 
-function main(): void {
+/** One line of progress on stderr (a terminal, or ISTIO_WORKSHOP_PROGRESS=1): minting hundreds of tokens takes a while. */
+export function progressLine(done: number, total: number, every = 10): string | undefined {
+    return done === total || done % every === 0 ? `tokens: ${done} of ${total}` : undefined;
+}
+
+async function main(): Promise<void> {
     const { values } = parseArgs({ options: { stack: { type: "string" }, out: { type: "string" }, hours: { type: "string" } } });
     if (!values.stack) throw new Error("usage: npm run kubeconfigs -- --stack <name> [--hours <1-24>] [--out <dir>]");
     const config = loadStackConfig(PROJECT_DIR, values.stack);
     const settings = settingsFromConfig(config.config, { stack: config.stack, source: config.file });
     const hours = values.hours !== undefined ? Number(values.hours) : settings.classroom.tokenHours;
     if (!Number.isInteger(hours) || hours < 1 || hours > 24) throw new Error(`--hours must be an integer from 1 to 24 (EKS issues no token for longer), got ${JSON.stringify(values.hours)}`);
-    const outputs = stackOutputs(values.stack);
+    // The stack's aws:profile for the AWS CLI the admin kubeconfig's token command runs.
+    const env = { ...process.env, ...awsEnvironment(settings) };
+    const outputs = await stackOutputs(values.stack, env);
     const access = (outputs.attendeeAccess ?? {}) as Record<string, AttendeeAccess | undefined>;
     const ids = Object.keys(access);
     if (ids.length === 0) throw new Error(`stack ${values.stack} has no attendees (istio-workshop:attendees)`);
@@ -121,7 +131,15 @@ function main(): void {
             admin = { kubeconfig: file };
         }
         const kubectl = process.env.KUBECTL ?? "kubectl";
-        const tokens = Object.fromEntries(ids.map((id) => [id, mintToken(kubectl, admin, access[id]!, hours)]));
+        const show = process.stderr.isTTY || process.env.ISTIO_WORKSHOP_PROGRESS === "1";
+        const tokens = Object.fromEntries(
+            ids.map((id, i) => {
+                const token = mintToken(kubectl, admin, access[id]!, hours, env);
+                const line = show ? progressLine(i + 1, ids.length) : undefined;
+                if (line) process.stderr.write(`${line}\n`);
+                return [id, token];
+            }),
+        );
         const dir = values.out ?? path.join("kubeconfigs", values.stack);
         const files = writeKubeconfigs(Object.fromEntries(ids.map((id) => [id, attendeeKubeconfig(access[id]!, tokens[id])])), dir);
         const expiries = Object.values(tokens).map(tokenExpiry).filter((d): d is Date => d !== undefined);
@@ -138,11 +156,9 @@ function main(): void {
 }
 
 if (require.main === module) {
-    try {
-        main();
-    } catch (err) {
+    main().catch((err) => {
         // A user's mistake (bad stack file, settings, arguments) or a failed kubectl: the message, no stack trace.
         process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
         process.exit(1);
-    }
+    });
 }

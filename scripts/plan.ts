@@ -33,7 +33,13 @@ const USAGE = [
     "  --graph <file>          write the mesh (services, versions, routes, gateway paths) as a Mermaid chart",
     "  --policy-config <file>  policy levels, as for pulumi's --policy-pack-config (e.g. policy/lesson-permissive-mtls.json)",
     "  --dir <directory>       where Pulumi.yaml and the stack file are (default: this project)",
+    "  --quiet                 print only warnings and the validation's verdict (what `npm run up` shows first)",
 ].join("\n");
+
+/** What the plan is doing, on stderr, with the seconds since it started: large plans take a while. */
+function progress(started: number, what: string): void {
+    if (process.stderr.isTTY || process.env.ISTIO_WORKSHOP_PROGRESS === "1") process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${what}\n`);
+}
 
 /** A mistake the user can fix: printed as a message, never as a stack trace. */
 function fail(message: string): never {
@@ -58,6 +64,7 @@ async function main(): Promise<void> {
                 "expect-no-changes": { type: "boolean" },
                 graph: { type: "string" },
                 "policy-config": { type: "string" },
+                quiet: { type: "boolean" },
                 help: { type: "boolean" },
             }, }).values;
     } catch (err) {
@@ -71,10 +78,12 @@ async function main(): Promise<void> {
     if (args["expect-no-changes"] && !args.diff) fail(`--expect-no-changes needs --diff <old.json>\n${USAGE}`);
     const previous = args.diff !== undefined ? readPlan(args.diff) : undefined;
 
+    const started = Date.now();
     const stackConfig = loadStackConfig(args.dir ?? PROJECT_DIR, args.stack);
     // Validate first: invalid settings register nothing.
     const settings = settingsFromConfig(stackConfig.config, { stack: stackConfig.stack, source: stackConfig.file });
     const prepared = prepare(settings);
+    progress(started, `settings valid; running the program under mocks (${prepared.attendees.length} attendees)`);
 
     const recorded = await recordProgram({
         project: stackConfig.project,
@@ -85,21 +94,28 @@ async function main(): Promise<void> {
         program: () => ({ ...require(path.join(PROJECT_DIR, "index")) }),
     });
 
+    progress(started, `${recorded.resources.length} resources registered; rendering the Helm releases`);
     // The Helm releases, rendered by a real helm from the chart cache, join the plan object by object.
     const helm = await locateHelm();
     const renderer = "path" in helm ? new Renderer(helm, chartCacheDir(), prepared.settings.cluster.kubernetesVersion) : helm;
     const { plan, releases } = await renderPlan(recorded, renderer);
     const chartChecks = renderer instanceof Renderer ? await chartValueChecks(renderer, plan, releases) : {};
 
-    process.stdout.write(`${formatPlan(plan, prepared.warnings, describeCapacity(prepared.capacity))}\n`);
-    process.stdout.write(`\n${securityControls(plan).join("\n")}\n`);
-    process.stdout.write(`\nHelm releases (helm: ${"path" in helm ? `${helm.version} from ${helm.source}` : helm.missing}; chart cache: ${chartCacheDir()}):\n`);
-    describeReleases(releases).forEach((line) => process.stdout.write(`  ${line}\n`));
+    progress(started, `${plan.resources.length} objects in the plan; validating`);
+    if (args.quiet) {
+        if (prepared.warnings.length > 0) process.stdout.write(`Warnings:\n${prepared.warnings.map((w) => `  ! ${w}`).join("\n")}\n`);
+    } else {
+        process.stdout.write(`${formatPlan(plan, prepared.warnings, describeCapacity(prepared.capacity))}\n`);
+        process.stdout.write(`\n${securityControls(plan).join("\n")}\n`);
+        process.stdout.write(`\nHelm releases (helm: ${"path" in helm ? `${helm.version} from ${helm.source}` : helm.missing}; chart cache: ${chartCacheDir()}):\n`);
+        describeReleases(releases).forEach((line) => process.stdout.write(`  ${line}\n`));
+    }
     if (process.env.PLAN_STATS_FILE) {
         // For `npm run bench`: this process's peak memory.
         fs.writeFileSync(process.env.PLAN_STATS_FILE, JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }));
     }
     if (args.json) {
+        fs.mkdirSync(path.dirname(path.resolve(args.json)), { recursive: true });
         writePlanJson(args.json, plan);
         process.stdout.write(`\nPlan written to ${args.json}\n`);
     }
@@ -110,7 +126,9 @@ async function main(): Promise<void> {
     const levels = args["policy-config"] !== undefined ? readPolicyConfig(args["policy-config"]) : {};
     const report = checkPlan(plan, { levels, releases, ...chartChecks });
     report.advisory.forEach((w) => process.stdout.write(`  ! advisory ${w}\n`));
-    if (report.notChecked.length > 0) {
+    if (report.notChecked.length > 0 && args.quiet) {
+        process.stdout.write(`Not checked: ${report.notChecked.length} items (run \`npm run plan -- --stack ${args.stack}\` for the list)\n`);
+    } else if (report.notChecked.length > 0) {
         process.stdout.write(`\nNot checked (${report.notChecked.length}):\n${report.notChecked.map((n) => `  - ${n}`).join("\n")}\n`);
     }
     const problems = report.problems;

@@ -1,12 +1,16 @@
 /**
- * `npm run up|preview|destroy -- --stack <name> [pulumi flags]`: runs the Pulumi
- * CLI (from the `pulumi` npm package, downloaded on first use) on the named stack,
- * creating the stack in the configured backend the first time.
+ * `npm run up|preview|destroy -- --stack <name> [pulumi flags]`, and
+ * `npm run stack-init -- --stack <name>`: the Pulumi CLI on a stack of this
+ * project.
  *
- * `up` and `preview` run with the project's policy pack (`policy/`), so its rules
- * hold on every real deployment, not only in the offline plan. On an existing
- * cluster the command first prints the kube context it will deploy to, and
- * refuses to run when the kubeconfig has no context of the name the stack gives.
+ * Before the CLI runs: the stack file must exist (an unknown stack is refused in
+ * one line that lists the stack files there), its settings must be valid, and on
+ * an existing cluster its kube context must exist. The CLI is the `pulumi` on
+ * PATH when recent enough, else the pinned one (`scripts/lib/pulumiCli.ts`). A
+ * stack the backend does not have is refused with the stacks it has: creating
+ * one is `stack-init`, never a side effect. `up` and `preview` first run the
+ * offline validation (`npm run plan -- --quiet`), then the CLI with the
+ * project's policy pack (`policy/`), so its rules hold on every real deployment.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -14,6 +18,7 @@ import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
 import { settingsFromConfig, type Settings } from "../components/settings";
+import { locatePulumi, stackNames, unknownStackLine } from "./lib/pulumiCli";
 import { loadStackConfig } from "./lib/stackConfig";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -23,6 +28,11 @@ export const POLICY_PACK = path.join(PROJECT_DIR, "policy");
 export function pulumiArgs(command: string, rest: readonly string[]): string[] {
     const withPolicy = (command === "up" || command === "preview") && !rest.includes("--policy-pack");
     return [command, ...rest, ...(withPolicy ? ["--policy-pack", POLICY_PACK] : [])];
+}
+
+/** What the CLI's environment adds for the stack: its aws:profile as AWS_PROFILE (for the AWS CLI the kubeconfig's token command runs). */
+export function awsEnvironment(settings: Pick<Settings, "awsProfile">): Record<string, string> {
+    return settings.awsProfile ? { AWS_PROFILE: settings.awsProfile } : {};
 }
 
 /** The kubeconfig files kubectl (and the Kubernetes provider) read: the stack's, else $KUBECONFIG's, else ~/.kube/config. */
@@ -46,7 +56,10 @@ export function contextsIn(files: readonly string[]): string[] {
  * an existing cluster's context must be one the kubeconfig has.
  */
 export function target(settings: Settings, env: NodeJS.ProcessEnv = process.env): { line: string } | { refusal: string } {
-    if (settings.cluster.mode === "eks") return { line: `Target: EKS cluster ${settings.cluster.name} in ${settings.cluster.region} (AWS credentials from the environment)` };
+    if (settings.cluster.mode === "eks") {
+        const credentials = settings.awsProfile ? `AWS profile ${settings.awsProfile}, from aws:profile` : "AWS credentials from the environment";
+        return { line: `Target: EKS cluster ${settings.cluster.name} in ${settings.cluster.region} (${credentials})` };
+    }
     const files = kubeconfigFiles(settings, env);
     const context = settings.cluster.context!;
     const contexts = contextsIn(files);
@@ -58,33 +71,65 @@ export function target(settings: Settings, env: NodeJS.ProcessEnv = process.env)
     return { line: `Target: kube context ${context} (kubeconfig ${files.join(path.delimiter)})` };
 }
 
-function main(): number {
+const USAGE = "usage: npm run up|preview|destroy|stack-init -- --stack <name> [more pulumi flags]";
+
+async function main(): Promise<number> {
     const [command, ...rest] = process.argv.slice(2);
     const stackAt = rest.findIndex((a) => a === "--stack" || a === "-s");
     const stack = stackAt >= 0 ? rest[stackAt + 1] : undefined;
     if (!command || !stack) {
-        process.stderr.write("usage: npm run up|preview|destroy -- --stack <name> [more pulumi flags]\n");
+        process.stderr.write(`${USAGE}\n`);
         return 2;
     }
+    // An unknown stack ends here, in one line, before anything slow runs.
     const config = loadStackConfig(PROJECT_DIR, stack);
-    const where = target(settingsFromConfig(config.config, { stack: config.stack, source: config.file }));
+    const settings = settingsFromConfig(config.config, { stack: config.stack, source: config.file });
+    const where = target(settings);
     if ("refusal" in where) {
         process.stderr.write(`${where.refusal}\n`);
         return 2;
     }
-    process.stdout.write(`${where.line}\n`);
-    const cli = path.join(path.dirname(require.resolve("pulumi/package.json")), "run.js");
-    const pulumi = (args: string[]) => spawnSync(process.execPath, [cli, ...args], { cwd: PROJECT_DIR, stdio: "inherit" }).status ?? 1;
-    const selected = pulumi(["stack", "select", "--create", stack]);
-    return selected !== 0 ? selected : pulumi(pulumiArgs(command, rest));
+    const cli = await locatePulumi();
+    if ("refusal" in cli) {
+        process.stderr.write(`${cli.refusal}\n`);
+        return 2;
+    }
+    process.stdout.write(`${where.line}\n${cli.line}\n`);
+    const env = { ...process.env, ...awsEnvironment(settings) };
+    const run = (args: string[]) => spawnSync(cli.bin, args, { cwd: PROJECT_DIR, stdio: "inherit", env }).status ?? 1;
+    if (command === "stack-init") return run(["stack", "init", stack]);
+
+    const selected = spawnSync(cli.bin, ["stack", "select", stack], { cwd: PROJECT_DIR, encoding: "utf8", env });
+    if (selected.status !== 0) {
+        const listed = spawnSync(cli.bin, ["stack", "ls", "--json"], { cwd: PROJECT_DIR, encoding: "utf8", env });
+        const stacks = listed.status === 0 ? stackNames(listed.stdout) : undefined;
+        // Not a missing stack (no backend login, say): the CLI's own words.
+        if (stacks !== undefined && stacks.includes(stack)) process.stderr.write(selected.stderr);
+        else process.stderr.write(`${unknownStackLine(stack, stacks)}\n`);
+        return 2;
+    }
+    if (command === "up" || command === "preview") {
+        process.stdout.write("Offline validation (npm run plan -- --quiet):\n");
+        const plan = spawnSync(process.execPath, ["-r", "sucrase/register/ts", path.join(PROJECT_DIR, "scripts", "plan.ts"), "--stack", stack, "--quiet"], {
+            cwd: PROJECT_DIR,
+            stdio: "inherit",
+            env,
+        });
+        if (plan.status !== 0) {
+            process.stderr.write(`The offline validation failed: nothing was ${command === "up" ? "deployed" : "previewed"}. Fix what it names, or see the whole plan with \`npm run plan -- --stack ${stack}\`.\n`);
+            return plan.status ?? 1;
+        }
+    }
+    return run(pulumiArgs(command, rest));
 }
 
 if (require.main === module) {
-    try {
-        process.exit(main());
-    } catch (err) {
-        // A bad stack file or setting: its message, no stack trace.
-        process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-        process.exit(2);
-    }
+    main().then(
+        (code) => process.exit(code),
+        (err) => {
+            // A bad stack file or setting: its message, no stack trace.
+            process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+            process.exit(2);
+        },
+    );
 }

@@ -249,11 +249,13 @@ describe("settings: reading stack config", () => {
 
     it("reads only this project's namespace from a full config map", () => {
         const s = settingsFromConfig(
-            { "aws:region": "us-east-1", "istio-workshop:cluster": '{"mode":"existing","context":"kind-ws"}', "istio-workshop:attendees": "3" },
+            { "kubernetes:enableServerSideApply": "true", "istio-workshop:cluster": '{"mode":"existing","context":"kind-ws"}', "istio-workshop:attendees": "3" },
             { stack: "x" },
         );
         assert.equal(s.cluster.mode, "existing");
         assert.equal(s.attendees, 3);
+        // aws:region is no longer silently ignored: an existing cluster has no AWS provider to give it to.
+        assert.throws(() => settingsFromConfig({ "aws:region": "us-east-1", "istio-workshop:cluster": '{"mode":"existing","context":"kind-ws"}' }, { stack: "x" }), /aws:region: an existing cluster/);
     });
 });
 

@@ -43,7 +43,9 @@ export function loadStackConfig(dir: string, stack: string): StackConfig {
     if (typeof name !== "string" || name === "") throw new StackConfigError("Pulumi.yaml: `name` must be the project name");
     const file = ["yaml", "yml"].map((ext) => `Pulumi.${stack}.${ext}`).find((f) => fs.existsSync(path.join(dir, f)));
     if (file === undefined) {
-        throw new StackConfigError(`No stack file Pulumi.${stack}.yaml; stacks here: ${listStacks(dir).join(", ") || "none"}`);
+        throw new StackConfigError(
+            `No stack file Pulumi.${stack}.yaml: the stacks here are ${listStacks(dir).join(", ") || "none"} (a new one starts as a copy of one of their files, then \`npm run stack-init -- --stack ${stack}\`)`,
+        );
     }
     const stackDoc = readYaml(path.join(dir, file), file) ?? {};
 
