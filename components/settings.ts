@@ -463,7 +463,7 @@ const classroomSchema = section({
     }).prefault({}),
 });
 
-const rawSchema = section({
+export const rawSchema = section({
     cluster: clusterSchema.prefault({}),
     istio: istioSchema.prefault({}),
     addons: addonsSchema.prefault({}),
