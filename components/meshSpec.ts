@@ -179,7 +179,7 @@ export function gatewayValues(kind: GatewayKind): Record<string, unknown> {
         autoscaling: { enabled: false },
         replicaCount: 1,
         // No Service from the chart: the gateway's Service is a resource of its own, so that deleting
-        // it waits until AWS has removed the load balancer (see README, "Destroy").
+        // it waits until AWS has removed the load balancer (see docs/operations.md, "Destroy").
         service: { type: "None" },
     };
 }

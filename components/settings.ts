@@ -77,7 +77,7 @@ const secretArn = () =>
 const IAM_PRINCIPAL_ARN = /^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|assumed-role)\/[\w+=,.@/-]+$/;
 
 // ---------------------------------------------------------------------------
-// The schema. Every optional key has its default here and in the README.
+// The schema. Every optional key has its default here; docs/configuration.md is generated from it.
 
 const nodeGroupSchema = section({
     /** EC2 instance type of the workers. */

@@ -1,7 +1,7 @@
 /**
  * The policy pack: `pulumi preview --policy-pack policy` (or `npm run preview -- --stack dev
  * --policy-pack policy`). Every rule of `rules.ts` is mandatory; override one for a lesson with
- * `--policy-pack-config policy/lesson-permissive-mtls.json` (see README, "Guard rails").
+ * `--policy-pack-config policy/lesson-permissive-mtls.json` (see docs/security.md).
  */
 import { PolicyPack } from "@pulumi/policy";
 import { RULES, withCarriedObjects } from "./rules";

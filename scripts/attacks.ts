@@ -2,7 +2,7 @@
  * `npm run attacks -- --stack workshop`: the table "What an attendee can and
  * cannot do" for a stack with attendees, as the attack suite judges its plan
  * (`scripts/lib/attackSuite.ts`): what an attendee may do, and each attack
- * with the layer that refuses it. The README's table is this output.
+ * with the layer that refuses it. The table in docs/security.md is this output.
  */
 import * as path from "path";
 import { parseArgs } from "util";

@@ -91,11 +91,16 @@ export function tokenExpiry(token: string): Date | undefined {
     }
 }
 
+/** The CLI call that reads the stack's outputs, secrets shown. */
+export function stackOutputArgs(stack: string): string[] {
+    return ["stack", "output", "--show-secrets", "--json", "--stack", stack];
+}
+
 /** The stack's outputs, secrets shown, from the Pulumi CLI (`pulumi` on PATH when recent enough, else the pinned one). */
 async function stackOutputs(stack: string, env: NodeJS.ProcessEnv): Promise<Record<string, unknown>> {
     const cli = await locatePulumi();
     if ("refusal" in cli) throw new Error(cli.refusal);
-    const r = spawnSync(cli.bin, ["stack", "output", "--show-secrets", "--json", "--stack", stack], { cwd: PROJECT_DIR, encoding: "utf8", env, maxBuffer: 64 * 1024 * 1024 });
+    const r = spawnSync(cli.bin, stackOutputArgs(stack), { cwd: PROJECT_DIR, encoding: "utf8", env, maxBuffer: 64 * 1024 * 1024 });
     if (r.status !== 0) throw new Error(`pulumi stack output failed: ${r.stderr.trim()}`);
     return JSON.parse(r.stdout);
 }

@@ -71,6 +71,13 @@ export function target(settings: Settings, env: NodeJS.ProcessEnv = process.env)
     return { line: `Target: kube context ${context} (kubeconfig ${files.join(path.delimiter)})` };
 }
 
+/** The CLI calls the command makes besides the command itself (a test checks them against the CLI's reference). */
+export const CLI_CALLS = {
+    select: (stack: string) => ["stack", "select", stack],
+    list: ["stack", "ls", "--json"],
+    init: (stack: string) => ["stack", "init", stack],
+} as const;
+
 const USAGE = "usage: npm run up|preview|destroy|stack-init -- --stack <name> [more pulumi flags]";
 
 async function main(): Promise<number> {
@@ -97,11 +104,11 @@ async function main(): Promise<number> {
     process.stdout.write(`${where.line}\n${cli.line}\n`);
     const env = { ...process.env, ...awsEnvironment(settings) };
     const run = (args: string[]) => spawnSync(cli.bin, args, { cwd: PROJECT_DIR, stdio: "inherit", env }).status ?? 1;
-    if (command === "stack-init") return run(["stack", "init", stack]);
+    if (command === "stack-init") return run([...CLI_CALLS.init(stack)]);
 
-    const selected = spawnSync(cli.bin, ["stack", "select", stack], { cwd: PROJECT_DIR, encoding: "utf8", env });
+    const selected = spawnSync(cli.bin, [...CLI_CALLS.select(stack)], { cwd: PROJECT_DIR, encoding: "utf8", env });
     if (selected.status !== 0) {
-        const listed = spawnSync(cli.bin, ["stack", "ls", "--json"], { cwd: PROJECT_DIR, encoding: "utf8", env });
+        const listed = spawnSync(cli.bin, [...CLI_CALLS.list], { cwd: PROJECT_DIR, encoding: "utf8", env });
         const stacks = listed.status === 0 ? stackNames(listed.stdout) : undefined;
         // Not a missing stack (no backend login, say): the CLI's own words.
         if (stacks !== undefined && stacks.includes(stack)) process.stderr.write(selected.stderr);

@@ -8,7 +8,7 @@
  *
  * `ATTACKS` are what a hostile attendee would try; the tests require every one
  * refused, and every manifest of the attendee's own lessons admitted. The
- * README's table "What an attendee can and cannot do" is printed from here
+ * table "What an attendee can and cannot do" of docs/security.md is printed from here
  * (`npm run attacks`).
  */
 import { ATTENDEE_ACCOUNT, ATTENDEE_NAMESPACE_LABEL, PLATFORM_PART_LABELS } from "../../components/attendeeSpec";
@@ -251,7 +251,7 @@ export function lessonObjects(plan: Plan, own: string, planned: readonly PlanObj
         .filter((o) => o.metadata?.namespace === own && o.metadata?.labels?.[key] !== value);
 }
 
-/** The README table: what an attendee may do, then every attack and the layer that refuses it. */
+/** The table of docs/security.md: what an attendee may do, then every attack and the layer that refuses it. */
 export function attackTable(plan: Plan, own: string, victim: string): string {
     const judge = attendeeJudge(plan, own);
     const rows = [...CAPABILITIES, ...ATTACKS].map((a) => {

@@ -1,7 +1,7 @@
 /**
  * The mesh of a plan as a Mermaid flowchart: per namespace, each routed service,
  * its versions and the routes between them with their weights and matches, and
- * the gateway paths into each namespace. For the README and pull requests.
+ * the gateway paths into each namespace. For the docs and pull requests.
  */
 import type { Plan } from "./recorder";
 

@@ -1,0 +1,203 @@
+/**
+ * Every command the README and the docs show: the offline ones are run; the
+ * Pulumi CLI ones (typed by hand, or run by `npm run up|preview|destroy|
+ * stack-init|kubeconfigs`) are checked against the CLI's own reference for its
+ * commands and flags (`test/fixtures/pulumi-cli/commands.json`, origin noted
+ * there); every `npm run` names a script of package.json and only flags the
+ * script reads. Links between the documents resolve.
+ */
+import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { CLI_CALLS, pulumiArgs } from "../scripts/pulumi";
+import { stackOutputArgs } from "../scripts/kubeconfigs";
+
+const ROOT = path.resolve(__dirname, "..");
+const DOCS = ["README.md", ...fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+const CLI = JSON.parse(fs.readFileSync(path.join(ROOT, "test/fixtures/pulumi-cli/commands.json"), "utf8"));
+
+/** Scripts that only read the repository and print (or write where they are told): the docs' commands for them are run. */
+const OFFLINE = new Set(["plan", "attacks", "lessons-guide", "config-reference"]);
+/** Scripts that hand their flags to the Pulumi CLI command of the same name. */
+const PASS_THROUGH: Readonly<Record<string, string>> = { up: "up", preview: "preview", destroy: "destroy" };
+/** Tools the docs show that are not this project's: named, not run. */
+const TOOLS = new Set(["kubectl", "aws", "helm", "istioctl", "kind", "curl", "export", "docker"]);
+
+interface Shown {
+    readonly file: string;
+    readonly command: string;
+    /** Named in prose rather than shown in a block: a bare name (`npm run plan`) is not run. */
+    readonly inline?: boolean;
+}
+
+/** The file a package script runs. */
+const scriptFile = (script: string) => PACKAGE.scripts[script].split(" ").find((w: string) => w.endsWith(".ts"));
+
+/** The commands of a document: each line of its shell blocks (continuations joined, comments cut), and inline code that is a command. */
+export function shownCommands(file: string, text: string): Shown[] {
+    const out: Shown[] = [];
+    for (const block of text.matchAll(/```(?:bash|sh|shell)\n([\s\S]*?)```/g)) {
+        const joined = block[1].replace(/\\\n\s*/g, " ");
+        for (const line of joined.split("\n")) {
+            const command = line.replace(/\s+#.*$/, "").trim();
+            if (command !== "" && !command.startsWith("#")) out.push({ file, command });
+        }
+    }
+    const prose = text.replace(/```[\s\S]*?```/g, "");
+    for (const span of prose.matchAll(/`([^`\n]+)`/g)) {
+        const c = span[1];
+        // Messages quoted in prose (they carry an ellipsis) are not commands.
+        if (/^(npm (run|ci|test)|npx pulumi |pulumi )/.test(c) && !c.includes("…")) out.push({ file, command: c, inline: true });
+    }
+    return out;
+}
+
+/** Simple commands of a line: split at `&&`, `;`, `|` and `&`, assignments like `id=$(...)` dropped. */
+function simpleCommands(line: string): string[][] {
+    // `npm run up|preview|destroy`: the docs' way of naming several scripts at once.
+    const expanded = line.replace(/npm run ([\w-]+(?:\|[\w-]+)+)/, (_m, names: string) => `npm run ${names.split("|")[0]}`);
+    return expanded
+        .replace(/\$\([^)]*\)/g, "VALUE")
+        .split(/&&|;|\|\||\||&/)
+        .map((part) => part.trim().split(/\s+/).filter((w) => w !== ""))
+        .filter((words) => words.length > 0 && !/^\w+=/.test(words[0]));
+}
+
+/** Does a Pulumi CLI invocation name a command of the reference, with only its flags? The problem, if not. */
+export function pulumiProblem(args: readonly string[]): string | undefined {
+    const words = args.filter((a) => !a.startsWith("-"));
+    const name = [2, 1].map((n) => words.slice(0, n).join(" ")).find((n) => CLI.commands[n] !== undefined);
+    if (name === undefined) return `pulumi ${args.join(" ")}: no such command in the CLI reference`;
+    const known = new Set([...CLI.commands[name].flags, ...CLI.global]);
+    for (const a of args) {
+        if (!a.startsWith("-")) continue;
+        const flag = a.split("=")[0];
+        if (!known.has(flag)) return `pulumi ${args.join(" ")}: ${name} has no flag ${flag}`;
+    }
+    return undefined;
+}
+
+const placeholder = (words: readonly string[]) => words.some((w) => /[<>]|^(X|NAME|VALUE)$|\.\.\.|^s3:/.test(w));
+
+describe("the commands the README and the docs show", () => {
+    const shown = DOCS.flatMap((f) => shownCommands(f, fs.readFileSync(path.join(ROOT, f), "utf8")));
+
+    it("finds commands in every document that has any, among them the two of the README", () => {
+        assert.ok(shown.length > 60, `${shown.length} commands`);
+        const readme = shown.filter((s) => s.file === "README.md").map((s) => s.command);
+        assert.ok(readme.includes("npm ci && npm test") && readme.includes("npm run up -- --stack dev"));
+    });
+
+    it("name scripts of package.json with flags those scripts read, and Pulumi CLI commands and flags that exist", () => {
+        const problems: string[] = [];
+        for (const s of shown) {
+            for (const words of simpleCommands(s.command)) {
+                const where = `${s.file}: ${s.command}`;
+                if (words[0] === "npm") {
+                    if (words[1] === "ci" || words[1] === "test") continue;
+                    if (words[1] !== "run") {
+                        problems.push(`${where}: npm ${words[1]}`);
+                        continue;
+                    }
+                    const script = words[2];
+                    if (script === undefined) continue; // `npm run`: the list of scripts
+                    if (!PACKAGE.scripts[script]) {
+                        problems.push(`${where}: no script ${script} in package.json`);
+                        continue;
+                    }
+                    const flags = words.slice(3).filter((w) => w.startsWith("--") && w !== "--");
+                    if (PASS_THROUGH[script]) {
+                        const p = pulumiProblem(pulumiArgs(PASS_THROUGH[script], words.slice(4)));
+                        if (p) problems.push(`${where}: ${p}`);
+                        continue;
+                    }
+                    const source = fs.readFileSync(path.join(ROOT, scriptFile(script)), "utf8");
+                    for (const f of flags) if (!source.includes(`"${f.slice(2)}"`) && !source.includes(` ${f.slice(2)}:`)) problems.push(`${where}: ${script} reads no ${f}`);
+                } else if (words[0] === "npx" || words[0] === "pulumi") {
+                    const args = words[0] === "npx" ? words.slice(2) : words.slice(1);
+                    if (words[0] === "npx" && words[1] !== "pulumi") problems.push(`${where}: npx ${words[1]}`);
+                    const p = pulumiProblem(args);
+                    if (p) problems.push(`${where}: ${p}`);
+                } else if (!TOOLS.has(words[0])) {
+                    problems.push(`${where}: ${words[0]} is neither a project command nor a known tool`);
+                }
+            }
+        }
+        assert.deepEqual(problems, []);
+    });
+
+    it("the CLI calls the scripts make exist too, with those flags", () => {
+        const calls = [
+            pulumiArgs("up", ["--stack", "dev"]),
+            pulumiArgs("preview", ["--stack", "dev", "--diff"]),
+            pulumiArgs("destroy", ["--stack", "dev"]),
+            [...CLI_CALLS.select("dev")],
+            [...CLI_CALLS.list],
+            [...CLI_CALLS.init("dev")],
+            stackOutputArgs("workshop"),
+            ["version"],
+        ];
+        assert.deepEqual(calls.map(pulumiProblem).filter(Boolean), []);
+        // The reference is strict: what the CLI does not have is named.
+        assert.match(pulumiProblem(["stack", "unprotect", "--all"])!, /no such command/);
+        assert.match(pulumiProblem(["stack", "select", "--create-if-missing", "x"])!, /stack select has no flag --create-if-missing/);
+    });
+
+    it("the offline ones run, in the order the docs show them, and succeed", function () {
+        this.timeout(600_000);
+        // A scratch directory: files the commands write (plans, graphs) land there; paths the docs give exist there.
+        const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "iw-docs-"));
+        fs.symlinkSync(path.join(ROOT, "policy"), path.join(cwd, "policy"));
+        const ran: string[] = [];
+        for (const s of shown) {
+            for (const words of simpleCommands(s.command)) {
+                if (words[0] !== "npm" || words[1] !== "run" || !OFFLINE.has(words[2]) || placeholder(words) || (s.inline && words.length === 3)) continue;
+                const args = words.slice(3).filter((w) => w !== "--");
+                // The reference writes into the repository: checked, not rewritten.
+                if (words[2] === "config-reference") args.push("--check");
+                const key = `${words[2]} ${args.join(" ")}`;
+                if (ran.includes(key)) continue;
+                const script = path.join(ROOT, scriptFile(words[2]));
+                const r = spawnSync(process.execPath, ["-r", require.resolve("sucrase/register/ts"), script, ...args], { cwd, encoding: "utf8", timeout: 300_000 });
+                assert.equal(r.status, 0, `${s.file}: npm run ${key} failed:\n${r.stderr.slice(-2000)}`);
+                ran.push(key);
+            }
+        }
+        assert.ok(ran.some((k) => k.startsWith("plan --stack dev --diff old.json")) && ran.some((k) => k.startsWith("attacks")), ran.join("\n"));
+    });
+
+    it("the README is task-first and short, and every link between the documents resolves", () => {
+        const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+        assert.ok(readme.split("\n").length <= 200, "the README stays at most 200 lines");
+        const broken: string[] = [];
+        for (const f of DOCS) {
+            const text = fs.readFileSync(path.join(ROOT, f), "utf8");
+            for (const link of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+                const target = link[1];
+                if (/^(https?:|mailto:)/.test(target)) continue;
+                const [file, anchor] = target.split("#");
+                const resolved = file === "" ? path.join(ROOT, f) : path.resolve(path.dirname(path.join(ROOT, f)), file);
+                if (!fs.existsSync(resolved)) {
+                    broken.push(`${f}: ${target}`);
+                    continue;
+                }
+                if (anchor && resolved.endsWith(".md")) {
+                    const slugs = [...fs.readFileSync(resolved, "utf8").matchAll(/^#+ (.+)$/gm)].map((h) => slug(h[1]));
+                    if (!slugs.includes(anchor)) broken.push(`${f}: ${target} (no such heading)`);
+                }
+            }
+        }
+        assert.deepEqual(broken, []);
+    });
+});
+
+/** GitHub's anchor of a heading: lower case, punctuation dropped, spaces as hyphens. */
+function slug(heading: string): string {
+    return heading
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N} _-]/gu, "")
+        .replace(/ /g, "-");
+}
