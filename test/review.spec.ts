@@ -199,25 +199,67 @@ describe("plan validation", () => {
 });
 
 describe("CI workflows", () => {
-    const KNOWN_ACTIONS = new Set([
-        "actions/checkout@v4",
-        "actions/setup-node@v4",
-        "marocchino/sticky-pull-request-comment@v2",
-        "aws-actions/configure-aws-credentials@v4",
-        "pulumi/actions@v6",
-        "helm/kind-action@v1",
-    ]);
+    /** Who publishes the actions the workflows may use (publishers, not versions: those are pinned in the files). */
+    const PUBLISHERS = new Set(["actions", "aws-actions", "pulumi", "marocchino", "helm"]);
     const files = fs.readdirSync(path.join(ROOT, ".github/workflows"));
+    const workflow = (f: string) => YAML.parse(fs.readFileSync(path.join(ROOT, ".github/workflows", f), "utf8"));
+    const steps = (doc: any) => Object.values<any>(doc.jobs).flatMap((j) => j.steps ?? []);
+    const uses = (doc: any, action: string) => steps(doc).find((s: any) => String(s.uses ?? "").startsWith(`${action}@`));
 
-    it("are valid YAML with jobs, and use only known actions at pinned major versions", () => {
-        assert.deepEqual(files.sort(), ["deploy.yml", "e2e.yml", "preview.yml", "pull-request.yml"]);
+    it("are valid YAML with jobs, and pin every action by commit, with the release it is named beside it, the same everywhere", () => {
+        assert.deepEqual(files.sort(), ["deploy.yml", "e2e.yml", "pr-comment.yml", "preview.yml", "pull-request.yml"]);
+        const pins = new Map<string, string>();
         for (const f of files) {
-            const doc = YAML.parse(fs.readFileSync(path.join(ROOT, ".github/workflows", f), "utf8"));
+            const doc = workflow(f);
             assert.ok(doc.on && Object.keys(doc.jobs).length > 0, f);
-            for (const job of Object.values<any>(doc.jobs)) {
-                for (const step of job.steps) if (step.uses) assert.ok(KNOWN_ACTIONS.has(step.uses), `${f}: ${step.uses}`);
+            const raw = fs.readFileSync(path.join(ROOT, ".github/workflows", f), "utf8");
+            for (const line of raw.split("\n").filter((l) => /^\s*(- )?uses:/.test(l))) {
+                const m = /uses: ([\w-]+)\/([\w-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)$/.exec(line.trim().replace(/^- /, ""));
+                assert.ok(m, `${f}: "${line.trim()}" is not pinned by a full commit SHA with its release as a comment`);
+                assert.ok(PUBLISHERS.has(m[1]), `${f}: ${m[1]}/${m[2]} is not from a publisher this project uses`);
+                const key = `${m[1]}/${m[2]}`;
+                const pin = `${m[3]} ${m[4]}`;
+                assert.equal(pins.get(key) ?? pin, pin, `${f}: ${key} pinned differently from another workflow`);
+                pins.set(key, pin);
             }
         }
+        assert.ok(pins.size >= 6);
+    });
+
+    it("test on every Node.js the project supports, and the engines field says the same", () => {
+        const pr = workflow("pull-request.yml");
+        const matrix: number[] = pr.jobs.test.strategy.matrix.node;
+        const engines: string = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).engines.node;
+        assert.deepEqual(matrix, [22, 24]);
+        // Every alternative of the range names its major: 22 and 24 are in it (and 20.19, which still runs the tests).
+        const majors = engines.split("||").map((r) => Number(/(\d+)\./.exec(r)![1]));
+        for (const n of matrix) assert.ok(majors.includes(n), `engines ${engines} leaves out Node ${n}`);
+    });
+
+    it("cancel a pull request's superseded runs, never a running Pulumi operation; a first preview creates its stack", () => {
+        assert.deepEqual(workflow("pull-request.yml").concurrency.group.includes("pull_request.number") && workflow("pull-request.yml").concurrency["cancel-in-progress"], true);
+        const preview = workflow("preview.yml").jobs.preview;
+        const deploy = workflow("deploy.yml").jobs.up;
+        assert.equal(preview.concurrency.group, "pulumi-${{ matrix.stack }}");
+        assert.equal(deploy.concurrency.group, "pulumi-dev");
+        for (const job of [preview, deploy]) assert.equal(job.concurrency["cancel-in-progress"], false);
+        assert.equal(uses(workflow("preview.yml"), "pulumi/actions").with.upsert, true);
+    });
+
+    it("give a fork's pull request its plan comment without running its code where a write token is", () => {
+        const pr = workflow("pull-request.yml");
+        assert.deepEqual(pr.permissions, { contents: "read" }, "the pull request's own run can write nothing");
+        assert.ok(!JSON.stringify(pr).includes("secrets."));
+        assert.equal(uses(pr, "actions/upload-artifact").with.name, "offline-plan-comment");
+        const comment = workflow("pr-comment.yml");
+        assert.deepEqual(comment.on, { workflow_run: { workflows: ["pull request"], types: ["completed"] } });
+        assert.equal(comment.permissions["pull-requests"], "write");
+        const all = steps(comment);
+        assert.ok(!all.some((s: any) => String(s.uses ?? "").startsWith("actions/checkout@")), "the comment workflow checks nothing out");
+        assert.ok(!all.some((s: any) => /\bnpm\b|\bnode\b/.test(String(s.run ?? ""))), "and runs nothing of the pull request");
+        assert.equal(uses(comment, "actions/download-artifact").with["run-id"], "${{ github.event.workflow_run.id }}");
+        assert.equal(uses(comment, "marocchino/sticky-pull-request-comment").with.number, "${{ steps.pr.outputs.number }}");
+        assert.match(all.find((s: any) => s.id === "pr").run, /case ",\$known," in/, "the artifact's number must be the run's own pull request");
     });
 
     it("run the README's test command and the offline plan on every pull request; deploy dev only from main behind an environment", () => {
@@ -227,7 +269,7 @@ describe("CI workflows", () => {
         const deploy = YAML.parse(fs.readFileSync(path.join(ROOT, ".github/workflows/deploy.yml"), "utf8"));
         assert.deepEqual(deploy.on, { push: { branches: ["main"] } });
         assert.equal(deploy.jobs.up.environment, "dev");
-        assert.ok(deploy.jobs.up.steps.some((s: any) => s.uses === "pulumi/actions@v6" && s.with.command === "up" && s.with["stack-name"] === "dev"));
+        assert.ok(deploy.jobs.up.steps.some((s: any) => String(s.uses).startsWith("pulumi/actions@") && s.with.command === "up" && s.with["stack-name"] === "dev"));
     });
 
     it("preview with credentials only for this repository's branches, after an environment approval, and with the policy pack; deploy with it too", () => {
@@ -237,12 +279,12 @@ describe("CI workflows", () => {
         const job = preview.jobs.preview;
         assert.equal(job.if, "github.event.pull_request.head.repo.full_name == github.repository");
         assert.equal(job.environment, "preview");
-        const action = job.steps.find((s: any) => s.uses === "pulumi/actions@v6");
+        const action = job.steps.find((s: any) => String(s.uses).startsWith("pulumi/actions@"));
         assert.deepEqual([action.with.command, action.with.policyPacks], ["preview", "policy"]);
         // Every secret is read inside the approved job, nowhere else.
         for (const [name, other] of Object.entries<any>(preview.jobs)) if (name !== "preview") assert.ok(!JSON.stringify(other).includes("secrets."), name);
         const deploy = YAML.parse(fs.readFileSync(path.join(ROOT, ".github/workflows/deploy.yml"), "utf8"));
-        assert.equal(deploy.jobs.up.steps.find((s: any) => s.uses === "pulumi/actions@v6").with.policyPacks, "policy");
+        assert.equal(deploy.jobs.up.steps.find((s: any) => String(s.uses).startsWith("pulumi/actions@")).with.policyPacks, "policy");
         for (const f of files) assert.ok(!fs.readFileSync(path.join(ROOT, ".github/workflows", f), "utf8").includes("pull_request_target"), f);
     });
 
