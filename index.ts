@@ -7,17 +7,37 @@ import { ObservabilityAddons } from "./components/addons";
 import { Classroom } from "./components/classroom";
 import { WorkshopCluster } from "./components/cluster";
 import { IstioMesh } from "./components/mesh";
-import { loadPrepared } from "./components/validate";
+import { resolveWorkshop } from "./components/config";
+import { loadConfig } from "./components/validate";
 
-const prepared = loadPrepared();
+const { config, stack, awsProfile } = loadConfig();
+// Validated once, here (a mistake registers nothing); each component resolves the same config object again from a cache.
+const prepared = resolveWorkshop(config, stack);
 const { settings } = prepared;
 prepared.warnings.forEach((w) => void pulumi.log.warn(w));
+const clusterFacts = { mode: settings.cluster.mode, kubernetesVersion: settings.cluster.kubernetesVersion };
 
-const cluster = new WorkshopCluster("workshop", { settings });
-const mesh = new IstioMesh("mesh", { settings, provider: cluster.provider, portRules: cluster.istioPortRules, sizing: prepared.mesh });
-const addons = new ObservabilityAddons("addons", { settings, provider: cluster.provider, mesh: mesh.istiod, gateway: mesh.gateway, imageCache: cluster.imageCache });
+const cluster = new WorkshopCluster("workshop", { config, stack, awsProfile });
+const mesh = new IstioMesh("mesh", {
+    provider: cluster.provider,
+    istio: config.istio,
+    cluster: clusterFacts,
+    domain: settings.classroom.domain,
+    portRules: cluster.istioPortRules,
+    sizing: prepared.mesh,
+});
+const addons = new ObservabilityAddons("addons", {
+    provider: cluster.provider,
+    addons: config.addons,
+    istio: config.istio,
+    cluster: clusterFacts,
+    mesh: mesh.istiod,
+    gateway: mesh.gateway,
+    imageCache: cluster.imageCache,
+});
 const classroom = new Classroom("classroom", {
-    prepared,
+    config,
+    stack,
     provider: cluster.provider,
     istiod: mesh.istiod,
     gateway: [mesh.gateway, mesh.ingressGateway, ...mesh.egressGateway],

@@ -22,12 +22,24 @@ import {
 import { releaseValuesWithCache } from "./imageCache";
 import { withCachedImages, type ImageCache } from "./images";
 import type { ReleaseSpec } from "./meshSpec";
-import type { Settings } from "./settings";
+import { sectionWorkshop, type AddonsConfig, type IstioConfig } from "./config";
 
 export interface AddonsArgs {
-    /** The addons, and the Istio version whose Grafana dashboards Grafana loads. */
-    readonly settings: Pick<Settings, "addons" | "istio">;
+    /** The Kubernetes provider of the cluster the addons go to. */
     readonly provider: k8s.Provider;
+    /**
+     * The addons, as a stack file's `addons` section (docs/configuration.md): `prometheus`,
+     * `grafana`, `jaeger`, `kiali` (each `true`, `false` or `{ enabled, version }`, all on by
+     * default) and `expose`; every key optional, with its default.
+     */
+    readonly addons?: AddonsConfig;
+    /**
+     * The mesh they observe, as its `istio` section: the version whose dashboards Grafana loads,
+     * the tracing sample rate, and (for `expose`) the gateway's certificate. Default: the defaults.
+     */
+    readonly istio?: IstioConfig;
+    /** The cluster's `mode` (`expose` needs the AWS load balancer of `eks`); default `existing`. */
+    readonly cluster?: { readonly mode?: "eks" | "existing" };
     /** What the addons wait for: istiod (its namespace exists, its CRDs and webhooks are ready). */
     readonly mesh: pulumi.Resource;
     /** The shared Gateway exposed UIs bind to. */
@@ -48,7 +60,8 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
 
     constructor(name: string, args: AddonsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-workshop:addons:ObservabilityAddons", name, {}, opts);
-        const { addons, istio } = args.settings;
+        // Validated as a stack file's sections are: a mistake names its key; what is left out takes its default.
+        const { addons, istio } = sectionWorkshop({ addons: args.addons, istio: args.istio, cluster: args.cluster }).settings;
         const childOpts = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({
             parent: this,
             provider: args.provider,

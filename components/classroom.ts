@@ -13,10 +13,18 @@ import { attendeeEntry, type AttendeeAccess } from "./attendeeSpec";
 import { podSecurityLabels } from "./podSecurity";
 import { appsAt, egressGatewayRoute, standInManifests } from "./scenarios/build";
 import { EXTERNAL_NAMESPACE } from "./scenarios/catalog";
-import type { Prepared } from "./validate";
+import { resolveWorkshop, type WorkshopConfig } from "./config";
 
 export interface ClassroomArgs extends ClusterAccess {
-    readonly prepared: Pick<Prepared, "settings" | "attendees" | "capacity" | "mesh">;
+    /**
+     * The workshop, as a stack file's `istio-workshop` keys (docs/configuration.md): the
+     * `attendees`, the lessons (`apps`) and their stages (`classroom`), the mesh they run in
+     * (`istio`), and the `cluster`'s mode and Kubernetes version; every key optional but the
+     * cluster's required ones, with its default.
+     */
+    readonly config: WorkshopConfig;
+    /** The stack the classroom belongs to; default the Pulumi stack's name. */
+    readonly stack?: string;
 }
 
 export class Classroom extends pulumi.ComponentResource {
@@ -29,7 +37,7 @@ export class Classroom extends pulumi.ComponentResource {
 
     constructor(name: string, args: ClassroomArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-workshop:classroom:Classroom", name, {}, opts);
-        const { settings, attendees, capacity, mesh } = args.prepared;
+        const { settings, attendees, capacity, mesh } = resolveWorkshop(args.config, args.stack ?? pulumi.getStack());
         // The egress lesson's stand-in for a host outside the mesh; its checks wait for it as for the gateway.
         const standIn = settings.apps.egress.enabled ? [externalStandInRelease(name, args, podSecurityLabels(settings.cluster.kubernetesVersion), this)] : [];
         // With an egress gateway, the platform's half of the egress-gateway stage: from the gateway on to the stand-in.

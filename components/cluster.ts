@@ -33,11 +33,20 @@ import {
 import { cacheRules, pullThroughPolicy } from "./imageCache";
 import type { ImageCache } from "./images";
 import { ISTIO_PORT_RULES, ingressRuleSpecs } from "./istioPorts";
-import type { PreparedSettings } from "./validate";
+import { resolveWorkshop, type WorkshopConfig } from "./config";
 
 export interface WorkshopClusterArgs {
-    /** The cluster, and the lessons and addons whose images the image cache covers. */
-    readonly settings: Pick<PreparedSettings, "project" | "stack" | "cluster" | "apps" | "addons" | "awsProfile">;
+    /**
+     * The workshop, as a stack file's `istio-workshop` keys (docs/configuration.md): its `cluster`
+     * (required: `mode`, and `adminCidrs` for eks or `context` for existing), and the `apps`,
+     * `addons` and `attendees` the node group is sized for and the image cache covers; every
+     * other key optional, with its default.
+     */
+    readonly config: WorkshopConfig;
+    /** Names the cluster by default (`istio-workshop-<stack>`); default the Pulumi stack's name. */
+    readonly stack?: string;
+    /** The AWS profile of the cluster's AWS provider and of its kubeconfig's token command; default the environment's credentials. */
+    readonly awsProfile?: string;
 }
 
 export class WorkshopCluster extends pulumi.ComponentResource {
@@ -57,7 +66,8 @@ export class WorkshopCluster extends pulumi.ComponentResource {
 
     constructor(name: string, args: WorkshopClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-workshop:cluster:WorkshopCluster", name, {}, opts);
-        const { settings } = args;
+        const prepared = resolveWorkshop(args.config, args.stack ?? pulumi.getStack());
+        const settings = { ...prepared.settings, ...(args.awsProfile !== undefined ? { awsProfile: args.awsProfile } : {}) };
         const c = settings.cluster;
         this.nextSteps = pulumi.output(nextSteps(settings));
 

@@ -27,16 +27,28 @@ import {
     workshopGateway,
 } from "./meshSpec";
 import type { MeshSizing } from "./meshScale";
-import type { Settings } from "./settings";
+import { sectionWorkshop, type IstioConfig } from "./config";
 
 export interface IstioMeshArgs {
-    readonly settings: Pick<Settings, "cluster" | "istio" | "classroom">;
-    /** The cluster's Kubernetes provider. */
+    /** The Kubernetes provider of the cluster Istio goes to. */
     readonly provider: k8s.Provider;
-    /** What istiod waits for: the Istio port security-group rules on EKS (none on an existing cluster). */
-    readonly portRules: readonly pulumi.Resource[];
-    /** Sidecar and istiod resources for the class (`components/meshScale.ts`). */
-    readonly sizing: Pick<MeshSizing, "proxy" | "istiod">;
+    /**
+     * Istio, as a stack file's `istio` section (docs/configuration.md): `version`, `mtls`,
+     * `egressGateway`, `accessLogs`, `ingress`, `tracing`; every key optional, with its default.
+     */
+    readonly istio?: IstioConfig;
+    /**
+     * The cluster: `mode` `eks` (an AWS network load balancer for the gateway, NetworkPolicies
+     * enforced) or `existing` (default: node ports), and its `kubernetesVersion` (default the
+     * project's).
+     */
+    readonly cluster?: { readonly mode?: "eks" | "existing"; readonly kubernetesVersion?: string };
+    /** Attendees' DNS domain (`classroom.domain`): the gateway's certificate also names `*.<domain>`. */
+    readonly domain?: string;
+    /** What istiod waits for (on EKS, the Istio port security-group rules); default nothing. */
+    readonly portRules?: readonly pulumi.Resource[];
+    /** Sidecar and istiod resources (`components/meshScale.ts`); default sized for one namespace of the lessons. */
+    readonly sizing?: Pick<MeshSizing, "proxy" | "istiod">;
 }
 
 export class IstioMesh extends pulumi.ComponentResource {
@@ -60,7 +72,10 @@ export class IstioMesh extends pulumi.ComponentResource {
 
     constructor(name: string, args: IstioMeshArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-workshop:mesh:IstioMesh", name, {}, opts);
-        const { settings, provider } = args;
+        const { provider } = args;
+        // Validated as a stack file's sections are: a mistake names its key; what is left out takes its default.
+        const workshop = sectionWorkshop({ istio: args.istio, cluster: args.cluster, classroom: args.domain !== undefined ? { domain: args.domain } : undefined });
+        const { settings } = workshop;
         const childOpts = (dependsOn: pulumi.Resource[]): pulumi.CustomResourceOptions => ({ parent: this, provider, dependsOn });
         const namespace = (key: string, nsName: string, labels: Record<string, string>) =>
             new k8s.core.v1.Namespace(`${name}-${key}-ns`, { metadata: { name: nsName, labels } }, childOpts([]));
@@ -69,7 +84,7 @@ export class IstioMesh extends pulumi.ComponentResource {
         const istioResource = (key: string, obj: IstioObject, dependsOn: pulumi.Resource[]) =>
             new k8s.apiextensions.CustomResource(`${name}-${key}`, { ...obj }, childOpts(dependsOn));
 
-        const releases = meshReleases(settings.istio, args.sizing);
+        const releases = meshReleases(settings.istio, args.sizing ?? workshop.mesh);
         const systemNs = namespace("system", ISTIO_NAMESPACE, {});
         // Who may connect to the platform's pods: their own namespace and the ingress gateway; anyone to istiod's
         // mTLS ports and the trace collector. Created with the namespace, before anything runs in it.
@@ -79,7 +94,7 @@ export class IstioMesh extends pulumi.ComponentResource {
         const base = release("base", releases.base, [systemNs]);
         // The CNI plugin runs on every node before istiod injects a pod that relies on it.
         const cni = release("cni", releases.cni, [systemNs]);
-        this.istiod = release("istiod", releases.istiod, [base, cni, ...args.portRules]);
+        this.istiod = release("istiod", releases.istiod, [base, cni, ...(args.portRules ?? [])]);
 
         const ingressNs = namespace("ingress", INGRESS_NAMESPACE, { ...INJECTION_LABELS });
         this.ingressGateway = release("ingressgateway", releases.ingress, [this.istiod, ingressNs]);

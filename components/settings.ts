@@ -652,6 +652,12 @@ export function loadSettings(): Settings {
     return settingsFromConfig(pulumi.runtime.allConfig(), { stack: pulumi.getStack() });
 }
 
+/** This project's keys of a full config map, decoded: the plain config the components take. */
+export function projectConfig(config: Record<string, string>): Record<string, unknown> {
+    const prefix = `${PROJECT}:`;
+    return Object.fromEntries(Object.entries(config).filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), decodeConfigValue(v)]));
+}
+
 /**
  * Parses the project's keys out of a full config map (`namespace:key` to string),
  * the form in which the CLI hands stack config to a program.

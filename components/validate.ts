@@ -22,7 +22,9 @@ import { meshSizing, type MeshSizing } from "./meshScale";
 import { workshopGateway } from "./meshSpec";
 import { MeshCheckError, analyzeScenarios } from "./scenarios/analyze";
 import { appsAt, gatewayRouteHosts, resolveScenarios } from "./scenarios/build";
-import { SettingsError, attendeeIds, loadSettings, settingsWarnings, type Settings } from "./settings";
+import * as pulumi from "@pulumi/pulumi";
+import type { WorkshopConfig } from "./config";
+import { SettingsError, attendeeIds, projectConfig, settingsFromConfig, settingsWarnings, type Settings } from "./settings";
 
 export type PreparedSettings = Omit<Settings, "cluster"> & {
     readonly cluster: Settings["cluster"] & {
@@ -121,7 +123,13 @@ export function capacityRefusals(
     return problems;
 }
 
-/** What the program starts from: valid settings whose scenarios pass the mesh checks, sized. */
-export function loadPrepared(): Prepared {
-    return prepare(loadSettings());
+/**
+ * What the program starts from: the stack's config, checked as a whole (its namespaces, `aws:*`
+ * keys, every setting), as the plain config the components take, and the stack's AWS profile.
+ */
+export function loadConfig(): { readonly config: WorkshopConfig; readonly stack: string; readonly awsProfile?: string } {
+    const all = pulumi.runtime.allConfig();
+    const stack = pulumi.getStack();
+    const { awsProfile } = settingsFromConfig(all, { stack });
+    return { config: projectConfig(all) as WorkshopConfig, stack, ...(awsProfile !== undefined ? { awsProfile } : {}) };
 }

@@ -1,10 +1,9 @@
 import { strict as assert } from "assert";
 import { WorkshopCluster } from "../components/cluster";
 import { recordProgram, type Plan } from "../scripts/lib/recorder";
-import { EKS_RAW, cloudMocks, names, preparedFor, resource } from "./helpers";
+import { EKS_RAW, cloudMocks, names, resource } from "./helpers";
 
 async function planCluster(raw: Record<string, unknown>): Promise<Plan> {
-    const settings = preparedFor(raw, "test");
     return recordProgram({
         project: "istio-workshop",
         stack: "test",
@@ -12,7 +11,7 @@ async function planCluster(raw: Record<string, unknown>): Promise<Plan> {
         preview: false,
         mocks: cloudMocks,
         program: () => {
-            const c = new WorkshopCluster("ws", { settings });
+            const c = new WorkshopCluster("ws", { config: raw, stack: "test" });
             return { kubeconfig: c.kubeconfig, clusterName: c.clusterName };
         },
     });

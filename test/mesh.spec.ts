@@ -4,7 +4,7 @@ import { WorkshopCluster } from "../components/cluster";
 import { IstioMesh } from "../components/mesh";
 import { diffPlans } from "../scripts/lib/planDiff";
 import { recordProgram, type Plan } from "../scripts/lib/recorder";
-import { EKS_RAW, cloudMocks, names, planIndex, preparedFor, resource, settingsFor } from "./helpers";
+import { EKS_RAW, cloudMocks, names, planIndex, resource, settingsFor } from "./helpers";
 
 const meshResources = (plan: Plan) => plan.resources.filter((r) => r.urn.includes("istio-workshop:mesh:IstioMesh"));
 
@@ -123,7 +123,6 @@ describe("IstioMesh (mocks)", () => {
     });
 
     it("reports the load balancer's hostname once AWS has made it", async () => {
-        const settings = preparedFor(EKS_RAW);
         const deployed = await recordProgram({
             project: "istio-workshop",
             stack: "test",
@@ -137,8 +136,8 @@ describe("IstioMesh (mocks)", () => {
                         : cloudMocks.newResource(args),
             },
             program: () => {
-                const cluster = new WorkshopCluster("workshop", { settings });
-                const mesh = new IstioMesh("mesh", { settings, provider: cluster.provider, portRules: cluster.istioPortRules, sizing: prepare(settingsFor(EKS_RAW)).mesh });
+                const cluster = new WorkshopCluster("workshop", { config: EKS_RAW, stack: "test" });
+                const mesh = new IstioMesh("mesh", { provider: cluster.provider, cluster: { mode: "eks" }, portRules: cluster.istioPortRules, sizing: prepare(settingsFor(EKS_RAW)).mesh });
                 return { address: mesh.ingressAddress };
             },
         });

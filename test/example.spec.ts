@@ -1,0 +1,63 @@
+/**
+ * The example program (`examples/existing-cluster`): two components from the
+ * package's entry point, with plain arguments, on a cluster you have, run
+ * under Pulumi's mocks as the program Pulumi would run.
+ */
+import { strict as assert } from "assert";
+import * as path from "path";
+import { recordProgram, type Plan } from "../scripts/lib/recorder";
+import { cloudMocks } from "./helpers";
+import * as entry from "../components";
+
+const EXAMPLE = path.join(__dirname, "..", "examples", "existing-cluster", "index.ts");
+
+async function planExample(): Promise<Plan> {
+    delete require.cache[require.resolve(EXAMPLE)];
+    return recordProgram({
+        project: "istio-workshop-example",
+        stack: "dev",
+        config: { "istio-workshop-example:kubeContext": "kind-istio-workshop" },
+        preview: false,
+        mocks: cloudMocks,
+        program: () => ({ ...require(EXAMPLE) }),
+    });
+}
+
+describe("the package entry point and its example program", () => {
+    let plan: Plan;
+    before(async () => {
+        plan = await planExample();
+    });
+
+    it("exports the four components and the plain config types' resolver", () => {
+        for (const name of ["WorkshopCluster", "IstioMesh", "ObservabilityAddons", "Classroom", "resolveWorkshop", "SettingsError"]) assert.equal(typeof (entry as any)[name], "function", name);
+    });
+
+    it("installs Istio and the addons it asks for on the given context, every Kubernetes object through its provider", () => {
+        const provider = plan.resources.find((r) => r.type === "pulumi:providers:kubernetes")!;
+        assert.equal((provider.inputs as any).context, "kind-istio-workshop");
+        const releases = plan.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release").map((r) => (r.inputs as any).name).sort();
+        assert.deepEqual(releases, ["grafana", "istio-base", "istio-cni", "istio-ingressgateway", "istiod", "kiali", "prometheus"]);
+        assert.ok(!plan.resources.some((r) => /jaeger/.test(r.name)), "jaeger: false");
+        for (const r of plan.resources.filter((x) => x.custom && x.type.startsWith("kubernetes:"))) assert.equal(r.provider, provider.urn, r.name);
+        // No AWS resource: the cluster is the caller's.
+        assert.ok(!plan.resources.some((r) => r.type.startsWith("aws:") || r.type.startsWith("eks:")));
+    });
+
+    it("applies the arguments and the defaults of what it leaves out", () => {
+        const istiod = plan.resources.find((r) => (r.inputs as any).name === "istiod")!.inputs as any;
+        assert.equal(istiod.version, "1.30.3", "the default Istio version");
+        assert.equal(istiod.values.meshConfig.accessLogFile, "", "accessLogs: false");
+        const telemetry = plan.resources.find((r) => r.type === "kubernetes:telemetry.istio.io/v1:Telemetry")!;
+        assert.equal((telemetry.inputs as any).spec.tracing[0].randomSamplingPercentage, 10, "tracing.samplingPercent: 10");
+        const peer = plan.resources.find((r) => r.type === "kubernetes:security.istio.io/v1:PeerAuthentication")!;
+        assert.deepEqual((peer.inputs as any).spec, { mtls: { mode: "STRICT" } });
+        const ingress = plan.resources.find((r) => r.type === "kubernetes:core/v1:Service" && (r.inputs as any).metadata.namespace === "istio-ingress")!;
+        assert.equal((ingress.inputs as any).spec.type, "NodePort", "an existing cluster's default");
+        assert.deepEqual(plan.outputs.istioVersion, "1.30.3");
+    });
+
+    it("refuses a wrong argument with the key and the allowed values, before registering anything", () => {
+        assert.throws(() => new entry.IstioMesh("bad", { provider: undefined as any, istio: { mtls: "STRICT-ish" as any } }), (e: Error) => e instanceof entry.SettingsError && /istio\.mtls: must be one of "STRICT", "PERMISSIVE", "DISABLE", got "STRICT-ish"/.test(e.message));
+    });
+});
