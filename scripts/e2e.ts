@@ -22,6 +22,7 @@ import { parseArgs } from "util";
 import { settingsFromConfig } from "../components/settings";
 import { E2E_TOOLS, PROGRAM_FILES, formatReport, jobStates, kindClusterOf, kindConfig, uiChecks, type Step, type UiCheck } from "./lib/e2e";
 import { loadStackConfig } from "./lib/stackConfig";
+import { locatePulumi } from "./lib/pulumiCli";
 
 const ROOT = path.resolve(__dirname, "..");
 const USAGE = "usage: npm run e2e -- --stack <name> [--keep]";
@@ -36,11 +37,6 @@ function has(cmd: string, args: readonly string[]): boolean {
     return spawnSync(cmd, [...args], { stdio: "ignore" }).status === 0;
 }
 
-/** `pulumi` from PATH, else the npm launcher (which downloads the CLI on first use). */
-function pulumiCommand(): string[] {
-    if (has("pulumi", ["version"])) return ["pulumi"];
-    return [process.execPath, path.join(path.dirname(require.resolve("pulumi/package.json")), "run.js")];
-}
 
 function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
@@ -110,7 +106,10 @@ async function main(): Promise<void> {
     fs.mkdirSync(project);
     for (const f of [...PROGRAM_FILES, cfg.file]) fs.cpSync(path.join(ROOT, f), path.join(project, f), { recursive: true });
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"), "dir");
-    const pulumi = pulumiCommand();
+    // The same CLI as `npm run up`: a recent enough one on PATH, else the pinned one.
+    const cli = await locatePulumi();
+    if ("refusal" in cli) fail(cli.refusal, 2);
+    const pulumi = [cli.bin];
     const steps: Step[] = [];
     const step = async (name: string, fn: () => Promise<string | undefined> | string | undefined): Promise<boolean> => {
         const started = Date.now();
