@@ -110,7 +110,7 @@ export function capacityRefusals(
     if (sizes.maxSize > limit) {
         const max = attendees > 0 ? maxAttendeesPerCluster(nodesForClass) : 0;
         problems.push(
-            `attendees: ${attendees} attendees need a node group of up to ${sizes.maxSize} × ${ng.instanceType} (${sizes.desiredSize} and 25 % headroom); one managed node group holds at most ${limit} nodes (an EKS quota): split the class into stacks of at most ${max} attendees, or choose a larger cluster.nodeGroup.instanceType (README, "Scale")`,
+            `attendees: ${attendees} attendees need a node group of up to ${sizes.maxSize} × ${ng.instanceType} (${sizes.desiredSize} and 25 % headroom); one managed node group holds at most ${limit} nodes (an EKS quota): split the class into stacks of at most ${max} attendees, or choose a larger cluster.nodeGroup.instanceType (docs/operations.md, "Operations at scale")`,
         );
     }
     const available = privateSubnetAddresses(c.vpcCidr, c.availabilityZones);

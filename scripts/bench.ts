@@ -129,7 +129,7 @@ function main(): void {
         out(`${TOO_LARGE} attendees: refused by the plan, as it must be: ${(err as Error).message.split("\n").slice(1).map((l) => l.replace(/^ - /, "")).join("; ")}`);
     }
     out(`istiod for ${rows[4].n} attendees: ${rows[4].prepared.mesh.istiod.replicas} replicas of ${rows[4].prepared.mesh.istiod.resources.requests.cpu} / ${rows[4].prepared.mesh.istiod.resources.requests.memory} (${rows[4].prepared.mesh.istiod.proxiesPerReplica} proxies each); sidecars ${JSON.stringify(rows[4].prepared.mesh.proxy.resources)}`);
-    out(`Image pull plan: ${last.model.distinctImages.length} distinct images of the stack's own pods × up to ${last.prepared.capacity.nodes} nodes; with cluster.imageCache: ecr each is fetched from its registry once (README, "Operations at scale").`);
+    out(`Image pull plan: ${last.model.distinctImages.length} distinct images of the stack's own pods × up to ${last.prepared.capacity.nodes} nodes; with cluster.imageCache: ecr each is fetched from its registry once (docs/operations.md, "Operations at scale").`);
     const cp = criticalPath(rows[3].plan);
     out(`Critical path (${rows[3].n} attendees): ${Math.floor(cp.seconds / 60)}m${String(Math.round(cp.seconds % 60)).padStart(2, "0")}s: ${cp.path.join(" -> ")}`);
     const cost = rows.slice(1).map((r) => (r.plan.outputs.capacity as { cost?: { perAttendeeHour?: number } }).cost?.perAttendeeHour);
