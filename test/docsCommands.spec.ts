@@ -13,6 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import { CLI_CALLS, pulumiArgs } from "../scripts/pulumi";
 import { stackOutputArgs } from "../scripts/kubeconfigs";
+import { locatePackagedKubectl } from "../scripts/lib/helm";
 
 const ROOT = path.resolve(__dirname, "..");
 const DOCS = ["README.md", ...fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
@@ -50,20 +51,51 @@ export function shownCommands(file: string, text: string): Shown[] {
     for (const span of prose.matchAll(/`([^`\n]+)`/g)) {
         const c = span[1];
         // Messages quoted in prose (they carry an ellipsis) are not commands.
-        if (/^(npm (run|ci|test)|npx pulumi |pulumi )/.test(c) && !c.includes("…")) out.push({ file, command: c, inline: true });
+        if (/^(npm (run|ci|test)|npx pulumi |pulumi |kubectl )/.test(c) && !c.includes("…")) out.push({ file, command: c, inline: true });
     }
     return out;
 }
 
-/** Simple commands of a line: split at `&&`, `;`, `|` and `&`, assignments like `id=$(...)` dropped. */
+/**
+ * Simple commands of a line, as a shell reads them: split at `&&`, `||`, `;`, `|` and `&` outside
+ * quotes, words split at blanks outside quotes (the quotes removed), `$(...)` as one word, and
+ * assignments like `id=$(...)` dropped.
+ */
 function simpleCommands(line: string): string[][] {
     // `npm run up|preview|destroy`: the docs' way of naming several scripts at once.
-    const expanded = line.replace(/npm run ([\w-]+(?:\|[\w-]+)+)/, (_m, names: string) => `npm run ${names.split("|")[0]}`);
-    return expanded
-        .replace(/\$\([^)]*\)/g, "VALUE")
-        .split(/&&|;|\|\||\||&/)
-        .map((part) => part.trim().split(/\s+/).filter((w) => w !== ""))
-        .filter((words) => words.length > 0 && !/^\w+=/.test(words[0]));
+    const text = line.replace(/npm run ([\w-]+(?:\|[\w-]+)+)/, (_m, names: string) => `npm run ${names.split("|")[0]}`).replace(/\$\([^)]*\)/g, "VALUE");
+    const commands: string[][] = [];
+    let words: string[] = [];
+    let word: string | undefined;
+    let quote: string | undefined;
+    const endWord = () => {
+        if (word !== undefined) words.push(word);
+        word = undefined;
+    };
+    const endCommand = () => {
+        endWord();
+        if (words.length > 0 && !/^\w+=/.test(words[0])) commands.push(words);
+        words = [];
+    };
+    for (let i = 0; i < text.length; i++) {
+        const c = text[i];
+        if (quote !== undefined) {
+            if (c === quote) quote = undefined;
+            else word = (word ?? "") + c;
+        } else if (c === "'" || c === '"') {
+            quote = c;
+            word ??= "";
+        } else if (/\s/.test(c)) {
+            endWord();
+        } else if (c === ";" || c === "|" || c === "&") {
+            if ((c === "|" || c === "&") && text[i + 1] === c) i++;
+            endCommand();
+        } else {
+            word = (word ?? "") + c;
+        }
+    }
+    endCommand();
+    return commands;
 }
 
 /** Does a Pulumi CLI invocation name a command of the reference, with only its flags? The problem, if not. */
@@ -144,6 +176,30 @@ describe("the commands the README and the docs show", () => {
         // The reference is strict: what the CLI does not have is named.
         assert.match(pulumiProblem(["stack", "unprotect", "--all"])!, /no such command/);
         assert.match(pulumiProblem(["stack", "select", "--create-if-missing", "x"])!, /stack select has no flag --create-if-missing/);
+    });
+
+    it("every kubectl command is one kubectl 1.35 has, with flags it takes (its own parser, asked for help)", async function () {
+        const kubectl = await locatePackagedKubectl();
+        if (!("path" in kubectl)) this.skip();
+        const problems: string[] = [];
+        let checked = 0;
+        for (const s of shown) {
+            for (const words of simpleCommands(s.command)) {
+                if (words[0] !== "kubectl") continue;
+                // kubectl resolves the subcommand and parses every flag before it prints help: an unknown one fails.
+                const args = words.slice(1);
+                const end = args.indexOf("--");
+                const withHelp = end >= 0 ? [...args.slice(0, end), "--help", ...args.slice(end)] : [...args, "--help"];
+                const r = spawnSync(kubectl.path, withHelp, { encoding: "utf8", env: { PATH: "", HOME: os.tmpdir() } });
+                checked++;
+                if (r.status !== 0) problems.push(`${s.file}: kubectl ${args.join(" ")}: ${r.stderr.trim().split("\n")[0]}`);
+            }
+        }
+        assert.deepEqual(problems, []);
+        assert.ok(checked > 30, `${checked} kubectl commands`);
+        // The check can fail: a typo'd subcommand or flag is named.
+        assert.notEqual(spawnSync(kubectl.path, ["get", "pods", "--namespaces", "x", "--help"]).status, 0);
+        assert.notEqual(spawnSync(kubectl.path, ["portforward", "--help"]).status, 0);
     });
 
     it("the offline ones run, in the order the docs show them, and succeed", function () {

