@@ -13,7 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import { CLI_CALLS, pulumiArgs } from "../scripts/pulumi";
 import { stackOutputArgs } from "../scripts/kubeconfigs";
-import { locatePackagedKubectl } from "../scripts/lib/helm";
+import { locateHelm, locatePackagedKubectl } from "../scripts/lib/helm";
 
 const ROOT = path.resolve(__dirname, "..");
 const DOCS = ["README.md", ...fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
@@ -51,7 +51,7 @@ export function shownCommands(file: string, text: string): Shown[] {
     for (const span of prose.matchAll(/`([^`\n]+)`/g)) {
         const c = span[1];
         // Messages quoted in prose (they carry an ellipsis) are not commands.
-        if (/^(npm (run|ci|test)|npx pulumi |pulumi |kubectl )/.test(c) && !c.includes("…")) out.push({ file, command: c, inline: true });
+        if (/^(npm (run|ci|test)|npx pulumi |pulumi |kubectl |helm )/.test(c) && !c.includes("…")) out.push({ file, command: c, inline: true });
     }
     return out;
 }
@@ -178,28 +178,42 @@ describe("the commands the README and the docs show", () => {
         assert.match(pulumiProblem(["stack", "select", "--create-if-missing", "x"])!, /stack select has no flag --create-if-missing/);
     });
 
-    it("every kubectl command is one kubectl 1.35 has, with flags it takes (its own parser, asked for help)", async function () {
-        const kubectl = await locatePackagedKubectl();
-        if (!("path" in kubectl)) this.skip();
+    /** The docs' commands of a tool, each checked by the tool's own parser: resolved, flags parsed, help asked for (nothing run). */
+    function toolProblems(tool: string, binary: string): { problems: string[]; checked: number } {
         const problems: string[] = [];
         let checked = 0;
         for (const s of shown) {
             for (const words of simpleCommands(s.command)) {
-                if (words[0] !== "kubectl") continue;
-                // kubectl resolves the subcommand and parses every flag before it prints help: an unknown one fails.
+                if (words[0] !== tool) continue;
                 const args = words.slice(1);
                 const end = args.indexOf("--");
                 const withHelp = end >= 0 ? [...args.slice(0, end), "--help", ...args.slice(end)] : [...args, "--help"];
-                const r = spawnSync(kubectl.path, withHelp, { encoding: "utf8", env: { PATH: "", HOME: os.tmpdir() } });
+                const r = spawnSync(binary, withHelp, { encoding: "utf8", env: { PATH: "", HOME: os.tmpdir() } });
                 checked++;
-                if (r.status !== 0) problems.push(`${s.file}: kubectl ${args.join(" ")}: ${r.stderr.trim().split("\n")[0]}`);
+                if (r.status !== 0) problems.push(`${s.file}: ${tool} ${args.join(" ")}: ${r.stderr.trim().split("\n")[0]}`);
             }
         }
+        return { problems, checked };
+    }
+
+    it("every kubectl command is one kubectl 1.35 has, with flags it takes (its own parser, asked for help)", async function () {
+        const kubectl = await locatePackagedKubectl();
+        if (!("path" in kubectl)) this.skip();
+        const { problems, checked } = toolProblems("kubectl", kubectl.path);
         assert.deepEqual(problems, []);
         assert.ok(checked > 30, `${checked} kubectl commands`);
         // The check can fail: a typo'd subcommand or flag is named.
         assert.notEqual(spawnSync(kubectl.path, ["get", "pods", "--namespaces", "x", "--help"]).status, 0);
         assert.notEqual(spawnSync(kubectl.path, ["portforward", "--help"]).status, 0);
+    });
+
+    it("every helm command is one the pinned helm has, with flags it takes", async function () {
+        const helm = await locateHelm();
+        if (!("path" in helm)) this.skip();
+        const { problems, checked } = toolProblems("helm", helm.path);
+        assert.deepEqual(problems, []);
+        assert.ok(checked >= 2, `${checked} helm commands`);
+        assert.notEqual(spawnSync(helm.path, ["ls", "--all-namespace", "--help"]).status, 0);
     });
 
     it("the offline ones run, in the order the docs show them, and succeed", function () {
