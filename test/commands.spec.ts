@@ -111,6 +111,11 @@ describe("npm run up|preview|destroy", () => {
         const empty = fs.mkdtempSync(path.join(os.tmpdir(), "iw-empty-path-"));
         const downloaded = await locatePulumi({ env: { PATH: empty }, download: async () => "/cache/pulumi" });
         assert.deepEqual(downloaded, { bin: "/cache/pulumi", line: `Pulumi CLI: v${PINNED_PULUMI}, the pinned one (/cache/pulumi)` });
+        // `npm run` puts node_modules/.bin first on PATH: its `pulumi` is the npm package's downloader, not an installed CLI.
+        const bin = path.join(PROJECT_DIR, "node_modules", ".bin");
+        assert.ok(fs.existsSync(path.join(bin, "pulumi")));
+        const viaNpm = await locatePulumi({ env: { PATH: `${bin}${path.delimiter}${empty}` }, download: async () => "/cache/pulumi" });
+        assert.ok("bin" in viaNpm && viaNpm.bin === "/cache/pulumi", JSON.stringify(viaNpm));
         const offline = await locatePulumi({ env: { PATH: empty }, download: async () => Promise.reject(new Error("fetch failed")) });
         assert.ok("refusal" in offline && offline.refusal.includes("could not be downloaded (fetch failed): install the Pulumi CLI (https://"));
         assert.ok(recentEnough([3, 265, 1], [3, 265, 0]) && !recentEnough([3, 264, 9], [3, 265, 0]) && !recentEnough([4, 0, 0], [3, 265, 0]));

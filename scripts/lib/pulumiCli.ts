@@ -17,14 +17,19 @@ export const INSTALL_URL = "https://www.pulumi.com/docs/iac/download-install/";
 
 export type CliChoice = { readonly bin: string; readonly line: string } | { readonly refusal: string };
 
-/** The first executable `pulumi` on PATH, if any. */
+/** The `pulumi` npm package's own launcher (`node_modules/.bin/pulumi` under `npm run`): the pinned CLI's downloader, not an installed CLI. */
+const NPM_LAUNCHER_DIR = path.dirname(require.resolve("pulumi/package.json"));
+
+/** The first executable `pulumi` on PATH that is an installed CLI (not the npm package's launcher), if any. */
 export function pulumiOnPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
     const exe = process.platform === "win32" ? "pulumi.exe" : "pulumi";
     for (const dir of (env.PATH ?? "").split(path.delimiter).filter((d) => d !== "")) {
         const file = path.join(dir, exe);
         try {
             fs.accessSync(file, fs.constants.X_OK);
-            if (fs.statSync(file).isFile()) return file;
+            if (!fs.statSync(file).isFile()) continue;
+            if (fs.realpathSync(file).startsWith(`${fs.realpathSync(NPM_LAUNCHER_DIR)}${path.sep}`)) continue;
+            return file;
         } catch {
             // not here
         }
