@@ -144,14 +144,14 @@ describe("lesson egress: a host outside the mesh, open, closed, and opened for o
         assert.ok(b.policies.every((p) => p.kind !== "Gateway" && ((p.spec as any).gateways ?? ["mesh"]).every((g: string) => g === "mesh")));
         const check = checkPlans(atStage(egress({}), "egress-gateway"), 100)[0];
         const gatewayCluster = "outbound|80||istio-egressgateway.istio-egress.svc.cluster.local";
-        assert.deepEqual(check.mirror, { name: "via-egress-gateway", cluster: `${gatewayCluster}.`, range: [100, 100] });
+        assert.deepEqual(check.completed, { name: "via-egress-gateway", cluster: `${gatewayCluster}.`, range: [100, 100] });
         assert.deepEqual(JSON.parse(check.podAnnotations!["proxy.istio.io/config"]), { proxyStatsMatcher: { inclusionPrefixes: [`cluster.${gatewayCluster}.`] } });
         const ok = Array<Answer>(100).fill({ file: replyPath("helloworld-v1.txt"), status: 200 });
-        assert.equal(runCheck(check, ok, { mirrored: 100, statsCluster: gatewayCluster }).status, 0);
+        assert.equal(runCheck(check, ok, { completed: 100, statsCluster: gatewayCluster }).status, 0);
         // Answered, but straight from the host (the service-entry stage's path): the gateway counted nothing.
-        assert.match(runCheck(check, ok, { mirrored: 0, statsCluster: gatewayCluster }).stdout, /^FAIL verify-external-host: .*via-egress-gateway=0$/m);
+        assert.match(runCheck(check, ok, { completed: 0, statsCluster: gatewayCluster }).stdout, /^FAIL verify-external-host: .*via-egress-gateway=0$/m);
         // Counted for another cluster only: not the gateway's.
-        assert.equal(runCheck(check, ok, { mirrored: 100, statsCluster: "outbound|80||httpbin.workshop-external.svc.cluster.local" }).status, 1);
+        assert.equal(runCheck(check, ok, { completed: 100, statsCluster: "outbound|80||httpbin.workshop-external.svc.cluster.local" }).status, 1);
     });
 
     it("egress-gateway: the platform's half (host, Gateway on the egress gateway, route on to the host) is installed with an egress gateway only, and the stage is refused without one", async () => {

@@ -75,13 +75,13 @@ describe("bookinfo stages: retries, circuit breaking, mirroring, authorization",
         const vs = built.virtualServices.find((v) => v.host === "reviews")!.object;
         assert.deepEqual([vs.spec.http![0].mirror, vs.spec.http![0].mirrorPercentage], [{ host: "reviews", subset: "v2" }, { value: 100 }]);
         const check = plan("mirror", "verify-reviews-1");
-        assert.deepEqual(check.mirror, { name: "mirrored-to-v2", cluster: "outbound|9080|v2|reviews.", range: [100, 100] });
+        assert.deepEqual(check.completed, { name: "mirrored-to-v2", cluster: "outbound|9080|v2|reviews.", range: [100, 100] });
         // The proxy keeps the statistics the count reads only when asked to.
         const job = built.checks.find((c) => c.name === "verify-reviews-1")!.job as any;
         assert.deepEqual(JSON.parse(job.spec.template.metadata.annotations["proxy.istio.io/config"]), { proxyStatsMatcher: { inclusionPrefixes: ["cluster.outbound|9080|v2|reviews."] } });
-        assert.equal(runCheck(check, answers("reviews-v1.json", 100), { mirrored: 100 }).status, 0);
-        assert.match(runCheck(check, answers("reviews-v1.json", 100), { mirrored: 0 }).stdout, /^FAIL .*mirrored-to-v2=0$/m);
-        assert.equal(runCheck(check, [...answers("reviews-v1.json", 99), ...answers("reviews-v2.json", 1)], { mirrored: 100 }).status, 1, "a mirrored answer reached the caller");
+        assert.equal(runCheck(check, answers("reviews-v1.json", 100), { completed: 100 }).status, 0);
+        assert.match(runCheck(check, answers("reviews-v1.json", 100), { completed: 0 }).stdout, /^FAIL .*mirrored-to-v2=0$/m);
+        assert.equal(runCheck(check, [...answers("reviews-v1.json", 99), ...answers("reviews-v2.json", 1)], { completed: 100 }).status, 1, "a mirrored answer reached the caller");
     });
 
     it("mirror without a target is refused before anything registers", () => {

@@ -20,18 +20,18 @@ export type Answer = string | { readonly file: string; readonly status?: number;
 export interface RunOptions {
     /** The status the readiness probe sees (default 200). */
     readonly readyStatus?: number | string;
-    /** Of the answers given, how many the caller's proxy completes to the mirror target (default none). */
-    readonly mirrored?: number;
+    /** Of the answers given, how many the caller's proxy counts as completed to the cluster asked about (a mirror target, a gateway; default none). */
+    readonly completed?: number;
     /** Seconds the clock moves between the end of the wait and the last answer (default 0). */
     readonly elapsedSeconds?: number;
-    /** The Envoy cluster (its full name) the `mirrored` requests are completed to; another cluster's count is printed beside it. */
+    /** The Envoy cluster (its full name) the `completed` requests are counted for; another cluster's count is printed beside it. */
     readonly statsCluster?: string;
 }
 
 /**
  * The fake curl answers the readiness probe (`-o /dev/null`, with `readyStatus`
  * when asked for the status), the sidecar's quit call and its statistics
- * (`mirrored` completed requests to every cluster asked for, once the answers
+ * (`completed` requests of `statsCluster`, once the answers
  * are given), and otherwise prints the next answer, in order: a whole reply
  * body as the app sends it, then what curl's `-w` format asks for
  * (`%{http_code}`, `%{time_total}`) of that answer. With `--parallel` it gives
@@ -39,7 +39,7 @@ export interface RunOptions {
  * the fake date moves by `elapsedSeconds` once answers are given.
  */
 export function runCheck(plan: CheckPlan, answers: readonly Answer[], opts: RunOptions | number = {}): CheckRun {
-    const { readyStatus = 200, mirrored = 0, elapsedSeconds = 0, statsCluster = "outbound|9080|v2|reviews.ns.svc.cluster.local" } = typeof opts === "number" ? { readyStatus: opts } : opts;
+    const { readyStatus = 200, completed = 0, elapsedSeconds = 0, statsCluster = "outbound|9080|v2|reviews.ns.svc.cluster.local" } = typeof opts === "number" ? { readyStatus: opts } : opts;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-verify-"));
     const lines = answers.map((a) => (typeof a === "string" ? { file: a } : a)).map((a) => `${a.file}|${String(a.status ?? 200).padStart(3, "0")}|${(a.seconds ?? 0.01).toFixed(6)}`);
     fs.writeFileSync(path.join(dir, "answers"), lines.join("\n") + "\n");
@@ -56,7 +56,7 @@ export function runCheck(plan: CheckPlan, answers: readonly Answer[], opts: RunO
             // One line per call (the -w format's newlines as spaces).
             `{ printf '%s' "$*" | tr '\\n' ' '; echo; } >> ${dir}/curl-calls`,
             'case " $* " in *" -X POST "*) exit 0 ;; esac',
-            `case " $* " in *"127.0.0.1:15000/stats"*) n=$(cat ${dir}/count 2>/dev/null || echo 0); m=0; [ "$n" -ge ${answers.length} ] && m=${mirrored}; echo "cluster.outbound|8080||unrelated.ns.svc.cluster.local.upstream_rq_completed: 7"; echo "cluster.${statsCluster}.upstream_rq_completed: $m"; exit 0 ;; esac`,
+            `case " $* " in *"127.0.0.1:15000/stats"*) n=$(cat ${dir}/count 2>/dev/null || echo 0); m=0; [ "$n" -ge ${answers.length} ] && m=${completed}; echo "cluster.outbound|8080||unrelated.ns.svc.cluster.local.upstream_rq_completed: 7"; echo "cluster.${statsCluster}.upstream_rq_completed: $m"; exit 0 ;; esac`,
             'format=""; prev=""; for a in "$@"; do [ "$prev" = "-w" ] && format="$a"; prev="$a"; done',
             `case " $* " in *" --parallel "*) while IFS='|' read -r file status seconds; do echo "$status"; done < ${dir}/answers; echo ${answers.length} > ${dir}/count; exit 0 ;; esac`,
             `case " $* " in *" -o /dev/null "*) [ -n "$format" ] && printf '%s' "${readyStatus}"; exit 0 ;; esac`,

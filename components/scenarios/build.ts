@@ -279,7 +279,7 @@ function httpRoute(host: string, rule: RouteRuleDef, index: number, s: ScenarioD
               ]
             : undefined;
     // A redirect answers the client itself (301 to the same path at the new scheme and port): no route.
-    if (rule.redirect) return { name: `rule-${index + 1}`, ...(match ? { match } : {}), redirect: { scheme: rule.redirect.scheme, port: rule.redirect.port, redirectCode: 301 } };
+    if (rule.redirect) return { name: `rule-${index + 1}`, ...(match ? { match } : {}), redirect: { scheme: rule.redirect.scheme, port: rule.redirect.port, redirectCode: REDIRECT_STATUS } };
     const dest = rule.to ?? host;
     const port = s.services.find((svc) => svc.name === dest)?.ports[0]?.port;
     const destination = (subset?: string) => ({
@@ -476,8 +476,8 @@ export interface CheckPlan {
      * Requests the caller's own proxy completes to a cluster (`outbound|<port>|<subset>|<host>.`):
      * those a route mirrors to its mirror target, or those that went through the egress gateway.
      */
-    readonly mirror?: { readonly name: string; readonly cluster: string; readonly range: readonly [number, number] };
-    /** Annotations of the check's pod (the proxy configuration a mirror count needs). */
+    readonly completed?: { readonly name: string; readonly cluster: string; readonly range: readonly [number, number] };
+    /** Annotations of the check's pod (the proxy configuration a completed-request count needs). */
     readonly podAnnotations?: Readonly<Record<string, string>>;
 }
 
@@ -658,17 +658,17 @@ function serviceTarget(dest: ServiceDef, path: string): Pick<CheckPlan, "url" | 
 }
 
 /** The mirror count of a check: every request the route matches is mirrored, as its percentage says. */
-function mirrorCount(m: NonNullable<RouteRuleDef["mirror"]>, dest: ServiceDef, requests: number): Pick<CheckPlan, "mirror" | "podAnnotations"> {
+function mirrorCount(m: NonNullable<RouteRuleDef["mirror"]>, dest: ServiceDef, requests: number): Pick<CheckPlan, "completed" | "podAnnotations"> {
     const share = m.percent / 100;
     const range = share === 1 ? ([requests, requests] as const) : splitIntervals(requests, { mirrored: share, other: 1 - share }).mirrored;
     return proxyCount(`mirrored-to-${m.subset}`, `outbound|${dest.ports[0].port}|${m.subset}|${dest.name}.`, range);
 }
 
 /** Requests the caller's own proxy must count as completed to a cluster, and the pod annotation that makes it keep that statistic. */
-function proxyCount(name: string, cluster: string, range: readonly [number, number]): Pick<CheckPlan, "mirror" | "podAnnotations"> {
+function proxyCount(name: string, cluster: string, range: readonly [number, number]): Pick<CheckPlan, "completed" | "podAnnotations"> {
     // Istio's proxies keep only some of Envoy's statistics: the cluster's are asked for.
     const annotations = { "proxy.istio.io/config": JSON.stringify({ proxyStatsMatcher: { inclusionPrefixes: [`cluster.${cluster}`] } }) };
-    return { mirror: { name, cluster, range }, podAnnotations: annotations };
+    return { completed: { name, cluster, range }, podAnnotations: annotations };
 }
 
 /** A stage's own check as a plan: exact shares get the statistical ranges, "at least one" gets [1, requests]. */
@@ -740,11 +740,11 @@ export function verifyEnv(c: CheckPlan): { name: string; value: string }[] {
         ...(c.tcpSend !== undefined ? [{ name: "VERIFY_TCP_SEND", value: c.tcpSend }] : []),
         ...(c.withinSeconds !== undefined ? [{ name: "VERIFY_WITHIN", value: String(c.withinSeconds) }] : []),
         ...(c.caFile !== undefined ? [{ name: "VERIFY_CACERT", value: c.caFile }] : []),
-        ...(c.mirror
+        ...(c.completed
             ? [
-                  { name: "VERIFY_MIRROR", value: c.mirror.name },
-                  { name: "VERIFY_MIRROR_CLUSTER", value: c.mirror.cluster },
-                  { name: "VERIFY_MIRROR_RANGE", value: `${c.mirror.range[0]} ${c.mirror.range[1]}` },
+                  { name: "VERIFY_COMPLETED", value: c.completed.name },
+                  { name: "VERIFY_COMPLETED_CLUSTER", value: c.completed.cluster },
+                  { name: "VERIFY_COMPLETED_RANGE", value: `${c.completed.range[0]} ${c.completed.range[1]}` },
               ]
             : []),
     ];

@@ -36,7 +36,7 @@ ready() {
   fi
   if [ -n "${VERIFY_READY_STATUS:-}" ]; then case ",$VERIFY_READY_STATUS," in *",$s,"*) true ;; *) false ;; esac; else case "$s" in 2??) true ;; *) false ;; esac; fi
 }
-# Requests the caller's own proxy completed to a cluster (the mirror target's), from its statistics.
+# Requests the caller's own proxy completed to a cluster (a mirror target's, the egress gateway's), from its statistics.
 completed() {
   curl -s http://127.0.0.1:15000/stats | grep -F "cluster.$1" | grep -F '.upstream_rq_completed: ' | awk -F': ' '{ n += $2 } END { print n + 0 }'
 }
@@ -75,9 +75,9 @@ $VERIFY_EXPECT
 EXPECT
   [ -n "$hit" ] || other=$((other+1))
 }
-if [ -n "${VERIFY_MIRROR:-}" ]; then
-  mname=$VERIFY_MIRROR; mcluster=$VERIFY_MIRROR_CLUSTER; mlo=${VERIFY_MIRROR_RANGE% *}; mhi=${VERIFY_MIRROR_RANGE#* }
-  before=$(completed "$mcluster")
+if [ -n "${VERIFY_COMPLETED:-}" ]; then
+  cname=$VERIFY_COMPLETED; ccluster=$VERIFY_COMPLETED_CLUSTER; clo=${VERIFY_COMPLETED_RANGE% *}; chi=${VERIFY_COMPLETED_RANGE#* }
+  before=$(completed "$ccluster")
 fi
 if [ -n "${VERIFY_PARALLEL:-}" ]; then
   # All requests at once, VERIFY_PARALLEL at a time: only their statuses are counted.
@@ -120,17 +120,17 @@ if [ -n "${VERIFY_WITHIN:-}" ]; then
     exit 1
   fi
 fi
-if [ -n "${VERIFY_MIRROR:-}" ]; then
-  # Mirrored requests are sent after the answer: wait up to 10 s for the last of them.
+if [ -n "${VERIFY_COMPLETED:-}" ]; then
+  # Mirrored requests are sent after the answer: wait up to 10 s for the last of them (requests through a gateway are counted already).
   w=0
   while :; do
-    mirrored=$(( $(completed "$mcluster") - before ))
-    if [ "$mirrored" -ge "$mlo" ] || [ "$w" -ge 10 ]; then break; fi
+    counted=$(( $(completed "$ccluster") - before ))
+    if [ "$counted" -ge "$clo" ] || [ "$w" -ge 10 ]; then break; fi
     w=$((w+1)); sleep 1
   done
-  measured="$measured $mname=$mirrored"
-  expected="$expected, $mname in [$mlo, $mhi]"
-  if [ "$mirrored" -lt "$mlo" ] || [ "$mirrored" -gt "$mhi" ]; then ok=0; fi
+  measured="$measured $cname=$counted"
+  expected="$expected, $cname in [$clo, $chi]"
+  if [ "$counted" -lt "$clo" ] || [ "$counted" -gt "$chi" ]; then ok=0; fi
 fi
 if [ "$ok" -eq 1 ]; then echo "PASS $VERIFY_NAME: $measured"; exit 0; fi
 echo "FAIL $VERIFY_NAME: expected $VERIFY_DESCRIBES: of $VERIFY_REQUESTS requests to $VERIFY_URL, $expected, other answers 0; a correct mesh fails this check with probability below $VERIFY_ALPHA; measured $measured" | tee "$log"

@@ -107,7 +107,7 @@ export function lessonsGuide(requests = 100): string {
                                     ? `${e.version} at least once`
                                     : `${e.version} ${e.range[0]}–${e.range[1]} of ${c.requests}`,
                         ),
-                        ...(c.mirror ? [`${c.mirror.range[0]}–${c.mirror.range[1]} ${c.mirror.name} (completed by the caller's proxy)`] : []),
+                        ...(c.completed ? [`${c.completed.range[0]}–${c.completed.range[1]} ${c.completed.name} (completed by the caller's proxy)`] : []),
                     ].join(", ");
                     const within = c.withinSeconds !== undefined ? `, all within ${c.withinSeconds} s of the first ${c.readyStatus ?? "answer"}` : "";
                     const short = (v: string) => (v.length > 48 ? `${v.slice(0, 24)}…` : v);
