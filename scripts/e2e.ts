@@ -15,6 +15,7 @@
 import { spawn, spawnSync, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
+import * as https from "https";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
@@ -57,6 +58,18 @@ function get(url: string, timeoutMs = 10_000): Promise<number> {
         });
         req.on("timeout", () => req.destroy());
         req.on("error", () => resolve(0));
+    });
+}
+
+/** An HTTPS request whose server certificate must chain to `ca` and name `servername`: the status, or why TLS failed. */
+function getTls(url: string, ca: string, servername: string, timeoutMs = 10_000): Promise<number | string> {
+    return new Promise((resolve) => {
+        const req = https.get(url, { ca, servername, timeout: timeoutMs }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+        });
+        req.on("timeout", () => req.destroy(new Error("timed out")));
+        req.on("error", (err) => resolve(err.message));
     });
 }
 
@@ -152,6 +165,12 @@ async function main(): Promise<void> {
             await step("the ingress gateway answers on localhost", async () => {
                 const status = await get(`http://127.0.0.1:${HOST_PORTS.http}/productpage`);
                 return status === 200 ? undefined : `http://localhost:${HOST_PORTS.http}/productpage answered ${status}`;
+            });
+            await step("the ingress gateway ends TLS with the workshop CA's certificate (for the name localhost)", async () => {
+                const ca = JSON.parse(run([...pulumi, "stack", "output", "gatewayCaCertificate", "--json", "--stack", args.stack!], { capture: true }));
+                if (typeof ca !== "string") return "no gatewayCaCertificate output";
+                const status = await getTls(`https://127.0.0.1:${HOST_PORTS.https}/productpage`, ca, "localhost");
+                return status === 200 ? undefined : `https://localhost:${HOST_PORTS.https}/productpage: ${status}`;
             });
         }
         if (!args.keep) {
