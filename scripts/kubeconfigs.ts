@@ -105,6 +105,9 @@ async function stackOutputs(stack: string, env: NodeJS.ProcessEnv): Promise<Reco
     return JSON.parse(r.stdout);
 }
 
+/** The file beside the kubeconfigs that holds the workshop CA's certificate. */
+export const GATEWAY_CA_FILE_NAME = "gateway-ca.crt";
+
 /** One line of progress on stderr (a terminal, or ISTIO_WORKSHOP_PROGRESS=1): minting hundreds of tokens takes a while. */
 export function progressLine(done: number, total: number, every = 10): string | undefined {
     return done === total || done % every === 0 ? `tokens: ${done} of ${total}` : undefined;
@@ -147,6 +150,11 @@ async function main(): Promise<void> {
         );
         const dir = values.out ?? path.join("kubeconfigs", values.stack);
         const files = writeKubeconfigs(Object.fromEntries(ids.map((id) => [id, attendeeKubeconfig(access[id]!, tokens[id])])), dir);
+        // The workshop CA, for `curl --cacert` against the gateway's own TLS (a certificate, owner-only like the rest of the folder).
+        if (typeof outputs.gatewayCaCertificate === "string") {
+            fs.writeFileSync(path.join(dir, GATEWAY_CA_FILE_NAME), outputs.gatewayCaCertificate, { mode: 0o600 });
+            process.stdout.write(`The workshop CA's certificate, for curl --cacert over https: ${path.join(dir, GATEWAY_CA_FILE_NAME)}\n`);
+        }
         const expiries = Object.values(tokens).map(tokenExpiry).filter((d): d is Date => d !== undefined);
         const first = expiries.length > 0 ? new Date(Math.min(...expiries.map((d) => d.getTime()))) : undefined;
         process.stdout.write(`${files.length} kubeconfigs written to ${dir} (owner-only); tokens requested for ${hours} h${first ? `, the first expires ${first.toISOString()}` : ""}\n`);
