@@ -510,21 +510,24 @@ export const rawSchema = section({
             });
         }
     }
+    // Stages that need something of the mesh besides the lesson: refused for the class and for every attendee moved there.
+    const stageNeeds = (lesson: "egress" | "myApp", stage: string, message: string) => {
+        if (s.apps[lesson].stage === stage) ctx.addIssue({ code: "custom", path: ["apps", lesson, "stage"], input: stage, message });
+        for (const [id, stages] of Object.entries(s.classroom.stages)) {
+            if (stages[lesson] === stage) ctx.addIssue({ code: "custom", path: ["classroom", "stages", id, lesson], input: stage, message });
+        }
+    };
     // The egress-gateway stage routes through the platform's egress gateway: the mesh must have one.
     if (s.apps.egress.enabled && !s.istio.egressGateway) {
-        const needs = "needs istio.egressGateway: true (the platform's egress gateway the stage's calls leave through)";
-        if (s.apps.egress.stage === "egress-gateway") ctx.addIssue({ code: "custom", path: ["apps", "egress", "stage"], input: "egress-gateway", message: needs });
-        for (const [id, stages] of Object.entries(s.classroom.stages)) {
-            if (stages.egress === "egress-gateway") ctx.addIssue({ code: "custom", path: ["classroom", "stages", id, "egress"], input: "egress-gateway", message: needs });
-        }
+        stageNeeds("egress", "egress-gateway", "needs istio.egressGateway: true (the platform's egress gateway the stage's calls leave through)");
     }
     // The tls stage needs the gateway to end TLS itself, which it does unless the load balancer does (an ACM certificate).
     if (s.apps.myApp.enabled && s.istio.ingress.certificateArn !== undefined) {
-        const needs = "needs the gateway to end TLS itself, with the workshop CA's certificate; with istio.ingress.certificateArn set the load balancer ends TLS instead: remove it, or keep myApp at stage gateway";
-        if (s.apps.myApp.stage === "tls") ctx.addIssue({ code: "custom", path: ["apps", "myApp", "stage"], input: "tls", message: needs });
-        for (const [id, stages] of Object.entries(s.classroom.stages)) {
-            if (stages.myApp === "tls") ctx.addIssue({ code: "custom", path: ["classroom", "stages", id, "myApp"], input: "tls", message: needs });
-        }
+        stageNeeds(
+            "myApp",
+            "tls",
+            "needs the gateway to end TLS itself, with the workshop CA's certificate; with istio.ingress.certificateArn set the load balancer ends TLS instead: remove it, or keep myApp at stage gateway",
+        );
     }
     if (!Array.isArray(s.attendees)) return;
     s.attendees.forEach((id, i) => {
@@ -663,15 +666,12 @@ export function projectConfig(config: Record<string, string>): Record<string, un
  * the form in which the CLI hands stack config to a program.
  */
 export function settingsFromConfig(config: Record<string, string>, context: ParseContext): Settings {
-    const prefix = `${PROJECT}:`;
-    const raw: Record<string, unknown> = {};
+    const source = context.source ?? `Pulumi.${context.stack}.yaml`;
+    const raw = projectConfig(config);
     const problems: string[] = [];
     const aws: { region?: unknown; profile?: unknown } = {};
     for (const [key, value] of Object.entries(config)) {
-        if (key.startsWith(prefix)) {
-            raw[key.slice(prefix.length)] = decodeConfigValue(value);
-            continue;
-        }
+        if (key.startsWith(`${PROJECT}:`)) continue;
         // The stack's AWS provider is its own (region from cluster.region): aws:profile is honoured,
         // aws:region must agree with cluster.region, any other aws:* key would be silently ignored, so it is refused.
         if (key === "aws:region" || key === "aws:profile") {
@@ -691,9 +691,8 @@ export function settingsFromConfig(config: Record<string, string>, context: Pars
         }
     }
     problems.push(...forbiddenKeys(raw));
-    if (problems.length > 0) throw new SettingsError(context.source ?? `Pulumi.${context.stack}.yaml`, problems);
+    if (problems.length > 0) throw new SettingsError(source, problems);
     const settings = parseSettings(raw, context);
-    const source = context.source ?? `Pulumi.${context.stack}.yaml`;
     if (aws.profile !== undefined && (typeof aws.profile !== "string" || aws.profile === "")) throw new SettingsError(source, [`aws:profile: must be the name of an AWS profile, got ${JSON.stringify(aws.profile)}`]);
     if (aws.region !== undefined) {
         const region = settings.cluster.mode === "eks" ? settings.cluster.region : undefined;
