@@ -38,7 +38,6 @@ function has(cmd: string, args: readonly string[]): boolean {
     return spawnSync(cmd, [...args], { stdio: "ignore" }).status === 0;
 }
 
-
 function freePort(): Promise<number> {
     return new Promise((resolve, reject) => {
         const srv = net.createServer();

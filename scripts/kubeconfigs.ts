@@ -16,8 +16,8 @@ import { attendeeKubeconfig, type AttendeeAccess } from "../components/attendeeS
 import { appsAt, buildNamespace, gatewayPlacement, handOutData } from "../components/scenarios/build";
 import { sidecarEgressHosts } from "../components/meshScale";
 import { settingsFromConfig, type Settings } from "../components/settings";
-import { awsEnvironment } from "./pulumi";
-import { locatePulumi } from "./lib/pulumiCli";
+import { awsEnvironment, locatePulumi } from "./lib/pulumiCli";
+import { showProgress } from "./lib/progress";
 import { loadStackConfig } from "./lib/stackConfig";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -108,7 +108,7 @@ async function stackOutputs(stack: string, env: NodeJS.ProcessEnv): Promise<Reco
 /** The file beside the kubeconfigs that holds the workshop CA's certificate. */
 export const GATEWAY_CA_FILE_NAME = "gateway-ca.crt";
 
-/** One line of progress on stderr (a terminal, or ISTIO_WORKSHOP_PROGRESS=1): minting hundreds of tokens takes a while. */
+/** A line of progress every `every` tokens and at the last: minting hundreds of tokens takes a while. */
 export function progressLine(done: number, total: number, every = 10): string | undefined {
     return done === total || done % every === 0 ? `tokens: ${done} of ${total}` : undefined;
 }
@@ -139,7 +139,7 @@ async function main(): Promise<void> {
             admin = { kubeconfig: file };
         }
         const kubectl = process.env.KUBECTL ?? "kubectl";
-        const show = process.stderr.isTTY || process.env.ISTIO_WORKSHOP_PROGRESS === "1";
+        const show = showProgress();
         const tokens = Object.fromEntries(
             ids.map((id, i) => {
                 const token = mintToken(kubectl, admin, access[id]!, hours, env);

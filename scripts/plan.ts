@@ -21,6 +21,7 @@ import { locateHelm } from "./lib/helm";
 import { Renderer, chartCacheDir, describeReleases, renderPlan } from "./lib/render";
 import { checkPlan, policyLevels, validationSummary } from "./lib/validatePlan";
 import { chartValueChecks } from "./lib/valuesCheck";
+import { showProgress } from "./lib/progress";
 import { StackConfigError, loadStackConfig } from "./lib/stackConfig";
 import { formatPlan, securityControls } from "./lib/summary";
 
@@ -38,7 +39,7 @@ const USAGE = [
 
 /** What the plan is doing, on stderr, with the seconds since it started: large plans take a while. */
 function progress(started: number, what: string): void {
-    if (process.stderr.isTTY || process.env.ISTIO_WORKSHOP_PROGRESS === "1") process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${what}\n`);
+    if (showProgress()) process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${what}\n`);
 }
 
 /** A mistake the user can fix: printed as a message, never as a stack trace. */

@@ -18,7 +18,7 @@ import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
 import { settingsFromConfig, type Settings } from "../components/settings";
-import { locatePulumi, stackNames, unknownStackLine } from "./lib/pulumiCli";
+import { awsEnvironment, locatePulumi, stackNames, unknownStackLine } from "./lib/pulumiCli";
 import { loadStackConfig } from "./lib/stackConfig";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
@@ -28,11 +28,6 @@ export const POLICY_PACK = path.join(PROJECT_DIR, "policy");
 export function pulumiArgs(command: string, rest: readonly string[]): string[] {
     const withPolicy = (command === "up" || command === "preview") && !rest.includes("--policy-pack");
     return [command, ...rest, ...(withPolicy ? ["--policy-pack", POLICY_PACK] : [])];
-}
-
-/** What the CLI's environment adds for the stack: its aws:profile as AWS_PROFILE (for the AWS CLI the kubeconfig's token command runs). */
-export function awsEnvironment(settings: Pick<Settings, "awsProfile">): Record<string, string> {
-    return settings.awsProfile ? { AWS_PROFILE: settings.awsProfile } : {};
 }
 
 /** The kubeconfig files kubectl (and the Kubernetes provider) read: the stack's, else $KUBECONFIG's, else ~/.kube/config. */

@@ -3,8 +3,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { POLICY_PACK, awsEnvironment, pulumiArgs, target } from "../scripts/pulumi";
-import { PINNED_PULUMI, locatePulumi, recentEnough, stackNames, unknownStackLine } from "../scripts/lib/pulumiCli";
+import { showProgress } from "../scripts/lib/progress";
+import { progressLine } from "../scripts/kubeconfigs";
+import { POLICY_PACK, pulumiArgs, target } from "../scripts/pulumi";
+import { PINNED_PULUMI, awsEnvironment, locatePulumi, recentEnough, stackNames, unknownStackLine } from "../scripts/lib/pulumiCli";
 import { SettingsError, settingsFromConfig } from "../components/settings";
 import { kindClusterOf } from "../scripts/lib/e2e";
 import { EKS_RAW, settingsFor } from "./helpers";
@@ -133,6 +135,11 @@ describe("npm run up|preview|destroy", () => {
         assert.deepEqual(target(withProfile), { line: "Target: EKS cluster istio-workshop-dev in eu-west-1 (AWS profile workshop-admin, from aws:profile)" });
         assert.throws(() => settingsFromConfig(config({ "aws:region": "us-east-1" }), ctx), (e: Error) => e instanceof SettingsError && /aws:region: "us-east-1" differs from istio-workshop:cluster\.region "eu-west-1"/.test(e.message));
         assert.throws(() => settingsFromConfig(config({ "aws:accessKey": "AKIA" }), ctx), /aws:accessKey: the stack's AWS provider takes only aws:profile/);
+    });
+
+    it("shows progress on a terminal, or when ISTIO_WORKSHOP_PROGRESS=1 asks, and keeps a pipe's output clean", () => {
+        assert.deepEqual([showProgress({}, true), showProgress({ ISTIO_WORKSHOP_PROGRESS: "1" }, false), showProgress({}, false)], [true, true, false]);
+        assert.deepEqual([1, 9, 10, 17, 17].map((n, i) => progressLine(n, i === 4 ? 17 : 300)), [undefined, undefined, "tokens: 10 of 300", undefined, "tokens: 17 of 17"]);
     });
 
     it("the end-to-end run creates the kind cluster the local stack's context names", () => {

@@ -49,7 +49,7 @@ export const PACKAGED_KUBECTL = {
 type PackagedBinary = typeof PACKAGED_HELM | typeof PACKAGED_KUBECTL;
 
 /** The packaged kubectl (extracted and checked once), or why there is none on this machine. */
-export async function locatePackagedKubectl(): Promise<{ path: string } | NoHelm> {
+export async function locatePackagedKubectl(): Promise<{ path: string } | Missing> {
     if (process.platform !== PACKAGED_KUBECTL.platform || process.arch !== PACKAGED_KUBECTL.arch) {
         return { missing: `the packaged kubectl runs on ${PACKAGED_KUBECTL.platform}/${PACKAGED_KUBECTL.arch} only (this is ${process.platform}/${process.arch})` };
     }
@@ -63,22 +63,23 @@ export interface Helm {
     readonly source: "ISTIO_WORKSHOP_HELM" | typeof PACKAGED_HELM.npmPackage | "PATH";
 }
 
-export interface NoHelm {
+/** Why a binary (helm, kubectl) is not available here, in one sentence. */
+export interface Missing {
     readonly missing: string;
 }
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..");
 const extractDir = (name: string, version: string) => path.join(PROJECT_DIR, "node_modules", ".cache", "istio-workshop", `${name}-${version}`);
 
-let located: Promise<Helm | NoHelm> | undefined;
+let located: Promise<Helm | Missing> | undefined;
 
 /** The helm to use (found once per process), or why there is none. */
-export function locateHelm(): Promise<Helm | NoHelm> {
+export function locateHelm(): Promise<Helm | Missing> {
     located ??= findHelm();
     return located;
 }
 
-async function findHelm(): Promise<Helm | NoHelm> {
+async function findHelm(): Promise<Helm | Missing> {
     const chosen = process.env.ISTIO_WORKSHOP_HELM;
     if (chosen) {
         const version = await helmVersion(chosen);
@@ -107,7 +108,7 @@ async function helmVersion(binary: string): Promise<string | undefined> {
 }
 
 /** Extracts a binary from the devDependency's zip once; later calls reuse the checked copy. */
-async function extractPackaged(spec: PackagedBinary, name: string): Promise<{ path: string } | NoHelm> {
+async function extractPackaged(spec: PackagedBinary, name: string): Promise<{ path: string } | Missing> {
     const dir = extractDir(name, spec.version);
     const target = path.join(dir, name);
     // A stamp of the checked copy's size and time saves hashing 60 MB on every run.

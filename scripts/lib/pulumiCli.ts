@@ -91,6 +91,11 @@ export async function locatePulumi(options: LocateOptions = {}): Promise<CliChoi
     }
 }
 
+/** What the CLI's environment adds for a stack: its aws:profile as AWS_PROFILE (for the AWS CLI the kubeconfig's token command runs). */
+export function awsEnvironment(settings: { readonly awsProfile?: string }): Record<string, string> {
+    return settings.awsProfile ? { AWS_PROFILE: settings.awsProfile } : {};
+}
+
 /** The stack names of `pulumi stack ls --json` output (its `name` fields); undefined if it is not that. */
 export function stackNames(json: string): string[] | undefined {
     try {
