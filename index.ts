@@ -15,13 +15,14 @@ const { config, stack, awsProfile } = loadConfig();
 const prepared = resolveWorkshop(config, stack);
 const { settings } = prepared;
 prepared.warnings.forEach((w) => void pulumi.log.warn(w));
-const clusterFacts = { mode: settings.cluster.mode, kubernetesVersion: settings.cluster.kubernetesVersion };
+// What the mesh and the addons need to know of the cluster.
+const clusterKind = { mode: settings.cluster.mode, kubernetesVersion: settings.cluster.kubernetesVersion };
 
 const cluster = new WorkshopCluster("workshop", { config, stack, awsProfile });
 const mesh = new IstioMesh("mesh", {
     provider: cluster.provider,
     istio: config.istio,
-    cluster: clusterFacts,
+    cluster: clusterKind,
     domain: settings.classroom.domain,
     portRules: cluster.istioPortRules,
     sizing: prepared.mesh,
@@ -30,7 +31,7 @@ const addons = new ObservabilityAddons("addons", {
     provider: cluster.provider,
     addons: config.addons,
     istio: config.istio,
-    cluster: clusterFacts,
+    cluster: clusterKind,
     mesh: mesh.istiod,
     gateway: mesh.gateway,
     imageCache: cluster.imageCache,

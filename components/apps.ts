@@ -12,9 +12,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { withCachedImages, type ImageCache } from "./images";
 import { lessonsRelease, objectsJson } from "./lessons";
 import { INJECTION_LABELS, namespaceSidecar } from "./meshSpec";
-import { PLATFORM_PART_LABELS } from "./attendeeSpec";
 import { buildNamespace, namespaceManifests, type GatewayPlacement } from "./scenarios/build";
-import { GATEWAY_CA_CONFIG_MAP, GATEWAY_CA_KEY } from "./scenarios/gatewayCa";
+import { gatewayCaConfigMap } from "./scenarios/gatewayCa";
 import type { Settings } from "./settings";
 
 /** What namespaces of workloads need from the cluster and the mesh. */
@@ -84,16 +83,6 @@ export class DemoApps extends pulumi.ComponentResource {
         this.checks = pulumi.output(built.flatMap((b) => b.checks.map((c) => `${b.name}/${c.name}`)));
         this.registerOutputs({ namespace: this.namespace, checks: this.checks });
     }
-}
-
-/** The ConfigMap that hands a namespace the workshop CA's certificate (a placeholder where it is not known yet, as in a plan). */
-export function gatewayCaConfigMap(namespace: string, pem: string | undefined): Record<string, unknown> {
-    return {
-        apiVersion: "v1",
-        kind: "ConfigMap",
-        metadata: { name: GATEWAY_CA_CONFIG_MAP, namespace, labels: { ...PLATFORM_PART_LABELS } },
-        data: { [GATEWAY_CA_KEY]: pem ?? "(the workshop CA's certificate, known once the stack has created it)" },
-    };
 }
 
 /** A namespace's objects as its lessons release, images through the cache where there is one. */
