@@ -29,8 +29,19 @@ describe("the package entry point and its example program", () => {
         plan = await planExample();
     });
 
-    it("exports the four components and the plain config types' resolver", () => {
-        for (const name of ["WorkshopCluster", "IstioMesh", "ObservabilityAddons", "Classroom", "resolveWorkshop", "SettingsError"]) assert.equal(typeof (entry as any)[name], "function", name);
+    it("exports the four components and the plain config types' resolver: the program's own, not copies", () => {
+        const own: Record<string, unknown> = {
+            WorkshopCluster: require("../components/cluster").WorkshopCluster,
+            IstioMesh: require("../components/mesh").IstioMesh,
+            ObservabilityAddons: require("../components/addons").ObservabilityAddons,
+            Classroom: require("../components/classroom").Classroom,
+            resolveWorkshop: require("../components/config").resolveWorkshop,
+            SettingsError: require("../components/settings").SettingsError,
+        };
+        assert.deepEqual(Object.keys(entry).sort(), Object.keys(own).sort(), "the entry point exports exactly these");
+        for (const [name, value] of Object.entries(own)) assert.equal((entry as any)[name], value, name);
+        // The package's exports field points at this entry point.
+        assert.equal(require("../package.json").exports["."], "./components/index.ts");
     });
 
     it("installs Istio and the addons it asks for on the given context, every Kubernetes object through its provider", () => {
