@@ -1,14 +1,14 @@
 /**
  * istio-workshop: stack config -> validated settings -> components -> outputs.
- * Only wiring here; the work is in components/.
+ * Only wiring here; the work is in src/.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ObservabilityAddons } from "./components/addons";
-import { Classroom } from "./components/classroom";
-import { WorkshopCluster } from "./components/cluster";
-import { IstioMesh } from "./components/mesh";
-import { resolveWorkshop } from "./components/config";
-import { loadConfig } from "./components/validate";
+import { ObservabilityAddons } from "./src/addons/addons";
+import { Classroom } from "./src/classroom/classroom";
+import { WorkshopCluster } from "./src/cluster/cluster";
+import { IstioMesh } from "./src/mesh/mesh";
+import { resolveWorkshop } from "./src/workshop/config";
+import { loadConfig } from "./src/workshop/resolve";
 
 const { config, stack, awsProfile } = loadConfig();
 // Validated once, here (a mistake registers nothing); each component resolves the same config object again from a cache.

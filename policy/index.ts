@@ -4,7 +4,7 @@
  * `--policy-pack-config policy/lesson-permissive-mtls.json` (see docs/security.md).
  */
 import { PolicyPack } from "@pulumi/policy";
-import { RULES, withCarriedObjects } from "./rules";
+import { RULES, withCarriedObjects } from "../src/judgement/checks/policyRules";
 
 new PolicyPack("istio-workshop", {
     enforcementLevel: "mandatory",

@@ -1,14 +1,14 @@
 /**
  * `npm run attacks -- --stack workshop`: the table "What an attendee can and
  * cannot do" for a stack with attendees, as the attack suite judges its plan
- * (`scripts/lib/attackSuite.ts`): what an attendee may do, and each attack
+ * (`src/judgement/attacks/attackSuite.ts`): what an attendee may do, and each attack
  * with the layer that refuses it. The table in docs/security.md is this output.
  */
 import * as path from "path";
 import { parseArgs } from "util";
-import { attackTable, attendeePair } from "./lib/attackSuite";
-import { disablePromiseDebugging, recordProgram } from "./lib/recorder";
-import { loadStackConfig } from "./lib/stackConfig";
+import { attackTable, attendeePair } from "../src/judgement/attacks/attackSuite";
+import { disablePromiseDebugging, recordProgram } from "../src/judgement/plan/recorder";
+import { loadStackConfig } from "../src/settings/stackFile";
 
 const PROJECT_DIR = path.join(__dirname, "..");
 

@@ -3,7 +3,7 @@
  * class one stack's cluster holds (and none), runs the offline plan as a user
  * would and prints what it measured
  * (plan time, peak memory), then what a real `up` of each would cost by the
- * model of `scripts/lib/upModel.ts` (state, checkpoint bytes, Kubernetes
+ * model of `src/judgement/plan/upModel.ts` (state, checkpoint bytes, Kubernetes
  * objects, pods, proxies, image pulls, istiod pushes, proxy memory) with a
  * recommendation; then the dev stack's plan, plain and with every Helm release
  * rendered (when the chart cache is present). A report, not a test: it prints
@@ -13,15 +13,15 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { INSTANCE_TYPES, classDemand, maxAttendeesPerCluster, namespaceDemand, nodesFor } from "../components/capacity";
-import { meshSizing, unscopedProxyMemoryMi } from "../components/meshScale";
-import { settingsFromConfig } from "../components/settings";
-import { prepare } from "../components/validate";
-import { criticalPath } from "./lib/criticalPath";
-import type { Plan } from "./lib/recorder";
-import { CHART_CACHE_ENV, chartCacheDir } from "./lib/render";
-import { loadStackConfig } from "./lib/stackConfig";
-import { recommendation, upModel } from "./lib/upModel";
+import { INSTANCE_TYPES, classDemand, maxAttendeesPerCluster, namespaceDemand, nodesFor } from "../src/workshop/capacity";
+import { meshSizing, unscopedProxyMemoryMi } from "../src/mesh/meshScale";
+import { settingsFromConfig } from "../src/settings/settings";
+import { prepare } from "../src/workshop/resolve";
+import { criticalPath } from "../src/judgement/plan/criticalPath";
+import type { Plan } from "../src/judgement/plan/recorder";
+import { CHART_CACHE_ENV, chartCacheDir } from "../src/judgement/plan/render";
+import { loadStackConfig } from "../src/settings/stackFile";
+import { recommendation, upModel } from "../src/judgement/plan/upModel";
 
 const ROOT = path.resolve(__dirname, "..");
 const SIZES = [0, 10, 30, 100, 300];
@@ -76,7 +76,7 @@ function main(): void {
     // Classroom plans without chart renders: what grows with the class is the stack's own part.
     const noCharts = { [CHART_CACHE_ENV]: fs.mkdtempSync(path.join(os.tmpdir(), "iw-bench-nocharts-")) };
     const out = (line = "") => process.stdout.write(`${line}\n`);
-    out(`Offline plan benchmark on ${os.cpus().length} cores, Node ${process.version}, ${INSTANCE_TYPE} nodes (each row: one plan run; the model: scripts/lib/upModel.ts)`);
+    out(`Offline plan benchmark on ${os.cpus().length} cores, Node ${process.version}, ${INSTANCE_TYPE} nodes (each row: one plan run; the model: src/judgement/plan/upModel.ts)`);
     out();
     const settingsOf = (n: number) => {
         fs.writeFileSync(path.join(dir, `Pulumi.bench${n}.yaml`), stackFile(n));

@@ -10,13 +10,13 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { PUBLISHED_DIGESTS, archiveName, configSchemaChart, stackReleases } from "../components/charts";
-import { MeshCheckError } from "../components/scenarios/analyze";
-import { SettingsError, settingsFromConfig } from "../components/settings";
-import { prepare } from "../components/validate";
-import { locateHelm, runHelm } from "./lib/helm";
-import { chartArchive, chartCacheDir } from "./lib/render";
-import { StackConfigError, listStacks, loadStackConfig } from "./lib/stackConfig";
+import { PUBLISHED_DIGESTS, archiveName, configSchemaChart, stackReleases } from "../src/workshop/charts";
+import { MeshCheckError } from "../src/lessons/analyze";
+import { SettingsError, settingsFromConfig } from "../src/settings/settings";
+import { prepare } from "../src/workshop/resolve";
+import { locateHelm, runHelm } from "../src/tooling/helm";
+import { chartArchive, chartCacheDir } from "../src/judgement/plan/render";
+import { StackConfigError, listStacks, loadStackConfig } from "../src/settings/stackFile";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 const USAGE = "usage: npm run charts [-- --stack <name> ...]   (default: every Pulumi.<stack>.yaml here)";

@@ -6,7 +6,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { configReference, stackFileSchema } from "./lib/configReference";
+import { configReference, stackFileSchema } from "../src/settings/reference";
 
 const ROOT = path.resolve(__dirname, "..");
 export const GENERATED: Readonly<Record<string, () => string>> = {

@@ -20,10 +20,10 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
-import { settingsFromConfig } from "../components/settings";
-import { E2E_TOOLS, PROGRAM_FILES, formatReport, jobStates, kindClusterOf, kindConfig, uiChecks, type Step, type UiCheck } from "./lib/e2e";
-import { loadStackConfig } from "./lib/stackConfig";
-import { locatePulumi } from "./lib/pulumiCli";
+import { settingsFromConfig } from "../src/settings/settings";
+import { E2E_TOOLS, PROGRAM_FILES, formatReport, jobStates, kindClusterOf, kindConfig, uiChecks, type Step, type UiCheck } from "../src/tooling/e2e";
+import { loadStackConfig } from "../src/settings/stackFile";
+import { locatePulumi } from "../src/tooling/pulumiCli";
 
 const ROOT = path.resolve(__dirname, "..");
 const USAGE = "usage: npm run e2e -- --stack <name> [--keep]";

@@ -1,4 +1,4 @@
 /** `npm run lessons-guide`: prints the lesson guide (`docs/lessons.md` is its output). */
-import { lessonsGuide } from "./lib/lessonsGuide";
+import { lessonsGuide } from "../src/lessons/guide";
 
 process.stdout.write(`${lessonsGuide()}\n`);

@@ -9,21 +9,21 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { MeshCheckError } from "../components/scenarios/analyze";
-import { SettingsError, settingsFromConfig } from "../components/settings";
-import { describeCapacity } from "../components/capacity";
-import { prepare } from "../components/validate";
-import { isolationSummary } from "./lib/attackSuite";
-import { meshGraph } from "./lib/graph";
-import { diffPlans, formatDiff } from "./lib/planDiff";
-import { disablePromiseDebugging, recordProgram, writePlanJson, type Plan } from "./lib/recorder";
-import { locateHelm } from "./lib/helm";
-import { Renderer, chartCacheDir, describeReleases, renderPlan } from "./lib/render";
-import { checkPlan, policyLevels, validationSummary } from "./lib/validatePlan";
-import { chartValueChecks } from "./lib/valuesCheck";
-import { showProgress } from "./lib/progress";
-import { StackConfigError, loadStackConfig } from "./lib/stackConfig";
-import { formatPlan, securityControls } from "./lib/summary";
+import { MeshCheckError } from "../src/lessons/analyze";
+import { SettingsError, settingsFromConfig } from "../src/settings/settings";
+import { describeCapacity } from "../src/workshop/capacity";
+import { prepare } from "../src/workshop/resolve";
+import { isolationSummary } from "../src/judgement/attacks/attackSuite";
+import { meshGraph } from "../src/judgement/plan/graph";
+import { diffPlans, formatDiff } from "../src/judgement/plan/planDiff";
+import { disablePromiseDebugging, recordProgram, writePlanJson, type Plan } from "../src/judgement/plan/recorder";
+import { locateHelm } from "../src/tooling/helm";
+import { Renderer, chartCacheDir, describeReleases, renderPlan } from "../src/judgement/plan/render";
+import { checkPlan, policyLevels, validationSummary } from "../src/judgement/checks/validatePlan";
+import { chartValueChecks } from "../src/judgement/checks/valuesCheck";
+import { showProgress } from "../src/tooling/progress";
+import { StackConfigError, loadStackConfig } from "../src/settings/stackFile";
+import { formatPlan, securityControls } from "../src/judgement/plan/summary";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 const USAGE = [

@@ -8,10 +8,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { meshGraph } from "./lib/graph";
-import { diffPlans, formatDiff } from "./lib/planDiff";
-import type { Plan } from "./lib/recorder";
-import { validatePlan } from "./lib/validatePlan";
+import { meshGraph } from "../src/judgement/plan/graph";
+import { diffPlans, formatDiff } from "../src/judgement/plan/planDiff";
+import type { Plan } from "../src/judgement/plan/recorder";
+import { validatePlan } from "../src/judgement/checks/validatePlan";
 
 /** Marks the comment so CI edits it instead of adding another. */
 export const COMMENT_MARKER = "<!-- istio-workshop offline plan -->";

@@ -6,7 +6,7 @@
  * Before the CLI runs: the stack file must exist (an unknown stack is refused in
  * one line that lists the stack files there), its settings must be valid, and on
  * an existing cluster its kube context must exist. The CLI is the `pulumi` on
- * PATH when recent enough, else the pinned one (`scripts/lib/pulumiCli.ts`). A
+ * PATH when recent enough, else the pinned one (`src/tooling/pulumiCli.ts`). A
  * stack the backend does not have is refused with the stacks it has: creating
  * one is `stack-init`, never a side effect. `up` and `preview` first run the
  * offline validation (`npm run plan -- --quiet`), then the CLI with the
@@ -17,9 +17,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
-import { settingsFromConfig, type Settings } from "../components/settings";
-import { awsEnvironment, locatePulumi, stackNames, unknownStackLine } from "./lib/pulumiCli";
-import { loadStackConfig } from "./lib/stackConfig";
+import { settingsFromConfig, type Settings } from "../src/settings/settings";
+import { awsEnvironment, locatePulumi, stackNames, unknownStackLine } from "../src/tooling/pulumiCli";
+import { loadStackConfig } from "../src/settings/stackFile";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 export const POLICY_PACK = path.join(PROJECT_DIR, "policy");

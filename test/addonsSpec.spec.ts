@@ -14,7 +14,7 @@ import {
     kialiValues,
     portForwards,
     prometheusValues,
-} from "../components/addonsSpec";
+} from "../src/addons/addonsSpec";
 import { EKS_RAW, EXPOSED_RAW, TEST_CERTIFICATE, settingsFor } from "./helpers";
 
 const addonsOf = (addons: Record<string, unknown>) => settingsFor({ ...EXPOSED_RAW, addons }).addons;

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
-import { PORT_NAME } from "../components/scenarios/analyze";
-import { DEFAULT_KUBERNETES_VERSION } from "../components/settings";
-import type { Plan, PlannedResource } from "../scripts/lib/recorder";
+import { PORT_NAME } from "../src/lessons/analyze";
+import { DEFAULT_KUBERNETES_VERSION } from "../src/settings/settings";
+import type { Plan, PlannedResource } from "../src/judgement/plan/recorder";
 import { EKS_RAW, names, planIndex, resource } from "./helpers";
 
 const RELEASE = "classroom-demo-lessons";

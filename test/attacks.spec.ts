@@ -1,15 +1,15 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ATTACKS, CAPABILITIES, attackTable, attendeeJudge, isolationReport, lessonObjects, type Layer } from "../scripts/lib/attackSuite";
-import type { Plan } from "../scripts/lib/recorder";
-import { securityControls } from "../scripts/lib/summary";
+import { ATTACKS, CAPABILITIES, attackTable, attendeeJudge, isolationReport, lessonObjects, type Layer } from "../src/judgement/attacks/attackSuite";
+import type { Plan } from "../src/judgement/plan/recorder";
+import { securityControls } from "../src/judgement/plan/summary";
 import { EKS_RAW, planIndex } from "./helpers";
-import { GUARD_RAILS, admissionPolicy, admissionPolicyBinding } from "../components/admissionSpec";
-import { ATTENDEE_NAMESPACE_LABEL } from "../components/attendeeSpec";
-import { atStage, buildScenario } from "../components/scenarios/build";
-import { bookinfo } from "../components/scenarios/catalog";
-import { DEPLOYER_USERNAME, admissionRefusals } from "../policy/admission";
+import { GUARD_RAILS, admissionPolicy, admissionPolicyBinding } from "../src/classroom/admissionSpec";
+import { ATTENDEE_NAMESPACE_LABEL } from "../src/classroom/attendeeSpec";
+import { atStage, buildScenario } from "../src/lessons/build";
+import { bookinfo } from "../src/lessons/catalog";
+import { DEPLOYER_USERNAME, admissionRefusals } from "../src/judgement/kubernetes/admission";
 
 /** The layer each attack must meet first: the cluster refuses it, not our documentation. */
 const EXPECTED: Readonly<Record<string, Layer>> = {

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
-import { WorkshopCluster } from "../components/cluster";
-import { recordProgram, type Plan } from "../scripts/lib/recorder";
+import { WorkshopCluster } from "../src/cluster/cluster";
+import { recordProgram, type Plan } from "../src/judgement/plan/recorder";
 import { EKS_RAW, cloudMocks, names, resource } from "./helpers";
 
 async function planCluster(raw: Record<string, unknown>): Promise<Plan> {

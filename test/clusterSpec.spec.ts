@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { adminAccessEntries, awsTags, capacityType, launchTemplateSpec, nextSteps, vpcSpec } from "../components/clusterSpec";
+import { adminAccessEntries, awsTags, capacityType, launchTemplateSpec, nextSteps, vpcSpec } from "../src/cluster/clusterSpec";
 import { EKS_RAW, settingsFor } from "./helpers";
 
 describe("cluster spec (pure)", () => {

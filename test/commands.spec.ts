@@ -3,12 +3,12 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { showProgress } from "../scripts/lib/progress";
+import { showProgress } from "../src/tooling/progress";
 import { progressLine } from "../scripts/kubeconfigs";
 import { POLICY_PACK, pulumiArgs, target } from "../scripts/pulumi";
-import { PINNED_PULUMI, awsEnvironment, locatePulumi, recentEnough, stackNames, unknownStackLine } from "../scripts/lib/pulumiCli";
-import { SettingsError, settingsFromConfig } from "../components/settings";
-import { kindClusterOf } from "../scripts/lib/e2e";
+import { PINNED_PULUMI, awsEnvironment, locatePulumi, recentEnough, stackNames, unknownStackLine } from "../src/tooling/pulumiCli";
+import { SettingsError, settingsFromConfig } from "../src/settings/settings";
+import { kindClusterOf } from "../src/tooling/e2e";
 import { EKS_RAW, settingsFor } from "./helpers";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");

@@ -10,9 +10,9 @@ import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
 import { GENERATED } from "../scripts/config-reference";
-import { CONFIG_DOCS, docKey, schemaKeys, settingsJsonSchema, stackFileSchema } from "../scripts/lib/configReference";
-import { listStacks } from "../scripts/lib/stackConfig";
-import { SettingsError } from "../components/settings";
+import { CONFIG_DOCS, docKey, schemaKeys, settingsJsonSchema, stackFileSchema } from "../src/settings/reference";
+import { listStacks } from "../src/settings/stackFile";
+import { SettingsError } from "../src/settings/settings";
 import { settingsFor } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");

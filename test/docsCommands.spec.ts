@@ -13,7 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import { CLI_CALLS, pulumiArgs } from "../scripts/pulumi";
 import { stackOutputArgs } from "../scripts/kubeconfigs";
-import { locateHelm, locatePackagedKubectl } from "../scripts/lib/helm";
+import { locateHelm, locatePackagedKubectl } from "../src/tooling/helm";
 
 const ROOT = path.resolve(__dirname, "..");
 const DOCS = ["README.md", ...fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];

@@ -6,8 +6,8 @@ import { strict as assert } from "assert";
 import YAML from "yaml";
 import * as fs from "fs";
 import * as path from "path";
-import { LESSONS_CHART } from "../components/lessons";
-import { PROGRAM_FILES, formatReport, jobStates, kindConfig, uiChecks } from "../scripts/lib/e2e";
+import { LESSONS_CHART } from "../src/lessons/delivery";
+import { PROGRAM_FILES, formatReport, jobStates, kindConfig, uiChecks } from "../src/tooling/e2e";
 import { planIndex } from "./helpers";
 
 describe("end-to-end run: pure parts", () => {

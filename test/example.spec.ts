@@ -5,9 +5,9 @@
  */
 import { strict as assert } from "assert";
 import * as path from "path";
-import { recordProgram, type Plan } from "../scripts/lib/recorder";
+import { recordProgram, type Plan } from "../src/judgement/plan/recorder";
 import { cloudMocks } from "./helpers";
-import * as entry from "../components";
+import * as entry from "../src";
 
 const EXAMPLE = path.join(__dirname, "..", "examples", "existing-cluster", "index.ts");
 
@@ -31,17 +31,17 @@ describe("the package entry point and its example program", () => {
 
     it("exports the four components and the plain config types' resolver: the program's own, not copies", () => {
         const own: Record<string, unknown> = {
-            WorkshopCluster: require("../components/cluster").WorkshopCluster,
-            IstioMesh: require("../components/mesh").IstioMesh,
-            ObservabilityAddons: require("../components/addons").ObservabilityAddons,
-            Classroom: require("../components/classroom").Classroom,
-            resolveWorkshop: require("../components/config").resolveWorkshop,
-            SettingsError: require("../components/settings").SettingsError,
+            WorkshopCluster: require("../src/cluster/cluster").WorkshopCluster,
+            IstioMesh: require("../src/mesh/mesh").IstioMesh,
+            ObservabilityAddons: require("../src/addons/addons").ObservabilityAddons,
+            Classroom: require("../src/classroom/classroom").Classroom,
+            resolveWorkshop: require("../src/workshop/config").resolveWorkshop,
+            SettingsError: require("../src/settings/settings").SettingsError,
         };
         assert.deepEqual(Object.keys(entry).sort(), Object.keys(own).sort(), "the entry point exports exactly these");
         for (const [name, value] of Object.entries(own)) assert.equal((entry as any)[name], value, name);
         // The package's exports field points at this entry point.
-        assert.equal(require("../package.json").exports["."], "./components/index.ts");
+        assert.equal(require("../package.json").exports["."], "./src/index.ts");
     });
 
     it("installs Istio and the addons it asks for on the given context, every Kubernetes object through its provider", () => {

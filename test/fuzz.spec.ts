@@ -8,10 +8,10 @@ import fc from "fast-check";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { MeshCheckError } from "../components/scenarios/analyze";
-import { SettingsError, settingsFromConfig } from "../components/settings";
-import { prepare } from "../components/validate";
-import { StackConfigError, loadStackConfig } from "../scripts/lib/stackConfig";
+import { MeshCheckError } from "../src/lessons/analyze";
+import { SettingsError, settingsFromConfig } from "../src/settings/settings";
+import { prepare } from "../src/workshop/resolve";
+import { StackConfigError, loadStackConfig } from "../src/settings/stackFile";
 import { planIndex } from "./helpers";
 
 const VALID = { cluster: { adminCidrs: ["203.0.113.4/32"] } };

@@ -3,11 +3,11 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
-import { HAND_OUT_CONFIG_MAP, LESSON_LABEL } from "../components/scenarios/build";
-import { isolationReport } from "../scripts/lib/attackSuite";
+import { HAND_OUT_CONFIG_MAP, LESSON_LABEL } from "../src/lessons/build";
+import { isolationReport } from "../src/judgement/attacks/attackSuite";
 import { writeHandOuts } from "../scripts/kubeconfigs";
-import type { Plan } from "../scripts/lib/recorder";
-import { validatePlan } from "../scripts/lib/validatePlan";
+import type { Plan } from "../src/judgement/plan/recorder";
+import { validatePlan } from "../src/judgement/checks/validatePlan";
 import { EKS_RAW, planIndex, settingsFor } from "./helpers";
 
 const RAW = { ...EKS_RAW, attendees: ["ana", "bo"] };

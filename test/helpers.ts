@@ -1,8 +1,8 @@
 /** Shared test helpers: settings from raw config, lookups in a recorded plan, mocks with cloud-like outputs. */
 import * as pulumi from "@pulumi/pulumi";
-import { parseSettings, type Settings } from "../components/settings";
-import { prepare, type PreparedSettings } from "../components/validate";
-import { recordProgram, type Plan, type PlannedResource } from "../scripts/lib/recorder";
+import { parseSettings, type Settings } from "../src/settings/settings";
+import { prepare, type PreparedSettings } from "../src/workshop/resolve";
+import { recordProgram, type Plan, type PlannedResource } from "../src/judgement/plan/recorder";
 
 export const EKS_RAW = { cluster: { adminCidrs: ["203.0.113.4/32"] } };
 /** An ACM certificate ARN of the documented shape (no certificate exists behind it: nothing is contacted). */

@@ -1,11 +1,11 @@
 /** `cluster.imageCache: ecr`: pull-through cache rules for the registries the stack pulls from, every such image pointed at them. */
 import { strict as assert } from "assert";
 import YAML from "yaml";
-import { CHART_IMAGES, cacheRules, chartImageValues, pullThroughPolicy, releaseValuesWithCache, stackImages } from "../components/imageCache";
-import { ECR_UPSTREAMS, cacheRegistries, cachedImage, withCachedImages } from "../components/images";
-import { SettingsError } from "../components/settings";
-import type { Plan } from "../scripts/lib/recorder";
-import { planObjects, podTemplates } from "../scripts/lib/clusterChecks";
+import { CHART_IMAGES, cacheRules, chartImageValues, pullThroughPolicy, releaseValuesWithCache, stackImages } from "../src/cluster/imageCache";
+import { ECR_UPSTREAMS, cacheRegistries, cachedImage, withCachedImages } from "../src/model/images";
+import { SettingsError } from "../src/settings/settings";
+import type { Plan } from "../src/judgement/plan/recorder";
+import { planObjects, podTemplates } from "../src/judgement/checks/clusterChecks";
 import { EKS_RAW, names, planIndex, resource, settingsFor } from "./helpers";
 import { needUpstream, upstreamText } from "./upstream";
 

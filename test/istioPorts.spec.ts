@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import fc from "fast-check";
-import { ISTIO_PORT_RULES, checkPortRules, ingressRuleSpecs, type PortRule } from "../components/istioPorts";
+import { ISTIO_PORT_RULES, checkPortRules, ingressRuleSpecs, type PortRule } from "../src/cluster/istioPorts";
 
 const groups = { cluster: "sg-cluster", nodes: "sg-nodes" };
 

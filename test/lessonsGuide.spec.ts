@@ -1,9 +1,9 @@
 import { strict as assert } from "assert";
 import { readFileSync } from "fs";
 import { join } from "path";
-import { SCENARIOS, type ScenarioKey } from "../components/scenarios/build";
-import { STAGES } from "../components/scenarios/stages";
-import { INTRODUCTIONS, WHAT_YOU_SEE, lessonsGuide } from "../scripts/lib/lessonsGuide";
+import { SCENARIOS, type ScenarioKey } from "../src/lessons/build";
+import { STAGES } from "../src/settings/stages";
+import { INTRODUCTIONS, WHAT_YOU_SEE, lessonsGuide } from "../src/lessons/guide";
 
 describe("the lesson guide (docs/lessons.md)", () => {
     it("is exactly what npm run lessons-guide prints", () => {

@@ -1,9 +1,9 @@
 import { strict as assert } from "assert";
-import { prepare } from "../components/validate";
-import { WorkshopCluster } from "../components/cluster";
-import { IstioMesh } from "../components/mesh";
-import { diffPlans } from "../scripts/lib/planDiff";
-import { recordProgram, type Plan } from "../scripts/lib/recorder";
+import { prepare } from "../src/workshop/resolve";
+import { WorkshopCluster } from "../src/cluster/cluster";
+import { IstioMesh } from "../src/mesh/mesh";
+import { diffPlans } from "../src/judgement/plan/planDiff";
+import { recordProgram, type Plan } from "../src/judgement/plan/recorder";
 import { EKS_RAW, cloudMocks, names, planIndex, resource, settingsFor } from "./helpers";
 
 const meshResources = (plan: Plan) => plan.resources.filter((r) => r.urn.includes("istio-workshop:mesh:IstioMesh"));

@@ -10,8 +10,8 @@ import {
     meshTelemetry,
     workshopGateway,
     GATEWAY_CERT_SECRET,
-} from "../components/meshSpec";
-import { prepare } from "../components/validate";
+} from "../src/mesh/meshSpec";
+import { prepare } from "../src/workshop/resolve";
 import { EKS_RAW, EXPOSED_RAW, TEST_CERTIFICATE, settingsFor } from "./helpers";
 
 describe("mesh spec (pure)", () => {

@@ -4,10 +4,10 @@
  * against Istio's sample files and the apps' real replies.
  */
 import { strict as assert } from "assert";
-import { atStage, buildNamespace, buildScenario, checkPlans, egressGatewayRoute, namespaceManifests, standInManifests } from "../components/scenarios/build";
-import { EXTERNAL_HOST, EXTERNAL_NAMESPACE, egress, mtls, tcp } from "../components/scenarios/catalog";
-import { sidecarEgressHosts } from "../components/meshScale";
-import { NO_INJECTION_LABEL } from "../components/scenarios/model";
+import { atStage, buildNamespace, buildScenario, checkPlans, egressGatewayRoute, namespaceManifests, standInManifests } from "../src/lessons/build";
+import { EXTERNAL_HOST, EXTERNAL_NAMESPACE, egress, mtls, tcp } from "../src/lessons/catalog";
+import { sidecarEgressHosts } from "../src/mesh/meshScale";
+import { NO_INJECTION_LABEL } from "../src/lessons/model";
 import { EKS_RAW, planIndex, settingsFor } from "./helpers";
 import { needUpstream, replyPath, upstreamYamlDocs } from "./upstream";
 import { runCheck, type Answer } from "./verifyRunner";

@@ -7,8 +7,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { Plan } from "../scripts/lib/recorder";
-import { listStacks } from "../scripts/lib/stackConfig";
+import type { Plan } from "../src/judgement/plan/recorder";
+import { listStacks } from "../src/settings/stackFile";
 
 const ROOT = path.resolve(__dirname, "..");
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), "iw-plan-"));

@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
-import { enforcedLevel, minorOf, podSecurityFailures } from "../policy/podSecurityStandards";
-import { evaluate } from "../policy/rules";
+import { enforcedLevel, minorOf, podSecurityFailures } from "../src/judgement/kubernetes/podSecurityStandards";
+import { evaluate } from "../src/judgement/checks/policyRules";
 
 /**
  * A pod as the Pod Security Standards page's restricted example writes it

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
-import { RULES, evaluate, withCarriedObjects, type Subject } from "../policy/rules";
-import { objectsJson } from "../components/lessons";
-import { policyLevels, policyProblems } from "../scripts/lib/validatePlan";
+import { RULES, evaluate, withCarriedObjects, type Subject } from "../src/judgement/checks/policyRules";
+import { objectsJson } from "../src/lessons/delivery";
+import { policyLevels, policyProblems } from "../src/judgement/checks/validatePlan";
 import { EKS_RAW, EXPOSED_RAW, planIndex } from "./helpers";
 
 const rule = (name: string) => RULES.find((r) => r.name === name)!;

@@ -4,9 +4,9 @@
  * themselves checked against the upstream description of the apps.
  */
 import { strict as assert } from "assert";
-import { bookinfo, grpc, helloworld, myApp, tcp } from "../components/scenarios/catalog";
-import { checkPlans } from "../components/scenarios/build";
-import type { ProbeDef } from "../components/scenarios/model";
+import { bookinfo, grpc, helloworld, myApp, tcp } from "../src/lessons/catalog";
+import { checkPlans } from "../src/lessons/build";
+import type { ProbeDef } from "../src/lessons/model";
 import { needUpstream, reply, replyPath, upstreamText } from "./upstream";
 import { runCheck } from "./verifyRunner";
 

@@ -6,11 +6,11 @@ import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
 import { COMMENT_MARKER, renderComment } from "../scripts/pr-comment";
-import { meshGraph } from "../scripts/lib/graph";
-import { diffPlans, formatDiff } from "../scripts/lib/planDiff";
-import type { Plan, PlannedResource } from "../scripts/lib/recorder";
-import { podSecurityProblems } from "../scripts/lib/clusterChecks";
-import { validatePlan } from "../scripts/lib/validatePlan";
+import { meshGraph } from "../src/judgement/plan/graph";
+import { diffPlans, formatDiff } from "../src/judgement/plan/planDiff";
+import type { Plan, PlannedResource } from "../src/judgement/plan/recorder";
+import { podSecurityProblems } from "../src/judgement/checks/clusterChecks";
+import { validatePlan } from "../src/judgement/checks/validatePlan";
 import { EKS_RAW, planIndex } from "./helpers";
 import { istioCrds, needUpstream } from "./upstream";
 

@@ -7,14 +7,14 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CLUSTER_LIMITS, maxAttendeesPerCluster, privateSubnetAddresses } from "../components/capacity";
-import { SettingsError } from "../components/settings";
-import { ISTIO_LOAD_TEST, istiodSizing, proxyModel, unscopedProxyMemoryMi } from "../components/meshScale";
-import { prepare } from "../components/validate";
-import type { Plan, PlannedResource } from "../scripts/lib/recorder";
-import { writePlanJson } from "../scripts/lib/recorder";
-import { STATE_OVERHEAD_BYTES, recommendation, resourceStateBytes, upModel } from "../scripts/lib/upModel";
-import { diffPlans } from "../scripts/lib/planDiff";
+import { CLUSTER_LIMITS, maxAttendeesPerCluster, privateSubnetAddresses } from "../src/workshop/capacity";
+import { SettingsError } from "../src/settings/settings";
+import { ISTIO_LOAD_TEST, istiodSizing, proxyModel, unscopedProxyMemoryMi } from "../src/mesh/meshScale";
+import { prepare } from "../src/workshop/resolve";
+import type { Plan, PlannedResource } from "../src/judgement/plan/recorder";
+import { writePlanJson } from "../src/judgement/plan/recorder";
+import { STATE_OVERHEAD_BYTES, recommendation, resourceStateBytes, upModel } from "../src/judgement/plan/upModel";
+import { diffPlans } from "../src/judgement/plan/planDiff";
 import { EKS_RAW, planIndex, settingsFor } from "./helpers";
 
 const PINNED = { cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge", desiredSize: 3, maxSize: 4 } } };
@@ -106,7 +106,7 @@ describe("scale: proxies and istiod", () => {
 
     it("refuses an instance type the capacity table does not know, unless the node group is pinned", () => {
         const unknown = (nodeGroup: Record<string, unknown>) => prepare(settingsFor({ cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "c7g.16xlarge", ...nodeGroup } }, attendees: 300 }));
-        assert.throws(() => unknown({}), /cluster\.nodeGroup\.instanceType: "c7g\.16xlarge" is not in the capacity table \(components\/capacity\.ts: t3\.large, .*\), so .* pin cluster\.nodeGroup\.desiredSize and maxSize yourself/);
+        assert.throws(() => unknown({}), /cluster\.nodeGroup\.instanceType: "c7g\.16xlarge" is not in the capacity table \(src\/workshop\/capacity\.ts: t3\.large, .*\), so .* pin cluster\.nodeGroup\.desiredSize and maxSize yourself/);
         assert.equal(unknown({ desiredSize: 20, maxSize: 30 }).settings.cluster.nodeGroup.desiredSize, 20);
     });
 });

@@ -7,7 +7,7 @@ import {
     parseSettings,
     settingsFromConfig,
     settingsWarnings,
-} from "../components/settings";
+} from "../src/settings/settings";
 import { EKS_RAW, settingsFor } from "./helpers";
 
 function problems(raw: Record<string, unknown>): string[] {

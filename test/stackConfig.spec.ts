@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { SECRET_PLACEHOLDER, StackConfigError, listStacks, loadStackConfig } from "../scripts/lib/stackConfig";
+import { SECRET_PLACEHOLDER, StackConfigError, listStacks, loadStackConfig } from "../src/settings/stackFile";
 
 function projectDir(files: Record<string, string>): string {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-config-"));

@@ -5,10 +5,10 @@
  * Reply bodies are hello-app's own (`test/fixtures/replies/`, see ORIGIN.md).
  */
 import { strict as assert } from "assert";
-import { GATEWAY_CERT_SECRET, gatewayCertificateSpec } from "../components/meshSpec";
-import { atStage, buildScenario, checkPlans, gatewayPlacement, type CheckPlan } from "../components/scenarios/build";
-import { GATEWAY_HTTPS_URL, myApp } from "../components/scenarios/catalog";
-import { GATEWAY_CA_CONFIG_MAP, GATEWAY_CA_FILE } from "../components/scenarios/gatewayCa";
+import { GATEWAY_CERT_SECRET, gatewayCertificateSpec } from "../src/mesh/meshSpec";
+import { atStage, buildScenario, checkPlans, gatewayPlacement, type CheckPlan } from "../src/lessons/build";
+import { GATEWAY_HTTPS_URL, myApp } from "../src/lessons/catalog";
+import { GATEWAY_CA_CONFIG_MAP, GATEWAY_CA_FILE } from "../src/lessons/gatewayCa";
 import { EKS_RAW, TEST_CERTIFICATE, planIndex, settingsFor } from "./helpers";
 import { replyPath } from "./upstream";
 import { runCheck, type Answer } from "./verifyRunner";

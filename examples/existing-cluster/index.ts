@@ -8,8 +8,8 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-// In your own program: the package's entry point (this repository's `components/index.ts`).
-import { IstioMesh, ObservabilityAddons } from "../../components";
+// In your own program: the package's entry point (this repository's `src/index.ts`).
+import { IstioMesh, ObservabilityAddons } from "../../src";
 
 const config = new pulumi.Config();
 const provider = new k8s.Provider("cluster", { context: config.require("kubeContext"), enableServerSideApply: true });

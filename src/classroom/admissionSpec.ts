@@ -1,0 +1,157 @@
+/**
+ * Guard rails the API server itself runs on every attendee namespace:
+ * ValidatingAdmissionPolicies (GA since Kubernetes 1.30, no controller to
+ * install) and their bindings, selected by the attendee label. Each refusal
+ * says what is allowed. Our own lessons pass them (the plan evaluates these
+ * same CEL expressions over every object of an attendee namespace, and the
+ * attack suite over hostile ones: `src/judgement/kubernetes/admission.ts`).
+ *
+ * Pure: plain objects, `src/classroom/classroom.ts` registers them.
+ */
+import { ATTENDEE_NAMESPACE_LABEL } from "./attendeeSpec";
+import { INGRESS_NAMESPACE } from "../mesh/meshSpec";
+import { EXTERNAL_NAMESPACE } from "../lessons/catalog";
+
+export interface Validation {
+    readonly expression: string;
+    readonly message: string;
+}
+
+export interface ResourceRule {
+    readonly apiGroups: readonly string[];
+    readonly resources: readonly string[];
+}
+
+export interface GuardRail {
+    readonly name: string;
+    readonly rules: readonly ResourceRule[];
+    /** CEL conditions a request must meet for the rail to judge it (all of them); none: every request. */
+    readonly matchConditions?: readonly { readonly name: string; readonly expression: string }[];
+    readonly validations: readonly Validation[];
+}
+
+/** A host of a Service in the request's own namespace: `svc`, `svc.<ns>`, `svc.<ns>.svc`, `svc.<ns>.svc.cluster.local`. */
+const OWN_HOST = String.raw`'^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.' + request.namespace + '(\\.svc(\\.cluster\\.local)?)?)?$'`;
+/** A host outside the cluster (no wildcard, no cluster domain), or the egress lesson's stand-in for one: what a VirtualService may route. */
+const OUTSIDE_HOST = `((!h.contains('*') && !h.endsWith('.local') && !h.endsWith('.svc')) || h.endsWith('.${EXTERNAL_NAMESPACE}.svc.cluster.local'))`;
+/** `exportTo` of an Istio object kept within the namespace (`.` or its own name), and, where allowed, the gateway's namespace. */
+const exportWithin = (extra: readonly string[]) =>
+    `(!has(object.spec.exportTo) || object.spec.exportTo.all(e, e == '.' || e == request.namespace${extra.map((x) => ` || e == '${x}'`).join("")}))`;
+/** Every match of every route of the named lists binds only to the mesh. */
+const matchesMeshOnly = (list: string) => `(!has(object.spec.${list}) || object.spec.${list}.all(r, !has(r.match) || r.match.all(m, !has(m.gateways) || m.gateways.all(g, g == 'mesh'))))`;
+
+export const GUARD_RAILS: readonly GuardRail[] = [
+    {
+        name: "istio-workshop-attendee-no-gateways",
+        rules: [
+            { apiGroups: ["networking.istio.io"], resources: ["gateways"] },
+            { apiGroups: ["gateway.networking.k8s.io"], resources: ["gateways", "listenersets"] },
+        ],
+        validations: [
+            {
+                expression: "false",
+                message: `attendees may not create Gateways: the platform owns the shared gateway; publish routes with a VirtualService without hosts, exported to "${INGRESS_NAMESPACE}" (your delegate routes)`,
+            },
+        ],
+    },
+    {
+        // Envoy's own configuration is the platform's. The stack itself writes one where a lesson
+        // needs it (bookinfo's rate-limit stage): the rail binds attendees' requests, which are
+        // always a service account's (their tokens are), never the identity that deploys the stack.
+        name: "istio-workshop-attendee-no-envoyfilters",
+        rules: [{ apiGroups: ["networking.istio.io"], resources: ["envoyfilters"] }],
+        matchConditions: [{ name: "from-a-service-account", expression: "request.userInfo.username.startsWith('system:serviceaccount:')" }],
+        validations: [
+            {
+                expression: "false",
+                message: "attendees may not create or change EnvoyFilters: Envoy's configuration is the platform's; a stage that needs one (bookinfo rate-limit) gets it from the stack",
+            },
+        ],
+    },
+    {
+        name: "istio-workshop-attendee-services",
+        rules: [{ apiGroups: [""], resources: ["services"] }],
+        validations: [
+            {
+                expression: "!has(object.spec.type) || object.spec.type == 'ClusterIP'",
+                message: "attendees may create only ClusterIP Services: no LoadBalancer, NodePort or ExternalName; reach your apps through your routes on the shared gateway",
+            },
+            {
+                expression: "!has(object.spec.externalIPs) || size(object.spec.externalIPs) == 0",
+                message: "Services may not set externalIPs (they would capture traffic to those addresses cluster-wide)",
+            },
+        ],
+    },
+    {
+        name: "istio-workshop-attendee-routing",
+        rules: [{ apiGroups: ["networking.istio.io"], resources: ["virtualservices", "destinationrules", "serviceentries"] }],
+        validations: [
+            {
+                expression: `request.kind.kind == 'ServiceEntry' || ${exportWithin([INGRESS_NAMESPACE])}`,
+                message: `exportTo may list only "." (this namespace) and, for delegate routes and their DestinationRules, "${INGRESS_NAMESPACE}"`,
+            },
+            {
+                expression: `request.kind.kind != 'ServiceEntry' || ${exportWithin([])}`,
+                message: `a ServiceEntry's exportTo may list only "." (this namespace)`,
+            },
+            {
+                // Kept within the namespace (exportTo above), a route for a host outside the cluster (Istio's egress
+                // gateway task) steers only the attendee's own proxies; other namespaces' hosts stay theirs.
+                expression: `request.kind.kind != 'VirtualService' || !has(object.spec.hosts) || object.spec.hosts.all(h, h.matches(${OWN_HOST}) || ${OUTSIDE_HOST})`,
+                message: `a VirtualService's hosts must be Services of this namespace (name, name.<namespace> or name.<namespace>.svc.cluster.local) or hosts outside the cluster (the egress lesson's stand-in, *.${EXTERNAL_NAMESPACE}.svc.cluster.local, counts as one): no wildcard, no other namespace's host`,
+            },
+            {
+                expression: `request.kind.kind != 'VirtualService' || ((!has(object.spec.gateways) || object.spec.gateways.all(g, g == 'mesh')) && ${matchesMeshOnly("http")} && ${matchesMeshOnly("tls")} && ${matchesMeshOnly("tcp")})`,
+                message: `a VirtualService may bind only to "mesh": gateway routes are delegates of the platform's root route (no hosts, no gateways, exportTo "${INGRESS_NAMESPACE}")`,
+            },
+            {
+                expression: `request.kind.kind != 'VirtualService' || !has(object.spec.exportTo) || !object.spec.exportTo.exists(e, e == '${INGRESS_NAMESPACE}') || ((!has(object.spec.http) || object.spec.http.all(r, (!has(r.route) || r.route.all(d, d.destination.host.matches(${OWN_HOST}))) && (!has(r.mirror) || r.mirror.host.matches(${OWN_HOST})))) && !has(object.spec.tcp) && !has(object.spec.tls))`,
+                message: `a route exported to "${INGRESS_NAMESPACE}" (read by the shared gateway) may send traffic only to Services of this namespace, over HTTP`,
+            },
+            {
+                expression: "request.kind.kind != 'VirtualService' || !has(object.spec.http) || object.spec.http.all(r, !has(r.delegate))",
+                message: "a VirtualService may not delegate: only the platform's root routes do",
+            },
+            {
+                expression: `request.kind.kind != 'DestinationRule' || object.spec.host.matches(${OWN_HOST})`,
+                message: "a DestinationRule's host must be a Service of this namespace (name, name.<namespace> or name.<namespace>.svc.cluster.local)",
+            },
+            {
+                // The egress lesson's stand-in for an outside host is the one other namespace's host a ServiceEntry may name.
+                expression: `request.kind.kind != 'ServiceEntry' || object.spec.hosts.all(h, (h != '*' && !h.endsWith('.local') && !h.endsWith('.svc')) || h.matches(${OWN_HOST}) || h.endsWith('.${EXTERNAL_NAMESPACE}.svc.cluster.local'))`,
+                message: `a ServiceEntry may not claim '*' or another namespace's cluster hosts (*.svc, *.cluster.local), the egress lesson's stand-in (*.${EXTERNAL_NAMESPACE}.svc.cluster.local) excepted`,
+            },
+        ],
+    },
+];
+
+/** The ValidatingAdmissionPolicy of a guard rail: refuses, on create and update, what its validations do not admit. */
+export function admissionPolicy(g: GuardRail) {
+    return {
+        apiVersion: "admissionregistration.k8s.io/v1" as const,
+        kind: "ValidatingAdmissionPolicy" as const,
+        metadata: { name: g.name },
+        spec: {
+            failurePolicy: "Fail",
+            matchConstraints: {
+                resourceRules: g.rules.map((r) => ({ apiGroups: [...r.apiGroups], apiVersions: ["*"], resources: [...r.resources], operations: ["CREATE", "UPDATE"] })),
+            },
+            ...(g.matchConditions ? { matchConditions: g.matchConditions.map((c) => ({ ...c })) } : {}),
+            validations: g.validations.map((v) => ({ expression: v.expression, message: v.message, reason: "Forbidden" })),
+        },
+    };
+}
+
+/** Its binding: every namespace labelled as an attendee's, refused requests denied. */
+export function admissionPolicyBinding(g: GuardRail) {
+    return {
+        apiVersion: "admissionregistration.k8s.io/v1" as const,
+        kind: "ValidatingAdmissionPolicyBinding" as const,
+        metadata: { name: g.name },
+        spec: {
+            policyName: g.name,
+            validationActions: ["Deny"],
+            matchResources: { namespaceSelector: { matchLabels: { [ATTENDEE_NAMESPACE_LABEL]: "true" } } },
+        },
+    };
+}

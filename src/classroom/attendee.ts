@@ -1,0 +1,95 @@
+/**
+ * One attendee of a classroom: their own namespace with the chosen lessons,
+ * routes under their own prefix (or host) on the shared gateway, a
+ * ServiceAccount allowed to work only in that namespace, a quota and limits,
+ * isolation, and what a kubeconfig for it needs (its tokens are minted, with an
+ * expiry, when the kubeconfigs are handed out).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { DemoApps, type MeshDeps } from "./lessonsNamespace";
+import {
+    ATTENDEE_NAMESPACE_LABEL,
+    type AttendeeAccess,
+    type ClusterEndpoint,
+    attendeeAccess,
+    limitRangeSpec,
+    quotaSpec,
+    roleBindingSpec,
+    roleSpec,
+    serviceAccountSpec,
+} from "./attendeeSpec";
+import type { Demand } from "../workshop/capacity";
+import { attendeeAuthorizationPolicy, attendeeNetworkPolicy, networkPoliciesEnforced } from "./isolationSpec";
+import { podSecurityLabels } from "../model/podSecurity";
+import { gatewayDelegates, gatewayPlacement, resolveScenarios, rootRoutes } from "../lessons/build";
+import type { Settings } from "../settings/settings";
+
+/** The mesh, and where the cluster's API is: what an attendee's kubeconfig points at. */
+export interface ClusterAccess extends MeshDeps {
+    readonly clusterName: pulumi.Input<string>;
+    readonly endpoint: pulumi.Input<ClusterEndpoint | undefined>;
+}
+
+export interface AttendeeArgs extends ClusterAccess {
+    /** The attendee id: it names the namespace and every child resource. */
+    readonly id: string;
+    readonly settings: Pick<Settings, "apps" | "classroom"> & { readonly cluster: Pick<Settings["cluster"], "kubernetesVersion" | "mode"> };
+    /** What the attendee's own pods request: sizes the quota. */
+    readonly demand: Demand;
+    /** The namespaces the attendee's proxies import. */
+    readonly sidecarHosts: readonly string[];
+}
+
+export class Attendee extends pulumi.ComponentResource {
+    readonly namespace: pulumi.Output<string>;
+    /** The cluster, namespace and ServiceAccount of the attendee's kubeconfig; undefined when the cluster's endpoint cannot be read. */
+    readonly access: pulumi.Output<AttendeeAccess | undefined>;
+    readonly checks: pulumi.Output<string[]>;
+
+    constructor(name: string, args: AttendeeArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("istio-workshop:classroom:Attendee", name, {}, opts);
+        const ns = args.id;
+        const placement = gatewayPlacement(args.id, args.settings.classroom.domain);
+        const apps = new DemoApps(
+            `${name}-apps`,
+            {
+                settings: args.settings,
+                namespace: ns,
+                placement,
+                provider: args.provider,
+                istiod: args.istiod,
+                gateway: args.gateway,
+                imageCache: args.imageCache,
+                gatewayCa: args.gatewayCa,
+                sidecarHosts: args.sidecarHosts,
+                namespaceLabels: { ...podSecurityLabels(args.settings.cluster.kubernetesVersion), [ATTENDEE_NAMESPACE_LABEL]: "true" },
+                // Access and limits travel in the namespace's release with the lessons.
+                extraObjects: [
+                    { apiVersion: "v1", kind: "ResourceQuota", ...quotaSpec(ns, args.demand) },
+                    { apiVersion: "v1", kind: "LimitRange", ...limitRangeSpec(ns) },
+                    { apiVersion: "v1", kind: "ServiceAccount", ...serviceAccountSpec(ns) },
+                    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", ...roleSpec(ns) },
+                    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", ...roleBindingSpec(ns) },
+                    // Isolation: connections only from the namespace itself, the ingress gateway and Prometheus
+                    // (NetworkPolicies where the stack knows they are enforced: see networkPoliciesEnforced).
+                    ...(networkPoliciesEnforced(args.settings.cluster) ? [attendeeNetworkPolicy(ns)] : []),
+                    { ...attendeeAuthorizationPolicy(ns) },
+                ],
+            },
+            { parent: this },
+        );
+        // The platform's root routes for the attendee, in the gateway's namespace, handing over to their delegates.
+        const delegates = gatewayDelegates(resolveScenarios(args.settings.apps));
+        if (delegates.length > 0) {
+            new k8s.apiextensions.CustomResource(`${name}-routes`, { ...rootRoutes(ns, placement, delegates) }, { parent: this, provider: args.provider, dependsOn: [apps.release] });
+        }
+        // What the attendee's kubeconfig needs besides a token (minted, with an expiry, by `npm run kubeconfigs`).
+        this.access = pulumi
+            .all([args.clusterName, args.endpoint])
+            .apply(([cluster, endpoint]) => (endpoint ? attendeeAccess(cluster, endpoint, ns) : undefined));
+        this.namespace = apps.namespace;
+        this.checks = apps.checks;
+        this.registerOutputs({ namespace: this.namespace, access: this.access, checks: this.checks });
+    }
+}

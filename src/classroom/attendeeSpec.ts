@@ -1,0 +1,151 @@
+/**
+ * Pure builders for one attendee: namespace-scoped RBAC, quota and limits sized
+ * from the namespace's own pods, and the kubeconfig for a token of its
+ * ServiceAccount. Nothing here grants anything cluster-wide, and no token is
+ * stored: tokens come from the TokenRequest API and expire.
+ */
+import type { types } from "@pulumi/kubernetes";
+import type { Demand } from "../workshop/capacity";
+
+/**
+ * What an attendee may do in their namespace: run and change workloads, debug
+ * them, edit Istio routing and policy. No Secrets, no tokens, no RBAC, no
+ * quota changes, nothing outside the namespace.
+ */
+export const ATTENDEE_RULES: types.input.rbac.v1.PolicyRule[] = [
+    { apiGroups: [""], resources: ["namespaces"], verbs: ["get"] },
+    {
+        apiGroups: [""],
+        // No Endpoints (nor EndpointSlices) writes: a hand-made endpoint could point a Service anywhere (CVE-2021-25740).
+        resources: ["pods", "services", "configmaps", "serviceaccounts", "persistentvolumeclaims"],
+        verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
+    },
+    { apiGroups: [""], resources: ["pods/log", "events", "endpoints", "resourcequotas", "limitranges"], verbs: ["get", "list", "watch"] },
+    { apiGroups: [""], resources: ["pods/exec", "pods/portforward"], verbs: ["create", "get"] },
+    { apiGroups: ["apps"], resources: ["deployments", "replicasets", "statefulsets", "deployments/scale"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
+    { apiGroups: ["batch"], resources: ["jobs", "cronjobs"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
+    { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
+    {
+        apiGroups: ["networking.istio.io", "security.istio.io", "telemetry.istio.io"],
+        resources: ["*"],
+        verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
+    },
+];
+
+/**
+ * The label that marks a namespace as an attendee's: the admission policies,
+ * network policies and mesh policies for attendees select namespaces by it.
+ */
+export const ATTENDEE_NAMESPACE_LABEL = "istio-workshop/attendee";
+
+/**
+ * Marks the objects of an attendee's namespace that the platform owns (access,
+ * limits, isolation), as opposed to the lessons, which the attendee may change.
+ */
+export const PLATFORM_PART_LABELS: Readonly<Record<string, string>> = { "istio-workshop/part": "platform" };
+
+/** Name of the attendee's Role, RoleBinding and ServiceAccount (one per namespace). */
+export const ATTENDEE_ACCOUNT = "attendee";
+
+export function serviceAccountSpec(namespace: string): types.input.core.v1.ServiceAccount {
+    return { metadata: { name: ATTENDEE_ACCOUNT, namespace, labels: { ...PLATFORM_PART_LABELS } } };
+}
+
+export function roleSpec(namespace: string): types.input.rbac.v1.Role {
+    return { metadata: { name: ATTENDEE_ACCOUNT, namespace, labels: { ...PLATFORM_PART_LABELS } }, rules: ATTENDEE_RULES };
+}
+
+export function roleBindingSpec(namespace: string): types.input.rbac.v1.RoleBinding {
+    return {
+        metadata: { name: ATTENDEE_ACCOUNT, namespace, labels: { ...PLATFORM_PART_LABELS } },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: ATTENDEE_ACCOUNT },
+        subjects: [{ kind: "ServiceAccount", name: ATTENDEE_ACCOUNT, namespace }],
+    };
+}
+
+/** Room above the stack's own pods for the attendee's experiments. */
+export const QUOTA_HEADROOM = 1.5;
+
+const roundUp = (x: number, step: number) => Math.ceil(x / step) * step;
+
+/** A quota that holds the namespace's own pods with headroom, so one attendee cannot starve the rest. */
+export function quotaSpec(namespace: string, demand: Demand): types.input.core.v1.ResourceQuota {
+    return {
+        metadata: { name: "attendee-quota", namespace, labels: { ...PLATFORM_PART_LABELS } },
+        spec: {
+            hard: {
+                pods: String(Math.ceil(demand.pods * QUOTA_HEADROOM)),
+                "requests.cpu": `${roundUp(demand.cpuMilli * QUOTA_HEADROOM, 100)}m`,
+                "requests.memory": `${roundUp(demand.memoryMi * QUOTA_HEADROOM, 64)}Mi`,
+                "limits.memory": `${roundUp(demand.memoryLimitMi * QUOTA_HEADROOM, 64)}Mi`,
+                services: "30",
+                "services.loadbalancers": "0",
+                "services.nodeports": "0",
+            },
+        },
+    };
+}
+
+/** Defaults for containers that state no resources, and a ceiling per container. */
+export function limitRangeSpec(namespace: string): types.input.core.v1.LimitRange {
+    return {
+        metadata: { name: "attendee-limits", namespace, labels: { ...PLATFORM_PART_LABELS } },
+        spec: {
+            limits: [
+                {
+                    type: "Container",
+                    defaultRequest: { cpu: "50m", memory: "64Mi" },
+                    default: { memory: "256Mi" },
+                    max: { cpu: "2", memory: "2Gi" },
+                },
+            ],
+        },
+    };
+}
+
+export interface ClusterEndpoint {
+    readonly server: string;
+    readonly certificateAuthorityData: string;
+}
+
+/**
+ * What an attendee's kubeconfig needs besides its token: the cluster, the
+ * namespace and the ServiceAccount. Not a secret; the token is minted when the
+ * kubeconfigs are handed out (`npm run kubeconfigs`), from the TokenRequest API,
+ * and expires.
+ */
+export interface AttendeeAccess {
+    readonly cluster: string;
+    readonly server: string;
+    readonly certificateAuthorityData: string;
+    readonly namespace: string;
+    readonly serviceAccount: string;
+}
+
+export function attendeeAccess(cluster: string, endpoint: ClusterEndpoint, namespace: string): AttendeeAccess {
+    return { cluster, server: endpoint.server, certificateAuthorityData: endpoint.certificateAuthorityData, namespace, serviceAccount: ATTENDEE_ACCOUNT };
+}
+
+/** A kubeconfig for an attendee's token, defaulting to their namespace. */
+export function attendeeKubeconfig(access: AttendeeAccess, token: string): string {
+    const { cluster, namespace } = access;
+    const context = `${cluster}-${namespace}`;
+    const user = `${namespace}-${access.serviceAccount}`;
+    return JSON.stringify(
+        {
+            apiVersion: "v1",
+            kind: "Config",
+            clusters: [{ name: cluster, cluster: { server: access.server, "certificate-authority-data": access.certificateAuthorityData } }],
+            users: [{ name: user, user: { token } }],
+            contexts: [{ name: context, context: { cluster, user, namespace } }],
+            "current-context": context,
+        },
+        null,
+        2,
+    );
+}
+
+/** Where an attendee opens their gateway routes. */
+export function attendeeEntry(id: string, domain: string | undefined): string {
+    return domain !== undefined ? `http://${id}.${domain}/` : `http://<ingressGatewayAddress>/${id}/`;
+}

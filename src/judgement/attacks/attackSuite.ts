@@ -1,0 +1,328 @@
+/**
+ * What an attendee's credentials can do in the planned cluster, judged offline
+ * the way the API server and istiod would, layer by layer: RBAC (a static
+ * can-i over the plan's Roles and bindings), Pod Security admission (the
+ * namespace's enforced level), the ValidatingAdmissionPolicies bound to the
+ * namespace (their CEL, evaluated), then Istio itself (whether a route an
+ * attendee writes is ever merged into the gateway's routes).
+ *
+ * `ATTACKS` are what a hostile attendee would try; the tests require every one
+ * refused, and every manifest of the attendee's own lessons admitted. The
+ * table "What an attendee can and cannot do" of docs/security.md is printed from here
+ * (`npm run attacks`).
+ */
+import { ATTENDEE_ACCOUNT, ATTENDEE_NAMESPACE_LABEL, PLATFORM_PART_LABELS } from "../../classroom/attendeeSpec";
+import { JAEGER_LABELS } from "../../addons/addonsSpec";
+import { ADDONS_NAMESPACE, ISTIOD_POD_LABELS, KIALI_POD_LABELS, PROMETHEUS_SERVER_POD_LABELS } from "../../model/endpoints";
+import { INGRESS_GATEWAY, INGRESS_NAMESPACE, ISTIO_NAMESPACE } from "../../mesh/meshSpec";
+import { EXTERNAL_HOST } from "../../lessons/catalog";
+import { admissionRefusals, resourceOf } from "../kubernetes/admission";
+import { meshRefusal, networkRefusal, type Pod } from "../kubernetes/network";
+import { enforcedLevel, podOf, podSecurityFailures } from "../kubernetes/podSecurityStandards";
+import { grants } from "../kubernetes/rbac";
+import { objectLabel, planObjects, type PlanObject } from "../checks/clusterChecks";
+import { handOutObjects, uriWithin } from "../checks/meshVisibility";
+import type { Plan } from "../plan/recorder";
+
+export type Layer = "RBAC" | "Pod Security" | "admission policy" | "Istio" | "NetworkPolicy" | "AuthorizationPolicy" | "admitted";
+
+export interface Verdict {
+    readonly layer: Layer;
+    readonly reason: string;
+}
+
+/**
+ * A request with the attendee's credentials: an object to create (in `namespace`), or a verb on a
+ * resource; or a connection from a pod of the attendee's namespace to a pod, on a port.
+ */
+export type Attempt =
+    | { readonly verb: "create" | "update"; readonly object: any }
+    | { readonly verb: string; readonly group: string; readonly resource: string; readonly namespace?: string; readonly name?: string }
+    | { readonly connect: Pod; readonly port: number };
+
+export interface Attack {
+    readonly what: string;
+    /** The attempt, for the attacker's namespace and a victim's. */
+    readonly attempt: (own: string, victim: string) => Attempt;
+}
+
+const meta = (name: string, namespace: string) => ({ name, namespace });
+const pod = (ns: string, spec: Record<string, unknown>, container: Record<string, unknown> = {}) => ({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: meta("x", ns),
+    spec: { containers: [{ name: "x", image: "quay.io/curl/curl:8.16.0", ...container }], ...spec },
+});
+const vs = (ns: string, spec: Record<string, unknown>) => ({ apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: meta("x", ns), spec });
+const service = (ns: string, spec: Record<string, unknown>) => ({ apiVersion: "v1", kind: "Service", metadata: meta("x", ns), spec: { ports: [{ name: "http", port: 80 }], ...spec } });
+const route = [{ destination: { host: "x" } }];
+const connect = (namespace: string, labels: Readonly<Record<string, string>>, port: number): Attempt => ({ connect: { namespace, labels }, port });
+
+export const ATTACKS: readonly Attack[] = [
+    { what: "run a privileged pod", attempt: (own) => ({ verb: "create", object: pod(own, {}, { securityContext: { privileged: true } }) }) },
+    { what: "mount the node's filesystem (hostPath /)", attempt: (own) => ({ verb: "create", object: pod(own, { volumes: [{ name: "root", hostPath: { path: "/" } }] }) }) },
+    { what: "share the node's network (hostNetwork: the node's IAM role)", attempt: (own) => ({ verb: "create", object: pod(own, { hostNetwork: true }) }) },
+    { what: "see the node's processes on a chosen node (hostPID, nodeName)", attempt: (own) => ({ verb: "create", object: pod(own, { hostPID: true, nodeName: "any" }) }) },
+    { what: "run as root", attempt: (own) => ({ verb: "create", object: pod(own, { securityContext: { runAsUser: 0 } }) }) },
+    { what: "add capabilities (NET_ADMIN)", attempt: (own) => ({ verb: "create", object: pod(own, {}, { securityContext: { capabilities: { add: ["NET_ADMIN"] } } }) }) },
+    { what: "run a pod in another attendee's namespace", attempt: (_, victim) => ({ verb: "create", group: "", resource: "pods", namespace: victim }) },
+    { what: "exec into another attendee's pods", attempt: (_, victim) => ({ verb: "create", group: "", resource: "pods/exec", namespace: victim }) },
+    { what: "run a pod in istio-system", attempt: () => ({ verb: "create", group: "", resource: "pods", namespace: "istio-system" }) },
+    { what: "read Secrets (own namespace)", attempt: (own) => ({ verb: "get", group: "", resource: "secrets", namespace: own }) },
+    { what: "read Secrets (istio-system)", attempt: () => ({ verb: "list", group: "", resource: "secrets", namespace: "istio-system" }) },
+    { what: "mint a token for a ServiceAccount", attempt: (own) => ({ verb: "create", group: "", resource: "serviceaccounts/token", namespace: own }) },
+    { what: "bind itself to a ClusterRole (cluster-admin)", attempt: (own) => ({ verb: "create", group: "rbac.authorization.k8s.io", resource: "rolebindings", namespace: own }) },
+    { what: "change its own Role", attempt: (own) => ({ verb: "update", group: "rbac.authorization.k8s.io", resource: "roles", namespace: own, name: ATTENDEE_ACCOUNT }) },
+    { what: "relabel its namespace (drop Pod Security, the attendee label)", attempt: (own) => ({ verb: "patch", group: "", resource: "namespaces", name: own }) },
+    { what: "raise its quota", attempt: (own) => ({ verb: "update", group: "", resource: "resourcequotas", namespace: own }) },
+    { what: "write Endpoints (point a Service anywhere, CVE-2021-25740)", attempt: (own) => ({ verb: "create", group: "", resource: "endpoints", namespace: own }) },
+    { what: "write EndpointSlices", attempt: (own) => ({ verb: "create", group: "discovery.k8s.io", resource: "endpointslices", namespace: own }) },
+    { what: "add an ephemeral debug container to a pod", attempt: (own) => ({ verb: "patch", group: "", resource: "pods/ephemeralcontainers", namespace: own }) },
+    { what: "create or change a NetworkPolicy", attempt: (own) => ({ verb: "create", group: "networking.k8s.io", resource: "networkpolicies", namespace: own }) },
+    { what: "remove the admission guard rails", attempt: () => ({ verb: "delete", group: "admissionregistration.k8s.io", resource: "validatingadmissionpolicybindings" }) },
+    { what: "change the platform's root routes (istio-ingress)", attempt: () => ({ verb: "update", group: "networking.istio.io", resource: "virtualservices", namespace: "istio-ingress" }) },
+    { what: "open a LoadBalancer Service", attempt: (own) => ({ verb: "create", object: service(own, { type: "LoadBalancer" }) }) },
+    { what: "open a NodePort Service", attempt: (own) => ({ verb: "create", object: service(own, { type: "NodePort" }) }) },
+    { what: "capture an address with a Service's externalIPs (CVE-2020-8554)", attempt: (own) => ({ verb: "create", object: service(own, { externalIPs: ["169.254.169.254"] }) }) },
+    {
+        what: "create a Gateway on `*` port 443 for the shared gateway's pods",
+        attempt: (own) => ({
+            verb: "create",
+            object: {
+                apiVersion: "networking.istio.io/v1",
+                kind: "Gateway",
+                metadata: meta("x", own),
+                spec: { selector: { istio: "ingressgateway" }, servers: [{ port: { number: 443, name: "https", protocol: "HTTPS" }, hosts: ["*"], tls: { mode: "PASSTHROUGH" } }] },
+            },
+        }),
+    },
+    { what: "create a Kubernetes Gateway API Gateway", attempt: (own) => ({ verb: "create", group: "gateway.networking.k8s.io", resource: "gateways", namespace: own }) },
+    {
+        what: "create an EnvoyFilter",
+        attempt: (own) => ({ verb: "create", object: { apiVersion: "networking.istio.io/v1alpha3", kind: "EnvoyFilter", metadata: meta("x", own), spec: { configPatches: [] } } }),
+    },
+    {
+        what: "change an EnvoyFilter the stack installed (bookinfo's rate limit)",
+        attempt: (own) => ({
+            verb: "update",
+            object: { apiVersion: "networking.istio.io/v1alpha3", kind: "EnvoyFilter", metadata: meta("filter-local-ratelimit-svc", own), spec: { workloadSelector: { labels: { app: "details" } }, configPatches: [] } },
+        }),
+    },
+    { what: "route another namespace's host (VirtualService)", attempt: (own, victim) => ({ verb: "create", object: vs(own, { hosts: [`productpage.${victim}.svc.cluster.local`], http: [{ route }] }) }) },
+    {
+        what: "publish Prometheus on the shared gateway (VirtualService bound to it)",
+        attempt: (own) => ({
+            verb: "create",
+            object: vs(own, { hosts: ["*"], gateways: ["istio-ingress/workshop-gateway"], http: [{ route: [{ destination: { host: "prometheus-server.istio-system.svc.cluster.local" } }] }] }),
+        }),
+    },
+    { what: "export a VirtualService to every namespace (`exportTo: \"*\"`)", attempt: (own) => ({ verb: "create", object: vs(own, { hosts: ["x"], exportTo: ["*"], http: [{ route }] }) }) },
+    {
+        what: "take another attendee's gateway paths with a delegate route",
+        attempt: (own, victim) => ({
+            verb: "create",
+            object: { ...vs(own, { exportTo: ["istio-ingress"], http: [{ match: [{ uri: { prefix: `/${victim}/` } }], route }] }), metadata: meta("bookinfo-gateway", own) },
+        }),
+    },
+    {
+        what: "publish another attendee's internal Service under its own prefix (delegate route)",
+        attempt: (own, victim) => ({
+            verb: "create",
+            object: {
+                ...vs(own, { exportTo: ["istio-ingress"], http: [{ match: [{ uri: { prefix: `/${own}/ratings` } }], route: [{ destination: { host: `ratings.${victim}.svc.cluster.local` } }] }] }),
+                metadata: meta("bookinfo-gateway", own),
+            },
+        }),
+    },
+    {
+        what: "hijack another namespace's Service with a ServiceEntry",
+        attempt: (own, victim) => ({
+            verb: "create",
+            object: { apiVersion: "networking.istio.io/v1", kind: "ServiceEntry", metadata: meta("x", own), spec: { hosts: [`reviews.${victim}.svc.cluster.local`], ports: [{ number: 9080, name: "http", protocol: "HTTP" }], resolution: "DNS" } },
+        }),
+    },
+    {
+        what: "redirect everyone's calls to an external host (ServiceEntry exported everywhere)",
+        attempt: (own) => ({
+            verb: "create",
+            object: { apiVersion: "networking.istio.io/v1", kind: "ServiceEntry", metadata: meta("x", own), spec: { hosts: ["api.github.com"], exportTo: ["*"], ports: [{ number: 443, name: "tls", protocol: "TLS" }], resolution: "DNS" } },
+        }),
+    },
+    {
+        what: "change how the gateway reaches another namespace (DestinationRule)",
+        attempt: (own, victim) => ({
+            verb: "create",
+            object: { apiVersion: "networking.istio.io/v1", kind: "DestinationRule", metadata: meta("x", own), spec: { host: `productpage.${victim}.svc.cluster.local`, exportTo: ["istio-ingress"], trafficPolicy: { tls: { mode: "DISABLE" } } } },
+        }),
+    },
+    { what: "connect to another attendee's pods", attempt: (_, victim) => connect(victim, { app: "productpage", version: "v1" }, 9080) },
+    { what: "query Prometheus directly (its API, port 9090)", attempt: () => connect(ADDONS_NAMESPACE, PROMETHEUS_SERVER_POD_LABELS, 9090) },
+    { what: "reach Kiali directly (its token login, port 20001)", attempt: () => connect(ADDONS_NAMESPACE, KIALI_POD_LABELS, 20001) },
+    { what: "read every trace from Jaeger's query API", attempt: () => connect(ADDONS_NAMESPACE, JAEGER_LABELS, 16686) },
+    { what: "read the mesh's configuration from istiod's plaintext port (15010)", attempt: () => connect(ISTIO_NAMESPACE, ISTIOD_POD_LABELS, 15010) },
+];
+
+/** What an attendee is meant to do: every one admitted. */
+export const CAPABILITIES: readonly Attack[] = [
+    { what: "deploy, scale and delete workloads in its namespace", attempt: (own) => ({ verb: "create", group: "apps", resource: "deployments", namespace: own }) },
+    { what: "run a restricted pod (non-root, no privilege)", attempt: (own) => ({ verb: "create", object: pod(own, { securityContext: { runAsNonRoot: true, runAsUser: 100, seccompProfile: { type: "RuntimeDefault" } } }, { securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } }) }) },
+    { what: "exec into its pods, port-forward, read logs", attempt: (own) => ({ verb: "create", group: "", resource: "pods/exec", namespace: own }) },
+    { what: "route its own Services (VirtualService in the mesh)", attempt: (own) => ({ verb: "create", object: vs(own, { hosts: ["reviews"], http: [{ route: [{ destination: { host: "reviews", subset: "v2" } }] }] }) }) },
+    {
+        what: "change its gateway routes under its own prefix (delegate VirtualService)",
+        attempt: (own) => ({
+            verb: "create",
+            object: { ...vs(own, { exportTo: ["istio-ingress"], http: [{ match: [{ uri: { prefix: `/${own}/reviews` } }], route }] }), metadata: meta("bookinfo-gateway", own) },
+        }),
+    },
+    { what: "write DestinationRules, AuthorizationPolicies, PeerAuthentications, Telemetry in its namespace", attempt: (own) => ({ verb: "create", group: "security.istio.io", resource: "authorizationpolicies", namespace: own }) },
+    {
+        what: "name the egress lesson's stand-in host in a ServiceEntry, exported to itself",
+        attempt: (own) => ({ verb: "create", object: { apiVersion: "networking.istio.io/v1", kind: "ServiceEntry", metadata: meta("httpbin-ext", own), spec: { hosts: [EXTERNAL_HOST], exportTo: ["."], ports: [{ number: 80, name: "http", protocol: "HTTP" }], resolution: "DNS" } } }),
+    },
+    {
+        what: "send its calls for an external host through the egress gateway (VirtualService, exported to itself)",
+        attempt: (own) => ({
+            verb: "create",
+            object: vs(own, { hosts: ["httpbin.org"], exportTo: ["."], http: [{ route: [{ destination: { host: "istio-egressgateway.istio-egress.svc.cluster.local", port: { number: 80 } } }] }] }),
+        }),
+    },
+    { what: "reach an external host from its own namespace (ServiceEntry, exported to itself)", attempt: (own) => ({ verb: "create", object: { apiVersion: "networking.istio.io/v1", kind: "ServiceEntry", metadata: meta("x", own), spec: { hosts: ["httpbin.org"], exportTo: ["."], ports: [{ number: 443, name: "tls", protocol: "TLS" }], resolution: "DNS" } } }) },
+    { what: "run Jobs (the verification Jobs, again)", attempt: (own) => ({ verb: "create", group: "batch", resource: "jobs", namespace: own }) },
+    { what: "connect to its own pods", attempt: (own) => connect(own, { app: "productpage", version: "v1" }, 9080) },
+    { what: "call the shared gateway", attempt: () => connect(INGRESS_NAMESPACE, INGRESS_GATEWAY.labels, 80) },
+    { what: "send traces to Jaeger's collector", attempt: () => connect(ADDONS_NAMESPACE, JAEGER_LABELS, 4317) },
+    { what: "get its proxies' configuration from istiod over mTLS (15012)", attempt: () => connect(ISTIO_NAMESPACE, ISTIOD_POD_LABELS, 15012) },
+];
+
+export interface Judge {
+    (attempt: Attempt): Verdict;
+}
+
+/** Judges attempts with the credentials of the attendee of namespace `own`, in the planned cluster. */
+export function attendeeJudge(plan: Plan, own: string, planned: readonly PlanObject[] = planObjects(plan)): Judge {
+    const objs = planned.map(({ o }) => o);
+    const rbac = objs.filter((o) => ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"].includes(o.kind));
+    const network = objs.filter((o) => o.kind === "NetworkPolicy" || o.kind === "AuthorizationPolicy" || o.kind === "Namespace");
+    const subject = { kind: "ServiceAccount" as const, name: ATTENDEE_ACCOUNT, namespace: own };
+    const policies = objs.filter((o) => o.kind === "ValidatingAdmissionPolicy");
+    const bindings = objs.filter((o) => o.kind === "ValidatingAdmissionPolicyBinding");
+    const nsLabels = (ns: string) => (objs.find((o) => o.kind === "Namespace" && o.metadata?.name === ns)?.metadata?.labels ?? {}) as Record<string, string>;
+    const roots = objs.filter((o) => o.kind === "VirtualService" && (o.spec?.http ?? []).some((h: any) => h.delegate));
+    const attacker: Pod = { namespace: own, labels: { app: "attacker" } };
+    return (attempt) => {
+        if ("connect" in attempt) {
+            const net = networkRefusal(network, attacker, attempt.connect, attempt.port);
+            if (net) return { layer: "NetworkPolicy", reason: net };
+            const mesh = meshRefusal(network, attacker, attempt.connect);
+            if (mesh) return { layer: "AuthorizationPolicy", reason: mesh };
+            return { layer: "admitted", reason: `connection to ${attempt.connect.namespace} port ${attempt.port} admitted` };
+        }
+        const object = "object" in attempt ? attempt.object : undefined;
+        const q = object
+            ? { verb: attempt.verb, ...resourceOf(object), namespace: object.metadata?.namespace, name: object.metadata?.name }
+            : (attempt as Extract<Attempt, { group: string }>);
+        const granted = grants(rbac, subject, { verb: q.verb, group: q.group, resource: q.resource, namespace: q.namespace, name: q.name });
+        if (granted.length === 0) return { layer: "RBAC", reason: `no Role or binding grants ${q.verb} on ${q.group ? `${q.group}/` : ""}${q.resource}${q.namespace ? ` in ${q.namespace}` : " cluster-wide"}` };
+        if (!object) return { layer: "admitted", reason: `granted by ${granted.map((g) => `${g.binding} (${g.role})`).join(", ")}` };
+        const labels = nsLabels(object.metadata?.namespace);
+        const level = enforcedLevel(labels);
+        const p = podOf(object);
+        const failures = p ? podSecurityFailures(p, level.level, level.minor) : [];
+        if (failures.length > 0) return { layer: "Pod Security", reason: `${level.level}: ${failures.map((f) => f.check).join(", ")}` };
+        const refusals = admissionRefusals(policies, bindings, { object, operation: attempt.verb === "update" ? "UPDATE" : "CREATE", namespaceLabels: labels, username: `system:serviceaccount:${own}:${ATTENDEE_ACCOUNT}` });
+        if (refusals.length > 0) return { layer: "admission policy", reason: refusals.map((r) => r.message).join("; ") };
+        // A VirtualService without hosts is a delegate: Istio uses it only as a root route hands over to it, within that route's match.
+        if (object.kind === "VirtualService" && (object.spec?.hosts ?? []).length === 0) {
+            const handing = roots.flatMap((r) => (r.spec.http as any[]).filter((h) => h.delegate?.name === object.metadata.name && h.delegate?.namespace === object.metadata.namespace));
+            if (handing.length === 0) return { layer: "Istio", reason: "no root route hands over to it: Istio ignores it" };
+            const outside = (object.spec?.http ?? []).filter((leaf: any) => !handing.some((root) => (leaf.match ?? [{}]).every((lm: any) => (root.match ?? [{}]).some((rm: any) => uriWithin(rm.uri, lm.uri)))));
+            if (outside.length > 0) return { layer: "Istio", reason: `its routes lie outside the root's match ${handing.map((h) => JSON.stringify(h.match?.[0]?.uri ?? "the attendee's host")).join(", ")}: Istio drops them` };
+        }
+        return { layer: "admitted", reason: `${objectLabel(object)} admitted` };
+    };
+}
+
+/** The objects of an attendee's namespace the attendee owns (the lessons), not the platform's. */
+export function lessonObjects(plan: Plan, own: string, planned: readonly PlanObject[] = planObjects(plan)): any[] {
+    const [key, value] = Object.entries(PLATFORM_PART_LABELS)[0];
+    return planned
+        .map(({ o }) => o)
+        .filter((o) => o.metadata?.namespace === own && o.metadata?.labels?.[key] !== value);
+}
+
+/** The table of docs/security.md: what an attendee may do, then every attack and the layer that refuses it. */
+export function attackTable(plan: Plan, own: string, victim: string): string {
+    const judge = attendeeJudge(plan, own);
+    const rows = [...CAPABILITIES, ...ATTACKS].map((a) => {
+        const v = judge(a.attempt(own, victim));
+        return `| ${a.what} | ${v.layer === "admitted" ? "allowed" : `**refused** by ${v.layer}`} |`;
+    });
+    return ["| an attendee tries to… | outcome |", "|---|---|", ...rows].join("\n");
+}
+
+/** The first two attendee namespaces of a plan (attacker, victim), by the attendee label; undefined with fewer. */
+export function attendeePair(plan: Plan, planned: readonly PlanObject[] = planObjects(plan)): [string, string] | undefined {
+    const key = ATTENDEE_NAMESPACE_LABEL;
+    const names = planned
+        .map(({ o }) => o)
+        .filter((o) => o.kind === "Namespace" && o.metadata?.labels?.[key] === "true")
+        .map((o) => String(o.metadata.name));
+    return names.length >= 2 ? [names[0], names[1]] : undefined;
+}
+
+export interface IsolationReport {
+    readonly pair?: [string, string];
+    readonly problems: string[];
+    /** On an existing cluster (no NetworkPolicies): the connections left open, reported, not failing. */
+    readonly warnings: string[];
+    readonly refused: Readonly<Record<string, number>>;
+    readonly allowed: number;
+    readonly lessons: number;
+}
+
+/**
+ * Every attack refused and everything an attendee needs admitted, for the
+ * plan's first attendee against its second (every attendee namespace is built
+ * by the same code; judging all would only repeat this).
+ */
+export function isolationReport(plan: Plan, planned: readonly PlanObject[] = planObjects(plan)): IsolationReport {
+    const pair = attendeePair(plan, planned);
+    if (!pair) return { problems: [], warnings: [], refused: {}, allowed: 0, lessons: 0 };
+    const existing = plan.outputs.mode === "existing";
+    const [own, victim] = pair;
+    const judge = attendeeJudge(plan, own, planned);
+    const problems: string[] = [];
+    const warnings: string[] = [];
+    const refused: Record<string, number> = {};
+    for (const a of ATTACKS) {
+        const attempt = a.attempt(own, victim);
+        const v = judge(attempt);
+        if (v.layer !== "admitted") refused[v.layer] = (refused[v.layer] ?? 0) + 1;
+        else if (existing && "connect" in attempt) warnings.push(`on this existing cluster (no NetworkPolicies) an attendee can ${a.what}`);
+        else problems.push(`AttendeeEscape: an attendee can ${a.what}: ${v.reason}`);
+    }
+    for (const a of CAPABILITIES) {
+        const v = judge(a.attempt(own, victim));
+        if (v.layer !== "admitted") problems.push(`AttendeeBlocked: an attendee cannot ${a.what}: refused by ${v.layer} (${v.reason})`);
+    }
+    // Hands-on: what the attendee applies from the hand-out must be admitted too.
+    const handedOut = handOutObjects(planned).filter(({ o }) => o.metadata?.namespace === own).map(({ o }) => o);
+    const lessons = [...lessonObjects(plan, own, planned), ...handedOut];
+    for (const o of lessons) {
+        const v = judge({ verb: "create", object: o });
+        if (v.layer !== "admitted") problems.push(`AttendeeBlocked: ${objectLabel(o)} of the lessons would be refused to its attendee by ${v.layer} (${v.reason})`);
+    }
+    return { pair, problems, warnings, refused, allowed: CAPABILITIES.length, lessons: lessons.length };
+}
+
+/** One line for the plan's output. */
+export function isolationSummary(r: IsolationReport): string | undefined {
+    if (!r.pair) return undefined;
+    const total = Object.values(r.refused).reduce((a, b) => a + b, 0);
+    const by = Object.entries(r.refused)
+        .map(([layer, n]) => `${layer} ${n}`)
+        .join(", ");
+    const open = r.warnings.length > 0 ? `\n${r.warnings.map((w) => `  ! ${w}`).join("\n")}` : "";
+    return `Attendee isolation (${r.pair[0]}'s credentials against ${r.pair[1]}): ${total} of ${ATTACKS.length} attacks refused (${by}); ${r.allowed} capabilities and ${r.lessons} lesson objects admitted${open}`;
+}

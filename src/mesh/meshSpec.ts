@@ -1,0 +1,323 @@
+/**
+ * Pure builders for the mesh: the Istio Helm releases and their values, the
+ * ingress gateway's Service, the mesh-wide Istio objects. Same settings, same
+ * bytes. `src/mesh/mesh.ts` turns them into resources.
+ */
+import { JAEGER_COLLECTOR } from "../model/endpoints";
+import { istioObject, type IstioObject } from "../model/istioObjects";
+import type { MeshSizing } from "./meshScale";
+import type { ClusterSettings, IstioSettings } from "../settings/settings";
+
+/** Istio's official chart repository (every Istio chart, one version). */
+export const ISTIO_CHART_REPO = "https://istio-release.storage.googleapis.com/charts";
+export const ISTIO_NAMESPACE = "istio-system";
+export const INGRESS_NAMESPACE = "istio-ingress";
+export const EGRESS_NAMESPACE = "istio-egress";
+
+/**
+ * Istio's visibility of mesh configuration: with the mesh defaults below, a
+ * Service, VirtualService or DestinationRule is seen only by the proxies of its
+ * own namespace. What must be seen further says so itself, with this annotation
+ * (Services) or `exportTo` (Istio objects).
+ */
+export const EXPORT_TO_ANNOTATION = "networking.istio.io/exportTo";
+/** Every namespace ("*"), or the listed ones ("." is the object's own). */
+export function exportedTo(namespaces: readonly string[]): Record<string, string> {
+    return { [EXPORT_TO_ANNOTATION]: namespaces.join(",") };
+}
+/** The mesh's default visibility of Services, VirtualServices and DestinationRules: their own namespace. */
+export const DEFAULT_EXPORT_TO: readonly string[] = ["."];
+
+/** Label that turns on automatic sidecar injection for a namespace (seeds 000, 002, 003). */
+export const INJECTION_LABELS: Readonly<Record<string, string>> = { "istio-injection": "enabled" };
+
+/**
+ * The ingress gateway. The release name gives the chart's selector labels
+ * (`app: istio-ingressgateway`, `istio: ingressgateway`, as Istio's samples
+ * select); they are also set explicitly so every Gateway of this stack can rely on them.
+ */
+export const INGRESS_GATEWAY = {
+    release: "istio-ingressgateway",
+    namespace: INGRESS_NAMESPACE,
+    selector: { istio: "ingressgateway" },
+    labels: { app: "istio-ingressgateway", istio: "ingressgateway" },
+} as const;
+export const EGRESS_GATEWAY = {
+    release: "istio-egressgateway",
+    namespace: EGRESS_NAMESPACE,
+    selector: { istio: "egressgateway" },
+    labels: { app: "istio-egressgateway", istio: "egressgateway" },
+} as const;
+
+/**
+ * The shared Gateway on the ingress gateway: plain HTTP on port 80 for any host.
+ * Routes bind to it by `ref` and claim their own path prefixes.
+ */
+export const WORKSHOP_GATEWAY = { name: "workshop-gateway", namespace: INGRESS_NAMESPACE, ref: `${INGRESS_NAMESPACE}/workshop-gateway` } as const;
+
+/** The gateway's TLS port (the Service's `https`), and the Secret of its certificate when the gateway ends TLS itself. */
+export const GATEWAY_TLS_PORT = 443;
+export const GATEWAY_CERT_SECRET = "workshop-gateway-cert";
+
+/** Does the gateway end TLS itself (no ACM certificate on the load balancer), with a certificate of the workshop's CA? */
+export function gatewayEndsTls(istio: Pick<IstioSettings, "ingress">): boolean {
+    return istio.ingress.certificateArn === undefined;
+}
+
+/**
+ * The certificate the gateway ends TLS with, issued by the workshop's own CA
+ * (which the stack creates: no internet, no ACME): valid for the gateway's
+ * in-cluster names and, with a classroom domain, for every attendee's host
+ * under it. Renewed by any \`pulumi up\` in its last 30 days.
+ */
+export function gatewayCertificateSpec(domain: string | undefined) {
+    const inCluster = `${INGRESS_GATEWAY.release}.${INGRESS_NAMESPACE}.svc`;
+    return {
+        caSubject: { commonName: "istio-workshop gateway CA", organization: "istio-workshop" },
+        subject: { commonName: `${inCluster}.cluster.local`, organization: "istio-workshop" },
+        dnsNames: [`${inCluster}.cluster.local`, inCluster, ...(domain !== undefined ? [domain, `*.${domain}`] : []), "localhost"],
+        validityPeriodHours: 24 * 365,
+        earlyRenewalHours: 24 * 30,
+    };
+}
+
+export function workshopGateway(istio?: Pick<IstioSettings, "ingress">): IstioObject<"Gateway"> {
+    // With a certificate, the load balancer ends TLS on 443 and hands the gateway plain HTTP (Service port 443 -> TLS_OFFLOAD_PORT);
+    // without one, the gateway ends TLS on 443 itself, with the workshop CA's certificate (the myApp lesson's tls stage).
+    const tls =
+        istio === undefined
+            ? []
+            : gatewayEndsTls(istio)
+              ? [{ port: { number: GATEWAY_TLS_PORT, name: "https", protocol: "HTTPS" }, hosts: ["*"], tls: { mode: "SIMPLE" as const, credentialName: GATEWAY_CERT_SECRET } }]
+              : [{ port: { number: GATEWAY_TLS_PORT, name: "http-tls-offload", protocol: "HTTP" }, hosts: ["*"] }];
+    return istioObject(
+        "Gateway",
+        { name: WORKSHOP_GATEWAY.name, namespace: WORKSHOP_GATEWAY.namespace },
+        { selector: { ...INGRESS_GATEWAY.selector }, servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts: ["*"] }, ...tls] },
+    );
+}
+
+/** Where the gateway's pods receive what the load balancer decrypted on 443. */
+export const TLS_OFFLOAD_PORT = 8443;
+
+/** Name of the tracing provider in mesh config, referenced by the Telemetry resource. */
+export const TRACING_PROVIDER = "otel-tracing";
+
+export const GATEWAY_RESOURCES = { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } } as const;
+
+/** Helm waits this long for a release's pods to become ready. */
+export const RELEASE_TIMEOUT_SECONDS = 600;
+
+export interface ReleaseSpec {
+    /** Helm release name (fixed: the gateway's labels derive from it). */
+    readonly name: string;
+    readonly chart: string;
+    readonly version: string;
+    readonly namespace: string;
+    readonly repositoryOpts: { readonly repo: string };
+    readonly values: Record<string, unknown>;
+    readonly timeout: number;
+    readonly atomic: boolean;
+}
+
+function release(name: string, chart: string, namespace: string, istio: IstioSettings, values: Record<string, unknown>): ReleaseSpec {
+    return {
+        name,
+        chart,
+        version: istio.version,
+        namespace,
+        repositoryOpts: { repo: ISTIO_CHART_REPO },
+        values,
+        timeout: RELEASE_TIMEOUT_SECONDS,
+        atomic: true,
+    };
+}
+
+/**
+ * istiod values: mesh config from settings, tracing wired to Jaeger, native
+ * sidecars, probe rewriting; sidecar and istiod resources (and istiod's
+ * replicas) sized for the class by `src/mesh/meshScale.ts`.
+ */
+export function istiodValues(istio: IstioSettings, sizing: Pick<MeshSizing, "proxy" | "istiod">): Record<string, unknown> {
+    return {
+        global: { proxy: { resources: sizing.proxy.resources } },
+        pilot: {
+            autoscaleEnabled: false,
+            replicaCount: sizing.istiod.replicas,
+            resources: sizing.istiod.resources,
+            // Sidecars as native sidecar containers: Jobs in the mesh finish when their main container exits.
+            env: { ENABLE_NATIVE_SIDECARS: "true" },
+            // Traffic redirection by Istio's CNI plugin: injected pods need no privileged init container.
+            cni: { enabled: true },
+        },
+        // Kubelet probes reach apps through the sidecar's status port, so they keep working under STRICT mTLS.
+        sidecarInjectorWebhook: { rewriteAppHTTPProbe: true },
+        meshConfig: {
+            accessLogFile: istio.accessLogs ? "/dev/stdout" : "",
+            accessLogEncoding: "TEXT",
+            // Merged app and proxy metrics on 15020: a port outside mTLS, so Prometheus scrapes it under STRICT.
+            enablePrometheusMerge: true,
+            extensionProviders: [
+                { name: TRACING_PROVIDER, opentelemetry: { service: JAEGER_COLLECTOR.host, port: JAEGER_COLLECTOR.otlpGrpcPort } },
+            ],
+            // A mistake stays in its namespace: nothing is seen mesh-wide unless it says so.
+            defaultServiceExportTo: [...DEFAULT_EXPORT_TO],
+            defaultVirtualServiceExportTo: [...DEFAULT_EXPORT_TO],
+            defaultDestinationRuleExportTo: [...DEFAULT_EXPORT_TO],
+        },
+    };
+}
+
+export type GatewayKind = "ingress" | "egress";
+
+/** Values of Istio's `gateway` chart. The ingress gateway's Service is created by the component (see `ingressServiceSpec`). */
+export function gatewayValues(kind: GatewayKind): Record<string, unknown> {
+    const gw = kind === "ingress" ? INGRESS_GATEWAY : EGRESS_GATEWAY;
+    return {
+        labels: { ...gw.labels },
+        resources: GATEWAY_RESOURCES,
+        autoscaling: { enabled: false },
+        replicaCount: 1,
+        // No Service from the chart: the gateway's Service is a resource of its own, so that deleting
+        // it waits until AWS has removed the load balancer (see docs/operations.md, "Destroy").
+        service: { type: "None" },
+    };
+}
+
+/**
+ * Istio's CNI plugin (a DaemonSet in istio-system, chained onto the cluster's own
+ * CNI: the VPC CNI on EKS, kindnet on kind; both keep their plugins in
+ * /opt/cni/bin and their configuration in /etc/cni/net.d), so that injected pods
+ * need no privileged `istio-init` container and pass Pod Security `restricted`.
+ */
+export function cniValues(): Record<string, unknown> {
+    return { chained: true, cniBinDir: "/opt/cni/bin", cniConfDir: "/etc/cni/net.d" };
+}
+
+export interface MeshReleases {
+    readonly base: ReleaseSpec;
+    readonly cni: ReleaseSpec;
+    readonly istiod: ReleaseSpec;
+    readonly ingress: ReleaseSpec;
+    readonly egress?: ReleaseSpec;
+}
+
+/** Every Istio chart at the one version from settings. */
+export function meshReleases(istio: IstioSettings, sizing: Pick<MeshSizing, "proxy" | "istiod">): MeshReleases {
+    return {
+        base: release("istio-base", "base", ISTIO_NAMESPACE, istio, { defaultRevision: "default" }),
+        cni: release("istio-cni", "cni", ISTIO_NAMESPACE, istio, cniValues()),
+        istiod: release("istiod", "istiod", ISTIO_NAMESPACE, istio, istiodValues(istio, sizing)),
+        ingress: release(INGRESS_GATEWAY.release, "gateway", INGRESS_NAMESPACE, istio, gatewayValues("ingress")),
+        egress: istio.egressGateway ? release(EGRESS_GATEWAY.release, "gateway", EGRESS_NAMESPACE, istio, gatewayValues("egress")) : undefined,
+    };
+}
+
+/**
+ * Ports a gateway's Service serves, and no other (the ingress load balancer
+ * included): the gateway's status and admin ports stay inside the cluster. The
+ * gateway chart's pods listen on 80 and 443 themselves (an unprivileged-port
+ * sysctl, no root).
+ */
+export const GATEWAY_PORTS = [
+    { name: "http2", port: 80, targetPort: 80, protocol: "TCP" },
+    { name: "https", port: 443, targetPort: 443, protocol: "TCP" },
+] as const;
+
+/** In-tree AWS cloud provider: an internet-facing network load balancer across all zones. */
+export const NLB_ANNOTATIONS: Readonly<Record<string, string>> = {
+    "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+    "service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled": "true",
+};
+
+/**
+ * The ingress gateway's Service. On EKS: an internet-facing network load balancer
+ * made by the in-tree AWS cloud provider (no controller to install), open to
+ * `istio.ingress.sourceCidrs` on ports 80 and 443 only.
+ * On an existing cluster: a NodePort with fixed ports (kind can map them), or a
+ * LoadBalancer where the cluster has one (minikube tunnel, Docker Desktop).
+ */
+export function ingressServiceSpec(cluster: Pick<ClusterSettings, "mode">, istio: IstioSettings) {
+    const { serviceType, sourceCidrs, httpNodePort, httpsNodePort } = istio.ingress;
+    const nodePorts: Record<string, number> = { http2: httpNodePort, https: httpsNodePort };
+    const onAws = cluster.mode === "eks" && serviceType === "LoadBalancer";
+    const certificate = onAws ? istio.ingress.certificateArn : undefined;
+    // A TLS listener on 443 with the ACM certificate; TLS 1.2 or 1.3 only.
+    const tls: Record<string, string> = certificate
+        ? {
+              "service.beta.kubernetes.io/aws-load-balancer-ssl-cert": certificate,
+              "service.beta.kubernetes.io/aws-load-balancer-ssl-ports": "https",
+              "service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+          }
+        : {};
+    const annotations: Record<string, string> = onAws ? { ...NLB_ANNOTATIONS, ...tls } : {};
+    return {
+        metadata: {
+            name: INGRESS_GATEWAY.release,
+            namespace: INGRESS_NAMESPACE,
+            labels: { ...INGRESS_GATEWAY.labels },
+            // Every namespace's traffic generators and checks call the gateway.
+            annotations: { ...annotations, ...exportedTo(["*"]) },
+        },
+        spec: {
+            type: serviceType,
+            selector: { ...INGRESS_GATEWAY.labels },
+            ports: GATEWAY_PORTS.map((p) => ({
+                ...p,
+                ...(certificate && p.name === "https" ? { targetPort: TLS_OFFLOAD_PORT } : {}),
+                ...(serviceType === "NodePort" ? { nodePort: nodePorts[p.name] } : {}),
+            })),
+            ...(serviceType === "LoadBalancer" ? { loadBalancerSourceRanges: [...sourceCidrs], externalTrafficPolicy: "Cluster" } : {}),
+        },
+    };
+}
+
+/**
+ * The egress gateway's Service: in-cluster only (ClusterIP), on the ports the
+ * mesh sends external traffic through. The chart's own Service is off for every
+ * gateway (`service.type: None`), so this one is what egress routes address.
+ */
+export function egressServiceSpec() {
+    return {
+        metadata: { name: EGRESS_GATEWAY.release, namespace: EGRESS_NAMESPACE, labels: { ...EGRESS_GATEWAY.labels }, annotations: exportedTo(["*"]) },
+        spec: {
+            type: "ClusterIP",
+            selector: { ...EGRESS_GATEWAY.labels },
+            ports: GATEWAY_PORTS.map((p) => ({ ...p })),
+        },
+    };
+}
+
+/**
+ * A workload namespace's default Sidecar: its proxies know the Services of the
+ * namespaces they call (their own, the control plane and addons, the gateways)
+ * and no other attendee's, so their configuration, and istiod's pushes to them,
+ * do not grow with the class.
+ */
+export function namespaceSidecar(namespace: string, hosts: readonly string[]): IstioObject<"Sidecar"> {
+    return istioObject("Sidecar", { name: "default", namespace }, { egress: [{ hosts: [...hosts] }] });
+}
+
+/** Mesh-wide mutual TLS in the root namespace. */
+export function meshPeerAuthentication(istio: IstioSettings): IstioObject<"PeerAuthentication"> {
+    return istioObject("PeerAuthentication", { name: "default", namespace: ISTIO_NAMESPACE }, { mtls: { mode: istio.mtls } });
+}
+
+/** Mesh-wide tracing to the OpenTelemetry provider, at the sampling rate from settings. */
+export function meshTelemetry(istio: IstioSettings): IstioObject<"Telemetry"> {
+    return istioObject(
+        "Telemetry",
+        { name: "mesh-default", namespace: ISTIO_NAMESPACE },
+        { tracing: [{ providers: [{ name: TRACING_PROVIDER }], randomSamplingPercentage: istio.tracing.samplingPercent }] },
+    );
+}
+
+/** Commands that show the mesh is healthy. */
+export function meshChecks(): string[] {
+    return [
+        `kubectl get pods -n ${ISTIO_NAMESPACE}`,
+        `kubectl get pods -n ${INGRESS_NAMESPACE}`,
+        "istioctl proxy-status",
+        "istioctl analyze --all-namespaces",
+    ];
+}
