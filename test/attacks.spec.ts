@@ -6,7 +6,7 @@ import type { Plan } from "../src/judgement/plan/recorder";
 import { securityControls } from "../src/judgement/plan/summary";
 import { EKS_RAW, planIndex } from "./helpers";
 import { GUARD_RAILS, admissionPolicy, admissionPolicyBinding } from "../src/classroom/admissionSpec";
-import { ATTENDEE_NAMESPACE_LABEL } from "../src/classroom/attendeeSpec";
+import { ATTENDEE_NAMESPACE_LABEL } from "../src/model/platform";
 import { atStage, buildScenario } from "../src/lessons/build";
 import { bookinfo } from "../src/lessons/catalog";
 import { DEPLOYER_USERNAME, admissionRefusals } from "../src/judgement/kubernetes/admission";

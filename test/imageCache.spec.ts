@@ -1,8 +1,9 @@
 /** `cluster.imageCache: ecr`: pull-through cache rules for the registries the stack pulls from, every such image pointed at them. */
 import { strict as assert } from "assert";
 import YAML from "yaml";
-import { CHART_IMAGES, cacheRules, chartImageValues, pullThroughPolicy, releaseValuesWithCache, stackImages } from "../src/cluster/imageCache";
-import { ECR_UPSTREAMS, cacheRegistries, cachedImage, withCachedImages } from "../src/model/images";
+import { cacheRules, pullThroughPolicy, stackImages } from "../src/cluster/imageCache";
+import { CHART_IMAGES, chartImageValues, releaseValuesWithCache } from "../src/model/imageCache";
+import { ECR_UPSTREAMS, cacheRegistries, cachedImage, withCachedImages } from "../src/model/imageCache";
 import { SettingsError } from "../src/settings/settings";
 import type { Plan } from "../src/judgement/plan/recorder";
 import { planObjects, podTemplates } from "../src/judgement/checks/clusterChecks";

@@ -1,16 +1,6 @@
 import { strict as assert } from "assert";
-import {
-    INGRESS_GATEWAY,
-    ISTIO_CHART_REPO,
-    gatewayValues,
-    ingressServiceSpec,
-    istiodValues,
-    meshPeerAuthentication,
-    meshReleases,
-    meshTelemetry,
-    workshopGateway,
-    GATEWAY_CERT_SECRET,
-} from "../src/mesh/meshSpec";
+import { ISTIO_CHART_REPO, gatewayValues, ingressServiceSpec, istiodValues, meshPeerAuthentication, meshReleases, meshTelemetry, workshopGateway } from "../src/mesh/meshSpec";
+import { INGRESS_GATEWAY, GATEWAY_CERT_SECRET } from "../src/model/platform";
 import { prepare } from "../src/workshop/resolve";
 import { EKS_RAW, EXPOSED_RAW, TEST_CERTIFICATE, settingsFor } from "./helpers";
 

@@ -5,7 +5,8 @@
  */
 import { strict as assert } from "assert";
 import { atStage, buildNamespace, buildScenario, checkPlans, egressGatewayRoute, namespaceManifests, standInManifests } from "../src/lessons/build";
-import { EXTERNAL_HOST, EXTERNAL_NAMESPACE, egress, mtls, tcp } from "../src/lessons/catalog";
+import { EXTERNAL_HOST, egress, mtls, tcp } from "../src/lessons/catalog";
+import { EXTERNAL_NAMESPACE } from "../src/model/platform";
 import { sidecarEgressHosts } from "../src/mesh/meshScale";
 import { NO_INJECTION_LABEL } from "../src/lessons/model";
 import { EKS_RAW, planIndex, settingsFor } from "./helpers";

@@ -5,7 +5,8 @@
  * Reply bodies are hello-app's own (`test/fixtures/replies/`, see ORIGIN.md).
  */
 import { strict as assert } from "assert";
-import { GATEWAY_CERT_SECRET, gatewayCertificateSpec } from "../src/mesh/meshSpec";
+import { gatewayCertificateSpec } from "../src/mesh/meshSpec";
+import { GATEWAY_CERT_SECRET } from "../src/model/platform";
 import { atStage, buildScenario, checkPlans, gatewayPlacement, type CheckPlan } from "../src/lessons/build";
 import { GATEWAY_HTTPS_URL, myApp } from "../src/lessons/catalog";
 import { GATEWAY_CA_CONFIG_MAP, GATEWAY_CA_FILE } from "../src/lessons/gatewayCa";

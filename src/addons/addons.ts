@@ -19,9 +19,9 @@ import {
     jaegerObjects,
     portForwards,
 } from "./addonsSpec";
-import { releaseValuesWithCache } from "../cluster/imageCache";
-import { withCachedImages, type ImageCache } from "../model/images";
-import type { ReleaseSpec } from "../mesh/meshSpec";
+import { releaseValuesWithCache } from "../model/imageCache";
+import { withCachedImages, type ImageCache } from "../model/imageCache";
+import type { ReleaseSpec } from "../model/release";
 import { sectionWorkshop, type AddonsConfig, type IstioConfig } from "../workshop/config";
 
 export interface AddonsArgs {

@@ -21,11 +21,13 @@ import {
     type Endpoint,
 } from "../model/endpoints";
 import { istioObject, type IstioObject } from "../model/istioObjects";
-import { INGRESS_NAMESPACE, RELEASE_TIMEOUT_SECONDS, WORKSHOP_GATEWAY, exportedTo, type ReleaseSpec } from "../mesh/meshSpec";
+import { RELEASE_TIMEOUT_SECONDS, type ReleaseSpec } from "../model/release";
+import { INGRESS_NAMESPACE, WORKSHOP_GATEWAY, exportedTo } from "../model/platform";
 import { IMAGES, imageParts } from "../model/images";
 import { NO_SIDECAR_LABELS, RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../model/podSecurity";
 import type { Settings } from "../settings/settings";
 
+import { JAEGER_LABELS } from "../model/endpoints";
 type Addons = Settings["addons"];
 
 export const CHART_REPOS = {
@@ -256,7 +258,6 @@ export function jaegerConfig(): string {
     });
 }
 
-export const JAEGER_LABELS = { app: "jaeger" } as const;
 
 
 /** Jaeger as plain objects: its config, the Deployment, the collector and query Services. */

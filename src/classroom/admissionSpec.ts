@@ -8,9 +8,9 @@
  *
  * Pure: plain objects, `src/classroom/classroom.ts` registers them.
  */
-import { ATTENDEE_NAMESPACE_LABEL } from "./attendeeSpec";
-import { INGRESS_NAMESPACE } from "../mesh/meshSpec";
-import { EXTERNAL_NAMESPACE } from "../lessons/catalog";
+import { ATTENDEE_NAMESPACE_LABEL } from "../model/platform";
+import { INGRESS_NAMESPACE } from "../model/platform";
+import { EXTERNAL_NAMESPACE } from "../model/platform";
 
 export interface Validation {
     readonly expression: string;

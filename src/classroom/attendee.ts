@@ -8,19 +8,11 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DemoApps, type MeshDeps } from "./lessonsNamespace";
-import {
-    ATTENDEE_NAMESPACE_LABEL,
-    type AttendeeAccess,
-    type ClusterEndpoint,
-    attendeeAccess,
-    limitRangeSpec,
-    quotaSpec,
-    roleBindingSpec,
-    roleSpec,
-    serviceAccountSpec,
-} from "./attendeeSpec";
-import type { Demand } from "../workshop/capacity";
-import { attendeeAuthorizationPolicy, attendeeNetworkPolicy, networkPoliciesEnforced } from "./isolationSpec";
+import { type AttendeeAccess, attendeeAccess, limitRangeSpec, quotaSpec, roleBindingSpec, roleSpec, serviceAccountSpec } from "./attendeeSpec";
+import { ATTENDEE_NAMESPACE_LABEL, type ClusterEndpoint } from "../model/platform";
+import type { Demand } from "../model/demand";
+import { attendeeAuthorizationPolicy, attendeeNetworkPolicy } from "./isolationSpec";
+import { networkPoliciesEnforced } from "../model/peers";
 import { podSecurityLabels } from "../model/podSecurity";
 import { gatewayDelegates, gatewayPlacement, resolveScenarios, rootRoutes } from "../lessons/build";
 import type { Settings } from "../settings/settings";

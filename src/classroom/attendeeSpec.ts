@@ -5,8 +5,9 @@
  * stored: tokens come from the TokenRequest API and expire.
  */
 import type { types } from "@pulumi/kubernetes";
-import type { Demand } from "../workshop/capacity";
+import type { Demand } from "../model/demand";
 
+import { PLATFORM_PART_LABELS, type ClusterEndpoint } from "../model/platform";
 /**
  * What an attendee may do in their namespace: run and change workloads, debug
  * them, edit Istio routing and policy. No Secrets, no tokens, no RBAC, no
@@ -31,18 +32,6 @@ export const ATTENDEE_RULES: types.input.rbac.v1.PolicyRule[] = [
         verbs: ["get", "list", "watch", "create", "update", "patch", "delete"],
     },
 ];
-
-/**
- * The label that marks a namespace as an attendee's: the admission policies,
- * network policies and mesh policies for attendees select namespaces by it.
- */
-export const ATTENDEE_NAMESPACE_LABEL = "istio-workshop/attendee";
-
-/**
- * Marks the objects of an attendee's namespace that the platform owns (access,
- * limits, isolation), as opposed to the lessons, which the attendee may change.
- */
-export const PLATFORM_PART_LABELS: Readonly<Record<string, string>> = { "istio-workshop/part": "platform" };
 
 /** Name of the attendee's Role, RoleBinding and ServiceAccount (one per namespace). */
 export const ATTENDEE_ACCOUNT = "attendee";
@@ -101,11 +90,6 @@ export function limitRangeSpec(namespace: string): types.input.core.v1.LimitRang
             ],
         },
     };
-}
-
-export interface ClusterEndpoint {
-    readonly server: string;
-    readonly certificateAuthorityData: string;
 }
 
 /**

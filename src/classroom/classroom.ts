@@ -12,7 +12,7 @@ import { Attendee, type ClusterAccess } from "./attendee";
 import { attendeeEntry, type AttendeeAccess } from "./attendeeSpec";
 import { podSecurityLabels } from "../model/podSecurity";
 import { appsAt, egressGatewayRoute, standInManifests } from "../lessons/build";
-import { EXTERNAL_NAMESPACE } from "../lessons/catalog";
+import { EXTERNAL_NAMESPACE } from "../model/platform";
 import { resolveWorkshop, type WorkshopConfig } from "../workshop/config";
 
 export interface ClassroomArgs extends ClusterAccess {

@@ -5,45 +5,13 @@
  *    gateway and Prometheus: a NetworkPolicy (enforced by the cluster's CNI:
  *    the VPC CNI's network policy agent on EKS) and an AuthorizationPolicy
  *    (enforced by every sidecar, on the peer's mTLS identity).
- *  - The platform's namespace, `istio-system`, admits from anywhere only what
- *    every proxy needs (istiod's mTLS xDS and webhook ports, Jaeger's OTLP
- *    collector); everything else (Prometheus, Grafana, Kiali, Jaeger's query
- *    API, istiod's plaintext and debug ports) only from `istio-system` itself
- *    and the ingress gateway's pods (which route only to Services exported to
- *    them: the UIs when exposed).
+ *  - The platform's own namespace is isolated by `src/mesh/platformIsolation.ts`.
  *
- * Pure: plain objects for `src/classroom/attendee.ts` and `src/addons/addons.ts`.
+ * Pure: plain objects for `src/classroom/attendee.ts`.
  */
-import type { types } from "@pulumi/kubernetes";
-import { JAEGER_LABELS } from "../addons/addonsSpec";
-import { PLATFORM_PART_LABELS } from "./attendeeSpec";
-import { ADDONS_NAMESPACE, ISTIOD_POD_LABELS, JAEGER_COLLECTOR, PROMETHEUS_SERVER_POD_LABELS } from "../model/endpoints";
+import { PLATFORM_PART_LABELS } from "../model/platform";
 import { istioObject, type IstioObject } from "../model/istioObjects";
-import { INGRESS_GATEWAY, INGRESS_NAMESPACE, ISTIO_NAMESPACE } from "../mesh/meshSpec";
-
-/**
- * Whether the stack creates NetworkPolicies: on EKS, where it switches the VPC
- * CNI's network policy agent on, and that agent admits the node's own traffic
- * (kubelet probes). On an existing cluster neither is known (kind's kindnet, for
- * one, blocks kubelet probes to a pod a NetworkPolicy selects: kind issue 3875),
- * so the stack creates none there and the AuthorizationPolicies isolate
- * attendees inside the mesh; the plan says what that leaves open.
- */
-export function networkPoliciesEnforced(cluster: { readonly mode: string }): boolean {
-    return cluster.mode === "eks";
-}
-
-/** Kubernetes labels every namespace with its own name. */
-const NAME_LABEL = "kubernetes.io/metadata.name";
-const inNamespace = (namespace: string, pods: Readonly<Record<string, string>>): types.input.networking.v1.NetworkPolicyPeer => ({
-    namespaceSelector: { matchLabels: { [NAME_LABEL]: namespace } },
-    podSelector: { matchLabels: { ...pods } },
-});
-
-/** The ingress gateway's pods and mesh identity (its ServiceAccount is named after its release). */
-export const GATEWAY_PEER = inNamespace(INGRESS_NAMESPACE, INGRESS_GATEWAY.selector);
-export const GATEWAY_PRINCIPAL = `cluster.local/ns/${INGRESS_NAMESPACE}/sa/${INGRESS_GATEWAY.release}`;
-export const PROMETHEUS_PEER = inNamespace(ADDONS_NAMESPACE, PROMETHEUS_SERVER_POD_LABELS);
+import { GATEWAY_PEER, GATEWAY_PRINCIPAL, PROMETHEUS_PEER } from "../model/peers";
 
 export const ISOLATION_NAME = "attendee-isolation";
 
@@ -79,26 +47,4 @@ export function attendeeAuthorizationPolicy(namespace: string): IstioObject<"Aut
         { name: ISOLATION_NAME, namespace, labels: { ...PLATFORM_PART_LABELS } },
         { action: "DENY", rules: [{ from: [{ source: { principals: ["*"], notNamespaces: [namespace], notPrincipals: [GATEWAY_PRINCIPAL] } }] }] },
     );
-}
-
-/** The ports of istio-system every proxy needs, from anywhere: istiod's mTLS xDS and webhooks, the OTLP collector. */
-export const OPEN_SYSTEM_PORTS = {
-    istiod: { pods: ISTIOD_POD_LABELS, ports: [15012, 15017] },
-    collector: { pods: JAEGER_LABELS, ports: [JAEGER_COLLECTOR.otlpGrpcPort, JAEGER_COLLECTOR.otlpHttpPort] },
-} as const;
-
-/** istio-system's NetworkPolicies: its own pods and the ingress gateway for everything, anyone for the ports every proxy needs. */
-export function systemNetworkPolicies() {
-    const policy = (name: string, spec: types.input.networking.v1.NetworkPolicySpec) => ({
-        apiVersion: "networking.k8s.io/v1" as const,
-        kind: "NetworkPolicy" as const,
-        metadata: { name, namespace: ISTIO_NAMESPACE },
-        spec: { policyTypes: ["Ingress"], ...spec },
-    });
-    return [
-        policy("platform-default", { podSelector: {}, ingress: [{ from: [{ podSelector: {} }, GATEWAY_PEER] }] }),
-        ...Object.entries(OPEN_SYSTEM_PORTS).map(([name, o]) =>
-            policy(`open-${name}`, { podSelector: { matchLabels: { ...o.pods } }, ingress: [{ ports: o.ports.map((port) => ({ protocol: "TCP", port })) }] }),
-        ),
-    ];
 }

@@ -9,9 +9,10 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { withCachedImages, type ImageCache } from "../model/images";
+import { withCachedImages, type ImageCache } from "../model/imageCache";
 import { lessonsRelease, objectsJson } from "../lessons/delivery";
-import { INJECTION_LABELS, namespaceSidecar } from "../mesh/meshSpec";
+import { namespaceSidecar } from "../mesh/meshSpec";
+import { INJECTION_LABELS } from "../model/platform";
 import { buildNamespace, namespaceManifests, type GatewayPlacement } from "../lessons/build";
 import { gatewayCaConfigMap } from "../lessons/gatewayCa";
 import type { Settings } from "../settings/settings";

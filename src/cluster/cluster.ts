@@ -17,7 +17,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
-import type { ClusterEndpoint } from "../classroom/attendeeSpec";
+import type { ClusterEndpoint } from "../model/platform";
 import {
     EC2_ASSUME_ROLE_POLICY,
     NODE_POLICIES,
@@ -31,7 +31,7 @@ import {
     vpcSpec,
 } from "./clusterSpec";
 import { cacheRules, pullThroughPolicy } from "./imageCache";
-import type { ImageCache } from "../model/images";
+import type { ImageCache } from "../model/imageCache";
 import { ISTIO_PORT_RULES, ingressRuleSpecs } from "./istioPorts";
 import { resolveWorkshop, type WorkshopConfig } from "../workshop/config";
 

@@ -2,7 +2,7 @@
  * Pure builders for the cluster part: what the VPC, the EKS cluster and the node
  * group look like for given settings. No resources are created here.
  */
-import type { ClusterEndpoint } from "../classroom/attendeeSpec";
+import type { ClusterEndpoint } from "../model/platform";
 import type { ClusterSettings, Settings } from "../settings/settings";
 
 /** Tags every AWS resource carries (set once, as provider default tags). */

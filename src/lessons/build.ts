@@ -11,13 +11,14 @@ import * as path from "path";
 import YAML from "yaml";
 import { istioObject, type IstioObject, type TrafficPolicy } from "../model/istioObjects";
 import { VERIFY_HOOK } from "./delivery";
-import { EGRESS_GATEWAY, GATEWAY_TLS_PORT, WORKSHOP_GATEWAY, exportedTo } from "../mesh/meshSpec";
+import { EGRESS_GATEWAY, GATEWAY_TLS_PORT, WORKSHOP_GATEWAY, exportedTo } from "../model/platform";
 import { RESTRICTED_POD_SECURITY } from "../model/podSecurity";
 import type { Settings } from "../settings/settings";
 import { IMAGES } from "../model/images";
-import { PLATFORM_PART_LABELS } from "../classroom/attendeeSpec";
+import { PLATFORM_PART_LABELS } from "../model/platform";
 import { GATEWAY_CA_CONFIG_MAP, GATEWAY_CA_FILE } from "./gatewayCa";
-import { EGRESS_GATEWAY_PORT, EXTERNAL_HOST, EXTERNAL_PORT, EXTERNAL_NAMESPACE, GATEWAY_HTTPS_URL, GATEWAY_URL, bookinfo, curlLoop, egress, externalStandIn, grpc, helloworld, mtls, myApp, tcp, type CatalogContext } from "./catalog";
+import { EGRESS_GATEWAY_PORT, EXTERNAL_HOST, EXTERNAL_PORT, GATEWAY_HTTPS_URL, GATEWAY_URL, bookinfo, curlLoop, egress, externalStandIn, grpc, helloworld, mtls, myApp, tcp, type CatalogContext } from "./catalog";
+import { EXTERNAL_NAMESPACE } from "../model/platform";
 import { GATEWAY_HOST, NO_INJECTION_LABEL, STAGE_STATE_KEYS, selects, serviceAccountOf, type Labels, type ProbeDef, type PolicyDef, type RouteRuleDef, type RoutingDef, type ScenarioDef, type ServiceDef, type StageCheckDef, type StageState, type TrafficPolicyDef, type WorkloadDef } from "./model";
 import { FALSE_ALARM, splitIntervals } from "./stats";
 

@@ -2,12 +2,13 @@
  * The four lessons of the seed tutorials as data: workloads, services, subsets,
  * default routes, and how to tell versions apart in a response.
  */
-import { EGRESS_GATEWAY, GATEWAY_TLS_PORT, INGRESS_GATEWAY, INGRESS_NAMESPACE } from "../mesh/meshSpec";
+import { EGRESS_GATEWAY, GATEWAY_TLS_PORT, INGRESS_GATEWAY, INGRESS_NAMESPACE } from "../model/platform";
 import { IMAGES } from "../model/images";
 import { GATEWAY_CA_CONFIG_MAP } from "./gatewayCa";
 import { LESSON_JWKS, LESSON_JWT, LESSON_JWT_ISSUER, LESSON_JWT_SUBJECT } from "./lessonJwt";
 import { GATEWAY_HOST, NO_INJECTION_LABEL, selects, type FaultDef, type StageCheckDef, type ProbeDef, type RoutingDef, type ScenarioDef, type ServiceDef, type StageDef, type WorkloadDef } from "./model";
 
+import { EXTERNAL_NAMESPACE } from "../model/platform";
 /** A lesson's stages and, from the one it starts at, its routing. */
 function staged(stages: readonly StageDef[], start: string): Pick<ScenarioDef, "stages" | "stage" | "routing" | "withoutSidecars"> {
     const at = stages.find((x) => x.name === start)!;
@@ -662,14 +663,6 @@ export function mtls(ctx: CatalogContext): ScenarioDef {
     };
 }
 
-/**
- * The egress lesson's stand-in for a host outside the mesh: httpbin in its own
- * namespace, without sidecars, which no attendee namespace imports (the mesh
- * exports a Service to its own namespace only, and attendee proxies import their
- * own namespace and the platform's). Classrooms and CI often have no internet;
- * to an attendee's proxy this host is as unknown as one on the internet.
- */
-export const EXTERNAL_NAMESPACE = "workshop-external";
 export const EXTERNAL_HOST = `httpbin.${EXTERNAL_NAMESPACE}.svc.cluster.local`;
 /** Its port: plain HTTP on 80, as the hosts of Istio's egress tasks. */
 export const EXTERNAL_PORT = 80;

@@ -4,7 +4,7 @@
  * writes this ConfigMap into each namespace whose lessons call the gateway over
  * HTTPS, and the checks that do mount it.
  */
-import { PLATFORM_PART_LABELS } from "../classroom/attendeeSpec";
+import { PLATFORM_PART_LABELS } from "../model/platform";
 
 export const GATEWAY_CA_CONFIG_MAP = "workshop-gateway-ca";
 export const GATEWAY_CA_KEY = "ca.crt";

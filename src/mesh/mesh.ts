@@ -7,25 +7,12 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { networkPoliciesEnforced, systemNetworkPolicies } from "../classroom/isolationSpec";
+import { systemNetworkPolicies } from "./platformIsolation";
+import { networkPoliciesEnforced } from "../model/peers";
 import type { IstioObject } from "../model/istioObjects";
-import {
-    EGRESS_NAMESPACE,
-    INGRESS_NAMESPACE,
-    INJECTION_LABELS,
-    ISTIO_NAMESPACE,
-    type ReleaseSpec,
-    GATEWAY_CERT_SECRET,
-    egressServiceSpec,
-    gatewayCertificateSpec,
-    gatewayEndsTls,
-    ingressServiceSpec,
-    meshChecks,
-    meshPeerAuthentication,
-    meshReleases,
-    meshTelemetry,
-    workshopGateway,
-} from "./meshSpec";
+import { egressServiceSpec, gatewayCertificateSpec, gatewayEndsTls, ingressServiceSpec, meshChecks, meshPeerAuthentication, meshReleases, meshTelemetry, workshopGateway } from "./meshSpec";
+import { type ReleaseSpec } from "../model/release";
+import { EGRESS_NAMESPACE, INGRESS_NAMESPACE, INJECTION_LABELS, ISTIO_NAMESPACE, GATEWAY_CERT_SECRET } from "../model/platform";
 import type { MeshSizing } from "./meshScale";
 import { sectionWorkshop, type IstioConfig } from "../workshop/config";
 

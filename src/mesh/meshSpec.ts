@@ -8,57 +8,10 @@ import { istioObject, type IstioObject } from "../model/istioObjects";
 import type { MeshSizing } from "./meshScale";
 import type { ClusterSettings, IstioSettings } from "../settings/settings";
 
+import { DEFAULT_EXPORT_TO, EGRESS_GATEWAY, EGRESS_NAMESPACE, GATEWAY_CERT_SECRET, GATEWAY_TLS_PORT, INGRESS_GATEWAY, INGRESS_NAMESPACE, ISTIO_NAMESPACE, WORKSHOP_GATEWAY, exportedTo } from "../model/platform";
+import { RELEASE_TIMEOUT_SECONDS, type ReleaseSpec } from "../model/release";
 /** Istio's official chart repository (every Istio chart, one version). */
 export const ISTIO_CHART_REPO = "https://istio-release.storage.googleapis.com/charts";
-export const ISTIO_NAMESPACE = "istio-system";
-export const INGRESS_NAMESPACE = "istio-ingress";
-export const EGRESS_NAMESPACE = "istio-egress";
-
-/**
- * Istio's visibility of mesh configuration: with the mesh defaults below, a
- * Service, VirtualService or DestinationRule is seen only by the proxies of its
- * own namespace. What must be seen further says so itself, with this annotation
- * (Services) or `exportTo` (Istio objects).
- */
-export const EXPORT_TO_ANNOTATION = "networking.istio.io/exportTo";
-/** Every namespace ("*"), or the listed ones ("." is the object's own). */
-export function exportedTo(namespaces: readonly string[]): Record<string, string> {
-    return { [EXPORT_TO_ANNOTATION]: namespaces.join(",") };
-}
-/** The mesh's default visibility of Services, VirtualServices and DestinationRules: their own namespace. */
-export const DEFAULT_EXPORT_TO: readonly string[] = ["."];
-
-/** Label that turns on automatic sidecar injection for a namespace (seeds 000, 002, 003). */
-export const INJECTION_LABELS: Readonly<Record<string, string>> = { "istio-injection": "enabled" };
-
-/**
- * The ingress gateway. The release name gives the chart's selector labels
- * (`app: istio-ingressgateway`, `istio: ingressgateway`, as Istio's samples
- * select); they are also set explicitly so every Gateway of this stack can rely on them.
- */
-export const INGRESS_GATEWAY = {
-    release: "istio-ingressgateway",
-    namespace: INGRESS_NAMESPACE,
-    selector: { istio: "ingressgateway" },
-    labels: { app: "istio-ingressgateway", istio: "ingressgateway" },
-} as const;
-export const EGRESS_GATEWAY = {
-    release: "istio-egressgateway",
-    namespace: EGRESS_NAMESPACE,
-    selector: { istio: "egressgateway" },
-    labels: { app: "istio-egressgateway", istio: "egressgateway" },
-} as const;
-
-/**
- * The shared Gateway on the ingress gateway: plain HTTP on port 80 for any host.
- * Routes bind to it by `ref` and claim their own path prefixes.
- */
-export const WORKSHOP_GATEWAY = { name: "workshop-gateway", namespace: INGRESS_NAMESPACE, ref: `${INGRESS_NAMESPACE}/workshop-gateway` } as const;
-
-/** The gateway's TLS port (the Service's `https`), and the Secret of its certificate when the gateway ends TLS itself. */
-export const GATEWAY_TLS_PORT = 443;
-export const GATEWAY_CERT_SECRET = "workshop-gateway-cert";
-
 /** Does the gateway end TLS itself (no ACM certificate on the load balancer), with a certificate of the workshop's CA? */
 export function gatewayEndsTls(istio: Pick<IstioSettings, "ingress">): boolean {
     return istio.ingress.certificateArn === undefined;
@@ -104,21 +57,6 @@ export const TLS_OFFLOAD_PORT = 8443;
 export const TRACING_PROVIDER = "otel-tracing";
 
 export const GATEWAY_RESOURCES = { requests: { cpu: "50m", memory: "128Mi" }, limits: { cpu: "1", memory: "512Mi" } } as const;
-
-/** Helm waits this long for a release's pods to become ready. */
-export const RELEASE_TIMEOUT_SECONDS = 600;
-
-export interface ReleaseSpec {
-    /** Helm release name (fixed: the gateway's labels derive from it). */
-    readonly name: string;
-    readonly chart: string;
-    readonly version: string;
-    readonly namespace: string;
-    readonly repositoryOpts: { readonly repo: string };
-    readonly values: Record<string, unknown>;
-    readonly timeout: number;
-    readonly atomic: boolean;
-}
 
 function release(name: string, chart: string, namespace: string, istio: IstioSettings, values: Record<string, unknown>): ReleaseSpec {
     return {

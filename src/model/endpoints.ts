@@ -50,3 +50,5 @@ export function host(e: Pick<Endpoint, "service" | "namespace">): string {
 export function clusterUrl(e: Endpoint, port: number = e.port): string {
     return `http://${host(e)}:${port}${e.path}`;
 }
+
+export const JAEGER_LABELS = { app: "jaeger" } as const;

@@ -10,6 +10,7 @@ import type { MeshSizing, ProxyModel } from "../mesh/meshScale";
 import { JOB_RESOURCES, checkPlans, resolveScenarios, trafficGenerators, trafficRate } from "../lessons/build";
 import { attendeeIds, type Settings } from "../settings/settings";
 
+import { ZERO, add, mebibytes, milliCpu, times, type Demand } from "../model/demand";
 /** The date the price table below was compiled (us-east-1, Linux, on-demand list prices in USD). */
 export const PRICES_AS_OF = "2026-11-22";
 
@@ -47,32 +48,6 @@ export const TARGET_UTILISATION = 0.8;
 /** Kubernetes' own pods per node (aws-node, kube-proxy) and cluster-wide (two CoreDNS replicas). */
 const SYSTEM_PER_NODE = { cpuMilli: 125, memoryMi: 100, pods: 2 };
 const SYSTEM_CLUSTER = { cpuMilli: 200, memoryMi: 140, pods: 2 };
-
-export interface Demand {
-    readonly pods: number;
-    readonly cpuMilli: number;
-    readonly memoryMi: number;
-    readonly memoryLimitMi: number;
-}
-
-const ZERO: Demand = { pods: 0, cpuMilli: 0, memoryMi: 0, memoryLimitMi: 0 };
-const add = (a: Demand, b: Demand): Demand => ({
-    pods: a.pods + b.pods,
-    cpuMilli: a.cpuMilli + b.cpuMilli,
-    memoryMi: a.memoryMi + b.memoryMi,
-    memoryLimitMi: a.memoryLimitMi + b.memoryLimitMi,
-});
-const times = (d: Demand, n: number): Demand => ({ pods: d.pods * n, cpuMilli: d.cpuMilli * n, memoryMi: d.memoryMi * n, memoryLimitMi: d.memoryLimitMi * n });
-
-/** `100m` → 100, `1` → 1000; `128Mi` → 128, `1Gi` → 1024. */
-export function milliCpu(q: string): number {
-    return q.endsWith("m") ? Number(q.slice(0, -1)) : Number(q) * 1000;
-}
-export function mebibytes(q: string): number {
-    if (q.endsWith("Gi")) return Number(q.slice(0, -2)) * 1024;
-    if (q.endsWith("Mi")) return Number(q.slice(0, -2));
-    throw new Error(`unsupported memory quantity ${q}`);
-}
 
 interface Resources {
     readonly requests: { readonly cpu?: string; readonly memory: string };

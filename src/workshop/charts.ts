@@ -5,7 +5,8 @@
  * renderer (`src/judgement/plan/`) and the components use them.
  */
 import { CHART_REPOS, addonReleases } from "../addons/addonsSpec";
-import { ISTIO_CHART_REPO, meshReleases, type ReleaseSpec } from "../mesh/meshSpec";
+import { ISTIO_CHART_REPO, meshReleases } from "../mesh/meshSpec";
+import { type ReleaseSpec } from "../model/release";
 import type { MeshSizing } from "../mesh/meshScale";
 import type { Settings } from "../settings/settings";
 

@@ -11,10 +11,11 @@
  * table "What an attendee can and cannot do" of docs/security.md is printed from here
  * (`npm run attacks`).
  */
-import { ATTENDEE_ACCOUNT, ATTENDEE_NAMESPACE_LABEL, PLATFORM_PART_LABELS } from "../../classroom/attendeeSpec";
-import { JAEGER_LABELS } from "../../addons/addonsSpec";
+import { ATTENDEE_ACCOUNT } from "../../classroom/attendeeSpec";
+import { ATTENDEE_NAMESPACE_LABEL, PLATFORM_PART_LABELS } from "../../model/platform";
+import { JAEGER_LABELS } from "../../model/endpoints";
 import { ADDONS_NAMESPACE, ISTIOD_POD_LABELS, KIALI_POD_LABELS, PROMETHEUS_SERVER_POD_LABELS } from "../../model/endpoints";
-import { INGRESS_GATEWAY, INGRESS_NAMESPACE, ISTIO_NAMESPACE } from "../../mesh/meshSpec";
+import { INGRESS_GATEWAY, INGRESS_NAMESPACE, ISTIO_NAMESPACE } from "../../model/platform";
 import { EXTERNAL_HOST } from "../../lessons/catalog";
 import { admissionRefusals, resourceOf } from "../kubernetes/admission";
 import { meshRefusal, networkRefusal, type Pod } from "../kubernetes/network";

@@ -12,7 +12,7 @@
  * at request time (404 or 503): here it fails the plan.
  */
 import YAML from "yaml";
-import { EXPORT_TO_ANNOTATION } from "../../mesh/meshSpec";
+import { EXPORT_TO_ANNOTATION } from "../../model/platform";
 import { HAND_OUT_LABELS } from "../../lessons/build";
 import { objectLabel, originOf, serviceOfHost, type PlanObject } from "./clusterChecks";
 import type { Plan } from "../plan/recorder";

@@ -1,0 +1,83 @@
+/**
+ * The platform's names, which several domains use: its namespaces, gateways
+ * and their labels, the labels that mark attendees' namespaces and the
+ * platform's part of them, and how Istio objects are made visible beyond their
+ * own namespace. Defined once, so that the side that creates a thing and the
+ * side that refers to it cannot drift apart.
+ */
+
+export const ISTIO_NAMESPACE = "istio-system";
+export const INGRESS_NAMESPACE = "istio-ingress";
+export const EGRESS_NAMESPACE = "istio-egress";
+
+/**
+ * Istio's visibility of mesh configuration: with the mesh defaults below, a
+ * Service, VirtualService or DestinationRule is seen only by the proxies of its
+ * own namespace. What must be seen further says so itself, with this annotation
+ * (Services) or `exportTo` (Istio objects).
+ */
+export const EXPORT_TO_ANNOTATION = "networking.istio.io/exportTo";
+/** Every namespace ("*"), or the listed ones ("." is the object's own). */
+export function exportedTo(namespaces: readonly string[]): Record<string, string> {
+    return { [EXPORT_TO_ANNOTATION]: namespaces.join(",") };
+}
+/** The mesh's default visibility of Services, VirtualServices and DestinationRules: their own namespace. */
+export const DEFAULT_EXPORT_TO: readonly string[] = ["."];
+
+/** Label that turns on automatic sidecar injection for a namespace (seeds 000, 002, 003). */
+export const INJECTION_LABELS: Readonly<Record<string, string>> = { "istio-injection": "enabled" };
+
+/**
+ * The ingress gateway. The release name gives the chart's selector labels
+ * (`app: istio-ingressgateway`, `istio: ingressgateway`, as Istio's samples
+ * select); they are also set explicitly so every Gateway of this stack can rely on them.
+ */
+export const INGRESS_GATEWAY = {
+    release: "istio-ingressgateway",
+    namespace: INGRESS_NAMESPACE,
+    selector: { istio: "ingressgateway" },
+    labels: { app: "istio-ingressgateway", istio: "ingressgateway" },
+} as const;
+export const EGRESS_GATEWAY = {
+    release: "istio-egressgateway",
+    namespace: EGRESS_NAMESPACE,
+    selector: { istio: "egressgateway" },
+    labels: { app: "istio-egressgateway", istio: "egressgateway" },
+} as const;
+
+/**
+ * The shared Gateway on the ingress gateway: plain HTTP on port 80 for any host.
+ * Routes bind to it by `ref` and claim their own path prefixes.
+ */
+export const WORKSHOP_GATEWAY = { name: "workshop-gateway", namespace: INGRESS_NAMESPACE, ref: `${INGRESS_NAMESPACE}/workshop-gateway` } as const;
+
+/** The gateway's TLS port (the Service's `https`), and the Secret of its certificate when the gateway ends TLS itself. */
+export const GATEWAY_TLS_PORT = 443;
+export const GATEWAY_CERT_SECRET = "workshop-gateway-cert";
+
+/**
+ * The label that marks a namespace as an attendee's: the admission policies,
+ * network policies and mesh policies for attendees select namespaces by it.
+ */
+export const ATTENDEE_NAMESPACE_LABEL = "istio-workshop/attendee";
+
+/**
+ * Marks the objects of an attendee's namespace that the platform owns (access,
+ * limits, isolation), as opposed to the lessons, which the attendee may change.
+ */
+export const PLATFORM_PART_LABELS: Readonly<Record<string, string>> = { "istio-workshop/part": "platform" };
+
+/**
+ * The egress lesson's stand-in for a host outside the mesh: httpbin in its own
+ * namespace, without sidecars, which no attendee namespace imports (the mesh
+ * exports a Service to its own namespace only, and attendee proxies import their
+ * own namespace and the platform's). Classrooms and CI often have no internet;
+ * to an attendee's proxy this host is as unknown as one on the internet.
+ */
+export const EXTERNAL_NAMESPACE = "workshop-external";
+
+/** The API server and its CA: what a kubeconfig needs besides credentials. */
+export interface ClusterEndpoint {
+    readonly server: string;
+    readonly certificateAuthorityData: string;
+}
