@@ -15,7 +15,7 @@ import * as os from "os";
 import * as path from "path";
 import { INSTANCE_TYPES, classDemand, maxAttendeesPerCluster, namespaceDemand, nodesFor } from "../src/workshop/capacity";
 import { meshSizing, unscopedProxyMemoryMi } from "../src/mesh/meshScale";
-import { settingsFromConfig } from "../src/settings/settings";
+import { settingsFromConfig } from "../src/settings/parse";
 import { prepare } from "../src/workshop/resolve";
 import { criticalPath } from "../src/judgement/plan/criticalPath";
 import type { Plan } from "../src/judgement/plan/recorder";

@@ -12,7 +12,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { PUBLISHED_DIGESTS, archiveName, configSchemaChart, stackReleases } from "../src/workshop/charts";
 import { MeshCheckError } from "../src/lessons/analyze";
-import { SettingsError, settingsFromConfig } from "../src/settings/settings";
+import { SettingsError, settingsFromConfig } from "../src/settings/parse";
 import { prepare } from "../src/workshop/resolve";
 import { locateHelm, runHelm } from "../src/tooling/helm";
 import { chartArchive, chartCacheDir } from "../src/judgement/plan/render";

@@ -20,7 +20,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
-import { settingsFromConfig } from "../src/settings/settings";
+import { settingsFromConfig } from "../src/settings/parse";
 import { E2E_TOOLS, PROGRAM_FILES, formatReport, jobStates, kindClusterOf, kindConfig, uiChecks, type Step, type UiCheck } from "../src/tooling/e2e";
 import { loadStackConfig } from "../src/settings/stackFile";
 import { locatePulumi } from "../src/tooling/pulumiCli";

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
 import { MeshCheckError } from "../src/lessons/analyze";
-import { SettingsError, settingsFromConfig } from "../src/settings/settings";
+import { SettingsError, settingsFromConfig } from "../src/settings/parse";
 import { describeCapacity } from "../src/workshop/capacity";
 import { prepare } from "../src/workshop/resolve";
 import { isolationSummary } from "../src/judgement/attacks/attackSuite";

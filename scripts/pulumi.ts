@@ -17,7 +17,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
-import { settingsFromConfig, type Settings } from "../src/settings/settings";
+import { settingsFromConfig } from "../src/settings/parse";
+import { type Settings } from "../src/settings/schema";
 import { awsEnvironment, locatePulumi, stackNames, unknownStackLine } from "../src/tooling/pulumiCli";
 import { loadStackConfig } from "../src/settings/stackFile";
 

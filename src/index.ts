@@ -18,4 +18,4 @@ export { IstioMesh, type IstioMeshArgs } from "./mesh/mesh";
 export { ObservabilityAddons, type AddonsArgs as ObservabilityAddonsArgs } from "./addons/addons";
 export { Classroom, type ClassroomArgs } from "./classroom/classroom";
 export { resolveWorkshop, type AddonsConfig, type AppsConfig, type ClassroomConfig, type ClusterConfig, type IstioConfig, type WorkshopConfig } from "./workshop/config";
-export { SettingsError } from "./settings/settings";
+export { SettingsError } from "./settings/parse";

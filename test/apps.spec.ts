@@ -1,6 +1,6 @@
 import { strict as assert } from "assert";
 import { PORT_NAME } from "../src/lessons/analyze";
-import { DEFAULT_KUBERNETES_VERSION } from "../src/settings/settings";
+import { DEFAULT_KUBERNETES_VERSION } from "../src/settings/cluster";
 import type { Plan, PlannedResource } from "../src/judgement/plan/recorder";
 import { EKS_RAW, names, planIndex, resource } from "./helpers";
 

@@ -7,8 +7,9 @@ import { securityControls } from "../src/judgement/plan/summary";
 import { EKS_RAW, planIndex } from "./helpers";
 import { GUARD_RAILS, admissionPolicy, admissionPolicyBinding } from "../src/classroom/admissionSpec";
 import { ATTENDEE_NAMESPACE_LABEL } from "../src/model/platform";
-import { atStage, buildScenario } from "../src/lessons/build";
-import { bookinfo } from "../src/lessons/catalog";
+import { atStage } from "../src/lessons/resolve";
+import { buildScenario } from "../src/lessons/build";
+import { bookinfo } from "../src/lessons/catalog/bookinfo";
 import { DEPLOYER_USERNAME, admissionRefusals } from "../src/judgement/kubernetes/admission";
 
 /** The layer each attack must meet first: the cluster refuses it, not our documentation. */

@@ -7,7 +7,7 @@ import { showProgress } from "../src/tooling/progress";
 import { progressLine } from "../scripts/kubeconfigs";
 import { POLICY_PACK, pulumiArgs, target } from "../scripts/pulumi";
 import { PINNED_PULUMI, awsEnvironment, locatePulumi, recentEnough, stackNames, unknownStackLine } from "../src/tooling/pulumiCli";
-import { SettingsError, settingsFromConfig } from "../src/settings/settings";
+import { SettingsError, settingsFromConfig } from "../src/settings/parse";
 import { kindClusterOf } from "../src/tooling/e2e";
 import { EKS_RAW, settingsFor } from "./helpers";
 

@@ -12,7 +12,7 @@ import YAML from "yaml";
 import { GENERATED } from "../scripts/config-reference";
 import { CONFIG_DOCS, docKey, schemaKeys, settingsJsonSchema, stackFileSchema } from "../src/settings/reference";
 import { listStacks } from "../src/settings/stackFile";
-import { SettingsError } from "../src/settings/settings";
+import { SettingsError } from "../src/settings/parse";
 import { settingsFor } from "./helpers";
 
 const ROOT = path.resolve(__dirname, "..");

@@ -36,7 +36,7 @@ describe("the package entry point and its example program", () => {
             ObservabilityAddons: require("../src/addons/addons").ObservabilityAddons,
             Classroom: require("../src/classroom/classroom").Classroom,
             resolveWorkshop: require("../src/workshop/config").resolveWorkshop,
-            SettingsError: require("../src/settings/settings").SettingsError,
+            SettingsError: require("../src/settings/parse").SettingsError,
         };
         assert.deepEqual(Object.keys(entry).sort(), Object.keys(own).sort(), "the entry point exports exactly these");
         for (const [name, value] of Object.entries(own)) assert.equal((entry as any)[name], value, name);

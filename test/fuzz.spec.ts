@@ -9,7 +9,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { MeshCheckError } from "../src/lessons/analyze";
-import { SettingsError, settingsFromConfig } from "../src/settings/settings";
+import { SettingsError, settingsFromConfig } from "../src/settings/parse";
 import { prepare } from "../src/workshop/resolve";
 import { StackConfigError, loadStackConfig } from "../src/settings/stackFile";
 import { planIndex } from "./helpers";

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
-import { HAND_OUT_CONFIG_MAP, LESSON_LABEL } from "../src/lessons/build";
+import { HAND_OUT_CONFIG_MAP, LESSON_LABEL } from "../src/lessons/handOut";
 import { isolationReport } from "../src/judgement/attacks/attackSuite";
 import { writeHandOuts } from "../scripts/kubeconfigs";
 import type { Plan } from "../src/judgement/plan/recorder";

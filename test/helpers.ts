@@ -1,6 +1,7 @@
 /** Shared test helpers: settings from raw config, lookups in a recorded plan, mocks with cloud-like outputs. */
 import * as pulumi from "@pulumi/pulumi";
-import { parseSettings, type Settings } from "../src/settings/settings";
+import { parseSettings } from "../src/settings/parse";
+import { type Settings } from "../src/settings/schema";
 import { prepare, type PreparedSettings } from "../src/workshop/resolve";
 import { recordProgram, type Plan, type PlannedResource } from "../src/judgement/plan/recorder";
 

@@ -4,7 +4,7 @@ import YAML from "yaml";
 import { cacheRules, pullThroughPolicy, stackImages } from "../src/cluster/imageCache";
 import { CHART_IMAGES, chartImageValues, releaseValuesWithCache } from "../src/model/imageCache";
 import { ECR_UPSTREAMS, cacheRegistries, cachedImage, withCachedImages } from "../src/model/imageCache";
-import { SettingsError } from "../src/settings/settings";
+import { SettingsError } from "../src/settings/parse";
 import type { Plan } from "../src/judgement/plan/recorder";
 import { planObjects, podTemplates } from "../src/judgement/checks/clusterChecks";
 import { EKS_RAW, names, planIndex, resource, settingsFor } from "./helpers";

@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { readFileSync } from "fs";
 import { join } from "path";
-import { SCENARIOS, type ScenarioKey } from "../src/lessons/build";
+import { SCENARIOS, type ScenarioKey } from "../src/lessons/resolve";
 import { STAGES } from "../src/settings/stages";
 import { INTRODUCTIONS, WHAT_YOU_SEE, lessonsGuide } from "../src/lessons/guide";
 

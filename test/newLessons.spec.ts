@@ -4,8 +4,12 @@
  * against Istio's sample files and the apps' real replies.
  */
 import { strict as assert } from "assert";
-import { atStage, buildNamespace, buildScenario, checkPlans, egressGatewayRoute, namespaceManifests, standInManifests } from "../src/lessons/build";
-import { EXTERNAL_HOST, egress, mtls, tcp } from "../src/lessons/catalog";
+import { atStage } from "../src/lessons/resolve";
+import { buildNamespace, buildScenario, egressGatewayRoute, namespaceManifests, standInManifests } from "../src/lessons/build";
+import { checkPlans } from "../src/lessons/checks";
+import { EXTERNAL_HOST, egress } from "../src/lessons/catalog/egress";
+import { mtls } from "../src/lessons/catalog/mtls";
+import { tcp } from "../src/lessons/catalog/tcp";
 import { EXTERNAL_NAMESPACE } from "../src/model/platform";
 import { sidecarEgressHosts } from "../src/mesh/meshScale";
 import { NO_INJECTION_LABEL } from "../src/lessons/model";

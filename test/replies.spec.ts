@@ -4,8 +4,12 @@
  * themselves checked against the upstream description of the apps.
  */
 import { strict as assert } from "assert";
-import { bookinfo, grpc, helloworld, myApp, tcp } from "../src/lessons/catalog";
-import { checkPlans } from "../src/lessons/build";
+import { bookinfo } from "../src/lessons/catalog/bookinfo";
+import { grpc } from "../src/lessons/catalog/grpc";
+import { helloworld } from "../src/lessons/catalog/helloworld";
+import { myApp } from "../src/lessons/catalog/myApp";
+import { tcp } from "../src/lessons/catalog/tcp";
+import { checkPlans } from "../src/lessons/checks";
 import type { ProbeDef } from "../src/lessons/model";
 import { needUpstream, reply, replyPath, upstreamText } from "./upstream";
 import { runCheck } from "./verifyRunner";

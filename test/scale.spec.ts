@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { CLUSTER_LIMITS, maxAttendeesPerCluster, privateSubnetAddresses } from "../src/workshop/capacity";
-import { SettingsError } from "../src/settings/settings";
+import { SettingsError } from "../src/settings/parse";
 import { ISTIO_LOAD_TEST, istiodSizing, proxyModel, unscopedProxyMemoryMi } from "../src/mesh/meshScale";
 import { prepare } from "../src/workshop/resolve";
 import type { Plan, PlannedResource } from "../src/judgement/plan/recorder";

@@ -1,13 +1,7 @@
 import { strict as assert } from "assert";
-import {
-    DEFAULT_ISTIO_VERSION,
-    DEFAULT_KUBERNETES_VERSION,
-    SettingsError,
-    decodeConfigValue,
-    parseSettings,
-    settingsFromConfig,
-    settingsWarnings,
-} from "../src/settings/settings";
+import { DEFAULT_ISTIO_VERSION } from "../src/settings/istio";
+import { DEFAULT_KUBERNETES_VERSION } from "../src/settings/cluster";
+import { SettingsError, decodeConfigValue, parseSettings, settingsFromConfig, settingsWarnings } from "../src/settings/parse";
 import { EKS_RAW, settingsFor } from "./helpers";
 
 function problems(raw: Record<string, unknown>): string[] {

@@ -7,8 +7,11 @@
 import { strict as assert } from "assert";
 import { gatewayCertificateSpec } from "../src/mesh/meshSpec";
 import { GATEWAY_CERT_SECRET } from "../src/model/platform";
-import { atStage, buildScenario, checkPlans, gatewayPlacement, type CheckPlan } from "../src/lessons/build";
-import { GATEWAY_HTTPS_URL, myApp } from "../src/lessons/catalog";
+import { atStage, gatewayPlacement } from "../src/lessons/resolve";
+import { buildScenario } from "../src/lessons/build";
+import { checkPlans, type CheckPlan } from "../src/lessons/checks";
+import { GATEWAY_HTTPS_URL } from "../src/lessons/catalog/common";
+import { myApp } from "../src/lessons/catalog/myApp";
 import { GATEWAY_CA_CONFIG_MAP, GATEWAY_CA_FILE } from "../src/lessons/gatewayCa";
 import { EKS_RAW, TEST_CERTIFICATE, planIndex, settingsFor } from "./helpers";
 import { replyPath } from "./upstream";

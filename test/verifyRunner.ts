@@ -3,7 +3,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { VERIFY_SCRIPT, verifyEnv, type CheckPlan } from "../src/lessons/build";
+import { VERIFY_SCRIPT, verifyEnv, type CheckPlan } from "../src/lessons/checks";
 
 export interface CheckRun {
     readonly status: number | null;

@@ -25,7 +25,7 @@ import { RELEASE_TIMEOUT_SECONDS, type ReleaseSpec } from "../model/release";
 import { INGRESS_NAMESPACE, WORKSHOP_GATEWAY, exportedTo } from "../model/platform";
 import { IMAGES, imageParts } from "../model/images";
 import { NO_SIDECAR_LABELS, RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../model/podSecurity";
-import type { Settings } from "../settings/settings";
+import type { Settings } from "../settings/schema";
 
 import { JAEGER_LABELS } from "../model/endpoints";
 type Addons = Settings["addons"];

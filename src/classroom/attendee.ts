@@ -14,8 +14,8 @@ import type { Demand } from "../model/demand";
 import { attendeeAuthorizationPolicy, attendeeNetworkPolicy } from "./isolationSpec";
 import { networkPoliciesEnforced } from "../model/peers";
 import { podSecurityLabels } from "../model/podSecurity";
-import { gatewayDelegates, gatewayPlacement, resolveScenarios, rootRoutes } from "../lessons/build";
-import type { Settings } from "../settings/settings";
+import { gatewayDelegates, gatewayPlacement, resolveScenarios, rootRoutes } from "../lessons/resolve";
+import type { Settings } from "../settings/schema";
 
 /** The mesh, and where the cluster's API is: what an attendee's kubeconfig points at. */
 export interface ClusterAccess extends MeshDeps {

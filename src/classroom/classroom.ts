@@ -11,7 +11,8 @@ import { DemoApps, namespaceRelease } from "./lessonsNamespace";
 import { Attendee, type ClusterAccess } from "./attendee";
 import { attendeeEntry, type AttendeeAccess } from "./attendeeSpec";
 import { podSecurityLabels } from "../model/podSecurity";
-import { appsAt, egressGatewayRoute, standInManifests } from "../lessons/build";
+import { appsAt } from "../lessons/resolve";
+import { egressGatewayRoute, standInManifests } from "../lessons/build";
 import { EXTERNAL_NAMESPACE } from "../model/platform";
 import { resolveWorkshop, type WorkshopConfig } from "../workshop/config";
 

@@ -13,9 +13,10 @@ import { withCachedImages, type ImageCache } from "../model/imageCache";
 import { lessonsRelease, objectsJson } from "../lessons/delivery";
 import { namespaceSidecar } from "../mesh/meshSpec";
 import { INJECTION_LABELS } from "../model/platform";
-import { buildNamespace, namespaceManifests, type GatewayPlacement } from "../lessons/build";
+import { buildNamespace, namespaceManifests } from "../lessons/build";
+import { type GatewayPlacement } from "../lessons/resolve";
 import { gatewayCaConfigMap } from "../lessons/gatewayCa";
-import type { Settings } from "../settings/settings";
+import type { Settings } from "../settings/schema";
 
 /** What namespaces of workloads need from the cluster and the mesh. */
 export interface MeshDeps {

@@ -3,7 +3,7 @@
  * group look like for given settings. No resources are created here.
  */
 import type { ClusterEndpoint } from "../model/platform";
-import type { ClusterSettings, Settings } from "../settings/settings";
+import type { ClusterSettings, Settings } from "../settings/schema";
 
 /** Tags every AWS resource carries (set once, as provider default tags). */
 export function awsTags(settings: Pick<Settings, "project" | "stack">): Record<string, string> {

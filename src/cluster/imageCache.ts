@@ -6,8 +6,8 @@
  */
 import { IMAGES } from "../model/images";
 import { ECR_UPSTREAMS, cacheRegistries } from "../model/imageCache";
-import { resolveScenarios } from "../lessons/build";
-import type { Settings } from "../settings/settings";
+import { resolveScenarios } from "../lessons/resolve";
+import type { Settings } from "../settings/schema";
 
 import { CHART_IMAGES } from "../model/imageCache";
 /** Every image the stack's own objects and its addon charts name. */

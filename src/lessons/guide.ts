@@ -6,7 +6,9 @@
  * introductions and the "what you see" lines are written by hand, here; a test
  * requires one for every stage and keeps `docs/lessons.md` equal to this output.
  */
-import { SCENARIOS, atStage, checkPlans, handOutFile, type ScenarioKey } from "./build";
+import { SCENARIOS, atStage, type ScenarioKey } from "./resolve";
+import { checkPlans } from "./checks";
+import { handOutFile } from "./handOut";
 import { NO_INJECTION_LABEL } from "./model";
 import { STAGES } from "../settings/stages";
 

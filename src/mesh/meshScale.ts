@@ -16,8 +16,8 @@
  *    Service it knows adds 64 KiB (its clusters, endpoints and routes). To be
  *    calibrated on a running classroom with `kubectl top pod --containers`.
  */
-import { resolveScenarios } from "../lessons/build";
-import type { Settings } from "../settings/settings";
+import { resolveScenarios } from "../lessons/resolve";
+import type { Settings } from "../settings/schema";
 
 export const ISTIO_LOAD_TEST = { services: 1000, proxies: 2000, istiodMilliCpu: 1000, istiodMemoryMi: 1536 } as const;
 export const PROXY_MODEL = { baseMi: 40, perServiceKi: 64, trafficMiPer1000Rps: 40 } as const;

@@ -7,8 +7,10 @@
 import { ADDON_RESOURCES } from "../addons/addonsSpec";
 import { GATEWAY_RESOURCES } from "../mesh/meshSpec";
 import type { MeshSizing, ProxyModel } from "../mesh/meshScale";
-import { JOB_RESOURCES, checkPlans, resolveScenarios, trafficGenerators, trafficRate } from "../lessons/build";
-import { attendeeIds, type Settings } from "../settings/settings";
+import { JOB_RESOURCES, checkPlans } from "../lessons/checks";
+import { resolveScenarios, trafficRate } from "../lessons/resolve";
+import { trafficGenerators } from "../lessons/workloads";
+import { attendeeIds, type Settings } from "../settings/schema";
 
 import { ZERO, add, mebibytes, milliCpu, times, type Demand } from "../model/demand";
 /** The date the price table below was compiled (us-east-1, Linux, on-demand list prices in USD). */

@@ -8,7 +8,7 @@ import { CHART_REPOS, addonReleases } from "../addons/addonsSpec";
 import { ISTIO_CHART_REPO, meshReleases } from "../mesh/meshSpec";
 import { type ReleaseSpec } from "../model/release";
 import type { MeshSizing } from "../mesh/meshScale";
-import type { Settings } from "../settings/settings";
+import type { Settings } from "../settings/schema";
 
 export interface ChartRepository {
     /** The name `helm repo add` conventionally gives it, and its directory in the chart cache. */

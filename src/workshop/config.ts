@@ -6,7 +6,8 @@
  * naming the key, and every key left out takes its default.
  */
 import type { z } from "zod";
-import { parseSettings, type rawSchema } from "../settings/settings";
+import { parseSettings } from "../settings/parse";
+import { type rawSchema } from "../settings/schema";
 import { prepare, type Prepared } from "./resolve";
 
 /** A whole workshop: the keys a stack file sets under `istio-workshop:` (every one optional but cluster's required ones). */

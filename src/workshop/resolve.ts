@@ -21,10 +21,11 @@ import {
 import { meshSizing, type MeshSizing } from "../mesh/meshScale";
 import { workshopGateway } from "../mesh/meshSpec";
 import { MeshCheckError, analyzeScenarios } from "../lessons/analyze";
-import { appsAt, gatewayRouteHosts, resolveScenarios } from "../lessons/build";
+import { appsAt, gatewayRouteHosts, resolveScenarios } from "../lessons/resolve";
 import * as pulumi from "@pulumi/pulumi";
 import type { WorkshopConfig } from "./config";
-import { SettingsError, attendeeIds, projectConfig, settingsFromConfig, settingsWarnings, type Settings } from "../settings/settings";
+import { SettingsError, projectConfig, settingsFromConfig, settingsWarnings } from "../settings/parse";
+import { attendeeIds, type Settings } from "../settings/schema";
 
 export type PreparedSettings = Omit<Settings, "cluster"> & {
     readonly cluster: Settings["cluster"] & {

@@ -16,7 +16,7 @@ import { ATTENDEE_NAMESPACE_LABEL, PLATFORM_PART_LABELS } from "../../model/plat
 import { JAEGER_LABELS } from "../../model/endpoints";
 import { ADDONS_NAMESPACE, ISTIOD_POD_LABELS, KIALI_POD_LABELS, PROMETHEUS_SERVER_POD_LABELS } from "../../model/endpoints";
 import { INGRESS_GATEWAY, INGRESS_NAMESPACE, ISTIO_NAMESPACE } from "../../model/platform";
-import { EXTERNAL_HOST } from "../../lessons/catalog";
+import { EXTERNAL_HOST } from "../../lessons/catalog/egress";
 import { admissionRefusals, resourceOf } from "../kubernetes/admission";
 import { meshRefusal, networkRefusal, type Pod } from "../kubernetes/network";
 import { enforcedLevel, podOf, podSecurityFailures } from "../kubernetes/podSecurityStandards";

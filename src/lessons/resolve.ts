@@ -1,0 +1,141 @@
+/**
+ * The lessons a stack runs, from its settings: each enabled lesson at the stage
+ * the class (or one attendee) is at, with the routes and subsets stack config
+ * gives it; and where a namespace's gateway routes sit on the shared gateway.
+ */
+
+import { type Settings } from "../settings/schema";
+import { bookinfo } from "./catalog/bookinfo";
+import { egress } from "./catalog/egress";
+import { grpc } from "./catalog/grpc";
+import { helloworld } from "./catalog/helloworld";
+import { mtls } from "./catalog/mtls";
+import { myApp } from "./catalog/myApp";
+import { tcp } from "./catalog/tcp";
+import { type CatalogContext } from "./catalog/common";
+import { GATEWAY_HOST, NO_INJECTION_LABEL, STAGE_STATE_KEYS, type RoutingDef, type ScenarioDef, type StageState } from "./model";
+import { istioObject, type IstioObject } from "../model/istioObjects";
+import { WORKSHOP_GATEWAY } from "../model/platform";
+export type Apps = Settings["apps"];
+
+/** The scenario keys of `apps`, and the lesson each one builds. */
+export const SCENARIOS = {
+    helloworld: (ctx: CatalogContext) => helloworld(ctx),
+    bookinfo: () => bookinfo(),
+    myApp: () => myApp(),
+    grpc: (ctx: CatalogContext) => grpc(ctx),
+    mtls: (ctx: CatalogContext) => mtls(ctx),
+    tcp: () => tcp(),
+    egress: (ctx: CatalogContext) => egress(ctx),
+} as const;
+
+export type ScenarioKey = keyof typeof SCENARIOS;
+
+/** Requests per second of each traffic generator; undefined when traffic is off. */
+export function trafficRate(apps: Apps): number | undefined {
+    return apps.traffic.enabled ? apps.traffic.requestsPerSecond : undefined;
+}
+
+/** A lesson at one of its stages: that stage's routes, and its workloads without sidecars where the stage says so. */
+export function atStage(base: ScenarioDef, stage: string | undefined): ScenarioDef {
+    const at = base.stages?.find((x) => x.name === stage);
+    if (!at) return base;
+    // A stage's workload replaces the lesson's of the same name (e.g. ratings v1 failing half its answers).
+    const own = new Map((at.workloads ?? []).map((w) => [w.name, w]));
+    const all = [...base.workloads.map((w) => own.get(w.name) ?? w), ...(at.workloads ?? []).filter((w) => !base.workloads.some((b) => b.name === w.name))];
+    const workloads = at.withoutSidecars ? all.map((w) => ({ ...w, labels: { ...w.labels, [NO_INJECTION_LABEL]: "false" } })) : all;
+    const subsets = { ...base.subsets };
+    for (const [host, extra] of Object.entries(at.subsets ?? {})) subsets[host] = { ...(subsets[host] ?? {}), ...extra };
+    return {
+        ...base,
+        stage: at.name,
+        routing: at.routing,
+        withoutSidecars: at.withoutSidecars,
+        workloads,
+        subsets,
+        ...(Object.fromEntries(STAGE_STATE_KEYS.map((k) => [k, at[k]])) as StageState),
+    };
+}
+
+/**
+ * The enabled scenarios, each at the stage the settings give it, with routes and
+ * subsets from stack config replacing the stage's host by host.
+ */
+export function resolveScenarios(apps: Apps): ScenarioDef[] {
+    const ctx: CatalogContext = { rate: trafficRate(apps) };
+    return (Object.keys(SCENARIOS) as ScenarioKey[])
+        .filter((key) => apps[key].enabled)
+        .map((key) => {
+            const base = atStage(SCENARIOS[key](ctx), apps[key].stage);
+            const { routes = {}, subsets = {} } = apps[key];
+            const configured: RoutingDef[] = Object.entries(routes).map(([host, rules]) => ({ host, rules, origin: `apps.${key}.routes.${host}` }));
+            return {
+                ...base,
+                subsets: { ...base.subsets, ...subsets },
+                routing: [...base.routing.filter((r) => !(r.host in routes)), ...configured],
+            };
+        });
+}
+
+/** The apps of one attendee: the class's, with the stages the classroom sets for them. */
+export function appsAt(apps: Apps, stages: Partial<Record<ScenarioKey, string>> | undefined): Apps {
+    if (!stages) return apps;
+    const out: Record<string, unknown> = { ...apps };
+    for (const [key, stage] of Object.entries(stages)) if (stage !== undefined) out[key] = { ...apps[key as ScenarioKey], stage };
+    return out as Apps;
+}
+
+/**
+ * Where an attendee's gateway routes live on the shared gateway, so attendees never
+ * collide: under the path prefix `/<id>` (rewritten away before the app sees it),
+ * or on the host `<id>.<domain>` when a domain is set.
+ */
+export interface GatewayPlacement {
+    readonly prefix?: string;
+    readonly host?: string;
+    /**
+     * The namespace's gateway routes are delegates of a root VirtualService the
+     * platform owns (`rootRoutes`): they bind to no gateway and claim no host, so
+     * an attendee can change their own routes and nobody else's.
+     */
+    readonly delegated?: boolean;
+}
+
+export function gatewayPlacement(id: string | undefined, domain: string | undefined): GatewayPlacement {
+    if (id === undefined) return {};
+    return domain !== undefined ? { host: `${id}.${domain}`, delegated: true } : { prefix: `/${id}`, delegated: true };
+}
+
+/** The gateway VirtualServices of a set of scenarios, by name: the delegates an attendee's root route hands to. */
+export function gatewayDelegates(scenarios: readonly ScenarioDef[]): string[] {
+    return scenarios.filter((s) => s.routing.some((r) => r.host === GATEWAY_HOST)).map((s) => gatewayRouteName(s));
+}
+
+export const gatewayRouteName = (s: Pick<ScenarioDef, "name">) => `${s.name}-gateway`;
+
+/**
+ * An attendee's root routes, owned by the platform, in the gateway's namespace:
+ * bound to the shared Gateway on the attendee's host (or any host, under their
+ * path prefix), each route handing over to one of the attendee's delegate
+ * VirtualServices. Istio merges a delegate's routes into the root only where
+ * they match within the root's match (a path under `/<id>/`), so a delegate
+ * cannot claim another attendee's paths, the addons' or another host.
+ */
+export function rootRoutes(namespace: string, placement: GatewayPlacement, delegates: readonly string[]): IstioObject<"VirtualService"> {
+    const match = placement.prefix !== undefined ? { match: [{ uri: { prefix: `${placement.prefix}/` } }] } : {};
+    return istioObject(
+        "VirtualService",
+        { name: `attendee-${namespace}`, namespace: WORKSHOP_GATEWAY.namespace },
+        {
+            hosts: [placement.host ?? "*"],
+            gateways: [WORKSHOP_GATEWAY.ref],
+            exportTo: ["."],
+            http: delegates.map((name) => ({ name, ...match, delegate: { name, namespace } })),
+        },
+    );
+}
+
+/** Hosts of the gateway-bound VirtualServices the scenarios create, for every attendee. */
+export function gatewayRouteHosts(ids: readonly string[], domain: string | undefined): string[] {
+    return domain !== undefined && ids.length > 0 ? ids.map((id) => `${id}.${domain}`) : ["*"];
+}

@@ -1,0 +1,235 @@
+/**
+ * A lesson's routing and policy as Istio objects: DestinationRules with subsets
+ * and traffic policies, VirtualServices (HTTP and TCP, the gateway's delegates),
+ * and each stage's policies (authorization, authentication, mTLS, egress, rate limit).
+ */
+
+import { GATEWAY_HOST, type Labels, type PolicyDef, type RouteRuleDef, type RoutingDef, type ScenarioDef, type ServiceDef, type TrafficPolicyDef } from "./model";
+import { istioObject, type IstioObject, type TrafficPolicy } from "../model/istioObjects";
+import { type GatewayPlacement } from "./resolve";
+import { PLATFORM_PART_LABELS, WORKSHOP_GATEWAY } from "../model/platform";
+import { gatewayRouteName } from "./resolve";
+const fqdn = (service: string, namespace: string) => `${service}.${namespace}.svc.cluster.local`;
+
+export function destinationRule(host: string, subsets: Readonly<Record<string, Labels>>, namespace: string, policy?: TrafficPolicyDef): IstioObject<"DestinationRule"> {
+    return istioObject(
+        "DestinationRule",
+        { name: host, namespace },
+        {
+            host,
+            ...(policy ? { trafficPolicy: trafficPolicy(policy) } : {}),
+            ...(Object.keys(subsets).length > 0 ? { subsets: Object.entries(subsets).map(([name, labels]) => ({ name, labels: { ...labels } })) } : {}),
+        },
+    );
+}
+
+/** Istio's circuit breaker as its circuit-breaking task writes it: connection pool limits and outlier detection. */
+function trafficPolicy(p: TrafficPolicyDef): TrafficPolicy {
+    const tcp = p.maxConnections !== undefined ? { tcp: { maxConnections: p.maxConnections } } : {};
+    const http =
+        p.maxPendingRequests !== undefined || p.maxRequestsPerConnection !== undefined
+            ? {
+                  http: {
+                      ...(p.maxPendingRequests !== undefined ? { http1MaxPendingRequests: p.maxPendingRequests } : {}),
+                      ...(p.maxRequestsPerConnection !== undefined ? { maxRequestsPerConnection: p.maxRequestsPerConnection } : {}),
+                  },
+              }
+            : {};
+    const pool = Object.keys(tcp).length + Object.keys(http).length > 0 ? { connectionPool: { ...tcp, ...http } } : {};
+    const outlier =
+        p.consecutive5xxErrors !== undefined
+            ? { outlierDetection: { consecutive5xxErrors: p.consecutive5xxErrors, interval: "1s", baseEjectionTime: `${p.ejectSeconds ?? 180}s`, maxEjectionPercent: 100 } }
+            : {};
+    return { ...pool, ...outlier };
+}
+
+/** The DestinationRules of a lesson: one per host with subsets or a traffic policy. */
+export function destinationRules(s: ScenarioDef, namespace: string): IstioObject<"DestinationRule">[] {
+    const hosts = [...new Set([...Object.keys(s.subsets), ...Object.keys(s.trafficPolicies ?? {})])];
+    return hosts.map((host) => destinationRule(host, s.subsets[host] ?? {}, namespace, s.trafficPolicies?.[host]));
+}
+
+function httpRoute(host: string, rule: RouteRuleDef, index: number, s: ScenarioDef, namespace: string, placement: GatewayPlacement) {
+    const m = rule.match;
+    // An attendee's gateway routes live under their prefix, which is rewritten away before the app sees the path.
+    const outer = host === GATEWAY_HOST ? (placement.prefix ?? "") : "";
+    const uri =
+        m?.exact !== undefined
+            ? { exact: `${outer}${m.exact}` }
+            : outer !== "" || m?.prefix !== undefined
+              ? { prefix: `${outer}${m?.prefix ?? "/"}` }
+              : undefined;
+    const match =
+        m || uri
+            ? [
+                  {
+                      ...(m?.sourceLabels ? { sourceLabels: { ...m.sourceLabels } } : {}),
+                      ...(m?.port !== undefined ? { port: m.port } : {}),
+                      ...(uri ? { uri } : {}),
+                      ...(m?.headers ? { headers: Object.fromEntries(Object.entries(m.headers).map(([k, v]) => [k, { exact: v }])) } : {}),
+                  },
+              ]
+            : undefined;
+    // A redirect answers the client itself (301 to the same path at the new scheme and port): no route.
+    if (rule.redirect) return { name: `rule-${index + 1}`, ...(match ? { match } : {}), redirect: { scheme: rule.redirect.scheme, port: rule.redirect.port, redirectCode: REDIRECT_STATUS } };
+    const dest = rule.to ?? host;
+    const port = s.services.find((svc) => svc.name === dest)?.ports[0]?.port;
+    const destination = (subset?: string) => ({
+        host: rule.to ? fqdn(rule.to, namespace) : host,
+        ...(subset ? { subset } : {}),
+        ...(rule.to && port !== undefined ? { port: { number: port } } : {}),
+    });
+    const route = rule.weights
+        ? Object.entries(rule.weights).map(([subset, weight]) => ({ destination: destination(subset), weight }))
+        : [{ destination: destination() }];
+    const rewrite = outer !== "" ? { rewrite: { uri: m?.exact ?? m?.prefix ?? "/" } } : {};
+    const f = rule.fault;
+    const fault = f
+        ? {
+              fault: {
+                  ...(f.delaySeconds !== undefined ? { delay: { fixedDelay: `${f.delaySeconds}s`, percentage: { value: f.percent } } } : {}),
+                  ...(f.abortStatus !== undefined ? { abort: { httpStatus: f.abortStatus, percentage: { value: f.percent } } } : {}),
+              },
+          }
+        : {};
+    const timeout = rule.timeout ? { timeout: `${rule.timeout.seconds}s` } : {};
+    const rt = rule.retries;
+    const retries = rt
+        ? { retries: { attempts: rt.attempts, retryOn: rt.retryOn, ...(rt.perTryTimeoutSeconds !== undefined ? { perTryTimeout: `${rt.perTryTimeoutSeconds}s` } : {}) } }
+        : {};
+    const mirror = rule.mirror ? { mirror: { host, subset: rule.mirror.subset }, mirrorPercentage: { value: rule.mirror.percent } } : {};
+    return { name: `rule-${index + 1}`, ...(match ? { match } : {}), ...rewrite, ...fault, ...timeout, ...retries, ...mirror, route };
+}
+
+/** Is a service's traffic TCP (its first port named `tcp`/`tcp-*`), routed by Istio's `tcp` routes? */
+export function isTcp(svc: ServiceDef | undefined): boolean {
+    return svc !== undefined && /^tcp(-|$)/.test(svc.ports[0]?.name ?? "");
+}
+
+/** A TCP service's routes (Istio's tcp-echo samples): weighted subsets per connection, on the service's port. */
+function tcpRoutes(r: RoutingDef, svc: ServiceDef) {
+    const port = svc.ports[0].port;
+    return r.rules.map((rule) => ({
+        match: [{ port, ...(rule.match?.sourceLabels ? { sourceLabels: { ...rule.match.sourceLabels } } : {}) }],
+        // One destination takes everything: no weight, as tcp-echo-all-v1.yaml writes it.
+        route: Object.entries(rule.weights ?? { "": 100 }).map(([subset, weight], _, all) => ({
+            destination: { host: r.host, port: { number: port }, ...(subset ? { subset } : {}) },
+            ...(all.length > 1 ? { weight } : {}),
+        })),
+    }));
+}
+
+export function virtualService(r: RoutingDef, s: ScenarioDef, namespace: string, placement: GatewayPlacement = {}): IstioObject<"VirtualService"> {
+    const svc = s.services.find((x) => x.name === r.host);
+    if (isTcp(svc)) return istioObject("VirtualService", { name: r.host, namespace }, { hosts: [r.host], tcp: tcpRoutes(r, svc!) });
+    const http = r.rules.map((rule, i) => httpRoute(r.host, rule, i, s, namespace, placement));
+    if (r.host !== GATEWAY_HOST) return istioObject("VirtualService", { name: r.host, namespace }, { hosts: [r.host], http });
+    // Gateway routes are read by the gateway's proxies in their own namespace: exported there, and only there.
+    const gateway = placement.delegated ? {} : { hosts: [placement.host ?? "*"], gateways: [WORKSHOP_GATEWAY.ref] };
+    return istioObject("VirtualService", { name: gatewayRouteName(s), namespace }, { ...gateway, exportTo: [WORKSHOP_GATEWAY.namespace], http });
+}
+
+/** A ServiceAccount of the namespace as the mesh names its identity. */
+export function principalOf(namespace: string, serviceAccount: string): string {
+    return `cluster.local/ns/${namespace}/sa/${serviceAccount}`;
+}
+
+/**
+ * A stage's policies as Istio objects of the namespace. `sidecarHosts` are the
+ * namespaces the namespace's default Sidecar imports: an outbound policy's own
+ * Sidecar (for the pods it selects) imports the same, so only its mode differs.
+ */
+export function policyObjects(policies: readonly PolicyDef[] | undefined, namespace: string, sidecarHosts: readonly string[]): IstioObject[] {
+    return (policies ?? []).map((p): IstioObject => {
+        switch (p.kind) {
+            case "AuthorizationPolicy": {
+                const selector = p.selector ? { selector: { matchLabels: { ...p.selector } } } : {};
+                const rules = p.rules.map((r) => ({
+                    ...(r.fromServiceAccounts ? { from: [{ source: { principals: r.fromServiceAccounts.map((sa) => principalOf(namespace, sa)) } }] } : {}),
+                    ...(r.requestPrincipals ? { from: [{ source: { requestPrincipals: [...r.requestPrincipals] } }] } : {}),
+                    ...(r.methods ? { to: [{ operation: { methods: [...r.methods] } }] } : {}),
+                }));
+                // No rule at all: Istio's `allow-nothing` (an ALLOW policy that matches nothing).
+                return istioObject("AuthorizationPolicy", { name: p.name, namespace }, { ...selector, ...(p.action ? { action: p.action } : {}), ...(rules.length > 0 ? { rules } : {}) });
+            }
+            case "RequestAuthentication":
+                return istioObject("RequestAuthentication", { name: p.name, namespace }, { selector: { matchLabels: { ...p.selector } }, jwtRules: [{ issuer: p.issuer, jwks: p.jwks }] });
+            case "PeerAuthentication":
+                return istioObject("PeerAuthentication", { name: p.name, namespace }, { ...(p.selector ? { selector: { matchLabels: { ...p.selector } } } : {}), mtls: { mode: p.mode } });
+            case "OutboundPolicy":
+                return istioObject(
+                    "Sidecar",
+                    { name: p.name, namespace },
+                    { workloadSelector: { labels: { ...p.selector } }, egress: [{ hosts: [...sidecarHosts] }], outboundTrafficPolicy: { mode: p.mode } },
+                );
+            case "ServiceEntry":
+                return istioObject(
+                    "ServiceEntry",
+                    { name: p.name, namespace },
+                    { hosts: [p.host], exportTo: ["."], location: "MESH_EXTERNAL", resolution: "DNS", ports: [{ ...p.port }] },
+                );
+            case "LocalRateLimit":
+                return localRateLimit(p, namespace);
+            case "EgressRoute":
+                return istioObject(
+                    "VirtualService",
+                    { name: p.name, namespace },
+                    {
+                        hosts: [p.host],
+                        exportTo: ["."],
+                        gateways: ["mesh"],
+                        http: [{ match: [{ port: p.port }], route: [{ destination: { host: p.via.host, port: { number: p.via.port } } }] }],
+                    },
+                );
+        }
+    });
+}
+
+/**
+ * Envoy's local rate limit filter on the inbound side of the selected pods, as
+ * Istio's rate-limit task patches it in: before the router of the inbound HTTP
+ * connection manager, enabled and enforced for every request, 429 when the
+ * bucket is empty, with the `x-local-rate-limit` header telling why.
+ */
+function localRateLimit(p: Extract<PolicyDef, { kind: "LocalRateLimit" }>, namespace: string): IstioObject<"EnvoyFilter"> {
+    const everyRequest = (key: string) => ({ runtime_key: key, default_value: { numerator: 100, denominator: "HUNDRED" } });
+    return istioObject(
+        "EnvoyFilter",
+        // The platform's part of the namespace: attendees may not create or change it (an admission rail).
+        { name: p.name, namespace, labels: { ...PLATFORM_PART_LABELS } },
+        {
+            workloadSelector: { labels: { ...p.selector } },
+            configPatches: [
+                {
+                    applyTo: "HTTP_FILTER",
+                    match: { context: "SIDECAR_INBOUND", listener: { filterChain: { filter: { name: "envoy.filters.network.http_connection_manager" } } } },
+                    patch: {
+                        operation: "INSERT_BEFORE",
+                        value: {
+                            name: "envoy.filters.http.local_ratelimit",
+                            typed_config: {
+                                "@type": "type.googleapis.com/udpa.type.v1.TypedStruct",
+                                type_url: "type.googleapis.com/envoy.extensions.filters.http.local_ratelimit.v3.LocalRateLimit",
+                                value: {
+                                    stat_prefix: "http_local_rate_limiter",
+                                    token_bucket: { max_tokens: p.maxTokens, tokens_per_fill: p.tokensPerFill, fill_interval: `${p.fillIntervalSeconds}s` },
+                                    filter_enabled: everyRequest("local_rate_limit_enabled"),
+                                    filter_enforced: everyRequest("local_rate_limit_enforced"),
+                                    response_headers_to_add: [{ append_action: "OVERWRITE_IF_EXISTS_OR_ADD", header: { key: "x-local-rate-limit", value: "true" } }],
+                                },
+                            },
+                        },
+                    },
+                },
+            ],
+        },
+    );
+}
+
+/** Kinds attendees may not create (admission refuses them): a hand-out leaves them to the stack, which installs them at the class's stage. */
+export const PLATFORM_ONLY_KINDS: readonly string[] = ["EnvoyFilter"];
+
+export const platformOnly = (o: { kind: string }) => PLATFORM_ONLY_KINDS.includes(o.kind);
+
+/** The status of a redirect the gateway answers (Istio's default `redirectCode`). */
+export const REDIRECT_STATUS = 301;

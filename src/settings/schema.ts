@@ -1,0 +1,120 @@
+/**
+ * The whole of a stack file's `istio-workshop` keys: every section, and the rules
+ * that need more than one section. Every optional key has its default in its
+ * section; docs/configuration.md is generated from them.
+ */
+import { z } from "zod";
+
+import { section } from "./primitives";
+import { clusterSchema } from "./cluster";
+import { istioSchema } from "./istio";
+import { addonsSchema } from "./addons";
+import { appsSchema } from "./apps";
+import { ADDON_PATH_WORDS, RESERVED_NAMESPACES, SYSTEM_NAMESPACE, attendeesSchema, classroomSchema } from "./classroom";
+export const rawSchema = section({
+    cluster: clusterSchema.prefault({}),
+    istio: istioSchema.prefault({}),
+    addons: addonsSchema.prefault({}),
+    apps: appsSchema.prefault({}),
+    attendees: attendeesSchema,
+    classroom: classroomSchema.prefault({}),
+}).superRefine((s, ctx) => {
+    if (SYSTEM_NAMESPACE.test(s.apps.namespace)) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["apps", "namespace"],
+            input: s.apps.namespace,
+            message: "names a namespace the stack or Kubernetes owns (default, kube-*, istio-*): pick one of the lessons' own, such as \"demo\"",
+        });
+    }
+    // TLS ends at an AWS load balancer, so a certificate needs one, and exposed UIs need a certificate.
+    const loadBalancer = (s.istio.ingress.serviceType ?? (s.cluster.mode === "eks" ? "LoadBalancer" : "NodePort")) === "LoadBalancer" && s.cluster.mode === "eks";
+    if (s.istio.ingress.certificateArn !== undefined && !loadBalancer) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["istio", "ingress", "certificateArn"],
+            input: s.istio.ingress.certificateArn,
+            message: "needs the AWS load balancer: cluster.mode eks with istio.ingress.serviceType LoadBalancer",
+        });
+    }
+    if (s.addons.expose && s.istio.ingress.certificateArn === undefined) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["addons", "expose"],
+            input: true,
+            message: loadBalancer
+                ? "needs istio.ingress.certificateArn (an ACM certificate for the load balancer's 443 listener): the UIs' logins never cross the internet in clear text; or keep it false and open the UIs with the portForwards output"
+                : "serves the UIs over TLS only, which needs the AWS load balancer (cluster.mode eks) and istio.ingress.certificateArn; on this cluster keep it false and open the UIs with the portForwards output",
+        });
+    }
+    const ids = new Set(attendeeIds(s.attendees));
+    for (const id of Object.keys(s.classroom.stages)) {
+        if (!ids.has(id)) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["classroom", "stages", id],
+                input: s.classroom.stages[id],
+                message: `names no attendee of this stack (attendees: ${[...ids].slice(0, 5).join(", ")}${ids.size > 5 ? ", …" : ""}${ids.size === 0 ? "none" : ""})`,
+            });
+        }
+    }
+    // Stages that need something of the mesh besides the lesson: refused for the class and for every attendee moved there.
+    const stageNeeds = (lesson: "egress" | "myApp", stage: string, message: string) => {
+        if (s.apps[lesson].stage === stage) ctx.addIssue({ code: "custom", path: ["apps", lesson, "stage"], input: stage, message });
+        for (const [id, stages] of Object.entries(s.classroom.stages)) {
+            if (stages[lesson] === stage) ctx.addIssue({ code: "custom", path: ["classroom", "stages", id, lesson], input: stage, message });
+        }
+    };
+    // The egress-gateway stage routes through the platform's egress gateway: the mesh must have one.
+    if (s.apps.egress.enabled && !s.istio.egressGateway) {
+        stageNeeds("egress", "egress-gateway", "needs istio.egressGateway: true (the platform's egress gateway the stage's calls leave through)");
+    }
+    // The tls stage needs the gateway to end TLS itself, which it does unless the load balancer does (an ACM certificate).
+    if (s.apps.myApp.enabled && s.istio.ingress.certificateArn !== undefined) {
+        stageNeeds(
+            "myApp",
+            "tls",
+            "needs the gateway to end TLS itself, with the workshop CA's certificate; with istio.ingress.certificateArn set the load balancer ends TLS instead: remove it, or keep myApp at stage gateway",
+        );
+    }
+    if (!Array.isArray(s.attendees)) return;
+    s.attendees.forEach((id, i) => {
+        if (RESERVED_NAMESPACES.includes(id) || /^(kube|istio)-/.test(id) || id === s.apps.namespace) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["attendees", i],
+                input: id,
+                message: `names a namespace the stack or Kubernetes already uses (${[...RESERVED_NAMESPACES, "kube-*", "istio-*", "apps.namespace"].join(", ")})`,
+            });
+        }
+        const word = ADDON_PATH_WORDS.find((w) => id.startsWith(w));
+        if (word !== undefined) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["attendees", i],
+                input: id,
+                message: `starts like the gateway path /${word} of an addon: attendee ids may not start with ${ADDON_PATH_WORDS.join(", ")}`,
+            });
+        }
+    });
+});
+
+type Parsed = z.output<typeof rawSchema>;
+
+/** The attendee ids of the `attendees` setting, in order: a list as given, a count as attendee-01 … */
+export function attendeeIds(attendees: Parsed["attendees"]): string[] {
+    if (Array.isArray(attendees)) return [...attendees];
+    return Array.from({ length: attendees }, (_, i) => `attendee-${String(i + 1).padStart(2, "0")}`);
+}
+export type Settings = Omit<Parsed, "cluster" | "istio"> & {
+    readonly project: string;
+    readonly stack: string;
+    /** The AWS profile of the stack file's `aws:profile`: the stack's AWS provider and its kubeconfig's token command use it. */
+    readonly awsProfile?: string;
+    readonly cluster: Parsed["cluster"] & { readonly name: string; readonly protect: boolean };
+    readonly istio: Omit<Parsed["istio"], "ingress"> & {
+        readonly ingress: Parsed["istio"]["ingress"] & { readonly serviceType: "LoadBalancer" | "NodePort" };
+    };
+};
+export type ClusterSettings = Settings["cluster"];
+export type IstioSettings = Settings["istio"];
