@@ -1,5 +1,5 @@
 /**
- * istio-workshop: stack config -> validated settings -> components -> outputs.
+ * istio-workshop: stack config -> settings -> the workshop resolved once -> components -> outputs.
  * Only wiring here; the work is in src/.
  */
 import * as pulumi from "@pulumi/pulumi";
@@ -7,38 +7,36 @@ import { ObservabilityAddons } from "./src/addons/addons";
 import { Classroom } from "./src/classroom/classroom";
 import { WorkshopCluster } from "./src/cluster/cluster";
 import { IstioMesh } from "./src/mesh/mesh";
-import { resolveWorkshop } from "./src/workshop/config";
-import { loadConfig } from "./src/workshop/resolve";
+import { loadStack } from "./src/settings/parse";
+import { workshopFrom } from "./src/workshop/resolve";
 
-const { config, stack, awsProfile } = loadConfig();
-// Validated once, here (a mistake registers nothing); each component resolves the same config object again from a cache.
-const prepared = resolveWorkshop(config, stack);
-const { settings } = prepared;
-prepared.warnings.forEach((w) => void pulumi.log.warn(w));
+// Validated and resolved once, here (a mistake registers nothing); the components get their sections and what was resolved.
+const { settings, config } = loadStack();
+const workshop = workshopFrom(settings);
+workshop.warnings.forEach((w) => void pulumi.log.warn(w));
 // What the mesh and the addons need to know of the cluster.
-const clusterKind = { mode: settings.cluster.mode, kubernetesVersion: settings.cluster.kubernetesVersion };
+const clusterFacts = { mode: settings.cluster.mode, kubernetesVersion: settings.cluster.kubernetesVersion };
 
-const cluster = new WorkshopCluster("workshop", { config, stack, awsProfile });
+const cluster = new WorkshopCluster("workshop", { cluster: config.cluster ?? {}, stack: settings.stack, awsProfile: settings.awsProfile, sizing: workshop.cluster });
 const mesh = new IstioMesh("mesh", {
     provider: cluster.provider,
     istio: config.istio,
-    cluster: clusterKind,
+    cluster: clusterFacts,
     domain: settings.classroom.domain,
     portRules: cluster.istioPortRules,
-    sizing: prepared.mesh,
+    sizing: workshop.lessons.mesh,
 });
 const addons = new ObservabilityAddons("addons", {
     provider: cluster.provider,
     addons: config.addons,
     istio: config.istio,
-    cluster: clusterKind,
+    cluster: clusterFacts,
     mesh: mesh.istiod,
     gateway: mesh.gateway,
     imageCache: cluster.imageCache,
 });
 const classroom = new Classroom("classroom", {
-    config,
-    stack,
+    lessons: workshop.lessons,
     provider: cluster.provider,
     istiod: mesh.istiod,
     gateway: [mesh.gateway, mesh.ingressGateway, ...mesh.egressGateway],
@@ -65,4 +63,4 @@ export const verificationChecks = classroom.checks;
 export const attendeeAccess = classroom.access;
 export const attendeeEntries = classroom.entries;
 export const gatewayCaCertificate = mesh.gatewayCa?.certificate;
-export const capacity = prepared.capacity;
+export const capacity = workshop.capacity;

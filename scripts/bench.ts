@@ -13,10 +13,11 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { INSTANCE_TYPES, classDemand, maxAttendeesPerCluster, namespaceDemand, nodesFor } from "../src/workshop/capacity";
-import { meshSizing, unscopedProxyMemoryMi } from "../src/mesh/meshScale";
+import { maxAttendeesPerCluster } from "../src/workshop/capacity";
+import { unscopedProxyMemoryMi } from "../src/mesh/meshScale";
 import { settingsFromConfig } from "../src/settings/parse";
-import { prepare } from "../src/workshop/resolve";
+import { nodesForClass, workshopFrom } from "../src/workshop/resolve";
+import { lessonServices } from "../src/workshop/lessons";
 import { criticalPath } from "../src/judgement/plan/criticalPath";
 import type { Plan } from "../src/judgement/plan/recorder";
 import { CHART_CACHE_ENV, chartCacheDir } from "../src/judgement/plan/render";
@@ -83,9 +84,8 @@ function main(): void {
         const cfg = loadStackConfig(dir, `bench${n}`);
         return settingsFromConfig(cfg.config, { stack: `bench${n}`, source: cfg.file });
     };
-    const probe = settingsOf(1);
-    const sizingOf = (k: number) => meshSizing(probe, k, (proxy) => namespaceDemand(probe.apps, proxy.resources).pods);
-    const largest = maxAttendeesPerCluster((k) => nodesFor(classDemand(probe, sizingOf(k), k), INSTANCE_TYPES[INSTANCE_TYPE]));
+    const probe = workshopFrom(settingsOf(1));
+    const largest = maxAttendeesPerCluster(nodesForClass(probe.settings, probe.lessons));
     out("attendees  Pulumi resources  plan s  peak MB  target");
     const rows = [...SIZES, largest].map((n) => {
         const stack = `bench${n}`;
@@ -95,9 +95,8 @@ function main(): void {
         const plan: Plan = JSON.parse(fs.readFileSync(json, "utf8"));
         const cfg = loadStackConfig(dir, stack);
         const s = settingsFromConfig(cfg.config, { stack, source: cfg.file });
-        const prepared = prepare(s);
-        const sizingFor = (k: number) => meshSizing(s, k, (proxy) => namespaceDemand(s.apps, proxy.resources).pods);
-        const maxPerCluster = maxAttendeesPerCluster((k) => nodesFor(classDemand(s, sizingFor(k), k), INSTANCE_TYPES[INSTANCE_TYPE]));
+        const prepared = workshopFrom(s);
+        const maxPerCluster = maxAttendeesPerCluster(nodesForClass(prepared.settings, prepared.lessons));
         const model = upModel(plan, prepared.capacity.nodes, 1);
         const t = TARGETS[n === largest ? "largest" : String(n)];
         const target = t ? `< ${t.seconds} s, < ${t.megabytes} MB: ${timed.seconds < t.seconds && timed.megabytes < t.megabytes ? "met" : "NOT met"}` : "";
@@ -113,7 +112,7 @@ function main(): void {
         const m = r.model;
         const namespaces = Math.max(1, r.n);
         out(
-            `${pad(r.n, 9)}  ${pad(r.prepared.capacity.nodes, 5)}  ${pad(mb(m.stateBytes), 8)}  ${pad(gb(m.checkpointBytes.selfManaged), 15)}  ${pad(mb(m.checkpointBytes.journaled), 12)}  ${pad(m.kubernetesObjects, 11)}  ${pad(m.pods, 6)}  ${pad(m.proxies, 7)}  ${pad(`${m.imagePulls} (${m.distinctImages.length})`, 11)}  ${pad(`${m.pushes.scoped} / ${m.pushes.unscoped}`, 32)}  ${pad(`${r.prepared.mesh.proxy.memoryMi.toFixed(0)} / ${unscopedProxyMemoryMi(r.prepared.settings, namespaces).toFixed(0)}`, 27)}`,
+            `${pad(r.n, 9)}  ${pad(r.prepared.capacity.nodes, 5)}  ${pad(mb(m.stateBytes), 8)}  ${pad(gb(m.checkpointBytes.selfManaged), 15)}  ${pad(mb(m.checkpointBytes.journaled), 12)}  ${pad(m.kubernetesObjects, 11)}  ${pad(m.pods, 6)}  ${pad(m.proxies, 7)}  ${pad(`${m.imagePulls} (${m.distinctImages.length})`, 11)}  ${pad(`${m.pushes.scoped} / ${m.pushes.unscoped}`, 32)}  ${pad(`${r.prepared.lessons.mesh.proxy.memoryMi.toFixed(0)} / ${unscopedProxyMemoryMi(r.prepared.settings, lessonServices(r.prepared.lessons.classLessons), namespaces).toFixed(0)}`, 27)}`,
         );
     }
     out();
@@ -123,12 +122,12 @@ function main(): void {
     out();
     out(`One cluster holds at most ${last.maxPerCluster} attendees on ${INSTANCE_TYPE} (450 nodes per managed node group, an EKS quota, with 25 % headroom).`);
     try {
-        prepare(settingsOf(TOO_LARGE));
+        workshopFrom(settingsOf(TOO_LARGE));
         out(`${TOO_LARGE} attendees: planned, NOT refused`);
     } catch (err) {
         out(`${TOO_LARGE} attendees: refused by the plan, as it must be: ${(err as Error).message.split("\n").slice(1).map((l) => l.replace(/^ - /, "")).join("; ")}`);
     }
-    out(`istiod for ${rows[4].n} attendees: ${rows[4].prepared.mesh.istiod.replicas} replicas of ${rows[4].prepared.mesh.istiod.resources.requests.cpu} / ${rows[4].prepared.mesh.istiod.resources.requests.memory} (${rows[4].prepared.mesh.istiod.proxiesPerReplica} proxies each); sidecars ${JSON.stringify(rows[4].prepared.mesh.proxy.resources)}`);
+    out(`istiod for ${rows[4].n} attendees: ${rows[4].prepared.lessons.mesh.istiod.replicas} replicas of ${rows[4].prepared.lessons.mesh.istiod.resources.requests.cpu} / ${rows[4].prepared.lessons.mesh.istiod.resources.requests.memory} (${rows[4].prepared.lessons.mesh.istiod.proxiesPerReplica} proxies each); sidecars ${JSON.stringify(rows[4].prepared.lessons.mesh.proxy.resources)}`);
     out(`Image pull plan: ${last.model.distinctImages.length} distinct images of the stack's own pods × up to ${last.prepared.capacity.nodes} nodes; with cluster.imageCache: ecr each is fetched from its registry once (docs/operations.md, "Operations at scale").`);
     const cp = criticalPath(rows[3].plan);
     out(`Critical path (${rows[3].n} attendees): ${Math.floor(cp.seconds / 60)}m${String(Math.round(cp.seconds % 60)).padStart(2, "0")}s: ${cp.path.join(" -> ")}`);

@@ -13,7 +13,7 @@ import { parseArgs } from "util";
 import { PUBLISHED_DIGESTS, archiveName, configSchemaChart, stackReleases } from "../src/workshop/charts";
 import { MeshCheckError } from "../src/lessons/analyze";
 import { SettingsError, settingsFromConfig } from "../src/settings/parse";
-import { prepare } from "../src/workshop/resolve";
+import { workshopFrom } from "../src/workshop/resolve";
 import { locateHelm, runHelm } from "../src/tooling/helm";
 import { chartArchive, chartCacheDir } from "../src/judgement/plan/render";
 import { StackConfigError, listStacks, loadStackConfig } from "../src/settings/stackFile";
@@ -38,8 +38,8 @@ async function main(): Promise<void> {
     const wanted = new Map<string, { repo: string; chart: string; version: string; stacks: string[] }>();
     for (const stack of stacks) {
         const cfg = loadStackConfig(PROJECT_DIR, stack);
-        const prepared = prepare(settingsFromConfig(cfg.config, { stack: cfg.stack, source: cfg.file }));
-        const releases = stackReleases(prepared.settings, prepared.mesh);
+        const workshop = workshopFrom(settingsFromConfig(cfg.config, { stack: cfg.stack, source: cfg.file }));
+        const releases = stackReleases(workshop.settings, workshop.lessons.mesh);
         const charts = [
             ...releases.map((r) => ({ repo: r.repositoryOpts.repo, chart: r.chart, version: r.version })),
             ...releases.flatMap((r) => configSchemaChart(r) ?? []),

@@ -13,15 +13,14 @@ import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
 import { attendeeKubeconfig, type AttendeeAccess } from "../src/classroom/attendeeSpec";
-import { appsAt, gatewayPlacement } from "../src/lessons/resolve";
 import { buildNamespace } from "../src/lessons/build";
 import { handOutData } from "../src/lessons/handOut";
-import { sidecarEgressHosts } from "../src/mesh/meshScale";
 import { settingsFromConfig } from "../src/settings/parse";
 import { type Settings } from "../src/settings/schema";
 import { awsEnvironment, locatePulumi } from "../src/tooling/pulumiCli";
 import { showProgress } from "../src/tooling/progress";
 import { loadStackConfig } from "../src/settings/stackFile";
+import { lessonsPlan } from "../src/workshop/lessons";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 const ID = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -47,9 +46,11 @@ export function writeKubeconfigs(kubeconfigs: Record<string, string>, dir: strin
  */
 export function writeHandOuts(settings: Settings, ids: readonly string[], dir: string): string[] {
     if (!settings.apps.handsOn) return [];
+    const { namespaces, mesh } = lessonsPlan(settings);
     return ids.map((id) => {
-        const apps = appsAt(settings.apps, settings.classroom.stages[id]);
-        const data = handOutData(buildNamespace(apps, id, gatewayPlacement(id, settings.classroom.domain), sidecarEgressHosts(settings.istio)), id);
+        const own = namespaces.find((n) => n.attendee === id);
+        if (own === undefined) throw new Error(`${id} is not an attendee of the stack`);
+        const data = handOutData(buildNamespace(own, mesh.sidecarEgressHosts), id);
         const folder = path.join(dir, `${id}-lessons`);
         fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
         for (const [file, text] of Object.entries(data)) fs.writeFileSync(path.join(folder, file), text);

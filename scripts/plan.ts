@@ -12,7 +12,7 @@ import { parseArgs } from "util";
 import { MeshCheckError } from "../src/lessons/analyze";
 import { SettingsError, settingsFromConfig } from "../src/settings/parse";
 import { describeCapacity } from "../src/workshop/capacity";
-import { prepare } from "../src/workshop/resolve";
+import { workshopFrom } from "../src/workshop/resolve";
 import { isolationSummary } from "../src/judgement/attacks/attackSuite";
 import { meshGraph } from "../src/judgement/plan/graph";
 import { diffPlans, formatDiff } from "../src/judgement/plan/planDiff";
@@ -83,8 +83,8 @@ async function main(): Promise<void> {
     const stackConfig = loadStackConfig(args.dir ?? PROJECT_DIR, args.stack);
     // Validate first: invalid settings register nothing.
     const settings = settingsFromConfig(stackConfig.config, { stack: stackConfig.stack, source: stackConfig.file });
-    const prepared = prepare(settings);
-    progress(started, `settings valid; running the program under mocks (${prepared.attendees.length} attendees)`);
+    const workshop = workshopFrom(settings);
+    progress(started, `settings valid; running the program under mocks (${workshop.lessons.attendees.length} attendees)`);
 
     const recorded = await recordProgram({
         project: stackConfig.project,
@@ -98,15 +98,15 @@ async function main(): Promise<void> {
     progress(started, `${recorded.resources.length} resources registered; rendering the Helm releases`);
     // The Helm releases, rendered by a real helm from the chart cache, join the plan object by object.
     const helm = await locateHelm();
-    const renderer = "path" in helm ? new Renderer(helm, chartCacheDir(), prepared.settings.cluster.kubernetesVersion) : helm;
+    const renderer = "path" in helm ? new Renderer(helm, chartCacheDir(), workshop.settings.cluster.kubernetesVersion) : helm;
     const { plan, releases } = await renderPlan(recorded, renderer);
     const chartChecks = renderer instanceof Renderer ? await chartValueChecks(renderer, plan, releases) : {};
 
     progress(started, `${plan.resources.length} objects in the plan; validating`);
     if (args.quiet) {
-        if (prepared.warnings.length > 0) process.stdout.write(`Warnings:\n${prepared.warnings.map((w) => `  ! ${w}`).join("\n")}\n`);
+        if (workshop.warnings.length > 0) process.stdout.write(`Warnings:\n${workshop.warnings.map((w) => `  ! ${w}`).join("\n")}\n`);
     } else {
-        process.stdout.write(`${formatPlan(plan, prepared.warnings, describeCapacity(prepared.capacity))}\n`);
+        process.stdout.write(`${formatPlan(plan, workshop.warnings, describeCapacity(workshop.capacity))}\n`);
         process.stdout.write(`\n${securityControls(plan).join("\n")}\n`);
         process.stdout.write(`\nHelm releases (helm: ${"path" in helm ? `${helm.version} from ${helm.source}` : helm.missing}; chart cache: ${chartCacheDir()}):\n`);
         describeReleases(releases).forEach((line) => process.stdout.write(`  ${line}\n`));

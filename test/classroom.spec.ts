@@ -7,7 +7,7 @@ import { ATTENDEE_RULES, attendeeAccess, attendeeKubeconfig, limitRangeSpec, quo
 import { allocatable, INSTANCE_TYPES, namespaceDemand, nodeGroupSizes, nodesFor } from "../src/workshop/capacity";
 import { attendeeIds } from "../src/settings/schema";
 import { proxyModel } from "../src/mesh/meshScale";
-import { prepare } from "../src/workshop/resolve";
+import { workshopFrom } from "../src/workshop/resolve";
 import { endpointFromKubeconfig } from "../src/cluster/clusterSpec";
 import { gatewayPlacement } from "../src/lessons/resolve";
 import { mintToken, tokenExpiry, writeKubeconfigs } from "../scripts/kubeconfigs";
@@ -16,6 +16,8 @@ import { diffPlans } from "../src/judgement/plan/planDiff";
 import type { Plan } from "../src/judgement/plan/recorder";
 import { EKS_RAW, planIndex, settingsFor } from "./helpers";
 
+import { resolveScenarios } from "../src/lessons/resolve";
+import { lessonServices } from "../src/workshop/lessons";
 const PINNED = { cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge", minSize: 3, desiredSize: 3, maxSize: 6 } } };
 const ofType = (plan: Plan, suffix: string) => plan.resources.filter((r) => r.type.startsWith("kubernetes:") && r.type.endsWith(suffix));
 
@@ -142,7 +144,8 @@ describe("classroom: per-attendee objects (pure)", () => {
     it("sizes the quota from the namespace's own pods with headroom", () => {
         const settings = settingsFor(EKS_RAW);
         // 29 pods, each with a sidecar of the proxy model (48Mi request, 128Mi limit).
-        const demand = namespaceDemand(settings.apps, proxyModel(settings).resources);
+        const lessons = resolveScenarios(settings.apps);
+        const demand = namespaceDemand(lessons, settings.apps, proxyModel(settings, lessonServices(lessons)).resources);
         assert.deepEqual(demand, { pods: 29, cpuMilli: 1050, memoryMi: 3280, memoryLimitMi: 11264 });
         assert.deepEqual(quotaSpec("a", demand).spec, {
             hard: {
@@ -198,7 +201,7 @@ describe("classroom: capacity and cost", () => {
 
     it("table: nodes and cost per hour by attendee count (m6i.xlarge on demand, one NAT gateway)", () => {
         const table = [0, 1, 10, 30, 100].map((n) => {
-            const e = prepare(settingsFor({ cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge" } }, attendees: n })).capacity;
+            const e = workshopFrom(settingsFor({ cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge" } }, attendees: n })).capacity;
             return [n, e.demand.pods, e.nodes, e.cost?.perHour, e.cost?.perAttendeeHour];
         });
         assert.deepEqual(table, [
@@ -211,7 +214,7 @@ describe("classroom: capacity and cost", () => {
     });
 
     it("cost grows linearly: each attendee adds the same node share", () => {
-        const perHour = (n: number) => prepare(settingsFor({ cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge" } }, attendees: n })).capacity.cost!.perHour;
+        const perHour = (n: number) => workshopFrom(settingsFor({ cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge" } }, attendees: n })).capacity.cost!.perHour;
         const slope1 = (perHour(200) - perHour(100)) / 100;
         const slope2 = (perHour(300) - perHour(200)) / 100;
         assert.ok(Math.abs(slope1 - slope2) < 0.01, `${slope1} vs ${slope2}`);
@@ -219,7 +222,7 @@ describe("classroom: capacity and cost", () => {
 
     it("suggests the cheapest instance type and honours price overrides", () => {
         const s = settingsFor({ ...EKS_RAW, attendees: 10, classroom: { pricing: { instances: { "t3.large": 0.5 } } } });
-        const e = prepare(s).capacity;
+        const e = workshopFrom(s).capacity;
         assert.equal(e.instanceType, "t3.large");
         assert.equal(e.cost!.parts.nodes, Math.round(e.nodes * 0.5 * 10000) / 10000);
         assert.notEqual(e.suggestion.instanceType, "t3.large");

@@ -3,6 +3,8 @@ import { WorkshopCluster } from "../src/cluster/cluster";
 import { recordProgram, type Plan } from "../src/judgement/plan/recorder";
 import { EKS_RAW, cloudMocks, names, resource } from "./helpers";
 
+import { type ClusterConfig, type WorkshopConfig } from "../src/settings/schema";
+import { resolveWorkshop } from "../src/workshop/resolve";
 async function planCluster(raw: Record<string, unknown>): Promise<Plan> {
     return recordProgram({
         project: "istio-workshop",
@@ -11,7 +13,7 @@ async function planCluster(raw: Record<string, unknown>): Promise<Plan> {
         preview: false,
         mocks: cloudMocks,
         program: () => {
-            const c = new WorkshopCluster("ws", { config: raw, stack: "test" });
+            const c = new WorkshopCluster("ws", { cluster: raw.cluster as ClusterConfig, stack: "test", sizing: resolveWorkshop(raw as WorkshopConfig, "test").cluster });
             return { kubeconfig: c.kubeconfig, clusterName: c.clusterName };
         },
     });

@@ -29,13 +29,14 @@ describe("the package entry point and its example program", () => {
         plan = await planExample();
     });
 
-    it("exports the four components and the plain config types' resolver: the program's own, not copies", () => {
+    it("exports the four components and the resolutions they are built from: the program's own, not copies", () => {
         const own: Record<string, unknown> = {
             WorkshopCluster: require("../src/cluster/cluster").WorkshopCluster,
             IstioMesh: require("../src/mesh/mesh").IstioMesh,
             ObservabilityAddons: require("../src/addons/addons").ObservabilityAddons,
             Classroom: require("../src/classroom/classroom").Classroom,
-            resolveWorkshop: require("../src/workshop/config").resolveWorkshop,
+            resolveWorkshop: require("../src/workshop/resolve").resolveWorkshop,
+            planLessons: require("../src/workshop/lessons").planLessons,
             SettingsError: require("../src/settings/parse").SettingsError,
         };
         assert.deepEqual(Object.keys(entry).sort(), Object.keys(own).sort(), "the entry point exports exactly these");
@@ -70,5 +71,41 @@ describe("the package entry point and its example program", () => {
 
     it("refuses a wrong argument with the key and the allowed values, before registering anything", () => {
         assert.throws(() => new entry.IstioMesh("bad", { provider: undefined as any, istio: { mtls: "STRICT-ish" as any } }), (e: Error) => e instanceof entry.SettingsError && /istio\.mtls: must be one of "STRICT", "PERMISSIVE", "DISABLE", got "STRICT-ish"/.test(e.message));
+    });
+
+    it("a component validates only the sections it is given: nothing of the cluster is invented for one that does not create it", () => {
+        // An EKS cluster's facts are enough for the lessons: no adminCidrs, no context.
+        const lessons = entry.planLessons({ cluster: { mode: "eks", kubernetesVersion: "1.35" }, attendees: ["ana", "bo"], apps: { bookinfo: { stage: "all-v1" } } });
+        assert.deepEqual(lessons.namespaces.map((n) => [n.namespace, n.placement.prefix]), [["ana", "/ana"], ["bo", "/bo"]]);
+        assert.equal(lessons.settings.cluster.mode, "eks");
+        // A mistake names the key of the section it is in, and only sections given can hold one.
+        assert.throws(() => entry.planLessons({ attendees: ["default"] }), (e: Error) => e instanceof entry.SettingsError && /attendees\[0\]: names a namespace the stack or Kubernetes already uses/.test(e.message));
+        assert.throws(
+            () => new entry.WorkshopCluster("bad", { cluster: { mode: "eks" } }),
+            (e: Error) => e instanceof entry.SettingsError && /cluster\.adminCidrs: is required when cluster\.mode is "eks"/.test(e.message) && !/apps|istio|addons/.test(e.message),
+        );
+    });
+
+    it("a Classroom on a mesh of your own: planned from plain sections, each attendee's namespace through the caller's provider", async () => {
+        const recorded = await recordProgram({
+            project: "istio-workshop-example",
+            stack: "dev",
+            config: {},
+            preview: false,
+            mocks: cloudMocks,
+            program: () => {
+                const k8s = require("@pulumi/kubernetes");
+                const provider = new k8s.Provider("cluster", { context: "kind-istio-workshop" });
+                const mesh = new entry.IstioMesh("mesh", { provider });
+                const lessons = entry.planLessons({ attendees: ["ana"], apps: { grpc: false, myApp: false, helloworld: false } });
+                const room = new entry.Classroom("room", { lessons, provider, istiod: mesh.istiod, gateway: [mesh.gateway], clusterName: "kind", endpoint: undefined });
+                return { namespaces: room.namespaces };
+            },
+        });
+        assert.deepEqual(recorded.outputs.namespaces, ["ana"]);
+        const release = recorded.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).namespace === "ana" && r.name === "room-ana-apps-lessons")!;
+        assert.ok(release, "the attendee's lessons release");
+        assert.equal(release.provider, recorded.resources.find((r) => r.type === "pulumi:providers:kubernetes")!.urn);
+        assert.ok(recorded.resources.some((r) => r.name === "room-ana-routes"), "the attendee's root route on the shared gateway");
     });
 });

@@ -10,7 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { MeshCheckError } from "../src/lessons/analyze";
 import { SettingsError, settingsFromConfig } from "../src/settings/parse";
-import { prepare } from "../src/workshop/resolve";
+import { workshopFrom } from "../src/workshop/resolve";
 import { StackConfigError, loadStackConfig } from "../src/settings/stackFile";
 import { planIndex } from "./helpers";
 
@@ -64,7 +64,7 @@ const breakers: fc.Arbitrary<Breaker>[] = [
 function refusal(config: Record<string, unknown>): Error | undefined {
     const encoded = Object.fromEntries(Object.entries(config).map(([k, v]) => [`istio-workshop:${k}`, JSON.stringify(v)]));
     try {
-        prepare(settingsFromConfig(encoded, { stack: "fuzz" }));
+        workshopFrom(settingsFromConfig(encoded, { stack: "fuzz" }));
         return undefined;
     } catch (err) {
         return err as Error;

@@ -2,7 +2,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { parseSettings } from "../src/settings/parse";
 import { type Settings } from "../src/settings/schema";
-import { prepare, type PreparedSettings } from "../src/workshop/resolve";
+import { workshopFrom, type PreparedSettings } from "../src/workshop/resolve";
 import { recordProgram, type Plan, type PlannedResource } from "../src/judgement/plan/recorder";
 
 export const EKS_RAW = { cluster: { adminCidrs: ["203.0.113.4/32"] } };
@@ -17,7 +17,7 @@ export function settingsFor(raw: Record<string, unknown>, stack = "test"): Setti
 
 /** Settings as the program sees them: checked and sized. */
 export function preparedFor(raw: Record<string, unknown>, stack = "test"): PreparedSettings {
-    return prepare(settingsFor(raw, stack)).settings;
+    return workshopFrom(settingsFor(raw, stack)).settings;
 }
 
 export function resource(plan: Plan, name: string): PlannedResource {

@@ -1,15 +1,16 @@
 /** `cluster.imageCache: ecr`: pull-through cache rules for the registries the stack pulls from, every such image pointed at them. */
 import { strict as assert } from "assert";
 import YAML from "yaml";
-import { cacheRules, pullThroughPolicy, stackImages } from "../src/cluster/imageCache";
-import { CHART_IMAGES, chartImageValues, releaseValuesWithCache } from "../src/model/imageCache";
-import { ECR_UPSTREAMS, cacheRegistries, cachedImage, withCachedImages } from "../src/model/imageCache";
+import { cacheRules, pullThroughPolicy } from "../src/cluster/imageCache";
+import { CHART_IMAGES, ECR_UPSTREAMS, cacheRegistries, cachedImage, chartImageValues, releaseValuesWithCache, withCachedImages } from "../src/model/imageCache";
 import { SettingsError } from "../src/settings/parse";
 import type { Plan } from "../src/judgement/plan/recorder";
 import { planObjects, podTemplates } from "../src/judgement/checks/clusterChecks";
 import { EKS_RAW, names, planIndex, resource, settingsFor } from "./helpers";
 import { needUpstream, upstreamText } from "./upstream";
 
+import { stackImages } from "../src/workshop/images";
+import { resolveScenarios } from "../src/lessons/resolve";
 const CACHE = { host: "123456789012.dkr.ecr.eu-west-1.amazonaws.com", registries: ["quay.io", "docker.io"] };
 const DOCKER_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/dockerhub-AbCdEf";
 
@@ -37,13 +38,14 @@ describe("image cache (pure)", () => {
 
     it("makes one rule per registry the stack pulls from, with Docker Hub's credential, and lets the nodes fill only those prefixes", () => {
         const settings = settingsFor({ cluster: { ...EKS_RAW.cluster, imageCache: "ecr", imageCacheCredentials: { "docker.io": DOCKER_ARN } } });
-        assert.deepEqual(cacheRules(settings), [
+        const images = stackImages(resolveScenarios(settings.apps), settings.addons);
+        assert.deepEqual(cacheRules(settings.cluster, images), [
             { registry: "docker.io", ecrRepositoryPrefix: "docker-hub", upstreamRegistryUrl: "registry-1.docker.io", credentialArn: DOCKER_ARN },
             { registry: "quay.io", ecrRepositoryPrefix: "quay", upstreamRegistryUrl: "quay.io" },
         ]);
-        assert.deepEqual(cacheRules(settingsFor(EKS_RAW)), [], "none by default");
+        assert.deepEqual(cacheRules(settingsFor(EKS_RAW).cluster, images), [], "none by default");
         assert.deepEqual(JSON.parse(pullThroughPolicy("eu-west-1", "123456789012", ["quay"])).Statement[0].Resource, ["arn:aws:ecr:eu-west-1:123456789012:repository/quay/*"]);
-        assert.ok(stackImages(settings).includes("quay.io/kiali/kiali"));
+        assert.ok(images.includes("quay.io/kiali/kiali"));
     });
 
     it("points the charts' images at the cache through the values keys they read", () => {

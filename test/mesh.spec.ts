@@ -1,11 +1,12 @@
 import { strict as assert } from "assert";
-import { prepare } from "../src/workshop/resolve";
+import { workshopFrom } from "../src/workshop/resolve";
 import { WorkshopCluster } from "../src/cluster/cluster";
 import { IstioMesh } from "../src/mesh/mesh";
 import { diffPlans } from "../src/judgement/plan/planDiff";
 import { recordProgram, type Plan } from "../src/judgement/plan/recorder";
 import { EKS_RAW, cloudMocks, names, planIndex, resource, settingsFor } from "./helpers";
 
+import { type ClusterConfig } from "../src/settings/schema";
 const meshResources = (plan: Plan) => plan.resources.filter((r) => r.urn.includes("istio-workshop:mesh:IstioMesh"));
 
 describe("IstioMesh (mocks)", () => {
@@ -136,8 +137,8 @@ describe("IstioMesh (mocks)", () => {
                         : cloudMocks.newResource(args),
             },
             program: () => {
-                const cluster = new WorkshopCluster("workshop", { config: EKS_RAW, stack: "test" });
-                const mesh = new IstioMesh("mesh", { provider: cluster.provider, cluster: { mode: "eks" }, portRules: cluster.istioPortRules, sizing: prepare(settingsFor(EKS_RAW)).mesh });
+                const cluster = new WorkshopCluster("workshop", { cluster: EKS_RAW.cluster as ClusterConfig, stack: "test" });
+                const mesh = new IstioMesh("mesh", { provider: cluster.provider, cluster: { mode: "eks" }, portRules: cluster.istioPortRules, sizing: workshopFrom(settingsFor(EKS_RAW)).lessons.mesh });
                 return { address: mesh.ingressAddress };
             },
         });

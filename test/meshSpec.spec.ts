@@ -1,13 +1,13 @@
 import { strict as assert } from "assert";
 import { ISTIO_CHART_REPO, gatewayValues, ingressServiceSpec, istiodValues, meshPeerAuthentication, meshReleases, meshTelemetry, workshopGateway } from "../src/mesh/meshSpec";
 import { INGRESS_GATEWAY, GATEWAY_CERT_SECRET } from "../src/model/platform";
-import { prepare } from "../src/workshop/resolve";
+import { workshopFrom } from "../src/workshop/resolve";
 import { EKS_RAW, EXPOSED_RAW, TEST_CERTIFICATE, settingsFor } from "./helpers";
 
 describe("mesh spec (pure)", () => {
     const dev = settingsFor(EKS_RAW);
     const local = settingsFor({ cluster: { mode: "existing", context: "kind-istio-workshop" } });
-    const devSizing = prepare(dev).mesh;
+    const devSizing = workshopFrom(dev).lessons.mesh;
 
     it("installs base, the CNI plugin, istiod and the ingress gateway from the official repository at one version", () => {
         const r = meshReleases(dev.istio, devSizing);

@@ -17,6 +17,7 @@ import { EKS_RAW, planIndex, settingsFor } from "./helpers";
 import { needUpstream, replyPath, upstreamYamlDocs } from "./upstream";
 import { runCheck, type Answer } from "./verifyRunner";
 
+import { resolveScenarios } from "../src/lessons/resolve";
 const lines = (file: string, n: number): Answer[] => Array<Answer>(n).fill(replyPath(file));
 const refused = (n: number): Answer[] => Array<Answer>(n).fill({ file: replyPath("tcp-echo-v1.txt"), status: 0 });
 
@@ -93,7 +94,7 @@ describe("lesson mtls: from PERMISSIVE to STRICT with a client outside the mesh"
 describe("every lesson at once", () => {
     it("all seven lessons in one namespace: no object twice", () => {
         const apps = settingsFor({ ...EKS_RAW, apps: { mtls: true, tcp: true, egress: true } }).apps;
-        const manifests = namespaceManifests(buildNamespace(apps, "demo"), "demo");
+        const manifests = namespaceManifests(buildNamespace({ namespace: "demo", apps, lessons: resolveScenarios(apps) }), "demo");
         const names = manifests.map((m) => `${m.kind}/${m.metadata.name}`);
         assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), []);
         assert.ok(names.includes("Deployment/tcp-echo-v2") && names.includes("Deployment/httpbin"));

@@ -10,13 +10,15 @@ import * as path from "path";
 import { CLUSTER_LIMITS, maxAttendeesPerCluster, privateSubnetAddresses } from "../src/workshop/capacity";
 import { SettingsError } from "../src/settings/parse";
 import { ISTIO_LOAD_TEST, istiodSizing, proxyModel, unscopedProxyMemoryMi } from "../src/mesh/meshScale";
-import { prepare } from "../src/workshop/resolve";
+import { workshopFrom } from "../src/workshop/resolve";
 import type { Plan, PlannedResource } from "../src/judgement/plan/recorder";
 import { writePlanJson } from "../src/judgement/plan/recorder";
 import { STATE_OVERHEAD_BYTES, recommendation, resourceStateBytes, upModel } from "../src/judgement/plan/upModel";
 import { diffPlans } from "../src/judgement/plan/planDiff";
 import { EKS_RAW, planIndex, settingsFor } from "./helpers";
 
+import { lessonServices } from "../src/workshop/lessons";
+import { resolveScenarios } from "../src/lessons/resolve";
 const PINNED = { cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge", desiredSize: 3, maxSize: 4 } } };
 const pulumiResources = (plan: Plan) => plan.resources.filter((r) => !r.renderedBy).length;
 
@@ -61,22 +63,23 @@ describe("scale: Pulumi resources per attendee", () => {
 
 describe("scale: proxies and istiod", () => {
     it("a proxy's configuration and resources do not depend on the number of attendees", () => {
-        const sizes = [0, 10, 300].map((n) => prepare(settingsFor({ ...EKS_RAW, attendees: n })).mesh.proxy);
+        const sizes = [0, 10, 300].map((n) => workshopFrom(settingsFor({ ...EKS_RAW, attendees: n })).lessons.mesh.proxy);
         assert.deepEqual(sizes[1], sizes[0]);
         assert.deepEqual(sizes[2], sizes[0]);
         assert.deepEqual(sizes[0].resources, { requests: { cpu: "10m", memory: "48Mi" }, limits: { cpu: "500m", memory: "128Mi" } });
         assert.equal(sizes[0].visibleServices, 16);
         // Without the Sidecar, a proxy would know every attendee's Services.
         const s = settingsFor({ ...EKS_RAW, attendees: 300 });
-        assert.ok(unscopedProxyMemoryMi(s, 300) > 4 * proxyModel(s).memoryMi);
+        const services = lessonServices(resolveScenarios(s.apps));
+        assert.ok(unscopedProxyMemoryMi(s, services, 300) > 4 * proxyModel(s, services).memoryMi);
     });
 
     it("sizes istiod on Istio's load test: one replica per 2000 proxies, its share of 1 vCPU and 1.5 GB", () => {
         assert.deepEqual(istiodSizing(30), { replicas: 1, proxiesPerReplica: 30, resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1024Mi" } } });
         assert.deepEqual(istiodSizing(ISTIO_LOAD_TEST.proxies), { replicas: 1, proxiesPerReplica: 2000, resources: { requests: { cpu: "1000m", memory: "1536Mi" }, limits: { memory: "3072Mi" } } });
         assert.equal(istiodSizing(8701).replicas, 5);
-        const plan300 = prepare(settingsFor({ ...EKS_RAW, attendees: 300 }));
-        assert.equal(plan300.mesh.istiod.replicas, Math.ceil((plan300.capacity.perNamespace.pods * 300 + 1) / 2000));
+        const plan300 = workshopFrom(settingsFor({ ...EKS_RAW, attendees: 300 }));
+        assert.equal(plan300.lessons.mesh.istiod.replicas, Math.ceil((plan300.capacity.perNamespace.pods * 300 + 1) / 2000));
     });
 
     it("knows where one cluster ends, and refuses past it, naming the quota and the VPC's addresses", () => {
@@ -84,7 +87,7 @@ describe("scale: proxies and istiod", () => {
         // nodes = ceil(n / 2): the group's maximum (desired + 25 %) stays within 450 up to 720.
         assert.equal(maxAttendeesPerCluster((n) => Math.ceil(n / 2)), 720);
         const onXlarge = (attendees: number, cluster: Record<string, unknown> = {}) =>
-            prepare(settingsFor({ cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge" }, ...cluster }, attendees }));
+            workshopFrom(settingsFor({ cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge" }, ...cluster }, attendees }));
         assert.throws(
             () => onXlarge(1000),
             (e: Error) =>
@@ -92,7 +95,7 @@ describe("scale: proxies and istiod", () => {
                 /attendees: 1000 attendees need a node group of up to \d+ × m6i\.xlarge .*one managed node group holds at most 450 nodes \(an EKS quota\): split the class into stacks of at most \d+ attendees/.test(e.message) &&
                 /cluster\.vpcCidr: \d+ pods on up to \d+ × m6i\.xlarge take \d+ VPC addresses .* hold 32758/.test(e.message),
         );
-        assert.equal(onXlarge(300).attendees.length, 300);
+        assert.equal(onXlarge(300).lessons.attendees.length, 300);
         // 300 attendees fit the node group, not a /20 VPC's private subnets (two /22: 2 × 1019 addresses).
         assert.throws(() => onXlarge(300, { vpcCidr: "10.0.0.0/20" }), /cluster\.vpcCidr: \d+ pods .* the private subnets of 10\.0\.0\.0\/20 over 2 zones hold 2038/);
     });
@@ -105,7 +108,7 @@ describe("scale: proxies and istiod", () => {
     });
 
     it("refuses an instance type the capacity table does not know, unless the node group is pinned", () => {
-        const unknown = (nodeGroup: Record<string, unknown>) => prepare(settingsFor({ cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "c7g.16xlarge", ...nodeGroup } }, attendees: 300 }));
+        const unknown = (nodeGroup: Record<string, unknown>) => workshopFrom(settingsFor({ cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "c7g.16xlarge", ...nodeGroup } }, attendees: 300 }));
         assert.throws(() => unknown({}), /cluster\.nodeGroup\.instanceType: "c7g\.16xlarge" is not in the capacity table \(src\/workshop\/capacity\.ts: t3\.large, .*\), so .* pin cluster\.nodeGroup\.desiredSize and maxSize yourself/);
         assert.equal(unknown({ desiredSize: 20, maxSize: 30 }).settings.cluster.nodeGroup.desiredSize, 20);
     });

@@ -13,11 +13,11 @@ import { buildScenario, namespaceManifests } from "../src/lessons/build";
 import { gatewayDelegates, gatewayPlacement, resolveScenarios, rootRoutes } from "../src/lessons/resolve";
 import type { ScenarioDef } from "../src/lessons/model";
 import { acceptanceInterval, binomialPmf, splitIntervals } from "../src/lessons/stats";
-import { checkScenarios } from "../src/workshop/resolve";
 import { EKS_RAW, settingsFor } from "./helpers";
 import { replyPath } from "./upstream";
 import { runCheck } from "./verifyRunner";
 
+import { lessonsPlan } from "../src/workshop/lessons";
 const GATEWAY = { serverHosts: ["*"], routeHosts: ["*"] };
 const appsOf = (apps: Record<string, unknown>) => settingsFor({ ...EKS_RAW, apps }).apps;
 const findingsFor = (apps: Record<string, unknown>) => analyzeScenarios(resolveScenarios(appsOf(apps)), GATEWAY);
@@ -189,7 +189,7 @@ describe("scenarios: refusals before anything is registered", () => {
     it("collects every finding into one MeshCheckError", () => {
         const settings = settingsFor({ ...EKS_RAW, apps: { bookinfo: { routes: { reviews: [{ weights: { v1: 10, v9: 10 } }] } } } });
         assert.throws(
-            () => checkScenarios(settings),
+            () => lessonsPlan(settings),
             (err: Error) =>
                 err instanceof MeshCheckError &&
                 err.message ===

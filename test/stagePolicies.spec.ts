@@ -16,7 +16,7 @@ import { handOutData } from "../src/lessons/handOut";
 import { RATE_LIMIT, bookinfo, forged } from "../src/lessons/catalog/bookinfo";
 import { LESSON_JWKS, LESSON_JWT, LESSON_JWT_ISSUER } from "../src/lessons/lessonJwt";
 import { MeshCheckError } from "../src/lessons/analyze";
-import { prepare } from "../src/workshop/resolve";
+import { workshopFrom } from "../src/workshop/resolve";
 import { attendeeAuthorizationPolicy } from "../src/classroom/isolationSpec";
 import { meshRefusal } from "../src/judgement/kubernetes/network";
 import { EKS_RAW, settingsFor } from "./helpers";
@@ -89,7 +89,7 @@ describe("bookinfo stages: retries, circuit breaking, mirroring, authorization",
 
     it("mirror without a target is refused before anything registers", () => {
         assert.throws(
-            () => prepare(settingsFor({ ...EKS_RAW, apps: { bookinfo: { stage: "mirror", subsets: { reviews: { v1: { version: "v1" }, v3: { version: "v3" } } } } } })),
+            () => workshopFrom(settingsFor({ ...EKS_RAW, apps: { bookinfo: { stage: "mirror", subsets: { reviews: { v1: { version: "v1" }, v3: { version: "v3" } } } } } })),
             (e: Error) => e instanceof MeshCheckError && /StageCannotWork: bookinfo at stage mirror mirrors reviews to subset v2, which selects no running pod/.test(e.message),
         );
     });

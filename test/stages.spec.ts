@@ -7,7 +7,7 @@ import { CrdValidator } from "../src/judgement/checks/crdSchemas";
 import { bookinfo } from "../src/lessons/catalog/bookinfo";
 import { helloworld } from "../src/lessons/catalog/helloworld";
 import { MeshCheckError, analyzeScenarios } from "../src/lessons/analyze";
-import { prepare } from "../src/workshop/resolve";
+import { workshopFrom } from "../src/workshop/resolve";
 import { NO_INJECTION_LABEL } from "../src/lessons/model";
 import { STAGES } from "../src/settings/stages";
 import { SettingsError } from "../src/settings/parse";
@@ -171,15 +171,15 @@ describe("lessons in stages", () => {
     it("refuses a stage that cannot work before anything registers: jason's stages without the sign-in routes", () => {
         const noSignIn = { routes: { gateway: [{ match: { exact: "/productpage" }, to: "productpage" }] } };
         assert.throws(
-            () => prepare(settingsFor({ ...EKS_RAW, apps: { bookinfo: { stage: "jason-v2", ...noSignIn } } })),
+            () => workshopFrom(settingsFor({ ...EKS_RAW, apps: { bookinfo: { stage: "jason-v2", ...noSignIn } } })),
             (e: Error) => e instanceof MeshCheckError && /StageCannotWork: bookinfo at stage jason-v2 needs the gateway to route \/login and \/logout to productpage/.test(e.message),
         );
         assert.throws(
-            () => prepare(settingsFor({ ...EKS_RAW, attendees: ["ana"], apps: { bookinfo: noSignIn }, classroom: { stages: { ana: { bookinfo: "ratings-abort" } } } })),
+            () => workshopFrom(settingsFor({ ...EKS_RAW, attendees: ["ana"], apps: { bookinfo: noSignIn }, classroom: { stages: { ana: { bookinfo: "ratings-abort" } } } })),
             /StageCannotWork: bookinfo at stage ratings-abort needs .* \(classroom\.stages\.ana\)/,
         );
         // The same routes at a stage that needs no sign-in are fine.
-        assert.equal(prepare(settingsFor({ ...EKS_RAW, apps: { bookinfo: { stage: "all-v1", ...noSignIn } } })).attendees.length, 0);
+        assert.equal(workshopFrom(settingsFor({ ...EKS_RAW, apps: { bookinfo: { stage: "all-v1", ...noSignIn } } })).lessons.attendees.length, 0);
     });
 
     it("refuses a stage a lesson does not have, and a per-attendee stage for someone not in the class, naming the allowed values", () => {

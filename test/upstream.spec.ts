@@ -17,7 +17,7 @@ import { CONFIG_SCHEMAS, PUBLISHED_DIGESTS, archiveName, repositoryOf, stackRele
 import { DOCKER_HUB_ONLY, IMAGES, imageRepository, unpinned } from "../src/model/images";
 import { DEFAULT_ISTIO_VERSION } from "../src/settings/istio";
 import { settingsFromConfig } from "../src/settings/parse";
-import { prepare } from "../src/workshop/resolve";
+import { workshopFrom } from "../src/workshop/resolve";
 import { addressProblems, duplicateProblems, gatewayServiceProblems, planObjects, podTemplates, scrapePortProblems, serviceOfHost } from "../src/judgement/checks/clusterChecks";
 import { CrdValidator } from "../src/judgement/checks/crdSchemas";
 import type { Plan, PlannedResource } from "../src/judgement/plan/recorder";
@@ -171,8 +171,8 @@ describe("upstream: the pinned charts and what they create", () => {
         };
         for (const stack of listStacks(ROOT)) {
             const cfg = loadStackConfig(ROOT, stack);
-            const prepared = prepare(settingsFromConfig(cfg.config, { stack }));
-            for (const r of stackReleases(prepared.settings, prepared.mesh)) {
+            const prepared = workshopFrom(settingsFromConfig(cfg.config, { stack }));
+            for (const r of stackReleases(prepared.settings, prepared.lessons.mesh)) {
                 assert.ok(known(r.repositoryOpts.repo, r.chart, r.version), `${stack}: ${r.chart} ${r.version} from ${r.repositoryOpts.repo} is in no upstream source`);
             }
         }
@@ -185,7 +185,7 @@ describe("upstream: the pinned charts and what they create", () => {
             .filter((v: string) => /^1\.30\.\d+$/.test(v))
             .sort((a: string, b: string) => Number(a.split(".")[2]) - Number(b.split(".")[2]));
         assert.equal(DEFAULT_ISTIO_VERSION, patches.at(-1));
-        const kiali = stackReleases(settingsFor(EKS_RAW), prepare(settingsFor(EKS_RAW)).mesh).find((r) => r.chart === "kiali-server")!;
+        const kiali = stackReleases(settingsFor(EKS_RAW), workshopFrom(settingsFor(EKS_RAW)).lessons.mesh).find((r) => r.chart === "kiali-server")!;
         assert.equal(kiali.version, YAML.parse(upstreamText("index/kiali.yaml")).entries["kiali-server"][0].version);
     });
 

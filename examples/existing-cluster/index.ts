@@ -8,6 +8,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+
 // In your own program: the package's entry point (this repository's `src/index.ts`).
 import { IstioMesh, ObservabilityAddons } from "../../src";
 

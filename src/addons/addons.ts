@@ -22,7 +22,8 @@ import {
 import { releaseValuesWithCache } from "../model/imageCache";
 import { withCachedImages, type ImageCache } from "../model/imageCache";
 import type { ReleaseSpec } from "../model/release";
-import { sectionWorkshop, type AddonsConfig, type IstioConfig } from "../workshop/config";
+import { type AddonsConfig, type IstioConfig } from "../settings/schema";
+import { parseComponentSettings } from "../settings/parse";
 
 export interface AddonsArgs {
     /** The Kubernetes provider of the cluster the addons go to. */
@@ -61,7 +62,7 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
     constructor(name: string, args: AddonsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-workshop:addons:ObservabilityAddons", name, {}, opts);
         // Validated as a stack file's sections are: a mistake names its key; what is left out takes its default.
-        const { addons, istio } = sectionWorkshop({ addons: args.addons, istio: args.istio, cluster: args.cluster }).settings;
+        const { addons, istio } = parseComponentSettings({ addons: args.addons, istio: args.istio, cluster: args.cluster });
         const childOpts = (dependsOn: pulumi.Resource[] = []): pulumi.CustomResourceOptions => ({
             parent: this,
             provider: args.provider,

@@ -26,8 +26,8 @@ import { INGRESS_NAMESPACE, WORKSHOP_GATEWAY, exportedTo } from "../model/platfo
 import { IMAGES, imageParts } from "../model/images";
 import { NO_SIDECAR_LABELS, RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../model/podSecurity";
 import type { Settings } from "../settings/schema";
-
 import { JAEGER_LABELS } from "../model/endpoints";
+
 type Addons = Settings["addons"];
 
 export const CHART_REPOS = {

@@ -14,8 +14,9 @@ import type { Demand } from "../model/demand";
 import { attendeeAuthorizationPolicy, attendeeNetworkPolicy } from "./isolationSpec";
 import { networkPoliciesEnforced } from "../model/peers";
 import { podSecurityLabels } from "../model/podSecurity";
-import { gatewayDelegates, gatewayPlacement, resolveScenarios, rootRoutes } from "../lessons/resolve";
-import type { Settings } from "../settings/schema";
+import { gatewayDelegates, rootRoutes } from "../lessons/resolve";
+import { type LessonNamespace } from "../workshop/lessons";
+import { type ClusterFacts } from "../settings/schema";
 
 /** The mesh, and where the cluster's API is: what an attendee's kubeconfig points at. */
 export interface ClusterAccess extends MeshDeps {
@@ -24,9 +25,10 @@ export interface ClusterAccess extends MeshDeps {
 }
 
 export interface AttendeeArgs extends ClusterAccess {
-    /** The attendee id: it names the namespace and every child resource. */
-    readonly id: string;
-    readonly settings: Pick<Settings, "apps" | "classroom"> & { readonly cluster: Pick<Settings["cluster"], "kubernetesVersion" | "mode"> };
+    /** The attendee's namespace of lessons (its id names the namespace and every child resource). */
+    readonly lessons: LessonNamespace;
+    /** What the attendee expects of the cluster: its Kubernetes version (Pod Security), its mode (NetworkPolicies enforced). */
+    readonly cluster: ClusterFacts;
     /** What the attendee's own pods request: sizes the quota. */
     readonly demand: Demand;
     /** The namespaces the attendee's proxies import. */
@@ -41,21 +43,18 @@ export class Attendee extends pulumi.ComponentResource {
 
     constructor(name: string, args: AttendeeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-workshop:classroom:Attendee", name, {}, opts);
-        const ns = args.id;
-        const placement = gatewayPlacement(args.id, args.settings.classroom.domain);
+        const ns = args.lessons.namespace;
         const apps = new DemoApps(
             `${name}-apps`,
             {
-                settings: args.settings,
-                namespace: ns,
-                placement,
+                lessons: args.lessons,
                 provider: args.provider,
                 istiod: args.istiod,
                 gateway: args.gateway,
                 imageCache: args.imageCache,
                 gatewayCa: args.gatewayCa,
                 sidecarHosts: args.sidecarHosts,
-                namespaceLabels: { ...podSecurityLabels(args.settings.cluster.kubernetesVersion), [ATTENDEE_NAMESPACE_LABEL]: "true" },
+                namespaceLabels: { ...podSecurityLabels(args.cluster.kubernetesVersion), [ATTENDEE_NAMESPACE_LABEL]: "true" },
                 // Access and limits travel in the namespace's release with the lessons.
                 extraObjects: [
                     { apiVersion: "v1", kind: "ResourceQuota", ...quotaSpec(ns, args.demand) },
@@ -65,16 +64,16 @@ export class Attendee extends pulumi.ComponentResource {
                     { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", ...roleBindingSpec(ns) },
                     // Isolation: connections only from the namespace itself, the ingress gateway and Prometheus
                     // (NetworkPolicies where the stack knows they are enforced: see networkPoliciesEnforced).
-                    ...(networkPoliciesEnforced(args.settings.cluster) ? [attendeeNetworkPolicy(ns)] : []),
+                    ...(networkPoliciesEnforced(args.cluster) ? [attendeeNetworkPolicy(ns)] : []),
                     { ...attendeeAuthorizationPolicy(ns) },
                 ],
             },
             { parent: this },
         );
         // The platform's root routes for the attendee, in the gateway's namespace, handing over to their delegates.
-        const delegates = gatewayDelegates(resolveScenarios(args.settings.apps));
+        const delegates = gatewayDelegates(args.lessons.lessons);
         if (delegates.length > 0) {
-            new k8s.apiextensions.CustomResource(`${name}-routes`, { ...rootRoutes(ns, placement, delegates) }, { parent: this, provider: args.provider, dependsOn: [apps.release] });
+            new k8s.apiextensions.CustomResource(`${name}-routes`, { ...rootRoutes(ns, args.lessons.placement, delegates) }, { parent: this, provider: args.provider, dependsOn: [apps.release] });
         }
         // What the attendee's kubeconfig needs besides a token (minted, with an expiry, by `npm run kubeconfigs`).
         this.access = pulumi

@@ -6,8 +6,8 @@
  */
 import type { types } from "@pulumi/kubernetes";
 import type { Demand } from "../model/demand";
-
 import { PLATFORM_PART_LABELS, type ClusterEndpoint } from "../model/platform";
+
 /**
  * What an attendee may do in their namespace: run and change workloads, debug
  * them, edit Istio routing and policy. No Secrets, no tokens, no RBAC, no

@@ -7,25 +7,21 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { GUARD_RAILS, admissionPolicy, admissionPolicyBinding } from "./admissionSpec";
-import { DemoApps, namespaceRelease } from "./lessonsNamespace";
 import { Attendee, type ClusterAccess } from "./attendee";
 import { attendeeEntry, type AttendeeAccess } from "./attendeeSpec";
-import { podSecurityLabels } from "../model/podSecurity";
-import { appsAt } from "../lessons/resolve";
+import { DemoApps, namespaceRelease } from "./lessonsNamespace";
 import { egressGatewayRoute, standInManifests } from "../lessons/build";
 import { EXTERNAL_NAMESPACE } from "../model/platform";
-import { resolveWorkshop, type WorkshopConfig } from "../workshop/config";
+import { podSecurityLabels } from "../model/podSecurity";
+import type { LessonsPlan } from "../workshop/lessons";
 
 export interface ClassroomArgs extends ClusterAccess {
     /**
-     * The workshop, as a stack file's `istio-workshop` keys (docs/configuration.md): the
-     * `attendees`, the lessons (`apps`) and their stages (`classroom`), the mesh they run in
-     * (`istio`), and the `cluster`'s mode and Kubernetes version; every key optional but the
-     * cluster's required ones, with its default.
+     * The lessons, resolved once: `planLessons({ apps, attendees, classroom, istio, addons, cluster })`
+     * from plain settings (docs/configuration.md; each section validated, every key left out at its
+     * default), or a resolved workshop's `lessons`.
      */
-    readonly config: WorkshopConfig;
-    /** The stack the classroom belongs to; default the Pulumi stack's name. */
-    readonly stack?: string;
+    readonly lessons: LessonsPlan;
 }
 
 export class Classroom extends pulumi.ComponentResource {
@@ -38,9 +34,10 @@ export class Classroom extends pulumi.ComponentResource {
 
     constructor(name: string, args: ClassroomArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-workshop:classroom:Classroom", name, {}, opts);
-        const { settings, attendees, capacity, mesh } = resolveWorkshop(args.config, args.stack ?? pulumi.getStack());
+        const { settings, attendees, namespaces, mesh, perNamespace } = args.lessons;
+        const namespaceLabels = podSecurityLabels(settings.cluster.kubernetesVersion);
         // The egress lesson's stand-in for a host outside the mesh; its checks wait for it as for the gateway.
-        const standIn = settings.apps.egress.enabled ? [externalStandInRelease(name, args, podSecurityLabels(settings.cluster.kubernetesVersion), this)] : [];
+        const standIn = settings.apps.egress.enabled ? [externalStandInRelease(name, args, namespaceLabels, this)] : [];
         // With an egress gateway, the platform's half of the egress-gateway stage: from the gateway on to the stand-in.
         const egressRoute =
             settings.apps.egress.enabled && settings.istio.egressGateway
@@ -48,17 +45,7 @@ export class Classroom extends pulumi.ComponentResource {
                 : [];
         const shared = { provider: args.provider, istiod: args.istiod, gateway: [...args.gateway, ...standIn, ...egressRoute], imageCache: args.imageCache, gatewayCa: args.gatewayCa };
         if (attendees.length === 0) {
-            const demo = new DemoApps(
-                `${name}-demo`,
-                {
-                    settings,
-                    namespace: settings.apps.namespace,
-                    sidecarHosts: mesh.sidecarEgressHosts,
-                    namespaceLabels: podSecurityLabels(settings.cluster.kubernetesVersion),
-                    ...shared,
-                },
-                { parent: this },
-            );
+            const demo = new DemoApps(`${name}-demo`, { lessons: namespaces[0], sidecarHosts: mesh.sidecarEgressHosts, namespaceLabels, ...shared }, { parent: this });
             this.namespaces = demo.namespace.apply((n) => [n]);
             this.access = pulumi.output<Record<string, AttendeeAccess | undefined>>({});
             this.entries = pulumi.output<Record<string, string>>({});
@@ -73,30 +60,26 @@ export class Classroom extends pulumi.ComponentResource {
                     dependsOn: [policy],
                 });
             }
-            const people = attendees.map(
-                (id) =>
-                    [
-                        id,
-                        new Attendee(
-                            `${name}-${id}`,
-                            {
-                                id,
-                                // The attendee's own stages, where the classroom moves them; the class's otherwise.
-                                settings: { ...settings, apps: appsAt(settings.apps, settings.classroom.stages[id]) },
-                                demand: capacity.perNamespace,
-                                sidecarHosts: mesh.sidecarEgressHosts,
-                                clusterName: args.clusterName,
-                                endpoint: args.endpoint,
-                                ...shared,
-                            },
-                            { parent: this },
-                        ),
-                    ] as const,
+            const people = namespaces.map(
+                (lessons) =>
+                    new Attendee(
+                        `${name}-${lessons.attendee}`,
+                        {
+                            lessons,
+                            demand: perNamespace,
+                            sidecarHosts: mesh.sidecarEgressHosts,
+                            cluster: settings.cluster,
+                            clusterName: args.clusterName,
+                            endpoint: args.endpoint,
+                            ...shared,
+                        },
+                        { parent: this },
+                    ),
             );
-            this.namespaces = pulumi.all(people.map(([, a]) => a.namespace));
-            this.access = pulumi.all(Object.fromEntries(people.map(([id, a]) => [id, a.access])));
+            this.namespaces = pulumi.all(people.map((a) => a.namespace));
+            this.access = pulumi.all(Object.fromEntries(people.map((a, i) => [attendees[i], a.access])));
             this.entries = pulumi.output(Object.fromEntries(attendees.map((id) => [id, attendeeEntry(id, settings.classroom.domain)])));
-            this.checks = pulumi.all(people.map(([, a]) => a.checks)).apply((c) => c.flat());
+            this.checks = pulumi.all(people.map((a) => a.checks)).apply((c) => c.flat());
         }
         this.registerOutputs({ namespaces: this.namespaces, access: this.access, entries: this.entries, checks: this.checks });
     }

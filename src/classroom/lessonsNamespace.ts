@@ -14,9 +14,8 @@ import { lessonsRelease, objectsJson } from "../lessons/delivery";
 import { namespaceSidecar } from "../mesh/meshSpec";
 import { INJECTION_LABELS } from "../model/platform";
 import { buildNamespace, namespaceManifests } from "../lessons/build";
-import { type GatewayPlacement } from "../lessons/resolve";
 import { gatewayCaConfigMap } from "../lessons/gatewayCa";
-import type { Settings } from "../settings/schema";
+import { type NamespaceLessons } from "../lessons/build";
 
 /** What namespaces of workloads need from the cluster and the mesh. */
 export interface MeshDeps {
@@ -32,11 +31,8 @@ export interface MeshDeps {
 }
 
 export interface DemoAppsArgs extends MeshDeps {
-    readonly settings: Pick<Settings, "apps">;
-    /** Namespace the apps go to. */
-    readonly namespace: string;
-    /** Where the apps' gateway routes go: an attendee's path prefix or host; default the whole gateway. */
-    readonly placement?: GatewayPlacement;
+    /** The namespace, its lessons at their stages, the apps settings they run with, and where its gateway routes go. */
+    readonly lessons: NamespaceLessons;
     /** More objects for the namespace's release (an attendee's access and limits); default none. */
     readonly extraObjects?: readonly Record<string, unknown>[];
     /** The namespaces its proxies import (its Sidecar's egress hosts). */
@@ -56,29 +52,29 @@ export class DemoApps extends pulumi.ComponentResource {
 
     constructor(name: string, args: DemoAppsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-workshop:apps:DemoApps", name, {}, opts);
-        const { apps } = args.settings;
+        const { namespace, apps } = args.lessons;
         const ns = new k8s.core.v1.Namespace(
             `${name}-ns`,
-            { metadata: { name: args.namespace, labels: { ...INJECTION_LABELS, ...args.namespaceLabels } } },
+            { metadata: { name: namespace, labels: { ...INJECTION_LABELS, ...args.namespaceLabels } } },
             { parent: this, provider: args.provider, dependsOn: [args.istiod] },
         );
-        const built = buildNamespace(apps, args.namespace, args.placement, args.sidecarHosts);
+        const built = buildNamespace(args.lessons, args.sidecarHosts);
         // One release per namespace: Helm applies the objects by kind, waits until they are
         // ready, then runs the verification Jobs (hooks); a failed Job fails the release.
         const objects = [
             ...(args.extraObjects ?? []),
-            namespaceSidecar(args.namespace, args.sidecarHosts) as unknown as Record<string, unknown>,
-            ...namespaceManifests(built, args.namespace),
+            namespaceSidecar(namespace, args.sidecarHosts) as unknown as Record<string, unknown>,
+            ...namespaceManifests(built, namespace),
         ];
         // The myApp lesson's tls stage calls the gateway over HTTPS: its namespace gets the CA to check the gateway's certificate by.
         const ca = apps.myApp.enabled && args.gatewayCa !== undefined ? args.gatewayCa : undefined;
         this.release = namespaceRelease(
             `${name}-lessons`,
-            args.namespace,
+            namespace,
             objects,
             args.imageCache,
             { parent: this, provider: args.provider, dependsOn: [ns, args.istiod, ...args.gateway] },
-            ca === undefined ? undefined : pulumi.output(ca).apply((pem) => [gatewayCaConfigMap(args.namespace, pem)]),
+            ca === undefined ? undefined : pulumi.output(ca).apply((pem) => [gatewayCaConfigMap(namespace, pem)]),
         );
         this.namespaceResource = ns;
         this.namespace = ns.metadata.name;

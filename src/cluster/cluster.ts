@@ -33,16 +33,23 @@ import {
 import { cacheRules, pullThroughPolicy } from "./imageCache";
 import type { ImageCache } from "../model/imageCache";
 import { ISTIO_PORT_RULES, ingressRuleSpecs } from "./istioPorts";
-import { resolveWorkshop, type WorkshopConfig } from "../workshop/config";
+import { type ClusterConfig } from "../settings/schema";
+import { resolveWorkshop, type ClusterSizing } from "../workshop/resolve";
+import { PROJECT, parseClusterSettings } from "../settings/parse";
 
 export interface WorkshopClusterArgs {
     /**
-     * The workshop, as a stack file's `istio-workshop` keys (docs/configuration.md): its `cluster`
-     * (required: `mode`, and `adminCidrs` for eks or `context` for existing), and the `apps`,
-     * `addons` and `attendees` the node group is sized for and the image cache covers; every
-     * other key optional, with its default.
+     * The cluster, as a stack file's `cluster` section (docs/configuration.md): `mode`, and
+     * `adminCidrs` for eks or `context` for existing (required), every other key optional,
+     * with its default. Validated on its own: a mistake is a `SettingsError` naming the key.
      */
-    readonly config: WorkshopConfig;
+    readonly cluster: ClusterConfig;
+    /**
+     * What the cluster is built for: the node group's sizes (where `cluster.nodeGroup` does not
+     * pin them) and the images an image cache covers, from a resolved workshop (`resolveWorkshop(...).cluster`).
+     * Default: sized for one namespace of the default lessons and addons.
+     */
+    readonly sizing?: ClusterSizing;
     /** Names the cluster by default (`istio-workshop-<stack>`); default the Pulumi stack's name. */
     readonly stack?: string;
     /** The AWS profile of the cluster's AWS provider and of its kubeconfig's token command; default the environment's credentials. */
@@ -66,9 +73,14 @@ export class WorkshopCluster extends pulumi.ComponentResource {
 
     constructor(name: string, args: WorkshopClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-workshop:cluster:WorkshopCluster", name, {}, opts);
-        const prepared = resolveWorkshop(args.config, args.stack ?? pulumi.getStack());
-        const settings = { ...prepared.settings, ...(args.awsProfile !== undefined ? { awsProfile: args.awsProfile } : {}) };
-        const c = settings.cluster;
+        const stack = args.stack ?? pulumi.getStack();
+        const own = parseClusterSettings(args.cluster, { stack });
+        const sizing = args.sizing ?? resolveWorkshop({ cluster: args.cluster }, stack).cluster;
+        // What cluster.nodeGroup pins wins; the rest comes from the sizing.
+        const ng = own.nodeGroup;
+        const sizes = { minSize: ng.minSize ?? sizing.nodeGroup.minSize, desiredSize: ng.desiredSize ?? sizing.nodeGroup.desiredSize, maxSize: ng.maxSize ?? sizing.nodeGroup.maxSize };
+        const c = { ...own, nodeGroup: { ...ng, ...sizes } };
+        const settings = { project: PROJECT, stack, cluster: c, ...(args.awsProfile !== undefined ? { awsProfile: args.awsProfile } : {}) };
         this.nextSteps = pulumi.output(nextSteps(settings));
 
         if (c.mode === "existing") {
@@ -134,7 +146,7 @@ export class WorkshopCluster extends pulumi.ComponentResource {
         );
 
         // With cluster.imageCache: ecr, a pull-through cache rule per upstream registry, and the nodes' right to fill it.
-        const rules = cacheRules(settings);
+        const rules = cacheRules(c, sizing.images);
         const cacheResources: pulumi.Resource[] = [];
         if (rules.length > 0) {
             const account = aws.getCallerIdentityOutput({}, { parent: this, provider: awsProvider }).accountId;

@@ -6,8 +6,7 @@
  */
 import type { types } from "@pulumi/kubernetes";
 import * as path from "path";
-
-import { atStage, resolveScenarios, trafficRate, type GatewayPlacement } from "./resolve";
+import { atStage, trafficRate, type GatewayPlacement } from "./resolve";
 import { istioObject, type IstioObject } from "../model/istioObjects";
 import { serviceAccountOf, type ScenarioDef } from "./model";
 import { destinationRules, policyObjects, virtualService } from "./routing";
@@ -21,6 +20,7 @@ import { serviceAccountManifest, type DeploymentArgs } from "./workloads";
 import { platformOnly } from "./routing";
 import { type Apps } from "./resolve";
 import { handOutManifest } from "./handOut";
+
 export interface BuildOptions {
     readonly namespace: string;
     /** Where the scenario's gateway routes go on the shared gateway (an attendee's prefix or host). */
@@ -179,9 +179,17 @@ function waitingCheck(c: BuiltCheck): Manifest {
     return { apiVersion: "batch/v1", kind: "CronJob", metadata, spec: { suspend: true, schedule: "0 0 1 1 *", jobTemplate: { spec: c.job.spec } } };
 }
 
-/** The scenarios of one namespace, built as the stack builds them (its DemoApps uses the same). */
-export function buildNamespace(apps: Apps, namespace: string, placement?: GatewayPlacement, sidecarHosts?: readonly string[]): BuiltScenario[] {
-    return resolveScenarios(apps).map((s) =>
+/** What a namespace of lessons is built from: its name, its lessons at their stages, the apps settings they run with, its place on the gateway. */
+export interface NamespaceLessons {
+    readonly namespace: string;
+    readonly lessons: readonly ScenarioDef[];
+    readonly apps: Apps;
+    readonly placement?: GatewayPlacement;
+}
+
+/** The lessons of one namespace, built as the stack builds them (the classroom's namespaces use the same). */
+export function buildNamespace({ namespace, lessons, apps, placement }: NamespaceLessons, sidecarHosts?: readonly string[]): BuiltScenario[] {
+    return lessons.map((s) =>
         buildScenario(s, {
             namespace,
             verify: apps.verify.enabled,

@@ -6,7 +6,6 @@
 import type { types } from "@pulumi/kubernetes";
 import * as fs from "fs";
 import * as path from "path";
-
 import { GATEWAY_HOST, NO_INJECTION_LABEL, selects, type Labels, type ProbeDef, type RouteRuleDef, type ScenarioDef, type ServiceDef, type StageCheckDef } from "./model";
 import { type GatewayPlacement } from "./resolve";
 import { GATEWAY_HTTPS_URL, GATEWAY_URL } from "./catalog/common";
@@ -17,6 +16,7 @@ import { GATEWAY_CA_CONFIG_MAP, GATEWAY_CA_FILE } from "./gatewayCa";
 import { VERIFY_HOOK } from "./delivery";
 import { RESTRICTED_POD_SECURITY } from "../model/podSecurity";
 import { isTcp } from "./routing";
+
 export interface Expectation {
     readonly version: string;
     readonly contains: string;

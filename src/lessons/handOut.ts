@@ -3,8 +3,8 @@
  * applies, the steps that apply them, and the ConfigMap that carries them.
  */
 import YAML from "yaml";
-
 import { type BuiltScenario, type HandOutStage, type Manifest } from "./build";
+
 /** The ConfigMap that holds a namespace's hand-out: every stage of every lesson, and the steps. */
 export const HAND_OUT_CONFIG_MAP = "lesson-steps";
 

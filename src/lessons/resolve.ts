@@ -3,7 +3,6 @@
  * the class (or one attendee) is at, with the routes and subsets stack config
  * gives it; and where a namespace's gateway routes sit on the shared gateway.
  */
-
 import { type Settings } from "../settings/schema";
 import { bookinfo } from "./catalog/bookinfo";
 import { egress } from "./catalog/egress";
@@ -16,6 +15,7 @@ import { type CatalogContext } from "./catalog/common";
 import { GATEWAY_HOST, NO_INJECTION_LABEL, STAGE_STATE_KEYS, type RoutingDef, type ScenarioDef, type StageState } from "./model";
 import { istioObject, type IstioObject } from "../model/istioObjects";
 import { WORKSHOP_GATEWAY } from "../model/platform";
+
 export type Apps = Settings["apps"];
 
 /** The scenario keys of `apps`, and the lesson each one builds. */
@@ -32,7 +32,7 @@ export const SCENARIOS = {
 export type ScenarioKey = keyof typeof SCENARIOS;
 
 /** Requests per second of each traffic generator; undefined when traffic is off. */
-export function trafficRate(apps: Apps): number | undefined {
+export function trafficRate(apps: Pick<Apps, "traffic">): number | undefined {
     return apps.traffic.enabled ? apps.traffic.requestsPerSecond : undefined;
 }
 

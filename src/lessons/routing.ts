@@ -3,12 +3,12 @@
  * and traffic policies, VirtualServices (HTTP and TCP, the gateway's delegates),
  * and each stage's policies (authorization, authentication, mTLS, egress, rate limit).
  */
-
 import { GATEWAY_HOST, type Labels, type PolicyDef, type RouteRuleDef, type RoutingDef, type ScenarioDef, type ServiceDef, type TrafficPolicyDef } from "./model";
 import { istioObject, type IstioObject, type TrafficPolicy } from "../model/istioObjects";
 import { type GatewayPlacement } from "./resolve";
 import { PLATFORM_PART_LABELS, WORKSHOP_GATEWAY } from "../model/platform";
 import { gatewayRouteName } from "./resolve";
+
 const fqdn = (service: string, namespace: string) => `${service}.${namespace}.svc.cluster.local`;
 
 export function destinationRule(host: string, subsets: Readonly<Record<string, Labels>>, namespace: string, policy?: TrafficPolicyDef): IstioObject<"DestinationRule"> {

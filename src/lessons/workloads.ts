@@ -4,7 +4,6 @@
  * generators that keep Kiali's graph alive.
  */
 import type { types } from "@pulumi/kubernetes";
-
 import { serviceAccountOf, type ScenarioDef, type ServiceDef, type WorkloadDef } from "./model";
 import { RESTRICTED_POD_SECURITY } from "../model/podSecurity";
 import { WORKSHOP_GATEWAY, exportedTo } from "../model/platform";
@@ -12,6 +11,7 @@ import { type GatewayPlacement } from "./resolve";
 import { GATEWAY_URL, curlLoop } from "./catalog/common";
 import { IMAGES } from "../model/images";
 import { type Manifest } from "./build";
+
 export type DeploymentArgs = types.input.apps.v1.Deployment;
 
 const CONTAINER_SECURITY = (w: WorkloadDef): types.input.core.v1.SecurityContext => ({

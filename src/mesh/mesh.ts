@@ -14,7 +14,9 @@ import { egressServiceSpec, gatewayCertificateSpec, gatewayEndsTls, ingressServi
 import { type ReleaseSpec } from "../model/release";
 import { EGRESS_NAMESPACE, INGRESS_NAMESPACE, INJECTION_LABELS, ISTIO_NAMESPACE, GATEWAY_CERT_SECRET } from "../model/platform";
 import type { MeshSizing } from "./meshScale";
-import { sectionWorkshop, type IstioConfig } from "../workshop/config";
+import { type IstioConfig } from "../settings/schema";
+import { parseComponentSettings } from "../settings/parse";
+import { lessonsPlan } from "../workshop/lessons";
 
 export interface IstioMeshArgs {
     /** The Kubernetes provider of the cluster Istio goes to. */
@@ -34,7 +36,7 @@ export interface IstioMeshArgs {
     readonly domain?: string;
     /** What istiod waits for (on EKS, the Istio port security-group rules); default nothing. */
     readonly portRules?: readonly pulumi.Resource[];
-    /** Sidecar and istiod resources (`src/mesh/meshScale.ts`); default sized for one namespace of the lessons. */
+    /** Sidecar and istiod resources (`src/mesh/meshScale.ts`), from resolved lessons (`planLessons(...).mesh`); default sized for one namespace of the default lessons. */
     readonly sizing?: Pick<MeshSizing, "proxy" | "istiod">;
 }
 
@@ -61,8 +63,7 @@ export class IstioMesh extends pulumi.ComponentResource {
         super("istio-workshop:mesh:IstioMesh", name, {}, opts);
         const { provider } = args;
         // Validated as a stack file's sections are: a mistake names its key; what is left out takes its default.
-        const workshop = sectionWorkshop({ istio: args.istio, cluster: args.cluster, classroom: args.domain !== undefined ? { domain: args.domain } : undefined });
-        const { settings } = workshop;
+        const settings = parseComponentSettings({ istio: args.istio, cluster: args.cluster, classroom: args.domain !== undefined ? { domain: args.domain } : undefined });
         const childOpts = (dependsOn: pulumi.Resource[]): pulumi.CustomResourceOptions => ({ parent: this, provider, dependsOn });
         const namespace = (key: string, nsName: string, labels: Record<string, string>) =>
             new k8s.core.v1.Namespace(`${name}-${key}-ns`, { metadata: { name: nsName, labels } }, childOpts([]));
@@ -71,7 +72,7 @@ export class IstioMesh extends pulumi.ComponentResource {
         const istioResource = (key: string, obj: IstioObject, dependsOn: pulumi.Resource[]) =>
             new k8s.apiextensions.CustomResource(`${name}-${key}`, { ...obj }, childOpts(dependsOn));
 
-        const releases = meshReleases(settings.istio, args.sizing ?? workshop.mesh);
+        const releases = meshReleases(settings.istio, args.sizing ?? lessonsPlan(settings).mesh);
         const systemNs = namespace("system", ISTIO_NAMESPACE, {});
         // Who may connect to the platform's pods: their own namespace and the ingress gateway; anyone to istiod's
         // mTLS ports and the trace collector. Created with the namespace, before anything runs in it.

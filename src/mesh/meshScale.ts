@@ -16,7 +16,6 @@
  *    Service it knows adds 64 KiB (its clusters, endpoints and routes). To be
  *    calibrated on a running classroom with `kubectl top pod --containers`.
  */
-import { resolveScenarios } from "../lessons/resolve";
 import type { Settings } from "../settings/schema";
 
 export const ISTIO_LOAD_TEST = { services: 1000, proxies: 2000, istiodMilliCpu: 1000, istiodMemoryMi: 1536 } as const;
@@ -24,7 +23,8 @@ export const PROXY_MODEL = { baseMi: 40, perServiceKi: 64, trafficMiPer1000Rps: 
 /** Services an attendee may add to their namespace (their quota), besides the lessons'. */
 export const ATTENDEE_EXTRA_SERVICES = 30;
 
-type MeshSettings = Pick<Settings, "apps" | "addons" | "istio">;
+/** What the sizing reads of the settings: the addons and gateways every proxy knows, the traffic through each proxy. */
+type MeshSettings = Pick<Settings, "addons" | "istio"> & { readonly apps: Pick<Settings["apps"], "traffic"> };
 
 /** The namespaces a workload namespace's proxies import: its own, the control plane and addons, the gateways. */
 export function sidecarEgressHosts(istio: Pick<Settings["istio"], "egressGateway">): string[] {
@@ -58,10 +58,9 @@ export interface ProxyModel {
 const roundUp = (x: number, step: number) => Math.ceil(x / step) * step;
 const memoryFor = (services: number) => PROXY_MODEL.baseMi + (services * PROXY_MODEL.perServiceKi) / 1024;
 
-/** A proxy's configuration and resources: independent of the number of attendees. */
-export function proxyModel(settings: MeshSettings): ProxyModel {
-    const own = resolveScenarios(settings.apps).reduce((n, s) => n + s.services.length, 0);
-    const visibleServices = own + sharedServices(settings);
+/** A proxy's configuration and resources, for a namespace of `lessonServices` Services: independent of the number of attendees. */
+export function proxyModel(settings: MeshSettings, lessonServices: number): ProxyModel {
+    const visibleServices = lessonServices + sharedServices(settings);
     const maxVisibleServices = visibleServices + ATTENDEE_EXTRA_SERVICES;
     const memoryMi = memoryFor(visibleServices);
     // Request what the model says it holds, traffic included; limit at twice the most it may hold.
@@ -78,9 +77,8 @@ export function proxyModel(settings: MeshSettings): ProxyModel {
 }
 
 /** What one proxy would hold without Sidecar scoping: every Service of every namespace. */
-export function unscopedProxyMemoryMi(settings: MeshSettings, namespaces: number): number {
-    const own = resolveScenarios(settings.apps).reduce((n, s) => n + s.services.length, 0);
-    return memoryFor(own * Math.max(1, namespaces) + sharedServices(settings));
+export function unscopedProxyMemoryMi(settings: MeshSettings, lessonServices: number, namespaces: number): number {
+    return memoryFor(lessonServices * Math.max(1, namespaces) + sharedServices(settings));
 }
 
 export interface IstiodSizing {
@@ -109,11 +107,12 @@ export interface MeshSizing {
 const gateways = (istio: Pick<Settings["istio"], "egressGateway">) => 1 + (istio.egressGateway ? 1 : 0);
 
 /**
- * The mesh's sizing for a class: the proxy model, and istiod for every proxy
- * the workload namespaces run (each namespace's pods, from `podsPerNamespace`).
+ * The mesh's sizing for a class: the proxy model (each namespace holding
+ * `lessonServices` Services), and istiod for every proxy the workload
+ * namespaces run (each namespace's pods, from `podsPerNamespace`).
  */
-export function meshSizing(settings: MeshSettings, namespaces: number, podsPerNamespace: (proxy: ProxyModel) => number): MeshSizing {
-    const proxy = proxyModel(settings);
+export function meshSizing(settings: MeshSettings, lessonServices: number, namespaces: number, podsPerNamespace: (proxy: ProxyModel) => number): MeshSizing {
+    const proxy = proxyModel(settings, lessonServices);
     const proxies = podsPerNamespace(proxy) * Math.max(1, namespaces) + gateways(settings.istio);
     return { proxy, istiod: istiodSizing(proxies), sidecarEgressHosts: sidecarEgressHosts(settings.istio) };
 }

@@ -7,9 +7,9 @@ import { JAEGER_COLLECTOR } from "../model/endpoints";
 import { istioObject, type IstioObject } from "../model/istioObjects";
 import type { MeshSizing } from "./meshScale";
 import type { ClusterSettings, IstioSettings } from "../settings/schema";
-
 import { DEFAULT_EXPORT_TO, EGRESS_GATEWAY, EGRESS_NAMESPACE, GATEWAY_CERT_SECRET, GATEWAY_TLS_PORT, INGRESS_GATEWAY, INGRESS_NAMESPACE, ISTIO_NAMESPACE, WORKSHOP_GATEWAY, exportedTo } from "../model/platform";
 import { RELEASE_TIMEOUT_SECONDS, type ReleaseSpec } from "../model/release";
+
 /** Istio's official chart repository (every Istio chart, one version). */
 export const ISTIO_CHART_REPO = "https://istio-release.storage.googleapis.com/charts";
 /** Does the gateway end TLS itself (no ACM certificate on the load balancer), with a certificate of the workshop's CA? */

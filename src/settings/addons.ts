@@ -2,8 +2,8 @@
  * The `addons` section: Prometheus, Grafana, Jaeger and Kiali, each on, off or pinned.
  */
 import { z } from "zod";
-
 import { SEMVER, bool, section } from "./primitives";
+
 /**
  * Pinned addon versions: Helm chart versions for Prometheus, Grafana and Kiali,
  * the image tag for Jaeger (plain Kubernetes objects).

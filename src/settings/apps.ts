@@ -2,9 +2,9 @@
  * The `apps` section: which lessons run, at which stage, with which routes.
  */
 import { z } from "zod";
-
 import { bool, dnsName, intIn, labels, numberIn, oneOf, section, urlPath } from "./primitives";
 import { LESSONS_ON_BY_DEFAULT, STAGES, type LessonKey } from "./stages";
+
 /** Routing rules one host may have: far above any lesson, well below what bloats every proxy's route table. */
 export const MAX_RULES_PER_HOST = 50;
 

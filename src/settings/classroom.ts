@@ -2,10 +2,10 @@
  * The `attendees` and `classroom` sections: who attends, at which stages, with which tokens, domain and prices.
  */
 import { z } from "zod";
-
 import { DNS_LABEL, INSTANCE_TYPE, intIn, numberIn, section } from "./primitives";
 import { LESSON_KEYS, type LessonKey } from "./stages";
 import { stageOf } from "./apps";
+
 /** Settings accept up to this many; what one cluster holds is smaller and depends on the instance type (the plan warns). */
 export const MAX_ATTENDEES = 1000;
 /** Namespaces an attendee id (which names the attendee's namespace) must not take. */

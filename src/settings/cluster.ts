@@ -2,8 +2,8 @@
  * The `cluster` section: where the workshop runs, a new EKS cluster or a cluster you have.
  */
 import { z } from "zod";
-
 import { DNS_LABEL, IAM_PRINCIPAL_ARN, INSTANCE_TYPE, REGION, bool, cidr, intIn, oneOf, prefixLength, quoted, secretArn, section } from "./primitives";
+
 /**
  * EKS Kubernetes versions this program accepts, with the last day of EKS
  * standard support (checked 2026-11-22). After that day a cluster runs on
@@ -63,9 +63,33 @@ export const nodeGroupSchema = section({
         }
     });
 
+/** Where the workshop runs: a new EKS cluster, or a cluster you have. */
+const clusterMode = oneOf(["eks", "existing"]);
+
+/** An EKS version in standard support, as a quoted string. */
+const kubernetesVersion = () =>
+    z
+            .enum(Object.keys(EKS_STANDARD_SUPPORT_END) as [string, ...string[]], {
+                error: (issue) =>
+                    typeof issue.input === "number"
+                        ? `must be a quoted string (YAML reads 1.30 as the number 1.3); one of ${Object.keys(EKS_STANDARD_SUPPORT_END).map(quoted).join(", ")}`
+                        : `must be one of ${Object.keys(EKS_STANDARD_SUPPORT_END).map(quoted).join(", ")} (EKS versions in standard support)`,
+            })
+            .default(DEFAULT_KUBERNETES_VERSION);
+
+/**
+ * The cluster as a component that does not create it knows it: its mode (what
+ * the mesh expects of it: an AWS load balancer, enforced NetworkPolicies) and
+ * its Kubernetes version. Default: an existing cluster at the default version.
+ */
+export const clusterFactsSchema = section({
+    mode: clusterMode.default("existing"),
+    kubernetesVersion: kubernetesVersion(),
+});
+
 export const clusterSchema = section({
     /** `eks` creates a VPC and an EKS cluster; `existing` uses a cluster you already have (kind, minikube, ...). */
-    mode: oneOf(["eks", "existing"]).default("eks"),
+    mode: clusterMode.default("eks"),
     /** EKS cluster name; default `<project>-<stack>`. */
     name: z
         .string({ error: "must be a DNS label of 1 to 100 characters" })
@@ -76,14 +100,7 @@ export const clusterSchema = section({
         .string({ error: "must be an AWS region such as \"eu-west-1\"" })
         .regex(REGION, { error: "must be an AWS region such as \"eu-west-1\"" })
         .default("eu-west-1"),
-    kubernetesVersion: z
-        .enum(Object.keys(EKS_STANDARD_SUPPORT_END) as [string, ...string[]], {
-            error: (issue) =>
-                typeof issue.input === "number"
-                    ? `must be a quoted string (YAML reads 1.30 as the number 1.3); one of ${Object.keys(EKS_STANDARD_SUPPORT_END).map(quoted).join(", ")}`
-                    : `must be one of ${Object.keys(EKS_STANDARD_SUPPORT_END).map(quoted).join(", ")} (EKS versions in standard support)`,
-        })
-        .default(DEFAULT_KUBERNETES_VERSION),
+    kubernetesVersion: kubernetesVersion(),
     vpcCidr: cidr()
         .refine((c) => prefixLength(c) >= 16 && prefixLength(c) <= 20, {
             error: "must be an IPv4 CIDR from /16 to /20 (room for a public and a private subnet per zone)",

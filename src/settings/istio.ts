@@ -2,8 +2,8 @@
  * The `istio` section: one version for every chart, mesh-wide mTLS, the gateways, tracing.
  */
 import { z } from "zod";
-
 import { ACM_ARN, SEMVER, bool, cidr, intIn, numberIn, oneOf, section } from "./primitives";
+
 export const DEFAULT_ISTIO_VERSION = "1.30.3";
 
 export const istioSchema = section({

@@ -4,18 +4,22 @@
  * `parseSettings(raw)` is pure: it takes the project's config keys (without the
  * `istio-workshop:` namespace) and returns typed settings with every default
  * resolved, or throws one `SettingsError` that lists every problem, each naming
- * the key, the value received and what is allowed.
+ * the key, the value received and what is allowed. `parseComponentSettings`
+ * does the same for a component's arguments, whose cluster is only its facts.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-
-import { rawSchema, type Settings } from "./schema";
-import { prefixLength } from "./primitives";
 import { EKS_STANDARD_SUPPORT_END } from "./cluster";
+import { prefixLength } from "./primitives";
+import { componentSchema, rawSchema, type ComponentConfig, type ComponentSettings, type Settings } from "./schema";
+import { type ClusterConfig, type ClusterSettings, type WorkshopConfig } from "./schema";
+import { section } from "./primitives";
+import { clusterSchema } from "./cluster";
+
 export const PROJECT = "istio-workshop";
 
-
-// ---------------------------------------------------------------------------
+/** Where a component's own settings come from, for error messages. */
+export const COMPONENT_ARGUMENTS = "component arguments";
 
 /** A user mistake in stack config: Pulumi prints its message without a stack trace. */
 export class SettingsError extends pulumi.RunError {
@@ -48,11 +52,30 @@ export function parseSettings(raw: Record<string, unknown>, context: ParseContex
         ...parsed,
         project: PROJECT,
         stack: context.stack,
-        cluster: {
-            ...parsed.cluster,
-            name: parsed.cluster.name ?? `${PROJECT}-${context.stack}`.slice(0, 100),
-            protect: parsed.cluster.protect ?? (parsed.cluster.mode === "eks" && context.stack !== "dev"),
+        cluster: withClusterDefaults(parsed.cluster, context.stack),
+        istio: {
+            ...parsed.istio,
+            ingress: {
+                ...parsed.istio.ingress,
+                serviceType: parsed.istio.ingress.serviceType ?? (parsed.cluster.mode === "eks" ? "LoadBalancer" : "NodePort"),
+            },
         },
+    };
+}
+
+/**
+ * Validates a component's arguments (the sections it is given, the cluster's
+ * facts) as a stack file's are, and resolves every default: a mistake is one
+ * `SettingsError` naming the key; nothing is invented for a section not given.
+ */
+export function parseComponentSettings(raw: ComponentConfig, source: string = COMPONENT_ARGUMENTS): ComponentSettings {
+    const forbidden = forbiddenKeys(raw);
+    if (forbidden.length > 0) throw new SettingsError(source, forbidden);
+    const result = componentSchema.safeParse(raw, { reportInput: true });
+    if (!result.success) throw new SettingsError(source, result.error.issues.flatMap(describeIssue));
+    const parsed = result.data;
+    return {
+        ...parsed,
         istio: {
             ...parsed.istio,
             ingress: {
@@ -91,9 +114,37 @@ function render(value: unknown): string {
 }
 
 
-/** Reads this project's keys from the stack config and parses them. */
-export function loadSettings(): Settings {
-    return settingsFromConfig(pulumi.runtime.allConfig(), { stack: pulumi.getStack() });
+/**
+ * What the program starts from: the stack's config (`pulumi.runtime`), checked
+ * as a whole (its namespaces, `aws:*` keys, every setting): the settings, and
+ * this project's keys as the plain config the components take.
+ */
+export function loadStack(): { readonly settings: Settings; readonly config: WorkshopConfig } {
+    const all = pulumi.runtime.allConfig();
+    const settings = settingsFromConfig(all, { stack: pulumi.getStack() });
+    return { settings, config: projectConfig(all) as WorkshopConfig };
+}
+
+/**
+ * The `cluster` section of a component's arguments, validated as a stack
+ * file's is (a mistake names `cluster.<key>`), every default applied: its
+ * name and protection from the stack.
+ */
+export function parseClusterSettings(raw: ClusterConfig | undefined, context: ParseContext): ClusterSettings {
+    const source = context.source ?? COMPONENT_ARGUMENTS;
+    const config = { cluster: raw ?? {} };
+    const forbidden = forbiddenKeys(config);
+    if (forbidden.length > 0) throw new SettingsError(source, forbidden);
+    const result = clusterSection.safeParse(config, { reportInput: true });
+    if (!result.success) throw new SettingsError(source, result.error.issues.flatMap(describeIssue));
+    return withClusterDefaults(result.data.cluster, context.stack);
+}
+
+const clusterSection = section({ cluster: clusterSchema.prefault({}) });
+
+/** A parsed cluster section with the defaults that depend on the stack: its name and its protection. */
+function withClusterDefaults(c: z.output<typeof clusterSchema>, stack: string): ClusterSettings {
+    return { ...c, name: c.name ?? `${PROJECT}-${stack}`.slice(0, 100), protect: c.protect ?? (c.mode === "eks" && stack !== "dev") };
 }
 
 /** This project's keys of a full config map, decoded: the plain config the components take. */

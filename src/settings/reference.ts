@@ -9,12 +9,12 @@
 import { z } from "zod";
 import { PROJECT, PROVIDER_CONFIG_NAMESPACES } from "./parse";
 import { rawSchema } from "./schema";
-
 import { CLUSTER_DOCS } from "./cluster";
 import { ISTIO_DOCS } from "./istio";
 import { ADDONS_DOCS } from "./addons";
 import { APPS_DOCS } from "./apps";
 import { CLASSROOM_DOCS } from "./classroom";
+
 type Json = Record<string, any>;
 
 /** What each key does, by dotted path: each section's descriptions, kept beside its schema. */

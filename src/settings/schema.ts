@@ -4,21 +4,38 @@
  * section; docs/configuration.md is generated from them.
  */
 import { z } from "zod";
-
 import { section } from "./primitives";
-import { clusterSchema } from "./cluster";
+import { clusterFactsSchema, clusterSchema } from "./cluster";
 import { istioSchema } from "./istio";
 import { addonsSchema } from "./addons";
 import { appsSchema } from "./apps";
 import { ADDON_PATH_WORDS, RESERVED_NAMESPACES, SYSTEM_NAMESPACE, attendeesSchema, classroomSchema } from "./classroom";
-export const rawSchema = section({
-    cluster: clusterSchema.prefault({}),
+
+/** Every section but the cluster's, each with its defaults. */
+const SECTIONS = {
     istio: istioSchema.prefault({}),
     addons: addonsSchema.prefault({}),
     apps: appsSchema.prefault({}),
     attendees: attendeesSchema,
     classroom: classroomSchema.prefault({}),
-}).superRefine((s, ctx) => {
+};
+const sections = z.object(SECTIONS);
+
+/** What the rules across sections read: every section, and of the cluster only its mode. */
+type CrossSections = z.output<typeof sections> & { readonly cluster: { readonly mode: "eks" | "existing" } };
+
+/** A stack file's `istio-workshop` keys: every section, checked on its own and across sections. */
+export const rawSchema = section({ cluster: clusterSchema.prefault({}), ...SECTIONS }).superRefine((s, ctx) => crossSectionRules(s, ctx));
+
+/**
+ * The keys a component that does not create the cluster takes: every section
+ * but the cluster's, which is only the facts it needs (`clusterFactsSchema`),
+ * under the same rules across sections; what is left out takes its default.
+ */
+export const componentSchema = section({ cluster: clusterFactsSchema.prefault({}), ...SECTIONS }).superRefine((s, ctx) => crossSectionRules(s, ctx));
+
+/** The rules that need more than one section, each naming the key it refuses. */
+function crossSectionRules(s: CrossSections, ctx: z.RefinementCtx): void {
     if (SYSTEM_NAMESPACE.test(s.apps.namespace)) {
         ctx.addIssue({
             code: "custom",
@@ -97,7 +114,7 @@ export const rawSchema = section({
             });
         }
     });
-});
+}
 
 type Parsed = z.output<typeof rawSchema>;
 
@@ -118,3 +135,18 @@ export type Settings = Omit<Parsed, "cluster" | "istio"> & {
 };
 export type ClusterSettings = Settings["cluster"];
 export type IstioSettings = Settings["istio"];
+
+/** A whole workshop: the keys a stack file sets under `istio-workshop:` (every one optional but the cluster's required ones). */
+export type WorkshopConfig = z.input<typeof rawSchema>;
+export type ClusterConfig = NonNullable<WorkshopConfig["cluster"]>;
+export type IstioConfig = NonNullable<WorkshopConfig["istio"]>;
+export type AddonsConfig = NonNullable<WorkshopConfig["addons"]>;
+export type AppsConfig = NonNullable<WorkshopConfig["apps"]>;
+export type ClassroomConfig = NonNullable<WorkshopConfig["classroom"]>;
+export type AttendeesConfig = WorkshopConfig["attendees"];
+/** What a component that does not create the cluster takes: every section, and of the cluster its facts. */
+export type ComponentConfig = z.input<typeof componentSchema>;
+/** The cluster's facts: its `mode` and `kubernetesVersion`. */
+export type ClusterFacts = z.output<typeof clusterFactsSchema>;
+/** What a component's settings hold: every section with its defaults, and the cluster's facts. */
+export type ComponentSettings = Omit<Settings, "cluster" | "project" | "stack" | "awsProfile"> & { readonly cluster: ClusterFacts };

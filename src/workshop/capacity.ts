@@ -8,11 +8,12 @@ import { ADDON_RESOURCES } from "../addons/addonsSpec";
 import { GATEWAY_RESOURCES } from "../mesh/meshSpec";
 import type { MeshSizing, ProxyModel } from "../mesh/meshScale";
 import { JOB_RESOURCES, checkPlans } from "../lessons/checks";
-import { resolveScenarios, trafficRate } from "../lessons/resolve";
+import { trafficRate } from "../lessons/resolve";
+import type { ScenarioDef } from "../lessons/model";
 import { trafficGenerators } from "../lessons/workloads";
 import { attendeeIds, type Settings } from "../settings/schema";
-
 import { ZERO, add, mebibytes, milliCpu, times, type Demand } from "../model/demand";
+
 /** The date the price table below was compiled (us-east-1, Linux, on-demand list prices in USD). */
 export const PRICES_AS_OF = "2026-11-22";
 
@@ -67,10 +68,10 @@ const pod = (r: Resources, sidecar: ProxyModel["resources"] | undefined, replica
         replicas,
     );
 
-/** What one namespace of demo apps asks for: its pods with their sidecars, generators and verification Jobs. */
-export function namespaceDemand(apps: Settings["apps"], proxy: ProxyModel["resources"]): Demand {
+/** What one namespace of lessons asks for: its pods with their sidecars, generators and verification Jobs. */
+export function namespaceDemand(lessons: readonly ScenarioDef[], apps: Pick<Settings["apps"], "traffic" | "verify">, proxy: ProxyModel["resources"]): Demand {
     const rate = trafficRate(apps);
-    return resolveScenarios(apps)
+    return lessons
         .flatMap((s) => {
             const workloads = [...s.workloads, ...trafficGenerators(s, rate)].map((w) =>
                 pod({ requests: { cpu: w.resources.cpu, memory: w.resources.memory }, limits: { memory: w.resources.memoryLimit } }, proxy, w.replicas),
@@ -99,12 +100,7 @@ export function sharedDemand(settings: Pick<Settings, "istio" | "addons">, istio
 }
 
 /** What a class of `attendees` asks for in all: the shared part and every namespace (one, the demo, without attendees). */
-export function classDemand(
-    settings: Pick<Settings, "istio" | "addons" | "apps">,
-    sizing: Pick<MeshSizing, "proxy" | "istiod">,
-    attendees: number,
-    perNamespace: Demand = namespaceDemand(settings.apps, sizing.proxy.resources),
-): Demand {
+export function classDemand(settings: Pick<Settings, "istio" | "addons">, sizing: Pick<MeshSizing, "istiod">, attendees: number, perNamespace: Demand): Demand {
     return add(sharedDemand(settings, sizing.istiod), times(perNamespace, Math.max(1, attendees)));
 }
 
@@ -144,13 +140,13 @@ export interface CapacityEstimate {
 
 const round = (x: number) => Math.round(x * 10000) / 10000;
 
-/** The whole stack's demand, its node count and its hourly cost. */
+/** The whole stack's demand (every namespace asking `perNamespace`), its node count and its hourly cost. */
 export function estimateCapacity(
-    settings: Pick<Settings, "cluster" | "istio" | "addons" | "apps" | "attendees" | "classroom">,
-    sizing: Pick<MeshSizing, "proxy" | "istiod">,
+    settings: Pick<Settings, "cluster" | "istio" | "addons" | "attendees" | "classroom">,
+    sizing: Pick<MeshSizing, "istiod">,
+    perNamespace: Demand,
 ): CapacityEstimate {
     const ids = attendeeIds(settings.attendees);
-    const perNamespace = namespaceDemand(settings.apps, sizing.proxy.resources);
     const demand = classDemand(settings, sizing, ids.length, perNamespace);
     const c = settings.cluster;
     const p = { ...DEFAULT_PRICES, ...withoutUndefined(settings.classroom.pricing) };

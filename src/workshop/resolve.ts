@@ -1,84 +1,85 @@
 /**
- * From parsed settings to what the program builds: the checks that need the
- * whole picture (the scenario set, analyzed as `istioctl analyze` would), the
- * capacity estimate, and node-group sizes derived from it where the stack does
- * not pin them. Runs before any resource is registered; a failure is one
- * message, no stack trace.
+ * A workshop resolved once, from validated settings: its lessons per namespace
+ * (`lessons.ts`), the mesh's and the cluster's sizing, the capacity estimate and
+ * cost, every image it pulls, and what the stack refuses before anything is
+ * registered (what AWS would refuse at apply time). Everything the program
+ * builds comes from this; nothing below resolves the settings again.
  */
 import {
     CLUSTER_LIMITS,
     INSTANCE_TYPES,
+    addressesNeeded,
     classDemand,
     estimateCapacity,
     maxAttendeesPerCluster,
-    namespaceDemand,
     nodeGroupSizes,
     nodesFor,
     privateSubnetAddresses,
-    addressesNeeded,
     type CapacityEstimate,
 } from "./capacity";
-import { meshSizing, type MeshSizing } from "../mesh/meshScale";
-import { workshopGateway } from "../mesh/meshSpec";
-import { MeshCheckError, analyzeScenarios } from "../lessons/analyze";
-import { appsAt, gatewayRouteHosts, resolveScenarios } from "../lessons/resolve";
-import * as pulumi from "@pulumi/pulumi";
-import type { WorkshopConfig } from "./config";
-import { SettingsError, projectConfig, settingsFromConfig, settingsWarnings } from "../settings/parse";
-import { attendeeIds, type Settings } from "../settings/schema";
+import { stackImages } from "./images";
+import { classMeshSizing, lessonsPlan, type LessonsPlan } from "./lessons";
+import { COMPONENT_ARGUMENTS, SettingsError, parseSettings, settingsWarnings } from "../settings/parse";
+import type { Settings, WorkshopConfig } from "../settings/schema";
+
+/** The node group's sizes, every one known: pinned by the stack or derived from the estimate. */
+export interface NodeGroupSizes {
+    readonly minSize: number;
+    readonly desiredSize: number;
+    readonly maxSize: number;
+}
 
 export type PreparedSettings = Omit<Settings, "cluster"> & {
-    readonly cluster: Settings["cluster"] & {
-        readonly nodeGroup: Settings["cluster"]["nodeGroup"] & { readonly minSize: number; readonly desiredSize: number; readonly maxSize: number };
-    };
+    readonly cluster: Settings["cluster"] & { readonly nodeGroup: Settings["cluster"]["nodeGroup"] & NodeGroupSizes };
 };
 
-export interface Prepared {
+/** What the cluster is built for: its node group's sizes and the images an image cache covers. */
+export interface ClusterSizing {
+    readonly nodeGroup: NodeGroupSizes;
+    readonly images: readonly string[];
+}
+
+export interface Workshop {
+    /** The settings, the node group's sizes filled in. */
     readonly settings: PreparedSettings;
+    readonly lessons: LessonsPlan;
     readonly capacity: CapacityEstimate;
-    /** Attendee ids, in order; empty for the single demo namespace. */
-    readonly attendees: string[];
-    /** Sidecar scoping, sidecar and istiod resources for the class (`src/mesh/meshScale.ts`). */
-    readonly mesh: MeshSizing;
+    readonly cluster: ClusterSizing;
     /** Non-fatal findings worth printing: the settings' own and the sizing's. */
     readonly warnings: string[];
 }
 
-/** Throws `MeshCheckError` listing every finding of the scenarios the settings select. */
-export function checkScenarios(settings: Settings): void {
-    const gateway = {
-        serverHosts: (workshopGateway(settings.istio).spec.servers ?? []).flatMap((s) => s.hosts ?? []),
-        routeHosts: gatewayRouteHosts(attendeeIds(settings.attendees), settings.classroom.domain),
-    };
-    const findings = analyzeScenarios(resolveScenarios(settings.apps), gateway);
-    // Attendees the classroom moves to other stages: their lessons as they will run.
-    for (const [id, stages] of Object.entries(settings.classroom.stages)) {
-        findings.push(...analyzeScenarios(resolveScenarios(appsAt(settings.apps, stages)), gateway).map((f) => `${f} (classroom.stages.${id})`));
-    }
-    if (findings.length > 0) throw new MeshCheckError([...new Set(findings)]);
-}
-
-export function prepare(settings: Settings): Prepared {
-    checkScenarios(settings);
-    const attendees = attendeeIds(settings.attendees);
-    const sizingFor = (n: number) => meshSizing(settings, n, (proxy) => namespaceDemand(settings.apps, proxy.resources).pods);
-    const mesh = sizingFor(attendees.length);
-    const capacity = estimateCapacity(settings, mesh);
+/** The workshop of validated settings. Throws `MeshCheckError` for lessons that cannot work, `SettingsError` for what AWS would refuse. */
+export function workshopFrom(settings: Settings): Workshop {
+    const lessons = lessonsPlan(settings);
+    const { attendees, classLessons, mesh, perNamespace } = lessons;
+    const capacity = estimateCapacity(settings, mesh, perNamespace);
     const ng = settings.cluster.nodeGroup;
     const sizes = nodeGroupSizes(ng, capacity.nodes);
     const warnings = settingsWarnings(settings);
     if (ng.desiredSize !== undefined && ng.desiredSize < capacity.suggestion.nodes && ng.instanceType === capacity.suggestion.instanceType) {
         warnings.push(`cluster.nodeGroup.desiredSize ${ng.desiredSize} is below the ${capacity.suggestion.nodes} nodes the workload needs`);
     }
-    const refusals = capacityRefusals(settings, attendees.length, capacity.demand.pods, sizes, (n) => nodesFor(classDemand(settings, sizingFor(n), n), INSTANCE_TYPES[ng.instanceType]));
+    const refusals = capacityRefusals(settings, attendees.length, capacity.demand.pods, sizes, nodesForClass(settings, lessons));
     if (refusals.length > 0) throw new SettingsError(`Pulumi.${settings.stack}.yaml`, refusals);
     return {
         settings: { ...settings, cluster: { ...settings.cluster, nodeGroup: { ...ng, ...sizes } } },
+        lessons,
         capacity: { ...capacity, nodes: sizes.desiredSize },
-        attendees,
-        mesh,
+        cluster: { nodeGroup: sizes, images: stackImages(classLessons, settings.addons) },
         warnings,
     };
+}
+
+/** The nodes of the stack's instance type a class of `n` attendees of these lessons needs (their demand, whatever the stack pins). */
+export function nodesForClass(settings: Pick<Settings, "istio" | "addons" | "apps" | "cluster">, lessons: Pick<LessonsPlan, "classLessons" | "perNamespace">): (n: number) => number {
+    const instance = INSTANCE_TYPES[settings.cluster.nodeGroup.instanceType];
+    return (n) => nodesFor(classDemand(settings, classMeshSizing(settings, lessons.classLessons, n), n, lessons.perNamespace), instance);
+}
+
+/** The workshop a stack file's keys describe, as plain objects: validated (a mistake is a `SettingsError` naming the key), every default applied, resolved. */
+export function resolveWorkshop(config: WorkshopConfig, stack: string): Workshop {
+    return workshopFrom(parseSettings(config as Record<string, unknown>, { stack, source: COMPONENT_ARGUMENTS }));
 }
 
 /**
@@ -122,15 +123,4 @@ export function capacityRefusals(
         );
     }
     return problems;
-}
-
-/**
- * What the program starts from: the stack's config, checked as a whole (its namespaces, `aws:*`
- * keys, every setting), as the plain config the components take, and the stack's AWS profile.
- */
-export function loadConfig(): { readonly config: WorkshopConfig; readonly stack: string; readonly awsProfile?: string } {
-    const all = pulumi.runtime.allConfig();
-    const stack = pulumi.getStack();
-    const { awsProfile } = settingsFromConfig(all, { stack });
-    return { config: projectConfig(all) as WorkshopConfig, stack, ...(awsProfile !== undefined ? { awsProfile } : {}) };
 }

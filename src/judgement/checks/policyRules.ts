@@ -4,7 +4,6 @@
  * over its recorded resources, so every pull request sees violations without
  * credentials. Rules tolerate values only the cloud knows (`[unknown]` in a plan).
  */
-
 import { LESSONS_CHART, lessonsObjects } from "../../lessons/delivery";
 import { podOf, podSecurityFailures } from "../kubernetes/podSecurityStandards";
 
