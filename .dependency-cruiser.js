@@ -1,99 +1,60 @@
 /**
- * The architecture, as rules over the import graph (dependency-cruiser; checked by
- * test/architecture.spec.ts and `npx depcruise --config .dependency-cruiser.js src scripts policy index.ts`).
+ * The architecture as rules over the import graph (dependency-cruiser), checked by
+ * test/architecture.spec.ts; `npx depcruise --config .dependency-cruiser.js index.ts src scripts policy`
+ * prints the violations, if any.
  *
- * Layers, lowest first; an import points down (or sideways within its folder), never up:
- *   settings     stack config: schema, parsing, stack files, the configuration reference
- *   model        what several domains name: namespaces, gateways, addresses, typed Istio objects, images, labels
- *   domains      cluster, mesh, addons, lessons, classroom: each its pure builders and its components
- *   workshop     the workshop resolved once: lessons per namespace, sizing, capacity, the charts a stack installs
- *   judgement    the offline judgement: plan recording and rendering, whole-cluster checks, evaluators, attacks
- *   tooling      the binaries and CLIs the commands drive (helm, kubectl, Pulumi)
- *   entry points index.ts (the program), src/index.ts (the package), policy/ (the policy pack), scripts/ (commands)
+ * Layers, lowest first; an import points down, or sideways within its folder, never up:
+ *   src/settings   stack config: the schema per section, parsing, stack files, the configuration reference
+ *   src/model      what several domains name: namespaces, gateways, addresses, typed Istio objects, images, labels, pod demand
+ *   src/tooling    the binaries the commands drive (helm, kubectl, the Pulumi CLI) and the end-to-end run's pure parts
+ *   domains        src/cluster, src/mesh, src/addons, src/lessons, src/classroom: pure builders, then components
+ *   src/workshop   the workshop resolved once: lessons per namespace, sizing, capacity, images, the charts a stack installs
+ *   src/judgement  the offline judgement: recording and rendering a plan, whole-cluster checks, Kubernetes evaluators, attacks
+ *   entry points   index.ts (the program), src/index.ts (the package), policy/ (the policy pack), scripts/ (commands)
+ *
+ * A domain's pure builders import the settings, the shared model and their own folder (the
+ * classroom also the lessons' builders: it hosts them). Its components (COMPONENTS) also import
+ * the other domains' builders and the resolved workshop, never another domain's components.
  */
 const COMPONENTS = "^src/(cluster/workshopCluster|mesh/istioMesh|addons/observabilityAddons|classroom/(classroom|attendee|lessonsNamespace))[.]ts$";
-const DOMAINS = ["cluster", "mesh", "addons", "lessons", "classroom"];
+/** Of other domains, the pure builders a domain's builders may import. */
+const DOMAIN_EDGES = { cluster: [], mesh: [], addons: [], lessons: [], classroom: ["lessons"] };
+const ENTRY_POINTS = "^(index[.]ts|src/index[.]ts|policy/|scripts/)";
+
+const up = (name, from, to, comment) => ({ name, severity: "error", comment, from, to });
 
 module.exports = {
     forbidden: [
-        { name: "no-cycles", severity: "error", comment: "No import cycles, type-only imports included.", from: {}, to: { circular: true } },
-        {
-            name: "settings-import-only-settings",
-            severity: "error",
-            comment: "The settings are the bottom layer: they import nothing else of the project.",
-            from: { path: "^src/settings/" },
-            to: { path: "^(src/(?!settings/)|scripts/|policy/|index[.]ts)" },
-        },
-        {
-            name: "model-imports-only-settings",
-            severity: "error",
-            comment: "The shared model imports the settings and itself only.",
-            from: { path: "^src/model/" },
-            to: { path: "^(src/(?!settings/|model/)|scripts/|policy/|index[.]ts)" },
-        },
-        ...DOMAINS.map((d) => ({
-            name: `${d}-imports-down`,
-            severity: "error",
-            comment: `The ${d} domain imports the settings, the shared model and its own folder; of other domains, the pure builders its DOMAIN_EDGES allow.`,
-            from: { path: `^src/${d}/` },
-            to: { path: `^(src/(workshop|judgement|tooling)/|src/index[.]ts|scripts/|policy/|index[.]ts)` },
-        })),
-        {
-            name: "domains-never-import-each-others-components",
-            severity: "error",
-            comment: "A component is constructed by its own domain's components and by the entry points, nothing else.",
-            from: { path: "^src/", pathNot: "^src/index[.]ts$" },
-            to: { path: COMPONENTS },
-        },
-        {
-            name: "builders-never-import-components",
-            severity: "error",
-            comment: "Pure builders (every file of a domain but its components) never import a component.",
-            from: { path: "^src/", pathNot: COMPONENTS },
-            to: { path: COMPONENTS },
-        },
-        {
-            name: "workshop-imports-down",
-            severity: "error",
-            comment: "The resolved workshop imports settings, model and the domains' pure builders.",
-            from: { path: "^src/workshop/" },
-            to: { path: "^(src/(judgement|tooling)/|src/index[.]ts|scripts/|policy/|index[.]ts)" },
-        },
-        {
-            name: "judgement-never-imports-components",
-            severity: "error",
-            comment: "The offline judgement imports the settings, model, builders and workshop, never a component, a tool or a command.",
-            from: { path: "^src/judgement/" },
-            to: { path: "^(src/tooling/|src/index[.]ts|scripts/|policy/|index[.]ts)" },
-        },
-        {
-            name: "tooling-imports-down",
-            severity: "error",
-            comment: "The tools import settings and the judgement at most, never a command or an entry point.",
-            from: { path: "^src/tooling/" },
-            to: { path: "^(src/index[.]ts|scripts/|policy/|index[.]ts)" },
-        },
-        {
-            name: "nothing-imports-scripts",
-            severity: "error",
-            comment: "scripts/ holds command-line entry points: nothing imports them.",
-            from: { pathNot: "^scripts/" },
-            to: { path: "^scripts/" },
-        },
-        {
-            name: "scripts-import-no-entry-point",
-            severity: "error",
-            comment: "Commands import the library (src/), not one another.",
-            from: { path: "^scripts/" },
-            to: { path: "^(scripts/|index[.]ts|policy/)" },
-        },
-        {
-            name: "policy-pack-imports-judgement",
-            severity: "error",
-            comment: "The policy pack is a thin entry point over the judgement's rules.",
-            from: { path: "^policy/" },
-            to: { path: "^(src/(?!judgement/)|scripts/|index[.]ts)" },
-        },
+        up("no-cycles", {}, { circular: true }, "No import cycles, type-only imports included."),
+        up("settings-are-the-bottom", { path: "^src/settings/" }, { path: "^(src/(?!settings/)|policy/|scripts/|index[.]ts)" }, "The settings import nothing else of the project."),
+        up("model-imports-settings-only", { path: "^src/model/" }, { path: "^(src/(?!settings/|model/)|policy/|scripts/|index[.]ts)" }, "The shared model imports the settings and itself only."),
+        up("tooling-imports-settings-only", { path: "^src/tooling/" }, { path: "^(src/(?!settings/|tooling/)|policy/|scripts/|index[.]ts)" }, "The tools import the settings and themselves only."),
+        ...Object.entries(DOMAIN_EDGES).map(([domain, edges]) =>
+            up(
+                `${domain}-builders-import-down`,
+                { path: `^src/${domain}/`, pathNot: COMPONENTS },
+                { path: `^(src/(?!settings/|model/|${[domain, ...edges].join("/|")}/)|policy/|scripts/|index[.]ts)` },
+                `The ${domain} domain's pure builders import the settings, the shared model and their own folder${edges.length > 0 ? `, and the builders of ${edges.join(", ")}` : ""}.`,
+            ),
+        ),
+        up(
+            "components-import-down",
+            { path: COMPONENTS },
+            { path: `^(src/(judgement|tooling)/|${ENTRY_POINTS.slice(1)})` },
+            "A component imports the settings, the model, the domains' builders and the resolved workshop; never the judgement, a tool or an entry point.",
+        ),
+        up(
+            "never-another-domains-component",
+            { path: "^src/([^/]+)/" },
+            { path: COMPONENTS, pathNot: "^src/$1/" },
+            "A component is constructed by its own domain's components and by the entry points, nothing else.",
+        ),
+        up("builders-never-import-components", { path: "^src/", pathNot: `${COMPONENTS}|^src/index[.]ts$` }, { path: COMPONENTS }, "Pure modules never import a component."),
+        up("workshop-imports-down", { path: "^src/workshop/" }, { path: `^(src/(judgement|tooling)/|${ENTRY_POINTS.slice(1)})` }, "The resolved workshop imports the settings, the model and the domains' builders."),
+        up("judgement-imports-down", { path: "^src/judgement/" }, { path: `^${ENTRY_POINTS.slice(1)}` }, "The offline judgement never imports an entry point (nor a component: see builders-never-import-components)."),
+        up("nothing-imports-scripts", { pathNot: "^scripts/" }, { path: "^scripts/" }, "scripts/ holds command-line entry points: nothing imports them, tests included."),
+        up("scripts-import-the-library", { path: "^scripts/" }, { path: "^(scripts/|index[.]ts|policy/|src/index[.]ts)" }, "A command imports the library (src/), not another command or entry point."),
+        up("policy-pack-imports-judgement", { path: "^policy/" }, { path: "^(src/(?!judgement/)|scripts/|index[.]ts)" }, "The policy pack is a thin entry point over the judgement's rules."),
     ],
     options: {
         doNotFollow: { path: "node_modules" },

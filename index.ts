@@ -3,10 +3,10 @@
  * Only wiring here; the work is in src/.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ObservabilityAddons } from "./src/addons/addons";
+import { ObservabilityAddons } from "./src/addons/observabilityAddons";
 import { Classroom } from "./src/classroom/classroom";
-import { WorkshopCluster } from "./src/cluster/cluster";
-import { IstioMesh } from "./src/mesh/mesh";
+import { WorkshopCluster } from "./src/cluster/workshopCluster";
+import { IstioMesh } from "./src/mesh/istioMesh";
 import { loadStack } from "./src/settings/parse";
 import { workshopFrom } from "./src/workshop/resolve";
 

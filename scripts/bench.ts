@@ -19,7 +19,7 @@ import { settingsFromConfig } from "../src/settings/parse";
 import { nodesForClass, workshopFrom } from "../src/workshop/resolve";
 import { lessonServices } from "../src/workshop/lessons";
 import { criticalPath } from "../src/judgement/plan/criticalPath";
-import type { Plan } from "../src/judgement/plan/recorder";
+import type { Plan } from "../src/judgement/plan/plan";
 import { CHART_CACHE_ENV, chartCacheDir } from "../src/judgement/plan/render";
 import { loadStackConfig } from "../src/settings/stackFile";
 import { recommendation, upModel } from "../src/judgement/plan/upModel";

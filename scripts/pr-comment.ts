@@ -10,7 +10,7 @@ import * as path from "path";
 import { parseArgs } from "util";
 import { meshGraph } from "../src/judgement/plan/graph";
 import { diffPlans, formatDiff } from "../src/judgement/plan/planDiff";
-import type { Plan } from "../src/judgement/plan/recorder";
+import type { Plan } from "../src/judgement/plan/plan";
 import { validatePlan } from "../src/judgement/checks/validatePlan";
 
 /** Marks the comment so CI edits it instead of adding another. */

@@ -18,10 +18,10 @@
  * a mesh of your own. `examples/existing-cluster` uses two components on a
  * cluster you already have.
  */
-export { ObservabilityAddons, type AddonsArgs as ObservabilityAddonsArgs } from "./addons/addons";
+export { ObservabilityAddons, type AddonsArgs as ObservabilityAddonsArgs } from "./addons/observabilityAddons";
 export { Classroom, type ClassroomArgs } from "./classroom/classroom";
-export { WorkshopCluster, type WorkshopClusterArgs } from "./cluster/cluster";
-export { IstioMesh, type IstioMeshArgs } from "./mesh/mesh";
+export { WorkshopCluster, type WorkshopClusterArgs } from "./cluster/workshopCluster";
+export { IstioMesh, type IstioMeshArgs } from "./mesh/istioMesh";
 export { SettingsError } from "./settings/parse";
 export type { AddonsConfig, AppsConfig, ClassroomConfig, ClusterConfig, ComponentConfig, IstioConfig, WorkshopConfig } from "./settings/schema";
 export { planLessons, type LessonsPlan } from "./workshop/lessons";

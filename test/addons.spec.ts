@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import type { Plan, PlannedResource } from "../src/judgement/plan/recorder";
+import type { Plan, PlannedResource } from "../src/judgement/plan/plan";
 import { EKS_RAW, EXPOSED_RAW, names, planIndex, resource } from "./helpers";
 
 const addonResources = (plan: Plan) => plan.resources.filter((r) => r.urn.includes("istio-workshop:addons:ObservabilityAddons$"));

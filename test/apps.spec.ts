@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { PORT_NAME } from "../src/lessons/analyze";
 import { DEFAULT_KUBERNETES_VERSION } from "../src/settings/cluster";
-import type { Plan, PlannedResource } from "../src/judgement/plan/recorder";
+import type { Plan, PlannedResource } from "../src/judgement/plan/plan";
 import { EKS_RAW, names, planIndex, resource } from "./helpers";
 
 const RELEASE = "classroom-demo-lessons";
@@ -15,7 +15,7 @@ function obj(plan: Plan, kind: string, name: string): PlannedResource {
     return found[0];
 }
 
-describe("DemoApps (mocks)", () => {
+describe("LessonsNamespace (mocks)", () => {
     let plan: Plan;
     before(async () => {
         plan = await planIndex(EKS_RAW);

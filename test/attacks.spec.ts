@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { ATTACKS, CAPABILITIES, attackTable, attendeeJudge, isolationReport, lessonObjects, type Layer } from "../src/judgement/attacks/attackSuite";
-import type { Plan } from "../src/judgement/plan/recorder";
+import type { Plan } from "../src/judgement/plan/plan";
 import { securityControls } from "../src/judgement/plan/summary";
 import { EKS_RAW, planIndex } from "./helpers";
 import { GUARD_RAILS, admissionPolicy, admissionPolicyBinding } from "../src/classroom/admissionSpec";

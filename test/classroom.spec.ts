@@ -13,11 +13,11 @@ import { gatewayPlacement } from "../src/lessons/resolve";
 import { mintToken, tokenExpiry, writeKubeconfigs } from "../scripts/kubeconfigs";
 import { criticalPath } from "../src/judgement/plan/criticalPath";
 import { diffPlans } from "../src/judgement/plan/planDiff";
-import type { Plan } from "../src/judgement/plan/recorder";
+import type { Plan } from "../src/judgement/plan/plan";
 import { EKS_RAW, planIndex, settingsFor } from "./helpers";
-
 import { resolveScenarios } from "../src/lessons/resolve";
 import { lessonServices } from "../src/workshop/lessons";
+
 const PINNED = { cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge", minSize: 3, desiredSize: 3, maxSize: 6 } } };
 const ofType = (plan: Plan, suffix: string) => plan.resources.filter((r) => r.type.startsWith("kubernetes:") && r.type.endsWith(suffix));
 

@@ -1,10 +1,11 @@
 import { strict as assert } from "assert";
-import { WorkshopCluster } from "../src/cluster/cluster";
-import { recordProgram, type Plan } from "../src/judgement/plan/recorder";
+import { WorkshopCluster } from "../src/cluster/workshopCluster";
+import { recordProgram } from "../src/judgement/plan/recorder";
+import { type Plan } from "../src/judgement/plan/plan";
 import { EKS_RAW, cloudMocks, names, resource } from "./helpers";
-
 import { type ClusterConfig, type WorkshopConfig } from "../src/settings/schema";
 import { resolveWorkshop } from "../src/workshop/resolve";
+
 async function planCluster(raw: Record<string, unknown>): Promise<Plan> {
     return recordProgram({
         project: "istio-workshop",

@@ -5,7 +5,8 @@
  */
 import { strict as assert } from "assert";
 import * as path from "path";
-import { recordProgram, type Plan } from "../src/judgement/plan/recorder";
+import { recordProgram } from "../src/judgement/plan/recorder";
+import { type Plan } from "../src/judgement/plan/plan";
 import { cloudMocks } from "./helpers";
 import * as entry from "../src";
 
@@ -31,9 +32,9 @@ describe("the package entry point and its example program", () => {
 
     it("exports the four components and the resolutions they are built from: the program's own, not copies", () => {
         const own: Record<string, unknown> = {
-            WorkshopCluster: require("../src/cluster/cluster").WorkshopCluster,
-            IstioMesh: require("../src/mesh/mesh").IstioMesh,
-            ObservabilityAddons: require("../src/addons/addons").ObservabilityAddons,
+            WorkshopCluster: require("../src/cluster/workshopCluster").WorkshopCluster,
+            IstioMesh: require("../src/mesh/istioMesh").IstioMesh,
+            ObservabilityAddons: require("../src/addons/observabilityAddons").ObservabilityAddons,
             Classroom: require("../src/classroom/classroom").Classroom,
             resolveWorkshop: require("../src/workshop/resolve").resolveWorkshop,
             planLessons: require("../src/workshop/lessons").planLessons,

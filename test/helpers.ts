@@ -3,7 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { parseSettings } from "../src/settings/parse";
 import { type Settings } from "../src/settings/schema";
 import { workshopFrom, type PreparedSettings } from "../src/workshop/resolve";
-import { recordProgram, type Plan, type PlannedResource } from "../src/judgement/plan/recorder";
+import { recordProgram } from "../src/judgement/plan/recorder";
+import { type Plan, type PlannedResource } from "../src/judgement/plan/plan";
 
 export const EKS_RAW = { cluster: { adminCidrs: ["203.0.113.4/32"] } };
 /** An ACM certificate ARN of the documented shape (no certificate exists behind it: nothing is contacted). */

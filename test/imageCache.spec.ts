@@ -4,13 +4,13 @@ import YAML from "yaml";
 import { cacheRules, pullThroughPolicy } from "../src/cluster/imageCache";
 import { CHART_IMAGES, ECR_UPSTREAMS, cacheRegistries, cachedImage, chartImageValues, releaseValuesWithCache, withCachedImages } from "../src/model/imageCache";
 import { SettingsError } from "../src/settings/parse";
-import type { Plan } from "../src/judgement/plan/recorder";
+import type { Plan } from "../src/judgement/plan/plan";
 import { planObjects, podTemplates } from "../src/judgement/checks/clusterChecks";
 import { EKS_RAW, names, planIndex, resource, settingsFor } from "./helpers";
 import { needUpstream, upstreamText } from "./upstream";
-
 import { stackImages } from "../src/workshop/images";
 import { resolveScenarios } from "../src/lessons/resolve";
+
 const CACHE = { host: "123456789012.dkr.ecr.eu-west-1.amazonaws.com", registries: ["quay.io", "docker.io"] };
 const DOCKER_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ecr-pullthroughcache/dockerhub-AbCdEf";
 

@@ -1,12 +1,13 @@
 import { strict as assert } from "assert";
 import { workshopFrom } from "../src/workshop/resolve";
-import { WorkshopCluster } from "../src/cluster/cluster";
-import { IstioMesh } from "../src/mesh/mesh";
+import { WorkshopCluster } from "../src/cluster/workshopCluster";
+import { IstioMesh } from "../src/mesh/istioMesh";
 import { diffPlans } from "../src/judgement/plan/planDiff";
-import { recordProgram, type Plan } from "../src/judgement/plan/recorder";
+import { recordProgram } from "../src/judgement/plan/recorder";
+import { type Plan } from "../src/judgement/plan/plan";
 import { EKS_RAW, cloudMocks, names, planIndex, resource, settingsFor } from "./helpers";
-
 import { type ClusterConfig } from "../src/settings/schema";
+
 const meshResources = (plan: Plan) => plan.resources.filter((r) => r.urn.includes("istio-workshop:mesh:IstioMesh"));
 
 describe("IstioMesh (mocks)", () => {

@@ -16,8 +16,8 @@ import { NO_INJECTION_LABEL } from "../src/lessons/model";
 import { EKS_RAW, planIndex, settingsFor } from "./helpers";
 import { needUpstream, replyPath, upstreamYamlDocs } from "./upstream";
 import { runCheck, type Answer } from "./verifyRunner";
-
 import { resolveScenarios } from "../src/lessons/resolve";
+
 const lines = (file: string, n: number): Answer[] => Array<Answer>(n).fill(replyPath(file));
 const refused = (n: number): Answer[] => Array<Answer>(n).fill({ file: replyPath("tcp-echo-v1.txt"), status: 0 });
 

@@ -7,7 +7,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { Plan } from "../src/judgement/plan/recorder";
+import type { Plan } from "../src/judgement/plan/plan";
 import { listStacks } from "../src/settings/stackFile";
 
 const ROOT = path.resolve(__dirname, "..");

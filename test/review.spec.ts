@@ -8,7 +8,7 @@ import YAML from "yaml";
 import { COMMENT_MARKER, renderComment } from "../scripts/pr-comment";
 import { meshGraph } from "../src/judgement/plan/graph";
 import { diffPlans, formatDiff } from "../src/judgement/plan/planDiff";
-import type { Plan, PlannedResource } from "../src/judgement/plan/recorder";
+import type { Plan, PlannedResource } from "../src/judgement/plan/plan";
 import { podSecurityProblems } from "../src/judgement/checks/clusterChecks";
 import { validatePlan } from "../src/judgement/checks/validatePlan";
 import { EKS_RAW, planIndex } from "./helpers";

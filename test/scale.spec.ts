@@ -11,14 +11,14 @@ import { CLUSTER_LIMITS, maxAttendeesPerCluster, privateSubnetAddresses } from "
 import { SettingsError } from "../src/settings/parse";
 import { ISTIO_LOAD_TEST, istiodSizing, proxyModel, unscopedProxyMemoryMi } from "../src/mesh/meshScale";
 import { workshopFrom } from "../src/workshop/resolve";
-import type { Plan, PlannedResource } from "../src/judgement/plan/recorder";
+import type { Plan, PlannedResource } from "../src/judgement/plan/plan";
 import { writePlanJson } from "../src/judgement/plan/recorder";
 import { STATE_OVERHEAD_BYTES, recommendation, resourceStateBytes, upModel } from "../src/judgement/plan/upModel";
 import { diffPlans } from "../src/judgement/plan/planDiff";
 import { EKS_RAW, planIndex, settingsFor } from "./helpers";
-
 import { lessonServices } from "../src/workshop/lessons";
 import { resolveScenarios } from "../src/lessons/resolve";
+
 const PINNED = { cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge", desiredSize: 3, maxSize: 4 } } };
 const pulumiResources = (plan: Plan) => plan.resources.filter((r) => !r.renderedBy).length;
 

@@ -16,8 +16,8 @@ import { acceptanceInterval, binomialPmf, splitIntervals } from "../src/lessons/
 import { EKS_RAW, settingsFor } from "./helpers";
 import { replyPath } from "./upstream";
 import { runCheck } from "./verifyRunner";
-
 import { lessonsPlan } from "../src/workshop/lessons";
+
 const GATEWAY = { serverHosts: ["*"], routeHosts: ["*"] };
 const appsOf = (apps: Record<string, unknown>) => settingsFor({ ...EKS_RAW, apps }).apps;
 const findingsFor = (apps: Record<string, unknown>) => analyzeScenarios(resolveScenarios(appsOf(apps)), GATEWAY);

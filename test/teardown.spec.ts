@@ -1,6 +1,6 @@
 /** Safe teardown: the dependency graph deletes in an order AWS and Kubernetes accept, and what must not be lost is protected. */
 import { strict as assert } from "assert";
-import type { Plan } from "../src/judgement/plan/recorder";
+import type { Plan } from "../src/judgement/plan/plan";
 import { EKS_RAW, planIndex } from "./helpers";
 
 /** Does `from` wait for `to` on creation (so Pulumi deletes `from` first)? Dependencies, providers and parents count. */

@@ -20,7 +20,7 @@ import { settingsFromConfig } from "../src/settings/parse";
 import { workshopFrom } from "../src/workshop/resolve";
 import { addressProblems, duplicateProblems, gatewayServiceProblems, planObjects, podTemplates, scrapePortProblems, serviceOfHost } from "../src/judgement/checks/clusterChecks";
 import { CrdValidator } from "../src/judgement/checks/crdSchemas";
-import type { Plan, PlannedResource } from "../src/judgement/plan/recorder";
+import type { Plan, PlannedResource } from "../src/judgement/plan/plan";
 import { CLUSTER_SCOPED_KINDS, isLessonsRelease, renderedEntries, stackMade } from "../src/judgement/plan/planEntries";
 import { releaseInputs } from "../src/judgement/plan/render";
 import { listStacks, loadStackConfig } from "../src/settings/stackFile";

@@ -7,7 +7,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DemoApps, type MeshDeps } from "./lessonsNamespace";
+import { LessonsNamespace, type MeshDeps } from "./lessonsNamespace";
 import { type AttendeeAccess, attendeeAccess, limitRangeSpec, quotaSpec, roleBindingSpec, roleSpec, serviceAccountSpec } from "./attendeeSpec";
 import { ATTENDEE_NAMESPACE_LABEL, type ClusterEndpoint } from "../model/platform";
 import type { Demand } from "../model/demand";
@@ -44,7 +44,7 @@ export class Attendee extends pulumi.ComponentResource {
     constructor(name: string, args: AttendeeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-workshop:classroom:Attendee", name, {}, opts);
         const ns = args.lessons.namespace;
-        const apps = new DemoApps(
+        const apps = new LessonsNamespace(
             `${name}-apps`,
             {
                 lessons: args.lessons,

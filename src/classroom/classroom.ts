@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { GUARD_RAILS, admissionPolicy, admissionPolicyBinding } from "./admissionSpec";
 import { Attendee, type ClusterAccess } from "./attendee";
 import { attendeeEntry, type AttendeeAccess } from "./attendeeSpec";
-import { DemoApps, namespaceRelease } from "./lessonsNamespace";
+import { LessonsNamespace, namespaceRelease } from "./lessonsNamespace";
 import { egressGatewayRoute, standInManifests } from "../lessons/build";
 import { EXTERNAL_NAMESPACE } from "../model/platform";
 import { podSecurityLabels } from "../model/podSecurity";
@@ -45,7 +45,7 @@ export class Classroom extends pulumi.ComponentResource {
                 : [];
         const shared = { provider: args.provider, istiod: args.istiod, gateway: [...args.gateway, ...standIn, ...egressRoute], imageCache: args.imageCache, gatewayCa: args.gatewayCa };
         if (attendees.length === 0) {
-            const demo = new DemoApps(`${name}-demo`, { lessons: namespaces[0], sidecarHosts: mesh.sidecarEgressHosts, namespaceLabels, ...shared }, { parent: this });
+            const demo = new LessonsNamespace(`${name}-demo`, { lessons: namespaces[0], sidecarHosts: mesh.sidecarEgressHosts, namespaceLabels, ...shared }, { parent: this });
             this.namespaces = demo.namespace.apply((n) => [n]);
             this.access = pulumi.output<Record<string, AttendeeAccess | undefined>>({});
             this.entries = pulumi.output<Record<string, string>>({});

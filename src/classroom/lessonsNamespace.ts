@@ -30,7 +30,7 @@ export interface MeshDeps {
     readonly gatewayCa?: pulumi.Input<string>;
 }
 
-export interface DemoAppsArgs extends MeshDeps {
+export interface LessonsNamespaceArgs extends MeshDeps {
     /** The namespace, its lessons at their stages, the apps settings they run with, and where its gateway routes go. */
     readonly lessons: NamespaceLessons;
     /** More objects for the namespace's release (an attendee's access and limits); default none. */
@@ -41,7 +41,7 @@ export interface DemoAppsArgs extends MeshDeps {
     readonly namespaceLabels: Readonly<Record<string, string>>;
 }
 
-export class DemoApps extends pulumi.ComponentResource {
+export class LessonsNamespace extends pulumi.ComponentResource {
     readonly namespace: pulumi.Output<string>;
     /** The namespace itself: what namespace-scoped objects of others depend on. */
     readonly namespaceResource: k8s.core.v1.Namespace;
@@ -50,7 +50,8 @@ export class DemoApps extends pulumi.ComponentResource {
     /** Names of the verification Jobs, which `pulumi up` waits for. */
     readonly checks: pulumi.Output<string[]>;
 
-    constructor(name: string, args: DemoAppsArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: LessonsNamespaceArgs, opts?: pulumi.ComponentResourceOptions) {
+        // The type token is a contract with existing stacks (it is in every child URN): kept from when this was DemoApps.
         super("istio-workshop:apps:DemoApps", name, {}, opts);
         const { namespace, apps } = args.lessons;
         const ns = new k8s.core.v1.Namespace(

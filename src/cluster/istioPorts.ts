@@ -1,7 +1,7 @@
 /**
  * Security-group rules that Istio needs on EKS, as data.
  *
- * Pure: no resources here. `src/cluster/cluster.ts` renders each rule as one
+ * Pure: no resources here. `src/cluster/workshopCluster.ts` renders each rule as one
  * `aws.vpc.SecurityGroupIngressRule` into the node security group. Sources are
  * security groups, never CIDRs, so no rule can open an Istio port to the internet.
  */

@@ -4,7 +4,6 @@
  * namespace's lessons release, and the egress lesson's stand-in and platform
  * route. Pure: `src/classroom/` registers them.
  */
-import type { types } from "@pulumi/kubernetes";
 import * as path from "path";
 import { atStage, trafficRate, type GatewayPlacement } from "./resolve";
 import { istioObject, type IstioObject } from "../model/istioObjects";
@@ -16,10 +15,11 @@ import { IMAGES } from "../model/images";
 import { LESSON_LABEL } from "./handOut";
 import { EGRESS_GATEWAY_PORT, EXTERNAL_HOST, EXTERNAL_PORT, externalStandIn } from "./catalog/egress";
 import { EGRESS_GATEWAY, EXTERNAL_NAMESPACE } from "../model/platform";
-import { serviceAccountManifest, type DeploymentArgs } from "./workloads";
+import { serviceAccountManifest } from "./workloads";
 import { platformOnly } from "./routing";
 import { type Apps } from "./resolve";
 import { handOutManifest } from "./handOut";
+import { type BuiltCheck, type BuiltScenario, type Manifest } from "./built";
 
 export interface BuildOptions {
     readonly namespace: string;
@@ -41,44 +41,9 @@ export interface BuildOptions {
 /** What a namespace's proxies import when no mesh settings say otherwise: their own namespace and the control plane's. */
 const DEFAULT_SIDECAR_HOSTS = ["./*", "istio-system/*"];
 
-export interface BuiltCheck {
-    readonly name: string;
-    readonly job: types.input.batch.v1.Job;
-    /** Runs the namespace's verification script (mounted from its ConfigMap). */
-    readonly usesScript: boolean;
-}
 
-export interface Named<T> {
-    readonly name: string;
-    readonly spec: T;
-}
 
-export interface BuiltScenario {
-    readonly name: string;
-    /** The ServiceAccounts the scenario's Deployments run as. */
-    readonly serviceAccounts: string[];
-    readonly configMaps: Named<types.input.core.v1.ConfigMap>[];
-    /** Deployments, with the ConfigMap each mounts. */
-    readonly deployments: (Named<DeploymentArgs> & { readonly configMap?: string })[];
-    readonly services: Named<types.input.core.v1.Service>[];
-    readonly destinationRules: IstioObject<"DestinationRule">[];
-    /** VirtualServices with the routing host they implement (`gateway` for gateway routes). */
-    readonly virtualServices: { readonly host: string; readonly object: IstioObject<"VirtualService"> }[];
-    /** The stage's policies: AuthorizationPolicies, PeerAuthentications, ServiceEntries, an outbound Sidecar. */
-    readonly policies: IstioObject[];
-    readonly checks: BuiltCheck[];
-    /** Hands-on: the stack installs no routing object; the attendee applies these, stage by stage. */
-    readonly handOut?: readonly HandOutStage[];
-}
 
-/** One stage of a lesson as the attendee applies it. */
-export interface HandOutStage {
-    readonly lesson: string;
-    readonly stage: string;
-    readonly summary: string;
-    readonly note?: string;
-    readonly objects: readonly Manifest[];
-}
 
 type RoutingParts = Pick<BuiltScenario, "destinationRules" | "virtualServices" | "policies">;
 
@@ -151,8 +116,6 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
     };
 }
 
-// As the manifests of the namespace's lessons release
-export type Manifest = { apiVersion: string; kind: string; metadata: Record<string, any>; [k: string]: unknown };
 
 /**
  * Every object of a built scenario as a manifest. Order among them is Helm's:

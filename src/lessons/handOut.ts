@@ -3,7 +3,7 @@
  * applies, the steps that apply them, and the ConfigMap that carries them.
  */
 import YAML from "yaml";
-import { type BuiltScenario, type HandOutStage, type Manifest } from "./build";
+import { type BuiltScenario, type HandOutStage, type Manifest } from "./built";
 
 /** The ConfigMap that holds a namespace's hand-out: every stage of every lesson, and the steps. */
 export const HAND_OUT_CONFIG_MAP = "lesson-steps";

@@ -10,9 +10,8 @@ import { WORKSHOP_GATEWAY, exportedTo } from "../model/platform";
 import { type GatewayPlacement } from "./resolve";
 import { GATEWAY_URL, curlLoop } from "./catalog/common";
 import { IMAGES } from "../model/images";
-import { type Manifest } from "./build";
-
-export type DeploymentArgs = types.input.apps.v1.Deployment;
+import { type Manifest } from "./built";
+import { type DeploymentArgs } from "./built";
 
 const CONTAINER_SECURITY = (w: WorkloadDef): types.input.core.v1.SecurityContext => ({
     allowPrivilegeEscalation: false,

@@ -1,7 +1,7 @@
 /**
  * Pure builders for the mesh: the Istio Helm releases and their values, the
  * ingress gateway's Service, the mesh-wide Istio objects. Same settings, same
- * bytes. `src/mesh/mesh.ts` turns them into resources.
+ * bytes. `src/mesh/istioMesh.ts` turns them into resources.
  */
 import { JAEGER_COLLECTOR } from "../model/endpoints";
 import { istioObject, type IstioObject } from "../model/istioObjects";

@@ -23,7 +23,7 @@ import { enforcedLevel, podOf, podSecurityFailures } from "../kubernetes/podSecu
 import { grants } from "../kubernetes/rbac";
 import { objectLabel, planObjects, type PlanObject } from "../checks/clusterChecks";
 import { handOutObjects, uriWithin } from "../checks/meshVisibility";
-import type { Plan } from "../plan/recorder";
+import type { Plan } from "../plan/plan";
 
 export type Layer = "RBAC" | "Pod Security" | "admission policy" | "Istio" | "NetworkPolicy" | "AuthorizationPolicy" | "admitted";
 

@@ -6,7 +6,7 @@
  */
 import { CLUSTER_SCOPED_KINDS, isLessonsRelease, stackMade } from "../plan/planEntries";
 import { releaseInputs } from "../plan/render";
-import { SECRET, UNKNOWN, type Plan, type PlannedResource } from "../plan/recorder";
+import { SECRET, UNKNOWN, type Plan, type PlannedResource } from "../plan/plan";
 import { selects } from "../../lessons/model";
 import { DEPLOYER_USERNAME, admissionRefusals } from "../kubernetes/admission";
 import { enforcedLevel, podOf, podSecurityFailures } from "../kubernetes/podSecurityStandards";

@@ -15,7 +15,7 @@ import YAML from "yaml";
 import { EXPORT_TO_ANNOTATION } from "../../model/platform";
 import { HAND_OUT_LABELS } from "../../lessons/handOut";
 import { objectLabel, originOf, serviceOfHost, type PlanObject } from "./clusterChecks";
-import type { Plan } from "../plan/recorder";
+import type { Plan } from "../plan/plan";
 
 export const VISIBILITY_CHECKS = {
     notVisible: "NotVisible",

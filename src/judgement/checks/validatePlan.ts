@@ -33,12 +33,13 @@ import {
     type PlanObject,
 } from "./clusterChecks";
 import { CrdValidator } from "./crdSchemas";
-import type { Plan } from "../plan/recorder";
+import type { Plan } from "../plan/plan";
 import { isLessonsRelease, stackMade } from "../plan/planEntries";
 import { releaseInputs, type ReleaseReport } from "../plan/render";
 import { isolationReport, type IsolationReport } from "../attacks/attackSuite";
 import { visibilityProblems } from "./meshVisibility";
 import { declarationProblems } from "./valuesCheck";
+import { type ChartValueChecks } from "./valuesCheck";
 
 type Model = new (data: unknown) => { validate(): void };
 
@@ -226,19 +227,13 @@ export function policyViolations(plan: Plan, levels: Record<string, EnforcementL
     return out;
 }
 
-export interface ValidationOptions {
+export interface ValidationOptions extends ChartValueChecks {
     /** Policy enforcement levels (default: every policy mandatory). */
     readonly levels?: Record<string, EnforcementLevel>;
     /** CRDs besides those the plan's releases render (the tests give Istio's upstream CRDs). */
     readonly crds?: readonly any[];
     /** What became of each release's render; absent: none was rendered. */
     readonly releases?: readonly ReleaseReport[];
-    /** Per release URN: the chart's default values (its values.yaml), for the declared-keys check. */
-    readonly chartDefaults?: ReadonlyMap<string, unknown>;
-    /** Per release URN: the values keys whose change does not change the chart's render. */
-    readonly unreadKeys?: ReadonlyMap<string, readonly string[]>;
-    /** Per release URN with a configuration schema (`CONFIG_SCHEMAS`): its values checked against it. */
-    readonly configSchemaProblems?: ReadonlyMap<string, readonly string[]>;
 }
 
 export interface ValidationReport {

@@ -24,9 +24,18 @@ import YAML from "yaml";
 import * as os from "os";
 import { CONFIG_SCHEMAS } from "../../workshop/charts";
 import { CrdValidator } from "./crdSchemas";
-import type { Plan } from "../plan/recorder";
+import type { Plan } from "../plan/plan";
 import { mapLimit, releaseInputs, type ReleaseInputs, type ReleaseReport, type Renderer } from "../plan/render";
-import type { ValidationOptions } from "./validatePlan";
+
+/** What the chart checks found, per release URN: the plan's validation reads them. */
+export interface ChartValueChecks {
+    /** The chart's default values (its values.yaml), for the declared-keys check. */
+    readonly chartDefaults?: ReadonlyMap<string, unknown>;
+    /** The values keys whose change does not change the chart's render. */
+    readonly unreadKeys?: ReadonlyMap<string, readonly string[]>;
+    /** Per release with a configuration schema (`CONFIG_SCHEMAS`): its values checked against it. */
+    readonly configSchemaProblems?: ReadonlyMap<string, readonly string[]>;
+}
 
 type Json = unknown;
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -220,7 +229,7 @@ export async function chartValueChecks(
     renderer: Renderer,
     plan: Plan,
     releases: readonly ReleaseReport[],
-): Promise<Pick<ValidationOptions, "chartDefaults" | "unreadKeys" | "configSchemaProblems">> {
+): Promise<ChartValueChecks> {
     const urns = releases.filter((r) => r.result.status === "rendered").map((r) => r.urn);
     const results = await Promise.all(
         urns.map(async (urn) => {

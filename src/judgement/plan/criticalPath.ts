@@ -5,7 +5,7 @@
  * provider) is done; a component is done when its last child is.
  */
 import { isLessonsRelease } from "./planEntries";
-import type { Plan, PlannedResource } from "./recorder";
+import type { Plan, PlannedResource } from "./plan";
 
 /**
  * Typical creation times in seconds, by resource type (observed orders of

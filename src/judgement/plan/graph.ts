@@ -3,7 +3,7 @@
  * its versions and the routes between them with their weights and matches, and
  * the gateway paths into each namespace. For the docs and pull requests.
  */
-import type { Plan } from "./recorder";
+import type { Plan } from "./plan";
 
 const id = (...parts: string[]) => parts.join("_").replace(/[^A-Za-z0-9_]/g, "_");
 const quote = (s: string) => `"${s.replace(/"/g, "'")}"`;

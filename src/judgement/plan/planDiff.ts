@@ -3,7 +3,7 @@
  * input paths whose values differ. Pure; secrets are already masked in plans.
  */
 import { isDeepStrictEqual } from "util";
-import type { Plan, PlannedResource } from "./recorder";
+import type { Plan, PlannedResource } from "./plan";
 
 export interface ChangedPath {
     readonly path: string;

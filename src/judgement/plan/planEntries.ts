@@ -6,7 +6,7 @@
  * of upstream charts are rendered by helm (`render.ts`).
  */
 import { LESSONS_CHART, lessonsObjects } from "../../lessons/delivery";
-import type { PlannedResource } from "./recorder";
+import type { PlannedResource } from "./plan";
 
 /** Kinds that live outside namespaces (besides CRD-defined cluster-scoped kinds). */
 export const CLUSTER_SCOPED_KINDS = new Set([

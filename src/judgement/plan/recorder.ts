@@ -10,36 +10,11 @@ import * as debuggable from "@pulumi/pulumi/runtime/debuggable";
 import * as rpc from "@pulumi/pulumi/runtime/rpc";
 import * as runtimeSettings from "@pulumi/pulumi/runtime/settings";
 import { expandLessonsRelease, isLessonsRelease } from "./planEntries";
+import { SECRET, UNKNOWN, type Plan, type PlannedResource } from "./plan";
 
 /** Internal SDK function (not in the typings): resolves once every outstanding RPC has finished. */
 const waitForRPCs: () => Promise<void> = (runtimeSettings as any).waitForRPCs;
 
-export interface PlannedResource {
-    readonly urn: string;
-    readonly type: string;
-    readonly name: string;
-    readonly parent: string | null;
-    readonly custom: boolean;
-    readonly provider: string | null;
-    readonly dependsOn: string[];
-    readonly inputs: Record<string, unknown>;
-    /**
-     * Set on the objects a Helm release renders (not Pulumi resources: the release
-     * installs them): the release's URN.
-     */
-    readonly renderedBy?: string;
-}
-
-export interface Plan {
-    readonly project: string;
-    readonly stack: string;
-    readonly resources: PlannedResource[];
-    readonly outputs: Record<string, unknown>;
-}
-
-/** How values only the cloud knows, and secrets, appear in a plan. */
-export const UNKNOWN = "[unknown]";
-export const SECRET = "[secret]";
 
 export interface RunOptions {
     readonly project: string;

@@ -23,7 +23,7 @@ import YAML from "yaml";
 import { PUBLISHED_DIGESTS, archiveName } from "../../workshop/charts";
 import { runHelm, type Helm } from "../../tooling/helm";
 import { isLessonsRelease, renderedEntries, withNamespace } from "./planEntries";
-import type { Plan, PlannedResource } from "./recorder";
+import type { Plan, PlannedResource } from "./plan";
 
 export const CHART_CACHE_ENV = "ISTIO_WORKSHOP_CHART_CACHE";
 const PROJECT_DIR = path.resolve(__dirname, "..", "..", "..");

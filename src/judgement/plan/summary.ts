@@ -2,7 +2,7 @@
  * The human-readable side of a plan: resources as a tree under their components,
  * a count by type, and the stack outputs (secrets already masked by the recorder).
  */
-import type { Plan, PlannedResource } from "./recorder";
+import type { Plan, PlannedResource } from "./plan";
 
 export function formatPlan(plan: Plan, warnings: readonly string[] = [], capacity: readonly string[] = []): string {
     const lines: string[] = [];

@@ -23,7 +23,7 @@
  *  - Pulls: every node running a pod of an image pulls that image once.
  */
 import { isLessonsRelease } from "./planEntries";
-import type { Plan, PlannedResource } from "./recorder";
+import type { Plan, PlannedResource } from "./plan";
 
 export const STATE_OVERHEAD_BYTES = 400;
 export const HIDDEN_CHILDREN: Readonly<Record<string, number>> = { "awsx:ec2:Vpc": 20, "eks:index:Cluster": 25, "eks:index:ManagedNodeGroup": 2 };
