@@ -6,30 +6,23 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { configReference, stackFileSchema } from "../src/settings/reference";
+import { GENERATED } from "../src/settings/reference";
 
 const ROOT = path.resolve(__dirname, "..");
-export const GENERATED: Readonly<Record<string, () => string>> = {
-    "docs/configuration.md": configReference,
-    "schema/stack.schema.json": () => `${JSON.stringify(stackFileSchema(), null, 2)}\n`,
-};
-
-if (require.main === module) {
-    const check = process.argv.includes("--check");
-    let stale = 0;
-    for (const [file, make] of Object.entries(GENERATED)) {
-        const target = path.join(ROOT, file);
-        const text = make();
-        const current = fs.existsSync(target) ? fs.readFileSync(target, "utf8") : undefined;
-        if (current === text) continue;
-        if (check) {
-            process.stderr.write(`${file} is out of date: run \`npm run config-reference\`\n`);
-            stale++;
-        } else {
-            fs.mkdirSync(path.dirname(target), { recursive: true });
-            fs.writeFileSync(target, text);
-            process.stdout.write(`${file} written\n`);
-        }
+const check = process.argv.includes("--check");
+let stale = 0;
+for (const [file, make] of Object.entries(GENERATED)) {
+    const target = path.join(ROOT, file);
+    const text = make();
+    const current = fs.existsSync(target) ? fs.readFileSync(target, "utf8") : undefined;
+    if (current === text) continue;
+    if (check) {
+        process.stderr.write(`${file} is out of date: run \`npm run config-reference\`\n`);
+        stale++;
+    } else {
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        fs.writeFileSync(target, text);
+        process.stdout.write(`${file} written\n`);
     }
-    process.exit(stale > 0 ? 1 : 0);
 }
+process.exit(stale > 0 ? 1 : 0);

@@ -1,185 +1,31 @@
 /**
  * `npm run e2e -- --stack local [--keep]`: the whole workshop on a throw-away
- * kind cluster, end to end. Creates the cluster the stack's context names
- * (`kind-istio-workshop`: cluster `istio-workshop`, in a kubeconfig of its own; its
- * gateway node ports published on localhost), runs `pulumi up` on the stack
- * with the policy pack (the `up` waits for every verification Job), reads every Job's result, checks
- * that each UI answers through a port-forward and that the gateway answers on
- * localhost, runs `pulumi destroy`, deletes the cluster, and prints a report.
- *
- * Needs Docker, kind, kubectl and the Pulumi CLI (from PATH, else the `pulumi`
- * npm package's launcher). Pulumi runs on a copy of the project with a
- * temporary local backend: nothing in the project changes. `--keep` leaves the
- * cluster and the stack up.
+ * kind cluster, end to end (`src/tooling/e2eRun.ts`).
  */
-import { spawn, spawnSync, type ChildProcess } from "child_process";
-import * as fs from "fs";
-import * as http from "http";
-import * as https from "https";
-import * as net from "net";
-import * as os from "os";
-import * as path from "path";
 import { parseArgs } from "util";
-import { settingsFromConfig } from "../src/settings/parse";
-import { E2E_TOOLS, PROGRAM_FILES, formatReport, jobStates, kindClusterOf, kindConfig, uiChecks, type Step, type UiCheck } from "../src/tooling/e2e";
-import { loadStackConfig } from "../src/settings/stackFile";
-import { locatePulumi } from "../src/tooling/pulumiCli";
+import { E2eRefusal, runEndToEnd } from "../src/tooling/e2eRun";
 
-const ROOT = path.resolve(__dirname, "..");
 const USAGE = "usage: npm run e2e -- --stack <name> [--keep]";
-const HOST_PORTS = { http: 8080, https: 8443 };
 
-function fail(message: string, code = 1): never {
-    process.stderr.write(`${message}\n`);
-    process.exit(code);
-}
-
-function has(cmd: string, args: readonly string[]): boolean {
-    return spawnSync(cmd, [...args], { stdio: "ignore" }).status === 0;
-}
-
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.listen(0, "127.0.0.1", () => {
-            const port = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(port));
-        });
-        srv.on("error", reject);
-    });
-}
-
-function get(url: string, timeoutMs = 10_000): Promise<number> {
-    return new Promise((resolve) => {
-        const req = http.get(url, { timeout: timeoutMs }, (res) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-        });
-        req.on("timeout", () => req.destroy());
-        req.on("error", () => resolve(0));
-    });
-}
-
-/** An HTTPS request whose server certificate must chain to `ca` and name `servername`: the status, or why TLS failed. */
-function getTls(url: string, ca: string, servername: string, timeoutMs = 10_000): Promise<number | string> {
-    return new Promise((resolve) => {
-        const req = https.get(url, { ca, servername, timeout: timeoutMs }, (res) => {
-            res.resume();
-            resolve(res.statusCode ?? 0);
-        });
-        req.on("timeout", () => req.destroy(new Error("timed out")));
-        req.on("error", (err) => resolve(err.message));
-    });
-}
-
-async function checkUi(ui: UiCheck, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-    const local = await freePort();
-    const forward: ChildProcess = spawn("kubectl", ["-n", ui.namespace, "port-forward", `svc/${ui.service}`, `${local}:${ui.port}`], { env, stdio: "ignore" });
+async function main(): Promise<number> {
+    let values;
     try {
-        for (let attempt = 0; attempt < 30; attempt++) {
-            const status = await get(`http://127.0.0.1:${local}${ui.path}`);
-            if (ui.accept.includes(status)) return undefined;
-            await new Promise((r) => setTimeout(r, 2000));
-        }
-        return `${ui.name}: http://localhost${ui.path} through svc/${ui.service}:${ui.port} did not answer ${ui.accept.join(" or ")} within a minute`;
-    } finally {
-        forward.kill();
-    }
-}
-
-async function main(): Promise<void> {
-    let args;
-    try {
-        args = parseArgs({ options: { stack: { type: "string" }, keep: { type: "boolean" } } }).values;
+        values = parseArgs({ options: { stack: { type: "string" }, keep: { type: "boolean" } } }).values;
     } catch (err) {
-        fail(`${(err as Error).message}\n${USAGE}`, 2);
+        process.stderr.write(`${(err as Error).message}\n${USAGE}\n`);
+        return 2;
     }
-    if (!args.stack) fail(USAGE, 2);
-    const cfg = loadStackConfig(ROOT, args.stack);
-    const settings = settingsFromConfig(cfg.config, { stack: cfg.stack, source: cfg.file });
-    if (settings.cluster.mode !== "existing") fail(`stack ${args.stack} has cluster.mode "${settings.cluster.mode}": the end-to-end run needs a stack with mode "existing" (such as local)`, 2);
-    const missing = E2E_TOOLS.filter((t) => !has(t.name, t.check));
-    if (missing.length > 0) fail(`The end-to-end run needs ${missing.map((t) => `${t.name} (${t.install})`).join(", ")}.`, 2);
-
-    // The kind cluster the stack names: context kind-<cluster>, in a kubeconfig of the run's own.
-    const cluster = kindClusterOf(settings.cluster.context);
-    if (cluster === undefined) fail(`stack ${args.stack} names the context "${settings.cluster.context}": the end-to-end run creates a kind cluster, whose context is "kind-<name>"`, 2);
-    const work = fs.mkdtempSync(path.join(os.tmpdir(), "iw-e2e-"));
-    const env: NodeJS.ProcessEnv = {
-        ...process.env,
-        KUBECONFIG: path.join(work, "kubeconfig"),
-        PULUMI_BACKEND_URL: `file://${path.join(work, "state")}`,
-        PULUMI_CONFIG_PASSPHRASE: process.env.PULUMI_CONFIG_PASSPHRASE ?? "e2e",
-        PULUMI_SKIP_UPDATE_CHECK: "true",
-    };
-    fs.mkdirSync(path.join(work, "state"));
-    // Pulumi writes to the stack file (the passphrase salt): it runs on a copy of the project.
-    const project = path.join(work, "project");
-    fs.mkdirSync(project);
-    for (const f of [...PROGRAM_FILES, cfg.file]) fs.cpSync(path.join(ROOT, f), path.join(project, f), { recursive: true });
-    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"), "dir");
-    // The same CLI as `npm run up`: a recent enough one on PATH, else the pinned one.
-    const cli = await locatePulumi();
-    if ("refusal" in cli) fail(cli.refusal, 2);
-    const pulumi = [cli.bin];
-    const steps: Step[] = [];
-    const step = async (name: string, fn: () => Promise<string | undefined> | string | undefined): Promise<boolean> => {
-        const started = Date.now();
-        process.stdout.write(`== ${name}\n`);
-        let problem: string | undefined;
-        try {
-            problem = await fn();
-        } catch (err) {
-            problem = (err as Error).message;
-        }
-        steps.push({ name, ok: problem === undefined, seconds: (Date.now() - started) / 1000, detail: problem });
-        return problem === undefined;
-    };
-    const run = (cmd: string[], opts: { capture?: boolean } = {}) => {
-        const r = spawnSync(cmd[0], cmd.slice(1), { cwd: project, env, encoding: "utf8", stdio: opts.capture ? ["ignore", "pipe", "inherit"] : "inherit", maxBuffer: 64 * 1024 * 1024 });
-        if (r.status !== 0) throw new Error(`${cmd.slice(0, 3).join(" ")} ... exited with ${r.status}`);
-        return r.stdout ?? "";
-    };
-
-    const { httpNodePort, httpsNodePort } = settings.istio.ingress;
-    fs.writeFileSync(path.join(work, "kind.yaml"), kindConfig({ http: httpNodePort, https: httpsNodePort }, HOST_PORTS));
-    const created = await step("create the kind cluster", () => void run(["kind", "create", "cluster", "--name", cluster, "--config", path.join(work, "kind.yaml"), "--wait", "120s"]));
-    let up = false;
-    if (created) {
-        up = await step("pulumi up (waits for every verification Job)", () => {
-            run([...pulumi, "stack", "init", args.stack!, "--non-interactive"]);
-            // With the policy pack, as `npm run up` runs it: its rules hold on a real deployment too.
-            run([...pulumi, "up", "--yes", "--skip-preview", "--stack", args.stack!, "--non-interactive", "--policy-pack", path.join(project, "policy")]);
-            return undefined;
-        });
-        await step("every verification Job succeeded", () => {
-            const jobs = jobStates(run(["kubectl", "get", "jobs", "-A", "-l", "app=verify", "-o", "json"], { capture: true }), run(["kubectl", "get", "pods", "-A", "-o", "json"], { capture: true }));
-            if (jobs.length === 0) return "no verification Job found";
-            const bad = jobs.filter((j) => j.state !== "succeeded");
-            return bad.length === 0 ? undefined : bad.map((j) => `${j.namespace}/${j.name} ${j.state}${j.message ? `: ${j.message}` : ""}`).join("; ");
-        });
-        if (up) {
-            const forwards = JSON.parse(run([...pulumi, "stack", "output", "portForwards", "--json", "--stack", args.stack!], { capture: true }));
-            for (const ui of uiChecks(forwards)) await step(`${ui.name} answers through a port-forward`, () => checkUi(ui, env));
-            await step("the ingress gateway answers on localhost", async () => {
-                const status = await get(`http://127.0.0.1:${HOST_PORTS.http}/productpage`);
-                return status === 200 ? undefined : `http://localhost:${HOST_PORTS.http}/productpage answered ${status}`;
-            });
-            await step("the ingress gateway ends TLS with the workshop CA's certificate (for the name localhost)", async () => {
-                const ca = JSON.parse(run([...pulumi, "stack", "output", "gatewayCaCertificate", "--json", "--stack", args.stack!], { capture: true }));
-                if (typeof ca !== "string") return "no gatewayCaCertificate output";
-                const status = await getTls(`https://127.0.0.1:${HOST_PORTS.https}/productpage`, ca, "localhost");
-                return status === 200 ? undefined : `https://localhost:${HOST_PORTS.https}/productpage: ${status}`;
-            });
-        }
-        if (!args.keep) {
-            await step("pulumi destroy", () => void run([...pulumi, "destroy", "--yes", "--skip-preview", "--stack", args.stack!, "--non-interactive"]));
-            await step("delete the kind cluster", () => void run(["kind", "delete", "cluster", "--name", cluster]));
-        }
+    if (!values.stack) {
+        process.stderr.write(`${USAGE}\n`);
+        return 2;
     }
-    process.stdout.write(`\n${formatReport(steps)}\n`);
-    if (args.keep) process.stdout.write(`Kept: kind cluster ${cluster}, KUBECONFIG=${env.KUBECONFIG}, PULUMI_BACKEND_URL=${env.PULUMI_BACKEND_URL}\n`);
-    process.exit(steps.every((s) => s.ok) ? 0 : 1);
+    return (await runEndToEnd(values.stack, values.keep === true)) ? 0 : 1;
 }
 
-main().catch((err) => fail(err instanceof Error ? err.message : String(err)));
+main().then(
+    (code) => process.exit(code),
+    (err) => {
+        process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+        process.exit(err instanceof E2eRefusal ? 2 : 1);
+    },
+);

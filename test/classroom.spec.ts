@@ -10,7 +10,7 @@ import { proxyModel } from "../src/mesh/meshScale";
 import { workshopFrom } from "../src/workshop/resolve";
 import { endpointFromKubeconfig } from "../src/cluster/clusterSpec";
 import { gatewayPlacement } from "../src/lessons/resolve";
-import { mintToken, tokenExpiry, writeKubeconfigs } from "../scripts/kubeconfigs";
+import { mintToken, tokenExpiry, writeKubeconfigs } from "../src/tooling/kubeconfigs";
 import { criticalPath } from "../src/judgement/plan/criticalPath";
 import { diffPlans } from "../src/judgement/plan/planDiff";
 import type { Plan } from "../src/judgement/plan/plan";

@@ -4,37 +4,16 @@ import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { showProgress } from "../src/tooling/progress";
-import { progressLine } from "../scripts/kubeconfigs";
-import { POLICY_PACK, pulumiArgs, target } from "../scripts/pulumi";
-import { PINNED_PULUMI, awsEnvironment, locatePulumi, recentEnough, stackNames, unknownStackLine } from "../src/tooling/pulumiCli";
+import { progressLine } from "../src/tooling/kubeconfigs";
+import { automationOptions, parseOperation } from "../src/tooling/operations";
+import { PINNED_PULUMI, awsEnvironment, locatePulumi, recentEnough, unknownStackLine } from "../src/tooling/pulumi";
+import { POLICY_PACK, target } from "../src/tooling/target";
+import { fakePulumi } from "./fakePulumi";
 import { SettingsError, settingsFromConfig } from "../src/settings/parse";
 import { kindClusterOf } from "../src/tooling/e2e";
 import { EKS_RAW, settingsFor } from "./helpers";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
-
-/**
- * A fake `pulumi` on PATH: prints `version` as given, records every call, and
- * answers `stack select` (exit 0 for the stacks in FAKE_STACKS, 255 otherwise, as
- * the CLI does for a missing stack) and `stack ls --json` from FAKE_STACKS.
- */
-function fakePulumi(version: string): { dir: string; calls: () => string[] } {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-fake-pulumi-"));
-    const log = path.join(dir, "calls");
-    fs.writeFileSync(
-        path.join(dir, "pulumi"),
-        [
-            "#!/bin/sh",
-            `echo "$*" >> ${log}`,
-            `[ "$1" = version ] && { echo ${version}; exit 0; }`,
-            '[ "$1 $2" = "stack select" ] && { case " $FAKE_STACKS " in *" $3 "*) exit 0 ;; *) echo "error: no stack named $3 found" >&2; exit 255 ;; esac; }',
-            '[ "$1 $2" = "stack ls" ] && { printf "["; sep=""; for s in $FAKE_STACKS; do printf "%s{\\"name\\":\\"%s\\"}" "$sep" "$s"; sep=","; done; echo "]"; exit 0; }',
-            "exit 0",
-        ].join("\n"),
-        { mode: 0o755 },
-    );
-    return { dir, calls: () => (fs.existsSync(log) ? fs.readFileSync(log, "utf8").trim().split("\n") : []) };
-}
 
 /** `npm run <command> -- <args>` as the package script runs it, with a PATH of our choosing. */
 function npmRun(command: string, args: string[], env: Record<string, string>) {
@@ -47,11 +26,26 @@ function npmRun(command: string, args: string[], env: Record<string, string>) {
 }
 
 describe("npm run up|preview|destroy", () => {
-    it("runs up and preview with the policy pack, unless one is given; destroy without", () => {
-        assert.deepEqual(pulumiArgs("up", ["--stack", "dev"]), ["up", "--stack", "dev", "--policy-pack", POLICY_PACK]);
-        assert.deepEqual(pulumiArgs("preview", ["--stack", "dev", "--diff"]), ["preview", "--stack", "dev", "--diff", "--policy-pack", POLICY_PACK]);
-        assert.deepEqual(pulumiArgs("up", ["--stack", "dev", "--policy-pack", "other"]), ["up", "--stack", "dev", "--policy-pack", "other"]);
-        assert.deepEqual(pulumiArgs("destroy", ["--stack", "dev"]), ["destroy", "--stack", "dev"]);
+    it("runs up and preview with the policy pack, unless one is given; destroy without; passes on the CLI's own flags and refuses others in one sentence", () => {
+        const flags = (op: "up" | "preview" | "destroy", args: string[]) => {
+            const p = parseOperation(op, args);
+            assert.ok("flags" in p, JSON.stringify(p));
+            return p.flags;
+        };
+        assert.deepEqual(automationOptions("up", flags("up", ["--stack", "dev"]), POLICY_PACK), { policyPacks: [POLICY_PACK] });
+        assert.deepEqual(automationOptions("preview", flags("preview", ["--stack", "dev", "--diff"]), POLICY_PACK), { diff: true, policyPacks: [POLICY_PACK] });
+        assert.deepEqual(automationOptions("up", flags("up", ["-s", "dev", "--policy-pack", "other", "--policy-pack-config", "policy/lesson-permissive-mtls.json"]), POLICY_PACK), {
+            policyPacks: ["other"],
+            policyPackConfigs: ["policy/lesson-permissive-mtls.json"],
+        });
+        assert.deepEqual(automationOptions("destroy", flags("destroy", ["--stack", "dev", "--yes", "--target", "urn:a", "--target", "urn:b"]), POLICY_PACK), { target: ["urn:a", "urn:b"] });
+        assert.equal(flags("up", ["--stack", "dev", "--yes"]).yes, true);
+        const refused = parseOperation("up", ["--stack", "dev", "--skip-preview"]);
+        assert.ok("refusal" in refused);
+        assert.match(refused.refusal, /^npm run up: Unknown option '--skip-preview'; it takes --stack <value>, --yes, --diff, .*, each passed on to `pulumi up` \(for anything else run the CLI itself: npx pulumi up --stack <name> \.\.\.\); nothing was run$/);
+        assert.match((parseOperation("preview", ["--stack", "dev", "--yes"]) as { refusal: string }).refusal, /^npm run preview: Unknown option '--yes'/, "preview asks nothing");
+        assert.match((parseOperation("up", []) as { refusal: string }).refusal, /^npm run up: --stack <name> is required/);
+        assert.match((parseOperation("up", ["--stack", "dev", "--parallel", "0"]) as { refusal: string }).refusal, /--parallel must be a positive integer, got "0"/);
         assert.ok(fs.existsSync(path.join(POLICY_PACK, "PulumiPolicy.yaml")));
     });
 
@@ -84,45 +78,68 @@ describe("npm run up|preview|destroy", () => {
         const r = npmRun("destroy", ["--stack", "workshop"], env);
         assert.equal(r.status, 2);
         assert.equal(r.stderr, 'stack "workshop" does not exist in the backend (stacks in the backend: dev); create it with `npm run stack-init -- --stack workshop`; nothing was run\n');
-        assert.deepEqual(fake.calls(), ["version", "stack select workshop", "stack ls --json"]);
+        assert.deepEqual(fake.calls(), ["version", "stack select --stack workshop --non-interactive", "stack ls --json --non-interactive"]);
         assert.match(r.stdout, new RegExp(`Pulumi CLI: v${PINNED_PULUMI.replace(/\./g, "\\.")} from PATH`));
         const init = npmRun("stack-init", ["--stack", "workshop"], env);
-        assert.equal(init.status, 0);
-        assert.deepEqual(fake.calls().slice(3), ["version", "stack init workshop"]);
-        // A stack the backend has: destroy runs, and nothing else was created on the way.
-        const destroy = npmRun("destroy", ["--stack", "dev"], env);
-        assert.equal(destroy.status, 0);
-        assert.deepEqual(fake.calls().slice(5), ["version", "stack select dev", "destroy --stack dev"]);
+        assert.equal(init.status, 0, init.stderr);
+        assert.deepEqual(fake.calls().slice(3), ["version", "stack init workshop --non-interactive"]);
+        // A stack the backend has: destroy asks first, and where nothing can answer it stops and says so.
+        const asked = npmRun("destroy", ["--stack", "dev"], env);
+        assert.equal(asked.status, 2);
+        assert.equal(asked.stderr, "npm run destroy asks before it changes anything, and nothing here can answer: run it in a terminal, or add --yes; nothing was destroyed\n");
+        assert.deepEqual(fake.calls().slice(5), ["version", "stack select --stack dev --non-interactive"]);
+        // With --yes it runs, and nothing else was created on the way.
+        const destroy = npmRun("destroy", ["--stack", "dev", "--yes"], env);
+        assert.equal(destroy.status, 0, destroy.stderr);
+        const calls = fake.calls().slice(7);
+        assert.deepEqual(calls.slice(0, 2), ["version", "stack select --stack dev --non-interactive"]);
+        assert.match(calls[2], /^destroy --yes --skip-preview --exec-kind auto\.local( --event-log \S+)? --stack dev --non-interactive$/);
+        assert.ok(!calls.some((c) => c.startsWith("stack init")), "no stack created");
     });
 
     it("up validates offline first (the plan, quietly), then runs the CLI with the policy pack", function () {
         this.timeout(180_000);
         const fake = fakePulumi(`v${PINNED_PULUMI}`);
-        const r = npmRun("up", ["--stack", "dev"], { PATH: `${fake.dir}${path.delimiter}${process.env.PATH}`, FAKE_STACKS: "dev" });
+        const r = npmRun("up", ["--stack", "dev", "--yes"], { PATH: `${fake.dir}${path.delimiter}${process.env.PATH}`, FAKE_STACKS: "dev" });
         assert.equal(r.status, 0, r.stderr);
         assert.match(r.stdout, /Offline validation \(npm run plan -- --quiet\):\n[\s\S]*Validation passed/);
-        assert.deepEqual(fake.calls(), ["version", "stack select dev", `up --stack dev --policy-pack ${POLICY_PACK}`]);
+        const calls = fake.calls();
+        assert.deepEqual(calls.slice(0, 2), ["version", "stack select --stack dev --non-interactive"]);
+        assert.match(calls[2], new RegExp(`^up --yes --skip-preview --policy-pack ${POLICY_PACK} --exec-kind auto\\.local --stack dev --non-interactive$`));
     });
 
-    it("uses a pulumi on PATH only when recent enough, downloads the pinned one otherwise, and says what to do when neither works", async () => {
+    it("uses a pulumi on PATH only when recent enough, installs the pinned one otherwise, and says what to do when neither works", async () => {
         const old = fakePulumi("v3.100.0");
         const refused = await locatePulumi({ env: { PATH: old.dir } });
         assert.ok("refusal" in refused && refused.refusal.startsWith(`pulumi on PATH (${path.join(old.dir, "pulumi")}) is v3.100.0; this project needs v${PINNED_PULUMI} or a later v3.x: upgrade it (https://`));
-        const newer = await locatePulumi({ env: { PATH: old.dir }, versionOf: () => "v3.999.0" });
-        assert.ok("bin" in newer && newer.bin === path.join(old.dir, "pulumi"));
+        const newer = await locatePulumi({ env: { PATH: fakePulumi("v3.999.0").dir } });
+        assert.ok("command" in newer && newer.line.startsWith("Pulumi CLI: v3.999.0 from PATH"), JSON.stringify(newer));
+        // A CLI outside a bin folder: the Automation API gets a root of links to it.
+        const loose = fs.mkdtempSync(path.join(os.tmpdir(), "iw-loose-"));
+        fs.copyFileSync(path.join(old.dir, "pulumi"), path.join(loose, "pulumi"));
+        fs.chmodSync(path.join(loose, "pulumi"), 0o755);
+        const looseChoice = await locatePulumi({ env: { PATH: loose }, cacheDir: fs.mkdtempSync(path.join(os.tmpdir(), "iw-cache-")) });
+        assert.ok("refusal" in looseChoice && looseChoice.refusal.includes("is v3.100.0"), "found and asked through the root of links");
         const empty = fs.mkdtempSync(path.join(os.tmpdir(), "iw-empty-path-"));
-        const downloaded = await locatePulumi({ env: { PATH: empty }, download: async () => "/cache/pulumi" });
-        assert.deepEqual(downloaded, { bin: "/cache/pulumi", line: `Pulumi CLI: v${PINNED_PULUMI}, the pinned one (/cache/pulumi)` });
+        const pinned = fakePulumi(`v${PINNED_PULUMI}`);
+        const installedAt: string[] = [];
+        const install = async (version: string) => {
+            installedAt.push(version);
+            const c = await locatePulumi({ env: { PATH: pinned.dir } });
+            if (!("command" in c)) throw new Error("fake");
+            return c.command;
+        };
+        const installed = await locatePulumi({ env: { PATH: empty }, install });
+        assert.ok("command" in installed && installed.line === `Pulumi CLI: v${PINNED_PULUMI}, the pinned one (${path.join(pinned.dir, "pulumi")})`, JSON.stringify(installed));
+        assert.deepEqual(installedAt, [PINNED_PULUMI]);
         // `npm run` puts node_modules/.bin first on PATH: its `pulumi` is the npm package's downloader, not an installed CLI.
         const bin = path.join(PROJECT_DIR, "node_modules", ".bin");
         assert.ok(fs.existsSync(path.join(bin, "pulumi")));
-        const viaNpm = await locatePulumi({ env: { PATH: `${bin}${path.delimiter}${empty}` }, download: async () => "/cache/pulumi" });
-        assert.ok("bin" in viaNpm && viaNpm.bin === "/cache/pulumi", JSON.stringify(viaNpm));
-        const offline = await locatePulumi({ env: { PATH: empty }, download: async () => Promise.reject(new Error("fetch failed")) });
-        assert.ok("refusal" in offline && offline.refusal.includes("could not be downloaded (fetch failed): install the Pulumi CLI (https://"));
+        const viaNpm = await locatePulumi({ env: { PATH: `${bin}${path.delimiter}${empty}` }, install });
+        assert.ok("command" in viaNpm && viaNpm.line.includes("the pinned one"), JSON.stringify(viaNpm));
+        const offline = await locatePulumi({ env: { PATH: empty }, install: async () => Promise.reject(new Error("getaddrinfo ENOTFOUND get.pulumi.com")) });
+        assert.ok("refusal" in offline && offline.refusal.includes("could not be installed (getaddrinfo ENOTFOUND get.pulumi.com): install the Pulumi CLI (https://"), JSON.stringify(offline));
         assert.ok(recentEnough([3, 265, 1], [3, 265, 0]) && !recentEnough([3, 264, 9], [3, 265, 0]) && !recentEnough([4, 0, 0], [3, 265, 0]));
-        assert.deepEqual(stackNames('[{"name":"workshop","current":false},{"name":"dev"}]'), ["dev", "workshop"]);
-        assert.equal(stackNames("error"), undefined);
         assert.match(unknownStackLine("x", undefined), /the backend's stacks could not be listed/);
     });
 

@@ -9,7 +9,7 @@ import Ajv2020 from "ajv/dist/2020";
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
-import { GENERATED } from "../scripts/config-reference";
+import { GENERATED } from "../src/settings/reference";
 import { CONFIG_DOCS, docKey, schemaKeys, settingsJsonSchema, stackFileSchema } from "../src/settings/reference";
 import { listStacks } from "../src/settings/stackFile";
 import { SettingsError } from "../src/settings/parse";

@@ -11,8 +11,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CLI_CALLS, pulumiArgs } from "../scripts/pulumi";
-import { stackOutputArgs } from "../scripts/kubeconfigs";
+import { OPERATION_FLAGS, OPERATIONS, parseOperation, runOperation, type Operation } from "../src/tooling/operations";
+import { createStack, locatePulumi, openStack, stackOutputs } from "../src/tooling/pulumi";
+import { POLICY_PACK, PROJECT_DIR } from "../src/tooling/target";
+import { fakePulumi } from "./fakePulumi";
 import { locateHelm, locatePackagedKubectl } from "../src/tooling/helm";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -23,7 +25,7 @@ const CLI = JSON.parse(fs.readFileSync(path.join(ROOT, "test/fixtures/pulumi-cli
 /** Scripts that only read the repository and print (or write where they are told): the docs' commands for them are run. */
 const OFFLINE = new Set(["plan", "attacks", "lessons-guide", "config-reference"]);
 /** Scripts that hand their flags to the Pulumi CLI command of the same name. */
-const PASS_THROUGH: Readonly<Record<string, string>> = { up: "up", preview: "preview", destroy: "destroy" };
+const PASS_THROUGH: Readonly<Record<string, Operation>> = { up: "up", preview: "preview", destroy: "destroy" };
 /** Tools the docs show that are not this project's: named, not run. */
 const TOOLS = new Set(["kubectl", "aws", "helm", "istioctl", "kind", "curl", "export", "docker"]);
 
@@ -98,6 +100,13 @@ function simpleCommands(line: string): string[][] {
     return commands;
 }
 
+/**
+ * Flags the CLI keeps out of its help (hidden), each with a value, that the Automation API of
+ * `@pulumi/pulumi` passes to the operations it runs (`automation/stack.js`: how the program runs,
+ * where the engine's events go): not in the CLI's command reference, so left out of the check.
+ */
+const AUTOMATION_FLAGS = ["--exec-kind", "--event-log"] as const;
+
 /** Does a Pulumi CLI invocation name a command of the reference, with only its flags? The problem, if not. */
 export function pulumiProblem(args: readonly string[]): string | undefined {
     const words = args.filter((a) => !a.startsWith("-"));
@@ -142,8 +151,10 @@ describe("the commands the README and the docs show", () => {
                     }
                     const flags = words.slice(3).filter((w) => w.startsWith("--") && w !== "--");
                     if (PASS_THROUGH[script]) {
-                        const p = pulumiProblem(pulumiArgs(PASS_THROUGH[script], words.slice(4)));
-                        if (p) problems.push(`${where}: ${p}`);
+                        // A mention in passing (`npm run up`) names no stack: its flags are what is checked.
+                        const given = words.slice(4);
+                        const p = parseOperation(PASS_THROUGH[script], given.some((w) => w === "--stack" || w === "-s") ? given : ["--stack", "a-stack", ...given]);
+                        if ("refusal" in p) problems.push(`${where}: ${p.refusal}`);
                         continue;
                     }
                     const source = fs.readFileSync(path.join(ROOT, scriptFile(script)), "utf8");
@@ -161,21 +172,45 @@ describe("the commands the README and the docs show", () => {
         assert.deepEqual(problems, []);
     });
 
-    it("the CLI calls the scripts make exist too, with those flags", () => {
-        const calls = [
-            pulumiArgs("up", ["--stack", "dev"]),
-            pulumiArgs("preview", ["--stack", "dev", "--diff"]),
-            pulumiArgs("destroy", ["--stack", "dev"]),
-            [...CLI_CALLS.select("dev")],
-            [...CLI_CALLS.list],
-            [...CLI_CALLS.init("dev")],
-            stackOutputArgs("workshop"),
-            ["version"],
-        ];
+    it("the CLI calls the Automation API makes for the commands exist too, with those flags; every flag the commands pass on is the CLI's", async function () {
+        this.timeout(60_000);
+        // Each operation's flags are flags of the CLI's command of the same name.
+        for (const op of OPERATIONS) {
+            for (const [name, f] of Object.entries(OPERATION_FLAGS)) {
+                if (!(f.for as readonly string[]).includes(op)) continue;
+                const flags = [`--${name}`, ..."short" in f ? [`-${f.short}`] : []];
+                for (const flag of flags) assert.equal(pulumiProblem([op, flag]), undefined, `${op} ${flag}`);
+            }
+        }
+        // The calls themselves, as the Automation API makes them, on a fake CLI that records them.
+        const fake = fakePulumi(`v${require("pulumi/package.json").version}`);
+        const cli = await locatePulumi({ env: { PATH: fake.dir } });
+        assert.ok("command" in cli, JSON.stringify(cli));
+        const place = { projectDir: PROJECT_DIR, command: cli.command, envVars: { FAKE_STACKS: "dev" } };
+        await createStack(place, "other");
+        assert.ok("refusal" in (await openStack(place, "missing")));
+        const stack = await openStack(place, "dev");
+        assert.ok(!("refusal" in stack));
+        const quiet = { out: () => undefined, err: () => undefined, confirm: async () => true };
+        const all = ["--stack", "dev", "--diff", "--refresh", "--message", "m", "--parallel", "4", "--target", "urn:a", "--target-dependents"];
+        for (const [op, extra] of [["preview", ["--expect-no-changes", "--replace", "urn:b", "--policy-pack-config", "c.json"]], ["up", []], ["up", ["--yes"]], ["destroy", []]] as const) {
+            const parsed = parseOperation(op, [...all, ...extra]);
+            assert.ok("flags" in parsed, JSON.stringify(parsed));
+            assert.equal(await runOperation(stack, op, parsed.flags, POLICY_PACK, quiet), 0, op);
+        }
+        await stackOutputs(stack);
+        const calls = fake.calls().map((c) => c.split(" "));
+        assert.ok(calls.length >= 15, `${calls.length} calls`);
+        for (const c of calls) for (const hidden of AUTOMATION_FLAGS) if (c.includes(hidden)) c.splice(c.indexOf(hidden), 2);
         assert.deepEqual(calls.map(pulumiProblem).filter(Boolean), []);
         // The reference is strict: what the CLI does not have is named.
         assert.match(pulumiProblem(["stack", "unprotect", "--all"])!, /no such command/);
         assert.match(pulumiProblem(["stack", "select", "--create-if-missing", "x"])!, /stack select has no flag --create-if-missing/);
+    });
+
+    it("the hidden flags the Automation API passes are the ones its own source passes", () => {
+        const source = fs.readFileSync(require.resolve("@pulumi/pulumi/automation/stack.js"), "utf8");
+        for (const flag of AUTOMATION_FLAGS) assert.ok(source.includes(`"${flag}"`), flag);
     });
 
     /** The docs' commands of a tool, each checked by the tool's own parser: resolved, flags parsed, help asked for (nothing run). */

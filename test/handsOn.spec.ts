@@ -5,7 +5,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { HAND_OUT_CONFIG_MAP, LESSON_LABEL } from "../src/lessons/handOut";
 import { isolationReport } from "../src/judgement/attacks/attackSuite";
-import { writeHandOuts } from "../scripts/kubeconfigs";
+import { writeHandOuts } from "../src/tooling/kubeconfigs";
 import type { Plan } from "../src/judgement/plan/plan";
 import { validatePlan } from "../src/judgement/checks/validatePlan";
 import { EKS_RAW, planIndex, settingsFor } from "./helpers";

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
-import { COMMENT_MARKER, renderComment } from "../scripts/pr-comment";
+import { COMMENT_MARKER, renderComment } from "../src/judgement/plan/prComment";
 import { meshGraph } from "../src/judgement/plan/graph";
 import { diffPlans, formatDiff } from "../src/judgement/plan/planDiff";
 import type { Plan, PlannedResource } from "../src/judgement/plan/plan";

@@ -166,3 +166,9 @@ function stagesOf(node: Json): string {
     const stage = mapping?.properties?.stage;
     return (stage?.enum ?? []).map((s: string) => (s === stage.default ? `\`${s}\`*` : `\`${s}\``)).join(", ");
 }
+
+/** The files generated from the settings' schema, by path in the repository: `npm run config-reference` writes them, a test keeps them equal. */
+export const GENERATED: Readonly<Record<string, () => string>> = {
+    "docs/configuration.md": configReference,
+    "schema/stack.schema.json": () => `${JSON.stringify(stackFileSchema(), null, 2)}\n`,
+};

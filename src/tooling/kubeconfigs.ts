@@ -1,0 +1,175 @@
+/**
+ * Attendees' kubeconfigs (`npm run kubeconfigs`): a token per attendee from the
+ * TokenRequest API (`kubectl create token`, with the stack's admin
+ * credentials) that expires after `classroom.tokenHours` (or `--hours`), one
+ * kubeconfig per attendee (`<dir>/<id>.kubeconfig.json`, default
+ * `kubeconfigs/<stack>/`, a git-ignored folder), readable by the owner only,
+ * also when a file existed before; the workshop CA's certificate beside them,
+ * and with `apps.handsOn` each attendee's hand-out. No token is stored in the
+ * cluster or in the stack's state: run it again for fresh ones.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { type Settings } from "../settings/schema";
+import { lessonsPlan } from "../workshop/lessons";
+import { handOutData } from "../lessons/handOut";
+import { buildNamespace } from "../lessons/build";
+import { attendeeKubeconfig, type AttendeeAccess } from "../classroom/attendeeSpec";
+import { openStack, stackOutputs } from "./pulumi";
+import { PROJECT_DIR } from "./target";
+import { loadStackConfig } from "../settings/stackFile";
+import { settingsFromConfig } from "../settings/parse";
+import { showProgress } from "./progress";
+import { awsEnvironment, locatePulumi } from "./pulumi";
+
+const ID = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+/** Writes each attendee's kubeconfig to its own file, owner-only (existing files and folder included); returns the paths. */
+export function writeKubeconfigs(kubeconfigs: Record<string, string>, dir: string): string[] {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(dir, 0o700);
+    return Object.entries(kubeconfigs).map(([id, config]) => {
+        if (!ID.test(id)) throw new Error(`unexpected attendee id ${JSON.stringify(id)}`);
+        const file = path.join(dir, `${id}.kubeconfig.json`);
+        // An earlier file keeps its mode on a rewrite: make it owner-only first, then write.
+        if (fs.existsSync(file)) fs.chmodSync(file, 0o600);
+        fs.writeFileSync(file, config.endsWith("\n") ? config : `${config}\n`, { mode: 0o600 });
+        return file;
+    });
+}
+
+/**
+ * Hands-on stacks: each attendee's hand-out (`steps.txt` and a YAML file per
+ * stage of each lesson, the same as the `lesson-steps` ConfigMap in their
+ * namespace) in `<dir>/<id>-lessons/`; returns the folders written.
+ */
+export function writeHandOuts(settings: Settings, ids: readonly string[], dir: string): string[] {
+    if (!settings.apps.handsOn) return [];
+    const { namespaces, mesh } = lessonsPlan(settings);
+    return ids.map((id) => {
+        const own = namespaces.find((n) => n.attendee === id);
+        if (own === undefined) throw new Error(`${id} is not an attendee of the stack`);
+        const data = handOutData(buildNamespace(own, mesh.sidecarEgressHosts), id);
+        const folder = path.join(dir, `${id}-lessons`);
+        fs.mkdirSync(folder, { recursive: true, mode: 0o700 });
+        for (const [file, text] of Object.entries(data)) fs.writeFileSync(path.join(folder, file), text);
+        return folder;
+    });
+}
+
+/** How kubectl reaches the cluster as its administrator. */
+export interface AdminAccess {
+    readonly kubeconfig?: string;
+    readonly context?: string;
+}
+
+/** `kubectl create token`: a token of the attendee's ServiceAccount from the TokenRequest API, valid for `hours`. */
+export function mintToken(kubectl: string, admin: AdminAccess, access: AttendeeAccess, hours: number, env: NodeJS.ProcessEnv = process.env): string {
+    const args = [
+        ...(admin.kubeconfig ? ["--kubeconfig", admin.kubeconfig] : []),
+        ...(admin.context ? ["--context", admin.context] : []),
+        "create",
+        "token",
+        access.serviceAccount,
+        "--namespace",
+        access.namespace,
+        "--duration",
+        `${hours}h`,
+    ];
+    const r = spawnSync(kubectl, args, { encoding: "utf8", env });
+    if (r.error) throw new Error(`could not run ${kubectl} (${r.error.message}): install kubectl or set KUBECTL`);
+    if (r.status !== 0) throw new Error(`${kubectl} ${args.join(" ")} failed: ${r.stderr.trim()}`);
+    return r.stdout.trim();
+}
+
+/** When a token expires, from its `exp` claim (undefined when it is not a JWT). */
+export function tokenExpiry(token: string): Date | undefined {
+    const payload = token.split(".")[1];
+    if (!payload) return undefined;
+    try {
+        const exp = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")).exp;
+        return typeof exp === "number" ? new Date(exp * 1000) : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/** The file beside the kubeconfigs that holds the workshop CA's certificate. */
+export const GATEWAY_CA_FILE_NAME = "gateway-ca.crt";
+
+/** A line of progress every `every` tokens and at the last: minting hundreds of tokens takes a while. */
+export function progressLine(done: number, total: number, every = 10): string | undefined {
+    return done === total || done % every === 0 ? `tokens: ${done} of ${total}` : undefined;
+}
+
+/** The stack's outputs, secrets shown, through the Automation API (the CLI `npm run up` uses). */
+async function outputsOf(stack: string, envVars: Record<string, string>): Promise<Record<string, unknown>> {
+    const cli = await locatePulumi();
+    if ("refusal" in cli) throw new Error(cli.refusal);
+    const selected = await openStack({ projectDir: PROJECT_DIR, command: cli.command, envVars }, stack);
+    if ("refusal" in selected) throw new Error(selected.refusal);
+    return stackOutputs(selected);
+}
+
+export interface KubeconfigsRequest {
+    readonly stack: string;
+    readonly hours?: string;
+    readonly out?: string;
+}
+
+/** Mints the tokens and writes the kubeconfigs (and hand-outs) of a stack's attendees; progress on stderr, what was written on stdout. */
+export async function handOutKubeconfigs(request: KubeconfigsRequest): Promise<void> {
+    const values = request;
+    const config = loadStackConfig(PROJECT_DIR, values.stack);
+    const settings = settingsFromConfig(config.config, { stack: config.stack, source: config.file });
+    const hours = values.hours !== undefined ? Number(values.hours) : settings.classroom.tokenHours;
+    if (!Number.isInteger(hours) || hours < 1 || hours > 24) throw new Error(`--hours must be an integer from 1 to 24 (EKS issues no token for longer), got ${JSON.stringify(values.hours)}`);
+    // The stack's aws:profile for the AWS CLI the admin kubeconfig's token command runs.
+    const env = { ...process.env, ...awsEnvironment(settings) };
+    const outputs = await outputsOf(values.stack, awsEnvironment(settings));
+    const access = (outputs.attendeeAccess ?? {}) as Record<string, AttendeeAccess | undefined>;
+    const ids = Object.keys(access);
+    if (ids.length === 0) throw new Error(`stack ${values.stack} has no attendees (istio-workshop:attendees)`);
+    const unreadable = ids.filter((id) => access[id] === undefined);
+    if (unreadable.length > 0) throw new Error(`the cluster's endpoint could not be read for ${unreadable.join(", ")}: check the stack's kubeconfig`);
+
+    // The administrator's credentials: the stack's kubeconfig output (EKS), or the stack's own kubeconfig and context (existing).
+    const temp = fs.mkdtempSync(path.join(os.tmpdir(), "istio-workshop-"));
+    try {
+        let admin: AdminAccess = { kubeconfig: settings.cluster.kubeconfig, context: settings.cluster.context };
+        if (typeof outputs.kubeconfig === "string") {
+            const file = path.join(temp, "admin.kubeconfig.json");
+            fs.writeFileSync(file, outputs.kubeconfig, { mode: 0o600 });
+            admin = { kubeconfig: file };
+        }
+        const kubectl = process.env.KUBECTL ?? "kubectl";
+        const show = showProgress();
+        const tokens = Object.fromEntries(
+            ids.map((id, i) => {
+                const token = mintToken(kubectl, admin, access[id]!, hours, env);
+                const line = show ? progressLine(i + 1, ids.length) : undefined;
+                if (line) process.stderr.write(`${line}\n`);
+                return [id, token];
+            }),
+        );
+        const dir = values.out ?? path.join("kubeconfigs", values.stack);
+        const files = writeKubeconfigs(Object.fromEntries(ids.map((id) => [id, attendeeKubeconfig(access[id]!, tokens[id])])), dir);
+        // The workshop CA, for `curl --cacert` against the gateway's own TLS (a certificate, owner-only like the rest of the folder).
+        if (typeof outputs.gatewayCaCertificate === "string") {
+            fs.writeFileSync(path.join(dir, GATEWAY_CA_FILE_NAME), outputs.gatewayCaCertificate, { mode: 0o600 });
+            process.stdout.write(`The workshop CA's certificate, for curl --cacert over https: ${path.join(dir, GATEWAY_CA_FILE_NAME)}\n`);
+        }
+        const expiries = Object.values(tokens).map(tokenExpiry).filter((d): d is Date => d !== undefined);
+        const first = expiries.length > 0 ? new Date(Math.min(...expiries.map((d) => d.getTime()))) : undefined;
+        process.stdout.write(`${files.length} kubeconfigs written to ${dir} (owner-only); tokens requested for ${hours} h${first ? `, the first expires ${first.toISOString()}` : ""}\n`);
+        const handOuts = writeHandOuts(settings, ids, dir);
+        if (handOuts.length > 0) process.stdout.write(`${handOuts.length} hand-outs (each attendee's lesson stages and steps) written beside them: ${dir}/<id>-lessons/\n`);
+        if (first && first.getTime() < Date.now() + hours * 3600_000 - 60_000) {
+            process.stdout.write(`  ! the API server shortened the tokens' lifetime (its --service-account-max-token-expiration)\n`);
+        }
+    } finally {
+        fs.rmSync(temp, { recursive: true, force: true });
+    }
+}
