@@ -6,9 +6,9 @@
  * Layers, lowest first; an import points down, or sideways within its folder, never up:
  *   src/settings   stack config: the schema per section, parsing, stack files, the configuration reference
  *   src/model      what several domains name: namespaces, gateways, addresses, typed Istio objects, images, labels, pod demand
- *   src/tooling    the binaries the commands drive (helm, kubectl, the Pulumi CLI) and the end-to-end run's pure parts
  *   domains        src/cluster, src/mesh, src/addons, src/lessons, src/classroom: pure builders, then components
  *   src/workshop   the workshop resolved once: lessons per namespace, sizing, capacity, images, the charts a stack installs
+ *   src/tooling    what the commands drive: helm, kubectl, the Pulumi CLI (Automation API), kubeconfigs, the end-to-end run
  *   src/judgement  the offline judgement: recording and rendering a plan, whole-cluster checks, Kubernetes evaluators, attacks
  *   entry points   index.ts (the program), src/index.ts (the package), policy/ (the policy pack), scripts/ (commands)
  *
@@ -28,7 +28,6 @@ module.exports = {
         up("no-cycles", {}, { circular: true }, "No import cycles, type-only imports included."),
         up("settings-are-the-bottom", { path: "^src/settings/" }, { path: "^(src/(?!settings/)|policy/|scripts/|index[.]ts)" }, "The settings import nothing else of the project."),
         up("model-imports-settings-only", { path: "^src/model/" }, { path: "^(src/(?!settings/|model/)|policy/|scripts/|index[.]ts)" }, "The shared model imports the settings and itself only."),
-        up("tooling-imports-settings-only", { path: "^src/tooling/" }, { path: "^(src/(?!settings/|tooling/)|policy/|scripts/|index[.]ts)" }, "The tools import the settings and themselves only."),
         ...Object.entries(DOMAIN_EDGES).map(([domain, edges]) =>
             up(
                 `${domain}-builders-import-down`,
@@ -51,6 +50,7 @@ module.exports = {
         ),
         up("builders-never-import-components", { path: "^src/", pathNot: `${COMPONENTS}|^src/index[.]ts$` }, { path: COMPONENTS }, "Pure modules never import a component."),
         up("workshop-imports-down", { path: "^src/workshop/" }, { path: `^(src/(judgement|tooling)/|${ENTRY_POINTS.slice(1)})` }, "The resolved workshop imports the settings, the model and the domains' builders."),
+        up("tooling-imports-down", { path: "^src/tooling/" }, { path: `^(src/judgement/|${ENTRY_POINTS.slice(1)})` }, "The tools import what is below them (settings, model, builders, workshop), never the judgement (which uses them) or an entry point."),
         up("judgement-imports-down", { path: "^src/judgement/" }, { path: `^${ENTRY_POINTS.slice(1)}` }, "The offline judgement never imports an entry point (nor a component: see builders-never-import-components)."),
         up("nothing-imports-scripts", { pathNot: "^scripts/" }, { path: "^scripts/" }, "scripts/ holds command-line entry points: nothing imports them, tests included."),
         up("scripts-import-the-library", { path: "^scripts/" }, { path: "^(scripts/|index[.]ts|policy/|src/index[.]ts)" }, "A command imports the library (src/), not another command or entry point."),

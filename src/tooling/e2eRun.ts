@@ -24,8 +24,8 @@ import { loadStackConfig } from "../settings/stackFile";
 import { settingsFromConfig } from "../settings/parse";
 import { createStack, locatePulumi, openStack, stackOutputs } from "./pulumi";
 import { parseOperation, runOperation } from "./operations";
-
 import { PROJECT_DIR } from "./target";
+
 const HOST_PORTS = { http: 8080, https: 8443 };
 
 function has(cmd: string, args: readonly string[]): boolean {

@@ -1,0 +1,106 @@
+/**
+ * The offline plan of a stack (`npm run plan`): loads `Pulumi.yaml` and
+ * `Pulumi.<stack>.yaml` as the CLI would, validates and resolves the settings,
+ * runs the real program (`index.ts`) under Pulumi's mock runtime, renders its
+ * Helm releases with a real helm where the chart cache has them, and judges the
+ * whole cluster that results. Bad config throws the settings' error and
+ * registers nothing.
+ */
+import * as path from "path";
+import { isolationSummary } from "./attacks/attackSuite";
+import { checkPlan, validationSummary, type ValidationReport } from "./checks/validatePlan";
+import { chartValueChecks } from "./checks/valuesCheck";
+import type { Plan } from "./plan/plan";
+import { disablePromiseDebugging, recordProgram } from "./plan/recorder";
+import { Renderer, chartCacheDir, describeReleases, renderPlan, type ReleaseReport } from "./plan/render";
+import { formatPlan, securityControls } from "./plan/summary";
+import type { EnforcementLevel } from "./checks/validatePlan";
+import { settingsFromConfig } from "../settings/parse";
+import { loadStackConfig } from "../settings/stackFile";
+import { locateHelm } from "../tooling/helm";
+import { describeCapacity } from "../workshop/capacity";
+import { workshopFrom, type Workshop } from "../workshop/resolve";
+
+export interface PlanRequest {
+    readonly stack: string;
+    /** Where Pulumi.yaml and the stack file are. */
+    readonly dir: string;
+    /** Where the program (index.ts) is. */
+    readonly programDir: string;
+    /** Policy levels, as for pulumi's --policy-pack-config. */
+    readonly levels?: Record<string, EnforcementLevel>;
+    /** Reports what the plan is doing, as it goes. */
+    readonly progress?: (what: string) => void;
+}
+
+export interface StackPlan {
+    readonly workshop: Workshop;
+    readonly plan: Plan;
+    readonly releases: readonly ReleaseReport[];
+    readonly report: ValidationReport;
+    /** Which helm rendered the releases (or why none), and where the chart cache is. */
+    readonly helm: string;
+}
+
+/** The plan of a stack, validated: every step offline. */
+export async function planStack(request: PlanRequest): Promise<StackPlan> {
+    const progress = request.progress ?? (() => undefined);
+    // The Pulumi SDK records a stack trace for every resource and promise, mapped through source maps where a
+    // hook is installed; that dominates the run time of large plans. The plan prints messages: V8's plain, short traces.
+    (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
+    Error.stackTraceLimit = 3;
+    disablePromiseDebugging();
+    const stackConfig = loadStackConfig(request.dir, request.stack);
+    // Validate first: invalid settings register nothing.
+    const settings = settingsFromConfig(stackConfig.config, { stack: stackConfig.stack, source: stackConfig.file });
+    const workshop = workshopFrom(settings);
+    progress(`settings valid; running the program under mocks (${workshop.lessons.attendees.length} attendees)`);
+    const recorded = await recordProgram({
+        project: stackConfig.project,
+        stack: stackConfig.stack,
+        config: stackConfig.config,
+        secretKeys: stackConfig.secretKeys,
+        preview: true,
+        program: () => ({ ...require(path.join(request.programDir, "index")) }),
+    });
+    progress(`${recorded.resources.length} resources registered; rendering the Helm releases`);
+    // The Helm releases, rendered by a real helm from the chart cache, join the plan object by object.
+    const helm = await locateHelm();
+    const renderer = "path" in helm ? new Renderer(helm, chartCacheDir(), workshop.settings.cluster.kubernetesVersion) : helm;
+    const { plan, releases } = await renderPlan(recorded, renderer);
+    const chartChecks = renderer instanceof Renderer ? await chartValueChecks(renderer, plan, releases) : {};
+    progress(`${plan.resources.length} objects in the plan; validating`);
+    const report = checkPlan(plan, { levels: request.levels ?? {}, releases, ...chartChecks });
+    return { workshop, plan, releases, report, helm: `helm: ${"path" in helm ? `${helm.version} from ${helm.source}` : helm.missing}; chart cache: ${chartCacheDir()}` };
+}
+
+/** What the plan prints: the whole plan, or (quiet) only warnings; then advisories, what was not checked, problems or the verdict. */
+export function planText(p: StackPlan, options: { readonly quiet?: boolean; readonly stack: string }): { readonly text: string; readonly failed: boolean } {
+    const lines: string[] = [];
+    const { workshop, plan, report } = p;
+    if (options.quiet) {
+        if (workshop.warnings.length > 0) lines.push(`Warnings:\n${workshop.warnings.map((w) => `  ! ${w}`).join("\n")}`);
+    } else {
+        lines.push(formatPlan(plan, workshop.warnings, describeCapacity(workshop.capacity)));
+        lines.push(`\n${securityControls(plan).join("\n")}`);
+        lines.push(`\nHelm releases (${p.helm}):`);
+        describeReleases(p.releases).forEach((line) => lines.push(`  ${line}`));
+    }
+    return { text: lines.length > 0 ? `${lines.join("\n")}\n` : "", failed: report.problems.length > 0 };
+}
+
+/** The verdict's lines, after the plan (and its JSON and graph) was written. */
+export function verdictText(report: ValidationReport, options: { readonly quiet?: boolean; readonly stack: string }): string {
+    const lines: string[] = [];
+    report.advisory.forEach((w) => lines.push(`  ! advisory ${w}`));
+    if (report.notChecked.length > 0 && options.quiet) {
+        lines.push(`Not checked: ${report.notChecked.length} items (run \`npm run plan -- --stack ${options.stack}\` for the list)`);
+    } else if (report.notChecked.length > 0) {
+        lines.push(`\nNot checked (${report.notChecked.length}):\n${report.notChecked.map((n) => `  - ${n}`).join("\n")}`);
+    }
+    if (report.problems.length > 0) return `${lines.join("\n")}${lines.length > 0 ? "\n" : ""}`;
+    lines.push(`\nValidation passed: ${validationSummary(report)}`);
+    const isolation = isolationSummary(report.isolation);
+    if (isolation) lines.push(isolation);
+    return `${lines.join("\n")}\n`;
+}
