@@ -31,6 +31,10 @@ export interface RunOptions {
     readonly mocks?: pulumi.runtime.Mocks;
     /** Sees every raw registration request (tests use it for options a plan does not record, such as `protect`). */
     readonly onRequest?: (request: any) => void;
+    /** Keep each lessons release's values as given (a replay installs it); default: its objects become entries of their own. */
+    readonly keepReleaseValues?: boolean;
+    /** Keep secrets' values (a replay applies them); default: shown as `[secret]`, as in a plan anyone may read. */
+    readonly revealSecrets?: boolean;
     /** Builds the program; returns its stack outputs (a module's exports, say). */
     readonly program: () => Record<string, unknown> | Promise<Record<string, unknown>>;
 }
@@ -76,7 +80,10 @@ export async function recordProgram(options: RunOptions): Promise<Plan> {
     monitor.registerResource = (request: any, callback: (err: unknown, response: any) => void) => {
         options.onRequest?.(request);
         return register(request, (err: unknown, response: any) => {
-            if (!err && response) resources.push(...expandLessonsRelease(toPlanned(request, response.getUrn())));
+            if (!err && response) {
+                const planned = toPlanned(request, response.getUrn(), options.revealSecrets === true);
+                resources.push(...(options.keepReleaseValues ? [planned] : expandLessonsRelease(planned)));
+            }
             callback(err, response);
         });
     };
@@ -92,7 +99,7 @@ export async function recordProgram(options: RunOptions): Promise<Plan> {
     return { project: options.project, stack: options.stack, resources, outputs };
 }
 
-function toPlanned(req: any, urn: string): PlannedResource {
+function toPlanned(req: any, urn: string, revealSecrets: boolean): PlannedResource {
     const deps = new Set<string>(req.getDependenciesList());
     req.getPropertydependenciesMap().forEach((value: any) => value.getUrnsList().forEach((u: string) => deps.add(u)));
     // Custom resources name one provider; remote components (awsx, eks) pass a providers map.
@@ -106,19 +113,19 @@ function toPlanned(req: any, urn: string): PlannedResource {
         custom: req.getCustom(),
         provider: provider ? provider.slice(0, provider.lastIndexOf("::")) : null,
         dependsOn: [...deps].filter((d) => d !== "").sort(),
-        inputs: clean(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+        inputs: clean(req.getObject()?.toJavaScript() ?? {}, revealSecrets) as Record<string, unknown>,
     };
 }
 
 /** Turns the wire form of a value into plain JSON: unknowns, secrets and references made explicit. */
-export function clean(value: unknown): unknown {
+export function clean(value: unknown, revealSecrets = false): unknown {
     if (value === rpc.unknownValue) return UNKNOWN;
-    if (Array.isArray(value)) return value.map(clean);
+    if (Array.isArray(value)) return value.map((v) => clean(v, revealSecrets));
     if (typeof value === "object" && value !== null) {
         const v = value as Record<string, unknown>;
         switch (v[rpc.specialSigKey]) {
             case rpc.specialSecretSig:
-                return SECRET;
+                return revealSecrets ? clean(v.value, true) : SECRET;
             case rpc.specialResourceSig:
                 return v.urn;
             case rpc.specialAssetSig:
@@ -129,7 +136,7 @@ export function clean(value: unknown): unknown {
             Object.keys(v)
                 .filter((k) => !k.startsWith("__"))
                 .sort()
-                .map((k) => [k, clean(v[k])]),
+                .map((k) => [k, clean(v[k], revealSecrets)]),
         );
     }
     return value;

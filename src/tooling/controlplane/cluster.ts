@@ -293,3 +293,24 @@ export async function addNodes(kubectlPath: string, state: ClusterState, nodes: 
         logFile(state.dir, "kwok"),
     );
 }
+
+/**
+ * Admission webhooks served by a Service (Istio's sidecar injector and config
+ * validator) cannot be reached on this control plane: no data plane runs them.
+ * Made to fail open here, and only here, so that what they would have
+ * decided is the one thing the run does not cover. Returns the webhooks changed.
+ */
+export async function relaxWebhooks(kubectlPath: string, state: Pick<ClusterState, "kubeconfig">): Promise<string[]> {
+    const changed: string[] = [];
+    for (const kind of ["mutatingwebhookconfigurations", "validatingwebhookconfigurations"]) {
+        const list = JSON.parse(await kubectl(kubectlPath, state, ["get", kind, "-o", "json"]));
+        for (const config of list.items as any[]) {
+            const webhooks = (config.webhooks ?? []) as any[];
+            if (!webhooks.some((w) => w.clientConfig?.service && w.failurePolicy !== "Ignore")) continue;
+            const patch = webhooks.map((w, i) => ({ op: "replace", path: `/webhooks/${i}/failurePolicy`, value: w.clientConfig?.service ? "Ignore" : w.failurePolicy }));
+            await kubectl(kubectlPath, state, ["patch", kind, config.metadata.name, "--type=json", "-p", JSON.stringify(patch)]);
+            changed.push(`${kind}/${config.metadata.name}`);
+        }
+    }
+    return changed;
+}

@@ -1,0 +1,229 @@
+/**
+ * The replay engine of the cluster tests: a recorded program (every resource
+ * with its inputs, parent and dependencies, as the Pulumi engine receives
+ * them) applied to a real API server in Pulumi's order. A resource starts when
+ * everything it depends on is done (a component is done when its children
+ * are); a failed resource skips its dependents, as Pulumi does. Kubernetes
+ * objects go by server-side apply; Helm releases by a real `helm upgrade
+ * --install` with the same chart, version, values, hooks, wait and timeout.
+ *
+ * It is not the Pulumi engine, and its report says so. Where it cannot do what
+ * the engine would, it says what it did instead: the bridged `random` and
+ * `tls` providers are not run (their outputs are stand-ins, good for admission,
+ * not for TLS); a release whose chart archive is not in the chart cache is not
+ * installed (for `istio-base`, the CRDs its chart renders are applied from the
+ * upstream data instead).
+ */
+import { execFile } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import YAML from "yaml";
+import type { Plan, PlannedResource } from "../plan/plan";
+import { kubectl, relaxWebhooks, type ClusterState } from "../../tooling/controlplane/cluster";
+
+export type Outcome = "applied" | "deployed" | "not-run" | "not-installed" | "failed" | "skipped" | "deleted";
+
+export interface ReplayStep {
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    readonly outcome: Outcome;
+    readonly detail?: string;
+    readonly seconds: number;
+}
+
+export interface ReplayTools {
+    readonly kubectl: string;
+    readonly helm: string;
+    readonly state: ClusterState;
+    /** Where the project is (the lessons chart's path is relative to it). */
+    readonly projectDir: string;
+    /** A chart archive's path in the chart cache, if it is there. */
+    readonly archiveOf: (repo: string, chart: string, version: string) => string | undefined;
+    /** Objects a release's chart would create, for a release whose chart is not cached (the CRDs of istio-base). */
+    readonly standIn?: (release: { readonly chart: string; readonly version: string }) => { readonly objects: readonly unknown[]; readonly source: string } | undefined;
+    readonly parallel?: number;
+    readonly say?: (line: string) => void;
+}
+
+const PROVIDERS_NOT_RUN = /^(random|tls):/;
+
+/** The resources of a plan the engine would register (not the objects a release renders), and what each waits for. */
+export function replayGraph(plan: Plan): { readonly nodes: PlannedResource[]; readonly waitsFor: ReadonlyMap<string, readonly string[]> } {
+    const nodes = plan.resources.filter((r) => !r.renderedBy);
+    const known = new Set(nodes.map((r) => r.urn));
+    const children = new Map<string, string[]>();
+    for (const r of nodes) if (r.parent && known.has(r.parent)) children.set(r.parent, [...(children.get(r.parent) ?? []), r.urn]);
+    const waitsFor = new Map<string, readonly string[]>();
+    for (const r of nodes) {
+        // A custom resource waits for what it depends on and its provider; a component for its children.
+        const deps = r.custom ? [...r.dependsOn, ...(r.provider ? [r.provider] : [])] : [...r.dependsOn, ...(children.get(r.urn) ?? [])];
+        waitsFor.set(r.urn, [...new Set(deps.filter((d) => known.has(d) && d !== r.urn))]);
+    }
+    return { nodes, waitsFor };
+}
+
+/** Pulumi's order as a sequence: each resource after everything it waits for, ties in the plan's (URN) order. */
+export function replayOrder(plan: Plan): PlannedResource[] {
+    const { nodes, waitsFor } = replayGraph(plan);
+    const done = new Set<string>();
+    const order: PlannedResource[] = [];
+    let progress = true;
+    while (order.length < nodes.length && progress) {
+        progress = false;
+        for (const r of nodes) {
+            if (done.has(r.urn) || !(waitsFor.get(r.urn) ?? []).every((d) => done.has(d))) continue;
+            done.add(r.urn);
+            order.push(r);
+            progress = true;
+        }
+    }
+    if (order.length < nodes.length) throw new Error(`a dependency cycle among ${nodes.filter((r) => !done.has(r.urn)).map((r) => r.name).join(", ")}`);
+    return order;
+}
+
+/** A Kubernetes resource's object as the provider would send it: its inputs. */
+export function objectOf(r: PlannedResource): Record<string, unknown> {
+    return r.inputs as Record<string, unknown>;
+}
+
+const isRelease = (r: PlannedResource) => r.type === "kubernetes:helm.sh/v3:Release";
+const isKubernetesObject = (r: PlannedResource) => r.custom && r.type.startsWith("kubernetes:") && !isRelease(r);
+
+function runFile(file: string, args: readonly string[], input?: string, timeoutMs = 1_800_000): Promise<string> {
+    return new Promise((resolve, reject) => {
+        const child = execFile(file, [...args], { maxBuffer: 256 * 1024 * 1024, timeout: timeoutMs }, (err, stdout, stderr) => {
+            if (err) reject(new Error((stderr || err.message).trim()));
+            else resolve(stdout);
+        });
+        if (input !== undefined) child.stdin?.end(input);
+    });
+}
+
+/** Applies one Kubernetes object as the provider does (server-side apply), then waits as it would for workloads. */
+async function applyObject(t: ReplayTools, r: PlannedResource): Promise<Outcome> {
+    const o = objectOf(r) as any;
+    await kubectl(t.kubectl, t.state, ["apply", "--server-side", "--force-conflicts", "--field-manager=pulumi-kubernetes", "-f", "-"], JSON.stringify(o));
+    const ns = o.metadata?.namespace ? ["-n", o.metadata.namespace] : [];
+    if (o.kind === "Deployment") await kubectl(t.kubectl, t.state, ["rollout", "status", `deployment/${o.metadata.name}`, ...ns, "--timeout=600s"]);
+    if (o.kind === "Service" && o.spec?.type === "LoadBalancer") {
+        await kubectl(t.kubectl, t.state, ["wait", `service/${o.metadata.name}`, ...ns, "--for=jsonpath={.status.loadBalancer.ingress[0].ip}", "--timeout=120s"]);
+    }
+    return "applied";
+}
+
+/** Installs (or upgrades) one Helm release as the provider does: its chart, version, values; waiting for it and its hooks. */
+async function installRelease(t: ReplayTools, r: PlannedResource): Promise<{ outcome: Outcome; detail?: string }> {
+    const i = r.inputs as any;
+    const repo = i.repositoryOpts?.repo as string | undefined;
+    const local = repo === undefined && typeof i.chart === "string" && i.chart.startsWith(".");
+    const chart = local ? path.resolve(t.projectDir, i.chart) : repo ? t.archiveOf(repo, i.chart, i.version) : undefined;
+    if (chart === undefined) {
+        const standIn = t.standIn?.({ chart: i.chart, version: i.version });
+        if (!standIn) return { outcome: "not-installed", detail: `chart ${i.chart} ${i.version} is not in the chart cache (npm run charts needs its repository): not installed` };
+        await kubectl(t.kubectl, t.state, ["apply", "--server-side", "--force-conflicts", "--field-manager=pulumi-kubernetes", "-f", "-"], standIn.objects.map((o) => JSON.stringify(o)).join("\n"));
+        return { outcome: "not-installed", detail: `chart ${i.chart} ${i.version} is not in the chart cache: ${standIn.objects.length} objects of it applied from ${standIn.source} instead` };
+    }
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "iw-values-"));
+    try {
+        const values = path.join(tmp, "values.json");
+        fs.writeFileSync(values, JSON.stringify(i.values ?? {}));
+        const timeout = `${i.timeout ?? 300}s`;
+        const args = ["upgrade", "--install", i.name, chart, "--namespace", i.namespace, "--values", values, "--wait=watcher", "--wait-for-jobs", "--timeout", timeout, "--kubeconfig", t.state.kubeconfig, "--kube-context", t.state.context];
+        if (!local && i.version) args.push("--version", i.version);
+        if (i.atomic) args.push("--rollback-on-failure");
+        if (i.createNamespace) args.push("--create-namespace");
+        await runFile(t.helm, args);
+        // Istio's webhooks cannot be served here (no data plane): made to fail open, on this control plane only.
+        await relaxWebhooks(t.kubectl, t.state);
+        return { outcome: "deployed" };
+    } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+    }
+}
+
+/** `up`: every resource in Pulumi's order, as many at once as the engine would run (Pulumi's default parallelism bound: 16). */
+export async function replayUp(plan: Plan, t: ReplayTools): Promise<ReplayStep[]> {
+    const { nodes, waitsFor } = replayGraph(plan);
+    const byUrn = new Map(nodes.map((r) => [r.urn, r]));
+    const steps = new Map<string, ReplayStep>();
+    const failed = new Set<string>();
+    const pending = new Set(nodes.map((r) => r.urn));
+    const running = new Map<string, Promise<void>>();
+    const limit = t.parallel ?? 16;
+    const step = async (r: PlannedResource): Promise<void> => {
+        const started = Date.now();
+        const record = (outcome: Outcome, detail?: string) => steps.set(r.urn, { urn: r.urn, type: r.type, name: r.name, outcome, ...(detail ? { detail } : {}), seconds: (Date.now() - started) / 1000 });
+        const blocked = (waitsFor.get(r.urn) ?? []).filter((d) => failed.has(d));
+        if (blocked.length > 0) {
+            failed.add(r.urn);
+            return void record("skipped", `waits for ${blocked.map((d) => byUrn.get(d)!.name).join(", ")}, which failed`);
+        }
+        try {
+            if (!r.custom || r.type.startsWith("pulumi:providers:")) return void record("applied", r.custom ? "provider: the control plane's kubeconfig is used" : "component");
+            if (PROVIDERS_NOT_RUN.test(r.type)) return void record("not-run", "a bridged provider this run does not build: its outputs are stand-ins");
+            if (isRelease(r)) {
+                const out = await installRelease(t, r);
+                return void record(out.outcome, out.detail);
+            }
+            if (isKubernetesObject(r)) return void record(await applyObject(t, r));
+            failed.add(r.urn);
+            record("failed", `no way to apply a ${r.type} on this control plane`);
+        } catch (err) {
+            failed.add(r.urn);
+            record("failed", (err as Error).message.split("\n").slice(0, 3).join(" "));
+            t.say?.(`  failed: ${r.name}: ${(err as Error).message.split("\n")[0]}`);
+        }
+    };
+    while (pending.size > 0 || running.size > 0) {
+        for (const urn of [...pending]) {
+            if (running.size >= limit) break;
+            if (!(waitsFor.get(urn) ?? []).every((d) => steps.has(d))) continue;
+            pending.delete(urn);
+            running.set(urn, step(byUrn.get(urn)!).finally(() => running.delete(urn)));
+        }
+        if (running.size === 0 && pending.size > 0) throw new Error(`nothing can start: ${[...pending].slice(0, 3).join(", ")} wait for each other`);
+        if (running.size > 0) await Promise.race(running.values());
+    }
+    return replayOrder(plan).map((r) => steps.get(r.urn)!);
+}
+
+/** `destroy`: releases uninstalled and objects deleted in the reverse order, each waited for. */
+export async function replayDestroy(plan: Plan, t: ReplayTools): Promise<ReplayStep[]> {
+    const steps: ReplayStep[] = [];
+    for (const r of replayOrder(plan).reverse()) {
+        const started = Date.now();
+        const record = (outcome: Outcome, detail?: string) => steps.push({ urn: r.urn, type: r.type, name: r.name, outcome, ...(detail ? { detail } : {}), seconds: (Date.now() - started) / 1000 });
+        try {
+            if (isRelease(r)) {
+                const i = r.inputs as any;
+                const installed = await runFile(t.helm, ["list", "--namespace", i.namespace, "--filter", `^${i.name}$`, "--short", "--kubeconfig", t.state.kubeconfig, "--kube-context", t.state.context]);
+                if (installed.trim() === "") {
+                    record("skipped", "not installed");
+                    continue;
+                }
+                await runFile(t.helm, ["uninstall", i.name, "--namespace", i.namespace, "--wait", "--timeout", "600s", "--kubeconfig", t.state.kubeconfig, "--kube-context", t.state.context]);
+                record("deleted");
+            } else if (isKubernetesObject(r)) {
+                await kubectl(t.kubectl, t.state, ["delete", "--ignore-not-found", "--wait=true", "--timeout=600s", "-f", "-"], JSON.stringify(objectOf(r)));
+                record("deleted");
+            } else {
+                record("skipped");
+            }
+        } catch (err) {
+            record("failed", (err as Error).message.split("\n")[0]);
+        }
+    }
+    return steps;
+}
+
+/** The upstream CRDs a release of `istio-base` renders (the chart's own `files/crd-all.gen.yaml`), from the upstream data. */
+export function upstreamBaseCrds(upstreamDir: string): (release: { readonly chart: string; readonly version: string }) => { objects: unknown[]; source: string } | undefined {
+    return (release) => {
+        if (release.chart !== "base") return undefined;
+        const file = path.join(upstreamDir, "chart-values", "istio", `base-${release.version}`, "files", "crd-all.gen.yaml");
+        if (!fs.existsSync(file)) return undefined;
+        return { objects: YAML.parseAllDocuments(fs.readFileSync(file, "utf8")).map((d) => d.toJSON()).filter((o) => o?.kind === "CustomResourceDefinition"), source: path.relative(path.dirname(upstreamDir), file) };
+    };
+}

@@ -1,0 +1,74 @@
+/**
+ * The attack suite sent to a real API server as an attendee: each attempt
+ * made with the attendee's own token (a TokenRequest token of its
+ * ServiceAccount, minted as `npm run kubeconfigs` mints them), and the layer
+ * that refused it read from the API server's answer. Objects are sent with a
+ * server-side dry run (every admission step runs, nothing is stored); a verb
+ * on a resource is asked of the server's authorizer (SelfSubjectAccessReview,
+ * `kubectl auth can-i`). Connections are the data plane's: not sent, the
+ * offline network model judges them.
+ *
+ * Beside each server verdict, the offline one (`attendeeJudge`) for the layers
+ * the API server has (RBAC, Pod Security, admission policy): every difference
+ * is a model disagreement.
+ */
+import { execFile } from "child_process";
+import type { Attempt, Layer, Verdict } from "../attacks/attackSuite";
+
+/** The layers the API server judges; the others (Istio, NetworkPolicy, AuthorizationPolicy) are the data plane's. */
+export const SERVER_LAYERS: readonly Layer[] = ["RBAC", "Pod Security", "admission policy"];
+
+export type ServerLayer = Layer | "ResourceQuota" | "LimitRange" | "schema" | "other";
+
+export interface ServerVerdict {
+    readonly layer: ServerLayer;
+    readonly message: string;
+}
+
+/** The layer an API server's refusal names, from its message. */
+export function layerOfRefusal(message: string): ServerLayer {
+    if (/violates PodSecurity/.test(message)) return "Pod Security";
+    if (/ValidatingAdmissionPolicy '[^']+' with binding '[^']+' denied request/.test(message)) return "admission policy";
+    if (/is forbidden: User "[^"]+" cannot /.test(message)) return "RBAC";
+    if (/exceeded quota|failed quota|must specify (limits|requests)/.test(message)) return "ResourceQuota";
+    if (/LimitRange|maximum (cpu|memory) usage per Container/.test(message)) return "LimitRange";
+    if (/Invalid value|Unsupported value|unknown field|Required value|is invalid/.test(message)) return "schema";
+    return "other";
+}
+
+/** What the offline model says the API server will answer: its verdict where the server judges, else admitted. */
+export function expectedServerLayer(v: Verdict): Layer {
+    return SERVER_LAYERS.includes(v.layer) ? v.layer : "admitted";
+}
+
+function kubectlAs(kubectl: string, kubeconfig: string, args: readonly string[], input?: string): Promise<{ code: number; out: string }> {
+    return new Promise((resolve) => {
+        const child = execFile(kubectl, ["--kubeconfig", kubeconfig, ...args], { maxBuffer: 64 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) => {
+            resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}`.trim() });
+        });
+        if (input !== undefined) child.stdin?.end(input);
+    });
+}
+
+/** A request as `kubectl auth can-i` takes it: `resource[.group][/name]` and `--subresource`. */
+export function canIArgs(verb: string, group: string, resource: string, name: string | undefined, namespace: string | undefined): string[] {
+    const [base, sub] = resource.split("/");
+    const type = `${base}${group ? `.${group}` : ""}${name ? `/${name}` : ""}`;
+    return ["auth", "can-i", verb, type, ...(sub ? [`--subresource=${sub}`] : []), ...(namespace ? ["-n", namespace] : ["--all-namespaces"])];
+}
+
+/** Sends one attempt as the attendee whose kubeconfig is given; undefined for a connection (the data plane's). */
+export async function sendAttempt(kubectl: string, kubeconfig: string, attempt: Attempt): Promise<ServerVerdict | undefined> {
+    if ("connect" in attempt) return undefined;
+    if ("object" in attempt) {
+        const object = JSON.stringify(attempt.object);
+        const r =
+            attempt.verb === "create"
+                ? await kubectlAs(kubectl, kubeconfig, ["create", "--dry-run=server", "-o", "name", "-f", "-"], object)
+                : await kubectlAs(kubectl, kubeconfig, ["apply", "--server-side", "--dry-run=server", "--force-conflicts", "--field-manager=attendee", "-o", "name", "-f", "-"], object);
+        return r.code === 0 ? { layer: "admitted", message: r.out } : { layer: layerOfRefusal(r.out), message: r.out };
+    }
+    const args = canIArgs(attempt.verb, attempt.group, attempt.resource, attempt.name, attempt.namespace);
+    const r = await kubectlAs(kubectl, kubeconfig, args);
+    return r.out.startsWith("yes") ? { layer: "admitted", message: "the authorizer allows it" } : { layer: "RBAC", message: `the authorizer answered ${JSON.stringify(r.out)} to kubectl ${args.join(" ")}` };
+}
