@@ -84,7 +84,7 @@ export const ATTACKS: readonly Attack[] = [
     { what: "change the platform's root routes (istio-ingress)", attempt: () => ({ verb: "update", group: "networking.istio.io", resource: "virtualservices", namespace: "istio-ingress" }) },
     { what: "open a LoadBalancer Service", attempt: (own) => ({ verb: "create", object: service(own, { type: "LoadBalancer" }) }) },
     { what: "open a NodePort Service", attempt: (own) => ({ verb: "create", object: service(own, { type: "NodePort" }) }) },
-    { what: "capture an address with a Service's externalIPs (CVE-2020-8554)", attempt: (own) => ({ verb: "create", object: service(own, { externalIPs: ["169.254.169.254"] }) }) },
+    { what: "capture an address with a Service's externalIPs (CVE-2020-8554)", attempt: (own) => ({ verb: "create", object: service(own, { externalIPs: ["203.0.113.10"] }) }) },
     {
         what: "create a Gateway on `*` port 443 for the shared gateway's pods",
         attempt: (own) => ({

@@ -75,8 +75,11 @@ export interface ClusterReport {
     readonly deploymentsUnavailable: string[];
     readonly jobsSucceeded: number;
     readonly jobsFailed: string[];
-    readonly attacks: { readonly tried: number; readonly refusedAsExpected: number; readonly admitted: string[]; readonly notSent: number };
+    /** Attacks the API server judges (RBAC, Pod Security, admission policy), sent; the data plane's are judged offline only. */
+    readonly attacks: { readonly tried: number; readonly refusedAsExpected: number; readonly admitted: string[]; readonly refusedByAnotherLayer: string[]; readonly dataPlane: number };
     readonly capabilities: { readonly tried: number; readonly allowed: number; readonly refused: string[] };
+    /** Every attempt sent: the offline verdict and the API server's answer. */
+    readonly verdicts: { readonly what: string; readonly offline: string; readonly server: string; readonly message: string }[];
     readonly lessonObjects: { readonly tried: number; readonly admitted: number; readonly refused: string[] };
     readonly modelDisagreements: string[];
     readonly previewChanges: string[];
@@ -166,10 +169,11 @@ async function judgeAttacks(plan: Plan, kubectlPath: string, own: string, victim
     }
     return {
         attacks: {
-            tried: sent.length,
+            tried: serverSide.length,
             refusedAsExpected: serverSide.filter((a) => a.server!.layer === a.offline.layer).length,
             admitted: serverSide.filter((a) => a.server!.layer === "admitted").map((a) => a.what),
-            notSent: attacks.length - sent.length,
+            refusedByAnotherLayer: serverSide.filter((a) => a.server!.layer !== "admitted" && a.server!.layer !== a.offline.layer).map((a) => `${a.what}: ${a.server!.layer}, not ${a.offline.layer}`),
+            dataPlane: attacks.length - serverSide.length,
         },
         capabilities: {
             tried: capabilities.filter((c) => c.server).length,
@@ -177,6 +181,7 @@ async function judgeAttacks(plan: Plan, kubectlPath: string, own: string, victim
             refused: capabilities.filter((c) => c.server && c.server.layer !== "admitted").map((c) => `${c.what}: ${c.server!.layer}: ${c.server!.message.split("\n")[0]}`),
         },
         lessonObjects: { tried: lessons.length, admitted: lessons.length - refusedLessons.length, refused: refusedLessons },
+        verdicts: [...attacks, ...capabilities].filter((a) => a.server).map((a) => ({ what: a.what, offline: a.offline.layer, server: a.server!.layer, message: a.server!.message })),
         disagreements,
     };
 }
@@ -279,9 +284,10 @@ export async function runClusterTest(run: ClusterRun, say: (line: string) => voi
             deploymentsUnavailable: deployments.filter((d) => !cond(d, "Available")).map(name),
             jobsSucceeded: jobs.filter((j) => cond(j, "Complete")).length,
             jobsFailed: jobs.filter((j) => cond(j, "Failed") || !cond(j, "Complete")).map(name),
-            attacks: attackResults?.attacks ?? { tried: 0, refusedAsExpected: 0, admitted: [], notSent: 0 },
+            attacks: attackResults?.attacks ?? { tried: 0, refusedAsExpected: 0, admitted: [], refusedByAnotherLayer: [], dataPlane: 0 },
             capabilities: attackResults?.capabilities ?? { tried: 0, allowed: 0, refused: [] },
             lessonObjects: attackResults?.lessonObjects ?? { tried: 0, admitted: 0, refused: [] },
+            verdicts: attackResults?.verdicts ?? [],
             modelDisagreements: attackResults?.disagreements ?? [],
             previewChanges,
             leftAfterDestroy,
@@ -357,6 +363,7 @@ export function failuresOf(r: ClusterReport): string[] {
         ...r.deploymentsUnavailable.map((d) => `not Available: ${d}`),
         ...r.jobsFailed.map((j) => `Job not completed: ${j}`),
         ...r.attacks.admitted.map((a) => `attack admitted by the API server: ${a}`),
+        ...r.attacks.refusedByAnotherLayer.map((a) => `attack refused by another layer than the suite names: ${a}`),
         ...r.capabilities.refused.map((c) => `capability refused by the API server: ${c}`),
         ...r.lessonObjects.refused.map((c) => `lesson object refused to its attendee: ${c}`),
         ...r.modelDisagreements.map((d) => `model disagreement: ${d}`),
@@ -371,7 +378,7 @@ export function reportLines(r: ClusterReport): string[] {
         `${r.run} (stack ${r.stack}, Kubernetes ${r.kubernetesVersion}, engine ${r.engine}, ${r.nodes.count} × ${r.nodes.instanceType} fake nodes)`,
         `  objects applied ${r.objectsApplied}, refused or skipped ${r.objectsRefused.length}; releases deployed ${r.releasesDeployed.length} (${r.releasesDeployed.join(", ")}), not installed ${r.releasesNotInstalled.length}`,
         `  pods scheduled ${r.podsScheduled}, Pending ${r.podsPending.length}; Deployments Available ${r.deploymentsAvailable}, not ${r.deploymentsUnavailable.length}; Jobs succeeded ${r.jobsSucceeded}, failed ${r.jobsFailed.length}`,
-        `  attacks sent to the API server ${r.attacks.tried} (${r.attacks.notSent} are the data plane's, not sent): refused by the layer the suite names ${r.attacks.refusedAsExpected}, admitted ${r.attacks.admitted.length}`,
+        `  attacks the API server judges ${r.attacks.tried}: refused by the layer the suite names ${r.attacks.refusedAsExpected}, by another ${r.attacks.refusedByAnotherLayer.length}, admitted ${r.attacks.admitted.length} (${r.attacks.dataPlane} more are the data plane's: judged offline only)`,
         `  capabilities ${r.capabilities.allowed} of ${r.capabilities.tried} allowed; lesson objects ${r.lessonObjects.admitted} of ${r.lessonObjects.tried} admitted to their attendee`,
         `  model disagreements ${r.modelDisagreements.length}; second pass changes ${r.previewChanges.length}; left after destroy ${r.leftAfterDestroy.length}`,
         `  seconds: build ${r.seconds.build.toFixed(0)}, start ${r.seconds.start.toFixed(0)}, up ${r.seconds.up.toFixed(0)}, second pass ${r.seconds.preview.toFixed(0)}, destroy ${r.seconds.destroy.toFixed(0)}`,

@@ -105,12 +105,19 @@ function runFile(file: string, args: readonly string[], input?: string, timeoutM
 async function applyObject(t: ReplayTools, r: PlannedResource): Promise<Outcome> {
     const o = objectOf(r) as any;
     await kubectl(t.kubectl, t.state, ["apply", "--server-side", "--force-conflicts", "--field-manager=pulumi-kubernetes", "-f", "-"], JSON.stringify(o));
+    await waitEstablished(t, [o]);
     const ns = o.metadata?.namespace ? ["-n", o.metadata.namespace] : [];
     if (o.kind === "Deployment") await kubectl(t.kubectl, t.state, ["rollout", "status", `deployment/${o.metadata.name}`, ...ns, "--timeout=600s"]);
     if (o.kind === "Service" && o.spec?.type === "LoadBalancer") {
         await kubectl(t.kubectl, t.state, ["wait", `service/${o.metadata.name}`, ...ns, "--for=jsonpath={.status.loadBalancer.ingress[0].ip}", "--timeout=120s"]);
     }
     return "applied";
+}
+
+/** As Helm does for a chart's CRDs: the objects that are CRDs served before anything uses them. */
+async function waitEstablished(t: ReplayTools, objects: readonly unknown[]): Promise<void> {
+    const crds = objects.filter((o: any) => o?.kind === "CustomResourceDefinition").map((o: any) => `crd/${o.metadata.name}`);
+    if (crds.length > 0) await kubectl(t.kubectl, t.state, ["wait", "--for=condition=Established", "--timeout=60s", ...crds]);
 }
 
 /** Installs (or upgrades) one Helm release as the provider does: its chart, version, values; waiting for it and its hooks. */
@@ -123,6 +130,7 @@ async function installRelease(t: ReplayTools, r: PlannedResource): Promise<{ out
         const standIn = t.standIn?.({ chart: i.chart, version: i.version });
         if (!standIn) return { outcome: "not-installed", detail: `chart ${i.chart} ${i.version} is not in the chart cache (npm run charts needs its repository): not installed` };
         await kubectl(t.kubectl, t.state, ["apply", "--server-side", "--force-conflicts", "--field-manager=pulumi-kubernetes", "-f", "-"], standIn.objects.map((o) => JSON.stringify(o)).join("\n"));
+        await waitEstablished(t, standIn.objects);
         return { outcome: "not-installed", detail: `chart ${i.chart} ${i.version} is not in the chart cache: ${standIn.objects.length} objects of it applied from ${standIn.source} instead` };
     }
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "iw-values-"));

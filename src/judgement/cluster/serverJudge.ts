@@ -62,10 +62,10 @@ export async function sendAttempt(kubectl: string, kubeconfig: string, attempt: 
     if ("connect" in attempt) return undefined;
     if ("object" in attempt) {
         const object = JSON.stringify(attempt.object);
-        const r =
-            attempt.verb === "create"
-                ? await kubectlAs(kubectl, kubeconfig, ["create", "--dry-run=server", "-o", "name", "-f", "-"], object)
-                : await kubectlAs(kubectl, kubeconfig, ["apply", "--server-side", "--dry-run=server", "--force-conflicts", "--field-manager=attendee", "-o", "name", "-f", "-"], object);
+        const apply = () => kubectlAs(kubectl, kubeconfig, ["apply", "--server-side", "--dry-run=server", "--force-conflicts", "--field-manager=attendee", "-o", "name", "-f", "-"], object);
+        // A create of an object that exists already is the update the attendee would make instead.
+        let r = attempt.verb === "create" ? await kubectlAs(kubectl, kubeconfig, ["create", "--dry-run=server", "-o", "name", "-f", "-"], object) : await apply();
+        if (r.code !== 0 && /\(AlreadyExists\)/.test(r.out)) r = await apply();
         return r.code === 0 ? { layer: "admitted", message: r.out } : { layer: layerOfRefusal(r.out), message: r.out };
     }
     const args = canIArgs(attempt.verb, attempt.group, attempt.resource, attempt.name, attempt.namespace);

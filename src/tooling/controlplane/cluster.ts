@@ -182,6 +182,8 @@ export async function startCluster(options: StartOptions): Promise<ClusterState>
         `--service-cluster-ip-range=${SERVICE_CIDR}`,
         "--endpoint-reconciler-type=none",
         "--authorization-mode=Node,RBAC",
+        // As every managed cluster runs: privileged containers are for admission (Pod Security) to refuse, not the API server's flag.
+        "--allow-privileged=true",
         `--token-auth-file=${path.join(secrets, "tokens.csv")}`,
         "--enable-admission-plugins=NamespaceLifecycle,LimitRanger,ServiceAccount,PodSecurity,ResourceQuota,ValidatingAdmissionPolicy",
         "--max-mutating-requests-inflight=1000",

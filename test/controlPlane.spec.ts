@@ -1,0 +1,114 @@
+/**
+ * The cluster tests' own parts, without a cluster: how an API server's answer
+ * is read (against answers a real one gave, `fixtures/apiserver/`), how a
+ * request is put to its authorizer, the replay's order, the fake nodes'
+ * sizing, the runs' stack config, and what counts as a failure. The run
+ * itself is `npm run test:cluster` (in `.ci/run`).
+ */
+import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
+import { CLUSTER_RUNS, failuresOf, runConfig, type ClusterReport } from "../src/judgement/cluster/clusterTest";
+import { replayOrder } from "../src/judgement/cluster/replay";
+import { canIArgs, expectedServerLayer, layerOfRefusal } from "../src/judgement/cluster/serverJudge";
+import type { Plan, PlannedResource } from "../src/judgement/plan/plan";
+import { buildKey, BINARIES, KUBERNETES_LDFLAGS } from "../src/tooling/controlplane/build";
+import { fakeNodes, nodeSizing } from "../src/tooling/controlplane/nodes";
+import { INSTANCE_TYPES, allocatable } from "../src/workshop/capacity";
+import { workshopFrom } from "../src/workshop/resolve";
+import { EKS_RAW, settingsFor } from "./helpers";
+
+const ANSWERS = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "apiserver", "answers.json"), "utf8")) as { answers: { layer: string; message: string }[] };
+
+describe("cluster tests: reading the API server", () => {
+    it("names the layer a real API server's answer comes from (answers captured from kube-apiserver 1.35.4)", () => {
+        for (const a of ANSWERS.answers.filter((x) => x.layer !== "admitted")) assert.equal(layerOfRefusal(a.message), a.layer, a.message.slice(0, 80));
+        assert.equal(layerOfRefusal("The Service \"x\" is invalid: spec.externalIPs[0]: Invalid value: \"169.254.169.254\""), "schema");
+        assert.equal(layerOfRefusal("something else went wrong"), "other");
+    });
+
+    it("expects the server to judge only its own layers: the data plane's verdicts are admitted there", () => {
+        assert.equal(expectedServerLayer({ layer: "Pod Security", reason: "" }), "Pod Security");
+        assert.equal(expectedServerLayer({ layer: "Istio", reason: "" }), "admitted");
+        assert.equal(expectedServerLayer({ layer: "NetworkPolicy", reason: "" }), "admitted");
+    });
+
+    it("asks the authorizer as kubectl auth can-i takes it: group, name and subresource apart", () => {
+        assert.deepEqual(canIArgs("create", "", "serviceaccounts/token", undefined, "ana"), ["auth", "can-i", "create", "serviceaccounts", "--subresource=token", "-n", "ana"]);
+        assert.deepEqual(canIArgs("update", "rbac.authorization.k8s.io", "roles", "attendee", "ana"), ["auth", "can-i", "update", "roles.rbac.authorization.k8s.io/attendee", "-n", "ana"]);
+        assert.deepEqual(canIArgs("delete", "admissionregistration.k8s.io", "validatingadmissionpolicybindings", undefined, undefined), ["auth", "can-i", "delete", "validatingadmissionpolicybindings.admissionregistration.k8s.io", "--all-namespaces"]);
+    });
+});
+
+describe("cluster tests: the replay and the run", () => {
+    const res = (urn: string, extra: Partial<PlannedResource> = {}): PlannedResource => ({ urn, type: "kubernetes:core/v1:ConfigMap", name: urn, parent: null, custom: true, provider: null, dependsOn: [], inputs: {}, ...extra });
+
+    it("replays in Pulumi's order: after every dependency, a component after its children, a rendered object never", () => {
+        const plan: Plan = {
+            project: "p",
+            stack: "s",
+            outputs: {},
+            resources: [
+                res("a-component", { custom: false, type: "x:y:Component" }),
+                res("b-child", { parent: "a-component", dependsOn: ["c-base"] }),
+                res("c-base"),
+                res("d-after-component", { dependsOn: ["a-component"] }),
+                res("e-rendered", { renderedBy: "c-base" }),
+            ],
+        };
+        assert.deepEqual(replayOrder(plan).map((r) => r.urn), ["c-base", "b-child", "a-component", "d-after-component"]);
+        assert.throws(() => replayOrder({ ...plan, resources: [res("x", { dependsOn: ["y"] }), res("y", { dependsOn: ["x"] })] }), /a dependency cycle among x, y/);
+    });
+
+    it("sizes the fake nodes as the capacity model sizes the node group", () => {
+        const workshop = workshopFrom(settingsFor({ ...EKS_RAW, attendees: 10, cluster: { ...EKS_RAW.cluster, nodeGroup: { instanceType: "m6i.xlarge" }, availabilityZones: 3 } }));
+        const sizing = nodeSizing(workshop);
+        const model = allocatable(INSTANCE_TYPES["m6i.xlarge"]);
+        assert.deepEqual(sizing, { count: workshop.capacity.nodes, instanceType: "m6i.xlarge", cpuMilli: Math.floor(model.cpuMilli), memoryMi: Math.floor(model.memoryMi), pods: 58, zones: 3 });
+        const nodes = fakeNodes(sizing) as any[];
+        assert.equal(nodes.length, workshop.capacity.nodes);
+        assert.deepEqual(nodes[0].status.allocatable, { cpu: `${sizing.cpuMilli}m`, memory: `${sizing.memoryMi}Mi`, pods: "58" });
+        assert.deepEqual([...new Set(nodes.map((n) => n.metadata.labels["topology.kubernetes.io/zone"]))].sort(), ["zone-a", "zone-b", "zone-c"].slice(0, Math.min(3, nodes.length)));
+    });
+
+    it("runs a stack file with its keys changed and its cluster replaced by the control plane; refuses an EKS stack", () => {
+        const classroom = CLUSTER_RUNS.find((r) => r.name === "local-classroom")!;
+        const { config } = runConfig(classroom, { kubeconfig: "/tmp/cp.kubeconfig" });
+        assert.deepEqual(JSON.parse(config["istio-workshop:attendees"]), ["ana", "bo", "cy"]);
+        const cluster = JSON.parse(config["istio-workshop:cluster"]);
+        assert.equal(cluster.kubeconfig, "/tmp/cp.kubeconfig");
+        assert.equal(cluster.context, "istio-workshop-controlplane");
+        // The stack's own apps keys are kept where the run does not change them.
+        assert.equal(JSON.parse(config["istio-workshop:apps"]).tcp, true);
+        assert.throws(() => runConfig({ name: "dev", stack: "dev" }, { kubeconfig: "x" }), /stack dev has cluster.mode "eks": the cluster tests apply stacks of an existing cluster/);
+    });
+
+    it("fails on every defect it measures, each named", () => {
+        const clean: ClusterReport = {
+            run: "r", stack: "s", kubernetesVersion: "v1.35.4", engine: "replay", nodes: { count: 1, instanceType: "t3.large" }, objectsApplied: 1, objectsRefused: [], releasesDeployed: [], releasesNotInstalled: [],
+            podsScheduled: 1, podsPending: [], deploymentsAvailable: 1, deploymentsUnavailable: [], jobsSucceeded: 1, jobsFailed: [],
+            attacks: { tried: 1, refusedAsExpected: 1, admitted: [], refusedByAnotherLayer: [], dataPlane: 0 }, capabilities: { tried: 1, allowed: 1, refused: [] }, verdicts: [],
+            lessonObjects: { tried: 1, admitted: 1, refused: [] }, modelDisagreements: [], previewChanges: [], leftAfterDestroy: [], notCovered: [], seconds: { build: 0, start: 0, up: 0, preview: 0, destroy: 0 },
+        };
+        assert.deepEqual(failuresOf(clean), []);
+        const broken: ClusterReport = {
+            ...clean,
+            objectsRefused: ["o"], podsPending: ["p"], deploymentsUnavailable: ["d"], jobsFailed: ["j"],
+            attacks: { ...clean.attacks, admitted: ["a"], refusedByAnotherLayer: ["b"] }, capabilities: { ...clean.capabilities, refused: ["c"] },
+            lessonObjects: { ...clean.lessonObjects, refused: ["l"] }, modelDisagreements: ["m"], previewChanges: ["x"], leftAfterDestroy: ["y"],
+        };
+        assert.equal(failuresOf(broken).length, 11);
+    });
+
+    it("rebuilds a binary only when what shapes it changes: its module's files, the Go version, its flags", () => {
+        const cp = BINARIES.find((b) => b.name === "controlplane")!;
+        assert.equal(buildKey(cp, "go1.26.8"), buildKey(cp, "go1.26.8"));
+        assert.notEqual(buildKey(cp, "go1.26.8"), buildKey(cp, "go1.26.9"));
+        assert.notEqual(buildKey(cp, "go1.26.8"), buildKey({ ...cp, ldflags: [] }, "go1.26.8"));
+        // The version the API server reports is the release's: stamped, as release builds stamp it.
+        assert.ok(KUBERNETES_LDFLAGS.includes("-X k8s.io/component-base/version.gitVersion=v1.35.4"));
+        const mod = fs.readFileSync(path.join(__dirname, "..", "tools", "controlplane", "go.mod"), "utf8");
+        assert.match(mod, /k8s\.io\/kubernetes v1\.35\.4/);
+        for (const line of mod.split("\n").filter((l) => l.includes("=>"))) assert.match(line, /^\tk8s\.io\/[a-z-]+ => k8s\.io\/[a-z-]+ v0\.35\.4$/, line);
+    });
+});
