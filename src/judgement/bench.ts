@@ -23,6 +23,7 @@ import type { Plan } from "./plan/plan";
 import { CHART_CACHE_ENV, chartCacheDir } from "./plan/render";
 import { loadStackConfig } from "../settings/stackFile";
 import { recommendation, upModel } from "./plan/upModel";
+import { runClusterTest } from "./cluster/clusterTest";
 
 /** The project: where the plan command and the stack files are. */
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -72,8 +73,16 @@ const mb = (b: number) => (b / 1024 ** 2).toFixed(1);
 const gb = (b: number) => (b / 1024 ** 3).toFixed(2);
 const pad = (v: string | number, n: number) => String(v).padStart(n);
 
-/** Runs the benchmark, printing each line through `out` as it is measured. */
-export function runBench(out: (line?: string) => void): void {
+/** Class sizes applied to the real control plane with `--cluster`. */
+export const CLUSTER_BENCH_SIZES = [30, 300];
+
+/**
+ * Runs the benchmark, printing each line through `out` as it is measured; with `cluster`, the
+ * classes of `CLUSTER_BENCH_SIZES` are also applied to the real control plane (`npm run
+ * test:cluster`'s run, fake nodes as the capacity model sizes them): apply time, the API server's
+ * and etcd's peak memory, beside the model's objects and pods.
+ */
+export async function runBench(out: (line?: string) => void, options: { readonly cluster?: boolean } = {}): Promise<void> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-bench-"));
     fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
     // Classroom plans without chart renders: what grows with the class is the stack's own part.
@@ -136,8 +145,19 @@ export function runBench(out: (line?: string) => void): void {
     out(`Cost per attendee-hour: ${cost.map((c) => (c === undefined ? "-" : `$${c.toFixed(3)}`)).join(", ")}`);
     out();
     devPlans().forEach((line) => out(line));
+    if (!options.cluster) return;
+    out();
+    out(`Applied to the real control plane (replay engine; ${INSTANCE_TYPE} kwok nodes as the capacity model sizes them):`);
+    out("attendees  nodes  k8s objects (modelled)  pods scheduled (modelled) / Pending  up s  destroy s  kube-apiserver MiB  etcd MiB  failures");
+    for (const n of CLUSTER_BENCH_SIZES) {
+        const modelled = rows.find((r) => r.n === n)?.model;
+        const run = { name: `bench-${n}`, stack: "local", overrides: { attendees: n, cluster: { nodeGroup: { instanceType: INSTANCE_TYPE } } } };
+        const { report, failures } = await runClusterTest(run, () => undefined);
+        out(
+            `${pad(n, 9)}  ${pad(report.nodes.count, 5)}  ${pad(`${report.objectsApplied} (${modelled?.kubernetesObjects ?? "-"})`, 22)}  ${pad(`${report.podsScheduled} (${modelled?.pods ?? "-"}) / ${report.podsPending.length}`, 36)}  ${pad(report.seconds.up.toFixed(0), 4)}  ${pad(report.seconds.destroy.toFixed(0), 9)}  ${pad(report.peakMemoryMiB.apiserver, 18)}  ${pad(report.peakMemoryMiB.etcd, 8)}  ${failures.length}`,
+        );
+    }
 }
-
 /** The shipped dev stack's plan: plain (median of 3), and with every release rendered, from an empty render cache and warm. */
 function devPlans(): string[] {
     const plain = median([0, 1, 2].map(() => timePlan(["--stack", "dev"], { [CHART_CACHE_ENV]: fs.mkdtempSync(path.join(os.tmpdir(), "iw-bench-nocharts-")) })));

