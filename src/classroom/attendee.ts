@@ -44,13 +44,21 @@ export class Attendee extends pulumi.ComponentResource {
     constructor(name: string, args: AttendeeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-workshop:classroom:Attendee", name, {}, opts);
         const ns = args.lessons.namespace;
+        // The platform's root routes for the attendee, in the gateway's namespace, handing over to their delegates.
+        // Made first: the lessons release's checks call the gateway under the attendee's prefix, which only these serve
+        // (a delegate that does not exist yet is ignored by Istio until it does).
+        const delegates = gatewayDelegates(args.lessons.lessons);
+        const routes =
+            delegates.length > 0
+                ? [new k8s.apiextensions.CustomResource(`${name}-routes`, { ...rootRoutes(ns, args.lessons.placement, delegates) }, { parent: this, provider: args.provider, dependsOn: [...args.gateway] })]
+                : [];
         const apps = new LessonsNamespace(
             `${name}-apps`,
             {
                 lessons: args.lessons,
                 provider: args.provider,
                 istiod: args.istiod,
-                gateway: args.gateway,
+                gateway: [...args.gateway, ...routes],
                 imageCache: args.imageCache,
                 gatewayCa: args.gatewayCa,
                 sidecarHosts: args.sidecarHosts,
@@ -70,11 +78,6 @@ export class Attendee extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        // The platform's root routes for the attendee, in the gateway's namespace, handing over to their delegates.
-        const delegates = gatewayDelegates(args.lessons.lessons);
-        if (delegates.length > 0) {
-            new k8s.apiextensions.CustomResource(`${name}-routes`, { ...rootRoutes(ns, args.lessons.placement, delegates) }, { parent: this, provider: args.provider, dependsOn: [apps.release] });
-        }
         // What the attendee's kubeconfig needs besides a token (minted, with an expiry, by `npm run kubeconfigs`).
         this.access = pulumi
             .all([args.clusterName, args.endpoint])

@@ -129,6 +129,20 @@ function probePath(probe: ProbeDef, match: RouteRuleDef["match"]): string | unde
     return probe.path;
 }
 
+/** The longest delay injected on a host's routes. */
+const routeDelay = (s: ScenarioDef, host: string) => Math.max(0, ...s.routing.filter((r) => r.host === host).flatMap((r) => r.rules.map((x) => x.fault?.delaySeconds ?? 0)));
+
+/**
+ * Seconds a Service's answers may wait on the Services its pods call while answering (`WorkloadDef.calls`),
+ * their routes' injected delays added up along the longest chain: what a check of it must wait out.
+ */
+export function delayBehind(s: ScenarioDef, service: string, seen: ReadonlySet<string> = new Set()): number {
+    const svc = s.services.find((x) => x.name === service);
+    if (!svc || seen.has(service)) return 0;
+    const callees = new Set(s.workloads.filter((w) => w.replicas > 0 && selects(svc.selector, w.labels)).flatMap((w) => w.calls ?? []));
+    return Math.max(0, ...[...callees].map((c) => routeDelay(s, c) + delayBehind(s, c, new Set([...seen, service]))));
+}
+
 /** One check per routing rule that a probe can observe: where to send requests, from which pod labels, what to expect. */
 export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayPlacement = {}): CheckPlan[] {
     const plans: CheckPlan[] = [];
@@ -193,7 +207,8 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
                 requests,
                 expectations,
                 describes: `${r.origin}[${i}]`,
-                ...(slowest > 0 ? { timeoutSeconds: slowest + 5 } : {}),
+                // Room for the slowest answer: a delay on this host's routes, or one behind it (reviews v2 waits out ratings' delay).
+                ...(Math.max(slowest, delayBehind(s, destName)) > 0 ? { timeoutSeconds: Math.max(slowest, delayBehind(s, destName)) + 5 } : {}),
                 ...(faulted?.abortStatus !== undefined && faulted.share === 1 ? { readyStatus: faulted.abortStatus } : {}),
             });
         });

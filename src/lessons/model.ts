@@ -44,6 +44,8 @@ export interface WorkloadDef {
     readonly fails?: { readonly share: number; readonly status: number };
     /** ConfigMap mounted read-only: name, mount path, files. */
     readonly config?: { readonly name: string; readonly mountPath: string; readonly files: Readonly<Record<string, string>> };
+    /** The lesson's Services it calls while answering (bookinfo's productpage: details and reviews): their delays are its callers' to wait out. */
+    readonly calls?: readonly string[];
 }
 
 export interface ServiceDef {

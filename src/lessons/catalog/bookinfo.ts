@@ -8,6 +8,7 @@ import { app, http, jvm, service, staged } from "./common";
 import { IMAGES } from "../../model/images";
 import { LESSON_JWKS, LESSON_JWT, LESSON_JWT_ISSUER, LESSON_JWT_SUBJECT } from "../lessonJwt";
 
+import { LESSON_LABEL } from "../handOut";
 /** How a bookinfo reply names the pod of Deployment `<service>-<version>` that served it. */
 export function podName(service: string, version: string): string {
     return `"podname": "${service}-${version}-`;
@@ -84,11 +85,22 @@ function denied(name: string, url: string, serviceAccount: string | undefined, d
     };
 }
 
+/** The label every bookinfo pod carries besides `app` and `version`: what selects the lesson's pods as a whole. */
+export const BOOKINFO_LABELS: Readonly<Record<string, string>> = { [LESSON_LABEL]: "bookinfo" };
+
+/** The Services each bookinfo Deployment calls while it answers: productpage details and reviews; reviews v2 and v3 ratings (v1 shows no stars). */
+const CALLS: Readonly<Record<string, readonly string[]>> = {
+    "productpage-v1": ["details", "reviews"],
+    "reviews-v2": ["ratings"],
+    "reviews-v3": ["ratings"],
+};
+
 /** Seed 001: bookinfo; every service to v1, reviews split between v1 and v3, productpage through the gateway. */
 export function bookinfo(): ScenarioDef {
     const server = (svc: string, v: string, resources = app): WorkloadDef => ({
         name: `${svc}-${v}`,
-        labels: { app: svc, version: v },
+        // Every bookinfo pod also carries the lesson's label: the authz stage's allow-nothing selects bookinfo by it, not the namespace.
+        labels: { app: svc, version: v, ...BOOKINFO_LABELS },
         image: IMAGES.bookinfo(svc, v),
         // One identity per service, as Istio's bookinfo.yaml names them.
         serviceAccount: `bookinfo-${svc}`,
@@ -96,6 +108,8 @@ export function bookinfo(): ScenarioDef {
         containerPort: 9080,
         writableRoot: true,
         resources,
+        // Who calls whom while answering (productpage.py, reviews' LibertyRestEndpoint: v2 and v3 fetch ratings).
+        ...(CALLS[`${svc}-${v}`] ? { calls: CALLS[`${svc}-${v}`] } : {}),
     });
     const services = ["productpage", "details", "ratings", "reviews"];
     const v1Only = (host: string): RoutingDef => ({ host, origin: `catalog: bookinfo ${host}`, rules: [{ weights: { v1: 100 } }] });
@@ -231,7 +245,8 @@ export function bookinfo(): ScenarioDef {
                         "each workload accepts only the callers it needs (Istio's authorization task: allow-nothing, then productpage for everyone, details and reviews for productpage, ratings for reviews), each caller known by its ServiceAccount",
                     routing: [gateway],
                     policies: [
-                        { kind: "AuthorizationPolicy", name: "allow-nothing", rules: [] },
+                        // Istio's task puts allow-nothing on the whole namespace; here other lessons share it, so it selects bookinfo's pods.
+                        { kind: "AuthorizationPolicy", name: "allow-nothing", selector: { ...BOOKINFO_LABELS }, rules: [] },
                         { kind: "AuthorizationPolicy", name: "productpage-viewer", selector: { app: "productpage" }, rules: [{ methods: ["GET"] }] },
                         { kind: "AuthorizationPolicy", name: "details-viewer", selector: { app: "details" }, rules: [{ fromServiceAccounts: ["bookinfo-productpage"], methods: ["GET"] }] },
                         { kind: "AuthorizationPolicy", name: "reviews-viewer", selector: { app: "reviews" }, rules: [{ fromServiceAccounts: ["bookinfo-productpage"], methods: ["GET"] }] },

@@ -1,0 +1,55 @@
+/**
+ * The classroom as a whole: what makes a class fail to come up, or a stage
+ * fail for certain, with every lesson of a namespace present and in the order
+ * Pulumi and Helm apply things. Each test here failed on the code before its fix.
+ */
+import { strict as assert } from "assert";
+import { delayBehind, checkPlans } from "../src/lessons/checks";
+import { BOOKINFO_LABELS } from "../src/lessons/catalog/bookinfo";
+import { atStage, resolveScenarios } from "../src/lessons/resolve";
+import { selects } from "../src/lessons/model";
+import { EKS_RAW, planIndex, settingsFor } from "./helpers";
+
+describe("the classroom as a whole: the certain failures", () => {
+    it("an attendee's root route exists before the lessons release whose checks call the gateway through it (no deadlock on the first up)", async function () {
+        this.timeout(120_000);
+        const plan = await planIndex({ ...EKS_RAW, attendees: ["ana", "bo"] });
+        for (const id of ["ana", "bo"]) {
+            const route = plan.resources.find((r) => r.name === `classroom-${id}-routes`)!;
+            const release = plan.resources.find((r) => r.name === `classroom-${id}-apps-lessons`)!;
+            assert.ok(route && release, id);
+            assert.ok(release.dependsOn.includes(route.urn), `${id}'s lessons release waits for its root route`);
+            assert.ok(!route.dependsOn.includes(release.urn), `${id}'s root route does not wait for the release`);
+            // Its checks do call the gateway under the attendee's prefix: without the route they would get 404.
+            const objects = plan.resources.filter((r) => r.renderedBy === release.urn).map((r) => r.inputs as any);
+            const gatewayChecks = objects.filter((o) => o.kind === "Job" && (o.spec.template.spec.containers[0].env ?? []).some((e: any) => e.name === "VERIFY_URL" && e.value.includes(`/${id}/`)));
+            assert.ok(gatewayChecks.length > 0, `${id} has checks through the gateway`);
+        }
+    });
+
+    it("authz: every policy of the stage selects bookinfo's pods only, never another lesson's in the same namespace", () => {
+        const apps = settingsFor({ ...EKS_RAW, apps: { mtls: true, tcp: true, egress: true } }).apps;
+        const lessons = resolveScenarios(apps);
+        const bookinfo = lessons.find((s) => s.name === "bookinfo")!;
+        const authz = atStage(bookinfo, "authz");
+        const others = lessons.filter((s) => s.name !== "bookinfo").flatMap((s) => s.workloads);
+        for (const p of authz.policies ?? []) {
+            if (p.kind !== "AuthorizationPolicy") continue;
+            assert.ok(p.selector, `${p.name} has a selector`);
+            assert.deepEqual(others.filter((w) => selects(p.selector!, w.labels)).map((w) => w.name), [], `${p.name} selects no other lesson's pods`);
+            assert.ok(authz.workloads.some((w) => selects(p.selector!, w.labels)), `${p.name} selects bookinfo's pods`);
+        }
+        assert.ok(authz.workloads.every((w) => selects(BOOKINFO_LABELS, w.labels)), "every bookinfo pod carries the lesson's label");
+    });
+
+    it("ratings-delay: the checks of a service wait out the delay injected behind it (reviews v2 waits for ratings' 7 s)", () => {
+        const apps = settingsFor({ ...EKS_RAW, apps: { bookinfo: { stage: "ratings-delay" } } }).apps;
+        const bookinfo = resolveScenarios(apps).find((s) => s.name === "bookinfo")!;
+        assert.equal(delayBehind(bookinfo, "reviews"), 7);
+        assert.equal(delayBehind(bookinfo, "productpage"), 7, "productpage calls reviews");
+        assert.equal(delayBehind(bookinfo, "ratings"), 0);
+        const reviewsChecks = checkPlans(bookinfo, 100).filter((c) => c.url.startsWith("http://reviews:"));
+        assert.ok(reviewsChecks.length > 0);
+        for (const c of reviewsChecks) assert.ok((c.timeoutSeconds ?? 5) > 7, `${c.name}: ${c.timeoutSeconds ?? 5} s is more than ratings' 7 s delay`);
+    });
+});
