@@ -197,33 +197,47 @@ export async function replayUp(plan: Plan, t: ReplayTools): Promise<ReplayStep[]
     return replayOrder(plan).map((r) => steps.get(r.urn)!);
 }
 
-/** `destroy`: releases uninstalled and objects deleted in the reverse order, each waited for. */
+/** `destroy`: releases uninstalled and objects deleted in the reverse order (each once nothing that waits for it is left), as many at once as `up` runs. */
 export async function replayDestroy(plan: Plan, t: ReplayTools): Promise<ReplayStep[]> {
-    const steps: ReplayStep[] = [];
-    for (const r of replayOrder(plan).reverse()) {
+    const { nodes, waitsFor } = replayGraph(plan);
+    const dependents = new Map<string, string[]>();
+    for (const [urn, deps] of waitsFor) for (const d of deps) dependents.set(d, [...(dependents.get(d) ?? []), urn]);
+    const byUrn = new Map(nodes.map((r) => [r.urn, r]));
+    const steps = new Map<string, ReplayStep>();
+    const pending = new Set(nodes.map((r) => r.urn));
+    const running = new Map<string, Promise<void>>();
+    const limit = t.parallel ?? 16;
+    const remove = async (r: PlannedResource): Promise<void> => {
         const started = Date.now();
-        const record = (outcome: Outcome, detail?: string) => steps.push({ urn: r.urn, type: r.type, name: r.name, outcome, ...(detail ? { detail } : {}), seconds: (Date.now() - started) / 1000 });
+        const record = (outcome: Outcome, detail?: string) => steps.set(r.urn, { urn: r.urn, type: r.type, name: r.name, outcome, ...(detail ? { detail } : {}), seconds: (Date.now() - started) / 1000 });
         try {
             if (isRelease(r)) {
                 const i = r.inputs as any;
                 const installed = await runFile(t.helm, ["list", "--namespace", i.namespace, "--filter", `^${i.name}$`, "--short", "--kubeconfig", t.state.kubeconfig, "--kube-context", t.state.context]);
-                if (installed.trim() === "") {
-                    record("skipped", "not installed");
-                    continue;
-                }
+                if (installed.trim() === "") return void record("skipped", "not installed");
                 await runFile(t.helm, ["uninstall", i.name, "--namespace", i.namespace, "--wait", "--timeout", "600s", "--kubeconfig", t.state.kubeconfig, "--kube-context", t.state.context]);
-                record("deleted");
-            } else if (isKubernetesObject(r)) {
-                await kubectl(t.kubectl, t.state, ["delete", "--ignore-not-found", "--wait=true", "--timeout=600s", "-f", "-"], JSON.stringify(objectOf(r)));
-                record("deleted");
-            } else {
-                record("skipped");
+                return void record("deleted");
             }
+            if (isKubernetesObject(r)) {
+                await kubectl(t.kubectl, t.state, ["delete", "--ignore-not-found", "--wait=true", "--timeout=600s", "-f", "-"], JSON.stringify(objectOf(r)));
+                return void record("deleted");
+            }
+            record("skipped");
         } catch (err) {
             record("failed", (err as Error).message.split("\n")[0]);
         }
+    };
+    while (pending.size > 0 || running.size > 0) {
+        for (const urn of [...pending]) {
+            if (running.size >= limit) break;
+            if (!(dependents.get(urn) ?? []).every((d) => steps.has(d))) continue;
+            pending.delete(urn);
+            running.set(urn, remove(byUrn.get(urn)!).finally(() => running.delete(urn)));
+        }
+        if (running.size === 0 && pending.size > 0) throw new Error(`nothing can be deleted: ${[...pending].slice(0, 3).join(", ")} wait for each other`);
+        if (running.size > 0) await Promise.race(running.values());
     }
-    return steps;
+    return replayOrder(plan).reverse().map((r) => steps.get(r.urn)!);
 }
 
 /** The upstream CRDs a release of `istio-base` renders (the chart's own `files/crd-all.gen.yaml`), from the upstream data. */
