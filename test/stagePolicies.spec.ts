@@ -87,6 +87,13 @@ describe("bookinfo stages: retries, circuit breaking, mirroring, authorization",
         assert.equal(runCheck(check, [...answers("reviews-v1.json", 99), ...answers("reviews-v2.json", 1)], { completed: 100 }).status, 1, "a mirrored answer reached the caller");
     });
 
+    it("mirror: the copy of the readiness wait's last request, landing after the baseline's first look, is not counted (101 against 100)", () => {
+        const check = plan("mirror", "verify-reviews-1");
+        const run = runCheck(check, answers("reviews-v1.json", 100), { completed: 100, lateWarmUp: 1 });
+        assert.equal(run.status, 0, run.stdout);
+        assert.match(run.stdout, /^PASS .*mirrored-to-v2=100$/m);
+    });
+
     it("mirror without a target is refused before anything registers", () => {
         assert.throws(
             () => workshopFrom(settingsFor({ ...EKS_RAW, apps: { bookinfo: { stage: "mirror", subsets: { reviews: { v1: { version: "v1" }, v3: { version: "v3" } } } } } })),

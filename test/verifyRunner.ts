@@ -26,6 +26,8 @@ export interface RunOptions {
     readonly elapsedSeconds?: number;
     /** The Envoy cluster (its full name) the `completed` requests are counted for; another cluster's count is printed beside it. */
     readonly statsCluster?: string;
+    /** Requests of the readiness wait completed to that cluster only after the first look at the statistics (a mirrored copy landing late; default 0). */
+    readonly lateWarmUp?: number;
 }
 
 /**
@@ -39,7 +41,7 @@ export interface RunOptions {
  * the fake date moves by `elapsedSeconds` once answers are given.
  */
 export function runCheck(plan: CheckPlan, answers: readonly Answer[], opts: RunOptions | number = {}): CheckRun {
-    const { readyStatus = 200, completed = 0, elapsedSeconds = 0, statsCluster = "outbound|9080|v2|reviews.ns.svc.cluster.local" } = typeof opts === "number" ? { readyStatus: opts } : opts;
+    const { readyStatus = 200, completed = 0, elapsedSeconds = 0, statsCluster = "outbound|9080|v2|reviews.ns.svc.cluster.local", lateWarmUp = 0 } = typeof opts === "number" ? { readyStatus: opts } : opts;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-verify-"));
     const lines = answers.map((a) => (typeof a === "string" ? { file: a } : a)).map((a) => `${a.file}|${String(a.status ?? 200).padStart(3, "0")}|${(a.seconds ?? 0.01).toFixed(6)}`);
     fs.writeFileSync(path.join(dir, "answers"), lines.join("\n") + "\n");
@@ -56,7 +58,7 @@ export function runCheck(plan: CheckPlan, answers: readonly Answer[], opts: RunO
             // One line per call (the -w format's newlines as spaces).
             `{ printf '%s' "$*" | tr '\\n' ' '; echo; } >> ${dir}/curl-calls`,
             'case " $* " in *" -X POST "*) exit 0 ;; esac',
-            `case " $* " in *"127.0.0.1:15000/stats"*) n=$(cat ${dir}/count 2>/dev/null || echo 0); m=0; [ "$n" -ge ${answers.length} ] && m=${completed}; echo "cluster.outbound|8080||unrelated.ns.svc.cluster.local.upstream_rq_completed: 7"; echo "cluster.${statsCluster}.upstream_rq_completed: $m"; exit 0 ;; esac`,
+            `case " $* " in *"127.0.0.1:15000/stats"*) n=$(cat ${dir}/count 2>/dev/null || echo 0); s=$(cat ${dir}/stats 2>/dev/null || echo 0); s=$((s+1)); echo $s > ${dir}/stats; m=0; [ "$s" -gt 1 ] && m=${lateWarmUp}; [ "$n" -ge ${answers.length} ] && m=$((m+${completed})); echo "cluster.outbound|8080||unrelated.ns.svc.cluster.local.upstream_rq_completed: 7"; echo "cluster.${statsCluster}.upstream_rq_completed: $m"; exit 0 ;; esac`,
             'format=""; prev=""; for a in "$@"; do [ "$prev" = "-w" ] && format="$a"; prev="$a"; done',
             `case " $* " in *" --parallel "*) while IFS='|' read -r file status seconds; do echo "$status"; done < ${dir}/answers; echo ${answers.length} > ${dir}/count; exit 0 ;; esac`,
             `case " $* " in *" -o /dev/null "*) [ -n "$format" ] && printf '%s' "${readyStatus}"; exit 0 ;; esac`,

@@ -77,7 +77,14 @@ EXPECT
 }
 if [ -n "${VERIFY_COMPLETED:-}" ]; then
   cname=$VERIFY_COMPLETED; ccluster=$VERIFY_COMPLETED_CLUSTER; clo=${VERIFY_COMPLETED_RANGE% *}; chi=${VERIFY_COMPLETED_RANGE#* }
-  before=$(completed "$ccluster")
+  # The readiness wait's own requests are mirrored too, after their answers: the baseline is taken once the count
+  # stands still for a second (at most 10 s), so a late copy is not counted as one of the check's.
+  before=$(completed "$ccluster"); w=0
+  while [ "$w" -lt 10 ]; do
+    sleep 1; now=$(completed "$ccluster")
+    [ "$now" = "$before" ] && break
+    before=$now; w=$((w+1))
+  done
 fi
 if [ -n "${VERIFY_PARALLEL:-}" ]; then
   # All requests at once, VERIFY_PARALLEL at a time: only their statuses are counted.
