@@ -4,7 +4,7 @@
  * Pulumi and Helm apply things. Each test here failed on the code before its fix.
  */
 import { strict as assert } from "assert";
-import { delayBehind, checkPlans } from "../src/lessons/checks";
+import { VERIFY_SCRIPT, checkPlans, delayBehind } from "../src/lessons/checks";
 import { BOOKINFO_LABELS } from "../src/lessons/catalog/bookinfo";
 import { atStage, resolveScenarios } from "../src/lessons/resolve";
 import { selects } from "../src/lessons/model";
@@ -51,5 +51,14 @@ describe("the classroom as a whole: the certain failures", () => {
         const reviewsChecks = checkPlans(bookinfo, 100).filter((c) => c.url.startsWith("http://reviews:"));
         assert.ok(reviewsChecks.length > 0);
         for (const c of reviewsChecks) assert.ok((c.timeoutSeconds ?? 5) > 7, `${c.name}: ${c.timeoutSeconds ?? 5} s is more than ratings' 7 s delay`);
+    });
+
+    it("a failing check fails once: one pod, one bounded readiness wait (3 minutes), never a second attempt that waits again", async function () {
+        this.timeout(120_000);
+        const plan = await planIndex({ ...EKS_RAW, attendees: ["ana"], apps: { mtls: true, tcp: true, egress: true } });
+        const jobs = plan.resources.filter((r) => r.renderedBy && (r.inputs as any).kind === "Job").map((r) => r.inputs as any);
+        assert.ok(jobs.length > 10);
+        for (const j of jobs) assert.equal(j.spec.backoffLimit, 0, j.metadata.name);
+        assert.match(VERIFY_SCRIPT, /if \[ "\$tries" -ge 90 \]; then echo "FAIL \$VERIFY_NAME: \$VERIFY_URL did not answer within 3 minutes"/);
     });
 });

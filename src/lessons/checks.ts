@@ -351,7 +351,8 @@ export function jobSpec(
         // A hook of the namespace's lessons release: runs once everything else is applied and ready.
         metadata: { name, namespace, labels: { app: "verify", check: name }, annotations: { ...VERIFY_HOOK } },
         spec: {
-            backoffLimit: 1,
+            // One pod, one bounded readiness wait: a failing check fails once, within the wait's 3 minutes, not twice.
+            backoffLimit: 0,
             activeDeadlineSeconds: 900,
             template: {
                 metadata: { labels: { ...podLabels }, ...(pod.annotations ? { annotations: { ...pod.annotations } } : {}) },
