@@ -8,6 +8,9 @@ import { VERIFY_SCRIPT, checkPlans, delayBehind } from "../src/lessons/checks";
 import { BOOKINFO_LABELS } from "../src/lessons/catalog/bookinfo";
 import { atStage, resolveScenarios } from "../src/lessons/resolve";
 import { selects } from "../src/lessons/model";
+import { ISTIOD_STEP_PROXIES } from "../src/mesh/meshScale";
+import { istiodSteadyRange } from "../src/workshop/lessons";
+import { workshopFrom } from "../src/workshop/resolve";
 import { EKS_RAW, planIndex, settingsFor } from "./helpers";
 
 describe("the classroom as a whole: the certain failures", () => {
@@ -60,5 +63,17 @@ describe("the classroom as a whole: the certain failures", () => {
         assert.ok(jobs.length > 10);
         for (const j of jobs) assert.equal(j.spec.backoffLimit, 0, j.metadata.name);
         assert.match(VERIFY_SCRIPT, /if \[ "\$tries" -ge 90 \]; then echo "FAIL \$VERIFY_NAME: \$VERIFY_URL did not answer within 3 minutes"/);
+    });
+
+    it("one attendee more or less leaves istiod's release alone inside a step: 6 and 7 attendees (the class the review measured) get the same istiod", () => {
+        const istiodOf = (n: number) => workshopFrom(settingsFor({ ...EKS_RAW, attendees: n })).lessons.mesh.istiod;
+        assert.deepEqual(istiodOf(6), istiodOf(7));
+        // It changes only where the class crosses a step of proxies, and the plan can say where.
+        const settings = settingsFor({ ...EKS_RAW, attendees: 7 });
+        const lessons = resolveScenarios(settings.apps);
+        const range = istiodSteadyRange(settings, lessons, 7);
+        assert.ok(range.from <= 6 && range.to >= 7, JSON.stringify(range));
+        assert.notDeepEqual(istiodOf(range.to + 1), istiodOf(7), "it does change past the step");
+        assert.equal(range.proxies % ISTIOD_STEP_PROXIES, 0);
     });
 });

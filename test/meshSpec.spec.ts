@@ -34,7 +34,7 @@ describe("mesh spec (pure)", () => {
             pilot: {
                 autoscaleEnabled: false,
                 replicaCount: 1,
-                resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1024Mi" } },
+                resources: { requests: { cpu: "150m", memory: "256Mi" }, limits: { memory: "1024Mi" } },
                 env: { ENABLE_NATIVE_SIDECARS: "true" },
                 cni: { enabled: true },
             },

@@ -75,7 +75,8 @@ describe("scale: proxies and istiod", () => {
     });
 
     it("sizes istiod on Istio's load test: one replica per 2000 proxies, its share of 1 vCPU and 1.5 GB", () => {
-        assert.deepEqual(istiodSizing(30), { replicas: 1, proxiesPerReplica: 30, resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1024Mi" } } });
+        // In steps of 250 proxies: 30 connected proxies are sized as 250.
+        assert.deepEqual(istiodSizing(30), { replicas: 1, proxiesPerReplica: 250, resources: { requests: { cpu: "150m", memory: "256Mi" }, limits: { memory: "1024Mi" } } });
         assert.deepEqual(istiodSizing(ISTIO_LOAD_TEST.proxies), { replicas: 1, proxiesPerReplica: 2000, resources: { requests: { cpu: "1000m", memory: "1536Mi" }, limits: { memory: "3072Mi" } } });
         assert.equal(istiodSizing(8701).replicas, 5);
         const plan300 = workshopFrom(settingsFor({ ...EKS_RAW, attendees: 300 }));

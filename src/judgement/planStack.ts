@@ -19,6 +19,7 @@ import { settingsFromConfig } from "../settings/parse";
 import { loadStackConfig } from "../settings/stackFile";
 import { locateHelm } from "../tooling/helm";
 import { describeCapacity } from "../workshop/capacity";
+import { istiodSteadyRange } from "../workshop/lessons";
 import { workshopFrom, type Workshop } from "../workshop/resolve";
 
 export interface PlanRequest {
@@ -81,7 +82,9 @@ export function planText(p: StackPlan, options: { readonly quiet?: boolean; read
     if (options.quiet) {
         if (workshop.warnings.length > 0) lines.push(`Warnings:\n${workshop.warnings.map((w) => `  ! ${w}`).join("\n")}`);
     } else {
-        lines.push(formatPlan(plan, workshop.warnings, describeCapacity(workshop.capacity)));
+        const steady = istiodSteadyRange(workshop.settings, workshop.lessons.classLessons, workshop.lessons.attendees.length);
+        const istiod = `istiod: sized for ${steady.proxies} proxies, the same for a class of ${steady.from} to ${steady.to} attendees (a late arrival or a leaver inside that range leaves it untouched)`;
+        lines.push(formatPlan(plan, workshop.warnings, [...describeCapacity(workshop.capacity), istiod]));
         lines.push(`\n${securityControls(plan).join("\n")}`);
         lines.push(`\nHelm releases (${p.helm}):`);
         describeReleases(p.releases).forEach((line) => lines.push(`  ${line}`));

@@ -83,14 +83,28 @@ export function unscopedProxyMemoryMi(settings: MeshSettings, lessonServices: nu
 
 export interface IstiodSizing {
     readonly replicas: number;
+    /** The proxies each replica is sized for (the class's, rounded up to `ISTIOD_STEP_PROXIES`, shared by the replicas). */
     readonly proxiesPerReplica: number;
     readonly resources: { readonly requests: { readonly cpu: string; readonly memory: string }; readonly limits: { readonly memory: string } };
 }
 
-/** istiod replicas and resources for a number of connected proxies, scaled on Istio's load test. */
+/**
+ * istiod is sized in steps of this many proxies (about eight namespaces of the lessons): an attendee
+ * arriving late or leaving changes its release only where the class crosses a step, so the control
+ * plane is not rolled mid-class for one person (the plan says at which class sizes it changes).
+ */
+export const ISTIOD_STEP_PROXIES = 250;
+
+/** The proxies istiod is sized for: the connected ones, rounded up to the next step. */
+export function istiodStep(proxies: number): number {
+    return Math.max(ISTIOD_STEP_PROXIES, roundUp(proxies, ISTIOD_STEP_PROXIES));
+}
+
+/** istiod replicas and resources for a number of connected proxies (in steps), scaled on Istio's load test. */
 export function istiodSizing(proxies: number): IstiodSizing {
-    const replicas = Math.max(1, Math.ceil(proxies / ISTIO_LOAD_TEST.proxies));
-    const perReplica = Math.ceil(proxies / replicas);
+    const sized = istiodStep(proxies);
+    const replicas = Math.max(1, Math.ceil(sized / ISTIO_LOAD_TEST.proxies));
+    const perReplica = Math.ceil(sized / replicas);
     const share = perReplica / ISTIO_LOAD_TEST.proxies;
     const cpu = Math.max(100, roundUp(share * ISTIO_LOAD_TEST.istiodMilliCpu, 50));
     const memory = Math.max(256, roundUp(share * ISTIO_LOAD_TEST.istiodMemoryMi, 64));

@@ -56,6 +56,21 @@ export function classMeshSizing(settings: Pick<LessonsSettings, "istio" | "addon
 }
 
 /**
+ * The class sizes around `attendees` between which istiod's sizing stays the same: from `from` to
+ * `to` attendees (inclusive) it is sized for the same step of proxies.
+ */
+export function istiodSteadyRange(settings: Pick<LessonsSettings, "istio" | "addons" | "apps">, classLessons: readonly ScenarioDef[], attendees: number): { readonly from: number; readonly to: number; readonly proxies: number } {
+    const step = (n: number) => classMeshSizing(settings, classLessons, n).istiod;
+    const same = (a: number, b: number) => JSON.stringify(step(a)) === JSON.stringify(step(b));
+    let from = attendees;
+    while (from > 0 && same(from - 1, attendees)) from--;
+    let to = attendees;
+    while (to < 2000 && same(to + 1, attendees)) to++;
+    const sizing = step(attendees);
+    return { from, to, proxies: sizing.proxiesPerReplica * sizing.replicas };
+}
+
+/**
  * The lessons of validated settings, resolved and analyzed: throws
  * `MeshCheckError` listing every finding, for the class and for every attendee
  * the classroom moves to other stages.
