@@ -67,14 +67,14 @@ describe("attack suite: an attendee's credentials against the planned classroom"
     it("refuses every attack, each at the layer meant to refuse it", () => {
         const judge = attendeeJudge(plan, "ana");
         assert.deepEqual(
-            ATTACKS.map((a) => [a.what, judge(a.attempt("ana", "bo")).layer]),
+            ATTACKS.map((a) => [a.what, judge(a.attempt("ana", "bo", "/ana")).layer]),
             ATTACKS.map((a) => [a.what, EXPECTED[a.what]]),
         );
     });
 
     it("admits what an attendee is there to do, and every manifest of their lessons", () => {
         const judge = attendeeJudge(plan, "ana");
-        for (const c of CAPABILITIES) assert.equal(judge(c.attempt("ana", "bo")).layer, "admitted", c.what);
+        for (const c of CAPABILITIES) assert.equal(judge(c.attempt("ana", "bo", "/ana")).layer, "admitted", c.what);
         const lessons = lessonObjects(plan, "ana");
         assert.ok(lessons.length > 50, `${lessons.length} lesson objects`);
         assert.deepEqual(
@@ -123,12 +123,12 @@ describe("attack suite: an attendee's credentials against the planned classroom"
         const noNetworkPolicies: Plan = { ...copy, resources: copy.resources.filter((r) => (r.inputs as any).kind !== "NetworkPolicy") };
         const judge = attendeeJudge(noNetworkPolicies, "ana");
         const other = ATTACKS.find((a) => a.what === "connect to another attendee's pods")!;
-        assert.deepEqual(judge(other.attempt("ana", "bo")), {
+        assert.deepEqual(judge(other.attempt("ana", "bo", "/ana")), {
             layer: "AuthorizationPolicy",
             reason: "AuthorizationPolicy bo/attendee-isolation denies cluster.local/ns/ana/sa/default",
         });
         const own = CAPABILITIES.find((a) => a.what === "connect to its own pods")!;
-        assert.equal(judge(own.attempt("ana", "bo")).layer, "admitted");
+        assert.equal(judge(own.attempt("ana", "bo", "/ana")).layer, "admitted");
     });
 
     it("on an existing cluster (no NetworkPolicies), the mesh refuses another attendee and the plan names what stays open", async () => {

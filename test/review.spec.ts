@@ -150,7 +150,7 @@ describe("plan validation", () => {
         vs("ana", "bookinfo-gateway").spec.http[0].match = [{ uri: { exact: "/bo/productpage" } }];
         vs("bo", "my-app-gateway").spec.exportTo = ["."];
         assert.deepEqual(validatePlan(copy).filter((p) => p.startsWith("DelegateRouteDropped")), [
-            'DelegateRouteDropped: VirtualService ana/bookinfo-gateway (lessons:ana/bookinfo-gateway) http[0] matches [{"uri":{"exact":"/bo/productpage"}}], outside VirtualService istio-ingress/attendee-ana (classroom-ana-routes) http[0]\'s match [{"uri":{"prefix":"/ana/"}}]: Istio drops the route',
+            'DelegateRouteDropped: VirtualService ana/bookinfo-gateway (lessons:ana/bookinfo-gateway) http[0] matches [{"uri":{"exact":"/bo/productpage"}}], outside VirtualService istio-ingress/attendee-ana (classroom-ana-routes) http[0]\'s match [{"uri":{"exact":"/ana/productpage"}},{"uri":{"prefix":"/ana/static"}},{"uri":{"exact":"/ana/login"}},{"uri":{"exact":"/ana/logout"}},{"uri":{"prefix":"/ana/api/v1/products"}}]: Istio drops the route',
             "DelegateRouteDropped: VirtualService istio-ingress/attendee-bo (classroom-bo-routes) http[1] hands over to VirtualService bo/my-app-gateway, which is not exported to namespace istio-ingress: Istio ignores it",
         ]);
     });

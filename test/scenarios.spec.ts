@@ -10,7 +10,8 @@ import { curlLoop } from "../src/lessons/catalog/common";
 import { helloworld } from "../src/lessons/catalog/helloworld";
 import { VERIFY_SCRIPT, checkPlans, verifyEnv } from "../src/lessons/checks";
 import { buildScenario, namespaceManifests } from "../src/lessons/build";
-import { gatewayDelegates, gatewayPlacement, resolveScenarios, rootRoutes } from "../src/lessons/resolve";
+import { gatewayPlacement, resolveScenarios } from "../src/lessons/resolve";
+import { gatewayDelegates, rootRoutes } from "../src/lessons/routing";
 import type { ScenarioDef } from "../src/lessons/model";
 import { acceptanceInterval, binomialPmf, splitIntervals } from "../src/lessons/stats";
 import { EKS_RAW, settingsFor } from "./helpers";
@@ -88,7 +89,7 @@ describe("scenarios: exact Istio objects", () => {
         const ana = buildScenario(bookinfo(), { namespace: "ana", verify: false, requests: 100, placement });
         const anaVs = ana.virtualServices.find((v) => v.host === "gateway")!.object;
         assert.deepEqual([anaVs.metadata, anaVs.spec.hosts, anaVs.spec.gateways, anaVs.spec.exportTo], [{ name: "bookinfo-gateway", namespace: "ana" }, undefined, undefined, ["istio-ingress"]]);
-        assert.deepEqual(rootRoutes("ana", placement, gatewayDelegates([bookinfo()])), {
+        assert.deepEqual(rootRoutes("ana", placement, gatewayDelegates([bookinfo()], placement)), {
             apiVersion: "networking.istio.io/v1",
             kind: "VirtualService",
             metadata: { name: "attendee-ana", namespace: "istio-ingress" },
@@ -96,7 +97,20 @@ describe("scenarios: exact Istio objects", () => {
                 hosts: ["*"],
                 gateways: ["istio-ingress/workshop-gateway"],
                 exportTo: ["."],
-                http: [{ name: "bookinfo-gateway", match: [{ uri: { prefix: "/ana/" } }], delegate: { name: "bookinfo-gateway", namespace: "ana" } }],
+                // Exactly the paths bookinfo serves under ana's prefix: no other lesson's, no other attendee's.
+                http: [
+                    {
+                        name: "bookinfo-gateway",
+                        match: [
+                            { uri: { exact: "/ana/productpage" } },
+                            { uri: { prefix: "/ana/static" } },
+                            { uri: { exact: "/ana/login" } },
+                            { uri: { exact: "/ana/logout" } },
+                            { uri: { prefix: "/ana/api/v1/products" } },
+                        ],
+                        delegate: { name: "bookinfo-gateway", namespace: "ana" },
+                    },
+                ],
             },
         });
         const anaGw = anaVs.spec.http!;

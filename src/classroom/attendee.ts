@@ -14,7 +14,7 @@ import type { Demand } from "../model/demand";
 import { attendeeAuthorizationPolicy, attendeeNetworkPolicy } from "./isolationSpec";
 import { networkPoliciesEnforced } from "../model/peers";
 import { podSecurityLabels } from "../model/podSecurity";
-import { gatewayDelegates, rootRoutes } from "../lessons/resolve";
+import { gatewayDelegates, rootRoutes } from "../lessons/routing";
 import { type LessonNamespace } from "../workshop/lessons";
 import { type ClusterFacts } from "../settings/schema";
 
@@ -47,7 +47,7 @@ export class Attendee extends pulumi.ComponentResource {
         // The platform's root routes for the attendee, in the gateway's namespace, handing over to their delegates.
         // Made first: the lessons release's checks call the gateway under the attendee's prefix, which only these serve
         // (a delegate that does not exist yet is ignored by Istio until it does).
-        const delegates = gatewayDelegates(args.lessons.lessons);
+        const delegates = gatewayDelegates(args.lessons.lessons, args.lessons.placement);
         const routes =
             delegates.length > 0
                 ? [new k8s.apiextensions.CustomResource(`${name}-routes`, { ...rootRoutes(ns, args.lessons.placement, delegates) }, { parent: this, provider: args.provider, dependsOn: [...args.gateway] })]

@@ -12,9 +12,7 @@ import { mtls } from "./catalog/mtls";
 import { myApp } from "./catalog/myApp";
 import { tcp } from "./catalog/tcp";
 import { type CatalogContext } from "./catalog/common";
-import { GATEWAY_HOST, NO_INJECTION_LABEL, STAGE_STATE_KEYS, type RoutingDef, type ScenarioDef, type StageState } from "./model";
-import { istioObject, type IstioObject } from "../model/istioObjects";
-import { WORKSHOP_GATEWAY } from "../model/platform";
+import { NO_INJECTION_LABEL, STAGE_STATE_KEYS, type RoutingDef, type ScenarioDef, type StageState } from "./model";
 
 export type Apps = Settings["apps"];
 
@@ -106,34 +104,7 @@ export function gatewayPlacement(id: string | undefined, domain: string | undefi
     return domain !== undefined ? { host: `${id}.${domain}`, delegated: true } : { prefix: `/${id}`, delegated: true };
 }
 
-/** The gateway VirtualServices of a set of scenarios, by name: the delegates an attendee's root route hands to. */
-export function gatewayDelegates(scenarios: readonly ScenarioDef[]): string[] {
-    return scenarios.filter((s) => s.routing.some((r) => r.host === GATEWAY_HOST)).map((s) => gatewayRouteName(s));
-}
-
 export const gatewayRouteName = (s: Pick<ScenarioDef, "name">) => `${s.name}-gateway`;
-
-/**
- * An attendee's root routes, owned by the platform, in the gateway's namespace:
- * bound to the shared Gateway on the attendee's host (or any host, under their
- * path prefix), each route handing over to one of the attendee's delegate
- * VirtualServices. Istio merges a delegate's routes into the root only where
- * they match within the root's match (a path under `/<id>/`), so a delegate
- * cannot claim another attendee's paths, the addons' or another host.
- */
-export function rootRoutes(namespace: string, placement: GatewayPlacement, delegates: readonly string[]): IstioObject<"VirtualService"> {
-    const match = placement.prefix !== undefined ? { match: [{ uri: { prefix: `${placement.prefix}/` } }] } : {};
-    return istioObject(
-        "VirtualService",
-        { name: `attendee-${namespace}`, namespace: WORKSHOP_GATEWAY.namespace },
-        {
-            hosts: [placement.host ?? "*"],
-            gateways: [WORKSHOP_GATEWAY.ref],
-            exportTo: ["."],
-            http: delegates.map((name) => ({ name, ...match, delegate: { name, namespace } })),
-        },
-    );
-}
 
 /** Hosts of the gateway-bound VirtualServices the scenarios create, for every attendee. */
 export function gatewayRouteHosts(ids: readonly string[], domain: string | undefined): string[] {

@@ -7,7 +7,7 @@ import { GATEWAY_HOST, type Labels, type PolicyDef, type RouteRuleDef, type Rout
 import { istioObject, type IstioObject, type TrafficPolicy } from "../model/istioObjects";
 import { type GatewayPlacement } from "./resolve";
 import { PLATFORM_PART_LABELS, WORKSHOP_GATEWAY } from "../model/platform";
-import { gatewayRouteName } from "./resolve";
+import { atStage, gatewayRouteName } from "./resolve";
 
 const fqdn = (service: string, namespace: string) => `${service}.${namespace}.svc.cluster.local`;
 
@@ -49,16 +49,16 @@ export function destinationRules(s: ScenarioDef, namespace: string): IstioObject
     return hosts.map((host) => destinationRule(host, s.subsets[host] ?? {}, namespace, s.trafficPolicies?.[host]));
 }
 
+/** The path a route matches: an attendee's gateway routes live under their prefix (`outer`), rewritten away before the app sees the path. */
+function uriMatch(m: RouteRuleDef["match"], outer: string): { exact: string } | { prefix: string } | undefined {
+    if (m?.exact !== undefined) return { exact: `${outer}${m.exact}` };
+    return outer !== "" || m?.prefix !== undefined ? { prefix: `${outer}${m?.prefix ?? "/"}` } : undefined;
+}
+
 function httpRoute(host: string, rule: RouteRuleDef, index: number, s: ScenarioDef, namespace: string, placement: GatewayPlacement) {
     const m = rule.match;
-    // An attendee's gateway routes live under their prefix, which is rewritten away before the app sees the path.
     const outer = host === GATEWAY_HOST ? (placement.prefix ?? "") : "";
-    const uri =
-        m?.exact !== undefined
-            ? { exact: `${outer}${m.exact}` }
-            : outer !== "" || m?.prefix !== undefined
-              ? { prefix: `${outer}${m?.prefix ?? "/"}` }
-              : undefined;
+    const uri = uriMatch(m, outer);
     const match =
         m || uri
             ? [
@@ -185,6 +185,9 @@ export function policyObjects(policies: readonly PolicyDef[] | undefined, namesp
     });
 }
 
+/** The rate-limit filter's priority: after any filter left at the default 0. */
+export const RATE_LIMIT_FILTER_PRIORITY = 10;
+
 /**
  * Envoy's local rate limit filter on the inbound side of the selected pods, as
  * Istio's rate-limit task patches it in: before the router of the inbound HTTP
@@ -199,6 +202,9 @@ function localRateLimit(p: Extract<PolicyDef, { kind: "LocalRateLimit" }>, names
         { name: p.name, namespace, labels: { ...PLATFORM_PART_LABELS } },
         {
             workloadSelector: { labels: { ...p.selector } },
+            // A relative patch (INSERT_BEFORE) with the default priority applies in creation order among other
+            // filters' patches (istioctl analyze's IST0151): an explicit priority makes the order the same on every up.
+            priority: RATE_LIMIT_FILTER_PRIORITY,
             configPatches: [
                 {
                     applyTo: "HTTP_FILTER",
@@ -233,3 +239,50 @@ export const platformOnly = (o: { kind: string }) => PLATFORM_ONLY_KINDS.include
 
 /** The status of a redirect the gateway answers (Istio's default `redirectCode`). */
 export const REDIRECT_STATUS = 301;
+
+/** The name of an attendee's root route (in the gateway's namespace). */
+export const rootRouteName = (namespace: string) => `attendee-${namespace}`;
+
+/** A delegate an attendee's root route hands to: the lesson's gateway VirtualService and the paths its routes may match. */
+export interface GatewayDelegate {
+    readonly name: string;
+    /** Every path the lesson's gateway routes match, at its current stage (with stack config's routes) and at every other (hands-on). */
+    readonly uris: readonly ({ exact: string } | { prefix: string } | undefined)[];
+}
+
+/** The gateway delegates of an attendee's lessons, each with the paths it serves under the attendee's placement. */
+export function gatewayDelegates(scenarios: readonly ScenarioDef[], placement: GatewayPlacement): GatewayDelegate[] {
+    return scenarios.flatMap((s) => {
+        const states = [s, ...(s.stages ?? []).map((st) => atStage(s, st.name))];
+        const rules = states.flatMap((x) => x.routing.filter((r) => r.host === GATEWAY_HOST).flatMap((r) => r.rules));
+        if (!s.routing.some((r) => r.host === GATEWAY_HOST)) return [];
+        const uris = new Map(rules.map((rule) => uriMatch(rule.match, placement.prefix ?? "")).map((u) => [JSON.stringify(u ?? null), u] as const));
+        return [{ name: gatewayRouteName(s), uris: [...uris.values()] }];
+    });
+}
+
+/**
+ * An attendee's root routes, owned by the platform, in the gateway's namespace:
+ * bound to the shared Gateway on the attendee's host (or any host, under their
+ * path prefix), one route per delegate VirtualService matching exactly the
+ * paths that lesson serves. Istio merges a delegate's routes into the root only
+ * where they match within the root's match, so a delegate cannot claim another
+ * lesson's paths, another attendee's, the addons' or another host; and no two
+ * root routes share a match (istioctl analyze's IST0130 and IST0131).
+ */
+export function rootRoutes(namespace: string, placement: GatewayPlacement, delegates: readonly GatewayDelegate[]): IstioObject<"VirtualService"> {
+    return istioObject(
+        "VirtualService",
+        { name: rootRouteName(namespace), namespace: WORKSHOP_GATEWAY.namespace },
+        {
+            hosts: [placement.host ?? "*"],
+            gateways: [WORKSHOP_GATEWAY.ref],
+            exportTo: ["."],
+            http: delegates.map((d) => {
+                // A path matching everything (a route without one, on the attendee's own host) needs no match.
+                const match = d.uris.some((u) => u === undefined) ? {} : { match: d.uris.map((uri) => ({ uri: uri! })) };
+                return { name: d.name, ...match, delegate: { name: d.name, namespace } };
+            }),
+        },
+    );
+}

@@ -98,6 +98,8 @@ interface Specs {
     /** Envoy configuration patched into the selected proxies; only the platform writes these (attendees may not). */
     EnvoyFilter: {
         readonly workloadSelector: { readonly labels: Labels };
+        /** When its patches apply among other EnvoyFilters' (0, the default, makes relative operations depend on creation order). */
+        readonly priority?: number;
         readonly configPatches: readonly {
             readonly applyTo: string;
             readonly match: { readonly context: string; readonly listener?: Record<string, unknown> };

@@ -17,6 +17,7 @@ import { JAEGER_LABELS } from "../../model/endpoints";
 import { ADDONS_NAMESPACE, ISTIOD_POD_LABELS, KIALI_POD_LABELS, PROMETHEUS_SERVER_POD_LABELS } from "../../model/endpoints";
 import { INGRESS_GATEWAY, INGRESS_NAMESPACE, ISTIO_NAMESPACE } from "../../model/platform";
 import { EXTERNAL_HOST } from "../../lessons/catalog/egress";
+import { rootRouteName } from "../../lessons/routing";
 import { admissionRefusals, resourceOf } from "../kubernetes/admission";
 import { meshRefusal, networkRefusal, type Pod } from "../kubernetes/network";
 import { enforcedLevel, podOf, podSecurityFailures } from "../kubernetes/podSecurityStandards";
@@ -43,8 +44,8 @@ export type Attempt =
 
 export interface Attack {
     readonly what: string;
-    /** The attempt, for the attacker's namespace and a victim's. */
-    readonly attempt: (own: string, victim: string) => Attempt;
+    /** The attempt, for the attacker's namespace, a victim's, and where the attacker's gateway paths start (`attendeePathBase`). */
+    readonly attempt: (own: string, victim: string, base: string) => Attempt;
 }
 
 const meta = (name: string, namespace: string) => ({ name, namespace });
@@ -127,10 +128,11 @@ export const ATTACKS: readonly Attack[] = [
     },
     {
         what: "publish another attendee's internal Service under its own prefix (delegate route)",
-        attempt: (own, victim) => ({
+        // On a path its root route does hand over (bookinfo's static files): only the destination is wrong.
+        attempt: (own, victim, base) => ({
             verb: "create",
             object: {
-                ...vs(own, { exportTo: ["istio-ingress"], http: [{ match: [{ uri: { prefix: `/${own}/ratings` } }], route: [{ destination: { host: `ratings.${victim}.svc.cluster.local` } }] }] }),
+                ...vs(own, { exportTo: ["istio-ingress"], http: [{ match: [{ uri: { prefix: `${base}/static/ratings` } }], route: [{ destination: { host: `ratings.${victim}.svc.cluster.local` } }] }] }),
                 metadata: meta("bookinfo-gateway", own),
             },
         }),
@@ -171,9 +173,9 @@ export const CAPABILITIES: readonly Attack[] = [
     { what: "route its own Services (VirtualService in the mesh)", attempt: (own) => ({ verb: "create", object: vs(own, { hosts: ["reviews"], http: [{ route: [{ destination: { host: "reviews", subset: "v2" } }] }] }) }) },
     {
         what: "change its gateway routes under its own prefix (delegate VirtualService)",
-        attempt: (own) => ({
+        attempt: (own, _, base) => ({
             verb: "create",
-            object: { ...vs(own, { exportTo: ["istio-ingress"], http: [{ match: [{ uri: { prefix: `/${own}/reviews` } }], route }] }), metadata: meta("bookinfo-gateway", own) },
+            object: { ...vs(own, { exportTo: ["istio-ingress"], http: [{ match: [{ uri: { prefix: `${base}/api/v1/products/0/reviews` } }], route }] }), metadata: meta("bookinfo-gateway", own) },
         }),
     },
     { what: "write DestinationRules, AuthorizationPolicies, PeerAuthentications, Telemetry in its namespace", attempt: (own) => ({ verb: "create", group: "security.istio.io", resource: "authorizationpolicies", namespace: own }) },
@@ -244,6 +246,12 @@ export function attendeeJudge(plan: Plan, own: string, planned: readonly PlanObj
     };
 }
 
+/** Where an attendee's gateway paths start: `/<id>`, or nothing on their own host (`classroom.domain`). */
+export function attendeePathBase(planned: readonly PlanObject[], own: string): string {
+    const root = planned.find(({ o }) => o.kind === "VirtualService" && o.metadata?.name === rootRouteName(own))?.o;
+    return (root?.spec?.hosts ?? ["*"])[0] === "*" ? `/${own}` : "";
+}
+
 /** The objects of an attendee's namespace the attendee owns (the lessons), not the platform's. */
 export function lessonObjects(plan: Plan, own: string, planned: readonly PlanObject[] = planObjects(plan)): any[] {
     const [key, value] = Object.entries(PLATFORM_PART_LABELS)[0];
@@ -255,8 +263,9 @@ export function lessonObjects(plan: Plan, own: string, planned: readonly PlanObj
 /** The table of docs/security.md: what an attendee may do, then every attack and the layer that refuses it. */
 export function attackTable(plan: Plan, own: string, victim: string): string {
     const judge = attendeeJudge(plan, own);
+    const base = attendeePathBase(planObjects(plan), own);
     const rows = [...CAPABILITIES, ...ATTACKS].map((a) => {
-        const v = judge(a.attempt(own, victim));
+        const v = judge(a.attempt(own, victim, base));
         return `| ${a.what} | ${v.layer === "admitted" ? "allowed" : `**refused** by ${v.layer}`} |`;
     });
     return ["| an attendee tries to… | outcome |", "|---|---|", ...rows].join("\n");
@@ -293,18 +302,19 @@ export function isolationReport(plan: Plan, planned: readonly PlanObject[] = pla
     const existing = plan.outputs.mode === "existing";
     const [own, victim] = pair;
     const judge = attendeeJudge(plan, own, planned);
+    const base = attendeePathBase(planned, own);
     const problems: string[] = [];
     const warnings: string[] = [];
     const refused: Record<string, number> = {};
     for (const a of ATTACKS) {
-        const attempt = a.attempt(own, victim);
+        const attempt = a.attempt(own, victim, base);
         const v = judge(attempt);
         if (v.layer !== "admitted") refused[v.layer] = (refused[v.layer] ?? 0) + 1;
         else if (existing && "connect" in attempt) warnings.push(`on this existing cluster (no NetworkPolicies) an attendee can ${a.what}`);
         else problems.push(`AttendeeEscape: an attendee can ${a.what}: ${v.reason}`);
     }
     for (const a of CAPABILITIES) {
-        const v = judge(a.attempt(own, victim));
+        const v = judge(a.attempt(own, victim, base));
         if (v.layer !== "admitted") problems.push(`AttendeeBlocked: an attendee cannot ${a.what}: refused by ${v.layer} (${v.reason})`);
     }
     // Hands-on: what the attendee applies from the hand-out must be admitted too.

@@ -10,6 +10,7 @@
  *  - Prometheus' scrape annotations name a port the pod declares; every Istio gateway has a Service;
  *  - every values key the stack sets is one the chart declares and reads (`valuesCheck.ts`);
  *  - the mesh checks over all Services, workloads, DestinationRules, VirtualServices and Gateways;
+ *  - istioctl analyze's unreachable-route and EnvoyFilter-order analyzers (`istioAnalyzers.ts`);
  *  - the policy pack's rules over the stack's own resources.
  * Each problem names the check, the object and its origin. What could not be
  * checked (no CRDs, releases not rendered) is reported as such, never as passed.
@@ -38,6 +39,7 @@ import { isLessonsRelease, stackMade } from "../plan/planEntries";
 import { releaseInputs, type ReleaseReport } from "../plan/render";
 import { isolationReport, type IsolationReport } from "../attacks/attackSuite";
 import { visibilityProblems } from "./meshVisibility";
+import { analyzerProblems } from "./istioAnalyzers";
 import { declarationProblems } from "./valuesCheck";
 import { type ChartValueChecks } from "./valuesCheck";
 
@@ -301,6 +303,7 @@ export function checkPlan(plan: Plan, options: ValidationOptions = {}): Validati
         ...values,
         ...meshProblems(plan, objs, rendered),
         ...visibilityProblems(plan, objs),
+        ...analyzerProblems(plan, objs),
         ...isolation.problems,
         ...policies.mandatory,
     ];
@@ -315,6 +318,6 @@ export function validatePlan(plan: Plan, options: ValidationOptions = {}): strin
 /** What the validation covered, in one line. */
 export function validationSummary(report: ValidationReport): string {
     return report.notChecked.length === 0
-        ? "schemas, duplicates, addresses, scrape ports, Pod Security, admission policies, gateway Services, chart values, mesh checks, visibility and delegation, attendee isolation, and policies: everything checked."
-        : `schemas, duplicates, addresses, scrape ports, Pod Security, admission policies, gateway Services, chart values, mesh checks, visibility and delegation, attendee isolation, and policies, except the ${report.notChecked.length} items listed under "Not checked".`;
+        ? "schemas, duplicates, addresses, scrape ports, Pod Security, admission policies, gateway Services, chart values, mesh checks, visibility and delegation, route and filter-order analyzers, attendee isolation, and policies: everything checked."
+        : `schemas, duplicates, addresses, scrape ports, Pod Security, admission policies, gateway Services, chart values, mesh checks, visibility and delegation, route and filter-order analyzers, attendee isolation, and policies, except the ${report.notChecked.length} items listed under "Not checked".`;
 }

@@ -18,7 +18,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
-import { ATTACKS, CAPABILITIES, attendeeJudge, lessonObjects, type Attack } from "../attacks/attackSuite";
+import { ATTACKS, CAPABILITIES, attendeeJudge, attendeePathBase, lessonObjects, type Attack } from "../attacks/attackSuite";
 import { objectLabel, planObjects } from "../checks/clusterChecks";
 import { handOutObjects } from "../checks/meshVisibility";
 import type { Plan } from "../plan/plan";
@@ -141,11 +141,12 @@ async function json(kubectlPath: string, state: ClusterState, args: readonly str
 /** The offline verdicts of the suite and the API server's, side by side. */
 async function judgeAttacks(plan: Plan, kubectlPath: string, own: string, victim: string, attendeeConfig: string) {
     const judge = attendeeJudge(plan, own);
+    const base = attendeePathBase(planObjects(plan), own);
     const disagreements: string[] = [];
     const verdicts = async (list: readonly Attack[]) => {
         const out: { what: string; offline: ReturnType<typeof judge>; server?: ServerVerdict }[] = [];
         for (const a of list) {
-            const attempt = a.attempt(own, victim);
+            const attempt = a.attempt(own, victim, base);
             const offline = judge(attempt);
             const server = await sendAttempt(kubectlPath, attendeeConfig, attempt);
             if (server && server.layer !== expectedServerLayer(offline)) {
