@@ -59,6 +59,9 @@ describe("lessons in stages", () => {
             const all = resolveScenarios(appsWith({ [key]: { stage } }));
             const out = all.find((s) => s.stage === stage)!;
             assert.ok(out.workloads.every((w) => w.labels[NO_INJECTION_LABEL] === "false"), key);
+            // A lesson's own client check runs as its workloads do: grpc's ping from a pod without a sidecar (it had one).
+            const built = buildScenario(out, { namespace: "demo", verify: true, requests: 100 });
+            for (const c of built.checks.filter((x) => !x.usesScript)) assert.equal((c.job as any).spec.template.metadata.labels[NO_INJECTION_LABEL], "false", `${key} ${c.name}`);
             const others = all.filter((s) => s.name !== out.name);
             assert.ok(others.every((s) => s.workloads.every((w) => w.labels[NO_INJECTION_LABEL] === undefined)));
         }

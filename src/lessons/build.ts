@@ -7,7 +7,7 @@
 import * as path from "path";
 import { atStage, trafficRate, type GatewayPlacement } from "./resolve";
 import { istioObject, type IstioObject } from "../model/istioObjects";
-import { serviceAccountOf, type ScenarioDef } from "./model";
+import { NO_INJECTION_LABEL, serviceAccountOf, type ScenarioDef } from "./model";
 import { destinationRules, policyObjects, virtualService } from "./routing";
 import { deploymentSpec, serviceSpec, trafficGenerators } from "./workloads";
 import { VERIFY_ACCOUNT, VERIFY_CONFIG_MAP, VERIFY_SCRIPT, checkPlans, jobSpec, verifyEnv } from "./checks";
@@ -83,7 +83,13 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
               })),
               ...(s.extraChecks ?? []).map((x) => ({
                   name: `verify-${x.name}`,
-                  job: jobSpec(`verify-${x.name}`, ns, { app: `verify-${s.name}`, version: "verify" }, { name: "verify", image: x.image, command: [...x.command] }),
+                  // A stage without sidecars checks from a pod without one, as its workloads run.
+                  job: jobSpec(
+                      `verify-${x.name}`,
+                      ns,
+                      { app: `verify-${s.name}`, version: "verify", ...(s.withoutSidecars ? { [NO_INJECTION_LABEL]: "false" } : {}) },
+                      { name: "verify", image: x.image, command: [...x.command] },
+                  ),
                   usesScript: false,
               })),
           ];
