@@ -88,7 +88,7 @@ describe("cluster tests: the replay and the run", () => {
             run: "r", stack: "s", kubernetesVersion: "v1.35.4", engine: "replay", nodes: { count: 1, instanceType: "t3.large" }, objectsApplied: 1, objectsRefused: [], releasesDeployed: [], releasesNotInstalled: [],
             podsScheduled: 1, podsPending: [], deploymentsAvailable: 1, deploymentsUnavailable: [], jobsSucceeded: 1, jobsFailed: [],
             attacks: { tried: 1, refusedAsExpected: 1, admitted: [], refusedByAnotherLayer: [], dataPlane: 0 }, capabilities: { tried: 1, allowed: 1, refused: [] }, verdicts: [],
-            lessonObjects: { tried: 1, admitted: 1, refused: [] }, modelDisagreements: [], previewChanges: [], leftAfterDestroy: [], notCovered: [], seconds: { build: 0, start: 0, up: 0, preview: 0, destroy: 0 }, peakMemoryMiB: { apiserver: 0, etcd: 0 },
+            lessonObjects: { tried: 1, admitted: 1, refused: [] }, modelDisagreements: [], previewChanges: [], leftAfterDestroy: [], checks: { run: 1, passed: 1, failed: [], notModelled: [] }, notCovered: [], seconds: { build: 0, start: 0, up: 0, preview: 0, destroy: 0 }, peakMemoryMiB: { apiserver: 0, etcd: 0 },
         };
         assert.deepEqual(failuresOf(clean), []);
         const broken: ClusterReport = {
@@ -96,8 +96,9 @@ describe("cluster tests: the replay and the run", () => {
             objectsRefused: ["o"], podsPending: ["p"], deploymentsUnavailable: ["d"], jobsFailed: ["j"],
             attacks: { ...clean.attacks, admitted: ["a"], refusedByAnotherLayer: ["b"] }, capabilities: { ...clean.capabilities, refused: ["c"] },
             lessonObjects: { ...clean.lessonObjects, refused: ["l"] }, modelDisagreements: ["m"], previewChanges: ["x"], leftAfterDestroy: ["y"],
+            checks: { ...clean.checks, failed: ["ns/verify-x: FAIL ..."] },
         };
-        assert.equal(failuresOf(broken).length, 11);
+        assert.equal(failuresOf(broken).length, 12);
     });
 
     it("rebuilds a binary only when what shapes it changes: its module's files, the Go version, its flags", () => {

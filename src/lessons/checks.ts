@@ -338,6 +338,9 @@ export function verifyEnv(c: CheckPlan): { name: string; value: string }[] {
     ];
 }
 
+/** The label every verification pod carries, its value the check's name: what a runner of checks (the cluster tests') selects them by. */
+export const CHECK_POD_LABEL = "istio-workshop/check";
+
 export const JOB_RESOURCES = { requests: { cpu: "10m", memory: "16Mi" }, limits: { memory: "64Mi" } };
 
 export function jobSpec(
@@ -355,7 +358,7 @@ export function jobSpec(
             backoffLimit: 0,
             activeDeadlineSeconds: 900,
             template: {
-                metadata: { labels: { ...podLabels }, ...(pod.annotations ? { annotations: { ...pod.annotations } } : {}) },
+                metadata: { labels: { ...podLabels, [CHECK_POD_LABEL]: name }, ...(pod.annotations ? { annotations: { ...pod.annotations } } : {}) },
                 spec: {
                     restartPolicy: "Never",
                     serviceAccountName: pod.serviceAccount ?? VERIFY_ACCOUNT,

@@ -37,6 +37,8 @@ import { mintToken } from "../../tooling/kubeconfigs";
 import { workshopFrom } from "../../workshop/resolve";
 import { replayDestroy, replayUp, upstreamBaseCrds, type ReplayStep } from "./replay";
 import { expectedServerLayer, sendAttempt, type ServerVerdict } from "./serverJudge";
+import { CheckRunner, type CheckRunnerReport } from "./checkRunner";
+import { loadReplies, meshConfigOf } from "../dataplane/world";
 
 /** A run: a stack file of this project, with keys changed for the run. */
 export interface ClusterRun {
@@ -84,6 +86,8 @@ export interface ClusterReport {
     readonly modelDisagreements: string[];
     readonly previewChanges: string[];
     readonly leftAfterDestroy: string[];
+    /** Verification pods the check runner ran in the mesh model: how many, which failed (with the script's verdict), which it could not model. */
+    readonly checks: { readonly run: number; readonly passed: number; readonly failed: string[]; readonly notModelled: string[] };
     readonly notCovered: string[];
     readonly seconds: { readonly build: number; readonly start: number; readonly up: number; readonly preview: number; readonly destroy: number };
     /** The API server's and etcd's peak resident memory, MiB (their high-water marks, read before the destroy). */
@@ -190,14 +194,23 @@ async function judgeAttacks(plan: Plan, kubectlPath: string, own: string, victim
 }
 
 /** What the run does not cover, said in the report. */
-function notCovered(steps: readonly ReplayStep[]): string[] {
+function notCovered(steps: readonly ReplayStep[], checks: CheckRunnerReport): string[] {
     return [
         "engine: the replay engine applied the recorded program (the Pulumi CLI, its Node.js language host and the Kubernetes provider were not built for this run)",
         ...steps.filter((s) => s.outcome === "not-run").map((s) => `${s.name} (${s.type}): ${s.detail}`),
         ...steps.filter((s) => s.outcome === "not-installed").map((s) => `${s.name}: ${s.detail}`),
-        "data plane: no proxies run (kwok plays the kubelets): no sidecar injection, Istio's webhooks made to fail open, connections judged by the offline network model only",
-        "verification Jobs: kwok completes their pods without running the checks; a Job's success here means it was admitted, scheduled and run by Helm's hooks, not that the lesson answered",
+        "data plane: no proxies run (kwok plays the kubelets, Istio's webhooks made to fail open): each verification pod's script ran in the mesh model (src/judgement/dataplane), a model of Envoy as istiod configures it, over what the API server held when the pod started; the apps' answers are the recorded replies",
+        ...checks.standIns.map((s) => `gateway ${s}: its chart is not installed; the model stood in a pod with the chart's labels and identity`),
+        ...checks.verdicts.filter((v) => v.outcome === "not-modelled").map((v) => `check ${v.namespace}/${v.check}: not modelled (${v.detail}); its pod was ended Succeeded without a verdict`),
     ];
+}
+
+/** Where the apps' recorded replies are (test/fixtures/replies, origin in its ORIGIN.md). */
+const REPLIES_DIR = path.join(PROJECT_DIR, "test", "fixtures", "replies");
+
+function checkSummary(r: CheckRunnerReport): ClusterReport["checks"] {
+    const of = (o: string) => r.verdicts.filter((v) => v.outcome === o).map((v) => `${v.namespace}/${v.check}: ${v.detail}`);
+    return { run: r.verdicts.length, passed: of("passed").length, failed: of("failed"), notModelled: of("not-modelled") };
 }
 
 /** Applies a run's stack, judges it, destroys it; the report and every failure. */
@@ -231,9 +244,14 @@ export async function runClusterTest(run: ClusterRun, say: (line: string) => voi
             standIn: upstreamBaseCrds(process.env.ISTIO_WORKSHOP_UPSTREAM ?? path.resolve(PROJECT_DIR, "..", "shared", "upstream")),
             say,
         };
+        // Verification pods run in the mesh model, over the cluster as it stands when each starts.
+        const istiod = plan.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "istiod");
+        const runner = new CheckRunner(kubectlPath.path, state, loadReplies(REPLIES_DIR), meshConfigOf((istiod?.inputs as any)?.values), say);
+        runner.start();
         const tUp = Date.now();
         const steps = await replayUp(plan, tools);
         const up = (Date.now() - tUp) / 1000;
+        const checks = await runner.stop();
         say(`${run.name}: ${steps.length} resources replayed in ${up.toFixed(0)} s`);
 
         const pods = (await json(kubectlPath.path, state, ["get", "pods", "-A"])).items as any[];
@@ -299,7 +317,8 @@ export async function runClusterTest(run: ClusterRun, say: (line: string) => voi
             ],
             previewChanges,
             leftAfterDestroy,
-            notCovered: notCovered(steps),
+            checks: checkSummary(checks),
+            notCovered: notCovered(steps, checks),
             seconds: { build: built.seconds, start, up, preview, destroy },
             peakMemoryMiB,
         };
@@ -379,6 +398,7 @@ export function failuresOf(r: ClusterReport): string[] {
         ...r.podsPending.map((p) => `Pending (the capacity model did not size the nodes for it): ${p}`),
         ...r.deploymentsUnavailable.map((d) => `not Available: ${d}`),
         ...r.jobsFailed.map((j) => `Job not completed: ${j}`),
+        ...r.checks.failed.map((c) => `check failed in the mesh model: ${c}`),
         ...r.attacks.admitted.map((a) => `attack admitted by the API server: ${a}`),
         ...r.attacks.refusedByAnotherLayer.map((a) => `attack refused by another layer than the suite names: ${a}`),
         ...r.capabilities.refused.map((c) => `capability refused by the API server: ${c}`),
@@ -395,6 +415,7 @@ export function reportLines(r: ClusterReport): string[] {
         `${r.run} (stack ${r.stack}, Kubernetes ${r.kubernetesVersion}, engine ${r.engine}, ${r.nodes.count} × ${r.nodes.instanceType} fake nodes)`,
         `  objects applied ${r.objectsApplied}, refused or skipped ${r.objectsRefused.length}; releases deployed ${r.releasesDeployed.length} (${r.releasesDeployed.join(", ")}), not installed ${r.releasesNotInstalled.length}`,
         `  pods scheduled ${r.podsScheduled}, Pending ${r.podsPending.length}; Deployments Available ${r.deploymentsAvailable}, not ${r.deploymentsUnavailable.length}; Jobs succeeded ${r.jobsSucceeded}, failed ${r.jobsFailed.length}`,
+        `  checks run in the mesh model ${r.checks.run}: passed ${r.checks.passed}, failed ${r.checks.failed.length}, not modelled ${r.checks.notModelled.length}`,
         `  attacks the API server judges ${r.attacks.tried}: refused by the layer the suite names ${r.attacks.refusedAsExpected}, by another ${r.attacks.refusedByAnotherLayer.length}, admitted ${r.attacks.admitted.length} (${r.attacks.dataPlane} more are the data plane's: judged offline only)`,
         `  capabilities ${r.capabilities.allowed} of ${r.capabilities.tried} allowed; lesson objects ${r.lessonObjects.admitted} of ${r.lessonObjects.tried} admitted to their attendee`,
         `  model disagreements ${r.modelDisagreements.length}; second pass changes ${r.previewChanges.length}; left after destroy ${r.leftAfterDestroy.length}`,
