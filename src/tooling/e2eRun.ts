@@ -16,7 +16,6 @@ import { spawn, spawnSync, type ChildProcess } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
-import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { E2E_TOOLS, PROGRAM_FILES, formatReport, jobStates, kindClusterOf, kindConfig, type Step, type UiCheck, uiChecks } from "./e2e";
@@ -25,22 +24,12 @@ import { settingsFromConfig } from "../settings/parse";
 import { createStack, locatePulumi, openStack, stackOutputs } from "./pulumi";
 import { parseOperation, runOperation } from "./operations";
 import { PROJECT_DIR } from "./target";
+import { freePort } from "./freePort";
 
 const HOST_PORTS = { http: 8080, https: 8443 };
 
 function has(cmd: string, args: readonly string[]): boolean {
     return spawnSync(cmd, [...args], { stdio: "ignore" }).status === 0;
-}
-
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.listen(0, "127.0.0.1", () => {
-            const port = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(port));
-        });
-        srv.on("error", reject);
-    });
 }
 
 function get(url: string, timeoutMs = 10_000): Promise<number> {

@@ -151,49 +151,59 @@ async function installRelease(t: ReplayTools, r: PlannedResource): Promise<{ out
     }
 }
 
-/** `up`: every resource in Pulumi's order, as many at once as the engine would run (Pulumi's default parallelism bound: 16). */
-export async function replayUp(plan: Plan, t: ReplayTools): Promise<ReplayStep[]> {
-    const { nodes, waitsFor } = replayGraph(plan);
+type Result = { readonly outcome: Outcome; readonly detail?: string };
+
+/**
+ * Runs `work` for every resource, each once everything `blockers` names for it has a step, at most `limit` at
+ * once; each step timed and recorded. The steps, by URN.
+ */
+async function schedule(
+    nodes: readonly PlannedResource[],
+    blockers: ReadonlyMap<string, readonly string[]>,
+    limit: number,
+    stuck: string,
+    work: (r: PlannedResource, steps: ReadonlyMap<string, ReplayStep>) => Promise<Result>,
+): Promise<Map<string, ReplayStep>> {
     const byUrn = new Map(nodes.map((r) => [r.urn, r]));
     const steps = new Map<string, ReplayStep>();
-    const failed = new Set<string>();
     const pending = new Set(nodes.map((r) => r.urn));
     const running = new Map<string, Promise<void>>();
-    const limit = t.parallel ?? 16;
-    const step = async (r: PlannedResource): Promise<void> => {
+    const run = async (r: PlannedResource): Promise<void> => {
         const started = Date.now();
-        const record = (outcome: Outcome, detail?: string) => steps.set(r.urn, { urn: r.urn, type: r.type, name: r.name, outcome, ...(detail ? { detail } : {}), seconds: (Date.now() - started) / 1000 });
-        const blocked = (waitsFor.get(r.urn) ?? []).filter((d) => failed.has(d));
-        if (blocked.length > 0) {
-            failed.add(r.urn);
-            return void record("skipped", `waits for ${blocked.map((d) => byUrn.get(d)!.name).join(", ")}, which failed`);
-        }
-        try {
-            if (!r.custom || r.type.startsWith("pulumi:providers:")) return void record("applied", r.custom ? "provider: the control plane's kubeconfig is used" : "component");
-            if (PROVIDERS_NOT_RUN.test(r.type)) return void record("not-run", "a bridged provider this run does not build: its outputs are stand-ins");
-            if (isRelease(r)) {
-                const out = await installRelease(t, r);
-                return void record(out.outcome, out.detail);
-            }
-            if (isKubernetesObject(r)) return void record(await applyObject(t, r));
-            failed.add(r.urn);
-            record("failed", `no way to apply a ${r.type} on this control plane`);
-        } catch (err) {
-            failed.add(r.urn);
-            record("failed", (err as Error).message.split("\n").slice(0, 3).join(" "));
-            t.say?.(`  failed: ${r.name}: ${(err as Error).message.split("\n")[0]}`);
-        }
+        const { outcome, detail } = await work(r, steps);
+        steps.set(r.urn, { urn: r.urn, type: r.type, name: r.name, outcome, ...(detail ? { detail } : {}), seconds: (Date.now() - started) / 1000 });
     };
     while (pending.size > 0 || running.size > 0) {
         for (const urn of [...pending]) {
             if (running.size >= limit) break;
-            if (!(waitsFor.get(urn) ?? []).every((d) => steps.has(d))) continue;
+            if (!(blockers.get(urn) ?? []).every((d) => steps.has(d))) continue;
             pending.delete(urn);
-            running.set(urn, step(byUrn.get(urn)!).finally(() => running.delete(urn)));
+            running.set(urn, run(byUrn.get(urn)!).finally(() => running.delete(urn)));
         }
-        if (running.size === 0 && pending.size > 0) throw new Error(`nothing can start: ${[...pending].slice(0, 3).join(", ")} wait for each other`);
+        if (running.size === 0 && pending.size > 0) throw new Error(`${stuck}: ${[...pending].slice(0, 3).join(", ")} wait for each other`);
         if (running.size > 0) await Promise.race(running.values());
     }
+    return steps;
+}
+
+/** `up`: every resource in Pulumi's order, as many at once as the engine would run (Pulumi's default parallelism bound: 16). */
+export async function replayUp(plan: Plan, t: ReplayTools): Promise<ReplayStep[]> {
+    const { nodes, waitsFor } = replayGraph(plan);
+    const failed = (steps: ReadonlyMap<string, ReplayStep>, urn: string) => ["failed", "skipped"].includes(steps.get(urn)?.outcome ?? "");
+    const steps = await schedule(nodes, waitsFor, t.parallel ?? 16, "nothing can start", async (r, done): Promise<Result> => {
+        const blocked = (waitsFor.get(r.urn) ?? []).filter((d) => failed(done, d));
+        if (blocked.length > 0) return { outcome: "skipped", detail: `waits for ${blocked.map((d) => done.get(d)!.name).join(", ")}, which failed` };
+        try {
+            if (!r.custom || r.type.startsWith("pulumi:providers:")) return { outcome: "applied", detail: r.custom ? "provider: the control plane's kubeconfig is used" : "component" };
+            if (PROVIDERS_NOT_RUN.test(r.type)) return { outcome: "not-run", detail: "a bridged provider this run does not build: its outputs are stand-ins" };
+            if (isRelease(r)) return await installRelease(t, r);
+            if (isKubernetesObject(r)) return { outcome: await applyObject(t, r) };
+            return { outcome: "failed", detail: `no way to apply a ${r.type} on this control plane` };
+        } catch (err) {
+            t.say?.(`  failed: ${r.name}: ${(err as Error).message.split("\n")[0]}`);
+            return { outcome: "failed", detail: (err as Error).message.split("\n").slice(0, 3).join(" ") };
+        }
+    });
     return replayOrder(plan).map((r) => steps.get(r.urn)!);
 }
 
@@ -202,41 +212,24 @@ export async function replayDestroy(plan: Plan, t: ReplayTools): Promise<ReplayS
     const { nodes, waitsFor } = replayGraph(plan);
     const dependents = new Map<string, string[]>();
     for (const [urn, deps] of waitsFor) for (const d of deps) dependents.set(d, [...(dependents.get(d) ?? []), urn]);
-    const byUrn = new Map(nodes.map((r) => [r.urn, r]));
-    const steps = new Map<string, ReplayStep>();
-    const pending = new Set(nodes.map((r) => r.urn));
-    const running = new Map<string, Promise<void>>();
-    const limit = t.parallel ?? 16;
-    const remove = async (r: PlannedResource): Promise<void> => {
-        const started = Date.now();
-        const record = (outcome: Outcome, detail?: string) => steps.set(r.urn, { urn: r.urn, type: r.type, name: r.name, outcome, ...(detail ? { detail } : {}), seconds: (Date.now() - started) / 1000 });
+    const steps = await schedule(nodes, dependents, t.parallel ?? 16, "nothing can be deleted", async (r): Promise<Result> => {
         try {
             if (isRelease(r)) {
                 const i = r.inputs as any;
                 const installed = await runFile(t.helm, ["list", "--namespace", i.namespace, "--filter", `^${i.name}$`, "--short", "--kubeconfig", t.state.kubeconfig, "--kube-context", t.state.context]);
-                if (installed.trim() === "") return void record("skipped", "not installed");
+                if (installed.trim() === "") return { outcome: "skipped", detail: "not installed" };
                 await runFile(t.helm, ["uninstall", i.name, "--namespace", i.namespace, "--wait", "--timeout", "600s", "--kubeconfig", t.state.kubeconfig, "--kube-context", t.state.context]);
-                return void record("deleted");
+                return { outcome: "deleted" };
             }
             if (isKubernetesObject(r)) {
                 await kubectl(t.kubectl, t.state, ["delete", "--ignore-not-found", "--wait=true", "--timeout=600s", "-f", "-"], JSON.stringify(objectOf(r)));
-                return void record("deleted");
+                return { outcome: "deleted" };
             }
-            record("skipped");
+            return { outcome: "skipped" };
         } catch (err) {
-            record("failed", (err as Error).message.split("\n")[0]);
+            return { outcome: "failed", detail: (err as Error).message.split("\n")[0] };
         }
-    };
-    while (pending.size > 0 || running.size > 0) {
-        for (const urn of [...pending]) {
-            if (running.size >= limit) break;
-            if (!(dependents.get(urn) ?? []).every((d) => steps.has(d))) continue;
-            pending.delete(urn);
-            running.set(urn, remove(byUrn.get(urn)!).finally(() => running.delete(urn)));
-        }
-        if (running.size === 0 && pending.size > 0) throw new Error(`nothing can be deleted: ${[...pending].slice(0, 3).join(", ")} wait for each other`);
-        if (running.size > 0) await Promise.race(running.values());
-    }
+    });
     return replayOrder(plan).reverse().map((r) => steps.get(r.urn)!);
 }
 

@@ -22,6 +22,7 @@ import * as https from "https";
 import * as net from "net";
 import * as path from "path";
 import { TOOLS_DIR, type Built } from "./build";
+import { freePort } from "../freePort";
 
 const PROJECT_DIR = path.resolve(__dirname, "..", "..", "..");
 /** The Service address range: on loopback, where no Service answers, so webhook calls fail at once. */
@@ -60,17 +61,6 @@ export function readState(dir: string = stateDir()): ClusterState | undefined {
     } catch {
         return undefined;
     }
-}
-
-function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.listen(0, "127.0.0.1", () => {
-            const port = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(port));
-        });
-        srv.on("error", reject);
-    });
 }
 
 /** Is the process of a pid file ours and alive (its command line names the binary we started)? */
