@@ -11,6 +11,7 @@ import { planObjects } from "../src/judgement/checks/clusterChecks";
 import { checkPodOf, runCheckPod, type CheckVerdict } from "../src/judgement/dataplane/checkRun";
 import { loadReplies, meshConfigOf, podsOfDeployments, worldOf } from "../src/judgement/dataplane/world";
 import type { Plan } from "../src/judgement/plan/plan";
+import { authorizationRefusal } from "../src/judgement/kubernetes/network";
 import { EKS_RAW, planIndex } from "./helpers";
 
 const REPLIES = loadReplies(path.join(__dirname, "fixtures", "replies"));
@@ -69,5 +70,34 @@ describe("the mesh model: a classroom's checks, every lesson of each namespace p
     it("put back: ratings-delay's reviews check with curl's default 5 s gives up on jason's 7 s", () => {
         const verdicts = runChecks(plan, objects, "bo", { "verify-reviews-1": { VERIFY_TIMEOUT: "5" } });
         assert.deepEqual(failed(verdicts), ["bo/verify-reviews-1"]);
+    });
+});
+
+describe("authorization: one evaluator for the attack suite's connections and the model's requests", () => {
+    const to = { namespace: "ana", labels: { app: "details" }, serviceAccount: "bookinfo-details" };
+    const policy = (name: string, spec: any) => ({ kind: "AuthorizationPolicy", metadata: { name, namespace: "ana" }, spec });
+    const viewer = policy("details-viewer", { selector: { matchLabels: { app: "details" } }, rules: [{ from: [{ source: { principals: ["cluster.local/ns/ana/sa/bookinfo-productpage"] } }], to: [{ operation: { methods: ["GET"] } }] }] });
+    const productpage = { mtls: true, principal: "cluster.local/ns/ana/sa/bookinfo-productpage", namespace: "ana" };
+
+    it("a request is judged on its method; a connection (method unknown) is admitted where some request would be", () => {
+        assert.equal(authorizationRefusal([viewer], to, { ...productpage, method: "GET", path: "/details/0" }), undefined);
+        assert.match(authorizationRefusal([viewer], to, { ...productpage, method: "DELETE", path: "/details/0" })!, /details-viewer allows no request/);
+        assert.equal(authorizationRefusal([viewer], to, productpage), undefined);
+        // Over TCP a rule that needs a method never matches: the ALLOW policy admits nothing.
+        assert.match(authorizationRefusal([viewer], to, { ...productpage, tcp: true })!, /allows no request/);
+    });
+
+    it("Istio's require-mTLS idiom: a DENY on notPrincipals [\"*\"] refuses a request without mTLS, not one with it", () => {
+        const requireMtls = policy("require-mtls", { action: "DENY", rules: [{ from: [{ source: { notPrincipals: ["*"] } }] }] });
+        assert.match(authorizationRefusal([requireMtls], to, { mtls: false, method: "GET", path: "/" })!, /require-mtls denies a caller without mTLS/);
+        assert.equal(authorizationRefusal([requireMtls], to, { ...productpage, method: "GET", path: "/" }), undefined);
+        // A DENY on a method does not refuse a connection whose requests are unknown.
+        const noDelete = policy("no-delete", { action: "DENY", rules: [{ to: [{ operation: { methods: ["DELETE"] } }] }] });
+        assert.equal(authorizationRefusal([noDelete], to, productpage), undefined);
+        assert.match(authorizationRefusal([noDelete], to, { ...productpage, method: "DELETE" })!, /no-delete denies/);
+    });
+
+    it("refuses what it does not model, by name", () => {
+        assert.throws(() => authorizationRefusal([policy("x", { rules: [{ when: [{ key: "request.headers[x]", values: ["1"] }] }] })], to, productpage), /authorization rule field when/);
     });
 });

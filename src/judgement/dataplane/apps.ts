@@ -15,6 +15,7 @@
  * not modelled rather than guessed.
  */
 import { imageRepository } from "../../model/images";
+import { NotModelled } from "../kubernetes/network";
 
 /** Reply bodies by file name (`test/fixtures/replies/`). */
 export type Replies = Readonly<Record<string, string>>;
@@ -51,7 +52,7 @@ export interface Answer {
 /** A call an app makes while answering, with its client timeout; the model routes it through the mesh. */
 export type Call = (pod: ModelPod, url: string, headers: Readonly<Record<string, string>>, timeoutSeconds: number) => Answer;
 
-export class NotModelled extends Error {}
+export { NotModelled } from "../kubernetes/network";
 
 /** Headers the bookinfo apps forward to the services they call (the subset the lessons route or authorise on). */
 const FORWARDED = ["end-user", "authorization", "x-request-id", "user-agent", "cookie", "jwt"];

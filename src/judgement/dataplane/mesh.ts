@@ -22,7 +22,7 @@
  * What it does not model it refuses with NotModelled, naming it.
  */
 import { createPublicKey, verify } from "crypto";
-import { selectorMatches, networkRefusal } from "../kubernetes/network";
+import { authorizationRefusal, networkRefusal, selectorMatches } from "../kubernetes/network";
 import { EXPORT_TO_ANNOTATION } from "../../model/platform";
 import { NotModelled, appAnswer, type Answer, type AppRequest, type ModelPod, type Replies } from "./apps";
 
@@ -94,7 +94,7 @@ function stringMatch(m: any, value: string | undefined): boolean {
     throw new NotModelled(`the string match ${JSON.stringify(m)}`);
 }
 
-const KNOWN_MATCH = new Set(["uri", "headers", "sourceLabels", "port", "method", "name", "withoutHeaders", "sourceNamespace", "gateways"]);
+const KNOWN_MATCH = new Set(["uri", "headers", "sourceLabels", "port", "method", "name", "withoutHeaders", "sourceNamespace"]);
 /** The first of a route's matches that holds for a request (`{}` for a route without match), or undefined. */
 function httpMatch(match: readonly any[] | undefined, req: Req, from: ModelPod): any | undefined {
     if (!match || match.length === 0) return {};
@@ -319,11 +319,11 @@ export class Mesh {
         if (pod.sidecar) {
             if (!mtls && this.peerMode(pod) === "STRICT") return NO_ANSWER(0);
             // A TCP connection: the authorization policies on who connects (a denied one is reset).
-            if (req.line !== undefined && this.authz(pod, from, req, mtls, undefined)) return NO_ANSWER(0);
+            if (req.line !== undefined && this.authz(pod, from, req, port, mtls, undefined)) return NO_ANSWER(0);
             if (req.line === undefined) {
                 const auth = this.requestAuth(pod, req);
                 if (auth.status) return { status: auth.status, body: "Jwt verification fails", seconds: 0.01 };
-                const denied = this.authz(pod, from, req, mtls, auth.principal);
+                const denied = this.authz(pod, from, req, port, mtls, auth.principal);
                 if (denied) return { status: 403, body: "RBAC: access denied", seconds: 0.01 };
                 if (!this.takeToken(pod)) return { status: 429, body: "local_rate_limited", seconds: 0.01 };
             }
@@ -371,36 +371,19 @@ export class Mesh {
         return { status: 401 };
     }
 
-    private authz(pod: ModelPod, from: ModelPod, req: Req, mtls: boolean, requestPrincipal: string | undefined): boolean {
-        const policies = this.applying("AuthorizationPolicy", pod);
-        const principal = mtls ? `cluster.local/ns/${from.namespace}/sa/${from.serviceAccount}` : undefined;
-        const any = (list: readonly string[] | undefined, v: string | undefined) => list === undefined || (v !== undefined && list.some((x) => x === "*" || x === v || (x.endsWith("*") && v.startsWith(x.slice(0, -1))) || (x.startsWith("*") && v.endsWith(x.slice(1)))));
-        const none = (list: readonly string[] | undefined, v: string | undefined) => list === undefined || v === undefined || !any(list, v);
-        const tcp = req.line !== undefined;
-        const httpOnly = (rule: any) =>
-            (rule.from ?? []).some(({ source: s = {} }: any) => s.requestPrincipals || s.notRequestPrincipals) ||
-            (rule.to ?? []).some(({ operation: o = {} }: any) => o.methods || o.notMethods || o.paths || o.notPaths);
-        const ruleMatches = (rule: any): boolean => {
-            // On a TCP connection a rule that needs HTTP attributes never matches (Istio drops it from an ALLOW policy).
-            if (tcp && httpOnly(rule)) return false;
-            for (const k of Object.keys(rule)) if (!["from", "to"].includes(k)) throw new NotModelled(`the authorization rule field ${k}`);
-            const fromOk = (rule.from ?? [{ source: {} }]).some(({ source: s = {} }: any) => {
-                for (const k of Object.keys(s)) if (!["principals", "notPrincipals", "namespaces", "notNamespaces", "requestPrincipals", "notRequestPrincipals"].includes(k)) throw new NotModelled(`the source field ${k}`);
-                const ns = mtls ? from.namespace : undefined;
-                return any(s.principals, principal) && none(s.notPrincipals, principal) && any(s.namespaces, ns) && none(s.notNamespaces, ns) && any(s.requestPrincipals, requestPrincipal) && none(s.notRequestPrincipals, requestPrincipal);
-            });
-            const toOk = (rule.to ?? [{ operation: {} }]).some(({ operation: o = {} }: any) => {
-                for (const k of Object.keys(o)) if (!["methods", "notMethods", "paths", "notPaths", "ports"].includes(k)) throw new NotModelled(`the operation field ${k}`);
-                const path = req.path.split("?")[0];
-                return any(o.methods, req.method) && none(o.notMethods, req.method) && any(o.paths, path) && none(o.notPaths, path) && any(o.ports, String(req.port));
-            });
-            return fromOk && toOk;
+    /** Whether the pod's AuthorizationPolicies refuse the request (the evaluator the offline attack suite uses too). */
+    private authz(pod: ModelPod, from: ModelPod, req: Req, port: number, mtls: boolean, requestPrincipal: string | undefined): boolean {
+        const request = {
+            mtls,
+            ...(mtls ? { principal: `cluster.local/ns/${from.namespace}/sa/${from.serviceAccount}`, namespace: from.namespace } : {}),
+            ...(requestPrincipal ? { requestPrincipal } : {}),
+            method: req.method,
+            path: req.path,
+            // The workload's port, as AuthorizationPolicy's `ports` name it.
+            port,
+            tcp: req.line !== undefined,
         };
-        if (policies.some((p) => p.spec?.action === "CUSTOM" || p.spec?.action === "AUDIT")) throw new NotModelled("a CUSTOM or AUDIT AuthorizationPolicy");
-        if (tcp && policies.some((p) => p.spec?.action === "DENY" && (p.spec?.rules ?? []).some(httpOnly))) throw new NotModelled("a DENY policy with HTTP fields on a TCP connection");
-        if (policies.some((p) => p.spec?.action === "DENY" && (p.spec?.rules ?? []).some(ruleMatches))) return true;
-        const allows = policies.filter((p) => (p.spec?.action ?? "ALLOW") === "ALLOW");
-        return allows.length > 0 && !allows.some((p) => (p.spec?.rules ?? []).some(ruleMatches));
+        return authorizationRefusal(this.world.objects, pod, request, this.world.mesh.rootNamespace) !== undefined;
     }
 
     /** A local rate limit on the pod's inbound side: its bucket starts full (a model: traffic before the check is not counted). */

@@ -74,30 +74,84 @@ export function networkRefusal(objects: readonly any[], from: Pod, to: Pod, port
 /** The mTLS identity of a pod's ServiceAccount. */
 const principal = (p: Pod) => `cluster.local/ns/${p.namespace}/sa/${p.serviceAccount ?? "default"}`;
 
-function ruleMatches(rule: any, from: Pod): boolean {
-    return (rule.from ?? [{}]).some((f: any) => {
-        const s = f.source ?? {};
-        const { namespaces, principals, notNamespaces, notPrincipals } = s as Record<string, string[] | undefined>;
-        return (
-            (!namespaces || namespaces.includes(from.namespace)) &&
-            (!principals || principals.includes(principal(from)) || principals.includes("*")) &&
-            (!notNamespaces || !notNamespaces.includes(from.namespace)) &&
-            (!notPrincipals || !notPrincipals.includes(principal(from)))
-        );
-    });
+/** A policy or request attribute an evaluator does not model: refused by name rather than guessed. */
+export class NotModelled extends Error {}
+
+/**
+ * What an AuthorizationPolicy sees of a request. An attribute left undefined is unknown (a connection
+ * judged for every request it could carry): an ALLOW rule's condition on it can hold, a DENY rule's need not.
+ * Without mTLS there is no `principal` nor `namespace`: a rule that names one never matches.
+ */
+export interface AuthzRequest {
+    readonly mtls: boolean;
+    readonly principal?: string;
+    readonly namespace?: string;
+    readonly requestPrincipal?: string;
+    readonly method?: string;
+    readonly path?: string;
+    readonly port?: number;
+    /** A TCP connection: a rule that needs HTTP attributes never matches (Istio drops it from an ALLOW policy). */
+    readonly tcp?: boolean;
 }
 
-/** The AuthorizationPolicy that refuses a request on its mTLS identity, or undefined when the mesh admits it. */
-export function meshRefusal(objects: readonly any[], from: Pod, to: Pod, rootNamespace = "istio-system"): string | undefined {
+const SOURCE_FIELDS = ["principals", "notPrincipals", "namespaces", "notNamespaces", "requestPrincipals", "notRequestPrincipals"];
+const OPERATION_FIELDS = ["methods", "notMethods", "paths", "notPaths", "ports"];
+
+/** Istio's string match: exact, `*`, a prefix `x*` or a suffix `*x`. */
+const matchesOne = (pattern: string, v: string) => pattern === "*" || pattern === v || (pattern.endsWith("*") && v.startsWith(pattern.slice(0, -1))) || (pattern.startsWith("*") && v.endsWith(pattern.slice(1)));
+
+function ruleMatches(rule: any, req: AuthzRequest, action: "ALLOW" | "DENY"): boolean {
+    for (const k of Object.keys(rule)) if (!["from", "to"].includes(k)) throw new NotModelled(`the authorization rule field ${k}`);
+    const httpOnly =
+        (rule.from ?? []).some(({ source: s = {} }: any) => s.requestPrincipals || s.notRequestPrincipals) ||
+        (rule.to ?? []).some(({ operation: o = {} }: any) => o.methods || o.notMethods || o.paths || o.notPaths);
+    if (req.tcp && httpOnly) {
+        if (action === "DENY") throw new NotModelled("a DENY policy with HTTP fields on a TCP connection");
+        return false;
+    }
+    // An unknown attribute: an ALLOW condition on it can hold; a DENY condition need not.
+    const unknown = action === "ALLOW";
+    // Without mTLS a request has no identity: it is none of the principals or namespaces a rule names (so a DENY on
+    // `notPrincipals: ["*"]` refuses it); with mTLS an identity left undefined is unknown.
+    const any = (list: readonly string[] | undefined, v: string | undefined) => list === undefined || (v === undefined ? req.mtls && unknown : list.some((x) => matchesOne(x, v)));
+    const none = (list: readonly string[] | undefined, v: string | undefined) => list === undefined || (v === undefined ? !req.mtls || unknown : !list.some((x) => matchesOne(x, v)));
+    const anyOp = (list: readonly string[] | undefined, v: string | undefined) => list === undefined || (v === undefined ? unknown : list.some((x) => matchesOne(x, v)));
+    const noneOp = (list: readonly string[] | undefined, v: string | undefined) => list === undefined || (v === undefined ? unknown : !list.some((x) => matchesOne(x, v)));
+    const fromOk = (rule.from ?? [{ source: {} }]).some(({ source: s = {} }: any) => {
+        for (const k of Object.keys(s)) if (!SOURCE_FIELDS.includes(k)) throw new NotModelled(`the source field ${k}`);
+        const p = req.mtls ? req.principal : undefined;
+        const ns = req.mtls ? req.namespace : undefined;
+        return any(s.principals, p) && none(s.notPrincipals, p) && any(s.namespaces, ns) && none(s.notNamespaces, ns) && anyOp(s.requestPrincipals, req.requestPrincipal) && noneOp(s.notRequestPrincipals, req.requestPrincipal);
+    });
+    const toOk = (rule.to ?? [{ operation: {} }]).some(({ operation: o = {} }: any) => {
+        for (const k of Object.keys(o)) if (!OPERATION_FIELDS.includes(k)) throw new NotModelled(`the operation field ${k}`);
+        const path = req.path?.split("?")[0];
+        return anyOp(o.methods, req.method) && noneOp(o.notMethods, req.method) && anyOp(o.paths, path) && noneOp(o.notPaths, path) && anyOp(o.ports, req.port === undefined ? undefined : String(req.port));
+    });
+    return fromOk && toOk;
+}
+
+/**
+ * The AuthorizationPolicy that refuses a request to a workload (DENY first; then, where ALLOW policies
+ * apply, one of their rules must match), or undefined when the workload's proxy admits it.
+ */
+export function authorizationRefusal(objects: readonly any[], to: Pod, req: AuthzRequest, rootNamespace = "istio-system"): string | undefined {
     const applying = objects.filter(
         (o) => o.kind === "AuthorizationPolicy" && (o.metadata?.namespace === to.namespace || o.metadata?.namespace === rootNamespace) && selectorMatches(o.spec?.selector, to.labels),
     );
+    if (applying.some((o) => o.spec?.action === "CUSTOM" || o.spec?.action === "AUDIT")) throw new NotModelled("a CUSTOM or AUDIT AuthorizationPolicy");
     const name = (o: any) => `AuthorizationPolicy ${o.metadata.namespace}/${o.metadata.name}`;
-    const denying = applying.filter((o) => o.spec?.action === "DENY" && (o.spec?.rules ?? []).some((r: any) => ruleMatches(r, from)));
-    if (denying.length > 0) return `${name(denying[0])} denies ${principal(from)}`;
+    const who = req.mtls ? (req.principal ?? "an unknown identity") : "a caller without mTLS";
+    const denying = applying.filter((o) => o.spec?.action === "DENY" && (o.spec?.rules ?? []).some((r: any) => ruleMatches(r, req, "DENY")));
+    if (denying.length > 0) return `${name(denying[0])} denies ${who}`;
     const allows = applying.filter((o) => (o.spec?.action ?? "ALLOW") === "ALLOW");
-    if (allows.length > 0 && !allows.some((o) => (o.spec?.rules ?? []).some((r: any) => ruleMatches(r, from)))) {
-        return `${allows.map(name).join(", ")} allows no request from ${principal(from)}`;
+    if (allows.length > 0 && !allows.some((o) => (o.spec?.rules ?? []).some((r: any) => ruleMatches(r, req, "ALLOW")))) {
+        return `${allows.map(name).join(", ")} allows no request from ${who}`;
     }
     return undefined;
+}
+
+/** The AuthorizationPolicy that refuses every request of a pod's mTLS identity to another, or undefined when some request is admitted. */
+export function meshRefusal(objects: readonly any[], from: Pod, to: Pod, rootNamespace = "istio-system"): string | undefined {
+    return authorizationRefusal(objects, to, { mtls: true, principal: principal(from), namespace: from.namespace }, rootNamespace);
 }
