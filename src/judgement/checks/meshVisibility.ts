@@ -16,6 +16,7 @@ import { EXPORT_TO_ANNOTATION } from "../../model/platform";
 import { HAND_OUT_LABELS } from "../../lessons/handOut";
 import { objectLabel, originOf, serviceOfHost, type PlanObject } from "./clusterChecks";
 import type { Plan } from "../plan/plan";
+import { injectionEnabled } from "../kubernetes/injection";
 
 export const VISIBILITY_CHECKS = {
     notVisible: "NotVisible",
@@ -109,7 +110,7 @@ export function visibilityProblems(plan: Plan, objs: readonly PlanObject[]): str
     };
 
     // Every injected namespace's proxies send to the mesh's extension providers (tracing): they must see their Services.
-    const injected = objs.filter(({ o }) => o.kind === "Namespace" && o.metadata?.labels?.["istio-injection"] === "enabled").map(({ o }) => String(o.metadata.name));
+    const injected = objs.filter(({ o }) => injectionEnabled(o)).map(({ o }) => String(o.metadata.name));
     for (const p of mesh.extensionProviders ?? []) {
         const config = Object.values(p).find((v: any) => typeof v?.service === "string") as { service: string } | undefined;
         const target = config && serviceOfHost(config.service, "default");

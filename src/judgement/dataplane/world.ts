@@ -5,17 +5,10 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { EGRESS_GATEWAY, INGRESS_GATEWAY, INJECTION_LABELS } from "../../model/platform";
-import { NO_INJECTION_LABEL } from "../../lessons/model";
+import { EGRESS_GATEWAY, INGRESS_GATEWAY } from "../../model/platform";
+import { sidecarInjected } from "../kubernetes/injection";
 import type { ModelPod, Replies } from "./apps";
 import { ISTIO_DEFAULTS, type MeshConfig, type World } from "./mesh";
-
-/** Whether a pod of a namespace gets a sidecar: its namespace enrolled for injection, the pod not opted out. */
-function injected(objects: readonly any[], namespace: string, labels: Readonly<Record<string, string>>, annotations: Readonly<Record<string, string>> = {}): boolean {
-    const ns = objects.find((o) => o.kind === "Namespace" && o.metadata?.name === namespace);
-    const enrolled = Object.entries(INJECTION_LABELS).every(([k, v]) => ns?.metadata?.labels?.[k] === v);
-    return enrolled && labels[NO_INJECTION_LABEL] !== "false" && annotations[NO_INJECTION_LABEL] !== "false";
-}
 
 /** A pod (an object of the API server, or a pod template with a name) as the model sees it. */
 export function modelPod(objects: readonly any[], namespace: string, name: string, template: any): ModelPod {
@@ -30,7 +23,7 @@ export function modelPod(objects: readonly any[], namespace: string, name: strin
         image: String(app.image ?? ""),
         env: Object.fromEntries((app.env ?? []).filter((e: any) => typeof e.value === "string").map((e: any) => [e.name, e.value])),
         args: [...(app.args ?? [])],
-        sidecar: injected(objects, namespace, labels, template.metadata?.annotations),
+        sidecar: sidecarInjected(objects, namespace, template.metadata),
     };
 }
 

@@ -24,6 +24,7 @@
  */
 import { isLessonsRelease } from "./planEntries";
 import type { Plan, PlannedResource } from "./plan";
+import { injectionEnabled, sidecarInjected } from "../kubernetes/injection";
 
 export const STATE_OVERHEAD_BYTES = 400;
 export const HIDDEN_CHILDREN: Readonly<Record<string, number>> = { "awsx:ec2:Vpc": 20, "eks:index:Cluster": 25, "eks:index:ManagedNodeGroup": 2 };
@@ -70,14 +71,15 @@ export function upModel(plan: Plan, nodes: number, gatewayProxies: number): UpMo
     }
     const objects = plan.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:helm.sh") && typeof (r.inputs as any).kind === "string");
     const o = (r: PlannedResource) => r.inputs as any;
-    const injected = new Set(objects.filter((r) => o(r).kind === "Namespace" && o(r).metadata?.labels?.["istio-injection"] === "enabled").map((r) => o(r).metadata.name));
+    const namespaces = objects.map(o).filter((x) => x.kind === "Namespace");
+    const injected = new Set(namespaces.filter(injectionEnabled).map((x) => x.metadata.name));
     const workloads = objects.filter((r) => POD_OWNERS.has(o(r).kind) && o(r).spec?.template);
     const replicas = (r: PlannedResource) => (o(r).kind === "Job" ? 1 : (o(r).spec.replicas ?? 1));
     const pods = workloads.reduce((n, r) => n + replicas(r), 0) + objects.filter((r) => o(r).kind === "DaemonSet").length * nodes;
     const proxiesIn = new Map<string, number>();
     for (const r of workloads) {
         const ns = o(r).metadata?.namespace;
-        if (injected.has(ns) && o(r).spec.template.metadata?.labels?.["sidecar.istio.io/inject"] !== "false") proxiesIn.set(ns, (proxiesIn.get(ns) ?? 0) + replicas(r));
+        if (sidecarInjected(namespaces, ns, o(r).spec.template.metadata)) proxiesIn.set(ns, (proxiesIn.get(ns) ?? 0) + replicas(r));
     }
     const proxies = [...proxiesIn.values()].reduce((a, b) => a + b, 0) + gatewayProxies;
 
