@@ -97,6 +97,16 @@ describe("authorization: one evaluator for the attack suite's connections and th
         assert.match(authorizationRefusal([noDelete], to, { ...productpage, method: "DELETE" })!, /no-delete denies/);
     });
 
+    it("Istio's require-JWT idiom: a request known to carry no token matches no requestPrincipals, not even \"*\"; an unknown one can", () => {
+        const requireJwt = policy("require-jwt", { rules: [{ from: [{ source: { requestPrincipals: ["*"] } }] }] });
+        assert.match(authorizationRefusal([requireJwt], to, { ...productpage, method: "GET", requestPrincipal: null })!, /require-jwt allows no request/);
+        assert.equal(authorizationRefusal([requireJwt], to, { ...productpage, method: "GET", requestPrincipal: "https://issuer/alice" }), undefined);
+        assert.equal(authorizationRefusal([requireJwt], to, productpage), undefined);
+        const denyAnonymous = policy("deny-anonymous", { action: "DENY", rules: [{ from: [{ source: { notRequestPrincipals: ["*"] } }] }] });
+        assert.match(authorizationRefusal([denyAnonymous], to, { ...productpage, requestPrincipal: null })!, /deny-anonymous denies/);
+        assert.equal(authorizationRefusal([denyAnonymous], to, productpage), undefined);
+    });
+
     it("refuses what it does not model, by name", () => {
         assert.throws(() => authorizationRefusal([policy("x", { rules: [{ when: [{ key: "request.headers[x]", values: ["1"] }] }] })], to, productpage), /authorization rule field when/);
     });

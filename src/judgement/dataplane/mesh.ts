@@ -376,7 +376,8 @@ export class Mesh {
         const request = {
             mtls,
             ...(mtls ? { principal: `cluster.local/ns/${from.namespace}/sa/${from.serviceAccount}`, namespace: from.namespace } : {}),
-            ...(requestPrincipal ? { requestPrincipal } : {}),
+            // The model knows whether the request carries a verified token: without one it has no request principal.
+            requestPrincipal: requestPrincipal ?? null,
             method: req.method,
             path: req.path,
             // The workload's port, as AuthorizationPolicy's `ports` name it.

@@ -86,7 +86,8 @@ export interface AuthzRequest {
     readonly mtls: boolean;
     readonly principal?: string;
     readonly namespace?: string;
-    readonly requestPrincipal?: string;
+    /** The verified token's `iss/sub`; `null`: the request carries none (undefined: unknown). */
+    readonly requestPrincipal?: string | null;
     readonly method?: string;
     readonly path?: string;
     readonly port?: number;
@@ -115,8 +116,9 @@ function ruleMatches(rule: any, req: AuthzRequest, action: "ALLOW" | "DENY"): bo
     // `notPrincipals: ["*"]` refuses it); with mTLS an identity left undefined is unknown.
     const any = (list: readonly string[] | undefined, v: string | undefined) => list === undefined || (v === undefined ? req.mtls && unknown : list.some((x) => matchesOne(x, v)));
     const none = (list: readonly string[] | undefined, v: string | undefined) => list === undefined || (v === undefined ? !req.mtls || unknown : !list.some((x) => matchesOne(x, v)));
-    const anyOp = (list: readonly string[] | undefined, v: string | undefined) => list === undefined || (v === undefined ? unknown : list.some((x) => matchesOne(x, v)));
-    const noneOp = (list: readonly string[] | undefined, v: string | undefined) => list === undefined || (v === undefined ? unknown : !list.some((x) => matchesOne(x, v)));
+    // `null`: known to be absent (a request without a token), which no pattern matches, not even `*`.
+    const anyOp = (list: readonly string[] | undefined, v: string | null | undefined) => list === undefined || (v === undefined ? unknown : v !== null && list.some((x) => matchesOne(x, v)));
+    const noneOp = (list: readonly string[] | undefined, v: string | null | undefined) => list === undefined || (v === undefined ? unknown : v === null || !list.some((x) => matchesOne(x, v)));
     const fromOk = (rule.from ?? [{ source: {} }]).some(({ source: s = {} }: any) => {
         for (const k of Object.keys(s)) if (!SOURCE_FIELDS.includes(k)) throw new NotModelled(`the source field ${k}`);
         const p = req.mtls ? req.principal : undefined;
