@@ -49,6 +49,7 @@ describe("LessonsNamespace (mocks)", () => {
         assert.deepEqual(jobs.map((j) => j.name.split("/").pop()).sort(), [
             "verify-bookinfo-gw-1",
             "verify-details-1",
+            "verify-grpc-echo-mtls",
             "verify-grpc-ping",
             "verify-helloworld-1",
             "verify-helloworld-2",
@@ -96,8 +97,11 @@ describe("LessonsNamespace (mocks)", () => {
     it("a lesson switched off leaves nothing behind", async () => {
         const onlyGrpc = await planIndex({ ...EKS_RAW, apps: { helloworld: false, bookinfo: false, myApp: false } });
         assert.deepEqual(objects(onlyGrpc).map((r) => `${r.type.split(":").pop()}/${r.name.split("/").pop()}`).sort(), [
+            // The script of grpc's check of what its server sees.
+            "ConfigMap/verify-script",
             "Deployment/grpc-client",
             "Deployment/grpc-echo",
+            "Job/verify-grpc-echo-mtls",
             "Job/verify-grpc-ping",
             "Service/grpc-echo",
             "ServiceAccount/grpc-client",

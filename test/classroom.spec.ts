@@ -145,16 +145,17 @@ describe("classroom: per-attendee objects (pure)", () => {
 
     it("sizes the quota from the namespace's own pods with headroom", () => {
         const settings = settingsFor(EKS_RAW);
-        // 29 pods, each with a sidecar of the proxy model (48Mi request, 128Mi limit).
+        // 19 workload pods and one verification pod at a time (Helm runs the hooks one after another; a finished pod
+        // counts in no quota), each with a sidecar of the proxy model (48Mi request, 128Mi limit).
         const lessons = resolveScenarios(settings.apps);
         const demand = namespaceDemand(lessons, settings.apps, proxyModel(settings, lessonServices(lessons)).resources);
-        assert.deepEqual(demand, { pods: 29, cpuMilli: 1050, memoryMi: 3280, memoryLimitMi: 11264 });
+        assert.deepEqual(demand, { pods: 20, cpuMilli: 870, memoryMi: 2704, memoryLimitMi: 9536 });
         assert.deepEqual(quotaSpec("a", demand).spec, {
             hard: {
-                pods: "44",
-                "requests.cpu": "1600m",
-                "requests.memory": "4928Mi",
-                "limits.memory": "16896Mi",
+                pods: "30",
+                "requests.cpu": "1400m",
+                "requests.memory": "4096Mi",
+                "limits.memory": "14336Mi",
                 services: "30",
                 "services.loadbalancers": "0",
                 "services.nodeports": "0",
@@ -207,11 +208,12 @@ describe("classroom: capacity and cost", () => {
             return [n, e.demand.pods, e.nodes, e.cost?.perHour, e.cost?.perAttendeeHour];
         });
         assert.deepEqual(table, [
-            [0, 37, 2, 0.5515, undefined],
-            [1, 37, 2, 0.5515, 0.5515],
-            [10, 298, 6, 1.3195, 0.1319],
-            [30, 878, 16, 3.2395, 0.1080],
-            [100, 2909, 52, 10.1515, 0.1015], // a second istiod replica from about 2000 proxies on
+            // Each namespace counts one verification pod at a time: Helm runs the hooks one after another.
+            [0, 28, 2, 0.5515, undefined],
+            [1, 28, 2, 0.5515, 0.5515],
+            [10, 208, 4, 0.9355, 0.0935],
+            [30, 608, 11, 2.2795, 0.0760],
+            [100, 2009, 36, 7.0795, 0.0708], // a second istiod replica from about 2000 proxies on
         ]);
     });
 

@@ -4,7 +4,7 @@
  * Pulumi and Helm apply things. Each test here failed on the code before its fix.
  */
 import { strict as assert } from "assert";
-import { VERIFY_SCRIPT, checkPlans, delayBehind } from "../src/lessons/checks";
+import { checkPlans, delayBehind } from "../src/lessons/checks";
 import { BOOKINFO_LABELS } from "../src/lessons/catalog/bookinfo";
 import { atStage, resolveScenarios } from "../src/lessons/resolve";
 import { selects } from "../src/lessons/model";
@@ -12,6 +12,7 @@ import { ISTIOD_STEP_PROXIES } from "../src/mesh/meshScale";
 import { istiodSteadyRange } from "../src/workshop/lessons";
 import { workshopFrom } from "../src/workshop/resolve";
 import { EKS_RAW, planIndex, settingsFor } from "./helpers";
+import { runCheck } from "./verifyRunner";
 
 describe("the classroom as a whole: the certain failures", () => {
     it("an attendee's root route exists before the lessons release whose checks call the gateway through it (no deadlock on the first up)", async function () {
@@ -62,7 +63,16 @@ describe("the classroom as a whole: the certain failures", () => {
         const jobs = plan.resources.filter((r) => r.renderedBy && (r.inputs as any).kind === "Job").map((r) => r.inputs as any);
         assert.ok(jobs.length > 10);
         for (const j of jobs) assert.equal(j.spec.backoffLimit, 0, j.metadata.name);
-        assert.match(VERIFY_SCRIPT, /if \[ "\$tries" -ge 90 \]; then echo "FAIL \$VERIFY_NAME: \$VERIFY_URL did not answer within 3 minutes"/);
+        // The script's one wait is 3 minutes by the clock: 2 s between tries, each try as long as curl waits for it.
+        const check = checkPlans(resolveScenarios(settingsFor(EKS_RAW).apps).find((l) => l.name === "helloworld")!, 100)[0];
+        const tries = (run: ReturnType<typeof runCheck>) => run.curlCalls.filter((c) => c.includes("-o /dev/null")).length;
+        const quick = runCheck(check, [], { readyStatus: 503 });
+        assert.match(quick.stdout, /^FAIL verify-helloworld-1: http:\/\/helloworld:5000\/hello did not answer as the stage does within 3 minutes$/m);
+        assert.equal(tries(quick), 91, "answered at once: a try every 2 s");
+        const slow = runCheck(check, [], { readyStatus: "000", readyTrySeconds: 30 });
+        assert.equal(slow.status, 1);
+        // Each try cut at curl's --max-time (5 s), then 2 s: 26 tries, not 90 (which took 10.5 minutes).
+        assert.equal(tries(slow), 26);
     });
 
     it("one attendee more or less leaves istiod's release alone inside a step: 6 and 7 attendees (the class the review measured) get the same istiod", () => {

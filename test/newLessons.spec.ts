@@ -49,7 +49,7 @@ describe("lesson tcp: Istio's TCP traffic shifting", () => {
         const [check] = checkPlans(atStage(tcp(), "v1-v2-80-20"), 100);
         assert.equal(check.url, "tcp://tcp-echo:9000");
         assert.equal(runCheck(check, [...lines("tcp-echo-v1.txt", 79), ...lines("tcp-echo-v2.txt", 21)]).status, 0);
-        assert.match(runCheck(check, lines("tcp-echo-v1.txt", 100)).stdout, /^FAIL verify-tcp-echo-1: .*measured v1=100 v2=0 other=0$/m);
+        assert.match(runCheck(check, lines("tcp-echo-v1.txt", 100)).stdout, /^FAIL verify-tcp-echo-1: .*measured v1=98 v2=0 other=0 \(stopped after 98: already out of bounds\)$/m);
         const [allV1] = checkPlans(atStage(tcp(), "all-v1"), 100);
         assert.equal(runCheck(allV1, lines("tcp-echo-v1.txt", 100)).status, 0);
         assert.equal(runCheck(allV1, [...lines("tcp-echo-v1.txt", 99), ...lines("tcp-echo-v2.txt", 1)]).status, 1);
@@ -87,7 +87,7 @@ describe("lesson mtls: from PERMISSIVE to STRICT with a client outside the mesh"
         assert.equal(runCheck(legacy("permissive"), answered).status, 0);
         assert.equal(runCheck(legacy("permissive"), refused(100)).status, 1);
         assert.equal(runCheck(legacy("strict"), refused(100), { readyStatus: "000" }).status, 0);
-        assert.match(runCheck(legacy("strict"), answered, { readyStatus: "000" }).stdout, /^FAIL verify-httpbin-from-legacy: .*measured refused=0 other=100$/m);
+        assert.match(runCheck(legacy("strict"), answered, { readyStatus: "000" }).stdout, /^FAIL verify-httpbin-from-legacy: .*measured refused=0 other=1 \(stopped after 1: already out of bounds\)$/m);
     });
 });
 
@@ -129,12 +129,17 @@ describe("lesson egress: a host outside the mesh, open, closed, and opened for o
         const check = (stage: string) => checkPlans(atStage(egress({}), stage), 100)[0];
         const ok = Array<Answer>(100).fill({ file: replyPath("helloworld-v1.txt"), status: 200 });
         const blackHole = Array<Answer>(100).fill({ file: replyPath("helloworld-v1.txt"), status: 502 });
-        assert.equal(runCheck(check("allow-any"), ok).status, 0);
-        assert.equal(runCheck(check("allow-any"), blackHole).status, 1);
+        // Open: every call passed through by the caller's proxy (PassthroughCluster); through a ServiceEntry: its cluster.
+        const passthrough = { completed: 100, statsCluster: "PassthroughCluster" };
+        const viaEntry = { completed: 100, statsCluster: `outbound|80||${EXTERNAL_HOST}` };
+        assert.equal(runCheck(check("allow-any"), ok, passthrough).status, 0);
+        assert.equal(runCheck(check("allow-any"), blackHole, passthrough).status, 1);
+        assert.match(runCheck(check("allow-any"), ok, viaEntry).stdout, /^FAIL verify-external-host: .*passed-through=0$/m);
         assert.equal(runCheck(check("registry-only"), blackHole, { readyStatus: "502" }).status, 0);
         assert.equal(runCheck(check("registry-only"), refused(100), { readyStatus: "000" }).status, 0);
-        assert.match(runCheck(check("registry-only"), ok, { readyStatus: "502" }).stdout, /^FAIL verify-external-host: .*measured blocked=0 other=100$/m);
-        assert.equal(runCheck(check("service-entry"), ok).status, 0);
+        assert.match(runCheck(check("registry-only"), ok, { readyStatus: "502" }).stdout, /^FAIL verify-external-host: .*measured blocked=0 other=1 \(stopped after 1: already out of bounds\)$/m);
+        assert.equal(runCheck(check("service-entry"), ok, viaEntry).status, 0);
+        assert.match(runCheck(check("service-entry"), ok, passthrough).stdout, /^FAIL verify-external-host: .*via-service-entry=0$/m);
     });
 
     it("egress-gateway: the namespace's route sends the host's calls to the egress gateway; the check needs each call completed there by the caller's proxy", () => {

@@ -129,14 +129,14 @@ describe("offline plan of the shipped stacks", () => {
         assert.deepEqual(kinds("kubernetes:networking.istio.io/v1:DestinationRule").sort(), ["details", "helloworld", "productpage", "ratings", "reviews"]);
         assert.ok(kinds("kubernetes:apps/v1:Deployment").includes("traffic-bookinfo"));
         const jobs = byType(plan, "kubernetes:batch/v1:Job");
-        assert.equal(jobs.length, 10);
+        assert.equal(jobs.length, 11);
         const release = plan.resources.find((r) => r.name === "classroom-demo-lessons")!;
         for (const job of jobs) {
             // Hooks of the namespace's lessons release: Helm runs them once everything else is applied and ready.
             assert.equal(job.renderedBy, release.urn, job.name);
             assert.equal((job.inputs as any).metadata.annotations["helm.sh/hook"], "post-install,post-upgrade", job.name);
         }
-        assert.equal((plan.outputs.verificationChecks as string[]).length, 10);
+        assert.equal((plan.outputs.verificationChecks as string[]).length, 11);
     });
 
     it("local holds no AWS resource", () => {
@@ -154,8 +154,8 @@ describe("offline plan of the shipped stacks", () => {
         assert.deepEqual(vpc.inputs.natGateways, { strategy: "OnePerAz" });
         assert.equal(vpc.inputs.numberOfAvailabilityZones, 3);
         const [nodes] = byType(plan, "eks:index:ManagedNodeGroup");
-        assert.deepEqual(nodes.inputs.scalingConfig, { desiredSize: 11, maxSize: 14, minSize: 11 });
-        assert.match(summaries.workshop, /Nodes: 11 × m6i\.xlarge/);
+        assert.deepEqual(nodes.inputs.scalingConfig, { desiredSize: 8, maxSize: 10, minSize: 8 });
+        assert.match(summaries.workshop, /Nodes: 8 × m6i\.xlarge/);
         assert.equal(byType(plan, "kubernetes:core/v1:Namespace").filter((n) => String((n.inputs as any).metadata.name).startsWith("attendee-")).length, 20);
         assert.equal(nodes.inputs.capacityType, "ON_DEMAND");
     });

@@ -107,10 +107,11 @@ describe("lesson replies: every probe tells every version apart", () => {
     it("verify-reviews-1 fails an all-v1 mesh and a mesh that leaks to v2, on real bodies", () => {
         const allV1 = runCheck(reviewsCheck(), stream({ "reviews-v1.json": 100 }));
         assert.equal(allV1.status, 1);
-        assert.match(allV1.stdout, /measured v1=100 v2=0 v3=0 other=0$/m);
+        assert.match(allV1.stdout, /measured v1=76 v2=0 v3=0 other=0 \(stopped after 76: already out of bounds\)$/m);
         const leak = runCheck(reviewsCheck(), stream({ "reviews-v1.json": 50, "reviews-v2-ratings-unavailable.json": 1, "reviews-v3.json": 49 }));
         assert.equal(leak.status, 1);
-        assert.match(leak.stdout, /measured v1=50 v2=1 v3=49 other=0$/m);
+        // One leaked answer fails it at once: a v2 count of 1 is already past its bound of 0.
+        assert.match(leak.stdout, /measured v1=50 v2=1 v3=0 other=0 \(stopped after 51: already out of bounds\)$/m);
     });
 
     it("verify-helloworld-1 tells helloworld v1 from v2 on real bodies", () => {

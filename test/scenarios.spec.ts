@@ -139,12 +139,12 @@ describe("scenarios: exact Istio objects", () => {
         assert.match((b.configMaps[0].spec.data as any)["default.conf"], /location \/v1 \{ proxy_pass http:\/\/my-app-v1; \}/);
     });
 
-    it("grpc: a fortio gRPC server and a client calling it, checked by a gRPC ping", () => {
+    it("grpc: a fortio gRPC server and a client calling it, checked by a gRPC ping and by what the server sees of its caller", () => {
         const [g] = resolveScenarios(appsOf({ helloworld: false, bookinfo: false, myApp: false }));
         const b = build(g);
         assert.deepEqual(b.services.map((s) => (s.spec.spec as any).ports.map((p: any) => p.name)), [["grpc", "http"]]);
         assert.deepEqual((b.deployments[1].spec.spec as any).template.spec.containers[0].args, ["load", "-grpc", "-ping", "-qps", "1", "-t", "0", "-c", "1", "grpc-echo:8079"]);
-        assert.deepEqual(b.checks.map((c) => c.name), ["verify-grpc-ping"]);
+        assert.deepEqual(b.checks.map((c) => c.name), ["verify-grpc-echo-mtls", "verify-grpc-ping"]);
     });
 
     it("routes from stack config replace the lesson's routes host by host", () => {
@@ -283,13 +283,13 @@ describe("verification Jobs", () => {
         assert.equal(r.stdout.trim(), "PASS verify-reviews-1: v1=48 v2=0 v3=52 other=0");
     });
 
-    it("fails a mesh that ignores the split, saying what was expected and what was measured", () => {
+    it("fails a mesh that ignores the split, saying what was expected and what was measured, as soon as the count is out of bounds", () => {
         const r = runCheck(reviewsCheck(), answers(100, 0, 0));
         assert.equal(r.status, 1);
         const expected =
             "FAIL verify-reviews-1: expected catalog: bookinfo reviews[0]: of 100 requests to http://reviews:9080/reviews/0, " +
             "v1 in [25, 75] (share 50%), v2 in [0, 0] (share 0%), v3 in [25, 75] (share 50%), other answers 0; " +
-            "a correct mesh fails this check with probability below 1e-6; measured v1=100 v2=0 v3=0 other=0";
+            "a correct mesh fails this check with probability below 1e-6; measured v1=76 v2=0 v3=0 other=0 (stopped after 76: already out of bounds)";
         assert.equal(r.stdout.trim(), expected);
         assert.equal(r.log.trim(), expected, "the message is the pod's termination message");
     });

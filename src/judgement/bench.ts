@@ -16,9 +16,11 @@ import * as path from "path";
 import { maxAttendeesPerCluster } from "../workshop/capacity";
 import { unscopedProxyMemoryMi } from "../mesh/meshScale";
 import { settingsFromConfig } from "../settings/parse";
+import { MAX_ATTENDEES } from "../settings/classroom";
 import { nodesForClass, workshopFrom } from "../workshop/resolve";
 import { lessonServices } from "../workshop/lessons";
 import { criticalPath } from "./plan/criticalPath";
+import { CHECK_BUDGET_SECONDS, CHECK_TIME_BASIS, slowestStages } from "./checks/checkTimes";
 import type { Plan } from "./plan/plan";
 import { CHART_CACHE_ENV, chartCacheDir } from "./plan/render";
 import { loadStackConfig } from "../settings/stackFile";
@@ -28,8 +30,6 @@ import { runClusterTest } from "./cluster/clusterTest";
 /** The project: where the plan command and the stack files are. */
 const ROOT = path.resolve(__dirname, "..", "..");
 const SIZES = [0, 10, 30, 100, 300];
-/** A class larger than one cluster holds: the plan must refuse it, naming the limit. */
-const TOO_LARGE = 1000;
 const INSTANCE_TYPE = "m6i.xlarge";
 /** Plan targets on this machine: attendees → seconds and megabytes. */
 const TARGETS: Record<string, { seconds: number; megabytes: number }> = { 300: { seconds: 5, megabytes: 500 }, largest: { seconds: 15, megabytes: 1536 } };
@@ -95,7 +95,9 @@ export async function runBench(out: (line?: string) => void, options: { readonly
         return settingsFromConfig(cfg.config, { stack: `bench${n}`, source: cfg.file });
     };
     const probe = workshopFrom(settingsOf(1));
-    const largest = maxAttendeesPerCluster(nodesForClass(probe.settings, probe.lessons));
+    // The largest class one cluster holds, or the settings' own bound where that is lower.
+    const holds = maxAttendeesPerCluster(nodesForClass(probe.settings, probe.lessons));
+    const largest = Math.min(holds, MAX_ATTENDEES);
     out("attendees  Pulumi resources  plan s  peak MB  target");
     const rows = [...SIZES, largest].map((n) => {
         const stack = `bench${n}`;
@@ -130,17 +132,28 @@ export async function runBench(out: (line?: string) => void, options: { readonly
     for (const r of rows.slice(1)) out(`  ${pad(r.n, 5)} attendees: ${recommendation(r.model, r.n, r.maxPerCluster)}`);
     const last = rows[rows.length - 1];
     out();
-    out(`One cluster holds at most ${last.maxPerCluster} attendees on ${INSTANCE_TYPE} (450 nodes per managed node group, an EKS quota, with 25 % headroom).`);
+    out(`One cluster holds at most ${holds} attendees on ${INSTANCE_TYPE} (450 nodes per managed node group, an EKS quota, with 25 % headroom); the settings allow at most ${MAX_ATTENDEES}.`);
+    // A class larger than that: the plan must refuse it, naming the limit.
+    const tooLarge = largest + 1;
     try {
-        workshopFrom(settingsOf(TOO_LARGE));
-        out(`${TOO_LARGE} attendees: planned, NOT refused`);
+        workshopFrom(settingsOf(tooLarge));
+        out(`${tooLarge} attendees: planned, NOT refused`);
     } catch (err) {
-        out(`${TOO_LARGE} attendees: refused by the plan, as it must be: ${(err as Error).message.split("\n").slice(1).map((l) => l.replace(/^ - /, "")).join("; ")}`);
+        out(`${tooLarge} attendees: refused by the plan, as it must be: ${(err as Error).message.split("\n").slice(1).map((l) => l.replace(/^ - /, "")).join("; ")}`);
     }
     out(`istiod for ${rows[4].n} attendees: ${rows[4].prepared.lessons.mesh.istiod.replicas} replicas of ${rows[4].prepared.lessons.mesh.istiod.resources.requests.cpu} / ${rows[4].prepared.lessons.mesh.istiod.resources.requests.memory} (${rows[4].prepared.lessons.mesh.istiod.proxiesPerReplica} proxies each); sidecars ${JSON.stringify(rows[4].prepared.lessons.mesh.proxy.resources)}`);
     out(`Image pull plan: ${last.model.distinctImages.length} distinct images of the stack's own pods × up to ${last.prepared.capacity.nodes} nodes; with cluster.imageCache: ecr each is fetched from its registry once (docs/operations.md, "Operations at scale").`);
     const cp = criticalPath(rows[3].plan);
     out(`Critical path (${rows[3].n} attendees): ${Math.floor(cp.seconds / 60)}m${String(Math.round(cp.seconds % 60)).padStart(2, "0")}s: ${cp.path.join(" -> ")}`);
+    // Checks: the longest a namespace's take, every lesson on, each at its slowest stage (the plan's demo namespace).
+    const every = "benchEveryLesson";
+    fs.writeFileSync(path.join(dir, `Pulumi.${every}.yaml`), `${stackFile(0)}  istio-workshop:apps: { mtls: true, tcp: true, egress: true }\n  istio-workshop:istio: { egressGateway: true }\n`);
+    timePlan(["--stack", every, "--dir", dir, "--json", path.join(dir, `${every}.json`)], noCharts);
+    const everyPlan: Plan = JSON.parse(fs.readFileSync(path.join(dir, `${every}.json`), "utf8"));
+    const worst = slowestStages(everyPlan, "demo", settingsOf(0).apps.verify.requests);
+    const verdict = worst.seconds <= CHECK_BUDGET_SECONDS ? "met" : "NOT met";
+    out(`Longest verification of a namespace, every lesson at its slowest stage (${CHECK_TIME_BASIS}): ${Math.floor(worst.seconds / 60)}m${String(worst.seconds % 60).padStart(2, "0")}s (target ≤ ${CHECK_BUDGET_SECONDS / 60} min: ${verdict})`);
+    out(`  ${worst.stages.map((s) => `${s.lesson}/${s.stage} ${s.seconds} s`).join(", ")}`);
     const cost = rows.slice(1).map((r) => (r.plan.outputs.capacity as { cost?: { perAttendeeHour?: number } }).cost?.perAttendeeHour);
     out(`Cost per attendee-hour: ${cost.map((c) => (c === undefined ? "-" : `$${c.toFixed(3)}`)).join(", ")}`);
     out();

@@ -10,6 +10,9 @@ import * as path from "path";
 import { isolationSummary } from "./attacks/attackSuite";
 import { checkPlan, validationSummary, type ValidationReport } from "./checks/validatePlan";
 import { chartValueChecks } from "./checks/valuesCheck";
+import { describeCheckTimes, namespaceCheckTimes } from "./checks/checkTimes";
+import { planObjects } from "./checks/clusterChecks";
+import { planMeshConfig } from "./dataplane/world";
 import type { Plan } from "./plan/plan";
 import { disablePromiseDebugging, recordProgram } from "./plan/recorder";
 import { Renderer, chartCacheDir, describeReleases, renderPlan, type ReleaseReport } from "./plan/render";
@@ -85,6 +88,8 @@ export function planText(p: StackPlan, options: { readonly quiet?: boolean; read
         const steady = istiodSteadyRange(workshop.settings, workshop.lessons.classLessons, workshop.lessons.attendees.length);
         const istiod = `istiod: sized for ${steady.proxies} proxies, the same for a class of ${steady.from} to ${steady.to} attendees (a late arrival or a leaver inside that range leaves it untouched)`;
         lines.push(formatPlan(plan, workshop.warnings, [...describeCapacity(workshop.capacity), istiod]));
+        const checks = describeCheckTimes(namespaceCheckTimes(planObjects(plan).map((x) => x.o), planMeshConfig(plan)));
+        if (checks.length > 0) lines.push(`\n${checks.join("\n")}`);
         lines.push(`\n${securityControls(plan).join("\n")}`);
         lines.push(`\nHelm releases (${p.helm}):`);
         describeReleases(p.releases).forEach((line) => lines.push(`  ${line}`));

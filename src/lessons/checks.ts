@@ -52,12 +52,30 @@ export interface CheckPlan {
      * Requests the caller's own proxy completes to a cluster (`outbound|<port>|<subset>|<host>.`):
      * those a route mirrors to its mirror target, or those that went through the egress gateway.
      */
-    readonly completed?: { readonly name: string; readonly cluster: string; readonly range: readonly [number, number] };
+    readonly completed?: {
+        readonly name: string;
+        readonly range: readonly [number, number];
+        /** Counted by an Envoy cluster's completed requests... */
+        readonly cluster?: string;
+        /** ...or by Istio's request metric, for a destination principal (an extended regular expression; `unknown`: none). */
+        readonly peer?: string;
+    };
     /** Annotations of the check's pod (the proxy configuration a completed-request count needs). */
     readonly podAnnotations?: Readonly<Record<string, string>>;
 }
 
 const pct = (x: number) => `${Math.round(x * 1000) / 10}%`;
+
+/** Seconds per request from which a check counts as slow (its answers wait out an injected delay or timeout). */
+export const SLOW_REQUEST_SECONDS = 1;
+/**
+ * Requests of a slow check whose every answer is certain: 20, as many as make a world that answers otherwise half
+ * the time pass with probability 2^-20, below the checks' false-alarm rate: the statistics of 100 requests, in a fifth
+ * of the time.
+ */
+export const SLOW_CHECK_REQUESTS = 20;
+/** A slow check that reads only statuses and times sends this many requests at once. */
+export const SLOW_CHECK_PARALLEL = 10;
 
 /** The share of requests each version receives under a rule, as a correct mesh routes it. */
 function sharesFor(rule: RouteRuleDef, dest: ServiceDef, s: ScenarioDef): Record<string, number> | undefined {
@@ -187,8 +205,15 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
                 ...probe.versions.map(([version, contains]) => [version, contains, (shares[version] ?? 0) * rest * (1 - (failing?.byVersion[version] ?? 0))] as [string, string, number]),
             ];
             const positive = Object.fromEntries(answers.filter(([, , p]) => p > 0).map(([v, , p]) => [v, p]));
-            const ranges = splitIntervals(requests, positive);
+            // A check whose every answer waits out a delay or a timeout is slow: where each answer is certain (every
+            // share 0 or 1), fewer requests prove as much (SLOW_CHECK_REQUESTS); where it reads no body, they go at once.
+            const perRequest = faulted?.abortStatus === 504 ? (rule.timeout?.seconds ?? 0) : Math.max(faulted?.delaySeconds ?? 0, delayBehind(s, destName));
+            const slow = perRequest >= SLOW_REQUEST_SECONDS && !isTcp(dest);
+            const certain = answers.every(([, , p]) => p === 0 || p === 1);
+            const n = slow && certain ? Math.min(requests, SLOW_CHECK_REQUESTS) : requests;
+            const ranges = splitIntervals(n, positive);
             const expectations = answers.map(([version, contains, share]) => ({ version, contains, share, range: ranges[version] ?? ([0, 0] as const) }));
+            const bodiless = expectations.every((e) => e.range[1] === 0 || e.contains.startsWith("@"));
             // Over HTTPS where the rule matches the gateway's TLS port: the gateway's certificate checked against the workshop's CA.
             const tls = isGateway && rule.match?.port === GATEWAY_TLS_PORT;
             const target = isGateway
@@ -204,8 +229,9 @@ export function checkPlans(s: ScenarioDef, requests: number, placement: GatewayP
                 ...target,
                 podLabels: source ? { version: "verify", ...source } : { app: `verify-${s.name}`, version: "verify" },
                 headers: { ...gatewayHeaders, ...(s.checkHeaders?.[r.host] ?? {}), ...(rule.match?.headers ?? {}) },
-                requests,
+                requests: n,
                 expectations,
+                ...(slow && bodiless && !mirror ? { parallel: SLOW_CHECK_PARALLEL } : {}),
                 describes: `${r.origin}[${i}]`,
                 // Room for the slowest answer: a delay on this host's routes, or one behind it (reviews v2 waits out ratings' delay).
                 ...(Math.max(slowest, delayBehind(s, destName)) > 0 ? { timeoutSeconds: Math.max(slowest, delayBehind(s, destName)) + 5 } : {}),
@@ -259,6 +285,11 @@ function proxyCount(name: string, cluster: string, range: readonly [number, numb
     return { completed: { name, cluster, range }, podAnnotations: annotations };
 }
 
+/** The destination principal Istio reports for a ServiceAccount's workloads, whatever the trust domain and namespace (a check's caller reaches only its own). */
+function peerPattern(serviceAccount: string | null): string {
+    return serviceAccount === null ? "unknown" : `spiffe://[^"]*/sa/${serviceAccount}`;
+}
+
 /** A stage's own check as a plan: exact shares get the statistical ranges, "at least one" gets [1, requests]. */
 function stageCheckPlan(c: StageCheckDef, s: ScenarioDef, requests: number): CheckPlan {
     const exact = Object.fromEntries(c.outcomes.filter((o) => (o.share ?? 0) > 0).map((o) => [o.name, o.share!]));
@@ -288,7 +319,8 @@ function stageCheckPlan(c: StageCheckDef, s: ScenarioDef, requests: number): Che
         ...(c.parallel ? { parallel: c.parallel } : {}),
         ...(c.readyStatus !== undefined ? { readyStatus: c.readyStatus } : {}),
         ...(c.withinSeconds !== undefined ? { withinSeconds: c.withinSeconds } : {}),
-        ...(c.through ? proxyCount(c.through.name, c.through.cluster, [requests, requests]) : {}),
+        ...(c.through ? proxyCount(c.through.name, c.through.cluster, c.through.none ? [0, 0] : [requests, requests]) : {}),
+        ...(c.peer ? { completed: { name: c.peer.name, peer: peerPattern(c.peer.serviceAccount), range: [requests, requests] as const } } : {}),
         ...(tcp ? { tcpSend: TCP_LINE } : {}),
     };
 }
@@ -331,7 +363,8 @@ export function verifyEnv(c: CheckPlan): { name: string; value: string }[] {
         ...(c.completed
             ? [
                   { name: "VERIFY_COMPLETED", value: c.completed.name },
-                  { name: "VERIFY_COMPLETED_CLUSTER", value: c.completed.cluster },
+                  ...(c.completed.cluster !== undefined ? [{ name: "VERIFY_COMPLETED_CLUSTER", value: c.completed.cluster }] : []),
+                  ...(c.completed.peer !== undefined ? [{ name: "VERIFY_COMPLETED_PEER", value: c.completed.peer }] : []),
                   { name: "VERIFY_COMPLETED_RANGE", value: `${c.completed.range[0]} ${c.completed.range[1]}` },
               ]
             : []),

@@ -76,6 +76,8 @@ export function lessonsGuide(requests = 100): string {
         "",
         "Printed by `npm run lessons-guide` from the lessons' data (`src/lessons/`); a test keeps this file equal to it.",
         "Each lesson is a list of stages; each stage is a complete state of the lesson, with the verification Jobs that prove it.",
+        "The Jobs of each stage tell it from every other stage of its lesson: run in the project's mesh model against the objects of any other stage, at least one fails (`test/stageMatrix.spec.ts`). Whether a workload has a sidecar is proved by what its server sees or proves (the client certificate header its sidecar adds, the identity its certificate gives the caller's proxy), never by a route.",
+        "A Job waits at most 3 minutes by the clock for its stage, then fails at the first answer its bounds can no longer accept; Helm runs a namespace's Jobs one after another, and the plan prints how long they take.",
         "The organiser sets a stage for the class (`apps.<lesson>.stage`) or for one attendee (`classroom.stages.<id>.<lesson>`) and runs `npm run up`.",
         "In hands-on mode (`apps.handsOn: true`) attendees apply each stage's routing objects themselves, from the hand-out in their namespace.",
         "",
@@ -109,7 +111,15 @@ export function lessonsGuide(requests = 100): string {
                                     ? `${e.version} at least once`
                                     : `${e.version} ${e.range[0]}–${e.range[1]} of ${c.requests}`,
                         ),
-                        ...(c.completed ? [`${c.completed.range[0]}–${c.completed.range[1]} ${c.completed.name} (completed by the caller's proxy)`] : []),
+                        ...(c.completed
+                            ? [
+                                  c.completed.peer !== undefined
+                                      ? `${c.completed.range[0]}–${c.completed.range[1]} ${c.completed.name} (the server's identity, as the caller's proxy reports it)`
+                                      : c.completed.range[1] === 0
+                                        ? `none ${c.completed.name} (by the caller's proxy's count)`
+                                        : `${c.completed.range[0]}–${c.completed.range[1]} ${c.completed.name} (completed by the caller's proxy)`,
+                              ]
+                            : []),
                     ].join(", ");
                     const within = c.withinSeconds !== undefined ? `, all within ${c.withinSeconds} s of the first ${c.readyStatus ?? "answer"}` : "";
                     const short = (v: string) => (v.length > 48 ? `${v.slice(0, 24)}…` : v);

@@ -215,8 +215,15 @@ export interface StageCheckDef {
      * Every request must also be counted by the caller's own proxy as completed
      * to this Envoy cluster (`outbound|<port>|<subset>|<host>`), e.g. the egress
      * gateway's: proof of the path a request took, not only of its answer.
+     * `none`: no request may be (nothing mirrored to a subset, nothing passed through).
      */
-    readonly through?: { readonly name: string; readonly cluster: string };
+    readonly through?: { readonly name: string; readonly cluster: string; readonly none?: boolean };
+    /**
+     * Every request must also be reported by the caller's own proxy (Istio's `istio_requests_total`, reporter
+     * `source`) with the destination identity this ServiceAccount's certificate proves, over mTLS; `null`: with
+     * none (`unknown`), the destination having no sidecar to present one. The caller must have a sidecar.
+     */
+    readonly peer?: { readonly name: string; readonly serviceAccount: string | null };
     /** Requests sent at once (curl --parallel), to load a connection pool. */
     readonly parallel?: number;
     /** The answer that tells the stage is in place, where it is not 2xx (`000`: the connection is refused). */

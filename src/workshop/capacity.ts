@@ -68,18 +68,22 @@ const pod = (r: Resources, sidecar: ProxyModel["resources"] | undefined, replica
         replicas,
     );
 
-/** What one namespace of lessons asks for: its pods with their sidecars, generators and verification Jobs. */
+/**
+ * What one namespace of lessons asks for: its pods with their sidecars, generators, and one verification pod:
+ * Helm runs a release's hooks one at a time, and a finished pod holds no place on a node nor in a quota
+ * (the scheduler, the kubelet and ResourceQuota count only pods that have not ended).
+ */
 export function namespaceDemand(lessons: readonly ScenarioDef[], apps: Pick<Settings["apps"], "traffic" | "verify">, proxy: ProxyModel["resources"]): Demand {
     const rate = trafficRate(apps);
-    return lessons
-        .flatMap((s) => {
-            const workloads = [...s.workloads, ...trafficGenerators(s, rate)].map((w) =>
+    const workloads = lessons
+        .flatMap((s) =>
+            [...s.workloads, ...trafficGenerators(s, rate)].map((w) =>
                 pod({ requests: { cpu: w.resources.cpu, memory: w.resources.memory }, limits: { memory: w.resources.memoryLimit } }, proxy, w.replicas),
-            );
-            const checks = apps.verify.enabled ? checkPlans(s, apps.verify.requests).length + (s.extraChecks?.length ?? 0) : 0;
-            return [...workloads, times(pod(JOB_RESOURCES, proxy), checks)];
-        })
+            ),
+        )
         .reduce(add, ZERO);
+    const checks = apps.verify.enabled ? lessons.reduce((n, s) => n + checkPlans(s, apps.verify.requests).length + (s.extraChecks?.length ?? 0), 0) : 0;
+    return add(workloads, times(pod(JOB_RESOURCES, proxy), Math.min(1, checks)));
 }
 
 /** What the shared part asks for: istiod's replicas, gateways, addons, CoreDNS. */

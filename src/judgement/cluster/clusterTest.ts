@@ -38,7 +38,7 @@ import { workshopFrom } from "../../workshop/resolve";
 import { replayDestroy, replayUp, upstreamBaseCrds, type ReplayStep } from "./replay";
 import { expectedServerLayer, sendAttempt, type ServerVerdict } from "./serverJudge";
 import { CheckRunner, type CheckRunnerReport } from "./checkRunner";
-import { loadReplies, meshConfigOf } from "../dataplane/world";
+import { loadReplies, planMeshConfig } from "../dataplane/world";
 
 /** A run: a stack file of this project, with keys changed for the run. */
 export interface ClusterRun {
@@ -245,8 +245,7 @@ export async function runClusterTest(run: ClusterRun, say: (line: string) => voi
             say,
         };
         // Verification pods run in the mesh model, over the cluster as it stands when each starts.
-        const istiod = plan.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "istiod");
-        const runner = new CheckRunner(kubectlPath.path, state, loadReplies(REPLIES_DIR), meshConfigOf((istiod?.inputs as any)?.values), say);
+        const runner = new CheckRunner(kubectlPath.path, state, loadReplies(REPLIES_DIR), planMeshConfig(plan), say);
         runner.start();
         const tUp = Date.now();
         const steps = await replayUp(plan, tools);

@@ -10,7 +10,10 @@
  *    the ratings error in the body when ratings fails;
  *  - ratings `v-faulty` fails half its requests with 503;
  *  - helloworld, hello-app, tcp-echo (`<prefix> <line>`), go-httpbin
- *    (`/status/<code>`, `/headers`, `/get`) answer at once.
+ *    (`/status/<code>`, `/headers`, `/get`) answer at once;
+ *  - fortio's HTTP server (fortio/fortio's fhttp/http_server.go): `/debug`
+ *    answers the request's method, URL and headers as it received them (Go's
+ *    canonical header names, sorted), every other path echoes the request body.
  * An app the model does not know, or a path it does not model, is refused as
  * not modelled rather than guessed.
  */
@@ -35,6 +38,8 @@ export interface ModelPod {
 /** A request as an app sees it. */
 export interface AppRequest {
     readonly path: string;
+    /** The name the request was addressed to (its Host header). */
+    readonly host?: string;
     readonly headers: Readonly<Record<string, string>>;
     /** For a TCP connection: the line sent. */
     readonly line?: string;
@@ -45,9 +50,20 @@ export interface Answer {
     readonly status: number;
     readonly body: string;
     readonly seconds: number;
-    /** Clusters the caller's proxy counted a completed request to (`outbound|<port>|<subset>|<host>`). */
+    /**
+     * What the caller's proxy counted: clusters it completed a request to (`outbound|<port>|<subset>|<host>`),
+     * and Istio's request metric per destination principal (`requestMetric`).
+     */
     readonly counted?: readonly string[];
 }
+
+const REQUEST_METRIC = "istio_requests_total|";
+
+/** The key of a request reported in Istio's metric with this destination principal (`unknown`: none proved). */
+export const requestMetric = (principal: string) => `${REQUEST_METRIC}${principal}`;
+
+/** The destination principal of a `requestMetric` key, or undefined for a cluster's. */
+export const metricPrincipal = (key: string): string | undefined => (key.startsWith(REQUEST_METRIC) ? key.slice(REQUEST_METRIC.length) : undefined);
 
 /** A call an app makes while answering, with its client timeout; the model routes it through the mesh. */
 export type Call = (pod: ModelPod, url: string, headers: Readonly<Record<string, string>>, timeoutSeconds: number) => Answer;
@@ -106,6 +122,30 @@ function bookinfo(service: string, version: string, pod: ModelPod, req: AppReque
     }
 }
 
+/** Go's canonical form of a header name (`x-forwarded-client-cert` → `X-Forwarded-Client-Cert`). */
+const canonical = (h: string) => h.replace(/(^|-)([a-z])/g, (_, d: string, c: string) => d + c.toUpperCase());
+
+/** fortio's debug handler: a banner, the request line, `Host`, then every header as the server received it, sorted by name. */
+function fortioDebug(pod: ModelPod, version: string, req: AppRequest): string {
+    const headers = Object.entries(req.headers)
+        .filter(([k]) => k !== "host")
+        .map(([k, v]) => [canonical(k), v] as const)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return [
+        `Φορτίο version ${version} echo debug server up for 1m on ${pod.name} - request from 10.0.0.1:40000`,
+        "",
+        `GET ${req.path} HTTP/1.1`,
+        "",
+        "headers:",
+        "",
+        [`Host: ${req.headers.host ?? req.host ?? ""}`, ...headers.map(([k, v]) => `${k}: ${v}`)].join("\n"),
+        "",
+        "body:",
+        "",
+        "",
+    ].join("\n");
+}
+
 /** What a pod's app answers to a request (the mesh has already decided it reaches this pod). */
 export function appAnswer(pod: ModelPod, req: AppRequest, replies: Replies, call: Call, draw: () => number): Answer {
     const repo = imageRepository(pod.image);
@@ -123,6 +163,12 @@ export function appAnswer(pod: ModelPod, req: AppRequest, replies: Replies, call
     if (name === "tcp-echo-server") {
         if (req.line === undefined) throw new NotModelled("tcp-echo over HTTP");
         return ok(`${pod.args[1] ?? "hello"} ${req.line}\n`);
+    }
+    if (name === "fortio") {
+        if (req.line !== undefined) throw new NotModelled("fortio over TCP");
+        if (req.path.split("?")[0] === "/debug") return ok(fortioDebug(pod, tag, req));
+        if (req.path.startsWith("/fortio")) throw new NotModelled(`fortio's UI ${req.path}`);
+        return ok(""); // the echo handler: a GET has no body to echo
     }
     if (name === "go-httpbin") {
         const status = /^\/status\/(\d{3})$/.exec(req.path);

@@ -10,6 +10,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { metricPrincipal } from "./apps";
 
 /** One answer as curl reports it: the body, the status, the seconds it took. */
 export interface PlayedAnswer {
@@ -24,6 +25,8 @@ export type Stats = Readonly<Record<string, number>>;
 export interface Playback {
     /** What the readiness probe sees, every time it asks: a status (`000`: no answer). */
     readonly readyStatus: number | string;
+    /** Seconds each readiness try takes (curl cuts it at its --max-time); the clock moves by them. */
+    readonly readyTrySeconds?: number;
     /** The answers to the check's requests, in order; with `--parallel`, their statuses. */
     readonly answers: readonly PlayedAnswer[];
     /** Statistics at the first look, at later looks before the answers are given, and once they are. */
@@ -41,41 +44,75 @@ export interface ScriptRun {
     readonly curlCalls: string[];
 }
 
-const statsText = (s: Stats) => Object.entries(s).map(([c, n]) => `cluster.${c}.upstream_rq_completed: ${n}`).join("\n") + "\n";
+/** Envoy's `/stats` text: the clusters' completed requests. */
+const statsText = (s: Stats) =>
+    Object.entries(s)
+        .filter(([k]) => metricPrincipal(k) === undefined)
+        .map(([c, n]) => `cluster.${c}.upstream_rq_completed: ${n}`)
+        .join("\n") + "\n";
+
+/** Envoy's `/stats/prometheus`: Istio's request metric as the caller's proxy reports it (the labels a check reads; the proxy gives more). */
+const prometheusText = (s: Stats) =>
+    Object.entries(s)
+        .flatMap(([k, n]) => {
+            const p = metricPrincipal(k);
+            return p === undefined ? [] : [`istio_requests_total{reporter="source",destination_principal="${p}",response_code="200"} ${n}`];
+        })
+        .join("\n") + "\n";
 
 /** Runs `script` with `env`, its clients playing `p` back. */
 export function runVerifyScript(script: string, env: Readonly<Record<string, string>>, p: Playback): ScriptRun {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-verify-"));
     try {
         p.answers.forEach((a, i) => fs.writeFileSync(path.join(dir, `a${i + 1}`), a.body));
-        fs.writeFileSync(path.join(dir, "answers"), p.answers.map((a, i) => `a${i + 1}|${String(a.status).padStart(3, "0")}|${a.seconds.toFixed(6)}`).join("\n") + "\n");
+        // One line per answer (`<body file>|<status>|<milliseconds>`), read by the clients with shell builtins only.
+        p.answers.forEach((a, i) => fs.writeFileSync(path.join(dir, `m${i + 1}`), `a${i + 1}|${String(a.status).padStart(3, "0")}|${Math.round(a.seconds * 1000)}\n`));
+        fs.writeFileSync(path.join(dir, "answers"), p.answers.map((a) => String(a.status).padStart(3, "0")).join("\n") + "\n");
         const stats = p.stats ?? { first: {}, warm: {}, after: {} };
         fs.writeFileSync(path.join(dir, "stats-first"), statsText(stats.first));
         fs.writeFileSync(path.join(dir, "stats-warm"), statsText(stats.warm));
         fs.writeFileSync(path.join(dir, "stats-after"), statsText(stats.after));
+        fs.writeFileSync(path.join(dir, "stats-first-prom"), prometheusText(stats.first));
+        fs.writeFileSync(path.join(dir, "stats-warm-prom"), prometheusText(stats.warm));
+        fs.writeFileSync(path.join(dir, "stats-after-prom"), prometheusText(stats.after));
         const n = p.answers.length;
+        // The next answer: its number counted in a file, its line read; builtins only (the script asks hundreds of times).
         const next = [
-            `n=$(cat ${dir}/count 2>/dev/null || echo 0); n=$((n+1)); echo $n > ${dir}/count`,
-            `IFS='|' read -r file status seconds <<EOF`,
-            `$(sed -n "\${n}p" ${dir}/answers)`,
-            "EOF",
+            `n=0; [ -f ${dir}/count ] && read -r n < ${dir}/count; n=$((n+1)); echo $n > ${dir}/count`,
+            `IFS='|' read -r file ms < ${dir}/m$n || { file=""; ms=0; }`,
+            'status=${ms%%|*}; ms=${ms#*|}',
             `file=${dir}/$file`,
         ];
         fs.writeFileSync(
             path.join(dir, "curl"),
             [
                 "#!/bin/sh",
-                // One line per call (the -w format's newlines as spaces).
-                `{ printf '%s' "$*" | tr '\\n' ' '; echo; } >> ${dir}/curl-calls`,
+                // One record per call (its arguments; the -w format's newlines kept, the record ended by a line of its own).
+                `printf '%s\\n\\036\\n' "$*" >> ${dir}/curl-calls`,
                 'case " $* " in *" -X POST "*) exit 0 ;; esac',
-                `case " $* " in *"127.0.0.1:15000/stats"*) k=$(cat ${dir}/looks 2>/dev/null || echo 0); k=$((k+1)); echo $k > ${dir}/looks; c=$(cat ${dir}/count 2>/dev/null || echo 0); if [ "$c" -ge ${n} ] && [ ${n} -gt 0 ]; then cat ${dir}/stats-after; elif [ "$k" -gt 1 ]; then cat ${dir}/stats-warm; else cat ${dir}/stats-first; fi; exit 0 ;; esac`,
+                // The proxy's statistics: at the first look, at later looks before the answers, and once they are given.
+                `case " $* " in *"127.0.0.1:15000/stats"*) case " $* " in *"/stats/prometheus"*) x=-prom ;; *) x="" ;; esac; k=0; [ -f ${dir}/looks ] && read -r k < ${dir}/looks; k=$((k+1)); echo $k > ${dir}/looks; c=0; [ -f ${dir}/count ] && read -r c < ${dir}/count; if [ "$c" -ge ${n} ] && [ ${n} -gt 0 ]; then cat ${dir}/stats-after$x; elif [ "$k" -gt 1 ]; then cat ${dir}/stats-warm$x; else cat ${dir}/stats-first$x; fi; exit 0 ;; esac`,
                 'format=""; prev=""; max=""; for a in "$@"; do [ "$prev" = "-w" ] && format="$a"; [ "$prev" = "--max-time" ] && max="$a"; prev="$a"; done',
-                `case " $* " in *" --parallel "*) while IFS='|' read -r file status seconds; do echo "$status"; done < ${dir}/answers; echo ${n} > ${dir}/count; exit 0 ;; esac`,
-                `case " $* " in *" -o /dev/null "*) [ -n "$format" ] && printf '%s' "${p.readyStatus}"; exit 0 ;; esac`,
+                // curl gives up at --max-time (seconds, maybe with a fraction, compared in milliseconds).
+                'if [ -n "$max" ]; then case "$max" in *.*) f="${max#*.}000"; f=${f%"${f#???}"}; mx=$(( ${max%%.*} * 1000 + 1$f - 1000 )) ;; *) mx=$(( max * 1000 )) ;; esac; else mx=""; fi',
+                'args=" $* "',
+                // The clock, in milliseconds: moved by what takes time before the answers (see date).
+                `tick() { c=1000000; [ -f ${dir}/clock ] && read -r c < ${dir}/clock; echo $((c + $1)) > ${dir}/clock; }`,
+                // One answer ($file, $status, $ms) as curl gives it: the body (unless -o /dev/null), then the -w format
+                // with its two variables put in by the shell's own pattern removal; past --max-time no body, status 000.
+                "answer() {",
+                '  if [ -n "$mx" ] && [ "$ms" -gt "$mx" ]; then status=000; ms=$mx; else case "$args" in *" -o /dev/null "*) ;; *) cat "$file" ;; esac; fi',
+                '  r=00$(( ms % 1000 )); r=${r#"${r%???}"}; seconds="$(( ms / 1000 )).${r}000"',
+                '  out=""; f=$format; while :; do case "$f" in *"%{http_code}"*) out="$out${f%%"%{http_code}"*}$status"; f=${f#*"%{http_code}"} ;; *"%{time_total}"*) out="$out${f%%"%{time_total}"*}$seconds"; f=${f#*"%{time_total}"} ;; *) break ;; esac; done',
+                // curl reads a backslash-n in a -w format as a newline, as printf's %b does.
+                '  [ -n "$format" ] && printf "%b" "$out$f"',
+                "  return 0",
+                "}",
+                // --parallel: every answer at once, each as the -w format gives it (the script asks for status and time).
+                `case " $* " in *" --parallel "*) k=0; while [ $k -lt ${n} ]; do k=$((k+1)); IFS='|' read -r file ms < ${dir}/m$k; status=\${ms%%|*}; ms=\${ms#*|}; answer; done; echo ${n} > ${dir}/count; exit 0 ;; esac`,
+                `case " $* " in *" -o /dev/null "*) ms=${Math.round((p.readyTrySeconds ?? 0) * 1000)}; [ -n "$mx" ] && [ "$ms" -gt "$mx" ] && ms=$mx; tick $ms; [ -n "$format" ] && printf '%s' "${p.readyStatus}"; exit 0 ;; esac`,
                 ...next,
-                // curl gives up at --max-time: no body, status 000.
-                'if [ -n "$max" ] && awk -v t="$seconds" -v m="$max" \'BEGIN { exit !(t + 0 > m + 0) }\'; then status=000; seconds=$max; else cat "$file"; fi',
-                '[ -n "$format" ] && printf "%s" "$format" | sed -e "s/%{http_code}/$status/" -e "s/%{time_total}/$seconds/"',
+                'answer',
                 '[ "$status" = "000" ] && exit 28',
                 "exit 0",
             ].join("\n"),
@@ -93,12 +130,19 @@ export function runVerifyScript(script: string, env: Readonly<Record<string, str
             ].join("\n"),
             { mode: 0o755 },
         );
-        fs.writeFileSync(path.join(dir, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
-        // The clock: 1000 until the first answer is given, then `elapsedSeconds` later.
-        fs.writeFileSync(path.join(dir, "date"), `#!/bin/sh\n[ -f ${dir}/count ] && echo ${1000 + (p.elapsedSeconds ?? 0)} || echo 1000\n`, { mode: 0o755 });
+        // The clock (milliseconds in a file): it starts at 1000 s and moves by the readiness tries, by what the
+        // script sleeps and, once the first answer is given, by `elapsedSeconds`: the requests' time.
+        fs.writeFileSync(path.join(dir, "sleep"), `#!/bin/sh\nc=1000000; [ -f ${dir}/clock ] && read -r c < ${dir}/clock; echo $((c + \${1%%.*} * 1000)) > ${dir}/clock\n`, { mode: 0o755 });
+        fs.writeFileSync(path.join(dir, "date"), `#!/bin/sh\nc=1000000; [ -f ${dir}/clock ] && read -r c < ${dir}/clock; c=$((c / 1000)); [ -f ${dir}/count ] && c=$((c + ${p.elapsedSeconds ?? 0})); echo $c\n`, { mode: 0o755 });
         const r = spawnSync("sh", ["-c", script], { encoding: "utf8", env: { ...env, PATH: `${dir}:${process.env.PATH}`, TERMINATION_LOG: path.join(dir, "termination-log") } });
         const log = fs.existsSync(path.join(dir, "termination-log")) ? fs.readFileSync(path.join(dir, "termination-log"), "utf8") : "";
-        const calls = fs.existsSync(path.join(dir, "curl-calls")) ? fs.readFileSync(path.join(dir, "curl-calls"), "utf8").split("\n").filter((l) => l !== "") : [];
+        const calls = fs.existsSync(path.join(dir, "curl-calls"))
+            ? fs
+                  .readFileSync(path.join(dir, "curl-calls"), "utf8")
+                  .split("\n\x1e\n")
+                  .filter((l) => l !== "")
+                  .map((l) => l.replace(/\n/g, " "))
+            : [];
         return { status: r.status, stdout: r.stdout, log, curlCalls: calls };
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });

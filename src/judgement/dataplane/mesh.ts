@@ -21,10 +21,10 @@
  *    a local rate limit EnvoyFilter's token bucket, then the app (`apps.ts`).
  * What it does not model it refuses with NotModelled, naming it.
  */
-import { createPublicKey, verify } from "crypto";
+import { createHash, createPublicKey, verify } from "crypto";
 import { authorizationRefusal, networkRefusal, selectorMatches } from "../kubernetes/network";
 import { EXPORT_TO_ANNOTATION } from "../../model/platform";
-import { NotModelled, appAnswer, type Answer, type AppRequest, type ModelPod, type Replies } from "./apps";
+import { NotModelled, appAnswer, requestMetric, type Answer, type AppRequest, type ModelPod, type Replies } from "./apps";
 
 export interface MeshConfig {
     readonly rootNamespace: string;
@@ -32,9 +32,18 @@ export interface MeshConfig {
     readonly defaultVirtualServiceExportTo: readonly string[];
     readonly defaultDestinationRuleExportTo: readonly string[];
     readonly outboundMode: "ALLOW_ANY" | "REGISTRY_ONLY";
+    /** The SPIFFE trust domain of the workloads' identities. */
+    readonly trustDomain: string;
 }
 
-export const ISTIO_DEFAULTS: MeshConfig = { rootNamespace: "istio-system", defaultServiceExportTo: ["*"], defaultVirtualServiceExportTo: ["*"], defaultDestinationRuleExportTo: ["*"], outboundMode: "ALLOW_ANY" };
+export const ISTIO_DEFAULTS: MeshConfig = {
+    rootNamespace: "istio-system",
+    defaultServiceExportTo: ["*"],
+    defaultVirtualServiceExportTo: ["*"],
+    defaultDestinationRuleExportTo: ["*"],
+    outboundMode: "ALLOW_ANY",
+    trustDomain: "cluster.local",
+};
 
 /** The cluster as the mesh sees it: its objects, its running pods, the apps' recorded replies, the mesh's configuration. */
 export interface World {
@@ -211,7 +220,8 @@ export class Mesh {
             // Not in the proxy's registry: its outbound policy decides.
             const mode = this.sidecarOf(from)?.spec?.outboundTrafficPolicy?.mode ?? this.world.mesh.outboundMode;
             if (mode === "REGISTRY_ONLY") return { status: 502, body: "", seconds: 0.01 };
-            return this.toService(from, svc, undefined, req, false, concurrent);
+            // Passed through as it was addressed, plaintext: Istio's PassthroughCluster, as the caller's proxy counts it.
+            return this.toService(from, svc, undefined, req, false, concurrent, ["PassthroughCluster"]);
         }
         if (!svc) {
             if (entry) throw new NotModelled(`the ServiceEntry host ${host} outside the cluster`);
@@ -294,13 +304,16 @@ export class Mesh {
         const pods = this.world.pods.filter(
             (p) => p.namespace === svc.metadata.namespace && selectorMatches({ matchLabels: svc.spec?.selector ?? { "": "none" } }, p.labels) && Object.entries(labels).every(([k, v]) => p.labels[k] === v),
         );
-        if (pods.length === 0) return { status: from.sidecar ? 503 : 0, body: "no healthy upstream", seconds: from.sidecar ? 0.01 : CONNECT_TIMEOUT, counted };
+        // The caller's proxy reports every HTTP request in Istio's metric, with the identity the server's certificate proved.
+        const reported = (p?: ModelPod) => (from.sidecar && req.line === undefined ? [...counted, requestMetric(p && mtls && p.sidecar ? this.spiffe(p) : "unknown")] : counted);
+        if (pods.length === 0) return { status: from.sidecar ? 503 : 0, body: "no healthy upstream", seconds: from.sidecar ? 0.01 : CONNECT_TIMEOUT, counted: reported() };
         const pool = mtls ? rule?.spec?.trafficPolicy?.connectionPool : undefined;
         if (pool) {
             const limit = (pool.tcp?.maxConnections ?? 2 ** 32) + (pool.http?.http1MaxPendingRequests ?? 2 ** 32);
-            if (concurrent > limit) return { status: 503, body: "upstream connect error or disconnect/reset before headers. reset reason: overflow", seconds: 0.01, counted };
+            if (concurrent > limit) return { status: 503, body: "upstream connect error or disconnect/reset before headers. reset reason: overflow", seconds: 0.01, counted: reported() };
         }
         const pod = pods[Math.min(pods.length - 1, Math.floor(this.draw() * pods.length))];
+        counted = reported(pod);
         const servicePort = (svc.spec.ports ?? []).find((p: any) => p.port === req.port) ?? svc.spec.ports[0];
         const target = typeof servicePort.targetPort === "number" ? servicePort.targetPort : servicePort.port;
         const a = this.serve(from, pod, target, req, mtls && from.sidecar);
@@ -315,9 +328,16 @@ export class Mesh {
     private serve(from: ModelPod, pod: ModelPod, port: number, req: Req, mtls: boolean): Answer {
         const refused = networkRefusal(this.world.objects, from, pod, port);
         if (refused) return from.sidecar ? { status: 503, body: "upstream connect error", seconds: CONNECT_TIMEOUT } : NO_ANSWER(CONNECT_TIMEOUT);
-        if (this.isGateway(pod)) return this.gateway(pod, req);
+        if (this.isGateway(pod)) {
+            // What the gateway's own proxy counts is its own statistics, not the caller's.
+            const { counted: _gatewayCounts, ...a } = this.gateway(pod, req);
+            return a;
+        }
         if (pod.sidecar) {
             if (!mtls && this.peerMode(pod) === "STRICT") return NO_ANSWER(0);
+            // Over mTLS the inbound proxy tells the app who called: Istio's sidecars set Envoy's
+            // x-forwarded-client-cert (By: its own identity, URI: the caller's; the hash here stands in for the certificate's).
+            if (mtls && req.line === undefined) req = { ...req, headers: { ...req.headers, "x-forwarded-client-cert": this.xfcc(pod, from) } };
             // A TCP connection: the authorization policies on who connects (a denied one is reset).
             if (req.line !== undefined && this.authz(pod, from, req, port, mtls, undefined)) return NO_ANSWER(0);
             if (req.line === undefined) {
@@ -329,6 +349,15 @@ export class Mesh {
             }
         }
         return appAnswer(pod, req, this.world.replies, this.call, this.draw);
+    }
+
+    private spiffe(p: ModelPod): string {
+        return `spiffe://${this.world.mesh.trustDomain}/ns/${p.namespace}/sa/${p.serviceAccount}`;
+    }
+
+    private xfcc(pod: ModelPod, from: ModelPod): string {
+        const hash = createHash("sha256").update(this.spiffe(from)).digest("hex");
+        return `By=${this.spiffe(pod)};Hash=${hash};Subject="";URI=${this.spiffe(from)}`;
     }
 
     private peerMode(pod: ModelPod): string {
@@ -375,7 +404,7 @@ export class Mesh {
     private authz(pod: ModelPod, from: ModelPod, req: Req, port: number, mtls: boolean, requestPrincipal: string | undefined): boolean {
         const request = {
             mtls,
-            ...(mtls ? { principal: `cluster.local/ns/${from.namespace}/sa/${from.serviceAccount}`, namespace: from.namespace } : {}),
+            ...(mtls ? { principal: `${this.world.mesh.trustDomain}/ns/${from.namespace}/sa/${from.serviceAccount}`, namespace: from.namespace } : {}),
             // The model knows whether the request carries a verified token: without one it has no request principal.
             requestPrincipal: requestPrincipal ?? null,
             method: req.method,

@@ -9,6 +9,7 @@ import { EGRESS_GATEWAY, INGRESS_GATEWAY } from "../../model/platform";
 import { sidecarInjected } from "../kubernetes/injection";
 import type { ModelPod, Replies } from "./apps";
 import { ISTIO_DEFAULTS, type MeshConfig, type World } from "./mesh";
+import type { Plan } from "../plan/plan";
 
 /** A pod (an object of the API server, or a pod template with a name) as the model sees it. */
 export function modelPod(objects: readonly any[], namespace: string, name: string, template: any): ModelPod {
@@ -57,6 +58,7 @@ export function meshConfigOf(istiodValues: any): MeshConfig {
         defaultVirtualServiceExportTo: m.defaultVirtualServiceExportTo ?? ISTIO_DEFAULTS.defaultVirtualServiceExportTo,
         defaultDestinationRuleExportTo: m.defaultDestinationRuleExportTo ?? ISTIO_DEFAULTS.defaultDestinationRuleExportTo,
         outboundMode: m.outboundTrafficPolicy?.mode ?? ISTIO_DEFAULTS.outboundMode,
+        trustDomain: m.trustDomain ?? ISTIO_DEFAULTS.trustDomain,
     };
 }
 
@@ -69,4 +71,10 @@ export function loadReplies(dir: string): Replies {
 export function worldOf(objects: readonly any[], pods: readonly ModelPod[], replies: Replies, mesh: MeshConfig): { world: World; standIns: ModelPod[] } {
     const standIns = gatewayStandIns(objects, pods);
     return { world: { objects, pods: [...pods, ...standIns], replies, mesh }, standIns };
+}
+
+/** The mesh configuration of a plan's istiod release (none: Istio's defaults). */
+export function planMeshConfig(plan: Plan): MeshConfig {
+    const istiod = plan.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "istiod");
+    return meshConfigOf((istiod?.inputs as any)?.values);
 }

@@ -95,6 +95,21 @@ const CALLS: Readonly<Record<string, readonly string[]>> = {
     "reviews-v3": ["ratings"],
 };
 
+/**
+ * Whether productpage runs with a sidecar, by what the server proves: a caller with a sidecar reports each request
+ * with the identity productpage's certificate presented (its ServiceAccount), or none where it has no sidecar.
+ * (bookinfo's apps echo nothing a server-side proxy adds, so the proof is the caller's report of the handshake.)
+ */
+function productpageIdentity(serviceAccount: string | null, describes: string): StageCheckDef {
+    return {
+        name: `productpage-${serviceAccount === null ? "plaintext" : "mtls"}`,
+        url: "http://productpage:9080/productpage",
+        outcomes: [{ name: "v1", contains: "Simple Bookstore App", share: 1 }],
+        peer: { name: serviceAccount === null ? "no-identity" : `identity-${serviceAccount}`, serviceAccount },
+        describes,
+    };
+}
+
 /** Seed 001: bookinfo; every service to v1, reviews split between v1 and v3, productpage through the gateway. */
 export function bookinfo(): ScenarioDef {
     const server = (svc: string, v: string, resources = app): WorkloadDef => ({
@@ -161,14 +176,56 @@ export function bookinfo(): ScenarioDef {
         },
         ...staged(
             [
-                { name: "no-sidecars", summary: "bookinfo outside the mesh: no sidecars, reviews answered by v1, v2 and v3 in turn", routing: [gateway], withoutSidecars: true },
-                { name: "no-rules", summary: "in the mesh, no routing rule yet: reviews answered by v1, v2 and v3 in turn", routing: [gateway] },
-                { name: "all-v1", summary: "every service to v1 (Istio's virtual-service-all-v1.yaml)", routing: [...["productpage", "details", "ratings", "reviews"].map(v1Only), gateway] },
+                {
+                    name: "no-sidecars",
+                    summary: "bookinfo outside the mesh: no sidecars, reviews answered by v1, v2 and v3 in turn",
+                    routing: [gateway],
+                    withoutSidecars: true,
+                    checks: [productpageIdentity(null, "productpage has no sidecar: a caller's proxy reaches it in plaintext, no identity proved")],
+                },
+                {
+                    name: "no-rules",
+                    summary: "in the mesh, no routing rule yet: reviews answered by v1, v2 and v3 in turn",
+                    routing: [gateway],
+                    checks: [productpageIdentity("bookinfo-productpage", "productpage has a sidecar: a caller's proxy reaches it over mTLS, its certificate proving bookinfo-productpage")],
+                },
+                {
+                    name: "all-v1",
+                    summary: "every service to v1 (Istio's virtual-service-all-v1.yaml)",
+                    routing: [...["productpage", "details", "ratings", "reviews"].map(v1Only), gateway],
+                    // What the later stages change, shown still undone: jason's reviews, a copy to v2, a connection limit.
+                    checks: [
+                        {
+                            name: "reviews-v1-for-jason",
+                            url: "http://reviews:9080/reviews/0",
+                            headers: jason.headers,
+                            outcomes: [{ name: "v1", contains: podName("reviews", "v1"), share: 1 }],
+                            through: { name: "mirrored-to-v2", cluster: "outbound|9080|v2|reviews.", none: true },
+                            describes: "reviews answers v1 to every user, jason too, and copies no request to v2",
+                        },
+                        {
+                            name: "details-unlimited",
+                            url: "http://details:9080/details/0",
+                            parallel: 5,
+                            outcomes: [{ name: "answered", contains: "@status=200", share: 1 }],
+                            describes: "five requests at a time to details, all answered: no connection limit yet",
+                        },
+                    ],
+                },
                 {
                     name: "jason-v2",
                     cannotWork: needsSignIn,
                     summary: "the user jason sees reviews v2, everyone else v1 (virtual-service-reviews-test-v2.yaml)",
                     routing: [...["productpage", "details", "ratings"].map(v1Only), jasonToV2, gateway],
+                    checks: [
+                        {
+                            name: "ratings-for-jason",
+                            url: "http://ratings:9080/ratings/0",
+                            headers: jason.headers,
+                            outcomes: [{ name: "v1", contains: "ratings", share: 1 }],
+                            describes: "ratings answers jason at once: no fault injected yet",
+                        },
+                    ],
                 },
                 {
                     name: "reviews-v1-v3",

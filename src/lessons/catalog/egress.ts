@@ -48,7 +48,12 @@ export function egress(ctx: CatalogContext): ScenarioDef {
                     summary: `the client's proxy passes calls to hosts it does not know straight through (outboundTrafficPolicy ALLOW_ANY): ${EXTERNAL_HOST} answers`,
                     routing: [],
                     policies: [outbound("ALLOW_ANY")],
-                    checks: [reaches("a host outside the mesh answers")],
+                    checks: [
+                        {
+                            ...reaches("a host outside the mesh answers, every call passed through by the caller's proxy as to an unknown host (Istio's PassthroughCluster)"),
+                            through: { name: "passed-through", cluster: "PassthroughCluster." },
+                        },
+                    ],
                 },
                 {
                     name: "registry-only",
@@ -72,7 +77,12 @@ export function egress(ctx: CatalogContext): ScenarioDef {
                     summary: `still REGISTRY_ONLY, with a ServiceEntry that adds ${EXTERNAL_HOST} to the registry: that host answers again`,
                     routing: [],
                     policies: [outbound("REGISTRY_ONLY"), serviceEntry],
-                    checks: [reaches("the host the ServiceEntry names answers")],
+                    checks: [
+                        {
+                            ...reaches("the host the ServiceEntry names answers, every call completed by the caller's proxy to the ServiceEntry's cluster"),
+                            through: { name: "via-service-entry", cluster: `outbound|${EXTERNAL_PORT}||${EXTERNAL_HOST}.` },
+                        },
+                    ],
                 },
                 {
                     name: "egress-gateway",

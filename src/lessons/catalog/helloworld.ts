@@ -27,7 +27,24 @@ export function helloworld(ctx: CatalogContext): ScenarioDef {
         services: [service("helloworld", { app: "helloworld" }, http(5000))],
         subsets: { helloworld: { v1: { version: "v1" }, v2: { version: "v2" } } },
         ...staged([
-            { name: "round-robin", summary: "no routing rule: requests go to v1 and v2 alike", routing: [] },
+            {
+                name: "round-robin",
+                summary: "no routing rule: requests go to v1 and v2 alike",
+                routing: [],
+                // What the next stage changes: requests from pods labelled app: curl, balanced here like everyone's.
+                checks: [
+                    {
+                        name: "helloworld-from-curl",
+                        url,
+                        labels: { app: "curl" },
+                        outcomes: [
+                            { name: "v1", contains: "Hello version: v1", share: 0.5 },
+                            { name: "v2", contains: "Hello version: v2", share: 0.5 },
+                        ],
+                        describes: "requests from a pod labelled app: curl reach v1 and v2 alike",
+                    },
+                ],
+            },
             {
                 name: "source-v1",
                 summary: "requests from pods labelled app: curl go to v1 only, everyone else's to both",

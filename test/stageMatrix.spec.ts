@@ -1,0 +1,88 @@
+/**
+ * Checks that tell stages apart: for every lesson, the checks of each stage,
+ * run in the mesh model against the world of every other stage of that lesson
+ * (the platform's objects as the plan makes them, the lesson's objects at the
+ * other stage), must fail, at least one of them; and pass in their own world.
+ * The checks run as shipped: the namespace's own script, with the default
+ * number of requests (fewer would make a weighted split's bounds too wide to
+ * tell it from a single version).
+ */
+import { strict as assert } from "assert";
+import * as path from "path";
+import { planObjects } from "../src/judgement/checks/clusterChecks";
+import { checkPodOf, memoizedRunner, runCheckPod } from "../src/judgement/dataplane/checkRun";
+import { loadReplies, planMeshConfig, podsOfDeployments, worldOf } from "../src/judgement/dataplane/world";
+import { CHECK_BUDGET_SECONDS, slowestStages } from "../src/judgement/checks/checkTimes";
+import type { Plan } from "../src/judgement/plan/plan";
+import type { MeshConfig } from "../src/judgement/dataplane/mesh";
+import { buildScenario, namespaceManifests } from "../src/lessons/build";
+import { SCENARIOS, atStage, type ScenarioKey } from "../src/lessons/resolve";
+import { EKS_RAW, planIndex, settingsFor } from "./helpers";
+
+const REPLIES = loadReplies(path.join(__dirname, "fixtures", "replies"));
+
+/** Checks the model cannot run, with why: they neither pass nor tell stages apart here. */
+const NOT_MODELLED: Readonly<Record<string, string>> = {
+    "verify-grpc-ping": "fortio's gRPC ping is its own client, not the verification script, and the model speaks no gRPC",
+};
+
+describe("the stage matrix: each stage's checks pass in its own world and fail in every other stage's", function () {
+    this.timeout(1_200_000);
+    const raw = { ...EKS_RAW, apps: { mtls: true, tcp: true, egress: true }, istio: { egressGateway: true } };
+    const requests = settingsFor(raw).apps.verify.requests;
+    let platform: any[];
+    let mesh: MeshConfig;
+    let plan: Plan;
+    before(async () => {
+        plan = await planIndex(raw);
+        // Everything but the lessons' own objects in their namespace: those come from the stage under test.
+        platform = planObjects(plan)
+            .filter((p) => !(p.o.metadata?.namespace === "demo" && p.r.renderedBy))
+            .map((p) => p.o);
+        mesh = planMeshConfig(plan);
+    });
+
+    it(`a namespace holding every lesson, each at its slowest stage, verifies within ${CHECK_BUDGET_SECONDS / 60} minutes (the model's clock)`, () => {
+        const { stages, seconds } = slowestStages(plan, "demo", requests);
+        assert.deepEqual(stages.map((s) => s.lesson), Object.keys(SCENARIOS));
+        assert.ok(seconds <= CHECK_BUDGET_SECONDS, `${seconds} s: ${stages.map((s) => `${s.lesson}/${s.stage} ${s.seconds} s`).join(", ")}`);
+        // The slowest is the delay lesson, and it is measured as slow: the time is the model's, not a constant.
+        const slowest = [...stages].sort((a, b) => b.seconds - a.seconds)[0];
+        assert.deepEqual([slowest.lesson, slowest.stage], ["bookinfo", "ratings-delay"]);
+        assert.ok(slowest.seconds > 20 * 7, `${slowest.seconds} s: twenty requests that each wait 7 s`);
+    });
+
+    for (const key of Object.keys(SCENARIOS) as ScenarioKey[]) {
+        it(`${key}: every stage's checks fail against every other stage`, () => {
+            const base = SCENARIOS[key]({ rate: 1 });
+            const stages = (base.stages ?? []).map((s) => s.name);
+            const built = Object.fromEntries(stages.map((s) => [s, namespaceManifests([buildScenario(atStage(base, s), { namespace: "demo", verify: true, requests, rate: 1 })], "demo") as any[]]));
+            const worlds = Object.fromEntries(
+                stages.map((b) => {
+                    const objects = [...platform, ...built[b]];
+                    return [b, { objects, world: worldOf(objects, podsOfDeployments(objects), REPLIES, mesh).world }];
+                }),
+            );
+            // The same check against the same answers runs its script once.
+            const run = memoizedRunner();
+            const verdicts = (a: string, b: string) => {
+                const { objects, world } = worlds[b];
+                const other = new Set(built[b].filter((o) => o.kind === "Job").map((o) => o.metadata.name));
+                // The checks stage b does not have first: the likeliest to tell a from b.
+                const jobs = built[a].filter((o) => o.kind === "Job").sort((x, y) => Number(other.has(x.metadata.name)) - Number(other.has(y.metadata.name)));
+                return jobs.map((j) => () => runCheckPod(world, checkPodOf(objects, j.metadata.name, "demo", `${j.metadata.name}-q7w3z`, j.spec.template), run));
+            };
+            const problems: string[] = [];
+            for (const a of stages) {
+                for (const v of verdicts(a, a).map((f) => f())) {
+                    if (v.outcome === "failed" || (v.outcome === "not-modelled" && NOT_MODELLED[v.check] === undefined)) problems.push(`${a}: ${v.check} ${v.outcome} in its own world: ${v.detail}`);
+                    if (v.outcome === "passed" && NOT_MODELLED[v.check] !== undefined) problems.push(`${a}: ${v.check} is listed as not modelled, but ran`);
+                }
+                for (const b of stages.filter((x) => x !== a)) {
+                    if (!verdicts(a, b).some((f) => f().outcome === "failed")) problems.push(`the checks of ${a} all pass against ${b}`);
+                }
+            }
+            assert.deepEqual(problems, []);
+        });
+    }
+});
