@@ -9,6 +9,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { CLUSTER_RUNS, failuresOf, runConfig, type ClusterReport } from "../src/judgement/cluster/clusterTest";
+import { recoveryFailures, type RecoveryReport } from "../src/judgement/cluster/recovery";
 import { replayOrder } from "../src/judgement/cluster/replay";
 import { canIArgs, expectedServerLayer, layerOfRefusal } from "../src/judgement/cluster/serverJudge";
 import type { Plan, PlannedResource } from "../src/judgement/plan/plan";
@@ -84,12 +85,7 @@ describe("cluster tests: the replay and the run", () => {
     });
 
     it("fails on every defect it measures, each named", () => {
-        const clean: ClusterReport = {
-            run: "r", stack: "s", kubernetesVersion: "v1.35.4", engine: "replay", nodes: { count: 1, instanceType: "t3.large" }, objectsApplied: 1, objectsRefused: [], releasesDeployed: [], releasesNotInstalled: [],
-            podsScheduled: 1, podsPending: [], deploymentsAvailable: 1, deploymentsUnavailable: [], jobsSucceeded: 1, jobsFailed: [],
-            attacks: { tried: 1, refusedAsExpected: 1, admitted: [], refusedByAnotherLayer: [], dataPlane: 0 }, capabilities: { tried: 1, allowed: 1, refused: [] }, verdicts: [],
-            lessonObjects: { tried: 1, admitted: 1, refused: [] }, modelDisagreements: [], previewChanges: [], leftAfterDestroy: [], checks: { run: 1, passed: 1, failed: [], notModelled: [] }, notCovered: [], seconds: { build: 0, start: 0, up: 0, preview: 0, destroy: 0 }, peakMemoryMiB: { apiserver: 0, etcd: 0 },
-        };
+        const clean = cleanReport();
         assert.deepEqual(failuresOf(clean), []);
         const broken: ClusterReport = {
             ...clean,
@@ -99,6 +95,27 @@ describe("cluster tests: the replay and the run", () => {
             checks: { ...clean.checks, failed: ["ns/verify-x: FAIL ..."] },
         };
         assert.equal(failuresOf(broken).length, 12);
+    });
+
+    it("recovery: the class move's up must fail on the attendee's release alone, naming their check; after the undo only that release runs again, and passes", () => {
+        const up = (failed: string[], checksFailed: string[], ran: string[]) => ({ failed, checksFailed, ran });
+        const good: RecoveryReport = {
+            attendee: "ana",
+            broke: "ana/reviews edited",
+            onBreak: up(["classroom-ana-apps-lessons"], ["ana/verify-reviews-1"], ["classroom-cy-apps-lessons"]),
+            editSurvived: true,
+            afterUndo: up([], [], ["classroom-ana-apps-lessons"]),
+        };
+        assert.deepEqual(recoveryFailures(good), []);
+        // The edit unnoticed; another attendee stopped; a failure that names no check; still failing; others run again.
+        assert.match(recoveryFailures({ ...good, onBreak: up([], [], []) }).join(), /the class move's up did not fail/);
+        assert.match(recoveryFailures({ ...good, onBreak: up(["classroom-ana-apps-lessons", "classroom-bo-apps-lessons"], ["ana/verify-reviews-1"], []) }).join(), /beyond ana: classroom-bo-apps-lessons/);
+        assert.match(recoveryFailures({ ...good, onBreak: up(["classroom-ana-apps-lessons"], [], []) }).join(), /without naming a check of ana/);
+        assert.match(recoveryFailures({ ...good, afterUndo: up(["classroom-ana-apps-lessons"], ["ana/verify-reviews-1"], []) }).join(), /after the undo the up still failed/);
+        assert.match(recoveryFailures({ ...good, afterUndo: up([], [], ["classroom-ana-apps-lessons", "classroom-cy-apps-lessons"]) }).join(), /ran again releases that had not failed: classroom-cy-apps-lessons/);
+        // The classroom run breaks one attendee's route and moves the class on.
+        assert.deepEqual(CLUSTER_RUNS.find((r) => r.name === "local-classroom")!.recovery?.attendee, "ana");
+        assert.deepEqual(failuresOf({ ...cleanReport(), recovery: { ...good, onBreak: up([], [], []) } }).length, 1);
     });
 
     it("rebuilds a binary only when what shapes it changes: its module's files, the Go version, its flags", () => {
@@ -113,3 +130,13 @@ describe("cluster tests: the replay and the run", () => {
         for (const line of mod.split("\n").filter((l) => l.includes("=>"))) assert.match(line, /^\tk8s\.io\/[a-z-]+ => k8s\.io\/[a-z-]+ v0\.35\.4$/, line);
     });
 });
+
+/** A report of a run that measured no defect. */
+function cleanReport(): ClusterReport {
+    return {
+        run: "r", stack: "s", kubernetesVersion: "v1.35.4", engine: "replay", nodes: { count: 1, instanceType: "t3.large" }, objectsApplied: 1, objectsRefused: [], releasesDeployed: [], releasesNotInstalled: [],
+        podsScheduled: 1, podsPending: [], deploymentsAvailable: 1, deploymentsUnavailable: [], jobsSucceeded: 1, jobsFailed: [],
+        attacks: { tried: 1, refusedAsExpected: 1, admitted: [], refusedByAnotherLayer: [], dataPlane: 0 }, capabilities: { tried: 1, allowed: 1, refused: [] }, verdicts: [],
+        lessonObjects: { tried: 1, admitted: 1, refused: [] }, modelDisagreements: [], previewChanges: [], leftAfterDestroy: [], checks: { run: 1, passed: 1, failed: [], notModelled: [] }, notCovered: [], seconds: { build: 0, start: 0, up: 0, preview: 0, destroy: 0 }, peakMemoryMiB: { apiserver: 0, etcd: 0 },
+    };
+}

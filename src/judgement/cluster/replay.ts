@@ -22,7 +22,7 @@ import YAML from "yaml";
 import type { Plan, PlannedResource } from "../plan/plan";
 import { kubectl, relaxWebhooks, type ClusterState } from "../../tooling/controlplane/cluster";
 
-export type Outcome = "applied" | "deployed" | "not-run" | "not-installed" | "failed" | "skipped" | "deleted";
+export type Outcome = "applied" | "deployed" | "not-run" | "not-installed" | "failed" | "skipped" | "deleted" | "unchanged";
 
 export interface ReplayStep {
     readonly urn: string;
@@ -138,7 +138,10 @@ async function installRelease(t: ReplayTools, r: PlannedResource): Promise<{ out
         const values = path.join(tmp, "values.json");
         fs.writeFileSync(values, JSON.stringify(i.values ?? {}));
         const timeout = `${i.timeout ?? 300}s`;
-        const args = ["upgrade", "--install", i.name, chart, "--namespace", i.namespace, "--values", values, "--wait=watcher", "--wait-for-jobs", "--timeout", timeout, "--kubeconfig", t.state.kubeconfig, "--kube-context", t.state.context];
+        // Client-side apply and its three-way merge, as the Kubernetes provider's Helm library does (helm.sh/helm/v3
+        // 3.18 in pulumi-kubernetes' provider), not Helm 4's server-side apply: an object edited by hand is patched
+        // back to the chart's, where server-side apply would refuse the upgrade on the field's other manager.
+        const args = ["upgrade", "--install", i.name, chart, "--namespace", i.namespace, "--values", values, "--server-side=false", "--wait=watcher", "--wait-for-jobs", "--timeout", timeout, "--kubeconfig", t.state.kubeconfig, "--kube-context", t.state.context];
         if (!local && i.version) args.push("--version", i.version);
         if (i.atomic) args.push("--rollback-on-failure");
         if (i.createNamespace) args.push("--create-namespace");
@@ -186,13 +189,29 @@ async function schedule(
     return steps;
 }
 
-/** `up`: every resource in Pulumi's order, as many at once as the engine would run (Pulumi's default parallelism bound: 16). */
-export async function replayUp(plan: Plan, t: ReplayTools): Promise<ReplayStep[]> {
+/** An earlier `up` of the same stack: what it applied, and how each resource ended. */
+export interface PreviousUp {
+    readonly plan: Plan;
+    readonly steps: readonly ReplayStep[];
+}
+
+const SUCCEEDED: readonly Outcome[] = ["applied", "deployed", "not-run", "not-installed", "unchanged"];
+
+/**
+ * `up`: every resource in Pulumi's order, as many at once as the engine would run (Pulumi's default parallelism
+ * bound: 16). After an earlier `up`, as the engine does: a resource whose inputs are the same and that succeeded
+ * then is left as it is; one that failed (or was skipped) is tried again.
+ */
+export async function replayUp(plan: Plan, t: ReplayTools, previous?: PreviousUp): Promise<ReplayStep[]> {
     const { nodes, waitsFor } = replayGraph(plan);
     const failed = (steps: ReadonlyMap<string, ReplayStep>, urn: string) => ["failed", "skipped"].includes(steps.get(urn)?.outcome ?? "");
+    const before = new Map((previous?.plan.resources ?? []).map((r) => [r.urn, JSON.stringify(r.inputs)]));
+    const ended = new Map((previous?.steps ?? []).map((s) => [s.urn, s.outcome]));
+    const unchanged = (r: PlannedResource) => r.custom && before.get(r.urn) === JSON.stringify(r.inputs) && SUCCEEDED.includes(ended.get(r.urn) ?? "failed");
     const steps = await schedule(nodes, waitsFor, t.parallel ?? 16, "nothing can start", async (r, done): Promise<Result> => {
         const blocked = (waitsFor.get(r.urn) ?? []).filter((d) => failed(done, d));
         if (blocked.length > 0) return { outcome: "skipped", detail: `waits for ${blocked.map((d) => done.get(d)!.name).join(", ")}, which failed` };
+        if (unchanged(r)) return { outcome: "unchanged", detail: "the same inputs as the last up, which applied them" };
         try {
             if (!r.custom || r.type.startsWith("pulumi:providers:")) return { outcome: "applied", detail: r.custom ? "provider: the control plane's kubeconfig is used" : "component" };
             if (PROVIDERS_NOT_RUN.test(r.type)) return { outcome: "not-run", detail: "a bridged provider this run does not build: its outputs are stand-ins" };
