@@ -7,10 +7,35 @@ import YAML from "yaml";
 import * as fs from "fs";
 import * as path from "path";
 import { LESSONS_CHART } from "../src/lessons/delivery";
-import { PROGRAM_FILES, formatReport, jobStates, kindConfig, uiChecks } from "../src/tooling/e2e";
+import * as os from "os";
+import { PROGRAM_FILES, formatReport, jobStates, kindConfig, productPagePaths, uiChecks, withClassroom } from "../src/tooling/e2e";
+import { settingsFromConfig } from "../src/settings/parse";
+import { loadStackConfig } from "../src/settings/stackFile";
 import { planIndex } from "./helpers";
 
 describe("end-to-end run: pure parts", () => {
+    it("--classroom: the local stack as two attendees at different stages, each with its checks and its own product page", async function () {
+        this.timeout(120_000);
+        const root = path.resolve(__dirname, "..");
+        const text = withClassroom(fs.readFileSync(path.join(root, "Pulumi.local.yaml"), "utf8"), "istio-workshop");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-e2e-spec-"));
+        fs.copyFileSync(path.join(root, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        fs.writeFileSync(path.join(dir, "Pulumi.local.yaml"), text);
+        const cfg = loadStackConfig(dir, "local");
+        const settings = settingsFromConfig(cfg.config, { stack: "local", source: cfg.file });
+        assert.deepEqual(settings.attendees, ["ana", "bo"]);
+        // The stack's own keys stay: still the kind cluster the run creates.
+        assert.equal(settings.cluster.context, "kind-istio-workshop");
+        assert.deepEqual(productPagePaths(["ana", "bo"]), ["/ana/productpage", "/bo/productpage"]);
+        assert.deepEqual(productPagePaths([]), ["/productpage"]);
+        // Planned as up would apply it: each attendee's lessons at their own stage, with the checks of that stage.
+        const plan = await planIndex(Object.fromEntries(Object.entries(cfg.config).map(([k, v]) => [k.replace(/^istio-workshop:/, ""), JSON.parse(v)])));
+        const jobs = (ns: string) => plan.resources.filter((r) => r.renderedBy && (r.inputs as any).kind === "Job" && (r.inputs as any).metadata.namespace === ns).map((r) => (r.inputs as any).metadata.name);
+        assert.ok(jobs("bo").includes("verify-reviews-v1-for-jason"), "bo at all-v1");
+        assert.ok(!jobs("ana").includes("verify-reviews-v1-for-jason"), "ana at the class's stage");
+        assert.ok(jobs("bo").includes("verify-helloworld-from-curl") && !jobs("ana").includes("verify-helloworld-from-curl"));
+    });
+
     it("copies everything the program reads: its modules and the lessons chart", () => {
         const root = path.resolve(__dirname, "..");
         const inCopy = (file: string) => PROGRAM_FILES.some((f) => file === f || file.startsWith(`${f}/`));

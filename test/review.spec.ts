@@ -295,6 +295,8 @@ describe("CI workflows", () => {
         const e2e = YAML.parse(fs.readFileSync(path.join(ROOT, ".github/workflows/e2e.yml"), "utf8"));
         assert.deepEqual(e2e.on, { pull_request: null });
         const runs = e2e.jobs.kind.steps.map((s: any) => s.run).filter(Boolean);
-        assert.deepEqual(runs.slice(-3), ["npm run charts -- --stack local", "npm run plan -- --stack local", "npm run e2e -- --stack local"]);
+        assert.deepEqual(runs.slice(-3), ["npm run charts -- --stack local", "npm run plan -- --stack local", "npm run e2e -- --stack local ${{ matrix.variant }}"]);
+        // As the stack is, and as a class of two attendees at different stages.
+        assert.deepEqual(e2e.jobs.kind.strategy.matrix.variant, ["", "--classroom"]);
     });
 });

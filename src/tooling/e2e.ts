@@ -4,6 +4,8 @@
  * answers, and the report. Everything that talks to a cluster or a CLI lives
  * in the script.
  */
+import YAML from "yaml";
+import { gatewayPlacement } from "../lessons/resolve";
 
 /** What Pulumi needs of the project to run the program (the run copies these; `node_modules` is linked). */
 export const PROGRAM_FILES = ["Pulumi.yaml", "index.ts", "package.json", "tsconfig.json", "src", "charts", "policy"] as const;
@@ -111,4 +113,23 @@ export function formatReport(steps: readonly Step[]): string {
     const failed = steps.filter((s) => !s.ok).length;
     lines.push("", failed === 0 ? `End-to-end run passed: ${steps.length} steps.` : `End-to-end run FAILED: ${failed} of ${steps.length} steps.`);
     return lines.join("\n");
+}
+
+/** The classroom variant (`--classroom`): two attendees, the second at other stages than the class. */
+export const E2E_CLASSROOM = {
+    attendees: ["ana", "bo"],
+    classroom: { stages: { bo: { bookinfo: "all-v1", helloworld: "round-robin" } } },
+} as const;
+
+/** A stack file's text with the classroom variant's keys set (on the run's copy: the project's file is not touched). */
+export function withClassroom(stackFileText: string, project: string): string {
+    const doc = YAML.parseDocument(stackFileText);
+    doc.setIn(["config", `${project}:attendees`], [...E2E_CLASSROOM.attendees]);
+    doc.setIn(["config", `${project}:classroom`], JSON.parse(JSON.stringify(E2E_CLASSROOM.classroom)));
+    return doc.toString();
+}
+
+/** Where the gateway serves the product page: at the root, or under each attendee's path prefix. */
+export function productPagePaths(attendees: readonly string[]): string[] {
+    return attendees.length === 0 ? ["/productpage"] : attendees.map((id) => `${gatewayPlacement(id, undefined).prefix}/productpage`);
 }

@@ -7,6 +7,9 @@
  * Job's result, checks that each UI answers through a port-forward and that the
  * gateway answers on localhost (and ends TLS with the workshop CA's
  * certificate), runs `destroy`, deletes the cluster, and prints a report.
+ * `classroom` runs the stack as a class of two attendees at different stages
+ * (`E2E_CLASSROOM`, set on the run's copy of the stack file): every attendee's
+ * checks, and each one's product page under their own path.
  *
  * Needs Docker, kind, kubectl and the Pulumi CLI (from PATH, else the pinned
  * one). Pulumi runs on a copy of the project with a temporary local backend:
@@ -18,9 +21,10 @@ import * as http from "http";
 import * as https from "https";
 import * as os from "os";
 import * as path from "path";
-import { E2E_TOOLS, PROGRAM_FILES, formatReport, jobStates, kindClusterOf, kindConfig, type Step, type UiCheck, uiChecks } from "./e2e";
+import { E2E_TOOLS, PROGRAM_FILES, formatReport, jobStates, kindClusterOf, kindConfig, productPagePaths, withClassroom, type Step, type UiCheck, uiChecks } from "./e2e";
 import { loadStackConfig } from "../settings/stackFile";
 import { settingsFromConfig } from "../settings/parse";
+import { attendeeIds } from "../settings/schema";
 import { createStack, locatePulumi, openStack, stackOutputs } from "./pulumi";
 import { parseOperation, runOperation } from "./operations";
 import { PROJECT_DIR } from "./target";
@@ -77,12 +81,20 @@ export class E2eRefusal extends Error {}
  * The whole workshop of an existing-cluster stack on a throw-away kind cluster:
  * its report, and whether every step passed.
  */
-export async function runEndToEnd(stack: string, keep: boolean): Promise<boolean> {
+export async function runEndToEnd(stack: string, keep: boolean, classroom = false): Promise<boolean> {
     const fail = (message: string): never => {
         throw new E2eRefusal(message);
     };
     const args = { stack, keep };
-    const cfg = loadStackConfig(PROJECT_DIR, args.stack);
+    const original = loadStackConfig(PROJECT_DIR, args.stack);
+    // The classroom variant's keys, on a copy of the stack file: validated before anything starts.
+    const classroomText = classroom ? withClassroom(fs.readFileSync(path.join(PROJECT_DIR, original.file), "utf8"), original.project) : undefined;
+    const cfg = classroomText === undefined ? original : (() => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-e2e-config-"));
+        fs.copyFileSync(path.join(PROJECT_DIR, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        fs.writeFileSync(path.join(dir, original.file), classroomText);
+        return loadStackConfig(dir, args.stack);
+    })();
     const settings = settingsFromConfig(cfg.config, { stack: cfg.stack, source: cfg.file });
     if (settings.cluster.mode !== "existing") return fail(`stack ${args.stack} has cluster.mode "${settings.cluster.mode}": the end-to-end run needs a stack with mode "existing" (such as local)`);
     const missing = E2E_TOOLS.filter((t) => !has(t.name, t.check));
@@ -104,6 +116,7 @@ export async function runEndToEnd(stack: string, keep: boolean): Promise<boolean
     const project = path.join(work, "project");
     fs.mkdirSync(project);
     for (const f of [...PROGRAM_FILES, cfg.file]) fs.cpSync(path.join(PROJECT_DIR, f), path.join(project, f), { recursive: true });
+    if (classroomText !== undefined) fs.writeFileSync(path.join(project, cfg.file), classroomText);
     fs.symlinkSync(path.join(PROJECT_DIR, "node_modules"), path.join(project, "node_modules"), "dir");
     // The same CLI as `npm run up`: a recent enough one on PATH, else the pinned one.
     const cli = await locatePulumi();
@@ -155,15 +168,20 @@ export async function runEndToEnd(stack: string, keep: boolean): Promise<boolean
         if (up) {
             const forwards = ((await outputs()).portForwards ?? {}) as Record<string, string>;
             for (const ui of uiChecks(forwards)) await step(`${ui.name} answers through a port-forward`, () => checkUi(ui, env));
-            await step("the ingress gateway answers on localhost", async () => {
-                const status = await get(`http://127.0.0.1:${HOST_PORTS.http}/productpage`);
-                return status === 200 ? undefined : `http://localhost:${HOST_PORTS.http}/productpage answered ${status}`;
+            await step("the ingress gateway answers on localhost (each attendee's product page under their path)", async () => {
+                const wrong: string[] = [];
+                for (const p of productPagePaths(attendeeIds(settings.attendees))) {
+                    const status = await get(`http://127.0.0.1:${HOST_PORTS.http}${p}`);
+                    if (status !== 200) wrong.push(`http://localhost:${HOST_PORTS.http}${p} answered ${status}`);
+                }
+                return wrong.length === 0 ? undefined : wrong.join("; ");
             });
             await step("the ingress gateway ends TLS with the workshop CA's certificate (for the name localhost)", async () => {
                 const ca = (await outputs()).gatewayCaCertificate;
                 if (typeof ca !== "string") return "no gatewayCaCertificate output";
-                const status = await getTls(`https://127.0.0.1:${HOST_PORTS.https}/productpage`, ca, "localhost");
-                return status === 200 ? undefined : `https://localhost:${HOST_PORTS.https}/productpage: ${status}`;
+                const page = productPagePaths(attendeeIds(settings.attendees))[0];
+                const status = await getTls(`https://127.0.0.1:${HOST_PORTS.https}${page}`, ca, "localhost");
+                return status === 200 ? undefined : `https://localhost:${HOST_PORTS.https}${page}: ${status}`;
             });
         }
         if (!args.keep) {
