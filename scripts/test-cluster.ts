@@ -2,7 +2,7 @@
  * `npm run test:cluster [-- --stack <name> | --run <name>]`: stacks applied to a
  * real control plane and taken down again, judged by the API server itself
  * (`src/judgement/cluster/clusterTest.ts`); without an option, the local stack
- * with every lesson and a classroom of three attendees; `--run` names one of
+ * with every lesson and a classroom of four attendees; `--run` names one of
  * those runs or an extra one (`workshop-classroom`: the shipped class of 20). Writes
  * `test-results/cluster/<run>.json`; exits 1 when anything failed.
  */

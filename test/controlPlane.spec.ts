@@ -75,7 +75,7 @@ describe("cluster tests: the replay and the run", () => {
     it("runs a stack file with its keys changed and its cluster replaced by the control plane; refuses an EKS stack", () => {
         const classroom = CLUSTER_RUNS.find((r) => r.name === "local-classroom")!;
         const { config } = runConfig(classroom, { kubeconfig: "/tmp/cp.kubeconfig" });
-        assert.deepEqual(JSON.parse(config["istio-workshop:attendees"]), ["ana", "bo", "cy"]);
+        assert.deepEqual(JSON.parse(config["istio-workshop:attendees"]), ["ana", "bo", "cy", "di"]);
         const cluster = JSON.parse(config["istio-workshop:cluster"]);
         assert.equal(cluster.kubeconfig, "/tmp/cp.kubeconfig");
         assert.equal(cluster.context, "istio-workshop-controlplane");
