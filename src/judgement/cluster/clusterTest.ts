@@ -229,6 +229,9 @@ function notCovered(steps: readonly ReplayStep[], checks: CheckRunnerReport): st
     ];
 }
 
+/** How helm reports a release whose hook (a verification Job) failed. */
+const HOOK_FAILED = /failed post-install|post-upgrade hooks failed/;
+
 /** Where the apps' recorded replies are (test/fixtures/replies, origin in its ORIGIN.md). */
 const REPLIES_DIR = path.join(PROJECT_DIR, "test", "fixtures", "replies");
 
@@ -358,7 +361,10 @@ export async function runClusterTest(run: ClusterRun, say: (line: string) => voi
             verdicts: attackResults?.verdicts ?? [],
             // The offline plan passes every object it validates (a plan that did not would have failed first): a refusal here is the model's miss.
             modelDisagreements: [
-                ...steps.filter((x) => x.outcome === "failed" && (x.type.startsWith("kubernetes:") || x.type.startsWith("pulumi:"))).map((x) => `${x.name} (${x.type}): the offline plan admits it; the API server: ${x.detail}`),
+                // A release whose verification hook failed is a failed check (reported as one), not an object the server refused.
+                ...steps
+                    .filter((x) => x.outcome === "failed" && (x.type.startsWith("kubernetes:") || x.type.startsWith("pulumi:")) && !HOOK_FAILED.test(x.detail ?? ""))
+                    .map((x) => `${x.name} (${x.type}): the offline plan admits it; the API server: ${x.detail}`),
                 ...(attackResults?.disagreements ?? []),
             ],
             previewChanges,
