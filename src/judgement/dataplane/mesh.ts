@@ -140,8 +140,16 @@ export class Mesh {
     /** A call an app makes while answering: through its own pod's sidecar, cut at its client timeout. */
     private call = (pod: ModelPod, url: string, headers: Readonly<Record<string, string>>, timeout: number): Answer => this.request(pod, url, headers, timeout);
 
+    /** The world's objects by kind, indexed once per run: a check asks for them on every request. */
+    private readonly byKind = new Map<string, any[]>();
+
     private objects(kind: string, ns?: string): any[] {
-        return this.world.objects.filter((o) => o.kind === kind && (ns === undefined || o.metadata?.namespace === ns));
+        let all = this.byKind.get(kind);
+        if (all === undefined) {
+            all = this.world.objects.filter((o) => o.kind === kind);
+            this.byKind.set(kind, all);
+        }
+        return ns === undefined ? all : all.filter((o) => o.metadata?.namespace === ns);
     }
 
     private service(host: string, ns: string): any | undefined {
@@ -185,8 +193,8 @@ export class Mesh {
     }
 
     private serviceEntry(pod: ModelPod, host: string): any | undefined {
-        return this.world.objects.find(
-            (o) => o.kind === "ServiceEntry" && (o.spec?.hosts ?? []).includes(host) && this.exported(o, pod.namespace, ["*"], o.spec?.exportTo) && this.imports(pod, o.metadata.namespace),
+        return this.objects("ServiceEntry").find(
+            (o) => (o.spec?.hosts ?? []).includes(host) && this.exported(o, pod.namespace, ["*"], o.spec?.exportTo) && this.imports(pod, o.metadata.namespace),
         );
     }
 
@@ -326,7 +334,8 @@ export class Mesh {
 
     /** At the server's pod: network policy, then its proxy's security, then the app. */
     private serve(from: ModelPod, pod: ModelPod, port: number, req: Req, mtls: boolean): Answer {
-        const refused = networkRefusal(this.world.objects, from, pod, port);
+        // What the evaluator reads of the world: the policies, and the namespaces' labels their selectors match.
+        const refused = networkRefusal([...this.objects("NetworkPolicy"), ...this.objects("Namespace")], from, pod, port);
         if (refused) return from.sidecar ? { status: 503, body: "upstream connect error", seconds: CONNECT_TIMEOUT } : NO_ANSWER(CONNECT_TIMEOUT);
         if (this.isGateway(pod)) {
             // What the gateway's own proxy counts is its own statistics, not the caller's.
@@ -413,7 +422,7 @@ export class Mesh {
             port,
             tcp: req.line !== undefined,
         };
-        return authorizationRefusal(this.world.objects, pod, request, this.world.mesh.rootNamespace) !== undefined;
+        return authorizationRefusal(this.objects("AuthorizationPolicy"), pod, request, this.world.mesh.rootNamespace) !== undefined;
     }
 
     /** A local rate limit on the pod's inbound side: its bucket starts full (a model: traffic before the check is not counted). */
