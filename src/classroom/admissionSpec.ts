@@ -55,6 +55,19 @@ export const GUARD_RAILS: readonly GuardRail[] = [
         ],
     },
     {
+        // A WorkloadEntry names any address (a platform pod's, another attendee's): a Service of the attendee's selecting
+        // it, and a delegate route to that Service, would make the shared gateway, exempt from every tenant's isolation,
+        // an open relay to it. No lesson needs one.
+        name: "istio-workshop-attendee-no-workload-entries",
+        rules: [{ apiGroups: ["networking.istio.io"], resources: ["workloadentries", "workloadgroups"] }],
+        validations: [
+            {
+                expression: "false",
+                message: "attendees may not create WorkloadEntries or WorkloadGroups: an entry can name any address in the cluster; run your workloads as pods",
+            },
+        ],
+    },
+    {
         // Envoy's own configuration is the platform's. The stack itself writes one where a lesson
         // needs it (bookinfo's rate-limit stage): the rail binds attendees' requests, which are
         // always a service account's (their tokens are), never the identity that deploys the stack.
@@ -65,6 +78,18 @@ export const GUARD_RAILS: readonly GuardRail[] = [
             {
                 expression: "false",
                 message: "attendees may not create or change EnvoyFilters: Envoy's configuration is the platform's; a stage that needs one (bookinfo rate-limit) gets it from the stack",
+            },
+        ],
+    },
+    {
+        // A pod at a system priority preempts the platform's pods and is evicted last (Kubernetes' system-node-critical
+        // and system-cluster-critical classes exist in every cluster). Pods of the attendee's controllers are pods too.
+        name: "istio-workshop-attendee-pods",
+        rules: [{ apiGroups: [""], resources: ["pods"] }],
+        validations: [
+            {
+                expression: "!has(object.spec.priorityClassName) || object.spec.priorityClassName == ''",
+                message: "pods in an attendee namespace may not set a priorityClassName: every attendee's pods run at the same (default) priority, below the platform's",
             },
         ],
     },
@@ -105,8 +130,8 @@ export const GUARD_RAILS: readonly GuardRail[] = [
                 message: `a VirtualService may bind only to "mesh": gateway routes are delegates of the platform's root route (no hosts, no gateways, exportTo "${INGRESS_NAMESPACE}")`,
             },
             {
-                expression: `request.kind.kind != 'VirtualService' || !has(object.spec.exportTo) || !object.spec.exportTo.exists(e, e == '${INGRESS_NAMESPACE}') || ((!has(object.spec.http) || object.spec.http.all(r, (!has(r.route) || r.route.all(d, d.destination.host.matches(${OWN_HOST}))) && (!has(r.mirror) || r.mirror.host.matches(${OWN_HOST})))) && !has(object.spec.tcp) && !has(object.spec.tls))`,
-                message: `a route exported to "${INGRESS_NAMESPACE}" (read by the shared gateway) may send traffic only to Services of this namespace, over HTTP`,
+                expression: `request.kind.kind != 'VirtualService' || !has(object.spec.exportTo) || !object.spec.exportTo.exists(e, e == '${INGRESS_NAMESPACE}') || ((!has(object.spec.http) || object.spec.http.all(r, (!has(r.route) || r.route.all(d, d.destination.host.matches(${OWN_HOST}))) && (!has(r.mirror) || r.mirror.host.matches(${OWN_HOST})) && (!has(r.mirrors) || r.mirrors.all(m, m.destination.host.matches(${OWN_HOST}))))) && !has(object.spec.tcp) && !has(object.spec.tls))`,
+                message: `a route exported to "${INGRESS_NAMESPACE}" (read by the shared gateway) may send traffic, and copies of it (mirror, mirrors), only to Services of this namespace, over HTTP`,
             },
             {
                 expression: "request.kind.kind != 'VirtualService' || !has(object.spec.http) || object.spec.http.all(r, !has(r.delegate))",

@@ -55,6 +55,9 @@ const pod = (ns: string, spec: Record<string, unknown>, container: Record<string
     metadata: meta("x", ns),
     spec: { containers: [{ name: "x", image: "quay.io/curl/curl:8.16.0", ...container }], ...spec },
 });
+/** A pod Pod Security's restricted level admits: what else it carries is then for the other layers to judge. */
+const restrictedPod = (ns: string, spec: Record<string, unknown>) =>
+    pod(ns, { securityContext: { runAsNonRoot: true, runAsUser: 100, seccompProfile: { type: "RuntimeDefault" } }, ...spec }, { securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } });
 const vs = (ns: string, spec: Record<string, unknown>) => ({ apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: meta("x", ns), spec });
 const service = (ns: string, spec: Record<string, unknown>) => ({ apiVersion: "v1", kind: "Service", metadata: meta("x", ns), spec: { ports: [{ name: "http", port: 80 }], ...spec } });
 const route = [{ destination: { host: "x" } }];
@@ -67,6 +70,10 @@ export const ATTACKS: readonly Attack[] = [
     { what: "see the node's processes on a chosen node (hostPID, nodeName)", attempt: (own) => ({ verb: "create", object: pod(own, { hostPID: true, nodeName: "any" }) }) },
     { what: "run as root", attempt: (own) => ({ verb: "create", object: pod(own, { securityContext: { runAsUser: 0 } }) }) },
     { what: "add capabilities (NET_ADMIN)", attempt: (own) => ({ verb: "create", object: pod(own, {}, { securityContext: { capabilities: { add: ["NET_ADMIN"] } } }) }) },
+    {
+        what: "run a pod at system-node-critical priority (it preempts the platform's pods and is evicted last)",
+        attempt: (own) => ({ verb: "create", object: restrictedPod(own, { priorityClassName: "system-node-critical" }) }),
+    },
     { what: "run a pod in another attendee's namespace", attempt: (_, victim) => ({ verb: "create", group: "", resource: "pods", namespace: victim }) },
     { what: "exec into another attendee's pods", attempt: (_, victim) => ({ verb: "create", group: "", resource: "pods/exec", namespace: victim }) },
     { what: "run a pod in istio-system", attempt: () => ({ verb: "create", group: "", resource: "pods", namespace: "istio-system" }) },
@@ -138,6 +145,27 @@ export const ATTACKS: readonly Attack[] = [
         }),
     },
     {
+        what: "point a WorkloadEntry at a platform pod's address (Prometheus), to reach it through its own Service and delegate route",
+        attempt: (own) => ({
+            verb: "create",
+            object: { apiVersion: "networking.istio.io/v1", kind: "WorkloadEntry", metadata: meta("relay", own), spec: { address: "10.0.0.10", labels: { app: "relay" }, ports: { http: 9090 } } },
+        }),
+    },
+    {
+        what: "copy the gateway's requests to another attendee's Service (a delegate route's `mirrors` list)",
+        // Istio 1.30's HTTPRoute.mirrors: the shared gateway, exempt from every tenant's isolation, would send the copies.
+        attempt: (own, victim, base) => ({
+            verb: "create",
+            object: {
+                ...vs(own, {
+                    exportTo: ["istio-ingress"],
+                    http: [{ match: [{ uri: { prefix: `${base}/static` } }], route: [{ destination: { host: `productpage.${own}.svc.cluster.local` } }], mirrors: [{ destination: { host: `ratings.${victim}.svc.cluster.local` } }] }],
+                }),
+                metadata: meta("bookinfo-gateway", own),
+            },
+        }),
+    },
+    {
         what: "hijack another namespace's Service with a ServiceEntry",
         attempt: (own, victim) => ({
             verb: "create",
@@ -168,7 +196,7 @@ export const ATTACKS: readonly Attack[] = [
 /** What an attendee is meant to do: every one admitted. */
 export const CAPABILITIES: readonly Attack[] = [
     { what: "deploy, scale and delete workloads in its namespace", attempt: (own) => ({ verb: "create", group: "apps", resource: "deployments", namespace: own }) },
-    { what: "run a restricted pod (non-root, no privilege)", attempt: (own) => ({ verb: "create", object: pod(own, { securityContext: { runAsNonRoot: true, runAsUser: 100, seccompProfile: { type: "RuntimeDefault" } } }, { securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } }) }) },
+    { what: "run a restricted pod (non-root, no privilege)", attempt: (own) => ({ verb: "create", object: restrictedPod(own, {}) }) },
     { what: "exec into its pods, port-forward, read logs", attempt: (own) => ({ verb: "create", group: "", resource: "pods/exec", namespace: own }) },
     { what: "route its own Services (VirtualService in the mesh)", attempt: (own) => ({ verb: "create", object: vs(own, { hosts: ["reviews"], http: [{ route: [{ destination: { host: "reviews", subset: "v2" } }] }] }) }) },
     {
