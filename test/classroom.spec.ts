@@ -3,13 +3,16 @@ import fc from "fast-check";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ATTENDEE_RULES, attendeeAccess, attendeeKubeconfig, limitRangeSpec, quotaSpec } from "../src/classroom/attendeeSpec";
+import { ATTENDEE_RULES, OBJECT_QUOTA, attendeeAccess, attendeeKubeconfig, limitRangeSpec, quotaSpec } from "../src/classroom/attendeeSpec";
 import { allocatable, INSTANCE_TYPES, namespaceDemand, nodeGroupSizes, nodesFor } from "../src/workshop/capacity";
 import { attendeeIds } from "../src/settings/schema";
 import { proxyModel } from "../src/mesh/meshScale";
 import { workshopFrom } from "../src/workshop/resolve";
 import { endpointFromKubeconfig } from "../src/cluster/clusterSpec";
-import { gatewayPlacement } from "../src/lessons/resolve";
+import { SCENARIOS, atStage, gatewayPlacement, type ScenarioKey } from "../src/lessons/resolve";
+import { buildScenario, namespaceManifests } from "../src/lessons/build";
+import { LESSONS_HISTORY } from "../src/lessons/delivery";
+import { planObjects } from "../src/judgement/checks/clusterChecks";
 import { mintToken, tokenExpiry, writeKubeconfigs } from "../src/tooling/kubeconfigs";
 import { criticalPath } from "../src/judgement/plan/criticalPath";
 import { diffPlans } from "../src/judgement/plan/planDiff";
@@ -159,9 +162,52 @@ describe("classroom: per-attendee objects (pure)", () => {
                 services: "30",
                 "services.loadbalancers": "0",
                 "services.nodeports": "0",
+                ...OBJECT_QUOTA,
             },
         });
         assert.deepEqual((limitRangeSpec("a").spec as any).limits[0].default, { memory: "256Mi" });
+    });
+
+    it("counts objects by kind, and holds the stack's own at the busiest stages, hands-on mode and Helm's history included", async function () {
+        this.timeout(120_000);
+        // The namespace's own objects outside the lessons release (quota, limits, roles, policies): from a plan.
+        const plan = await planIndex({ ...EKS_RAW, attendees: ["ana"], istio: { egressGateway: true } });
+        const count = (objects: readonly any[]) => {
+            const c: Record<string, number> = {};
+            for (const o of objects) c[o.kind] = (c[o.kind] ?? 0) + 1;
+            return c;
+        };
+        const platform = count(planObjects(plan).filter((p) => p.o.metadata?.namespace === "ana" && !p.r.renderedBy).map((p) => p.o));
+        // Each lesson at its busiest stage, organiser's and hands-on mode alike (the lessons add up: an upper bound).
+        const busiest: Record<string, number> = { ...platform };
+        for (const key of Object.keys(SCENARIOS) as ScenarioKey[]) {
+            const lesson = SCENARIOS[key]({ rate: 1 });
+            const most: Record<string, number> = {};
+            for (const st of lesson.stages ?? []) {
+                for (const handsOn of [false, true]) {
+                    const c = count(namespaceManifests([buildScenario(atStage(lesson, st.name), { namespace: "ana", verify: true, requests: 100, rate: 1, handsOn })], "ana"));
+                    // Hands-on: the attendee starts a Job from each suspended CronJob.
+                    if (handsOn) c.Job = (c.Job ?? 0) + (c.CronJob ?? 0);
+                    for (const [k, n] of Object.entries(c)) most[k] = Math.max(most[k] ?? 0, n);
+                }
+            }
+            for (const [k, n] of Object.entries(most)) busiest[k] = (busiest[k] ?? 0) + n;
+        }
+        busiest.Secret = (busiest.Secret ?? 0) + LESSONS_HISTORY;
+        const quotaKey: Record<string, string> = {
+            ConfigMap: "count/configmaps", Secret: "count/secrets", ServiceAccount: "count/serviceaccounts", Service: "services", Deployment: "count/deployments.apps",
+            Job: "count/jobs.batch", CronJob: "count/cronjobs.batch",
+        };
+        const istio = ["VirtualService", "DestinationRule", "ServiceEntry", "Sidecar", "EnvoyFilter", "AuthorizationPolicy", "PeerAuthentication", "RequestAuthentication"];
+        for (const k of istio) delete busiest[k];
+        const hard = (quotaSpec("ana", { pods: 1, cpuMilli: 1, memoryMi: 1, memoryLimitMi: 1 }).spec as any).hard;
+        const over = Object.entries(busiest).filter(([k, n]) => quotaKey[k] !== undefined && n > Number(hard[quotaKey[k]])).map(([k, n]) => `${k} ${n} > ${hard[quotaKey[k]]}`);
+        assert.deepEqual(over, []);
+        // Every core kind an attendee may create is counted (Istio's are not yet: see OBJECT_QUOTA).
+        const uncounted = Object.keys(busiest).filter((k) => quotaKey[k] === undefined && !["Namespace", "ResourceQuota", "LimitRange", "Role", "RoleBinding", "NetworkPolicy"].includes(k));
+        assert.deepEqual(uncounted, []);
+        assert.deepEqual(Object.keys(OBJECT_QUOTA).filter((k) => k.includes("istio.io")), []);
+        assert.ok(busiest.Job >= 15 && busiest.CronJob >= 15 && busiest.Secret >= LESSONS_HISTORY, JSON.stringify(busiest));
     });
 
     it("writes a kubeconfig for a token of the attendee's ServiceAccount, defaulting to the attendee's namespace", () => {

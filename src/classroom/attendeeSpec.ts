@@ -57,6 +57,30 @@ export const QUOTA_HEADROOM = 1.5;
 
 const roundUp = (x: number, step: number) => Math.ceil(x / step) * step;
 
+/**
+ * How many objects of each kind an attendee namespace may hold: the stack's own at the busiest stages (every
+ * lesson on, hands-on mode's suspended CronJobs and the Jobs started from them) with room for experiments, and
+ * Helm's release history (`LESSONS_HISTORY` Secrets). Without it one attendee could fill etcd with ConfigMaps
+ * or churn the shared controllers with CronJobs. `test/classroom.spec.ts` holds the stack's own objects under it.
+ * Istio's kinds are not counted here: the quota is created with the lessons release, and the API server refuses
+ * an object whose count a quota names before the quota controller has measured it ("status unknown for quota"),
+ * which for a custom resource's count takes the controller's next discovery: the first install failed so on the
+ * real control plane.
+ */
+export const OBJECT_QUOTA: Readonly<Record<string, string>> = {
+    "count/configmaps": "30",
+    "count/secrets": "20",
+    "count/serviceaccounts": "40",
+    "count/persistentvolumeclaims": "4",
+    "requests.storage": "10Gi",
+    "count/deployments.apps": "40",
+    // Each Deployment keeps up to 10 old ReplicaSets (Kubernetes' default revisionHistoryLimit).
+    "count/replicasets.apps": "300",
+    "count/statefulsets.apps": "4",
+    "count/jobs.batch": "60",
+    "count/cronjobs.batch": "30",
+};
+
 /** A quota that holds the namespace's own pods with headroom, so one attendee cannot starve the rest. */
 export function quotaSpec(namespace: string, demand: Demand): types.input.core.v1.ResourceQuota {
     return {
@@ -70,6 +94,7 @@ export function quotaSpec(namespace: string, demand: Demand): types.input.core.v
                 services: "30",
                 "services.loadbalancers": "0",
                 "services.nodeports": "0",
+                ...OBJECT_QUOTA,
             },
         },
     };

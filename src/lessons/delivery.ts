@@ -16,6 +16,12 @@ export const LESSONS_RELEASE = "lessons";
 /** How long Helm waits for the objects to be ready and the verification hooks to finish. */
 export const LESSONS_TIMEOUT_SECONDS = 1200;
 
+/**
+ * Revisions Helm keeps of a lessons release (one Secret each, in the attendee's namespace, counted by its
+ * quota): without a bound every `up` would add one until the quota refused the next.
+ */
+export const LESSONS_HISTORY = 5;
+
 /** What makes a verification Job a hook: after install and upgrade, the previous run deleted first. */
 export const VERIFY_HOOK: Readonly<Record<string, string>> = {
     "helm.sh/hook": "post-install,post-upgrade",
@@ -30,6 +36,7 @@ export interface LessonsReleaseSpec {
     readonly timeout: number;
     /** A failed verification keeps what was applied, to be inspected; the next `up` upgrades it. */
     readonly atomic: false;
+    readonly maxHistory: number;
 }
 
 /**
@@ -43,7 +50,7 @@ export function objectsJson(objects: readonly Record<string, unknown>[]): string
 }
 
 export function lessonsRelease(namespace: string, objects: readonly Record<string, unknown>[]): LessonsReleaseSpec {
-    return { name: LESSONS_RELEASE, chart: LESSONS_CHART, namespace, values: { objectsJson: objectsJson(objects) }, timeout: LESSONS_TIMEOUT_SECONDS, atomic: false };
+    return { name: LESSONS_RELEASE, chart: LESSONS_CHART, namespace, values: { objectsJson: objectsJson(objects) }, timeout: LESSONS_TIMEOUT_SECONDS, atomic: false, maxHistory: LESSONS_HISTORY };
 }
 
 /**

@@ -144,6 +144,8 @@ async function installRelease(t: ReplayTools, r: PlannedResource): Promise<{ out
         const args = ["upgrade", "--install", i.name, chart, "--namespace", i.namespace, "--values", values, "--server-side=false", "--wait=watcher", "--wait-for-jobs", "--timeout", timeout, "--kubeconfig", t.state.kubeconfig, "--kube-context", t.state.context];
         if (!local && i.version) args.push("--version", i.version);
         if (i.atomic) args.push("--rollback-on-failure");
+        // The provider's default keeps every revision (0); helm's own default would keep 10.
+        args.push("--history-max", String(i.maxHistory ?? 0));
         if (i.createNamespace) args.push("--create-namespace");
         await runFile(t.helm, args);
         // Istio's webhooks cannot be served here (no data plane): made to fail open, on this control plane only.
