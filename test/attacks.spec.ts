@@ -50,6 +50,8 @@ const EXPECTED: Readonly<Record<string, Layer>> = {
     "publish another attendee's internal Service under its own prefix (delegate route)": "admission policy",
     "run a pod at system-node-critical priority (it preempts the platform's pods and is evicted last)": "admission policy",
     "point a WorkloadEntry at a platform pod's address (Prometheus), to reach it through its own Service and delegate route": "admission policy",
+    "make istiod fetch keys from an in-cluster address (a RequestAuthentication's jwksUri)": "admission policy",
+    "make istiod fetch keys by the issuer's discovery (a RequestAuthentication with neither jwks nor jwksUri)": "admission policy",
     "copy the gateway's requests to another attendee's Service (a delegate route's `mirrors` list)": "admission policy",
     "hijack another namespace's Service with a ServiceEntry": "admission policy",
     "redirect everyone's calls to an external host (ServiceEntry exported everywhere)": "admission policy",
@@ -118,8 +120,8 @@ describe("attack suite: an attendee's credentials against the planned classroom"
         assert.ok(escapes.some((p) => p.includes("run a privileged pod")));
         assert.ok(escapes.some((p) => p.includes("create an EnvoyFilter")));
         assert.ok(escapes.some((p) => p.includes("write Endpoints")));
-        // 6 Pod Security, 16 guard rails, Endpoints.
-        assert.equal(escapes.length, 6 + 16 + 1);
+        // 6 Pod Security, 18 guard rails, Endpoints.
+        assert.equal(escapes.length, 6 + 18 + 1);
     });
 
     it("where the CNI enforces no NetworkPolicy (kind without a policy engine), the mesh still refuses another attendee's connection", () => {
@@ -162,7 +164,7 @@ describe("the plan's security controls", () => {
             "Security controls:",
             "  Pod Security restricted (v1.35): 2 namespaces",
             "  Istio CNI plugin: istio-system/istio-cni (chart cni 1.30.3)",
-            "  Admission policies: istio-workshop-attendee-no-envoyfilters, istio-workshop-attendee-no-gateways, istio-workshop-attendee-no-workload-entries, istio-workshop-attendee-pods, istio-workshop-attendee-routing, istio-workshop-attendee-services; 6 bindings to namespaces labelled istio-workshop/attendee=true",
+            "  Admission policies: istio-workshop-attendee-jwt-keys-inline, istio-workshop-attendee-no-envoyfilters, istio-workshop-attendee-no-gateways, istio-workshop-attendee-no-workload-entries, istio-workshop-attendee-pods, istio-workshop-attendee-routing, istio-workshop-attendee-services; 7 bindings to namespaces labelled istio-workshop/attendee=true",
             "  Sidecars: 2 × default",
             "  NetworkPolicies: 2 × attendee-isolation, 1 × open-collector, 1 × open-istiod, 1 × platform-default",
             "  AuthorizationPolicies: 2 × attendee-isolation",

@@ -94,6 +94,19 @@ export const GUARD_RAILS: readonly GuardRail[] = [
         ],
     },
     {
+        // istiod fetches a JWKS from jwksUri, or from the issuer's OpenID discovery where a rule has neither jwksUri nor
+        // jwks, reading the body without bound, from wherever the URL points (in-cluster and private addresses included):
+        // an attendee's RequestAuthentication must carry its keys inline, as the jwt lesson does.
+        name: "istio-workshop-attendee-jwt-keys-inline",
+        rules: [{ apiGroups: ["security.istio.io"], resources: ["requestauthentications"] }],
+        validations: [
+            {
+                expression: "!has(object.spec.jwtRules) || object.spec.jwtRules.all(r, has(r.jwks) && size(r.jwks) > 0 && !has(r.jwksUri))",
+                message: "a RequestAuthentication's jwtRules must give their keys inline (jwks), with no jwksUri: istiod would otherwise fetch keys from any address, by the URI or by the issuer's discovery",
+            },
+        ],
+    },
+    {
         name: "istio-workshop-attendee-services",
         rules: [{ apiGroups: [""], resources: ["services"] }],
         validations: [

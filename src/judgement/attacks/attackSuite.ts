@@ -152,6 +152,20 @@ export const ATTACKS: readonly Attack[] = [
         }),
     },
     {
+        what: "make istiod fetch keys from an in-cluster address (a RequestAuthentication's jwksUri)",
+        attempt: (own) => ({
+            verb: "create",
+            object: { apiVersion: "security.istio.io/v1", kind: "RequestAuthentication", metadata: meta("x", own), spec: { jwtRules: [{ issuer: "https://x", jwksUri: "http://prometheus-server.istio-system.svc.cluster.local/api/v1/query" }] } },
+        }),
+    },
+    {
+        what: "make istiod fetch keys by the issuer's discovery (a RequestAuthentication with neither jwks nor jwksUri)",
+        attempt: (own) => ({
+            verb: "create",
+            object: { apiVersion: "security.istio.io/v1", kind: "RequestAuthentication", metadata: meta("x", own), spec: { jwtRules: [{ issuer: "http://10.0.0.10:8080" }] } },
+        }),
+    },
+    {
         what: "copy the gateway's requests to another attendee's Service (a delegate route's `mirrors` list)",
         // Istio 1.30's HTTPRoute.mirrors: the shared gateway, exempt from every tenant's isolation, would send the copies.
         attempt: (own, victim, base) => ({
