@@ -9,7 +9,7 @@ import { strict as assert } from "assert";
 import * as path from "path";
 import { planObjects } from "../src/judgement/checks/clusterChecks";
 import { checkPodOf, runCheckPod, type CheckVerdict } from "../src/judgement/dataplane/checkRun";
-import { loadReplies, meshConfigOf, podsOfDeployments, worldOf } from "../src/judgement/dataplane/world";
+import { loadReplies, planMeshConfig, podsOfDeployments, worldOf } from "../src/judgement/dataplane/world";
 import type { Plan } from "../src/judgement/plan/plan";
 import { authorizationRefusal } from "../src/judgement/kubernetes/network";
 import { EKS_RAW, planIndex } from "./helpers";
@@ -17,8 +17,7 @@ import { EKS_RAW, planIndex } from "./helpers";
 const REPLIES = loadReplies(path.join(__dirname, "fixtures", "replies"));
 
 function worldFor(plan: Plan, objects: readonly any[]) {
-    const istiod = plan.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "istiod");
-    return worldOf(objects, podsOfDeployments(objects), REPLIES, meshConfigOf((istiod?.inputs as any)?.values)).world;
+    return worldOf(objects, podsOfDeployments(objects), REPLIES, planMeshConfig(plan)).world;
 }
 
 /** Every check Job of a namespace (or all), run in the world of `objects`. */

@@ -9,10 +9,9 @@
  */
 import { strict as assert } from "assert";
 import * as path from "path";
-import { planObjects } from "../src/judgement/checks/clusterChecks";
 import { checkPodOf, memoizedRunner, runCheckPod } from "../src/judgement/dataplane/checkRun";
 import { loadReplies, planMeshConfig, podsOfDeployments, worldOf } from "../src/judgement/dataplane/world";
-import { CHECK_BUDGET_SECONDS, slowestStages } from "../src/judgement/checks/checkTimes";
+import { CHECK_BUDGET_SECONDS, beside, slowestStages } from "../src/judgement/checks/checkTimes";
 import type { Plan } from "../src/judgement/plan/plan";
 import type { MeshConfig } from "../src/judgement/dataplane/mesh";
 import { buildScenario, namespaceManifests } from "../src/lessons/build";
@@ -36,9 +35,7 @@ describe("the stage matrix: each stage's checks pass in its own world and fail i
     before(async () => {
         plan = await planIndex(raw);
         // Everything but the lessons' own objects in their namespace: those come from the stage under test.
-        platform = planObjects(plan)
-            .filter((p) => !(p.o.metadata?.namespace === "demo" && p.r.renderedBy))
-            .map((p) => p.o);
+        platform = beside(plan, "demo");
         mesh = planMeshConfig(plan);
     });
 

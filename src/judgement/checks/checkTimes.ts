@@ -95,6 +95,13 @@ export function describeCheckTimes(times: readonly NamespaceCheckTime[]): string
     return [head, `  ${sorted.length} namespaces, ${spread}; the longest:`, `  ${line(sorted[0])}`];
 }
 
+/** A plan's objects but what a namespace's lessons release installs: the world a stage's own objects join. */
+export function beside(plan: Plan, namespace: string): any[] {
+    return planObjects(plan)
+        .filter((p) => !(p.o.metadata?.namespace === namespace && p.r.renderedBy))
+        .map((p) => p.o);
+}
+
 export interface StageTime {
     readonly lesson: string;
     readonly stage: string;
@@ -106,10 +113,7 @@ export interface StageTime {
  * routes, egress gateway and the namespace's own policies): what a namespace holding every lesson takes at worst, their sum.
  */
 export function slowestStages(plan: Plan, namespace: string, requests: number): { readonly stages: readonly StageTime[]; readonly seconds: number } {
-    // Everything but what the namespace's lessons release installs: that comes from each stage in turn.
-    const platform = planObjects(plan)
-        .filter((p) => !(p.o.metadata?.namespace === namespace && p.r.renderedBy))
-        .map((p) => p.o);
+    const platform = beside(plan, namespace);
     const mesh = planMeshConfig(plan);
     const stages = (Object.keys(SCENARIOS) as ScenarioKey[]).map((key) => {
         const lesson = SCENARIOS[key]({ rate: 1 });

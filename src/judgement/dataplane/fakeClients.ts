@@ -67,7 +67,6 @@ export function runVerifyScript(script: string, env: Readonly<Record<string, str
         p.answers.forEach((a, i) => fs.writeFileSync(path.join(dir, `a${i + 1}`), a.body));
         // One line per answer (`<body file>|<status>|<milliseconds>`), read by the clients with shell builtins only.
         p.answers.forEach((a, i) => fs.writeFileSync(path.join(dir, `m${i + 1}`), `a${i + 1}|${String(a.status).padStart(3, "0")}|${Math.round(a.seconds * 1000)}\n`));
-        fs.writeFileSync(path.join(dir, "answers"), p.answers.map((a) => String(a.status).padStart(3, "0")).join("\n") + "\n");
         const stats = p.stats ?? { first: {}, warm: {}, after: {} };
         fs.writeFileSync(path.join(dir, "stats-first"), statsText(stats.first));
         fs.writeFileSync(path.join(dir, "stats-warm"), statsText(stats.warm));

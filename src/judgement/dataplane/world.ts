@@ -10,6 +10,7 @@ import { sidecarInjected } from "../kubernetes/injection";
 import type { ModelPod, Replies } from "./apps";
 import { ISTIO_DEFAULTS, type MeshConfig, type World } from "./mesh";
 import type { Plan } from "../plan/plan";
+import { meshConfigOf as istiodMeshConfig } from "../checks/meshVisibility";
 
 /** A pod (an object of the API server, or a pod template with a name) as the model sees it. */
 export function modelPod(objects: readonly any[], namespace: string, name: string, template: any): ModelPod {
@@ -75,6 +76,5 @@ export function worldOf(objects: readonly any[], pods: readonly ModelPod[], repl
 
 /** The mesh configuration of a plan's istiod release (none: Istio's defaults). */
 export function planMeshConfig(plan: Plan): MeshConfig {
-    const istiod = plan.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "istiod");
-    return meshConfigOf((istiod?.inputs as any)?.values);
+    return meshConfigOf({ meshConfig: istiodMeshConfig(plan) });
 }
