@@ -49,6 +49,18 @@ const EXPECTED: Readonly<Record<string, Layer>> = {
     "take another attendee's gateway paths with a delegate route": "Istio",
     "publish another attendee's internal Service under its own prefix (delegate route)": "admission policy",
     "run a pod at system-node-critical priority (it preempts the platform's pods and is evicted last)": "admission policy",
+    "run a pod whose limits exceed a node (eight containers of 2 GiB: the kernel, not the quota, would stop it)": "LimitRange",
+    "fill etcd with ConfigMaps (100 of them)": "ResourceQuota",
+    "claim 100 GiB of storage": "ResourceQuota",
+    "load istiod with ServiceEntries (100 of them, each pushed to every proxy that imports the namespace)": "ResourceQuota",
+    "load istiod with a ServiceEntry of 1,000 hosts": "admission policy",
+    "load istiod with a VirtualService of 1,000 routes (at most 32)": "admission policy",
+    "churn the shared controllers with a Deployment of 1,000 replicas (at most 10)": "admission policy",
+    "start Jobs every minute (a CronJob that is not suspended)": "admission policy",
+    "leave 10,000 finished pods (a Job of 10,000 completions; at most 10), for PodGC to delete other attendees' first": "admission policy",
+    "hold the shared gateway's connections (a 60 s fault delay on a delegate route)": "admission policy",
+    "multiply the shared gateway's requests (100 retries on a delegate route; at most 3)": "admission policy",
+    "add a request's path as a metric tag (series without bound in the shared Prometheus)": "admission policy",
     "point a WorkloadEntry at a platform pod's address (Prometheus), to reach it through its own Service and delegate route": "admission policy",
     "make istiod fetch keys from an in-cluster address (a RequestAuthentication's jwksUri)": "admission policy",
     "make istiod fetch keys by the issuer's discovery (a RequestAuthentication with neither jwks nor jwksUri)": "admission policy",
@@ -120,8 +132,8 @@ describe("attack suite: an attendee's credentials against the planned classroom"
         assert.ok(escapes.some((p) => p.includes("run a privileged pod")));
         assert.ok(escapes.some((p) => p.includes("create an EnvoyFilter")));
         assert.ok(escapes.some((p) => p.includes("write Endpoints")));
-        // 6 Pod Security, 18 guard rails, Endpoints.
-        assert.equal(escapes.length, 6 + 18 + 1);
+        // 6 Pod Security, 26 guard rails but two (Gateways and WorkloadEntries, which a zero quota refuses as well), Endpoints.
+        assert.equal(escapes.length, 6 + 24 + 1);
     });
 
     it("where the CNI enforces no NetworkPolicy (kind without a policy engine), the mesh still refuses another attendee's connection", () => {
@@ -164,7 +176,7 @@ describe("the plan's security controls", () => {
             "Security controls:",
             "  Pod Security restricted (v1.35): 2 namespaces",
             "  Istio CNI plugin: istio-system/istio-cni (chart cni 1.30.3)",
-            "  Admission policies: istio-workshop-attendee-jwt-keys-inline, istio-workshop-attendee-no-envoyfilters, istio-workshop-attendee-no-gateways, istio-workshop-attendee-no-workload-entries, istio-workshop-attendee-pods, istio-workshop-attendee-routing, istio-workshop-attendee-services; 7 bindings to namespaces labelled istio-workshop/attendee=true",
+            "  Admission policies: istio-workshop-attendee-jobs, istio-workshop-attendee-jwt-keys-inline, istio-workshop-attendee-no-envoyfilters, istio-workshop-attendee-no-gateways, istio-workshop-attendee-no-workload-entries, istio-workshop-attendee-pods, istio-workshop-attendee-replicas, istio-workshop-attendee-route-load, istio-workshop-attendee-routing, istio-workshop-attendee-services, istio-workshop-attendee-telemetry; 11 bindings to namespaces labelled istio-workshop/attendee=true",
             "  Sidecars: 2 × default",
             "  NetworkPolicies: 2 × attendee-isolation, 1 × open-collector, 1 × open-istiod, 1 × platform-default",
             "  AuthorizationPolicies: 2 × attendee-isolation",

@@ -40,6 +40,17 @@ const exportWithin = (extra: readonly string[]) =>
 /** Every match of every route of the named lists binds only to the mesh. */
 const matchesMeshOnly = (list: string) => `(!has(object.spec.${list}) || object.spec.${list}.all(r, !has(r.match) || r.match.all(m, !has(m.gateways) || m.gateways.all(g, g == 'mesh'))))`;
 
+/** What one attendee Job may run: bounded pods, and so bounded finished pods. */
+export const JOB_BOUNDS = { completions: 10, parallelism: 10, backoffLimit: 6 } as const;
+const jobBounds = (spec: string) =>
+    `((!has(${spec}.completions) || ${spec}.completions <= ${JOB_BOUNDS.completions}) && (!has(${spec}.parallelism) || ${spec}.parallelism <= ${JOB_BOUNDS.parallelism}) && (!has(${spec}.backoffLimit) || ${spec}.backoffLimit <= ${JOB_BOUNDS.backoffLimit}))`;
+
+/** Replicas of one attendee workload: above any lesson's, within the namespace's pod quota. */
+export const MAX_REPLICAS = 10;
+
+/** Sizes of an attendee's Istio objects' lists: far above any lesson's, far below what loads istiod. */
+export const LIST_BOUNDS = { hosts: 8, routes: 32, matches: 8, destinations: 8, endpoints: 16, subsets: 16, gatewayRetries: 3 } as const;
+
 export const GUARD_RAILS: readonly GuardRail[] = [
     {
         name: "istio-workshop-attendee-no-gateways",
@@ -103,6 +114,74 @@ export const GUARD_RAILS: readonly GuardRail[] = [
             {
                 expression: "!has(object.spec.jwtRules) || object.spec.jwtRules.all(r, has(r.jwks) && size(r.jwks) > 0 && !has(r.jwksUri))",
                 message: "a RequestAuthentication's jwtRules must give their keys inline (jwks), with no jwksUri: istiod would otherwise fetch keys from any address, by the URI or by the issuer's discovery",
+            },
+        ],
+    },
+    {
+        // Each finished pod stays until PodGC deletes the oldest cluster-wide, other attendees' check pods first among
+        // them, and a CronJob starts Jobs on its own, every minute if told: an attendee's runs are started by hand and
+        // bounded (hands-on mode hands out suspended CronJobs to start Jobs from; the checks run once, no retry).
+        name: "istio-workshop-attendee-jobs",
+        rules: [{ apiGroups: ["batch"], resources: ["jobs", "cronjobs"] }],
+        validations: [
+            {
+                expression: "request.kind.kind != 'CronJob' || (has(object.spec.suspend) && object.spec.suspend)",
+                message: "an attendee's CronJobs must be suspended (spec.suspend: true): start a run with kubectl create job --from=cronjob/<name>",
+            },
+            {
+                expression: `${jobBounds("object.spec")} && (request.kind.kind != 'CronJob' || ${jobBounds("object.spec.jobTemplate.spec")})`,
+                message: `a Job may run at most ${JOB_BOUNDS.completions} completions, ${JOB_BOUNDS.parallelism} pods at once and ${JOB_BOUNDS.backoffLimit} retries (spec.completions, spec.parallelism, spec.backoffLimit)`,
+            },
+        ],
+    },
+    {
+        // Every replica the quota refuses is retried by the shared controllers, with events for each refusal.
+        name: "istio-workshop-attendee-replicas",
+        rules: [{ apiGroups: ["apps"], resources: ["deployments", "deployments/scale", "replicasets", "replicasets/scale", "statefulsets", "statefulsets/scale"] }],
+        validations: [
+            {
+                expression: `!has(object.spec.replicas) || object.spec.replicas <= ${MAX_REPLICAS}`,
+                message: `an attendee's workload may run at most ${MAX_REPLICAS} replicas (spec.replicas, kubectl scale)`,
+            },
+        ],
+    },
+    {
+        // Prometheus keeps a series per distinct value of every label: a tag of a request's own values (its path, an id)
+        // would add series without bound to the Prometheus every attendee shares.
+        name: "istio-workshop-attendee-telemetry",
+        rules: [{ apiGroups: ["telemetry.istio.io"], resources: ["telemetries"] }],
+        validations: [
+            {
+                expression: "!has(object.spec.metrics) || object.spec.metrics.all(m, !has(m.overrides) || m.overrides.all(o, !has(o.tagOverrides)))",
+                message: "a Telemetry may not override metric tags (metrics[].overrides[].tagOverrides): Prometheus is shared; turn metrics on or off, or change access logging and tracing, instead",
+            },
+        ],
+    },
+    {
+        // The shared gateway runs what a delegate route exported to it says: a fault holds or fails its requests, and
+        // retries multiply what it sends. istiod pushes every object to every proxy that imports it: lists are bounded.
+        name: "istio-workshop-attendee-route-load",
+        rules: [{ apiGroups: ["networking.istio.io", "security.istio.io"], resources: ["virtualservices", "destinationrules", "serviceentries", "authorizationpolicies"] }],
+        validations: [
+            {
+                expression: `request.kind.kind != 'VirtualService' || !has(object.spec.exportTo) || !object.spec.exportTo.exists(e, e == '${INGRESS_NAMESPACE}') || !has(object.spec.http) || object.spec.http.all(r, !has(r.fault) && (!has(r.retries) || !has(r.retries.attempts) || r.retries.attempts <= ${LIST_BOUNDS.gatewayRetries}))`,
+                message: `a route exported to "${INGRESS_NAMESPACE}" (run by the shared gateway) may not inject faults and retries at most ${LIST_BOUNDS.gatewayRetries} times: inject faults on routes in the mesh`,
+            },
+            {
+                expression: `request.kind.kind != 'VirtualService' || ((!has(object.spec.hosts) || size(object.spec.hosts) <= ${LIST_BOUNDS.hosts}) && (!has(object.spec.http) || (size(object.spec.http) <= ${LIST_BOUNDS.routes} && object.spec.http.all(r, (!has(r.match) || size(r.match) <= ${LIST_BOUNDS.matches}) && (!has(r.route) || size(r.route) <= ${LIST_BOUNDS.destinations})))) && (!has(object.spec.tcp) || size(object.spec.tcp) <= ${LIST_BOUNDS.routes}) && (!has(object.spec.tls) || size(object.spec.tls) <= ${LIST_BOUNDS.routes}))`,
+                message: `a VirtualService may list at most ${LIST_BOUNDS.hosts} hosts and ${LIST_BOUNDS.routes} routes of each protocol, each with at most ${LIST_BOUNDS.matches} matches and ${LIST_BOUNDS.destinations} destinations`,
+            },
+            {
+                expression: `request.kind.kind != 'ServiceEntry' || ((!has(object.spec.hosts) || size(object.spec.hosts) <= ${LIST_BOUNDS.hosts}) && (!has(object.spec.addresses) || size(object.spec.addresses) <= ${LIST_BOUNDS.hosts}) && (!has(object.spec.ports) || size(object.spec.ports) <= ${LIST_BOUNDS.hosts}) && (!has(object.spec.endpoints) || size(object.spec.endpoints) <= ${LIST_BOUNDS.endpoints}))`,
+                message: `a ServiceEntry may list at most ${LIST_BOUNDS.hosts} hosts, addresses and ports, and ${LIST_BOUNDS.endpoints} endpoints`,
+            },
+            {
+                expression: `request.kind.kind != 'DestinationRule' || !has(object.spec.subsets) || size(object.spec.subsets) <= ${LIST_BOUNDS.subsets}`,
+                message: `a DestinationRule may list at most ${LIST_BOUNDS.subsets} subsets`,
+            },
+            {
+                expression: `request.kind.kind != 'AuthorizationPolicy' || !has(object.spec.rules) || size(object.spec.rules) <= ${LIST_BOUNDS.routes}`,
+                message: `an AuthorizationPolicy may list at most ${LIST_BOUNDS.routes} rules`,
             },
         ],
     },

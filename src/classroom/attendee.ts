@@ -8,7 +8,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { LessonsNamespace, type MeshDeps } from "./lessonsNamespace";
-import { type AttendeeAccess, attendeeAccess, limitRangeSpec, quotaSpec, roleBindingSpec, roleSpec, serviceAccountSpec } from "./attendeeSpec";
+import { type AttendeeAccess, attendeeAccess, istioQuotaSpec, limitRangeSpec, quotaSpec, roleBindingSpec, roleSpec, serviceAccountSpec } from "./attendeeSpec";
 import { ATTENDEE_NAMESPACE_LABEL, type ClusterEndpoint } from "../model/platform";
 import type { Demand } from "../model/demand";
 import { attendeeAuthorizationPolicy, attendeeNetworkPolicy } from "./isolationSpec";
@@ -31,6 +31,8 @@ export interface AttendeeArgs extends ClusterAccess {
     readonly cluster: ClusterFacts;
     /** What the attendee's own pods request: sizes the quota. */
     readonly demand: Demand;
+    /** The most one pod's limits may be (a node, as the capacity model fills it); default no ceiling per pod. */
+    readonly podCeiling?: { readonly cpuMilli: number; readonly memoryMi: number };
     /** The namespaces the attendee's proxies import. */
     readonly sidecarHosts: readonly string[];
 }
@@ -63,10 +65,11 @@ export class Attendee extends pulumi.ComponentResource {
                 gatewayCa: args.gatewayCa,
                 sidecarHosts: args.sidecarHosts,
                 namespaceLabels: { ...podSecurityLabels(args.cluster.kubernetesVersion), [ATTENDEE_NAMESPACE_LABEL]: "true" },
+                quotas: [istioQuotaSpec(ns)],
                 // Access and limits travel in the namespace's release with the lessons.
                 extraObjects: [
                     { apiVersion: "v1", kind: "ResourceQuota", ...quotaSpec(ns, args.demand) },
-                    { apiVersion: "v1", kind: "LimitRange", ...limitRangeSpec(ns) },
+                    { apiVersion: "v1", kind: "LimitRange", ...limitRangeSpec(ns, args.podCeiling) },
                     { apiVersion: "v1", kind: "ServiceAccount", ...serviceAccountSpec(ns) },
                     { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", ...roleSpec(ns) },
                     { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", ...roleBindingSpec(ns) },

@@ -62,10 +62,7 @@ const roundUp = (x: number, step: number) => Math.ceil(x / step) * step;
  * lesson on, hands-on mode's suspended CronJobs and the Jobs started from them) with room for experiments, and
  * Helm's release history (`LESSONS_HISTORY` Secrets). Without it one attendee could fill etcd with ConfigMaps
  * or churn the shared controllers with CronJobs. `test/classroom.spec.ts` holds the stack's own objects under it.
- * Istio's kinds are not counted here: the quota is created with the lessons release, and the API server refuses
- * an object whose count a quota names before the quota controller has measured it ("status unknown for quota"),
- * which for a custom resource's count takes the controller's next discovery: the first install failed so on the
- * real control plane.
+ * Istio's kinds are counted by a quota of their own (`ISTIO_OBJECT_QUOTA`).
  */
 export const OBJECT_QUOTA: Readonly<Record<string, string>> = {
     "count/configmaps": "30",
@@ -80,6 +77,48 @@ export const OBJECT_QUOTA: Readonly<Record<string, string>> = {
     "count/jobs.batch": "60",
     "count/cronjobs.batch": "30",
 };
+
+/**
+ * How many Istio objects of each kind an attendee namespace may hold: the stack's own at the busiest stages with
+ * room for experiments. Without it a few hundred ServiceEntries or routes exhaust istiod, which pushes every one to
+ * every proxy that imports the namespace. Kinds the admission rules refuse to attendees outright get none.
+ */
+export const ISTIO_OBJECT_QUOTA: Readonly<Record<string, string>> = {
+    "count/virtualservices.networking.istio.io": "30",
+    "count/destinationrules.networking.istio.io": "20",
+    "count/serviceentries.networking.istio.io": "10",
+    "count/sidecars.networking.istio.io": "4",
+    "count/envoyfilters.networking.istio.io": "4",
+    "count/proxyconfigs.networking.istio.io": "2",
+    "count/gateways.networking.istio.io": "0",
+    "count/workloadentries.networking.istio.io": "0",
+    "count/workloadgroups.networking.istio.io": "0",
+    "count/authorizationpolicies.security.istio.io": "20",
+    "count/peerauthentications.security.istio.io": "4",
+    "count/requestauthentications.security.istio.io": "4",
+    "count/telemetries.telemetry.istio.io": "4",
+};
+
+/** Pulumi's Kubernetes provider waits, after applying an object, until these hold (kubectl wait's `--for` syntax). */
+export const WAIT_FOR = "pulumi.com/waitFor";
+
+/** The provider's wait for a quota the quota controller has measured, every count it names. */
+export function waitForMeasured(keys: readonly string[]): string {
+    return JSON.stringify(keys.map((k) => `jsonpath={.status.used.${k.replace(/\./g, "\\.")}}`));
+}
+
+/**
+ * The quota on Istio's kinds, made before the lessons release and waited for until measured: the API server
+ * refuses an object whose count a quota names until the quota controller has measured it ("status unknown for
+ * quota"), and the controller measures a custom resource's count only once its discovery (every 30 s) has found
+ * the kind; a quota made before that waits for the controller's next full pass (5 minutes by default).
+ */
+export function istioQuotaSpec(namespace: string): types.input.core.v1.ResourceQuota & { readonly metadata: { readonly name: string } } {
+    return {
+        metadata: { name: "attendee-istio-quota", namespace, labels: { ...PLATFORM_PART_LABELS }, annotations: { [WAIT_FOR]: waitForMeasured(Object.keys(ISTIO_OBJECT_QUOTA)) } },
+        spec: { hard: { ...ISTIO_OBJECT_QUOTA } },
+    };
+}
 
 /** A quota that holds the namespace's own pods with headroom, so one attendee cannot starve the rest. */
 export function quotaSpec(namespace: string, demand: Demand): types.input.core.v1.ResourceQuota {
@@ -100,8 +139,11 @@ export function quotaSpec(namespace: string, demand: Demand): types.input.core.v
     };
 }
 
-/** Defaults for containers that state no resources, and a ceiling per container. */
-export function limitRangeSpec(namespace: string): types.input.core.v1.LimitRange {
+/**
+ * Defaults for containers that state no resources, a ceiling per container, and one per pod: no larger than what
+ * the capacity model fills of a node (`podCeiling`), so no attendee's pod is allowed more than a node holds.
+ */
+export function limitRangeSpec(namespace: string, podCeiling?: { readonly cpuMilli: number; readonly memoryMi: number }): types.input.core.v1.LimitRange {
     return {
         metadata: { name: "attendee-limits", namespace, labels: { ...PLATFORM_PART_LABELS } },
         spec: {
@@ -112,6 +154,7 @@ export function limitRangeSpec(namespace: string): types.input.core.v1.LimitRang
                     default: { memory: "256Mi" },
                     max: { cpu: "2", memory: "2Gi" },
                 },
+                ...(podCeiling ? [{ type: "Pod", max: { cpu: `${podCeiling.cpuMilli}m`, memory: `${podCeiling.memoryMi}Mi` } }] : []),
             ],
         },
     };

@@ -34,7 +34,7 @@ export class Classroom extends pulumi.ComponentResource {
 
     constructor(name: string, args: ClassroomArgs, opts?: pulumi.ComponentResourceOptions) {
         super("istio-workshop:classroom:Classroom", name, {}, opts);
-        const { settings, attendees, namespaces, mesh, perNamespace } = args.lessons;
+        const { settings, attendees, namespaces, mesh, perNamespace, podCeiling } = args.lessons;
         const namespaceLabels = podSecurityLabels(settings.cluster.kubernetesVersion);
         // The egress lesson's stand-in for a host outside the mesh; its checks wait for it as for the gateway.
         const standIn = settings.apps.egress.enabled ? [externalStandInRelease(name, args, namespaceLabels, this)] : [];
@@ -67,6 +67,7 @@ export class Classroom extends pulumi.ComponentResource {
                         {
                             lessons,
                             demand: perNamespace,
+                            podCeiling,
                             sidecarHosts: mesh.sidecarEgressHosts,
                             cluster: settings.cluster,
                             clusterName: args.clusterName,

@@ -35,6 +35,11 @@ export interface LessonsNamespaceArgs extends MeshDeps {
     readonly lessons: NamespaceLessons;
     /** More objects for the namespace's release (an attendee's access and limits); default none. */
     readonly extraObjects?: readonly Record<string, unknown>[];
+    /**
+     * Quotas the API server must have measured before the release's objects arrive (an attendee's quota on Istio's
+     * kinds): made after the namespace, before the release, each waited for as its annotations say; default none.
+     */
+    readonly quotas?: readonly (k8s.types.input.core.v1.ResourceQuota & { readonly metadata: { readonly name: string } })[];
     /** The namespaces its proxies import (its Sidecar's egress hosts). */
     readonly sidecarHosts: readonly string[];
     /** Labels of the namespace besides injection: Pod Security, the attendee marker. */
@@ -59,6 +64,9 @@ export class LessonsNamespace extends pulumi.ComponentResource {
             { metadata: { name: namespace, labels: { ...INJECTION_LABELS, ...args.namespaceLabels } } },
             { parent: this, provider: args.provider, dependsOn: [args.istiod] },
         );
+        const quotas = (args.quotas ?? []).map(
+            (q) => new k8s.core.v1.ResourceQuota(`${name}-${q.metadata.name}`, q, { parent: this, provider: args.provider, dependsOn: [ns] }),
+        );
         const built = buildNamespace(args.lessons, args.sidecarHosts);
         // One release per namespace: Helm applies the objects by kind, waits until they are
         // ready, then runs the verification Jobs (hooks); a failed Job fails the release.
@@ -74,7 +82,7 @@ export class LessonsNamespace extends pulumi.ComponentResource {
             namespace,
             objects,
             args.imageCache,
-            { parent: this, provider: args.provider, dependsOn: [ns, args.istiod, ...args.gateway] },
+            { parent: this, provider: args.provider, dependsOn: [ns, ...quotas, args.istiod, ...args.gateway] },
             ca === undefined ? undefined : pulumi.output(ca).apply((pem) => [gatewayCaConfigMap(namespace, pem)]),
         );
         this.namespaceResource = ns;

@@ -43,6 +43,8 @@ export interface LessonsPlan {
     readonly mesh: MeshSizing;
     /** What one namespace's pods ask for: sizes each attendee's quota. */
     readonly perNamespace: Demand;
+    /** The most one pod's limits may be (a node of the node group, as the capacity model fills it); undefined for an unknown instance type. */
+    readonly podCeiling?: { readonly cpuMilli: number; readonly memoryMi: number };
 }
 
 /** The Services one namespace of the class's lessons holds: what each proxy knows besides the platform's. */
@@ -75,7 +77,7 @@ export function istiodSteadyRange(settings: Pick<LessonsSettings, "istio" | "add
  * `MeshCheckError` listing every finding, for the class and for every attendee
  * the classroom moves to other stages.
  */
-export function lessonsPlan(settings: LessonsSettings): LessonsPlan {
+export function lessonsPlan(settings: LessonsSettings, podCeiling?: LessonsPlan["podCeiling"]): LessonsPlan {
     const attendees = attendeeIds(settings.attendees);
     const classLessons = resolveScenarios(settings.apps);
     const domain = settings.classroom.domain;
@@ -89,7 +91,7 @@ export function lessonsPlan(settings: LessonsSettings): LessonsPlan {
               });
     analyzeLessons(settings, attendees, classLessons, namespaces);
     const mesh = classMeshSizing(settings, classLessons, attendees.length);
-    return { settings, attendees, classLessons, namespaces, mesh, perNamespace: namespaceDemand(classLessons, settings.apps, mesh.proxy.resources) };
+    return { settings, attendees, classLessons, namespaces, mesh, perNamespace: namespaceDemand(classLessons, settings.apps, mesh.proxy.resources), ...(podCeiling ? { podCeiling } : {}) };
 }
 
 /** The class's lessons, and those of every attendee at other stages, checked against the shared gateway. */

@@ -14,6 +14,7 @@ import {
     maxAttendeesPerCluster,
     nodeGroupSizes,
     nodesFor,
+    podCeiling,
     privateSubnetAddresses,
     type CapacityEstimate,
 } from "./capacity";
@@ -51,7 +52,8 @@ export interface Workshop {
 
 /** The workshop of validated settings. Throws `MeshCheckError` for lessons that cannot work, `SettingsError` for what AWS would refuse. */
 export function workshopFrom(settings: Settings): Workshop {
-    const lessons = lessonsPlan(settings);
+    // Each attendee's pods' limits stay within a node of the node group (the one the capacity model sizes).
+    const lessons = lessonsPlan(settings, podCeiling(settings.cluster.nodeGroup.instanceType));
     const { attendees, classLessons, mesh, perNamespace } = lessons;
     const capacity = estimateCapacity(settings, mesh, perNamespace);
     const ng = settings.cluster.nodeGroup;

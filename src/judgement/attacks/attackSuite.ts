@@ -22,11 +22,13 @@ import { admissionRefusals, resourceOf } from "../kubernetes/admission";
 import { meshRefusal, networkRefusal, type Pod } from "../kubernetes/network";
 import { enforcedLevel, podOf, podSecurityFailures } from "../kubernetes/podSecurityStandards";
 import { grants } from "../kubernetes/rbac";
+import { limitRangeRefusal, quotaRefusal } from "../kubernetes/quota";
+import { JOB_BOUNDS, LIST_BOUNDS, MAX_REPLICAS } from "../../classroom/admissionSpec";
 import { objectLabel, planObjects, type PlanObject } from "../checks/clusterChecks";
 import { handOutObjects, uriWithin } from "../checks/meshVisibility";
 import type { Plan } from "../plan/plan";
 
-export type Layer = "RBAC" | "Pod Security" | "admission policy" | "Istio" | "NetworkPolicy" | "AuthorizationPolicy" | "admitted";
+export type Layer = "RBAC" | "LimitRange" | "Pod Security" | "admission policy" | "ResourceQuota" | "Istio" | "NetworkPolicy" | "AuthorizationPolicy" | "admitted";
 
 export interface Verdict {
     readonly layer: Layer;
@@ -34,11 +36,12 @@ export interface Verdict {
 }
 
 /**
- * A request with the attendee's credentials: an object to create (in `namespace`), or a verb on a
- * resource; or a connection from a pod of the attendee's namespace to a pod, on a port.
+ * A request with the attendee's credentials: an object to create (in `namespace`; `count` of them, named
+ * `<name>-1`…, where the attack is their number), or a verb on a resource; or a connection from a pod of the
+ * attendee's namespace to a pod, on a port.
  */
 export type Attempt =
-    | { readonly verb: "create" | "update"; readonly object: any }
+    | { readonly verb: "create" | "update"; readonly object: any; readonly count?: number }
     | { readonly verb: string; readonly group: string; readonly resource: string; readonly namespace?: string; readonly name?: string }
     | { readonly connect: Pod; readonly port: number };
 
@@ -61,6 +64,19 @@ const restrictedPod = (ns: string, spec: Record<string, unknown>) =>
 const vs = (ns: string, spec: Record<string, unknown>) => ({ apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: meta("x", ns), spec });
 const service = (ns: string, spec: Record<string, unknown>) => ({ apiVersion: "v1", kind: "Service", metadata: meta("x", ns), spec: { ports: [{ name: "http", port: 80 }], ...spec } });
 const route = [{ destination: { host: "x" } }];
+const serviceEntry = (ns: string, hosts: readonly string[]) => ({
+    apiVersion: "networking.istio.io/v1",
+    kind: "ServiceEntry",
+    metadata: meta("x", ns),
+    spec: { hosts, exportTo: ["."], ports: [{ number: 80, name: "http", protocol: "HTTP" }], resolution: "DNS" },
+});
+/** A Job's spec as an attendee would write it: one restricted pod, run once. */
+const job = (ns: string) => ({ template: { spec: { ...restrictedPod(ns, {}).spec, restartPolicy: "Never" } }, backoffLimit: 0 });
+/** A delegate route on the attendee's own gateway path, to its own Service: only `extra` is for the other layers to judge. */
+const delegate = (ns: string, base: string, extra: Record<string, unknown>) => ({
+    ...vs(ns, { exportTo: ["istio-ingress"], http: [{ match: [{ uri: { prefix: `${base}/static` } }], route: [{ destination: { host: `productpage.${ns}.svc.cluster.local` } }], ...extra }] }),
+    metadata: meta("bookinfo-gateway", ns),
+});
 const connect = (namespace: string, labels: Readonly<Record<string, string>>, port: number): Attempt => ({ connect: { namespace, labels }, port });
 
 export const ATTACKS: readonly Attack[] = [
@@ -73,6 +89,60 @@ export const ATTACKS: readonly Attack[] = [
     {
         what: "run a pod at system-node-critical priority (it preempts the platform's pods and is evicted last)",
         attempt: (own) => ({ verb: "create", object: restrictedPod(own, { priorityClassName: "system-node-critical" }) }),
+    },
+    {
+        what: "run a pod whose limits exceed a node (eight containers of 2 GiB: the kernel, not the quota, would stop it)",
+        attempt: (own) => {
+            const p = restrictedPod(own, {});
+            const c = p.spec.containers[0];
+            return { verb: "create", object: { ...p, spec: { ...p.spec, containers: Array.from({ length: 8 }, (_, i) => ({ ...c, name: `x${i}`, resources: { limits: { memory: "2Gi" } } })) } } };
+        },
+    },
+    { what: "fill etcd with ConfigMaps (100 of them)", attempt: (own) => ({ verb: "create", count: 100, object: { apiVersion: "v1", kind: "ConfigMap", metadata: meta("flood", own), data: { x: "x" } } }) },
+    {
+        what: "claim 100 GiB of storage",
+        attempt: (own) => ({ verb: "create", object: { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: meta("x", own), spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "100Gi" } } } } }),
+    },
+    {
+        what: "load istiod with ServiceEntries (100 of them, each pushed to every proxy that imports the namespace)",
+        attempt: (own) => ({ verb: "create", count: 100, object: serviceEntry(own, ["flood.example.com"]) }),
+    },
+    { what: "load istiod with a ServiceEntry of 1,000 hosts", attempt: (own) => ({ verb: "create", object: serviceEntry(own, Array.from({ length: 1000 }, (_, i) => `h${i}.example.com`)) }) },
+    {
+        what: `load istiod with a VirtualService of 1,000 routes (at most ${LIST_BOUNDS.routes})`,
+        attempt: (own) => ({ verb: "create", object: vs(own, { hosts: ["reviews"], http: Array.from({ length: 1000 }, (_, i) => ({ match: [{ uri: { exact: `/${i}` } }], route })) }) }),
+    },
+    {
+        what: `churn the shared controllers with a Deployment of 1,000 replicas (at most ${MAX_REPLICAS})`,
+        attempt: (own) => ({ verb: "create", object: { apiVersion: "apps/v1", kind: "Deployment", metadata: meta("x", own), spec: { replicas: 1000, selector: { matchLabels: { app: "x" } }, template: { metadata: { labels: { app: "x" } }, spec: restrictedPod(own, {}).spec } } } }),
+    },
+    {
+        what: "start Jobs every minute (a CronJob that is not suspended)",
+        attempt: (own) => ({ verb: "create", object: { apiVersion: "batch/v1", kind: "CronJob", metadata: meta("x", own), spec: { schedule: "* * * * *", jobTemplate: { spec: job(own) } } } }),
+    },
+    {
+        what: `leave 10,000 finished pods (a Job of 10,000 completions; at most ${JOB_BOUNDS.completions}), for PodGC to delete other attendees' first`,
+        attempt: (own) => ({ verb: "create", object: { apiVersion: "batch/v1", kind: "Job", metadata: meta("x", own), spec: { ...job(own), completions: 10000 } } }),
+    },
+    {
+        what: "hold the shared gateway's connections (a 60 s fault delay on a delegate route)",
+        attempt: (own, _, base) => ({ verb: "create", object: delegate(own, base, { fault: { delay: { fixedDelay: "60s", percentage: { value: 100 } } } }) }),
+    },
+    {
+        what: `multiply the shared gateway's requests (100 retries on a delegate route; at most ${LIST_BOUNDS.gatewayRetries})`,
+        attempt: (own, _, base) => ({ verb: "create", object: delegate(own, base, { retries: { attempts: 100, retryOn: "5xx" } }) }),
+    },
+    {
+        what: "add a request's path as a metric tag (series without bound in the shared Prometheus)",
+        attempt: (own) => ({
+            verb: "create",
+            object: {
+                apiVersion: "telemetry.istio.io/v1",
+                kind: "Telemetry",
+                metadata: meta("x", own),
+                spec: { metrics: [{ providers: [{ name: "prometheus" }], overrides: [{ match: { metric: "REQUEST_COUNT" }, tagOverrides: { path: { value: "request.url_path" } } }] }] },
+            },
+        }),
     },
     { what: "run a pod in another attendee's namespace", attempt: (_, victim) => ({ verb: "create", group: "", resource: "pods", namespace: victim }) },
     { what: "exec into another attendee's pods", attempt: (_, victim) => ({ verb: "create", group: "", resource: "pods/exec", namespace: victim }) },
@@ -252,6 +322,7 @@ export function attendeeJudge(plan: Plan, own: string, planned: readonly PlanObj
     const subject = { kind: "ServiceAccount" as const, name: ATTENDEE_ACCOUNT, namespace: own };
     const policies = objs.filter((o) => o.kind === "ValidatingAdmissionPolicy");
     const bindings = objs.filter((o) => o.kind === "ValidatingAdmissionPolicyBinding");
+    const inNamespace = (kind: string, ns: string) => objs.filter((o) => o.kind === kind && o.metadata?.namespace === ns);
     const nsLabels = (ns: string) => (objs.find((o) => o.kind === "Namespace" && o.metadata?.name === ns)?.metadata?.labels ?? {}) as Record<string, string>;
     const roots = objs.filter((o) => o.kind === "VirtualService" && (o.spec?.http ?? []).some((h: any) => h.delegate));
     const attacker: Pod = { namespace: own, labels: { app: "attacker" } };
@@ -270,13 +341,20 @@ export function attendeeJudge(plan: Plan, own: string, planned: readonly PlanObj
         const granted = grants(rbac, subject, { verb: q.verb, group: q.group, resource: q.resource, namespace: q.namespace, name: q.name });
         if (granted.length === 0) return { layer: "RBAC", reason: `no Role or binding grants ${q.verb} on ${q.group ? `${q.group}/` : ""}${q.resource}${q.namespace ? ` in ${q.namespace}` : " cluster-wide"}` };
         if (!object) return { layer: "admitted", reason: `granted by ${granted.map((g) => `${g.binding} (${g.role})`).join(", ")}` };
-        const labels = nsLabels(object.metadata?.namespace);
+        // In the API server's order of validation: LimitRanger, PodSecurity, ValidatingAdmissionPolicy, ResourceQuota.
+        const ns = object.metadata?.namespace;
+        const limitRanges = inNamespace("LimitRange", ns);
+        const limits = limitRangeRefusal(limitRanges, object);
+        if (limits) return { layer: "LimitRange", reason: limits };
+        const labels = nsLabels(ns);
         const level = enforcedLevel(labels);
         const p = podOf(object);
         const failures = p ? podSecurityFailures(p, level.level, level.minor) : [];
         if (failures.length > 0) return { layer: "Pod Security", reason: `${level.level}: ${failures.map((f) => f.check).join(", ")}` };
         const refusals = admissionRefusals(policies, bindings, { object, operation: attempt.verb === "update" ? "UPDATE" : "CREATE", namespaceLabels: labels, username: `system:serviceaccount:${own}:${ATTENDEE_ACCOUNT}` });
         if (refusals.length > 0) return { layer: "admission policy", reason: refusals.map((r) => r.message).join("; ") };
+        const quota = attempt.verb === "create" ? quotaRefusal(inNamespace("ResourceQuota", ns), object, q.resource, q.group, "count" in attempt ? (attempt.count ?? 1) : 1, limitRanges) : undefined;
+        if (quota) return { layer: "ResourceQuota", reason: quota };
         // A VirtualService without hosts is a delegate: Istio uses it only as a root route hands over to it, within that route's match.
         if (object.kind === "VirtualService" && (object.spec?.hosts ?? []).length === 0) {
             const handing = roots.flatMap((r) => (r.spec.http as any[]).filter((h) => h.delegate?.name === object.metadata.name && h.delegate?.namespace === object.metadata.namespace));

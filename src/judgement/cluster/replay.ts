@@ -111,7 +111,17 @@ async function applyObject(t: ReplayTools, r: PlannedResource): Promise<Outcome>
     if (o.kind === "Service" && o.spec?.type === "LoadBalancer") {
         await kubectl(t.kubectl, t.state, ["wait", `service/${o.metadata.name}`, ...ns, "--for=jsonpath={.status.loadBalancer.ingress[0].ip}", "--timeout=120s"]);
     }
+    // The provider's `pulumi.com/waitFor`: every expression (kubectl wait's `--for` syntax) must hold; 10 minutes, its default.
+    for (const expression of waitForExpressions(o.metadata?.annotations?.["pulumi.com/waitFor"])) {
+        await kubectl(t.kubectl, t.state, ["wait", `${String(o.kind).toLowerCase()}/${o.metadata.name}`, ...ns, `--for=${expression}`, "--timeout=600s"]);
+    }
     return "applied";
+}
+
+/** The expressions of a `pulumi.com/waitFor` annotation: one, or a JSON list of them (all must hold). */
+export function waitForExpressions(annotation: unknown): string[] {
+    if (typeof annotation !== "string" || annotation === "") return [];
+    return annotation.trimStart().startsWith("[") ? (JSON.parse(annotation) as string[]) : [annotation];
 }
 
 /** As Helm does for a chart's CRDs: the objects that are CRDs served before anything uses them. */

@@ -16,7 +16,7 @@ import { execFile } from "child_process";
 import type { Attempt, Layer, Verdict } from "../attacks/attackSuite";
 
 /** The layers the API server judges; the others (Istio, NetworkPolicy, AuthorizationPolicy) are the data plane's. */
-export const SERVER_LAYERS: readonly Layer[] = ["RBAC", "Pod Security", "admission policy"];
+export const SERVER_LAYERS: readonly Layer[] = ["RBAC", "LimitRange", "Pod Security", "admission policy", "ResourceQuota"];
 
 export type ServerLayer = Layer | "ResourceQuota" | "LimitRange" | "schema" | "other";
 
@@ -31,7 +31,7 @@ export function layerOfRefusal(message: string): ServerLayer {
     if (/ValidatingAdmissionPolicy '[^']+' with binding '[^']+' denied request/.test(message)) return "admission policy";
     if (/is forbidden: User "[^"]+" cannot /.test(message)) return "RBAC";
     if (/exceeded quota|failed quota|must specify (limits|requests)/.test(message)) return "ResourceQuota";
-    if (/LimitRange|maximum (cpu|memory) usage per Container/.test(message)) return "LimitRange";
+    if (/LimitRange|maximum (cpu|memory) usage per (Container|Pod)/.test(message)) return "LimitRange";
     if (/Invalid value|Unsupported value|unknown field|Required value|is invalid/.test(message)) return "schema";
     return "other";
 }
@@ -60,6 +60,7 @@ export function canIArgs(verb: string, group: string, resource: string, name: st
 /** Sends one attempt as the attendee whose kubeconfig is given; undefined for a connection (the data plane's). */
 export async function sendAttempt(kubectl: string, kubeconfig: string, attempt: Attempt): Promise<ServerVerdict | undefined> {
     if ("connect" in attempt) return undefined;
+    if ("object" in attempt && (attempt.count ?? 1) > 1) return sendMany(kubectl, kubeconfig, attempt.object, attempt.count!);
     if ("object" in attempt) {
         const object = JSON.stringify(attempt.object);
         const apply = () => kubectlAs(kubectl, kubeconfig, ["apply", "--server-side", "--dry-run=server", "--force-conflicts", "--field-manager=attendee", "-o", "name", "-f", "-"], object);
@@ -71,4 +72,25 @@ export async function sendAttempt(kubectl: string, kubeconfig: string, attempt: 
     const args = canIArgs(attempt.verb, attempt.group, attempt.resource, attempt.name, attempt.namespace);
     const r = await kubectlAs(kubectl, kubeconfig, args);
     return r.out.startsWith("yes") ? { layer: "admitted", message: "the authorizer allows it" } : { layer: "RBAC", message: `the authorizer answered ${JSON.stringify(r.out)} to kubectl ${args.join(" ")}` };
+}
+
+const ATTACK_LABEL = "istio-workshop.dev/attack";
+
+/**
+ * An attack that is a number of objects: no dry run can count them, so they are created for real, one after
+ * another, the first refusal being the verdict; then deleted, and the namespace's quotas waited for until they
+ * count what they counted before (later attempts meet the namespace as it was).
+ */
+async function sendMany(kubectl: string, kubeconfig: string, object: any, count: number): Promise<ServerVerdict> {
+    const ns = String(object.metadata.namespace);
+    const kind = String(object.kind).toLowerCase();
+    const used = async () => JSON.stringify(JSON.parse((await kubectlAs(kubectl, kubeconfig, ["get", "resourcequotas", "-n", ns, "-o", "json"])).out).items.map((q: any) => q.status?.used ?? {}));
+    const before = await used();
+    const items = Array.from({ length: count }, (_, i) => ({ ...object, metadata: { ...object.metadata, name: `${object.metadata.name}-${i + 1}`, labels: { ...(object.metadata.labels ?? {}), [ATTACK_LABEL]: object.metadata.name } } }));
+    const r = await kubectlAs(kubectl, kubeconfig, ["create", "-o", "name", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+    const refusal = r.out.split("\n").find((l) => l.startsWith("Error from server") || l.startsWith("error:"));
+    await kubectlAs(kubectl, kubeconfig, ["delete", kind, "-n", ns, "-l", `${ATTACK_LABEL}=${object.metadata.name}`, "--wait=true"]);
+    for (let i = 0; i < 60 && (await used()) !== before; i++) await new Promise((done) => setTimeout(done, 1000));
+    const created = r.out.split("\n").filter((l) => !l.startsWith("Error") && !l.startsWith("error:") && l.trim() !== "").length;
+    return refusal ? { layer: layerOfRefusal(refusal), message: `${created} of ${count} created, then: ${refusal}` } : { layer: "admitted", message: `all ${count} created` };
 }

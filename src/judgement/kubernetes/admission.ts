@@ -27,6 +27,7 @@ const RESOURCE_OF_KIND: Readonly<Record<string, string>> = {
     WorkloadEntry: "workloadentries",
     AuthorizationPolicy: "authorizationpolicies",
     PeerAuthentication: "peerauthentications",
+    Telemetry: "telemetries",
     RoleBinding: "rolebindings",
 };
 

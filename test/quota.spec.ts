@@ -1,0 +1,42 @@
+import { strict as assert } from "assert";
+import { limitRangeSpec, quotaSpec, istioQuotaSpec } from "../src/classroom/attendeeSpec";
+import { limitRangeRefusal, quotaRefusal, quotaUsage } from "../src/judgement/kubernetes/quota";
+import { podCeiling } from "../src/workshop/capacity";
+
+const pod = (containers: Record<string, unknown>[]) => ({ apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "ana" }, spec: { containers: containers.map((c, i) => ({ name: `c${i}`, image: "x", ...c })) } });
+
+describe("LimitRange and ResourceQuota, offline (a lower bound the control-plane run holds to the API server)", () => {
+    const ceiling = podCeiling("m6i.xlarge")!;
+    const ranges = [limitRangeSpec("ana", ceiling)];
+
+    it("sizes the per-pod ceiling from a node of the type, as the capacity model fills it", () => {
+        assert.deepEqual(ceiling, { cpuMilli: 3000, memoryMi: 12160 });
+        assert.equal(podCeiling("x9.unknown"), undefined);
+        assert.deepEqual((limitRangeSpec("ana", ceiling).spec as any).limits[1], { type: "Pod", max: { cpu: "3000m", memory: "12160Mi" } });
+        assert.equal((limitRangeSpec("ana").spec as any).limits.length, 1);
+    });
+
+    it("refuses a container over its maximum and a pod over the node's, defaults filled in first", () => {
+        assert.equal(limitRangeRefusal(ranges, pod([{}])), undefined);
+        assert.match(limitRangeRefusal(ranges, pod([{ resources: { limits: { memory: "3Gi" } } }]))!, /maximum memory usage per Container is 2Gi, but limit is 3072Mi/);
+        const six = pod(Array.from({ length: 6 }, () => ({ resources: { limits: { memory: "2Gi" } } })));
+        assert.match(limitRangeRefusal(ranges, six)!, /maximum memory usage per Pod is 12160Mi, but limit is 12288Mi/);
+        // Five fit; without the per-pod entry, six do too.
+        assert.equal(limitRangeRefusal(ranges, pod(Array.from({ length: 5 }, () => ({ resources: { limits: { memory: "2Gi" } } })))), undefined);
+        assert.equal(limitRangeRefusal([limitRangeSpec("ana")], six), undefined);
+        // CPU: two containers of 2 CPUs each exceed the 3-CPU pod.
+        assert.match(limitRangeRefusal(ranges, pod([{ resources: { limits: { cpu: "2" } } }, { resources: { limits: { cpu: "2" } } }]))!, /maximum cpu usage per Pod is 3000m, but limit is 4000m/);
+    });
+
+    it("counts objects and a pod's resources by the quota's names, and refuses what exceeds a quota by itself", () => {
+        const quotas = [quotaSpec("ana", { pods: 10, cpuMilli: 1000, memoryMi: 1024, memoryLimitMi: 2048 }), istioQuotaSpec("ana")];
+        assert.deepEqual(quotaUsage({ kind: "ConfigMap" }, "configmaps", "", 3), { "count/configmaps": 3, configmaps: 3 });
+        assert.equal(quotaRefusal(quotas, { kind: "ConfigMap" }, "configmaps", "", 30), undefined);
+        assert.match(quotaRefusal(quotas, { kind: "ConfigMap" }, "configmaps", "", 31)!, /exceeded quota: attendee-quota, requested: count\/configmaps=31, limited: count\/configmaps=30/);
+        assert.match(quotaRefusal(quotas, { kind: "ServiceEntry" }, "serviceentries", "networking.istio.io", 11)!, /attendee-istio-quota/);
+        assert.match(quotaRefusal(quotas, { kind: "Gateway" }, "gateways", "networking.istio.io", 1)!, /count\/gateways.networking.istio.io=0/);
+        // 15 pods of the defaults (50m, 64Mi requested; 256Mi limit): the pod count (15) and the requests pass, limits.memory (3840Mi > 3072Mi) does not.
+        assert.match(quotaRefusal(quotas, pod([{}]), "pods", "", 15, ranges)!, /limits.memory=3840, limited: limits.memory=3072Mi/);
+        assert.match(quotaRefusal(quotas, { kind: "PersistentVolumeClaim", spec: { resources: { requests: { storage: "11Gi" } } } }, "persistentvolumeclaims", "", 1)!, /requests.storage/);
+    });
+});
