@@ -136,6 +136,25 @@ describe("attack suite: an attendee's credentials against the planned classroom"
         assert.equal(escapes.length, 6 + 24 + 1);
     });
 
+    it("names the workloads whose pods the LimitRange would refuse, sidecar included (as the real control plane refused them under a CPU ceiling per pod)", () => {
+        assert.deepEqual(isolationReport(plan).problems, []);
+        const withCeiling = (max: Record<string, string>): Plan => {
+            const copy: Plan = JSON.parse(JSON.stringify(plan));
+            for (const r of copy.resources) {
+                const o = r.inputs as any;
+                if (o.kind === "LimitRange" && o.metadata.namespace === "ana") o.spec.limits = [...o.spec.limits.filter((l: any) => l.type !== "Pod"), { type: "Pod", max }];
+            }
+            return copy;
+        };
+        // A CPU ceiling of 1400m: every container's CPU limit defaults to the container maximum, 2.
+        const cpu = isolationReport(withCeiling({ cpu: "1400m" })).problems;
+        assert.ok(cpu.length > 0 && cpu.every((p) => /AttendeeBlocked: .*LimitRange \(maximum cpu usage per Pod is 1400m/.test(p)), cpu.join("\n"));
+        assert.ok(cpu.some((p) => p.startsWith("AttendeeBlocked: the pods of Deployment ana/productpage-v1")));
+        // Productpage asks for 256Mi at most; with its sidecar's limit added, a pod of 512Mi is too small.
+        const memory = isolationReport(withCeiling({ memory: "512Mi" })).problems;
+        assert.ok(memory.some((p) => p.includes("Deployment ana/productpage-v1") && p.includes("maximum memory usage per Pod is 512Mi")), memory.join("\n"));
+    });
+
     it("where the CNI enforces no NetworkPolicy (kind without a policy engine), the mesh still refuses another attendee's connection", () => {
         const copy: Plan = JSON.parse(JSON.stringify(plan));
         const noNetworkPolicies: Plan = { ...copy, resources: copy.resources.filter((r) => (r.inputs as any).kind !== "NetworkPolicy") };

@@ -10,9 +10,9 @@ describe("LimitRange and ResourceQuota, offline (a lower bound the control-plane
     const ranges = [limitRangeSpec("ana", ceiling)];
 
     it("sizes the per-pod ceiling from a node of the type, as the capacity model fills it", () => {
-        assert.deepEqual(ceiling, { cpuMilli: 3000, memoryMi: 12160 });
+        assert.deepEqual(ceiling, { memoryMi: 12160 });
         assert.equal(podCeiling("x9.unknown"), undefined);
-        assert.deepEqual((limitRangeSpec("ana", ceiling).spec as any).limits[1], { type: "Pod", max: { cpu: "3000m", memory: "12160Mi" } });
+        assert.deepEqual((limitRangeSpec("ana", ceiling).spec as any).limits[1], { type: "Pod", max: { memory: "12160Mi" } });
         assert.equal((limitRangeSpec("ana").spec as any).limits.length, 1);
     });
 
@@ -24,8 +24,12 @@ describe("LimitRange and ResourceQuota, offline (a lower bound the control-plane
         // Five fit; without the per-pod entry, six do too.
         assert.equal(limitRangeRefusal(ranges, pod(Array.from({ length: 5 }, () => ({ resources: { limits: { memory: "2Gi" } } })))), undefined);
         assert.equal(limitRangeRefusal([limitRangeSpec("ana")], six), undefined);
-        // CPU: two containers of 2 CPUs each exceed the 3-CPU pod.
-        assert.match(limitRangeRefusal(ranges, pod([{ resources: { limits: { cpu: "2" } } }, { resources: { limits: { cpu: "2" } } }]))!, /maximum cpu usage per Pod is 3000m, but limit is 4000m/);
+        // CPU is not bounded per pod: every container's CPU limit defaults to the container maximum (2), as the API
+        // server stores the LimitRange; a pod of three containers stays admitted (the real control plane refused them
+        // all when the pod had a CPU maximum).
+        assert.equal(limitRangeRefusal(ranges, pod([{}, {}, {}])), undefined);
+        const withCpuCeiling = [{ spec: { limits: [...(ranges[0].spec as any).limits, { type: "Pod", max: { cpu: "3" } }] } }];
+        assert.match(limitRangeRefusal(withCpuCeiling, pod([{}, {}]))!, /maximum cpu usage per Pod is 3, but limit is 4000m/);
     });
 
     it("counts objects and a pod's resources by the quota's names, and refuses what exceeds a quota by itself", () => {
@@ -35,7 +39,7 @@ describe("LimitRange and ResourceQuota, offline (a lower bound the control-plane
         assert.match(quotaRefusal(quotas, { kind: "ConfigMap" }, "configmaps", "", 31)!, /exceeded quota: attendee-quota, requested: count\/configmaps=31, limited: count\/configmaps=30/);
         assert.match(quotaRefusal(quotas, { kind: "ServiceEntry" }, "serviceentries", "networking.istio.io", 11)!, /attendee-istio-quota/);
         assert.match(quotaRefusal(quotas, { kind: "Gateway" }, "gateways", "networking.istio.io", 1)!, /count\/gateways.networking.istio.io=0/);
-        // 15 pods of the defaults (50m, 64Mi requested; 256Mi limit): the pod count (15) and the requests pass, limits.memory (3840Mi > 3072Mi) does not.
+        // 15 pods of the defaults (50m and 64Mi requested; 2 CPUs and 256Mi limit): the pod count (15) and the requests pass, limits.memory (3840Mi > 3072Mi) does not.
         assert.match(quotaRefusal(quotas, pod([{}]), "pods", "", 15, ranges)!, /limits.memory=3840, limited: limits.memory=3072Mi/);
         assert.match(quotaRefusal(quotas, { kind: "PersistentVolumeClaim", spec: { resources: { requests: { storage: "11Gi" } } } }, "persistentvolumeclaims", "", 1)!, /requests.storage/);
     });

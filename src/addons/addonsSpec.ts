@@ -7,6 +7,7 @@
 import type { types } from "@pulumi/kubernetes";
 import { createHash } from "crypto";
 import YAML from "yaml";
+import { scrapeConfigs } from "./prometheusScrape";
 import {
     ADDONS_NAMESPACE,
     GRAFANA,
@@ -83,9 +84,10 @@ function chartRelease(name: string, chart: string, repo: string, version: string
 }
 
 /**
- * Prometheus server only. The chart's default `kubernetes-pods` job scrapes every
- * pod annotated `prometheus.io/scrape`: istiod (15014), the gateways and every
- * sidecar (merged metrics on 15020, outside mTLS, so scraping works under STRICT).
+ * Prometheus server only. Its pod jobs scrape every pod annotated `prometheus.io/scrape`:
+ * istiod (15014), the gateways and every sidecar (merged metrics on 15020, outside
+ * mTLS, so scraping works under STRICT); pods outside the platform's namespaces
+ * with bounds and without trusting their labels (`src/addons/prometheusScrape.ts`).
  */
 export function prometheusValues(): Record<string, unknown> {
     return {
@@ -106,6 +108,7 @@ export function prometheusValues(): Record<string, unknown> {
         },
         // Its config reloader needs the lifecycle API; the configuration changes only with the chart.
         configmapReload: { prometheus: { enabled: false } },
+        serverFiles: { "prometheus.yml": { scrape_configs: scrapeConfigs() } },
     };
 }
 

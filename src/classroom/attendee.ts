@@ -32,7 +32,7 @@ export interface AttendeeArgs extends ClusterAccess {
     /** What the attendee's own pods request: sizes the quota. */
     readonly demand: Demand;
     /** The most one pod's limits may be (a node, as the capacity model fills it); default no ceiling per pod. */
-    readonly podCeiling?: { readonly cpuMilli: number; readonly memoryMi: number };
+    readonly podCeiling?: { readonly memoryMi: number };
     /** The namespaces the attendee's proxies import. */
     readonly sidecarHosts: readonly string[];
 }

@@ -140,10 +140,10 @@ export function quotaSpec(namespace: string, demand: Demand): types.input.core.v
 }
 
 /**
- * Defaults for containers that state no resources, a ceiling per container, and one per pod: no larger than what
- * the capacity model fills of a node (`podCeiling`), so no attendee's pod is allowed more than a node holds.
+ * Defaults for containers that state no resources, a ceiling per container, and a memory ceiling per pod: no larger
+ * than what the capacity model fills of a node (`podCeiling`), so no attendee's pod is allowed more than a node holds.
  */
-export function limitRangeSpec(namespace: string, podCeiling?: { readonly cpuMilli: number; readonly memoryMi: number }): types.input.core.v1.LimitRange {
+export function limitRangeSpec(namespace: string, podCeiling?: { readonly memoryMi: number }): types.input.core.v1.LimitRange {
     return {
         metadata: { name: "attendee-limits", namespace, labels: { ...PLATFORM_PART_LABELS } },
         spec: {
@@ -154,7 +154,10 @@ export function limitRangeSpec(namespace: string, podCeiling?: { readonly cpuMil
                     default: { memory: "256Mi" },
                     max: { cpu: "2", memory: "2Gi" },
                 },
-                ...(podCeiling ? [{ type: "Pod", max: { cpu: `${podCeiling.cpuMilli}m`, memory: `${podCeiling.memoryMi}Mi` } }] : []),
+                // Memory only: a CPU limit throttles, memory over a node's is taken from the others by the kernel. (A
+                // container's CPU limit defaults to its maximum, 2, as the API server defaults a LimitRange: a CPU
+                // ceiling per pod would refuse every pod of three containers.)
+                ...(podCeiling ? [{ type: "Pod", max: { memory: `${podCeiling.memoryMi}Mi` } }] : []),
             ],
         },
     };

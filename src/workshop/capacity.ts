@@ -117,15 +117,15 @@ export function allocatable(t: InstanceType): { cpuMilli: number; memoryMi: numb
 }
 
 /**
- * The most one pod may ask of a node of the type (its limits, set by each attendee's LimitRange): what the capacity
- * model plans to fill of a node, so no pod's limits exceed the node it lands on. Undefined for a type not in the table.
+ * The most memory one pod's limits may add up to (each attendee's LimitRange): what the capacity model plans to fill
+ * of a node of the type, so no pod's limits exceed the node it lands on. Undefined for a type not in the table.
  */
-export function podCeiling(instanceType: string): { readonly cpuMilli: number; readonly memoryMi: number } | undefined {
+export function podCeiling(instanceType: string): { readonly memoryMi: number } | undefined {
     const t = INSTANCE_TYPES[instanceType];
     if (!t) return undefined;
     const a = allocatable(t);
     const down = (x: number, step: number) => Math.floor(x / step) * step;
-    return { cpuMilli: down(a.cpuMilli * TARGET_UTILISATION - SYSTEM_PER_NODE.cpuMilli, 100), memoryMi: down(a.memoryMi * TARGET_UTILISATION - SYSTEM_PER_NODE.memoryMi, 64) };
+    return { memoryMi: down(a.memoryMi * TARGET_UTILISATION - SYSTEM_PER_NODE.memoryMi, 64) };
 }
 
 /** Nodes of a type needed for a demand, at the target utilisation, never fewer than `minimum`. */

@@ -44,7 +44,7 @@ export interface LessonsPlan {
     /** What one namespace's pods ask for: sizes each attendee's quota. */
     readonly perNamespace: Demand;
     /** The most one pod's limits may be (a node of the node group, as the capacity model fills it); undefined for an unknown instance type. */
-    readonly podCeiling?: { readonly cpuMilli: number; readonly memoryMi: number };
+    readonly podCeiling?: { readonly memoryMi: number };
 }
 
 /** The Services one namespace of the class's lessons holds: what each proxy knows besides the platform's. */

@@ -22,10 +22,10 @@ import { admissionRefusals, resourceOf } from "../kubernetes/admission";
 import { meshRefusal, networkRefusal, type Pod } from "../kubernetes/network";
 import { enforcedLevel, podOf, podSecurityFailures } from "../kubernetes/podSecurityStandards";
 import { grants } from "../kubernetes/rbac";
-import { limitRangeRefusal, quotaRefusal } from "../kubernetes/quota";
+import { limitRangeRefusal, quotaRefusal, workloadPodRefusals } from "../kubernetes/quota";
 import { JOB_BOUNDS, LIST_BOUNDS, MAX_REPLICAS } from "../../classroom/admissionSpec";
 import { objectLabel, planObjects, type PlanObject } from "../checks/clusterChecks";
-import { handOutObjects, uriWithin } from "../checks/meshVisibility";
+import { handOutObjects, proxyResourcesOf, uriWithin } from "../checks/meshVisibility";
 import type { Plan } from "../plan/plan";
 
 export type Layer = "RBAC" | "LimitRange" | "Pod Security" | "admission policy" | "ResourceQuota" | "Istio" | "NetworkPolicy" | "AuthorizationPolicy" | "admitted";
@@ -443,6 +443,10 @@ export function isolationReport(plan: Plan, planned: readonly PlanObject[] = pla
     for (const o of lessons) {
         const v = judge({ verb: "create", object: o });
         if (v.layer !== "admitted") problems.push(`AttendeeBlocked: ${objectLabel(o)} of the lessons would be refused to its attendee by ${v.layer} (${v.reason})`);
+    }
+    // The pods of the namespace's workloads, sidecars included, under its LimitRange.
+    for (const { object, reason } of workloadPodRefusals(planned.map(({ o }) => o), own, proxyResourcesOf(plan))) {
+        problems.push(`AttendeeBlocked: the pods of ${objectLabel(object)} would be refused by LimitRange (${reason}): its rollout would never start`);
     }
     return { pair, problems, warnings, refused, allowed: CAPABILITIES.length, lessons: lessons.length };
 }

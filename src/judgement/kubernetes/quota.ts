@@ -14,6 +14,8 @@
  * Pure: the namespace's LimitRanges and ResourceQuotas and the object in, a refusal or undefined out.
  */
 import { mebibytes, milliCpu } from "../../model/demand";
+import { sidecarInjected } from "./injection";
+import { podOf } from "./podSecurityStandards";
 
 /** The quota names Kubernetes counts under a kind's short name (ResourceQuota's "standard object count"). */
 const LEGACY_COUNT: Readonly<Record<string, string>> = {
@@ -31,17 +33,26 @@ type Amounts = Record<string, number>;
 const amount = (resource: string, value: string) => (resource.endsWith("cpu") ? milliCpu(value) : mebibytes(value));
 const shown = (resource: string, value: number) => (resource.endsWith("cpu") ? `${value}m` : `${value}Mi`);
 
+/**
+ * A Container item as the API server stores it (SetDefaults_LimitRangeItem): a default limit where only a maximum is
+ * given, then a default request where only a default limit is, then where only a minimum is.
+ */
+function defaulted(item: any): { default: Record<string, string>; defaultRequest: Record<string, string> } {
+    const limit = { ...(item.max ?? {}), ...(item.default ?? {}) };
+    return { default: limit, defaultRequest: { ...(item.min ?? {}), ...limit, ...(item.defaultRequest ?? {}) } };
+}
+
 /** Each container's requests and limits, with the LimitRange's Container defaults where it states none. */
 function containerAmounts(pod: any, limitRanges: readonly any[]): { name: string; requests: Amounts; limits: Amounts }[] {
-    const defaults = limitRanges.flatMap((lr) => (lr.spec?.limits ?? []).filter((l: any) => l.type === "Container"));
+    const defaults = limitRanges.flatMap((lr) => (lr.spec?.limits ?? []).filter((l: any) => l.type === "Container").map(defaulted));
     return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].map((c: any) => {
         const limits: Amounts = {};
         const requests: Amounts = {};
         for (const r of ["cpu", "memory"]) {
-            const limit = c.resources?.limits?.[r] ?? defaults.find((d) => d.default?.[r])?.default?.[r];
+            const limit = c.resources?.limits?.[r] ?? defaults.find((d) => d.default[r])?.default[r];
             if (limit !== undefined) limits[r] = amount(r, String(limit));
-            // Kubernetes defaults a missing request to the limit, then to the LimitRange's defaultRequest.
-            const request = c.resources?.requests?.[r] ?? c.resources?.limits?.[r] ?? defaults.find((d) => d.defaultRequest?.[r])?.defaultRequest?.[r] ?? limit;
+            // A missing request is the container's own limit, else the LimitRange's default request.
+            const request = c.resources?.requests?.[r] ?? c.resources?.limits?.[r] ?? defaults.find((d) => d.defaultRequest[r])?.defaultRequest[r];
             if (request !== undefined) requests[r] = amount(r, String(request));
         }
         return { name: c.name, requests, limits };
@@ -100,4 +111,23 @@ export function quotaRefusal(quotas: readonly any[], object: any, resource: stri
         }
     }
     return undefined;
+}
+
+/**
+ * The workloads of a namespace whose pods its LimitRanges would refuse: the API server admits a Deployment or a
+ * Job, then refuses every pod its controller creates (no error reaches whoever applied it; the rollout waits). Each
+ * pod is judged with the sidecar Istio's injector adds where it adds one (`sidecar`: its resources), as the
+ * LimitRanger validates pods after the mutating webhooks.
+ */
+export function workloadPodRefusals(objects: readonly any[], namespace: string, sidecar: { readonly limits?: Record<string, string>; readonly requests?: Record<string, string> } | undefined): { object: any; reason: string }[] {
+    const limitRanges = objects.filter((o) => o.kind === "LimitRange" && o.metadata?.namespace === namespace);
+    if (limitRanges.length === 0) return [];
+    return objects
+        .filter((o) => o.kind !== "Pod" && o.metadata?.namespace === namespace && podOf(o)?.spec)
+        .flatMap((o) => {
+            const template = podOf(o)!;
+            const proxy = sidecar && sidecarInjected(objects, namespace, template.metadata) ? [{ name: "istio-proxy", resources: sidecar }] : [];
+            const reason = limitRangeRefusal(limitRanges, { kind: "Pod", spec: { ...template.spec, containers: [...(template.spec?.containers ?? []), ...proxy] } });
+            return reason ? [{ object: o, reason }] : [];
+        });
 }
