@@ -113,12 +113,12 @@ describe("addons spec (pure)", () => {
         assert.equal(exposed.external_services.tracing.external_url, "/jaeger");
     });
 
-    it("configures Jaeger v2 to receive OTLP on 4317/4318 and serve its UI under /jaeger", () => {
+    it("configures Jaeger v2 to receive OTLP over gRPC on 4317 only (what the proxies send) and serve its UI under /jaeger", () => {
         const cfg = YAML.parse(jaegerConfig());
-        assert.deepEqual(cfg.receivers.otlp.protocols, { grpc: { endpoint: "0.0.0.0:4317" }, http: { endpoint: "0.0.0.0:4318" } });
+        assert.deepEqual(cfg.receivers.otlp.protocols, { grpc: { endpoint: "0.0.0.0:4317" } });
         assert.equal(cfg.extensions.jaeger_query.base_path, "/jaeger");
         const objs = jaegerObjects("2.17.0");
-        assert.deepEqual(objs.collectorService.spec.ports.map((p) => [p.name, p.port]), [["grpc-otlp", 4317], ["http-otlp", 4318]]);
+        assert.deepEqual(objs.collectorService.spec.ports.map((p) => [p.name, p.port]), [["grpc-otlp", 4317]]);
         assert.equal(objs.deployment.spec.template.spec.containers[0].securityContext?.allowPrivilegeEscalation, false);
     });
 

@@ -10,6 +10,7 @@ import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
 import { ISTIO_DASHBOARDS, istioDashboardUrl, jaegerConfig, JAEGER_METRICS_PORT, kialiValues, prometheusValues } from "../src/addons/addonsSpec";
+import { PLATFORM_NAMESPACES, UNTRUSTED_SCRAPE_LIMITS } from "../src/addons/prometheusScrape";
 import { ISTIOD_POD_LABELS, KIALI_POD_LABELS, PROMETHEUS_SERVER_POD_LABELS } from "../src/model/endpoints";
 import { OPEN_SYSTEM_PORTS } from "../src/mesh/platformIsolation";
 import { GATEWAY_PEER, GATEWAY_PRINCIPAL } from "../src/model/peers";
@@ -277,10 +278,10 @@ describe("upstream: the pinned charts and what they create", () => {
     it("names both sides of an address that resolves to nothing", () => {
         const plan = copyOf(plans.dev);
         const istiod = plan.resources.find((r) => r.type === RELEASE && (r.inputs as any).chart === "istiod")!;
-        (istiod.inputs as any).values.meshConfig.extensionProviders[0].opentelemetry.port = 4318 + 1;
+        (istiod.inputs as any).values.meshConfig.extensionProviders[0].opentelemetry.port = 4319;
         (own(plan, "ConfigMap", "nginx-proxy").inputs as any).data["default.conf"] = "server { location /v1 { proxy_pass http://my-app-v3; } }";
         assert.deepEqual(addressProblems(plan, true).problems.filter((p) => !/istio-system\/(prometheus|grafana)/.test(p)), [
-            "UnresolvedAddress: jaeger-collector.istio-system.svc.cluster.local:4319 (release istio-system/istiod value meshConfig.extensionProviders[0].opentelemetry): Service istio-system/jaeger-collector (addons-jaeger-collector) has no port 4319 (ports: 4317, 4318)",
+            "UnresolvedAddress: jaeger-collector.istio-system.svc.cluster.local:4319 (release istio-system/istiod value meshConfig.extensionProviders[0].opentelemetry): Service istio-system/jaeger-collector (addons-jaeger-collector) has no port 4319 (ports: 4317)",
             "UnresolvedAddress: http://my-app-v3 (ConfigMap demo/nginx-proxy (lessons:demo/nginx-proxy) default.conf proxy_pass): no Service demo/my-app-v3 in the plan",
         ]);
     });
@@ -311,7 +312,7 @@ describe("upstream: the first apply's failures, each fixed", () => {
         const jaeger = own(plan, "Deployment", "jaeger").inputs as any;
         jaeger.spec.template.spec.containers[0].ports = jaeger.spec.template.spec.containers[0].ports.filter((p: any) => p.containerPort !== 8888);
         assert.deepEqual(scrapePortProblems(plan), [
-            'ScrapePortNotServed: Deployment istio-system/jaeger (addons-jaeger) is annotated prometheus.io/port "8888", which none of its containers declares (4317, 4318, 16686, 16685, 13133)',
+            'ScrapePortNotServed: Deployment istio-system/jaeger (addons-jaeger) is annotated prometheus.io/port "8888", which none of its containers declares (4317, 16686, 16685, 13133)',
         ]);
     });
 
@@ -458,6 +459,38 @@ describe("upstream: isolation selects the pods and identities the charts create"
         assert.deepEqual((kialiValues({ ...settingsFor(EKS_RAW).addons }) as any).deployment.network_policy, { enabled: false });
         for (const file of ["grafana-11.6.1.default.yaml", "prometheus-27.42.2.default.yaml"]) {
             assert.deepEqual(upstreamYamlDocs(`rendered/${file}`).filter((d) => d.kind === "NetworkPolicy"), [], file);
+        }
+    });
+
+    it("Prometheus' scrape jobs are the chart's, but for what a classroom's untrusted targets need, every difference listed", () => {
+        const chart: any[] = YAML.parse(upstreamText("chart-values/prometheus-community/prometheus-27.42.2/values.yaml")).serverFiles["prometheus.yml"].scrape_configs;
+        const ours = (prometheusValues() as any).serverFiles["prometheus.yml"].scrape_configs as any[];
+        const byName = (jobs: any[]) => new Map(jobs.map((j) => [j.job_name, j]));
+        const theirs = byName(chart);
+        // Jobs left out: components the stack does not install, and slow variants nothing annotates for.
+        assert.deepEqual(
+            chart.map((j) => j.job_name).filter((n) => !byName(ours).has(n)),
+            ["kubernetes-service-endpoints-slow", "prometheus-pushgateway", "kubernetes-services", "kubernetes-pods-slow"],
+        );
+        for (const job of ours) {
+            const upstream = theirs.get(job.job_name) ?? theirs.get("kubernetes-pods");
+            const { relabel_configs: ourRules, ...ourRest } = job;
+            const { relabel_configs: upYaml, ...upRest } = upstream;
+            // The chart writes `regex: true` unquoted: YAML's boolean, which Prometheus reads as the string.
+            const upRules = (upYaml ?? []).map((r: any) => (r.regex === true ? { ...r, regex: "true" } : r));
+            const platform = [{ source_labels: ["__meta_kubernetes_namespace"], action: "keep", regex: PLATFORM_NAMESPACES.join("|") }];
+            if (job.job_name === "workload-pods") {
+                // Every other namespace's pods: Prometheus' labels win, no redirect, bounded, no URL parameter from an annotation.
+                assert.deepEqual(ourRest, { ...upRest, job_name: "workload-pods", honor_labels: false, follow_redirects: false, ...UNTRUSTED_SCRAPE_LIMITS });
+                assert.deepEqual(ourRules.slice(1), upRules.filter((r: any) => !String(r.regex).includes("prometheus_io_param")));
+                assert.deepEqual(ourRules[0], { ...platform[0], action: "drop" });
+            } else if (job.job_name === "kubernetes-pods" || job.job_name === "kubernetes-service-endpoints") {
+                // The platform's own: the chart's job, for the platform's namespaces only.
+                assert.deepEqual(ourRest, upRest);
+                assert.deepEqual(ourRules, [...platform, ...upRules], job.job_name);
+            } else {
+                assert.deepEqual(job, upstream, job.job_name);
+            }
         }
     });
 

@@ -251,8 +251,8 @@ export function jaegerConfig(): string {
         receivers: {
             otlp: {
                 protocols: {
+                    // gRPC only, what the proxies send (the mesh's tracing provider): every pod may reach the collector.
                     grpc: { endpoint: `0.0.0.0:${JAEGER_COLLECTOR.otlpGrpcPort}` },
-                    http: { endpoint: `0.0.0.0:${JAEGER_COLLECTOR.otlpHttpPort}` },
                 },
             },
         },
@@ -287,7 +287,6 @@ export function jaegerObjects(version: string) {
                                 args: ["--config", "/etc/jaeger/config.yaml"],
                                 ports: [
                                     { name: "grpc-otlp", containerPort: JAEGER_COLLECTOR.otlpGrpcPort },
-                                    { name: "http-otlp", containerPort: JAEGER_COLLECTOR.otlpHttpPort },
                                     { name: "http-query", containerPort: JAEGER_QUERY.port },
                                     { name: "grpc-query", containerPort: JAEGER_QUERY_GRPC_PORT },
                                     { name: "http-health", containerPort: 13133 },
@@ -313,7 +312,6 @@ export function jaegerObjects(version: string) {
                 selector: { ...JAEGER_LABELS },
                 ports: [
                     { name: "grpc-otlp", port: JAEGER_COLLECTOR.otlpGrpcPort, targetPort: JAEGER_COLLECTOR.otlpGrpcPort },
-                    { name: "http-otlp", port: JAEGER_COLLECTOR.otlpHttpPort, targetPort: JAEGER_COLLECTOR.otlpHttpPort },
                 ],
             },
         },

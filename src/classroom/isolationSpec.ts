@@ -4,18 +4,42 @@
  *  - Each attendee namespace admits traffic only from itself, the ingress
  *    gateway and Prometheus: a NetworkPolicy (enforced by the cluster's CNI:
  *    the VPC CNI's network policy agent on EKS) and an AuthorizationPolicy
- *    (enforced by every sidecar, on the peer's mTLS identity).
+ *    (enforced by every sidecar, on the peer's mTLS identity). The same
+ *    NetworkPolicy lets its pods out only to what the lessons need.
  *  - The platform's own namespace is isolated by `src/mesh/platformIsolation.ts`.
  *
  * Pure: plain objects for `src/classroom/attendee.ts`.
  */
 import { PLATFORM_PART_LABELS } from "../model/platform";
 import { istioObject, type IstioObject } from "../model/istioObjects";
-import { GATEWAY_PEER, GATEWAY_PRINCIPAL, PROMETHEUS_PEER } from "../model/peers";
+import { GATEWAY_PEER, GATEWAY_PRINCIPAL, NAME_LABEL, PROMETHEUS_PEER, inNamespace } from "../model/peers";
+import { EGRESS_GATEWAY, EGRESS_NAMESPACE, EXTERNAL_NAMESPACE, GATEWAY_PORTS, ISTIO_NAMESPACE } from "../model/platform";
+import { ADDONS_NAMESPACE, ISTIOD_POD_LABELS, ISTIOD_XDS_PORT, JAEGER_COLLECTOR, JAEGER_LABELS } from "../model/endpoints";
+
+/** CoreDNS's pods (EKS's and kubeadm's label). */
+const KUBE_DNS_LABELS = { "k8s-app": "kube-dns" };
 
 export const ISOLATION_NAME = "attendee-isolation";
 
-/** An attendee namespace's pods accept connections from the namespace itself, the ingress gateway and Prometheus only. */
+const tcp = (ports: readonly number[]) => ports.map((port) => ({ protocol: "TCP", port }));
+
+/**
+ * Where an attendee's pods may connect: their own namespace; cluster DNS; istiod's xDS and the trace collector
+ * (what their proxies need); the ingress gateway's and the egress gateway's HTTP and HTTPS ports (the lessons'
+ * checks call the gateway; the egress lesson leaves through its gateway); the egress lesson's stand-in for an
+ * outside host. Nothing else: no internet (no lesson needs it: the stand-in plays the outside world), no node
+ * (kubelet, host ports, the instance metadata service), no API server, no platform UI but through the gateway.
+ */
+export const ATTENDEE_EGRESS = [
+    { to: [{ podSelector: {} }] },
+    { to: [inNamespace("kube-system", KUBE_DNS_LABELS)], ports: [...tcp([53]), { protocol: "UDP", port: 53 }] },
+    { to: [inNamespace(ISTIO_NAMESPACE, ISTIOD_POD_LABELS)], ports: tcp([ISTIOD_XDS_PORT]) },
+    { to: [inNamespace(ADDONS_NAMESPACE, JAEGER_LABELS)], ports: tcp([JAEGER_COLLECTOR.otlpGrpcPort]) },
+    { to: [GATEWAY_PEER, inNamespace(EGRESS_NAMESPACE, EGRESS_GATEWAY.selector)], ports: tcp(GATEWAY_PORTS.map((p) => p.targetPort)) },
+    { to: [{ namespaceSelector: { matchLabels: { [NAME_LABEL]: EXTERNAL_NAMESPACE } } }] },
+];
+
+/** An attendee namespace's pods accept connections from the namespace itself, the ingress gateway and Prometheus only, and open only `ATTENDEE_EGRESS`. */
 export function attendeeNetworkPolicy(namespace: string) {
     return {
         apiVersion: "networking.k8s.io/v1" as const,
@@ -23,8 +47,9 @@ export function attendeeNetworkPolicy(namespace: string) {
         metadata: { name: ISOLATION_NAME, namespace, labels: { ...PLATFORM_PART_LABELS } },
         spec: {
             podSelector: {},
-            policyTypes: ["Ingress"],
+            policyTypes: ["Ingress", "Egress"],
             ingress: [{ from: [{ podSelector: {} }, GATEWAY_PEER, PROMETHEUS_PEER] }],
+            egress: ATTENDEE_EGRESS,
         },
     };
 }

@@ -7,7 +7,7 @@ import { JAEGER_COLLECTOR } from "../model/endpoints";
 import { istioObject, type IstioObject } from "../model/istioObjects";
 import type { MeshSizing } from "./meshScale";
 import type { ClusterSettings, IstioSettings } from "../settings/schema";
-import { DEFAULT_EXPORT_TO, EGRESS_GATEWAY, EGRESS_NAMESPACE, GATEWAY_CERT_SECRET, GATEWAY_TLS_PORT, INGRESS_GATEWAY, INGRESS_NAMESPACE, ISTIO_NAMESPACE, WORKSHOP_GATEWAY, exportedTo } from "../model/platform";
+import { DEFAULT_EXPORT_TO, EGRESS_GATEWAY, EGRESS_NAMESPACE, GATEWAY_CERT_SECRET, GATEWAY_PORTS, GATEWAY_TLS_PORT, INGRESS_GATEWAY, INGRESS_NAMESPACE, ISTIO_NAMESPACE, WORKSHOP_GATEWAY, exportedTo } from "../model/platform";
 import { RELEASE_TIMEOUT_SECONDS, type ReleaseSpec } from "../model/release";
 
 /** Istio's official chart repository (every Istio chart, one version). */
@@ -151,16 +151,6 @@ export function meshReleases(istio: IstioSettings, sizing: Pick<MeshSizing, "pro
     };
 }
 
-/**
- * Ports a gateway's Service serves, and no other (the ingress load balancer
- * included): the gateway's status and admin ports stay inside the cluster. The
- * gateway chart's pods listen on 80 and 443 themselves (an unprivileged-port
- * sysctl, no root).
- */
-export const GATEWAY_PORTS = [
-    { name: "http2", port: 80, targetPort: 80, protocol: "TCP" },
-    { name: "https", port: 443, targetPort: 443, protocol: "TCP" },
-] as const;
 
 /** In-tree AWS cloud provider: an internet-facing network load balancer across all zones. */
 export const NLB_ANNOTATIONS: Readonly<Record<string, string>> = {

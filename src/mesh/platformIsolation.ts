@@ -6,14 +6,14 @@
  * ingress gateway's pods. Pure: `src/mesh/` registers them.
  */
 import type { types } from "@pulumi/kubernetes";
-import { ISTIOD_POD_LABELS, JAEGER_COLLECTOR, JAEGER_LABELS } from "../model/endpoints";
+import { ISTIOD_POD_LABELS, ISTIOD_XDS_PORT, JAEGER_COLLECTOR, JAEGER_LABELS } from "../model/endpoints";
 import { ISTIO_NAMESPACE } from "../model/platform";
 import { GATEWAY_PEER } from "../model/peers";
 
 /** The ports of istio-system every proxy needs, from anywhere: istiod's mTLS xDS and webhooks, the OTLP collector. */
 export const OPEN_SYSTEM_PORTS = {
-    istiod: { pods: ISTIOD_POD_LABELS, ports: [15012, 15017] },
-    collector: { pods: JAEGER_LABELS, ports: [JAEGER_COLLECTOR.otlpGrpcPort, JAEGER_COLLECTOR.otlpHttpPort] },
+    istiod: { pods: ISTIOD_POD_LABELS, ports: [ISTIOD_XDS_PORT, 15017] },
+    collector: { pods: JAEGER_LABELS, ports: [JAEGER_COLLECTOR.otlpGrpcPort] },
 } as const;
 
 /** istio-system's NetworkPolicies: its own pods and the ingress gateway for everything, anyone for the ports every proxy needs. */

@@ -25,6 +25,8 @@ export const PROMETHEUS_SERVER_POD_LABELS: Readonly<Record<string, string>> = { 
 export const KIALI_POD_LABELS: Readonly<Record<string, string>> = { "app.kubernetes.io/name": "kiali", "app.kubernetes.io/instance": "kiali" };
 /** The labels the istiod chart gives istiod's pods. */
 export const ISTIOD_POD_LABELS: Readonly<Record<string, string>> = { app: "istiod" };
+/** istiod's mTLS xDS port: where every proxy gets its configuration and certificates. */
+export const ISTIOD_XDS_PORT = 15012;
 export const GRAFANA = endpoint("grafana", 3000, "/grafana");
 export const KIALI = endpoint("kiali", 20001, "/kiali");
 /** Jaeger's query service: the UI on 16686, the gRPC query API (what Kiali uses) on 16685. */
@@ -39,7 +41,6 @@ export const JAEGER_COLLECTOR = {
     namespace: ADDONS_NAMESPACE,
     host: `jaeger-collector.${ADDONS_NAMESPACE}.svc.cluster.local`,
     otlpGrpcPort: 4317,
-    otlpHttpPort: 4318,
 } as const;
 
 export function host(e: Pick<Endpoint, "service" | "namespace">): string {

@@ -20,8 +20,9 @@ export function networkPoliciesEnforced(cluster: { readonly mode: string }): boo
 }
 
 /** Kubernetes labels every namespace with its own name. */
-const NAME_LABEL = "kubernetes.io/metadata.name";
-const inNamespace = (namespace: string, pods: Readonly<Record<string, string>>): types.input.networking.v1.NetworkPolicyPeer => ({
+export const NAME_LABEL = "kubernetes.io/metadata.name";
+/** The pods of a namespace with these labels, as a NetworkPolicy peer. */
+export const inNamespace = (namespace: string, pods: Readonly<Record<string, string>>): types.input.networking.v1.NetworkPolicyPeer => ({
     namespaceSelector: { matchLabels: { [NAME_LABEL]: namespace } },
     podSelector: { matchLabels: { ...pods } },
 });

@@ -38,6 +38,17 @@ export const INGRESS_GATEWAY = {
     selector: { istio: "ingressgateway" },
     labels: { app: "istio-ingressgateway", istio: "ingressgateway" },
 } as const;
+/**
+ * Ports a gateway's Service serves, and no other (the ingress load balancer
+ * included): the gateway's status and admin ports stay inside the cluster. The
+ * gateway chart's pods listen on 80 and 443 themselves (an unprivileged-port
+ * sysctl, no root).
+ */
+export const GATEWAY_PORTS = [
+    { name: "http2", port: 80, targetPort: 80, protocol: "TCP" },
+    { name: "https", port: 443, targetPort: 443, protocol: "TCP" },
+] as const;
+
 export const EGRESS_GATEWAY = {
     release: "istio-egressgateway",
     namespace: EGRESS_NAMESPACE,

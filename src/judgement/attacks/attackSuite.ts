@@ -107,7 +107,7 @@ export const ATTACKS: readonly Attack[] = [
         what: "load istiod with ServiceEntries (100 of them, each pushed to every proxy that imports the namespace)",
         attempt: (own) => ({ verb: "create", count: 100, object: serviceEntry(own, ["flood.example.com"]) }),
     },
-    { what: "load istiod with a ServiceEntry of 1,000 hosts", attempt: (own) => ({ verb: "create", object: serviceEntry(own, Array.from({ length: 1000 }, (_, i) => `h${i}.example.com`)) }) },
+    { what: "load istiod with a ServiceEntry of 200 hosts (Istio's schema allows 256; the rail 8)", attempt: (own) => ({ verb: "create", object: serviceEntry(own, Array.from({ length: 200 }, (_, i) => `h${i}.example.com`)) }) },
     {
         what: `load istiod with a VirtualService of 1,000 routes (at most ${LIST_BOUNDS.routes})`,
         attempt: (own) => ({ verb: "create", object: vs(own, { hosts: ["reviews"], http: Array.from({ length: 1000 }, (_, i) => ({ match: [{ uri: { exact: `/${i}` } }], route })) }) }),
@@ -275,6 +275,10 @@ export const ATTACKS: readonly Attack[] = [
     { what: "reach Kiali directly (its token login, port 20001)", attempt: () => connect(ADDONS_NAMESPACE, KIALI_POD_LABELS, 20001) },
     { what: "read every trace from Jaeger's query API", attempt: () => connect(ADDONS_NAMESPACE, JAEGER_LABELS, 16686) },
     { what: "read the mesh's configuration from istiod's plaintext port (15010)", attempt: () => connect(ISTIO_NAMESPACE, ISTIOD_POD_LABELS, 15010) },
+    // No pod: an address outside every namespace, which only an ipBlock (none in the stack) could admit.
+    { what: "send traffic out of the cluster from a pod (the internet, a private address, the node's instance metadata)", attempt: () => connect("(outside the cluster)", {}, 443) },
+    { what: "call a node's kubelet (10250) from a pod", attempt: () => connect("(a node)", {}, 10250) },
+    { what: "read the shared gateway's statistics (every attendee's routes, port 15090)", attempt: () => connect(INGRESS_NAMESPACE, INGRESS_GATEWAY.labels, 15090) },
 ];
 
 /** What an attendee is meant to do: every one admitted. */
