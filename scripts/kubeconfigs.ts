@@ -1,14 +1,16 @@
 /**
  * `npm run kubeconfigs -- --stack <name> [--hours <n>] [--out <dir>]`: one
- * kubeconfig per attendee, with a token that expires (`src/tooling/kubeconfigs.ts`).
+ * kubeconfig per attendee, with a token that expires (`src/tooling/kubeconfigs.ts`);
+ * `--revoke [--attendee <id>]` ends the attendees' access and removes their own
+ * workloads (`src/tooling/revoke.ts`).
  */
 import { parseArgs } from "util";
 import { handOutKubeconfigs } from "../src/tooling/kubeconfigs";
 
 async function main(): Promise<void> {
-    const { values } = parseArgs({ options: { stack: { type: "string" }, out: { type: "string" }, hours: { type: "string" } } });
-    if (!values.stack) throw new Error("usage: npm run kubeconfigs -- --stack <name> [--hours <1-24>] [--out <dir>]");
-    await handOutKubeconfigs({ stack: values.stack, hours: values.hours, out: values.out });
+    const { values } = parseArgs({ options: { stack: { type: "string" }, out: { type: "string" }, hours: { type: "string" }, revoke: { type: "boolean" }, attendee: { type: "string" } } });
+    if (!values.stack) throw new Error("usage: npm run kubeconfigs -- --stack <name> [--hours <1-24>] [--out <dir>] | --revoke [--attendee <id>]");
+    await handOutKubeconfigs({ stack: values.stack, hours: values.hours, out: values.out, revoke: values.revoke, attendee: values.attendee });
 }
 
 main().catch((err) => {

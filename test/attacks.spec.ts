@@ -49,6 +49,7 @@ const EXPECTED: Readonly<Record<string, Layer>> = {
     "take another attendee's gateway paths with a delegate route": "Istio",
     "publish another attendee's internal Service under its own prefix (delegate route)": "admission policy",
     "run a pod at system-node-critical priority (it preempts the platform's pods and is evicted last)": "admission policy",
+    "run a pod as the attendee's own ServiceAccount (its token lives as long as the pod, beyond the kubeconfig's)": "admission policy",
     "run a pod whose limits exceed a node (eight containers of 2 GiB: the kernel, not the quota, would stop it)": "LimitRange",
     "fill etcd with ConfigMaps (100 of them)": "ResourceQuota",
     "claim 100 GiB of storage": "ResourceQuota",
@@ -135,8 +136,8 @@ describe("attack suite: an attendee's credentials against the planned classroom"
         assert.ok(escapes.some((p) => p.includes("run a privileged pod")));
         assert.ok(escapes.some((p) => p.includes("create an EnvoyFilter")));
         assert.ok(escapes.some((p) => p.includes("write Endpoints")));
-        // 6 Pod Security, 26 guard rails but two (Gateways and WorkloadEntries, which a zero quota refuses as well), Endpoints.
-        assert.equal(escapes.length, 6 + 24 + 1);
+        // 6 Pod Security, 27 guard rails but two (Gateways and WorkloadEntries, which a zero quota refuses as well), Endpoints.
+        assert.equal(escapes.length, 6 + 25 + 1);
     });
 
     it("names the workloads whose pods the LimitRange would refuse, sidecar included (as the real control plane refused them under a CPU ceiling per pod)", () => {
@@ -182,6 +183,9 @@ describe("attack suite: an attendee's credentials against the planned classroom"
             "on this existing cluster (no NetworkPolicies) an attendee can reach Kiali directly (its token login, port 20001)",
             "on this existing cluster (no NetworkPolicies) an attendee can read every trace from Jaeger's query API",
             "on this existing cluster (no NetworkPolicies) an attendee can read the mesh's configuration from istiod's plaintext port (15010)",
+            "on this existing cluster (no NetworkPolicies) an attendee can send traffic out of the cluster from a pod (the internet, a private address, the node's instance metadata)",
+            "on this existing cluster (no NetworkPolicies) an attendee can call a node's kubelet (10250) from a pod",
+            "on this existing cluster (no NetworkPolicies) an attendee can read the shared gateway's statistics (every attendee's routes, port 15090)",
         ]);
     });
 

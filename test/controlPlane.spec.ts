@@ -12,6 +12,8 @@ import { CLUSTER_RUNS, failuresOf, runConfig, type ClusterReport } from "../src/
 import { recoveryFailures, type RecoveryReport } from "../src/judgement/cluster/recovery";
 import { replayOrder } from "../src/judgement/cluster/replay";
 import { canIArgs, expectedServerLayer, layerOfRefusal } from "../src/judgement/cluster/serverJudge";
+import { revocationFailures, type RevocationReport } from "../src/judgement/cluster/revocation";
+import { attendeeMade } from "../src/tooling/revoke";
 import type { Plan, PlannedResource } from "../src/judgement/plan/plan";
 import { buildKey, BINARIES, KUBERNETES_LDFLAGS } from "../src/tooling/controlplane/build";
 import { fakeNodes, nodeSizing } from "../src/tooling/controlplane/nodes";
@@ -116,6 +118,27 @@ describe("cluster tests: the replay and the run", () => {
         // The classroom run breaks one attendee's route and moves the class on.
         assert.deepEqual(CLUSTER_RUNS.find((r) => r.name === "local-classroom")!.recovery?.attendee, "ana");
         assert.deepEqual(failuresOf({ ...cleanReport(), recovery: { ...good, onBreak: up([], [], []) } }).length, 1);
+    });
+
+    it("revocation: the token refused after it, the attendee's own workload gone, the lessons' kept; only top-level objects of no release are the attendee's", () => {
+        const good: RevocationReport = {
+            attendee: "bo",
+            before: "yes",
+            after: "error: You must be logged in to the server (Unauthorized)",
+            revocation: { namespace: "bo", access: ["rolebinding.rbac.authorization.k8s.io/attendee", "serviceaccount/attendee"], workloads: ["deployment/attendee-own"] },
+            lessonsKept: 12,
+            ownLeft: [],
+        };
+        assert.deepEqual(revocationFailures(good), []);
+        assert.match(revocationFailures({ ...good, after: "yes" }).join(), /token was not refused/);
+        assert.match(revocationFailures({ ...good, ownLeft: ["attendee-own"] }).join(), /own Deployment was not deleted/);
+        assert.match(revocationFailures({ ...good, lessonsKept: 0 }).join(), /lessons' Deployments of bo were deleted too/);
+        assert.match(revocationFailures({ ...good, before: "no" }).join(), /before it/);
+        assert.equal(attendeeMade({ metadata: { name: "x" } }), true);
+        assert.equal(attendeeMade({ metadata: { name: "x", annotations: { "meta.helm.sh/release-name": "lessons" } } }), false);
+        assert.equal(attendeeMade({ metadata: { name: "x", annotations: { "helm.sh/hook": "test" } } }), false);
+        assert.equal(attendeeMade({ metadata: { name: "x", ownerReferences: [{ kind: "ReplicaSet" }] } }), false);
+        assert.deepEqual(failuresOf({ ...cleanReport(), revocation: { ...good, after: "yes" } }).length, 1);
     });
 
     it("rebuilds a binary only when what shapes it changes: its module's files, the Go version, its flags", () => {

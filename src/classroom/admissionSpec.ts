@@ -11,6 +11,7 @@
 import { ATTENDEE_NAMESPACE_LABEL } from "../model/platform";
 import { INGRESS_NAMESPACE } from "../model/platform";
 import { EXTERNAL_NAMESPACE } from "../model/platform";
+import { ATTENDEE_ACCOUNT } from "./attendeeSpec";
 
 export interface Validation {
     readonly expression: string;
@@ -101,6 +102,12 @@ export const GUARD_RAILS: readonly GuardRail[] = [
             {
                 expression: "!has(object.spec.priorityClassName) || object.spec.priorityClassName == ''",
                 message: "pods in an attendee namespace may not set a priorityClassName: every attendee's pods run at the same (default) priority, below the platform's",
+            },
+            {
+                // A pod's token lives as long as the pod does and can be carried off: the attendee's rights stay in the
+                // kubeconfig's token, which expires, and end with the ServiceAccount (`npm run kubeconfigs -- --revoke`).
+                expression: `(!has(object.spec.serviceAccountName) || object.spec.serviceAccountName != '${ATTENDEE_ACCOUNT}') && (!has(object.spec.serviceAccount) || object.spec.serviceAccount != '${ATTENDEE_ACCOUNT}')`,
+                message: `pods may not run as the ServiceAccount "${ATTENDEE_ACCOUNT}" (the attendee's own rights): use another ServiceAccount of the namespace, or the default`,
             },
         ],
     },

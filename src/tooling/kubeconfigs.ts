@@ -23,6 +23,7 @@ import { loadStackConfig } from "../settings/stackFile";
 import { settingsFromConfig } from "../settings/parse";
 import { showProgress } from "./progress";
 import { awsEnvironment, locatePulumi } from "./pulumi";
+import { revocationLine, revokeNamespace } from "./revoke";
 
 const ID = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -117,6 +118,9 @@ export interface KubeconfigsRequest {
     readonly stack: string;
     readonly hours?: string;
     readonly out?: string;
+    /** End the attendees' access instead (`--revoke`): all of them, or `attendee` alone. */
+    readonly revoke?: boolean;
+    readonly attendee?: string;
 }
 
 /** Mints the tokens and writes the kubeconfigs (and hand-outs) of a stack's attendees; progress on stderr, what was written on stdout. */
@@ -125,6 +129,8 @@ export async function handOutKubeconfigs(request: KubeconfigsRequest): Promise<v
     const config = loadStackConfig(PROJECT_DIR, values.stack);
     const settings = settingsFromConfig(config.config, { stack: config.stack, source: config.file });
     const hours = values.hours !== undefined ? Number(values.hours) : settings.classroom.tokenHours;
+    if (values.revoke && values.hours !== undefined) throw new Error("--revoke ends access: it takes no --hours");
+    if (!values.revoke && values.attendee !== undefined) throw new Error("--attendee goes with --revoke (kubeconfigs are written for every attendee)");
     if (!Number.isInteger(hours) || hours < 1 || hours > 24) throw new Error(`--hours must be an integer from 1 to 24 (EKS issues no token for longer), got ${JSON.stringify(values.hours)}`);
     // The stack's aws:profile for the AWS CLI the admin kubeconfig's token command runs.
     const env = { ...process.env, ...awsEnvironment(settings) };
@@ -135,6 +141,7 @@ export async function handOutKubeconfigs(request: KubeconfigsRequest): Promise<v
     const unreadable = ids.filter((id) => access[id] === undefined);
     if (unreadable.length > 0) throw new Error(`the cluster's endpoint could not be read for ${unreadable.join(", ")}: check the stack's kubeconfig`);
 
+    if (values.attendee !== undefined && !ids.includes(values.attendee)) throw new Error(`--attendee: must be one of the stack's attendees (${ids.join(", ")}), got ${JSON.stringify(values.attendee)}`);
     // The administrator's credentials: the stack's kubeconfig output (EKS), or the stack's own kubeconfig and context (existing).
     const temp = fs.mkdtempSync(path.join(os.tmpdir(), "istio-workshop-"));
     try {
@@ -145,6 +152,11 @@ export async function handOutKubeconfigs(request: KubeconfigsRequest): Promise<v
             admin = { kubeconfig: file };
         }
         const kubectl = process.env.KUBECTL ?? "kubectl";
+        if (values.revoke) {
+            for (const id of values.attendee !== undefined ? [values.attendee] : ids) process.stdout.write(`${revocationLine(revokeNamespace(kubectl, admin, access[id]!.namespace, env))}\n`);
+            process.stdout.write("Tokens of the revoked attendees no longer authenticate; the lessons stay until npm run destroy (a later up that upgrades a namespace gives its access back)\n");
+            return;
+        }
         const show = showProgress();
         const tokens = Object.fromEntries(
             ids.map((id, i) => {

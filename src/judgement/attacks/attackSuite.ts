@@ -91,6 +91,10 @@ export const ATTACKS: readonly Attack[] = [
         attempt: (own) => ({ verb: "create", object: restrictedPod(own, { priorityClassName: "system-node-critical" }) }),
     },
     {
+        what: "run a pod as the attendee's own ServiceAccount (its token lives as long as the pod, beyond the kubeconfig's)",
+        attempt: (own) => ({ verb: "create", object: restrictedPod(own, { serviceAccountName: ATTENDEE_ACCOUNT }) }),
+    },
+    {
         what: "run a pod whose limits exceed a node (eight containers of 2 GiB: the kernel, not the quota, would stop it)",
         attempt: (own) => {
             const p = restrictedPod(own, {});

@@ -37,6 +37,7 @@ import { mintToken } from "../../tooling/kubeconfigs";
 import { workshopFrom } from "../../workshop/resolve";
 import { replayDestroy, replayUp, upstreamBaseCrds, type PreviousUp, type ReplayStep } from "./replay";
 import { recoveryFailures, recoveryLines, runRecovery, type RecoveryReport, type RecoverySpec } from "./recovery";
+import { revocationFailures, revocationLine, runRevocation, type RevocationReport } from "./revocation";
 import { expectedServerLayer, sendAttempt, type ServerVerdict } from "./serverJudge";
 import { CheckRunner, type CheckRunnerReport } from "./checkRunner";
 import { loadReplies, planMeshConfig } from "../dataplane/world";
@@ -110,6 +111,8 @@ export interface ClusterReport {
     /** Verification pods the check runner ran in the mesh model: how many, which failed (with the script's verdict), which it could not model. */
     readonly checks: { readonly run: number; readonly passed: number; readonly failed: string[]; readonly notModelled: string[] };
     readonly recovery?: RecoveryReport;
+    /** The workshop's end for the second attendee: their token refused, their own workload gone (`revocation.ts`). */
+    readonly revocation?: RevocationReport;
     readonly notCovered: string[];
     readonly seconds: { readonly build: number; readonly start: number; readonly up: number; readonly preview: number; readonly destroy: number };
     /** The API server's and etcd's peak resident memory, MiB (their high-water marks, read before the destroy). */
@@ -333,6 +336,9 @@ export async function runClusterTest(run: ClusterRun, say: (line: string) => voi
             last = r.last;
         }
 
+        // The end of the workshop for the second attendee, with a token of their own minted before it.
+        const revocation = attendees.length >= 2 ? await runRevocation(kubectlPath.path, { kubeconfig: state.kubeconfig, context: state.context }, attendees[1], attendeeConfigOf(attendees[1])) : undefined;
+
         const peakMemoryMiB = { apiserver: peakMiB(state, "kube-apiserver"), etcd: peakMiB(state, "etcd") };
         const tDestroy = Date.now();
         const destroyed = await replayDestroy(last.plan, tools);
@@ -371,6 +377,7 @@ export async function runClusterTest(run: ClusterRun, say: (line: string) => voi
             leftAfterDestroy,
             checks: checkSummary(checks),
             ...(recovery ? { recovery } : {}),
+            ...(revocation ? { revocation } : {}),
             notCovered: notCovered(steps, checks),
             seconds: { build: built.seconds, start, up, preview, destroy },
             peakMemoryMiB,
@@ -460,6 +467,7 @@ export function failuresOf(r: ClusterReport): string[] {
         ...r.previewChanges.map((c) => `the second pass would change: ${c}`),
         ...r.leftAfterDestroy.map((l) => `left after destroy: ${l}`),
         ...(r.recovery ? recoveryFailures(r.recovery) : []),
+        ...(r.revocation ? revocationFailures(r.revocation) : []),
     ];
 }
 
@@ -475,6 +483,7 @@ export function reportLines(r: ClusterReport): string[] {
         `  model disagreements ${r.modelDisagreements.length}; second pass changes ${r.previewChanges.length}; left after destroy ${r.leftAfterDestroy.length}`,
         `  seconds: build ${r.seconds.build.toFixed(0)}, start ${r.seconds.start.toFixed(0)}, up ${r.seconds.up.toFixed(0)}, second pass ${r.seconds.preview.toFixed(0)}, destroy ${r.seconds.destroy.toFixed(0)}; peak memory: kube-apiserver ${r.peakMemoryMiB.apiserver} MiB, etcd ${r.peakMemoryMiB.etcd} MiB`,
         ...(r.recovery ? recoveryLines(r.recovery) : []),
+        ...(r.revocation ? [`  ${revocationLine(r.revocation)}`] : []),
         ...r.notCovered.map((n) => `  not covered: ${n}`),
     ];
 }

@@ -1,0 +1,79 @@
+/**
+ * The end of the workshop on the real control plane: an attendee with a token
+ * of their own starts a workload of their own; the organiser revokes the
+ * attendee (`npm run kubeconfigs -- --revoke`'s own function); the same token
+ * must then be refused by the API server, the attendee's workload gone and the
+ * lessons' workloads kept.
+ */
+import { execFile } from "child_process";
+import { revokeNamespace, type Revocation } from "../../tooling/revoke";
+import type { AdminAccess } from "../../tooling/kubeconfigs";
+
+export interface RevocationReport {
+    readonly attendee: string;
+    readonly before: string;
+    readonly after: string;
+    readonly revocation: Revocation;
+    /** The release's Deployments still there after the revocation. */
+    readonly lessonsKept: number;
+    readonly ownLeft: readonly string[];
+}
+
+function kubectlAt(kubectl: string, kubeconfig: string, args: readonly string[], input?: string): Promise<{ code: number; out: string }> {
+    return new Promise((resolve) => {
+        const child = execFile(kubectl, ["--kubeconfig", kubeconfig, ...args], { timeout: 120_000 }, (err, stdout, stderr) =>
+            resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}`.trim() }),
+        );
+        if (input !== undefined) child.stdin?.end(input);
+    });
+}
+
+const OWN = "attendee-own";
+
+/** Runs the revocation of `attendee`, whose kubeconfig (a token of their own) is `attendeeConfig`. */
+export async function runRevocation(kubectl: string, admin: AdminAccess & { readonly kubeconfig: string }, attendee: string, attendeeConfig: string): Promise<RevocationReport> {
+    const deployment = {
+        apiVersion: "apps/v1",
+        kind: "Deployment",
+        metadata: { name: OWN, namespace: attendee },
+        spec: {
+            replicas: 1,
+            selector: { matchLabels: { app: OWN } },
+            template: {
+                metadata: { labels: { app: OWN } },
+                spec: {
+                    securityContext: { runAsNonRoot: true, runAsUser: 100, seccompProfile: { type: "RuntimeDefault" } },
+                    containers: [{ name: "x", image: "quay.io/curl/curl:8.16.0", securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } }],
+                },
+            },
+        },
+    };
+    const made = await kubectlAt(kubectl, attendeeConfig, ["apply", "-f", "-"], JSON.stringify(deployment));
+    if (made.code !== 0) throw new Error(`${attendee} could not start a workload of their own before the revocation: ${made.out}`);
+    const before = (await kubectlAt(kubectl, attendeeConfig, ["auth", "can-i", "list", "pods", "-n", attendee])).out;
+    const revocation = revokeNamespace(kubectl, admin, attendee);
+    const after = (await kubectlAt(kubectl, attendeeConfig, ["auth", "can-i", "list", "pods", "-n", attendee])).out;
+    const left = JSON.parse((await kubectlAt(kubectl, admin.kubeconfig, [...(admin.context ? ["--context", admin.context] : []), "get", "deployments", "-n", attendee, "-o", "json"])).out).items as any[];
+    return {
+        attendee,
+        before,
+        after,
+        revocation,
+        lessonsKept: left.filter((d) => d.metadata.annotations?.["meta.helm.sh/release-name"]).length,
+        ownLeft: left.filter((d) => d.metadata.name === OWN && !d.metadata.deletionTimestamp).map((d) => d.metadata.name),
+    };
+}
+
+/** What the run counts as failed: the token still accepted, the attendee's workload left, or the lessons' gone. */
+export function revocationFailures(r: RevocationReport): string[] {
+    return [
+        ...(r.before.startsWith("yes") ? [] : [`revocation: before it, ${r.attendee}'s token was not allowed to list pods (${r.before})`]),
+        ...(/Unauthorized|must be logged in/i.test(r.after) ? [] : [`revocation: after it, ${r.attendee}'s token was not refused (kubectl answered ${JSON.stringify(r.after.split("\n")[0])})`]),
+        ...(r.revocation.workloads.includes(`deployment/${OWN}`) && r.ownLeft.length === 0 ? [] : [`revocation: ${r.attendee}'s own Deployment was not deleted`]),
+        ...(r.lessonsKept > 0 ? [] : [`revocation: the lessons' Deployments of ${r.attendee} were deleted too`]),
+    ];
+}
+
+export function revocationLine(r: RevocationReport): string {
+    return `revocation: ${r.attendee}'s token allowed before (can-i: ${r.before.split("\n")[0]}), refused after (${r.after.split("\n")[0]}); deleted ${[...r.revocation.access, ...r.revocation.workloads].join(", ")}; the lessons' ${r.lessonsKept} Deployments kept`;
+}
