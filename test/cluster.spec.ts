@@ -33,8 +33,8 @@ describe("WorkshopCluster on EKS (mocks)", () => {
                 "istio-workshop:cluster:WorkshopCluster ws",
                 "aws:ec2/launchTemplate:LaunchTemplate ws-node-template",
                 "aws:iam/role:Role ws-node-role",
+                "aws:iam/rolePolicy:RolePolicy ws-node-image-pulls",
                 "aws:iam/rolePolicyAttachment:RolePolicyAttachment ws-node-cni",
-                "aws:iam/rolePolicyAttachment:RolePolicyAttachment ws-node-ecr",
                 "aws:iam/rolePolicyAttachment:RolePolicyAttachment ws-node-worker",
                 "aws:kms/key:Key ws-secrets-key",
                 "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule ws-istio-webhook",
@@ -115,7 +115,7 @@ describe("WorkshopCluster on EKS (mocks)", () => {
             scalingConfig: { desiredSize: 2, maxSize: 3, minSize: 2 },
             subnetIds: ["subnet-priv-a", "subnet-priv-b"],
         });
-        assert.deepEqual(names(nodes.dependsOn), ["ws-eks", "ws-node-cni", "ws-node-ecr", "ws-node-template", "ws-node-worker", "ws-vpc"]);
+        assert.deepEqual(names(nodes.dependsOn), ["ws-eks", "ws-node-cni", "ws-node-image-pulls", "ws-node-template", "ws-node-worker", "ws-vpc"]);
         const lt = resource(plan, "ws-node-template");
         assert.deepEqual(lt.inputs.vpcSecurityGroupIds, ["sg-nodes"]);
         assert.equal((lt.inputs.metadataOptions as Record<string, unknown>).httpTokens, "required");

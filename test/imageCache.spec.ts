@@ -1,7 +1,7 @@
 /** `cluster.imageCache: ecr`: pull-through cache rules for the registries the stack pulls from, every such image pointed at them. */
 import { strict as assert } from "assert";
 import YAML from "yaml";
-import { cacheRules, pullThroughPolicy } from "../src/cluster/imageCache";
+import { cacheRepositories, cacheRules, nodeImagePolicy, pullThroughPolicy } from "../src/cluster/imageCache";
 import { CHART_IMAGES, ECR_UPSTREAMS, cacheRegistries, cachedImage, chartImageValues, releaseValuesWithCache, withCachedImages } from "../src/model/imageCache";
 import { SettingsError } from "../src/settings/parse";
 import type { Plan } from "../src/judgement/plan/plan";
@@ -44,7 +44,19 @@ describe("image cache (pure)", () => {
             { registry: "quay.io", ecrRepositoryPrefix: "quay", upstreamRegistryUrl: "quay.io" },
         ]);
         assert.deepEqual(cacheRules(settingsFor(EKS_RAW).cluster, images), [], "none by default");
-        assert.deepEqual(JSON.parse(pullThroughPolicy("eu-west-1", "123456789012", ["quay"])).Statement[0].Resource, ["arn:aws:ecr:eu-west-1:123456789012:repository/quay/*"]);
+        // The nodes fill, and pull from, exactly the cache repositories of the stack's images: not the prefix's every repository.
+        const repos = cacheRepositories(images, ["docker.io", "quay.io"]);
+        assert.ok(repos.includes("quay/kiali/kiali") && repos.every((r) => /^(docker-hub|quay)\/[a-z0-9._/-]+$/.test(r)), repos.join());
+        assert.deepEqual(cacheRepositories(["quay.io/curl/curl:8.16.0", "docker.io/istio/proxyv2@sha256:ab", "registry.k8s.io/pause:3"], ["docker.io", "quay.io"]), ["docker-hub/istio/proxyv2", "quay/curl/curl"]);
+        assert.deepEqual(JSON.parse(pullThroughPolicy("eu-west-1", "123456789012", ["quay/curl/curl"])).Statement[0].Resource, ["arn:aws:ecr:eu-west-1:123456789012:repository/quay/curl/curl"]);
+        const pulls = JSON.parse(nodeImagePolicy("eu-west-1", "123456789012", ["quay/curl/curl"])).Statement;
+        assert.deepEqual(pulls.map((s: any) => [s.Sid, s.Resource ?? `not ${s.NotResource}`]), [
+            ["RegistryLogin", "*"],
+            ["OtherAccounts", "not arn:aws:ecr:*:123456789012:repository/*"],
+            ["StackImages", ["arn:aws:ecr:eu-west-1:123456789012:repository/quay/curl/curl"]],
+        ]);
+        // Without a cache: no repository of the account at all.
+        assert.deepEqual(JSON.parse(nodeImagePolicy("eu-west-1", "123456789012", [])).Statement.map((s: any) => s.Sid), ["RegistryLogin", "OtherAccounts"]);
         assert.ok(images.includes("quay.io/kiali/kiali"));
     });
 

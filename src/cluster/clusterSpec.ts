@@ -34,11 +34,14 @@ export function vpcSpec(c: ClusterSettings) {
     };
 }
 
-/** AWS-managed policies a managed node needs: join the cluster, run the VPC CNI, pull from ECR. */
+/**
+ * AWS-managed policies a managed node needs: join the cluster, run the VPC CNI. Not AWS's ECR read-only
+ * policy (every repository of the account, to any pod that names one): the nodes' image pulls are
+ * `nodeImagePolicy` (`src/cluster/imageCache.ts`).
+ */
 export const NODE_POLICIES: Readonly<Record<string, string>> = {
     worker: "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
     cni: "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
-    ecr: "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
 };
 
 export const EC2_ASSUME_ROLE_POLICY = JSON.stringify({

@@ -30,7 +30,7 @@ import {
     nodeGroupScaling,
     vpcSpec,
 } from "./clusterSpec";
-import { cacheRules, pullThroughPolicy } from "./imageCache";
+import { cacheRepositories, cacheRules, nodeImagePolicy, pullThroughPolicy } from "./imageCache";
 import type { ImageCache } from "../model/imageCache";
 import { ISTIO_PORT_RULES, ingressRuleSpecs } from "./istioPorts";
 import { type ClusterConfig } from "../settings/schema";
@@ -147,16 +147,19 @@ export class WorkshopCluster extends pulumi.ComponentResource {
 
         // With cluster.imageCache: ecr, a pull-through cache rule per upstream registry, and the nodes' right to fill it.
         const rules = cacheRules(c, sizing.images);
-        const cacheResources: pulumi.Resource[] = [];
+        const repositories = cacheRepositories(sizing.images, rules.map((r) => r.registry));
+        const account = aws.getCallerIdentityOutput({}, { parent: this, provider: awsProvider }).accountId;
+        // What the nodes may pull from ECR: EKS's images and, in this account, the stack's cached images only.
+        const imagePulls = new aws.iam.RolePolicy(`${name}-node-image-pulls`, { role: nodeRole.name, policy: account.apply((a) => nodeImagePolicy(c.region, a, repositories)) }, awsOpts);
+        const cacheResources: pulumi.Resource[] = [imagePulls];
         if (rules.length > 0) {
-            const account = aws.getCallerIdentityOutput({}, { parent: this, provider: awsProvider }).accountId;
             for (const { registry: _, ...rule } of rules) {
                 cacheResources.push(new aws.ecr.PullThroughCacheRule(`${name}-cache-${rule.ecrRepositoryPrefix}`, rule, awsOpts));
             }
             cacheResources.push(
                 new aws.iam.RolePolicy(
                     `${name}-node-pull-through`,
-                    { role: nodeRole.name, policy: account.apply((a) => pullThroughPolicy(c.region, a, rules.map((r) => r.ecrRepositoryPrefix))) },
+                    { role: nodeRole.name, policy: account.apply((a) => pullThroughPolicy(c.region, a, repositories)) },
                     awsOpts,
                 ),
             );
