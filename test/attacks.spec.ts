@@ -1,7 +1,9 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { ATTACKS, CAPABILITIES, attackTable, attendeeJudge, isolationReport, lessonObjects, type Layer } from "../src/judgement/attacks/attackSuite";
+import { attackTable, attendeeJudge, isolationReport, lessonObjects } from "../src/judgement/attacks/attackSuite";
+import { ATTACKS, CAPABILITIES, type Layer } from "../src/judgement/attacks/attacks";
+import { accountOf, imagePullGrant } from "../src/judgement/cloud/nodeImages";
 import type { Plan } from "../src/judgement/plan/plan";
 import { securityControls } from "../src/judgement/plan/summary";
 import { EKS_RAW, planIndex } from "./helpers";
@@ -76,26 +78,28 @@ const EXPECTED: Readonly<Record<string, Layer>> = {
     "read the mesh's configuration from istiod's plaintext port (15010)": "NetworkPolicy",
     "send traffic out of the cluster from a pod (the internet, a private address, the node's instance metadata)": "NetworkPolicy",
     "call a node's kubelet (10250) from a pod": "NetworkPolicy",
+    "answer every pod's lookups of an outside host (a Service named github in a namespace named com)": "settings",
+    "pull a private image of the stack's AWS account (a pod naming it: the kubelet pulls with the node's role)": "IAM",
     "read the shared gateway's statistics (every attendee's routes, port 15090)": "NetworkPolicy",
 };
 
 describe("attack suite: an attendee's credentials against the planned classroom", () => {
     let plan: Plan;
     before(async () => {
-        plan = await planIndex({ ...EKS_RAW, attendees: ["ana", "bo"] });
+        plan = await planIndex({ ...EKS_RAW, attendees: ["ana", "ben"] });
     });
 
     it("refuses every attack, each at the layer meant to refuse it", () => {
         const judge = attendeeJudge(plan, "ana");
         assert.deepEqual(
-            ATTACKS.map((a) => [a.what, judge(a.attempt("ana", "bo", "/ana")).layer]),
+            ATTACKS.map((a) => [a.what, judge(a.attempt("ana", "ben", "/ana")).layer]),
             ATTACKS.map((a) => [a.what, EXPECTED[a.what]]),
         );
     });
 
     it("admits what an attendee is there to do, and every manifest of their lessons", () => {
         const judge = attendeeJudge(plan, "ana");
-        for (const c of CAPABILITIES) assert.equal(judge(c.attempt("ana", "bo", "/ana")).layer, "admitted", c.what);
+        for (const c of CAPABILITIES) assert.equal(judge(c.attempt("ana", "ben", "/ana")).layer, "admitted", c.what);
         const lessons = lessonObjects(plan, "ana");
         assert.ok(lessons.length > 50, `${lessons.length} lesson objects`);
         assert.deepEqual(
@@ -159,21 +163,46 @@ describe("attack suite: an attendee's credentials against the planned classroom"
         assert.ok(memory.some((p) => p.includes("Deployment ana/productpage-v1") && p.includes("maximum memory usage per Pod is 512Mi")), memory.join("\n"));
     });
 
+    it("holds the nodes' image pulls to the stack's: AWS's read-only ECR policy on the node role would let any pod pull the account's private images", () => {
+        const pull = ATTACKS.find((a) => a.what.startsWith("pull a private image"))!;
+        assert.equal(attendeeJudge(plan, "ana")(pull.attempt("ana", "ben", "/ana")).layer, "IAM");
+        const copy: Plan = JSON.parse(JSON.stringify(plan));
+        const role = copy.resources.find((r) => r.name.endsWith("-node-role"))!;
+        const prefix = role.name.slice(0, -"-node-role".length);
+        copy.resources.push({ ...role, type: "aws:iam/rolePolicyAttachment:RolePolicyAttachment", name: `${prefix}-node-ecr`, urn: `${role.urn}-ecr`, inputs: { role: "x", policyArn: "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly" } });
+        assert.deepEqual(attendeeJudge(copy, "ana")(pull.attempt("ana", "ben", "/ana")), { layer: "admitted", reason: "the node role may pull it: arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly" });
+        // A managed policy the evaluator does not know is taken as granting, never as a refusal.
+        const unknown: Plan = JSON.parse(JSON.stringify(copy));
+        (unknown.resources.at(-1)!.inputs as any).policyArn = "arn:aws:iam::aws:policy/SomethingElse";
+        assert.match(attendeeJudge(unknown, "ana")(pull.attempt("ana", "ben", "/ana")).reason, /not modelled: taken as granting/);
+        // The stack's own cache repositories stay pullable.
+        assert.equal(imagePullGrant(plan, "eu-west-1", accountOf(plan)!, "private/payroll"), undefined);
+        assert.equal(imagePullGrant(plan, "eu-west-1", "602401143452", "amazon-k8s-cni"), `${prefix}-node-image-pulls (OtherAccounts)`);
+    });
+
+    it("names the escape of an attendee namespace named like a top-level domain (a plan the settings would have refused)", () => {
+        const claim = ATTACKS.find((a) => a.what.startsWith("answer every pod's lookups"))!;
+        assert.equal(attendeeJudge(plan, "ana")(claim.attempt("ana", "ben", "/ana")).layer, "settings");
+        const copy: Plan = JSON.parse(JSON.stringify(plan));
+        for (const r of copy.resources) if ((r.inputs as any).kind === "Namespace" && (r.inputs as any).metadata.name === "ben") (r.inputs as any).metadata.name = "com";
+        assert.deepEqual(attendeeJudge(copy, "ana")(claim.attempt("ana", "com", "/ana")), { layer: "admitted", reason: "namespace com is named like a top-level domain: its Service github answers github.com" });
+    });
+
     it("where the CNI enforces no NetworkPolicy (kind without a policy engine), the mesh still refuses another attendee's connection", () => {
         const copy: Plan = JSON.parse(JSON.stringify(plan));
         const noNetworkPolicies: Plan = { ...copy, resources: copy.resources.filter((r) => (r.inputs as any).kind !== "NetworkPolicy") };
         const judge = attendeeJudge(noNetworkPolicies, "ana");
         const other = ATTACKS.find((a) => a.what === "connect to another attendee's pods")!;
-        assert.deepEqual(judge(other.attempt("ana", "bo", "/ana")), {
+        assert.deepEqual(judge(other.attempt("ana", "ben", "/ana")), {
             layer: "AuthorizationPolicy",
-            reason: "AuthorizationPolicy bo/attendee-isolation denies cluster.local/ns/ana/sa/default",
+            reason: "AuthorizationPolicy ben/attendee-isolation denies cluster.local/ns/ana/sa/default",
         });
         const own = CAPABILITIES.find((a) => a.what === "connect to its own pods")!;
-        assert.equal(judge(own.attempt("ana", "bo", "/ana")).layer, "admitted");
+        assert.equal(judge(own.attempt("ana", "ben", "/ana")).layer, "admitted");
     });
 
     it("on an existing cluster (no NetworkPolicies), the mesh refuses another attendee and the plan names what stays open", async () => {
-        const local = await planIndex({ cluster: { mode: "existing", context: "kind-istio-workshop" }, attendees: ["ana", "bo"] });
+        const local = await planIndex({ cluster: { mode: "existing", context: "kind-istio-workshop" }, attendees: ["ana", "ben"] });
         assert.equal(local.resources.filter((r) => (r.inputs as any).kind === "NetworkPolicy").length, 0);
         const report = isolationReport(local);
         assert.deepEqual(report.problems, []);
@@ -185,19 +214,20 @@ describe("attack suite: an attendee's credentials against the planned classroom"
             "on this existing cluster (no NetworkPolicies) an attendee can read the mesh's configuration from istiod's plaintext port (15010)",
             "on this existing cluster (no NetworkPolicies) an attendee can send traffic out of the cluster from a pod (the internet, a private address, the node's instance metadata)",
             "on this existing cluster (no NetworkPolicies) an attendee can call a node's kubelet (10250) from a pod",
+            "on this existing cluster the nodes' registry credentials are the cluster's own (the stack gives its nodes none): whether an attendee can pull a private image of the stack's AWS account (a pod naming it: the kubelet pulls with the node's role) is not known",
             "on this existing cluster (no NetworkPolicies) an attendee can read the shared gateway's statistics (every attendee's routes, port 15090)",
         ]);
     });
 
     it("the table of docs/security.md is the suite's, as `npm run attacks` prints it", () => {
         const doc = fs.readFileSync(path.join(__dirname, "..", "docs", "security.md"), "utf8");
-        assert.ok(doc.includes(attackTable(plan, "ana", "bo")), "docs/security.md's table differs from `npm run attacks -- --stack workshop`");
+        assert.ok(doc.includes(attackTable(plan, "ana", "ben")), "docs/security.md's table differs from `npm run attacks -- --stack workshop`");
     });
 });
 
 describe("the plan's security controls", () => {
     it("lists, for a classroom, every control the cluster enforces, counted from the plan", async () => {
-        const plan = await planIndex({ ...EKS_RAW, attendees: ["ana", "bo"] });
+        const plan = await planIndex({ ...EKS_RAW, attendees: ["ana", "ben"] });
         assert.deepEqual(securityControls(plan), [
             "Security controls:",
             "  Pod Security restricted (v1.35): 2 namespaces",

@@ -6,6 +6,8 @@ import * as path from "path";
 import { ATTENDEE_RULES, ISTIO_OBJECT_QUOTA, OBJECT_QUOTA, attendeeAccess, istioQuotaSpec, attendeeKubeconfig, limitRangeSpec, quotaSpec } from "../src/classroom/attendeeSpec";
 import { allocatable, INSTANCE_TYPES, namespaceDemand, nodeGroupSizes, nodesFor } from "../src/workshop/capacity";
 import { attendeeIds } from "../src/settings/schema";
+import { RESERVED_NAMESPACES } from "../src/settings/classroom";
+import { EXTERNAL_NAMESPACE } from "../src/model/platform";
 import { proxyModel } from "../src/mesh/meshScale";
 import { workshopFrom } from "../src/workshop/resolve";
 import { endpointFromKubeconfig } from "../src/cluster/clusterSpec";
@@ -30,15 +32,25 @@ describe("classroom: attendees", () => {
     it("turns a count into stable ids and keeps lists as given", () => {
         assert.deepEqual(attendeeIds(3), ["attendee-01", "attendee-02", "attendee-03"]);
         assert.deepEqual(attendeeIds(101).slice(98), ["attendee-99", "attendee-100", "attendee-101"]);
-        assert.deepEqual(attendeeIds(["ana", "bo"]), ["ana", "bo"]);
+        assert.deepEqual(attendeeIds(["ana", "ben"]), ["ana", "ben"]);
         assert.deepEqual(attendeeIds(0), []);
     });
 
     it("refuses attendee ids that would take a system or shared namespace", () => {
         assert.throws(
             () => settingsFor({ ...EKS_RAW, attendees: ["ana", "kube-system", "istio-x", "demo"] }),
-            /attendees\[1\]: names a namespace the stack or Kubernetes already uses \(default, demo, kube-\*, istio-\*, apps\.namespace\), got "kube-system"\n - attendees\[2\]: .*"istio-x"\n - attendees\[3\]: .*"demo"/,
+            /attendees\[1\]: names a namespace the stack or Kubernetes already uses \(default, demo, workshop-external, kube-\*, istio-\*, apps\.namespace\), got "kube-system"\n - attendees\[2\]: .*"istio-x"\n - attendees\[3\]: .*"demo"/,
         );
+        assert.ok(RESERVED_NAMESPACES.includes(EXTERNAL_NAMESPACE));
+    });
+
+    it("refuses attendee ids that are top-level domains or special-use names (cluster DNS would answer github.<id> from the attendee's Service), and add-ons' namespaces", () => {
+        assert.throws(
+            () => settingsFor({ ...EKS_RAW, attendees: ["ana", "com", "bo", "local", "cert-manager", "amazon-cloudwatch"] }),
+            /attendees\[1\]: is a top-level domain or special-use name: cluster DNS answers a pod's lookup of <name>\.com \(say github\.com\) with Service <name> of namespace com.*got "com"\n - attendees\[2\]: is a top-level domain.*got "bo"\n - attendees\[3\]: is a top-level domain.*got "local"\n - attendees\[4\]: names the namespace a well-known add-on installs into .*got "cert-manager"\n - attendees\[5\]: .*got "amazon-cloudwatch"/,
+        );
+        // Counted ids (attendee-01…) and the first names the docs use are fine.
+        assert.deepEqual(settingsFor({ ...EKS_RAW, attendees: ["ana", "ben", "cyd", "di", "chen"] }).attendees, ["ana", "ben", "cyd", "di", "chen"]);
     });
 
     it("a 30-attendee stack plans 30 isolated namespaces, each with quota, RBAC, isolation, route and kubeconfig access, and no stored token", async () => {
@@ -320,8 +332,8 @@ describe("classroom: capacity and cost", () => {
 describe("classroom: handing out kubeconfigs", () => {
     it("writes one owner-only file per attendee and refuses odd ids", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-kc-"));
-        const files = writeKubeconfigs({ ana: '{"kind":"Config"}', bo: "{}" }, `${dir}/out`);
-        assert.deepEqual(files.map((f) => path.basename(f)), ["ana.kubeconfig.json", "bo.kubeconfig.json"]);
+        const files = writeKubeconfigs({ ana: '{"kind":"Config"}', ben: "{}" }, `${dir}/out`);
+        assert.deepEqual(files.map((f) => path.basename(f)), ["ana.kubeconfig.json", "ben.kubeconfig.json"]);
         assert.equal(fs.statSync(files[0]).mode & 0o777, 0o600);
         assert.equal(fs.readFileSync(files[0], "utf8"), '{"kind":"Config"}\n');
         assert.throws(() => writeKubeconfigs({ "../x": "{}" }, `${dir}/out`), /unexpected attendee id/);

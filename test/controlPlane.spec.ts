@@ -77,7 +77,7 @@ describe("cluster tests: the replay and the run", () => {
     it("runs a stack file with its keys changed and its cluster replaced by the control plane; refuses an EKS stack", () => {
         const classroom = CLUSTER_RUNS.find((r) => r.name === "local-classroom")!;
         const { config } = runConfig(classroom, { kubeconfig: "/tmp/cp.kubeconfig" });
-        assert.deepEqual(JSON.parse(config["istio-workshop:attendees"]), ["ana", "bo", "cy", "di"]);
+        assert.deepEqual(JSON.parse(config["istio-workshop:attendees"]), ["ana", "ben", "cyd", "di"]);
         const cluster = JSON.parse(config["istio-workshop:cluster"]);
         assert.equal(cluster.kubeconfig, "/tmp/cp.kubeconfig");
         assert.equal(cluster.context, "istio-workshop-controlplane");
@@ -104,17 +104,17 @@ describe("cluster tests: the replay and the run", () => {
         const good: RecoveryReport = {
             attendee: "ana",
             broke: "ana/reviews edited",
-            onBreak: up(["classroom-ana-apps-lessons"], ["ana/verify-reviews-1"], ["classroom-cy-apps-lessons"]),
+            onBreak: up(["classroom-ana-apps-lessons"], ["ana/verify-reviews-1"], ["classroom-cyd-apps-lessons"]),
             editSurvived: true,
             afterUndo: up([], [], ["classroom-ana-apps-lessons"]),
         };
         assert.deepEqual(recoveryFailures(good), []);
         // The edit unnoticed; another attendee stopped; a failure that names no check; still failing; others run again.
         assert.match(recoveryFailures({ ...good, onBreak: up([], [], []) }).join(), /the class move's up did not fail/);
-        assert.match(recoveryFailures({ ...good, onBreak: up(["classroom-ana-apps-lessons", "classroom-bo-apps-lessons"], ["ana/verify-reviews-1"], []) }).join(), /beyond ana: classroom-bo-apps-lessons/);
+        assert.match(recoveryFailures({ ...good, onBreak: up(["classroom-ana-apps-lessons", "classroom-ben-apps-lessons"], ["ana/verify-reviews-1"], []) }).join(), /beyond ana: classroom-ben-apps-lessons/);
         assert.match(recoveryFailures({ ...good, onBreak: up(["classroom-ana-apps-lessons"], [], []) }).join(), /without naming a check of ana/);
         assert.match(recoveryFailures({ ...good, afterUndo: up(["classroom-ana-apps-lessons"], ["ana/verify-reviews-1"], []) }).join(), /after the undo the up still failed/);
-        assert.match(recoveryFailures({ ...good, afterUndo: up([], [], ["classroom-ana-apps-lessons", "classroom-cy-apps-lessons"]) }).join(), /ran again releases that had not failed: classroom-cy-apps-lessons/);
+        assert.match(recoveryFailures({ ...good, afterUndo: up([], [], ["classroom-ana-apps-lessons", "classroom-cyd-apps-lessons"]) }).join(), /ran again releases that had not failed: classroom-cyd-apps-lessons/);
         // The classroom run breaks one attendee's route and moves the class on.
         assert.deepEqual(CLUSTER_RUNS.find((r) => r.name === "local-classroom")!.recovery?.attendee, "ana");
         assert.deepEqual(failuresOf({ ...cleanReport(), recovery: { ...good, onBreak: up([], [], []) } }).length, 1);
@@ -122,17 +122,17 @@ describe("cluster tests: the replay and the run", () => {
 
     it("revocation: the token refused after it, the attendee's own workload gone, the lessons' kept; only top-level objects of no release are the attendee's", () => {
         const good: RevocationReport = {
-            attendee: "bo",
+            attendee: "ben",
             before: "yes",
             after: "error: You must be logged in to the server (Unauthorized)",
-            revocation: { namespace: "bo", access: ["rolebinding.rbac.authorization.k8s.io/attendee", "serviceaccount/attendee"], workloads: ["deployment/attendee-own"] },
+            revocation: { namespace: "ben", access: ["rolebinding.rbac.authorization.k8s.io/attendee", "serviceaccount/attendee"], workloads: ["deployment/attendee-own"] },
             lessonsKept: 12,
             ownLeft: [],
         };
         assert.deepEqual(revocationFailures(good), []);
         assert.match(revocationFailures({ ...good, after: "yes" }).join(), /token was not refused/);
         assert.match(revocationFailures({ ...good, ownLeft: ["attendee-own"] }).join(), /own Deployment was not deleted/);
-        assert.match(revocationFailures({ ...good, lessonsKept: 0 }).join(), /lessons' Deployments of bo were deleted too/);
+        assert.match(revocationFailures({ ...good, lessonsKept: 0 }).join(), /lessons' Deployments of ben were deleted too/);
         assert.match(revocationFailures({ ...good, before: "no" }).join(), /before it/);
         assert.equal(attendeeMade({ metadata: { name: "x" } }), true);
         assert.equal(attendeeMade({ metadata: { name: "x", annotations: { "meta.helm.sh/release-name": "lessons" } } }), false);

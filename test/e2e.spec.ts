@@ -23,17 +23,17 @@ describe("end-to-end run: pure parts", () => {
         fs.writeFileSync(path.join(dir, "Pulumi.local.yaml"), text);
         const cfg = loadStackConfig(dir, "local");
         const settings = settingsFromConfig(cfg.config, { stack: "local", source: cfg.file });
-        assert.deepEqual(settings.attendees, ["ana", "bo"]);
+        assert.deepEqual(settings.attendees, ["ana", "ben"]);
         // The stack's own keys stay: still the kind cluster the run creates.
         assert.equal(settings.cluster.context, "kind-istio-workshop");
-        assert.deepEqual(productPagePaths(["ana", "bo"]), ["/ana/productpage", "/bo/productpage"]);
+        assert.deepEqual(productPagePaths(["ana", "ben"]), ["/ana/productpage", "/ben/productpage"]);
         assert.deepEqual(productPagePaths([]), ["/productpage"]);
         // Planned as up would apply it: each attendee's lessons at their own stage, with the checks of that stage.
         const plan = await planIndex(Object.fromEntries(Object.entries(cfg.config).map(([k, v]) => [k.replace(/^istio-workshop:/, ""), JSON.parse(v)])));
         const jobs = (ns: string) => plan.resources.filter((r) => r.renderedBy && (r.inputs as any).kind === "Job" && (r.inputs as any).metadata.namespace === ns).map((r) => (r.inputs as any).metadata.name);
-        assert.ok(jobs("bo").includes("verify-reviews-v1-for-jason"), "bo at all-v1");
+        assert.ok(jobs("ben").includes("verify-reviews-v1-for-jason"), "ben at all-v1");
         assert.ok(!jobs("ana").includes("verify-reviews-v1-for-jason"), "ana at the class's stage");
-        assert.ok(jobs("bo").includes("verify-helloworld-from-curl") && !jobs("ana").includes("verify-helloworld-from-curl"));
+        assert.ok(jobs("ben").includes("verify-helloworld-from-curl") && !jobs("ana").includes("verify-helloworld-from-curl"));
     });
 
     it("copies everything the program reads: its modules and the lessons chart", () => {

@@ -76,8 +76,8 @@ describe("the package entry point and its example program", () => {
 
     it("a component validates only the sections it is given: nothing of the cluster is invented for one that does not create it", () => {
         // An EKS cluster's facts are enough for the lessons: no adminCidrs, no context.
-        const lessons = entry.planLessons({ cluster: { mode: "eks", kubernetesVersion: "1.35" }, attendees: ["ana", "bo"], apps: { bookinfo: { stage: "all-v1" } } });
-        assert.deepEqual(lessons.namespaces.map((n) => [n.namespace, n.placement.prefix]), [["ana", "/ana"], ["bo", "/bo"]]);
+        const lessons = entry.planLessons({ cluster: { mode: "eks", kubernetesVersion: "1.35" }, attendees: ["ana", "ben"], apps: { bookinfo: { stage: "all-v1" } } });
+        assert.deepEqual(lessons.namespaces.map((n) => [n.namespace, n.placement.prefix]), [["ana", "/ana"], ["ben", "/ben"]]);
         assert.equal(lessons.settings.cluster.mode, "eks");
         // A mistake names the key of the section it is in, and only sections given can hold one.
         assert.throws(() => entry.planLessons({ attendees: ["default"] }), (e: Error) => e instanceof entry.SettingsError && /attendees\[0\]: names a namespace the stack or Kubernetes already uses/.test(e.message));

@@ -10,7 +10,7 @@ import type { Plan } from "../src/judgement/plan/plan";
 import { validatePlan } from "../src/judgement/checks/validatePlan";
 import { EKS_RAW, planIndex, settingsFor } from "./helpers";
 
-const RAW = { ...EKS_RAW, attendees: ["ana", "bo"] };
+const RAW = { ...EKS_RAW, attendees: ["ana", "ben"] };
 const inNs = (plan: Plan, ns: string, kind: string) => plan.resources.filter((r) => (r.inputs as any).kind === kind && (r.inputs as any).metadata?.namespace === ns).map((r) => r.inputs as any);
 
 describe("hands-on mode", () => {
@@ -63,14 +63,14 @@ describe("hands-on mode", () => {
         assert.ok(report.lessons > isolationReport(installed).lessons + 40, `${report.lessons} objects judged`);
         const broken: Plan = JSON.parse(JSON.stringify(handsOn));
         const cm = broken.resources.find((r) => (r.inputs as any).kind === "ConfigMap" && r.name === `lessons:ana/${HAND_OUT_CONFIG_MAP}`)!.inputs as any;
-        cm.data["my-app.01-gateway.yaml"] = cm.data["my-app.01-gateway.yaml"].replaceAll("/ana/v1", "/bo/v1");
-        assert.ok(validatePlan(broken).some((p) => /^DelegateRouteDropped: VirtualService ana\/my-app-gateway .* matches .*\/bo\/v1.* Istio drops the route$/.test(p)));
+        cm.data["my-app.01-gateway.yaml"] = cm.data["my-app.01-gateway.yaml"].replaceAll("/ana/v1", "/ben/v1");
+        assert.ok(validatePlan(broken).some((p) => /^DelegateRouteDropped: VirtualService ana\/my-app-gateway .* matches .*\/ben\/v1.* Istio drops the route$/.test(p)));
     });
 
     it("npm run kubeconfigs writes each attendee's hand-out beside their kubeconfig, the same files as the ConfigMap", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-handout-"));
-        const folders = writeHandOuts(settingsFor({ ...RAW, apps: { handsOn: true } }), ["ana", "bo"], dir);
-        assert.deepEqual(folders.map((f) => path.basename(f)), ["ana-lessons", "bo-lessons"]);
+        const folders = writeHandOuts(settingsFor({ ...RAW, apps: { handsOn: true } }), ["ana", "ben"], dir);
+        assert.deepEqual(folders.map((f) => path.basename(f)), ["ana-lessons", "ben-lessons"]);
         const [cm] = inNs(handsOn, "ana", "ConfigMap").filter((c) => c.metadata.name === HAND_OUT_CONFIG_MAP);
         for (const [file, text] of Object.entries<string>(cm.data)) assert.equal(fs.readFileSync(path.join(folders[0], file), "utf8"), text, file);
         assert.deepEqual(writeHandOuts(settingsFor(RAW), ["ana"], dir), []);

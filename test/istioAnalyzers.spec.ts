@@ -49,8 +49,8 @@ describe("istioctl analyze's route and filter-order analyzers", () => {
         this.timeout(120_000);
         const apps = { mtls: true, tcp: true, egress: true, bookinfo: { stage: "rate-limit" }, myApp: { stage: "tls" } };
         for (const raw of [
-            { ...EKS_RAW, attendees: ["ana", "bo"], apps },
-            { ...EKS_RAW, attendees: ["ana", "bo"], classroom: { domain: "workshop.example.com" }, apps },
+            { ...EKS_RAW, attendees: ["ana", "ben"], apps },
+            { ...EKS_RAW, attendees: ["ana", "ben"], classroom: { domain: "workshop.example.com" }, apps },
         ]) {
             const problems = validatePlan(await planIndex(raw));
             assert.deepEqual(problems.filter((p) => /^IST01(30|31|51)/.test(p)), []);

@@ -174,7 +174,7 @@ describe("lesson egress: a host outside the mesh, open, closed, and opened for o
         assert.ok([gateway, route].every((o) => o.metadata.namespace === "istio-egress"));
         // The host's Service is seen by the egress gateway (and its own namespace, and the ingress gateway's, as every lesson Service).
         assert.equal(standInManifests().find((o) => o.kind === "Service")!.metadata.annotations["networking.istio.io/exportTo"], ".,istio-ingress,istio-egress");
-        const raw = { ...EKS_RAW, attendees: ["ana", "bo"], cluster: { ...EKS_RAW.cluster, nodeGroup: { desiredSize: 4, minSize: 4, maxSize: 6 } } };
+        const raw = { ...EKS_RAW, attendees: ["ana", "ben"], cluster: { ...EKS_RAW.cluster, nodeGroup: { desiredSize: 4, minSize: 4, maxSize: 6 } } };
         const withGateway = await planIndex({ ...raw, istio: { egressGateway: true }, apps: { egress: { enabled: true, stage: "egress-gateway" } } });
         const platform = withGateway.resources.filter((r) => /classroom-egress-/.test(r.name)).map((r) => r.name);
         assert.deepEqual(platform.sort(), ["classroom-egress-gateway", "classroom-egress-virtualservice"]);
@@ -184,11 +184,11 @@ describe("lesson egress: a host outside the mesh, open, closed, and opened for o
         const without = await planIndex({ ...raw, apps: { egress: true } });
         assert.deepEqual(without.resources.filter((r) => /classroom-egress-/.test(r.name)), []);
         assert.throws(() => settingsFor({ ...raw, apps: { egress: { enabled: true, stage: "egress-gateway" } } }), /apps\.egress\.stage: needs istio\.egressGateway: true/);
-        assert.throws(() => settingsFor({ ...raw, apps: { egress: true }, classroom: { stages: { bo: { egress: "egress-gateway" } } } }), /classroom\.stages\.bo\.egress: needs istio\.egressGateway: true/);
+        assert.throws(() => settingsFor({ ...raw, apps: { egress: true }, classroom: { stages: { ben: { egress: "egress-gateway" } } } }), /classroom\.stages\.ben\.egress: needs istio\.egressGateway: true/);
     });
 
     it("a stack with the egress lesson installs the stand-in once, and every lesson release waits for it", async () => {
-        const plan = await planIndex({ ...EKS_RAW, attendees: ["ana", "bo"], cluster: { ...EKS_RAW.cluster, nodeGroup: { desiredSize: 4, minSize: 4, maxSize: 6 } }, apps: { egress: true } });
+        const plan = await planIndex({ ...EKS_RAW, attendees: ["ana", "ben"], cluster: { ...EKS_RAW.cluster, nodeGroup: { desiredSize: 4, minSize: 4, maxSize: 6 } }, apps: { egress: true } });
         const release = plan.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.name.endsWith("-external"));
         assert.equal(release.length, 1);
         const installed = plan.resources.filter((r) => r.renderedBy === release[0].urn).map((r) => `${r.type.split(":").pop()} ${r.name}`);

@@ -61,8 +61,8 @@ describe("policy rules: one violation and one pass each, with exact messages", (
             "binds an attendee ServiceAccount cluster-wide (role view)",
         ]);
         assert.deepEqual(
-            r.check(s("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", { metadata: { namespace: "bo" }, roleRef: { kind: "ClusterRole", name: "admin" }, subjects: [subject] })),
-            ["binds an attendee to ClusterRole admin: use the namespace's own Role", "grants a ServiceAccount of namespace ana rights in bo", "grants the built-in role admin"],
+            r.check(s("kubernetes:rbac.authorization.k8s.io/v1:RoleBinding", { metadata: { namespace: "ben" }, roleRef: { kind: "ClusterRole", name: "admin" }, subjects: [subject] })),
+            ["binds an attendee to ClusterRole admin: use the namespace's own Role", "grants a ServiceAccount of namespace ana rights in ben", "grants the built-in role admin"],
         );
         assert.deepEqual(r.check(s("kubernetes:rbac.authorization.k8s.io/v1:Role", { metadata: { name: "attendee" }, rules: [{ apiGroups: [""], resources: ["secrets"], verbs: ["get"] }] })), [
             "lets an attendee read Secrets (and mount any of the namespace's)",
@@ -116,7 +116,7 @@ describe("policy rules over what a lessons release carries", () => {
 
 describe("policy rules over the shipped configurations", () => {
     it("pass for an EKS stack with attendees and exposed addons, and for an existing cluster", async () => {
-        assert.deepEqual(policyProblems(await planIndex({ ...EXPOSED_RAW, attendees: ["ana", "bo"] })), []);
+        assert.deepEqual(policyProblems(await planIndex({ ...EXPOSED_RAW, attendees: ["ana", "ben"] })), []);
         assert.deepEqual(policyProblems(await planIndex({ cluster: { mode: "existing", context: "kind-istio-workshop" } })), []);
     });
 

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
-import { COMMENT_MARKER, renderComment } from "../src/judgement/plan/prComment";
+import { COMMENT_MARKER, LOG_LINES, fence, inline, renderComment } from "../src/judgement/plan/prComment";
 import { meshGraph } from "../src/judgement/plan/graph";
 import { diffPlans, formatDiff } from "../src/judgement/plan/planDiff";
 import type { Plan, PlannedResource } from "../src/judgement/plan/plan";
@@ -142,16 +142,16 @@ describe("plan validation", () => {
     });
 
     it("names a delegate Istio would ignore or a delegate route it would drop, as istiod merges roots and delegates", async () => {
-        const classroom = await planIndex({ ...EKS_RAW, attendees: ["ana", "bo"] });
+        const classroom = await planIndex({ ...EKS_RAW, attendees: ["ana", "ben"] });
         assert.deepEqual(validatePlan(classroom), []);
         const copy: Plan = JSON.parse(JSON.stringify(classroom));
         const vs = (ns: string, n: string) => copy.resources.find((r) => r.type.endsWith(":VirtualService") && r.name.endsWith(`${ns}/${n}`))!.inputs as any;
-        // ana claims bo's path; bo's my-app delegate is no longer exported to the gateway's namespace.
-        vs("ana", "bookinfo-gateway").spec.http[0].match = [{ uri: { exact: "/bo/productpage" } }];
-        vs("bo", "my-app-gateway").spec.exportTo = ["."];
+        // ana claims ben's path; ben's my-app delegate is no longer exported to the gateway's namespace.
+        vs("ana", "bookinfo-gateway").spec.http[0].match = [{ uri: { exact: "/ben/productpage" } }];
+        vs("ben", "my-app-gateway").spec.exportTo = ["."];
         assert.deepEqual(validatePlan(copy).filter((p) => p.startsWith("DelegateRouteDropped")), [
-            'DelegateRouteDropped: VirtualService ana/bookinfo-gateway (lessons:ana/bookinfo-gateway) http[0] matches [{"uri":{"exact":"/bo/productpage"}}], outside VirtualService istio-ingress/attendee-ana (classroom-ana-routes) http[0]\'s match [{"uri":{"exact":"/ana/productpage"}},{"uri":{"prefix":"/ana/static"}},{"uri":{"exact":"/ana/login"}},{"uri":{"exact":"/ana/logout"}},{"uri":{"prefix":"/ana/api/v1/products"}}]: Istio drops the route',
-            "DelegateRouteDropped: VirtualService istio-ingress/attendee-bo (classroom-bo-routes) http[1] hands over to VirtualService bo/my-app-gateway, which is not exported to namespace istio-ingress: Istio ignores it",
+            'DelegateRouteDropped: VirtualService ana/bookinfo-gateway (lessons:ana/bookinfo-gateway) http[0] matches [{"uri":{"exact":"/ben/productpage"}}], outside VirtualService istio-ingress/attendee-ana (classroom-ana-routes) http[0]\'s match [{"uri":{"exact":"/ana/productpage"}},{"uri":{"prefix":"/ana/static"}},{"uri":{"exact":"/ana/login"}},{"uri":{"exact":"/ana/logout"}},{"uri":{"prefix":"/ana/api/v1/products"}}]: Istio drops the route',
+            "DelegateRouteDropped: VirtualService istio-ingress/attendee-ben (classroom-ben-routes) http[1] hands over to VirtualService ben/my-app-gateway, which is not exported to namespace istio-ingress: Istio ignores it",
         ]);
     });
 
@@ -190,11 +190,22 @@ describe("plan validation", () => {
             { stack: "broken", headLog: "Invalid stack config (Pulumi.broken.yaml):\n - attendees: must be ..." },
         ]);
         assert.ok(body.startsWith(COMMENT_MARKER));
-        assert.match(body, /\| `dev` \| ❌ 1 problems \| 0 \| 0 \| 1 \|/);
-        assert.match(body, /WeightsNot100: VirtualService demo\/reviews \(lessons:demo\/reviews\) http\[0\]: weights add up to 130, not 100/);
+        assert.match(body, /\| dev \| ❌ 1 problems \| 0 \| 0 \| 1 \|/);
+        assert.ok(body.includes(`- ${inline("WeightsNot100: VirtualService demo/reviews (lessons:demo/reviews) http[0]: weights add up to 130, not 100")}`));
         assert.match(body, /inputs\.spec\.http\[0\]\.route\[0\]\.weight: 50 -> 80/);
         assert.match(body, /```mermaid\nflowchart LR/);
-        assert.match(body, /### `broken`: the plan failed\n\n```text\nInvalid stack config/);
+        assert.match(body, /### broken: the plan failed\n\n```text\nInvalid stack config/);
+    });
+
+    it("posts nothing of a pull request's own making as markup: its text escaped, its output fenced so no line closes the fence, bounded", () => {
+        const hostile = "@org/admins see [this](https://evil.example) <img src=x> **approved**";
+        assert.equal(inline(hostile), "\\@org/admins see \\[this\\]\\(https\\://evil.example\\) &lt;img src=x&gt; \\*\\*approved\\*\\*");
+        const log = "ok\n```\n## Approved by security\n````";
+        assert.equal(fence("text", log), "`````text\nok\n```\n## Approved by security\n````\n`````");
+        const body = renderComment([{ stack: "x](https://evil.example)", headLog: Array.from({ length: 1000 }, (_, i) => `line ${i}`).join("\n") }], "not-a-sha");
+        assert.ok(!body.includes("](https://evil"), body.slice(0, 300));
+        assert.ok(body.includes(`(the last ${LOG_LINES} of 1000 lines)`) && !body.includes("line 799\n") && body.includes("line 999"));
+        assert.ok(!body.includes("not-a-sha"));
     });
 });
 
@@ -260,6 +271,12 @@ describe("CI workflows", () => {
         assert.equal(uses(comment, "actions/download-artifact").with["run-id"], "${{ github.event.workflow_run.id }}");
         assert.equal(uses(comment, "marocchino/sticky-pull-request-comment").with.number, "${{ steps.pr.outputs.number }}");
         assert.match(all.find((s: any) => s.id === "pr").run, /case ",\$known," in/, "the artifact's number must be the run's own pull request");
+        // The branch name goes to the API as an encoded field, never into the URL.
+        assert.match(all.find((s: any) => s.id === "pr").run, /gh api -X GET "repos\/\$\{\{ github\.repository \}\}\/pulls" -f state=open -f "head=\$owner:\$HEAD_BRANCH"/);
+        assert.ok(!/pulls\?[^"]*HEAD_BRANCH/.test(all.find((s: any) => s.id === "pr").run));
+        // The comment's text is rendered by the base branch's checkout, the pull request's plans read as data.
+        const render = pr.jobs["offline-plan"].steps.find((s: any) => String(s.run ?? "").includes("npm run --silent pr-comment"));
+        assert.equal(render["working-directory"], "base");
     });
 
     it("run the README's test command and the offline plan on every pull request; deploy dev only from main behind an environment", () => {

@@ -31,9 +31,9 @@ describe("scale: Pulumi resources per attendee", () => {
     });
 
     it("gives each attendee one lessons release that carries every object of their namespace, its Sidecar among them", async () => {
-        const plan = await planIndex({ ...PINNED, attendees: ["ana", "bo"] });
+        const plan = await planIndex({ ...PINNED, attendees: ["ana", "ben"] });
         const releases = plan.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "./charts/lessons");
-        assert.deepEqual(releases.map((r) => (r.inputs as any).namespace).sort(), ["ana", "bo"]);
+        assert.deepEqual(releases.map((r) => (r.inputs as any).namespace).sort(), ["ana", "ben"]);
         for (const rel of releases) {
             const ns = (rel.inputs as any).namespace;
             const objects = plan.resources.filter((r) => r.renderedBy === rel.urn).map((r) => r.inputs as any);
@@ -144,7 +144,7 @@ describe("scale: the model of an up", () => {
     });
 
     it("counts pods, proxies, pulls and pushes of a plan, and recommends what pays", async () => {
-        const plan = await planIndex({ ...PINNED, attendees: ["ana", "bo"] });
+        const plan = await planIndex({ ...PINNED, attendees: ["ana", "ben"] });
         const m = upModel(plan, 3, 1);
         const ana = plan.resources.filter((r) => (r.inputs as any).metadata?.namespace === "ana" && ["Deployment", "Job"].includes((r.inputs as any).kind));
         const anaPods = ana.reduce((n, r) => n + ((r.inputs as any).kind === "Job" ? 1 : ((r.inputs as any).spec.replicas ?? 1)), 0);

@@ -80,8 +80,8 @@ describe("settings: defaults", () => {
     });
 
     it("accepts a list of attendee ids and an explicit cluster name", () => {
-        const s = settingsFor({ cluster: { ...EKS_RAW.cluster, name: "kubecon" }, attendees: ["ana", "bo-2"] });
-        assert.deepEqual(s.attendees, ["ana", "bo-2"]);
+        const s = settingsFor({ cluster: { ...EKS_RAW.cluster, name: "kubecon" }, attendees: ["ana", "ben-2"] });
+        assert.deepEqual(s.attendees, ["ana", "ben-2"]);
         assert.equal(s.cluster.name, "kubecon");
     });
 });

@@ -23,7 +23,7 @@ describe("stack config loader", () => {
             ].join("\n"),
             "Pulumi.dev.yaml": [
                 "config:",
-                "  istio-workshop:attendees: [ana, bo]",
+                "  istio-workshop:attendees: [ana, ben]",
                 "  istio-workshop:cluster:",
                 "    mode: existing",
                 "  istio-workshop:token:",
@@ -36,7 +36,7 @@ describe("stack config loader", () => {
             stack: "dev",
             file: "Pulumi.dev.yaml",
             config: {
-                "istio-workshop:attendees": '["ana","bo"]',
+                "istio-workshop:attendees": '["ana","ben"]',
                 "istio-workshop:addons": '{"kiali":false}',
                 "aws:region": "eu-central-1",
                 "istio-workshop:cluster": '{"mode":"existing"}',

@@ -139,7 +139,7 @@ describe("bookinfo stages: retries, circuit breaking, mirroring, authorization",
         assert.match(meshRefusal(objects, verify, pod("details", "bookinfo-details"))!, /allows no request from cluster\.local\/ns\/ana\/sa\/verify/);
         assert.match(meshRefusal(objects, productpage, pod("ratings", "bookinfo-ratings"))!, /allows no request/);
         // Another attendee's productpage identity is refused by the isolation, whatever the lesson allows.
-        assert.match(meshRefusal(objects, pod("productpage", "bookinfo-productpage", "bo"), pod("productpage", "bookinfo-productpage"))!, /attendee-isolation denies cluster\.local\/ns\/bo\//);
+        assert.match(meshRefusal(objects, pod("productpage", "bookinfo-productpage", "ben"), pod("productpage", "bookinfo-productpage"))!, /attendee-isolation denies cluster\.local\/ns\/ben\//);
     });
 
     it("a stage whose policies would run without sidecars is refused: nothing would enforce them", () => {

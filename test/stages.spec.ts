@@ -197,21 +197,21 @@ describe("lessons in stages", () => {
         assert.throws(() => settingsFor({ ...EKS_RAW, apps: { bookinfo: { stage: "jason" } } }), (e: Error) =>
             e instanceof SettingsError && /apps\.bookinfo\.stage: must be one of "no-sidecars", "no-rules", "all-v1", "jason-v2", "reviews-v1-v3", "reviews-v3", "ratings-delay", "ratings-abort", "reviews-timeout", "retries", "circuit-breaker", "mirror", "authz", "jwt", "rate-limit", got "jason"/.test(e.message),
         );
-        assert.throws(() => settingsFor({ ...EKS_RAW, attendees: ["ana"], classroom: { stages: { bo: { bookinfo: "all-v1" } } } }), /classroom\.stages\.bo: names no attendee of this stack \(attendees: ana\)/);
+        assert.throws(() => settingsFor({ ...EKS_RAW, attendees: ["ana"], classroom: { stages: { ben: { bookinfo: "all-v1" } } } }), /classroom\.stages\.ben: names no attendee of this stack \(attendees: ana\)/);
         assert.throws(() => settingsFor({ ...EKS_RAW, attendees: ["ana"], classroom: { stages: { ana: { helloworld: "all-v1" } } } }), /classroom\.stages\.ana\.helloworld: must be one of "round-robin", "source-v1"/);
     });
 
     it("moving one attendee to another stage changes only that attendee's objects; the class's stage moves everyone", async () => {
-        const raw = { ...EKS_RAW, cluster: { ...EKS_RAW.cluster, nodeGroup: { desiredSize: 4, minSize: 4, maxSize: 6 } }, attendees: ["ana", "bo"] };
+        const raw = { ...EKS_RAW, cluster: { ...EKS_RAW.cluster, nodeGroup: { desiredSize: 4, minSize: 4, maxSize: 6 } }, attendees: ["ana", "ben"] };
         const before = await planIndex(raw);
-        const boMoved = await planIndex({ ...raw, classroom: { stages: { bo: { bookinfo: "all-v1" } } } });
+        const boMoved = await planIndex({ ...raw, classroom: { stages: { ben: { bookinfo: "all-v1" } } } });
         const diff = diffPlans(before, boMoved);
         assert.ok(diff.changed.length > 0);
-        // Its Pulumi resources (classroom-bo-…) and the objects its release installs (lessons:bo/…): the stage's checks come and go.
-        for (const urn of [...diff.added, ...diff.removed, ...diff.changed.map((c) => c.urn)]) assert.match(urn.split("::").pop()!, /^classroom-bo-|^lessons:bo\//, urn);
+        // Its Pulumi resources (classroom-ben-…) and the objects its release installs (lessons:ben/…): the stage's checks come and go.
+        for (const urn of [...diff.added, ...diff.removed, ...diff.changed.map((c) => c.urn)]) assert.match(urn.split("::").pop()!, /^classroom-ben-|^lessons:ben\//, urn);
         assert.equal(appsAt(settingsFor(raw).apps, { bookinfo: "all-v1" }).bookinfo.stage, "all-v1");
         const classMoved = await planIndex({ ...raw, apps: { bookinfo: { stage: "all-v1" } } });
-        const namespaces = new Set(diffPlans(before, classMoved).changed.map((c) => /^classroom-(ana|bo)-|^lessons:(ana|bo)\//.exec(c.urn.split("::").pop()!)?.slice(1).find(Boolean)));
-        assert.deepEqual([...namespaces].sort(), ["ana", "bo"]);
+        const namespaces = new Set(diffPlans(before, classMoved).changed.map((c) => /^classroom-(ana|ben)-|^lessons:(ana|ben)\//.exec(c.urn.split("::").pop()!)?.slice(1).find(Boolean)));
+        assert.deepEqual([...namespaces].sort(), ["ana", "ben"]);
     });
 });

@@ -77,9 +77,9 @@ describe("myApp stage tls: HTTPS ended at the gateway", () => {
     });
 
     it("hands each namespace with the lesson the CA (a platform object), the gateway's TLS Secret is the one its Gateway names; refused where the load balancer ends TLS", async () => {
-        const raw = { ...EKS_RAW, attendees: ["ana", "bo"], cluster: { ...EKS_RAW.cluster, nodeGroup: { desiredSize: 4, minSize: 4, maxSize: 6 } }, classroom: { stages: { ana: { myApp: "tls" } } } };
+        const raw = { ...EKS_RAW, attendees: ["ana", "ben"], cluster: { ...EKS_RAW.cluster, nodeGroup: { desiredSize: 4, minSize: 4, maxSize: 6 } }, classroom: { stages: { ana: { myApp: "tls" } } } };
         const plan = await planIndex(raw);
-        for (const ns of ["ana", "bo"]) {
+        for (const ns of ["ana", "ben"]) {
             const cm = plan.resources.find((r) => r.name === `lessons:${ns}/${GATEWAY_CA_CONFIG_MAP}`);
             assert.ok(cm, `${ns} has no CA ConfigMap`);
             assert.equal((cm.inputs as any).metadata.labels["istio-workshop/part"], "platform");

@@ -37,7 +37,7 @@ const RELEASE = "kubernetes:helm.sh/v3:Release";
 const plans: Record<string, Plan> = {};
 async function loadPlans() {
     plans.dev ??= await planIndex(EKS_RAW, "dev");
-    plans.classroom ??= await planIndex({ ...EKS_RAW, attendees: ["ana", "bo"], classroom: { domain: "workshop.example.com" } });
+    plans.classroom ??= await planIndex({ ...EKS_RAW, attendees: ["ana", "ben"], classroom: { domain: "workshop.example.com" } });
     plans.everything ??= await planIndex({ ...EXPOSED_RAW, istio: { ...EXPOSED_RAW.istio, egressGateway: true } });
 }
 const allPlans = () => Object.entries(plans);

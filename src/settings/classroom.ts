@@ -4,12 +4,34 @@
 import { z } from "zod";
 import { DNS_LABEL, INSTANCE_TYPE, intIn, numberIn, section } from "./primitives";
 import { LESSON_KEYS, type LessonKey } from "./stages";
+import TLDS from "tlds";
 import { stageOf } from "./apps";
 
 /** Settings accept up to this many; what one cluster holds is smaller and depends on the instance type (the plan warns). */
 export const MAX_ATTENDEES = 1000;
 /** Namespaces an attendee id (which names the attendee's namespace) must not take. */
-export const RESERVED_NAMESPACES = ["default", "demo"];
+// workshop-external: the egress lesson's stand-in for an outside host (EXTERNAL_NAMESPACE; settings import nothing, a test holds them equal).
+export const RESERVED_NAMESPACES = ["default", "demo", "workshop-external"];
+/**
+ * Namespaces well-known add-ons of EKS and Kubernetes install into: an attendee's namespace of that name would
+ * collide with the add-on's the day the organiser installs it (and its RBAC would be the attendee's).
+ */
+export const ADDON_NAMESPACES = [
+    "amazon-cloudwatch", "amazon-guardduty", "aws-observability", "cert-manager", "kubernetes-dashboard", "karpenter", "external-dns",
+    "ingress-nginx", "gatekeeper-system", "kyverno", "calico-system", "calico-apiserver", "tigera-operator", "local-path-storage", "monitoring", "argocd", "flux-system",
+];
+/**
+ * Names the cluster's DNS would answer for outside the cluster: a pod's lookup of `<x>.<id>` tries
+ * `<x>.<id>.svc.cluster.local` first (the search path, ndots 5), which is Service `x` of namespace `id`. So an
+ * attendee named after a top-level domain (IANA's list, the `tlds` package) or a special-use name (RFC 6761,
+ * `.internal`, the cluster's own labels) could answer every pod's lookup of `github.com` or `grafana.com`.
+ */
+export const SPECIAL_USE_NAMES: readonly string[] = ["local", "localhost", "internal", "svc", "cluster", "example", "test", "invalid", "home", "lan", "corp", "intranet", "private"];
+
+/** Whether a name is a top-level domain or a special-use name: what no attendee id may be. */
+export function namesDomain(id: string): boolean {
+    return TLDS.includes(id) || SPECIAL_USE_NAMES.includes(id);
+}
 /** Namespaces the stack or Kubernetes owns: never the apps' namespace. */
 export const SYSTEM_NAMESPACE = /^(kube|istio)-|^default$/;
 /** The paths the exposed UIs (and Prometheus) take on the gateway: no attendee's path may start like them. */
@@ -72,7 +94,7 @@ export const classroomSchema = section({
 
 /** What each key of the section does, by dotted path (the configuration reference and the stack file schema print them). */
 export const CLASSROOM_DOCS: Readonly<Record<string, string>> = {
-    attendees: "A count (ids `attendee-01`, …) or a list of unique ids (DNS labels of at most 40 characters, not `default`, `demo`, `kube-*`, `istio-*`, `apps.namespace`, nor starting with an addon's name). `0` or `[]`: the single lessons namespace. The plan refuses more than one cluster holds.",
+    attendees: "A count (ids `attendee-01`, …) or a list of unique ids (DNS labels of at most 40 characters, not `default`, `demo`, `workshop-external`, `kube-*`, `istio-*`, `apps.namespace`, a well-known add-on's namespace (`cert-manager`, `amazon-cloudwatch`, …), a top-level domain or special-use name (`com`, `dev`, `bo`, `local`, `internal`: cluster DNS would answer `github.<id>` from the attendee's Service), nor starting with an addon's name). `0` or `[]`: the single lessons namespace. The plan refuses more than one cluster holds.",
     classroom: "The classroom: stages per attendee, tokens, routing by domain, prices.",
     "classroom.stages": "`{ <attendee id>: { <lesson>: <stage> } }`: attendees at another stage than the class.",
     "classroom.tokenHours": "Hours an attendee's token (from `npm run kubeconfigs`) stays valid; EKS issues none for longer than a day.",

@@ -9,7 +9,7 @@ import { clusterFactsSchema, clusterSchema } from "./cluster";
 import { istioSchema } from "./istio";
 import { addonsSchema } from "./addons";
 import { appsSchema } from "./apps";
-import { ADDON_PATH_WORDS, RESERVED_NAMESPACES, SYSTEM_NAMESPACE, attendeesSchema, classroomSchema } from "./classroom";
+import { ADDON_NAMESPACES, ADDON_PATH_WORDS, RESERVED_NAMESPACES, SYSTEM_NAMESPACE, namesDomain, attendeesSchema, classroomSchema } from "./classroom";
 
 /** Every section but the cluster's, each with its defaults. */
 const SECTIONS = {
@@ -102,6 +102,17 @@ function crossSectionRules(s: CrossSections, ctx: z.RefinementCtx): void {
                 path: ["attendees", i],
                 input: id,
                 message: `names a namespace the stack or Kubernetes already uses (${[...RESERVED_NAMESPACES, "kube-*", "istio-*", "apps.namespace"].join(", ")})`,
+            });
+        }
+        if (ADDON_NAMESPACES.includes(id)) {
+            ctx.addIssue({ code: "custom", path: ["attendees", i], input: id, message: `names the namespace a well-known add-on installs into (${ADDON_NAMESPACES.join(", ")})` });
+        }
+        if (namesDomain(id)) {
+            ctx.addIssue({
+                code: "custom",
+                path: ["attendees", i],
+                input: id,
+                message: `is a top-level domain or special-use name: cluster DNS answers a pod's lookup of <name>.${id} (say github.${id}) with Service <name> of namespace ${id} before the real one, so that attendee would answer every pod's; choose another id (a first name with a letter or digit more, e.g. ${id}1)`,
             });
         }
         const word = ADDON_PATH_WORDS.find((w) => id.startsWith(w));

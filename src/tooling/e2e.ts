@@ -117,8 +117,8 @@ export function formatReport(steps: readonly Step[]): string {
 
 /** The classroom variant (`--classroom`): two attendees, the second at other stages than the class. */
 export const E2E_CLASSROOM = {
-    attendees: ["ana", "bo"],
-    classroom: { stages: { bo: { bookinfo: "all-v1", helloworld: "round-robin" } } },
+    attendees: ["ana", "ben"],
+    classroom: { stages: { ben: { bookinfo: "all-v1", helloworld: "round-robin" } } },
 } as const;
 
 /** A stack file's text with the classroom variant's keys set (on the run's copy: the project's file is not touched). */

@@ -23,7 +23,7 @@ import { loadStackConfig } from "../settings/stackFile";
 import { settingsFromConfig } from "../settings/parse";
 import { showProgress } from "./progress";
 import { awsEnvironment, locatePulumi } from "./pulumi";
-import { revocationLine, revokeNamespace } from "./revoke";
+import { revocationLine, revokeNamespace, type AdminAccess } from "./revoke";
 
 const ID = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -58,12 +58,6 @@ export function writeHandOuts(settings: Settings, ids: readonly string[], dir: s
         for (const [file, text] of Object.entries(data)) fs.writeFileSync(path.join(folder, file), text);
         return folder;
     });
-}
-
-/** How kubectl reaches the cluster as its administrator. */
-export interface AdminAccess {
-    readonly kubeconfig?: string;
-    readonly context?: string;
 }
 
 /** `kubectl create token`: a token of the attendee's ServiceAccount from the TokenRequest API, valid for `hours`. */

@@ -9,7 +9,12 @@
  */
 import { spawnSync } from "child_process";
 import { ATTENDEE_ACCOUNT } from "../classroom/attendeeSpec";
-import type { AdminAccess } from "./kubeconfigs";
+
+/** How kubectl reaches the cluster as its administrator. */
+export interface AdminAccess {
+    readonly kubeconfig?: string;
+    readonly context?: string;
+}
 
 /** The kinds of workload an attendee may create (their Role), pods included. */
 export const ATTENDEE_WORKLOAD_KINDS = ["deployments.apps", "statefulsets.apps", "replicasets.apps", "cronjobs.batch", "jobs.batch", "pods"] as const;

@@ -18,7 +18,8 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
-import { ATTACKS, CAPABILITIES, attendeeJudge, attendeePathBase, lessonObjects, type Attack } from "../attacks/attackSuite";
+import { attendeeJudge, attendeePathBase, lessonObjects } from "../attacks/attackSuite";
+import { ATTACKS, CAPABILITIES, type Attack } from "../attacks/attacks";
 import { objectLabel, planObjects } from "../checks/clusterChecks";
 import { handOutObjects } from "../checks/meshVisibility";
 import type { Plan } from "../plan/plan";
@@ -58,19 +59,19 @@ export const CLUSTER_RUNS: readonly ClusterRun[] = [
         name: "local-classroom",
         stack: "local",
         overrides: {
-            attendees: ["ana", "bo", "cy", "di"],
+            attendees: ["ana", "ben", "cyd", "di"],
             apps: { tcp: true },
-            // bo at authz (allow-nothing beside the namespace's other lessons), di at ratings-delay (jason's 7 s): the
+            // ben at authz (allow-nothing beside the namespace's other lessons), di at ratings-delay (jason's 7 s): the
             // stages the classroom's certain failures were in.
             classroom: {
                 stages: {
-                    bo: { bookinfo: "authz", helloworld: "round-robin", tcp: "all-v1" },
-                    cy: { bookinfo: "rate-limit", grpc: "no-sidecar" },
+                    ben: { bookinfo: "authz", helloworld: "round-robin", tcp: "all-v1" },
+                    cyd: { bookinfo: "rate-limit", grpc: "no-sidecar" },
                     di: { bookinfo: "ratings-delay", myApp: "tls", tcp: "v1-v2-80-20" },
                 },
             },
         },
-        // ana sends her reviews route to v2 by hand; the class moves helloworld to round-robin (bo is there already:
+        // ana sends her reviews route to v2 by hand; the class moves helloworld to round-robin (ben is there already:
         // his release is not touched).
         recovery: { attendee: "ana", route: { name: "reviews", wrongSubset: "v2" }, move: { apps: { helloworld: { stage: "round-robin" } } } },
     },

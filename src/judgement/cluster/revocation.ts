@@ -6,8 +6,7 @@
  * lessons' workloads kept.
  */
 import { execFile } from "child_process";
-import { revokeNamespace, type Revocation } from "../../tooling/revoke";
-import type { AdminAccess } from "../../tooling/kubeconfigs";
+import { revokeNamespace, type AdminAccess, type Revocation } from "../../tooling/revoke";
 
 export interface RevocationReport {
     readonly attendee: string;
