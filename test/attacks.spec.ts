@@ -4,6 +4,8 @@ import * as path from "path";
 import { attackTable, attendeeJudge, isolationReport, lessonObjects } from "../src/judgement/attacks/attackSuite";
 import { ATTACKS, CAPABILITIES, type Layer } from "../src/judgement/attacks/attacks";
 import { accountOf, imagePullGrant } from "../src/judgement/cloud/nodeImages";
+import { needUpstream, upstreamText } from "./upstream";
+import YAML from "yaml";
 import type { Plan } from "../src/judgement/plan/plan";
 import { securityControls } from "../src/judgement/plan/summary";
 import { EKS_RAW, planIndex } from "./helpers";
@@ -52,6 +54,8 @@ const EXPECTED: Readonly<Record<string, Layer>> = {
     "publish another attendee's internal Service under its own prefix (delegate route)": "admission policy",
     "run a pod at system-node-critical priority (it preempts the platform's pods and is evicted last)": "admission policy",
     "run a pod as the attendee's own ServiceAccount (its token lives as long as the pod, beyond the kubeconfig's)": "admission policy",
+    "run a pod labelled like the shared gateway (istio: ingressgateway), to be sent its listeners and every attendee's routes": "Istio",
+    "read the lessons release's record (a Secret: every value of the release) from a pod that mounts it": "admission policy",
     "run a pod whose limits exceed a node (eight containers of 2 GiB: the kernel, not the quota, would stop it)": "LimitRange",
     "fill etcd with ConfigMaps (100 of them)": "ResourceQuota",
     "claim 100 GiB of storage": "ResourceQuota",
@@ -75,9 +79,13 @@ const EXPECTED: Readonly<Record<string, Layer>> = {
     "query Prometheus directly (its API, port 9090)": "NetworkPolicy",
     "reach Kiali directly (its token login, port 20001)": "NetworkPolicy",
     "read every trace from Jaeger's query API": "NetworkPolicy",
+    "send spans to Jaeger over OTLP/HTTP (4318: no proxy sends there)": "NetworkPolicy",
     "read the mesh's configuration from istiod's plaintext port (15010)": "NetworkPolicy",
     "send traffic out of the cluster from a pod (the internet, a private address, the node's instance metadata)": "NetworkPolicy",
     "call a node's kubelet (10250) from a pod": "NetworkPolicy",
+    'overwrite another attendee\'s series in the shared Prometheus (its target\'s metrics carry namespace="<victim>")': "Prometheus",
+    "send Prometheus's scrape elsewhere (its target answers with a redirect to a platform address)": "Prometheus",
+    "exhaust the shared Prometheus (a target of a million series)": "Prometheus",
     "answer every pod's lookups of an outside host (a Service named github in a namespace named com)": "settings",
     "pull a private image of the stack's AWS account (a pod naming it: the kubelet pulls with the node's role)": "IAM",
     "read the shared gateway's statistics (every attendee's routes, port 15090)": "NetworkPolicy",
@@ -140,8 +148,8 @@ describe("attack suite: an attendee's credentials against the planned classroom"
         assert.ok(escapes.some((p) => p.includes("run a privileged pod")));
         assert.ok(escapes.some((p) => p.includes("create an EnvoyFilter")));
         assert.ok(escapes.some((p) => p.includes("write Endpoints")));
-        // 6 Pod Security, 27 guard rails but two (Gateways and WorkloadEntries, which a zero quota refuses as well), Endpoints.
-        assert.equal(escapes.length, 6 + 25 + 1);
+        // 6 Pod Security, 28 guard rails but two (Gateways and WorkloadEntries, which a zero quota refuses as well), Endpoints.
+        assert.equal(escapes.length, 6 + 26 + 1);
     });
 
     it("names the workloads whose pods the LimitRange would refuse, sidecar included (as the real control plane refused them under a CPU ceiling per pod)", () => {
@@ -180,6 +188,36 @@ describe("attack suite: an attendee's credentials against the planned classroom"
         assert.equal(imagePullGrant(plan, "eu-west-1", "602401143452", "amazon-k8s-cni"), `${prefix}-node-image-pulls (OtherAccounts)`);
     });
 
+    it("refuses every attack and reports no escape in domain mode too (routes by host, not by path)", async () => {
+        const byHost = await planIndex({ ...EKS_RAW, attendees: ["ana", "ben"], classroom: { domain: "workshop.example.com" } });
+        const report = isolationReport(byHost);
+        assert.deepEqual(report.problems, []);
+        assert.equal(Object.values(report.refused).reduce((a, b) => a + b, 0), ATTACKS.length);
+    });
+
+    it("names the escape of a fake gateway pod where istiod does not scope Gateways to their namespace (Istio's default)", () => {
+        const fake = ATTACKS.find((a) => a.what.startsWith("run a pod labelled like the shared gateway"))!;
+        const copy: Plan = JSON.parse(JSON.stringify(plan));
+        const istiod = copy.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "istiod")!;
+        delete (istiod.inputs as any).values.pilot.env.PILOT_SCOPE_GATEWAY_TO_NAMESPACE;
+        assert.match(attendeeJudge(copy, "ana")(fake.attempt("ana", "ben", "/ana")).reason, /^Gateway istio-ingress\/workshop-gateway selects it/);
+    });
+
+    it("names each Prometheus escape under the chart's own scrape jobs (every pod trusted alike): labels, redirects, unbounded series", function () {
+        needUpstream(this);
+        const chart = YAML.parse(upstreamText("chart-values/prometheus-community/prometheus-27.42.2/values.yaml")).serverFiles["prometheus.yml"].scrape_configs;
+        const copy: Plan = JSON.parse(JSON.stringify(plan));
+        const prometheus = copy.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "prometheus")!;
+        (prometheus.inputs as any).values.serverFiles["prometheus.yml"].scrape_configs = chart;
+        const judge = attendeeJudge(copy, "ana");
+        const verdicts = ATTACKS.filter((a) => "scrape" in a.attempt("ana", "ben", "/ana")).map((a) => judge(a.attempt("ana", "ben", "/ana")).reason);
+        assert.deepEqual(verdicts, [
+            "job kubernetes-pods scrapes the namespace's pods with honor_labels: true (the target's labels win)",
+            "job kubernetes-pods scrapes the namespace's pods with follow_redirects on (Prometheus's default)",
+            "job kubernetes-pods scrapes the namespace's pods with no sample_limit",
+        ]);
+    });
+
     it("names the escape of an attendee namespace named like a top-level domain (a plan the settings would have refused)", () => {
         const claim = ATTACKS.find((a) => a.what.startsWith("answer every pod's lookups"))!;
         assert.equal(attendeeJudge(plan, "ana")(claim.attempt("ana", "ben", "/ana")).layer, "settings");
@@ -211,6 +249,7 @@ describe("attack suite: an attendee's credentials against the planned classroom"
             "on this existing cluster (no NetworkPolicies) an attendee can query Prometheus directly (its API, port 9090)",
             "on this existing cluster (no NetworkPolicies) an attendee can reach Kiali directly (its token login, port 20001)",
             "on this existing cluster (no NetworkPolicies) an attendee can read every trace from Jaeger's query API",
+            "on this existing cluster (no NetworkPolicies) an attendee can send spans to Jaeger over OTLP/HTTP (4318: no proxy sends there)",
             "on this existing cluster (no NetworkPolicies) an attendee can read the mesh's configuration from istiod's plaintext port (15010)",
             "on this existing cluster (no NetworkPolicies) an attendee can send traffic out of the cluster from a pod (the internet, a private address, the node's instance metadata)",
             "on this existing cluster (no NetworkPolicies) an attendee can call a node's kubelet (10250) from a pod",

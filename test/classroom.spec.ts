@@ -356,6 +356,18 @@ describe("classroom: handing out kubeconfigs", () => {
         assert.equal(fs.readFileSync(file, "utf8"), "{}\n");
     });
 
+    it("leaves the mode of a folder of the user's own (--out to an existing folder) alone; the files are owner-only all the same", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-kc-"));
+        fs.mkdirSync(`${dir}/mine`, { mode: 0o755 });
+        fs.chmodSync(`${dir}/mine`, 0o755);
+        const [file] = writeKubeconfigs({ ana: "{}" }, `${dir}/mine`, false);
+        assert.equal(fs.statSync(`${dir}/mine`).mode & 0o777, 0o755);
+        assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+        // A folder --out names that did not exist is the tool's own.
+        writeKubeconfigs({ ana: "{}" }, `${dir}/new/deeper`, false);
+        assert.equal(fs.statSync(`${dir}/new/deeper`).mode & 0o777, 0o700);
+    });
+
     it("mints each token from the TokenRequest API with the stack's admin credentials and the expiry asked for", () => {
         // A stand-in kubectl on this machine (none is installed): it records its arguments and answers as `kubectl create token` does, with a JWT.
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-kubectl-"));

@@ -35,7 +35,7 @@ describe("mesh spec (pure)", () => {
                 autoscaleEnabled: false,
                 replicaCount: 1,
                 resources: { requests: { cpu: "150m", memory: "256Mi" }, limits: { memory: "1024Mi" } },
-                env: { ENABLE_NATIVE_SIDECARS: "true" },
+                env: { ENABLE_NATIVE_SIDECARS: "true", PILOT_SCOPE_GATEWAY_TO_NAMESPACE: "true" },
                 cni: { enabled: true },
             },
             sidecarInjectorWebhook: { rewriteAppHTTPProbe: true },

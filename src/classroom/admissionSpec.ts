@@ -41,6 +41,9 @@ const exportWithin = (extra: readonly string[]) =>
 /** Every match of every route of the named lists binds only to the mesh. */
 const matchesMeshOnly = (list: string) => `(!has(object.spec.${list}) || object.spec.${list}.all(r, !has(r.match) || r.match.all(m, !has(m.gateways) || m.gateways.all(g, g == 'mesh'))))`;
 
+/** A pod's lists of containers, each of which may name Secrets. */
+const SPEC_CONTAINERS = ["containers", "initContainers", "ephemeralContainers"] as const;
+
 /** What one attendee Job may run: bounded pods, and so bounded finished pods. */
 export const JOB_BOUNDS = { completions: 10, parallelism: 10, backoffLimit: 6 } as const;
 const jobBounds = (spec: string) =>
@@ -108,6 +111,12 @@ export const GUARD_RAILS: readonly GuardRail[] = [
                 // kubeconfig's token, which expires, and end with the ServiceAccount (`npm run kubeconfigs -- --revoke`).
                 expression: `(!has(object.spec.serviceAccountName) || object.spec.serviceAccountName != '${ATTENDEE_ACCOUNT}') && (!has(object.spec.serviceAccount) || object.spec.serviceAccount != '${ATTENDEE_ACCOUNT}')`,
                 message: `pods may not run as the ServiceAccount "${ATTENDEE_ACCOUNT}" (the attendee's own rights): use another ServiceAccount of the namespace, or the default`,
+            },
+            {
+                // RBAC gives attendees no Secret, but a pod may read any Secret of its namespace it names: Helm's
+                // release records (every value of the lessons release) are Secrets there. No lesson's pod names one.
+                expression: `(!has(object.spec.volumes) || object.spec.volumes.all(v, !has(v.secret) && (!has(v.projected) || !has(v.projected.sources) || v.projected.sources.all(s, !has(s.secret))))) && ${SPEC_CONTAINERS.map((list) => `(!has(object.spec.${list}) || object.spec.${list}.all(c, (!has(c.envFrom) || c.envFrom.all(f, !has(f.secretRef))) && (!has(c.env) || c.env.all(e, !has(e.valueFrom) || !has(e.valueFrom.secretKeyRef)))))`).join(" && ")}`,
+                message: "pods in an attendee namespace may not read Secrets (a secret volume, projected secret, envFrom secretRef or secretKeyRef): use ConfigMaps",
             },
         ],
     },

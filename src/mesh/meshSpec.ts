@@ -84,7 +84,9 @@ export function istiodValues(istio: IstioSettings, sizing: Pick<MeshSizing, "pro
             replicaCount: sizing.istiod.replicas,
             resources: sizing.istiod.resources,
             // Sidecars as native sidecar containers: Jobs in the mesh finish when their main container exits.
-            env: { ENABLE_NATIVE_SIDECARS: "true" },
+            // A Gateway selects gateway pods of its own namespace only: a pod an attendee labels like the shared
+            // gateway's gets none of its listeners, routes or certificates (Istio selects across namespaces by default).
+            env: { ENABLE_NATIVE_SIDECARS: "true", PILOT_SCOPE_GATEWAY_TO_NAMESPACE: "true" },
             // Traffic redirection by Istio's CNI plugin: injected pods need no privileged init container.
             cni: { enabled: true },
         },

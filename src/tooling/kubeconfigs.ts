@@ -27,10 +27,15 @@ import { revocationLine, revokeNamespace, type AdminAccess } from "./revoke";
 
 const ID = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-/** Writes each attendee's kubeconfig to its own file, owner-only (existing files and folder included); returns the paths. */
-export function writeKubeconfigs(kubeconfigs: Record<string, string>, dir: string): string[] {
+/**
+ * Writes each attendee's kubeconfig to its own file, owner-only (an existing file included); returns the paths.
+ * The folder is made owner-only when it is the tool's (`ownFolder`: the default `kubeconfigs/<stack>/`, or one
+ * `--out` names that did not exist); a folder of the user's own (`--out .`, a home directory) keeps its mode.
+ */
+export function writeKubeconfigs(kubeconfigs: Record<string, string>, dir: string, ownFolder = true): string[] {
+    const existed = fs.existsSync(dir);
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    fs.chmodSync(dir, 0o700);
+    if (ownFolder || !existed) fs.chmodSync(dir, 0o700);
     return Object.entries(kubeconfigs).map(([id, config]) => {
         if (!ID.test(id)) throw new Error(`unexpected attendee id ${JSON.stringify(id)}`);
         const file = path.join(dir, `${id}.kubeconfig.json`);
@@ -161,7 +166,7 @@ export async function handOutKubeconfigs(request: KubeconfigsRequest): Promise<v
             }),
         );
         const dir = values.out ?? path.join("kubeconfigs", values.stack);
-        const files = writeKubeconfigs(Object.fromEntries(ids.map((id) => [id, attendeeKubeconfig(access[id]!, tokens[id])])), dir);
+        const files = writeKubeconfigs(Object.fromEntries(ids.map((id) => [id, attendeeKubeconfig(access[id]!, tokens[id])])), dir, values.out === undefined);
         // The workshop CA, for `curl --cacert` against the gateway's own TLS (a certificate, owner-only like the rest of the folder).
         if (typeof outputs.gatewayCaCertificate === "string") {
             fs.writeFileSync(path.join(dir, GATEWAY_CA_FILE_NAME), outputs.gatewayCaCertificate, { mode: 0o600 });

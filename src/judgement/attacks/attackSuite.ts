@@ -21,9 +21,10 @@ import { enforcedLevel, podOf, podSecurityFailures } from "../kubernetes/podSecu
 import { grants } from "../kubernetes/rbac";
 import { accountOf, imagePullGrant, nodeRoleStatements } from "../cloud/nodeImages";
 import { namesDomain } from "../../settings/classroom";
+import { jobsScraping, scrapeAllowing } from "./prometheusTargets";
 import { limitRangeRefusal, quotaRefusal, workloadPodRefusals } from "../kubernetes/quota";
 import { objectLabel, planObjects, type PlanObject } from "../checks/clusterChecks";
-import { handOutObjects, proxyResourcesOf, uriWithin } from "../checks/meshVisibility";
+import { handOutObjects, istiodEnvOf, proxyResourcesOf, uriWithin } from "../checks/meshVisibility";
 import type { Plan } from "../plan/plan";
 
 export interface Judge {
@@ -40,9 +41,17 @@ export function attendeeJudge(plan: Plan, own: string, planned: readonly PlanObj
     const bindings = objs.filter((o) => o.kind === "ValidatingAdmissionPolicyBinding");
     const inNamespace = (kind: string, ns: string) => objs.filter((o) => o.kind === kind && o.metadata?.namespace === ns);
     const nsLabels = (ns: string) => (objs.find((o) => o.kind === "Namespace" && o.metadata?.name === ns)?.metadata?.labels ?? {}) as Record<string, string>;
+    const gateways = objs.filter((o) => o.kind === "Gateway" && o.apiVersion?.startsWith("networking.istio.io"));
+    const scopedGateways = istiodEnvOf(plan).PILOT_SCOPE_GATEWAY_TO_NAMESPACE === "true";
     const roots = objs.filter((o) => o.kind === "VirtualService" && (o.spec?.http ?? []).some((h: any) => h.delegate));
     const attacker: Pod = { namespace: own, labels: { app: "attacker" } };
     return (attempt) => {
+        if ("scrape" in attempt) {
+            if (jobsScraping(plan, own).length === 0) return { layer: "Prometheus", reason: "no scrape job of the plan's Prometheus takes a pod of the namespace" };
+            const job = scrapeAllowing(plan, own, attempt.scrape);
+            const how = { labels: "honor_labels: true (the target's labels win)", redirect: "follow_redirects on (Prometheus's default)", series: "no sample_limit" }[attempt.scrape];
+            return job ? { layer: "admitted", reason: `job ${job.job_name} scrapes the namespace's pods with ${how}` } : { layer: "Prometheus", reason: `every job that scrapes the namespace's pods bounds it (${jobsScraping(plan, own).map((j) => j.job_name).join(", ")})` };
+        }
         if ("claimHost" in attempt) {
             // Every attendee namespace the plan holds: one named like a top-level domain would answer `<host>.<tld>`.
             const claimed = attendeeNamespaces(planned).filter(namesDomain);
@@ -83,6 +92,13 @@ export function attendeeJudge(plan: Plan, own: string, planned: readonly PlanObj
         if (refusals.length > 0) return { layer: "admission policy", reason: refusals.map((r) => r.message).join("; ") };
         const quota = attempt.verb === "create" ? quotaRefusal(inNamespace("ResourceQuota", ns), object, q.resource, q.group, "count" in attempt ? (attempt.count ?? 1) : 1, limitRanges) : undefined;
         if (quota) return { layer: "ResourceQuota", reason: quota };
+        // A pod labelled like a gateway: every Gateway whose selector matches it configures it as a gateway, in any
+        // namespace unless istiod scopes Gateways to their own (Istio's Gateway.selector, PILOT_SCOPE_GATEWAY_TO_NAMESPACE).
+        const claimed = p ? gateways.filter((g) => g.spec?.selector && g.metadata?.namespace !== ns && Object.entries(g.spec.selector).every(([k, v]) => (p.metadata as { labels?: Record<string, string> } | undefined)?.labels?.[k] === v)) : [];
+        if (claimed.length > 0) {
+            if (scopedGateways) return { layer: "Istio", reason: `istiod applies Gateway ${claimed[0].metadata.namespace}/${claimed[0].metadata.name} to pods of its own namespace only (PILOT_SCOPE_GATEWAY_TO_NAMESPACE)` };
+            return { layer: "admitted", reason: `Gateway ${claimed[0].metadata.namespace}/${claimed[0].metadata.name} selects it: istiod sends it the gateway's listeners and routes` };
+        }
         // A VirtualService without hosts is a delegate: Istio uses it only as a root route hands over to it, within that route's match.
         if (object.kind === "VirtualService" && (object.spec?.hosts ?? []).length === 0) {
             const handing = roots.flatMap((r) => (r.spec.http as any[]).filter((h) => h.delegate?.name === object.metadata.name && h.delegate?.namespace === object.metadata.namespace));

@@ -11,8 +11,9 @@ import { INGRESS_GATEWAY, INGRESS_NAMESPACE, ISTIO_NAMESPACE } from "../../model
 import { EXTERNAL_HOST } from "../../lessons/catalog/egress";
 import { JOB_BOUNDS, LIST_BOUNDS, MAX_REPLICAS } from "../../classroom/admissionSpec";
 import type { Pod } from "../kubernetes/network";
+import type { ScrapeAbuse } from "./prometheusTargets";
 
-export type Layer = "settings" | "RBAC" | "LimitRange" | "Pod Security" | "admission policy" | "ResourceQuota" | "Istio" | "NetworkPolicy" | "AuthorizationPolicy" | "IAM" | "admitted";
+export type Layer = "settings" | "Prometheus" | "RBAC" | "LimitRange" | "Pod Security" | "admission policy" | "ResourceQuota" | "Istio" | "NetworkPolicy" | "AuthorizationPolicy" | "IAM" | "admitted";
 
 export interface Verdict {
     readonly layer: Layer;
@@ -31,7 +32,9 @@ export type Attempt =
     /** A pod naming a private image of the stack's AWS account (`repository` in its ECR): the kubelet pulls it with the node's role. */
     | { readonly pullImage: string }
     /** A Service named after a host (`github`) in the attendee's namespace: cluster DNS answers `<host>.<namespace>` with it. */
-    | { readonly claimHost: string };
+    | { readonly claimHost: string }
+    /** A pod of the attendee's, annotated for Prometheus, answering its scrape with `abuse`. */
+    | { readonly scrape: ScrapeAbuse };
 
 export interface Attack {
     readonly what: string;
@@ -81,6 +84,14 @@ export const ATTACKS: readonly Attack[] = [
     {
         what: "run a pod as the attendee's own ServiceAccount (its token lives as long as the pod, beyond the kubeconfig's)",
         attempt: (own) => ({ verb: "create", object: restrictedPod(own, { serviceAccountName: ATTENDEE_ACCOUNT }) }),
+    },
+    {
+        what: "run a pod labelled like the shared gateway (istio: ingressgateway), to be sent its listeners and every attendee's routes",
+        attempt: (own) => ({ verb: "create", object: { ...restrictedPod(own, {}), metadata: { name: "x", namespace: own, labels: { ...INGRESS_GATEWAY.selector } } } }),
+    },
+    {
+        what: "read the lessons release's record (a Secret: every value of the release) from a pod that mounts it",
+        attempt: (own) => ({ verb: "create", object: restrictedPod(own, { volumes: [{ name: "r", secret: { secretName: "sh.helm.release.v1.lessons.v1" } }] }) }),
     },
     {
         what: "run a pod whose limits exceed a node (eight containers of 2 GiB: the kernel, not the quota, would stop it)",
@@ -266,10 +277,14 @@ export const ATTACKS: readonly Attack[] = [
     { what: "query Prometheus directly (its API, port 9090)", attempt: () => connect(ADDONS_NAMESPACE, PROMETHEUS_SERVER_POD_LABELS, 9090) },
     { what: "reach Kiali directly (its token login, port 20001)", attempt: () => connect(ADDONS_NAMESPACE, KIALI_POD_LABELS, 20001) },
     { what: "read every trace from Jaeger's query API", attempt: () => connect(ADDONS_NAMESPACE, JAEGER_LABELS, 16686) },
+    { what: "send spans to Jaeger over OTLP/HTTP (4318: no proxy sends there)", attempt: () => connect(ADDONS_NAMESPACE, JAEGER_LABELS, 4318) },
     { what: "read the mesh's configuration from istiod's plaintext port (15010)", attempt: () => connect(ISTIO_NAMESPACE, ISTIOD_POD_LABELS, 15010) },
     // No pod: an address outside every namespace, which only an ipBlock (none in the stack) could admit.
     { what: "send traffic out of the cluster from a pod (the internet, a private address, the node's instance metadata)", attempt: () => connect("(outside the cluster)", {}, 443) },
     { what: "call a node's kubelet (10250) from a pod", attempt: () => connect("(a node)", {}, 10250) },
+    { what: "overwrite another attendee's series in the shared Prometheus (its target's metrics carry namespace=\"<victim>\")", attempt: () => ({ scrape: "labels" }) },
+    { what: "send Prometheus's scrape elsewhere (its target answers with a redirect to a platform address)", attempt: () => ({ scrape: "redirect" }) },
+    { what: "exhaust the shared Prometheus (a target of a million series)", attempt: () => ({ scrape: "series" }) },
     { what: "answer every pod's lookups of an outside host (a Service named github in a namespace named com)", attempt: () => ({ claimHost: "github" }) },
     { what: "pull a private image of the stack's AWS account (a pod naming it: the kubelet pulls with the node's role)", attempt: () => ({ pullImage: "private/payroll" }) },
     { what: "read the shared gateway's statistics (every attendee's routes, port 15090)", attempt: () => connect(INGRESS_NAMESPACE, INGRESS_GATEWAY.labels, 15090) },

@@ -36,6 +36,12 @@ export function meshConfigOf(plan: Plan): Record<string, any> {
     return ((istiod?.inputs as any)?.values?.meshConfig ?? {}) as Record<string, any>;
 }
 
+/** The environment of the plan's istiod (`pilot.env`; none: the chart's). */
+export function istiodEnvOf(plan: Plan): Readonly<Record<string, string>> {
+    const istiod = plan.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "istiod");
+    return ((istiod?.inputs as any)?.values?.pilot?.env ?? {}) as Record<string, string>;
+}
+
 /** The resources of the sidecar the plan's istiod injects (`global.proxy.resources`; none: the chart's). */
 export function proxyResourcesOf(plan: Plan): { readonly limits?: Record<string, string>; readonly requests?: Record<string, string> } | undefined {
     const istiod = plan.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "istiod");

@@ -59,7 +59,7 @@ export function canIArgs(verb: string, group: string, resource: string, name: st
 
 /** Sends one attempt as the attendee whose kubeconfig is given; undefined for a connection (the data plane's). */
 export async function sendAttempt(kubectl: string, kubeconfig: string, attempt: Attempt): Promise<ServerVerdict | undefined> {
-    if ("connect" in attempt || "pullImage" in attempt || "claimHost" in attempt) return undefined;
+    if ("connect" in attempt || "pullImage" in attempt || "claimHost" in attempt || "scrape" in attempt) return undefined;
     if ("object" in attempt && (attempt.count ?? 1) > 1) return sendMany(kubectl, kubeconfig, attempt.object, attempt.count!);
     if ("object" in attempt) {
         const object = JSON.stringify(attempt.object);
