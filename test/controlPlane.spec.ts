@@ -126,6 +126,7 @@ describe("cluster tests: the replay and the run", () => {
             before: "yes",
             after: "error: You must be logged in to the server (Unauthorized)",
             revocation: { namespace: "ben", access: ["rolebinding.rbac.authorization.k8s.io/attendee", "serviceaccount/attendee"], workloads: ["deployment/attendee-own"] },
+            refusedAfterSeconds: 1,
             lessonsKept: 12,
             ownLeft: [],
         };

@@ -35,7 +35,7 @@ describe("mesh spec (pure)", () => {
                 autoscaleEnabled: false,
                 replicaCount: 1,
                 resources: { requests: { cpu: "150m", memory: "256Mi" }, limits: { memory: "1024Mi" } },
-                env: { ENABLE_NATIVE_SIDECARS: "true", PILOT_SCOPE_GATEWAY_TO_NAMESPACE: "true" },
+                env: { ENABLE_NATIVE_SIDECARS: "true", PILOT_SCOPE_GATEWAY_TO_NAMESPACE: "true", BLOCKED_CIDRS_IN_JWKS_URIS: "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,100.64.0.0/10,127.0.0.0/8,169.254.0.0/16,0.0.0.0/8,::1/128,fc00::/7,fe80::/10" },
                 cni: { enabled: true },
             },
             sidecarInjectorWebhook: { rewriteAppHTTPProbe: true },

@@ -12,6 +12,9 @@ import { RELEASE_TIMEOUT_SECONDS, type ReleaseSpec } from "../model/release";
 
 /** Istio's official chart repository (every Istio chart, one version). */
 export const ISTIO_CHART_REPO = "https://istio-release.storage.googleapis.com/charts";
+/** Addresses istiod never fetches a JWKS from: RFC 1918, loopback, link-local, shared (RFC 6598), and their IPv6 kin. */
+export const BLOCKED_JWKS_CIDRS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "0.0.0.0/8", "::1/128", "fc00::/7", "fe80::/10"] as const;
+
 /** Does the gateway end TLS itself (no ACM certificate on the load balancer), with a certificate of the workshop's CA? */
 export function gatewayEndsTls(istio: Pick<IstioSettings, "ingress">): boolean {
     return istio.ingress.certificateArn === undefined;
@@ -86,7 +89,9 @@ export function istiodValues(istio: IstioSettings, sizing: Pick<MeshSizing, "pro
             // Sidecars as native sidecar containers: Jobs in the mesh finish when their main container exits.
             // A Gateway selects gateway pods of its own namespace only: a pod an attendee labels like the shared
             // gateway's gets none of its listeners, routes or certificates (Istio selects across namespaces by default).
-            env: { ENABLE_NATIVE_SIDECARS: "true", PILOT_SCOPE_GATEWAY_TO_NAMESPACE: "true" },
+            // istiod fetches no JWKS from a private, loopback, link-local or shared address, should a rule ever name
+            // one (attendees' rules must carry their keys inline: an admission rule); Istio blocks only cloud metadata by default.
+            env: { ENABLE_NATIVE_SIDECARS: "true", PILOT_SCOPE_GATEWAY_TO_NAMESPACE: "true", BLOCKED_CIDRS_IN_JWKS_URIS: BLOCKED_JWKS_CIDRS.join(",") },
             // Traffic redirection by Istio's CNI plugin: injected pods need no privileged init container.
             cni: { enabled: true },
         },
