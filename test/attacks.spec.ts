@@ -69,6 +69,7 @@ const EXPECTED: Readonly<Record<string, Layer>> = {
     "multiply the shared gateway's requests (100 retries on a delegate route; at most 3)": "admission policy",
     "add a request's path as a metric tag (series without bound in the shared Prometheus)": "admission policy",
     "point a WorkloadEntry at a platform pod's address (Prometheus), to reach it through its own Service and delegate route": "admission policy",
+    "relay the gateway to any address (a ServiceEntry of its own host with STATIC endpoints, exported to the gateway's namespace, for its delegate route)": "admission policy",
     "make istiod fetch keys from an in-cluster address (a RequestAuthentication's jwksUri)": "admission policy",
     "make istiod fetch keys by the issuer's discovery (a RequestAuthentication with neither jwks nor jwksUri)": "admission policy",
     "copy the gateway's requests to another attendee's Service (a delegate route's `mirrors` list)": "admission policy",
@@ -148,8 +149,8 @@ describe("attack suite: an attendee's credentials against the planned classroom"
         assert.ok(escapes.some((p) => p.includes("run a privileged pod")));
         assert.ok(escapes.some((p) => p.includes("create an EnvoyFilter")));
         assert.ok(escapes.some((p) => p.includes("write Endpoints")));
-        // 6 Pod Security, 28 guard rails but two (Gateways and WorkloadEntries, which a zero quota refuses as well), Endpoints.
-        assert.equal(escapes.length, 6 + 26 + 1);
+        // 6 Pod Security, 29 guard rails but two (Gateways and WorkloadEntries, which a zero quota refuses as well), Endpoints.
+        assert.equal(escapes.length, 6 + 27 + 1);
     });
 
     it("names the workloads whose pods the LimitRange would refuse, sidecar included (as the real control plane refused them under a CPU ceiling per pod)", () => {

@@ -225,6 +225,18 @@ export const ATTACKS: readonly Attack[] = [
         }),
     },
     {
+        what: "relay the gateway to any address (a ServiceEntry of its own host with STATIC endpoints, exported to the gateway's namespace, for its delegate route)",
+        attempt: (own) => ({
+            verb: "create",
+            object: {
+                apiVersion: "networking.istio.io/v1",
+                kind: "ServiceEntry",
+                metadata: meta("relay", own),
+                spec: { hosts: [`relay.${own}.svc.cluster.local`], exportTo: [".", INGRESS_NAMESPACE], ports: [{ number: 80, name: "http", protocol: "HTTP", targetPort: 9090 }], resolution: "STATIC", endpoints: [{ address: "10.0.0.10" }] },
+            },
+        }),
+    },
+    {
         what: "make istiod fetch keys from an in-cluster address (a RequestAuthentication's jwksUri)",
         attempt: (own) => ({
             verb: "create",
