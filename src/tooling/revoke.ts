@@ -1,8 +1,9 @@
 /**
  * The end of a workshop for its attendees (`npm run kubeconfigs -- --revoke`):
- * each attendee's ServiceAccount and RoleBinding deleted, which ends every
- * token of it at once (the API server checks a bound token's ServiceAccount on
- * every request; no pod runs as it: an admission rule refuses that), and the
+ * each attendee's ServiceAccount and RoleBinding deleted: the rights end at
+ * once, and every token of it within seconds (the API server checks a bound
+ * token's ServiceAccount, caching an authentication for 10 s; no pod runs as
+ * it: an admission rule refuses that), and the
  * workloads the attendee made (top-level, not the lessons release's) deleted
  * with their pods. The lessons stay until `npm run destroy`; the next
  * `pulumi up` that upgrades a namespace's release gives the access back.
