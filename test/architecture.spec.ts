@@ -103,4 +103,11 @@ describe("architecture", () => {
         // A command is a thin entry point over the library.
         assert.deepEqual(sourceFiles("scripts").filter((f) => fs.readFileSync(path.join(ROOT, f), "utf8").split("\n").length > 100), []);
     });
+
+    it("tracks no symbolic link (a committed link to another checkout's node_modules lets npm ci empty that checkout)", function () {
+        const files = spawnSync("git", ["ls-files", "-s"], { cwd: ROOT, encoding: "utf8" });
+        if (files.status !== 0) return this.skip();
+        assert.deepEqual(files.stdout.split("\n").filter((l) => l.startsWith("120000 ")), []);
+        assert.ok(fs.readFileSync(path.join(ROOT, ".gitignore"), "utf8").split("\n").includes("node_modules"), "ignored as a folder and as a link");
+    });
 });

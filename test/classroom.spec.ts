@@ -15,7 +15,7 @@ import { SCENARIOS, atStage, gatewayPlacement, type ScenarioKey } from "../src/l
 import { buildScenario, namespaceManifests } from "../src/lessons/build";
 import { LESSONS_HISTORY } from "../src/lessons/delivery";
 import { planObjects } from "../src/judgement/checks/clusterChecks";
-import { mintToken, tokenExpiry, writeKubeconfigs } from "../src/tooling/kubeconfigs";
+import { handOutKubeconfigs, mintToken, tokenExpiry, writeKubeconfigs } from "../src/tooling/kubeconfigs";
 import { criticalPath } from "../src/judgement/plan/criticalPath";
 import { diffPlans } from "../src/judgement/plan/planDiff";
 import type { Plan } from "../src/judgement/plan/plan";
@@ -354,6 +354,11 @@ describe("classroom: handing out kubeconfigs", () => {
         assert.equal(fs.statSync(file).mode & 0o777, 0o600);
         assert.equal(fs.statSync(`${dir}/out`).mode & 0o777, 0o700);
         assert.equal(fs.readFileSync(file, "utf8"), "{}\n");
+    });
+
+    it("refuses --revoke with --hours, and --attendee without --revoke, before reaching the CLI or the cluster", async () => {
+        await assert.rejects(handOutKubeconfigs({ stack: "local", revoke: true, hours: "3" }), /^Error: --revoke ends access: it takes no --hours$/);
+        await assert.rejects(handOutKubeconfigs({ stack: "local", attendee: "ana" }), /^Error: --attendee goes with --revoke \(kubeconfigs are written for every attendee\)$/);
     });
 
     it("leaves the mode of a folder of the user's own (--out to an existing folder) alone; the files are owner-only all the same", () => {
