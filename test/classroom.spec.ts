@@ -21,7 +21,7 @@ import { diffPlans } from "../src/judgement/plan/planDiff";
 import type { Plan } from "../src/judgement/plan/plan";
 import { EKS_RAW, planIndex, settingsFor } from "./helpers";
 import { istioCrds, needUpstream } from "./upstream";
-import { waitForExpressions } from "../src/judgement/cluster/replay";
+import { parseWaitFor, waitForExpressions, waitMet } from "../src/judgement/cluster/waitFor";
 import { resolveScenarios } from "../src/lessons/resolve";
 import { lessonServices } from "../src/workshop/lessons";
 
@@ -242,8 +242,14 @@ describe("classroom: per-attendee objects (pure)", () => {
         assert.deepEqual(writable.filter((k) => ISTIO_OBJECT_QUOTA[k] === undefined), []);
         assert.deepEqual(Object.keys(ISTIO_OBJECT_QUOTA).filter((k) => !writable.includes(k)), []);
         const q = istioQuotaSpec("ana") as any;
-        assert.deepEqual(JSON.parse(q.metadata.annotations["pulumi.com/waitFor"])[0], "jsonpath={.status.used.count/virtualservices\\.networking\\.istio\\.io}");
-        assert.deepEqual(waitForExpressions(q.metadata.annotations["pulumi.com/waitFor"]).length, writable.length);
+        const waits = waitForExpressions(q.metadata.annotations["pulumi.com/waitFor"]);
+        assert.deepEqual(waits[0], "jsonpath={.status.used['count/virtualservices.networking.istio.io']}");
+        assert.equal(waits.length, writable.length);
+        // Each as the provider reads it: unmet while the controller has not measured the count, met once it has (at 0).
+        const measured = { status: { used: Object.fromEntries(writable.map((k) => [k, "0"])) } };
+        for (const w of waits.map(parseWaitFor)) {
+            assert.ok(!("condition" in w) && !waitMet(w, { status: { used: { "count/configmaps": "1" } } }) && waitMet(w, measured), JSON.stringify(w));
+        }
     });
 
     it("writes a kubeconfig for a token of the attendee's ServiceAccount, defaulting to the attendee's namespace", () => {

@@ -14,6 +14,7 @@ import { replayOrder } from "../src/judgement/cluster/replay";
 import { canIArgs, expectedServerLayer, layerOfRefusal } from "../src/judgement/cluster/serverJudge";
 import { revocationFailures, type RevocationReport } from "../src/judgement/cluster/revocation";
 import { attendeeMade } from "../src/tooling/revoke";
+import { parseWaitFor, waitForExpressions, waitMet } from "../src/judgement/cluster/waitFor";
 import type { Plan, PlannedResource } from "../src/judgement/plan/plan";
 import { buildKey, BINARIES, KUBERNETES_LDFLAGS } from "../src/tooling/controlplane/build";
 import { fakeNodes, nodeSizing } from "../src/tooling/controlplane/nodes";
@@ -140,6 +141,25 @@ describe("cluster tests: the replay and the run", () => {
         assert.equal(attendeeMade({ metadata: { name: "x", annotations: { "helm.sh/hook": "test" } } }), false);
         assert.equal(attendeeMade({ metadata: { name: "x", ownerReferences: [{ kind: "ReplicaSet" }] } }), false);
         assert.deepEqual(failuresOf({ ...cleanReport(), revocation: { ...good, after: "yes" } }).length, 1);
+    });
+
+    it("reads pulumi.com/waitFor as the Kubernetes provider does: RFC 9535 JSONPath, kubectl's escaped dialect refused, a value compared as text", () => {
+        assert.deepEqual(waitForExpressions('["jsonpath={.a}", "condition=Ready"]'), ["jsonpath={.a}", "condition=Ready"]);
+        assert.deepEqual(waitForExpressions("jsonpath={.status.phase}=Running"), ["jsonpath={.status.phase}=Running"]);
+        assert.deepEqual(parseWaitFor("condition=Ready"), { condition: "Ready" });
+        assert.deepEqual(parseWaitFor("jsonpath={.status.phase}=Running"), { path: "$.status.phase", value: "Running" });
+        assert.deepEqual(parseWaitFor("jsonpath={.items[?(@.a=='b')].c}"), { path: "$.items[?(@.a=='b')].c" });
+        // kubectl's `\.` escapes are not RFC 9535: the provider would refuse the annotation, and so does the replay.
+        assert.throws(() => parseWaitFor("jsonpath={.status.used.count/configmaps}"), /not an RFC 9535 JSONPath, as the Kubernetes provider parses it/);
+        assert.throws(() => parseWaitFor("jsonpath=.status"), /wrapped in brackets/);
+        assert.throws(() => parseWaitFor("for=x"), /begins with jsonpath= or condition=/);
+        const phase = parseWaitFor("jsonpath={.status.phase}=Running") as { path: string; value?: string };
+        assert.equal(waitMet(phase, { status: { phase: "Running" } }), true);
+        assert.equal(waitMet(phase, { status: { phase: "Pending" } }), false);
+        assert.equal(waitMet(phase, {}), false);
+        const used = parseWaitFor("jsonpath={.status.used['count/configmaps']}") as { path: string };
+        assert.equal(waitMet(used, { status: { used: { "count/configmaps": "0" } } }), true, "present, even at 0");
+        assert.equal(waitMet(used, { status: { used: {} } }), false);
     });
 
     it("rebuilds a binary only when what shapes it changes: its module's files, the Go version, its flags", () => {

@@ -102,9 +102,13 @@ export const ISTIO_OBJECT_QUOTA: Readonly<Record<string, string>> = {
 /** Pulumi's Kubernetes provider waits, after applying an object, until these hold (kubectl wait's `--for` syntax). */
 export const WAIT_FOR = "pulumi.com/waitFor";
 
-/** The provider's wait for a quota the quota controller has measured, every count it names. */
+/**
+ * The provider's wait for a quota the quota controller has measured, every count it names. The provider reads
+ * RFC 9535 JSONPath (not kubectl's dialect, whose `\.` escapes it refuses): a key with dots and slashes is a
+ * bracketed name.
+ */
 export function waitForMeasured(keys: readonly string[]): string {
-    return JSON.stringify(keys.map((k) => `jsonpath={.status.used.${k.replace(/\./g, "\\.")}}`));
+    return JSON.stringify(keys.map((k) => `jsonpath={.status.used['${k}']}`));
 }
 
 /**

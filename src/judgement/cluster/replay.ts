@@ -21,6 +21,7 @@ import * as path from "path";
 import YAML from "yaml";
 import type { Plan, PlannedResource } from "../plan/plan";
 import { kubectl, relaxWebhooks, type ClusterState } from "../../tooling/controlplane/cluster";
+import { parseWaitFor, waitForExpressions, waitMet } from "./waitFor";
 
 export type Outcome = "applied" | "deployed" | "not-run" | "not-installed" | "failed" | "skipped" | "deleted" | "unchanged";
 
@@ -111,17 +112,21 @@ async function applyObject(t: ReplayTools, r: PlannedResource): Promise<Outcome>
     if (o.kind === "Service" && o.spec?.type === "LoadBalancer") {
         await kubectl(t.kubectl, t.state, ["wait", `service/${o.metadata.name}`, ...ns, "--for=jsonpath={.status.loadBalancer.ingress[0].ip}", "--timeout=120s"]);
     }
-    // The provider's `pulumi.com/waitFor`: every expression (kubectl wait's `--for` syntax) must hold; 10 minutes, its default.
-    for (const expression of waitForExpressions(o.metadata?.annotations?.["pulumi.com/waitFor"])) {
-        await kubectl(t.kubectl, t.state, ["wait", `${String(o.kind).toLowerCase()}/${o.metadata.name}`, ...ns, `--for=${expression}`, "--timeout=600s"]);
+    // The provider's `pulumi.com/waitFor`: every expression must hold, parsed and judged as the provider does; 10 minutes, its default.
+    const target = `${String(o.kind).toLowerCase()}/${o.metadata.name}`;
+    for (const raw of waitForExpressions(o.metadata?.annotations?.["pulumi.com/waitFor"])) {
+        const expression = parseWaitFor(raw);
+        if ("condition" in expression) {
+            await kubectl(t.kubectl, t.state, ["wait", target, ...ns, `--for=condition=${expression.condition}`, "--timeout=600s"]);
+            continue;
+        }
+        const deadline = Date.now() + 600_000;
+        while (!waitMet(expression, JSON.parse(await kubectl(t.kubectl, t.state, ["get", target, ...ns, "-o", "json"])))) {
+            if (Date.now() > deadline) throw new Error(`${target}: ${raw} not met within 600 s`);
+            await new Promise((done) => setTimeout(done, 2000));
+        }
     }
     return "applied";
-}
-
-/** The expressions of a `pulumi.com/waitFor` annotation: one, or a JSON list of them (all must hold). */
-export function waitForExpressions(annotation: unknown): string[] {
-    if (typeof annotation !== "string" || annotation === "") return [];
-    return annotation.trimStart().startsWith("[") ? (JSON.parse(annotation) as string[]) : [annotation];
 }
 
 /** As Helm does for a chart's CRDs: the objects that are CRDs served before anything uses them. */
