@@ -35,6 +35,8 @@ describe("IstioMesh (mocks)", () => {
                 "kubernetes:networking.k8s.io/v1:NetworkPolicy mesh-platform-default",
                 "kubernetes:security.istio.io/v1:PeerAuthentication mesh-peer-authentication",
                 "kubernetes:telemetry.istio.io/v1:Telemetry mesh-telemetry",
+                // The Gateway API's CRDs, from the release's own manifest (a component of the provider's: opaque here).
+                "kubernetes:yaml/v2:ConfigFile mesh-gateway-api",
                 // The workshop CA and the gateway's certificate (the gateway ends TLS itself: no ACM certificate here).
                 "tls:index/certRequest:CertRequest mesh-gateway-csr",
                 "tls:index/locallySignedCert:LocallySignedCert mesh-gateway-cert",
@@ -51,7 +53,9 @@ describe("IstioMesh (mocks)", () => {
         const deps = (n: string) => names(resource(plan, n).dependsOn);
         assert.deepEqual(deps("mesh-base"), ["mesh-system-ns"]);
         assert.deepEqual(deps("mesh-cni"), ["mesh-system-ns"]);
-        assert.deepEqual(deps("mesh-istiod"), ["mesh-base", "mesh-cni", "workshop-istio-webhook", "workshop-istio-xds"]);
+        assert.deepEqual(deps("mesh-istiod"), ["mesh-base", "mesh-cni", "mesh-gateway-api", "workshop-istio-webhook", "workshop-istio-xds"]);
+        // The standard channel of the Gateway API release Istio 1.30 builds against, from its official manifest.
+        assert.deepEqual(resource(plan, "mesh-gateway-api").inputs, { file: "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml" });
         assert.deepEqual(deps("mesh-ingressgateway"), ["mesh-ingress-ns", "mesh-istiod"]);
         assert.deepEqual(deps("mesh-ingress-service"), ["mesh-ingressgateway"]);
         assert.deepEqual(deps("mesh-peer-authentication"), ["mesh-istiod"]);
@@ -119,7 +123,7 @@ describe("IstioMesh (mocks)", () => {
 
     it("on an existing cluster istiod waits only for base and the CNI plugin, and the gateway is a NodePort", async () => {
         const local = await planIndex({ cluster: { mode: "existing", context: "kind-istio-workshop" } });
-        assert.deepEqual(names(resource(local, "mesh-istiod").dependsOn), ["mesh-base", "mesh-cni"]);
+        assert.deepEqual(names(resource(local, "mesh-istiod").dependsOn), ["mesh-base", "mesh-cni", "mesh-gateway-api"]);
         assert.equal((resource(local, "mesh-ingress-service").inputs as any).spec.type, "NodePort");
         assert.equal(local.outputs.ingressGatewayAddress, "any node's address, ports 30080 (http) and 30443 (https)");
     });

@@ -21,7 +21,7 @@ describe("mesh spec (pure)", () => {
             ],
         );
         assert.equal(r.egress, undefined);
-        const withEgress = meshReleases(settingsFor({ ...EKS_RAW, istio: { egressGateway: true, version: "1.29.2" } }).istio, devSizing);
+        const withEgress = meshReleases(settingsFor({ ...EKS_RAW, istio: { egressGateway: true, version: "1.29.2", gatewayApi: { crds: "cluster" } } }).istio, devSizing);
         assert.deepEqual(
             [withEgress.egress?.name, withEgress.egress?.chart, withEgress.egress?.namespace, withEgress.egress?.version],
             ["istio-egressgateway", "gateway", "istio-egress", "1.29.2"],

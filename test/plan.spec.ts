@@ -107,7 +107,8 @@ describe("offline plan of the shipped stacks", () => {
         for (const r of releases) assert.deepEqual(r.inputs.repositoryOpts, { repo: "https://istio-release.storage.googleapis.com/charts" });
         const [base, cni, gateway, istiod] = releases;
         const rules = byType(plan, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").map((r) => r.urn);
-        assert.deepEqual(istiod.dependsOn, [...rules, base.urn, cni.urn].sort());
+        const gatewayApi = byType(plan, "kubernetes:yaml/v2:ConfigFile").map((r) => r.urn);
+        assert.deepEqual(istiod.dependsOn, [...rules, base.urn, cni.urn, ...gatewayApi].sort());
         assert.ok(gateway.dependsOn.includes(istiod.urn));
         assert.deepEqual((byType(plan, "kubernetes:security.istio.io/v1:PeerAuthentication")[0].inputs as any).spec, { mtls: { mode: "STRICT" } });
         assert.equal(byType(plan, "kubernetes:telemetry.istio.io/v1:Telemetry").length, 1);

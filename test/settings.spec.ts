@@ -40,6 +40,7 @@ describe("settings: defaults", () => {
                 version: DEFAULT_ISTIO_VERSION,
                 mtls: "STRICT",
                 egressGateway: false,
+                gatewayApi: { crds: "install" },
                 accessLogs: true,
                 ingress: { serviceType: "LoadBalancer", sourceCidrs: ["0.0.0.0/0"], httpNodePort: 30080, httpsNodePort: 30443 },
                 tracing: { samplingPercent: 100 },
@@ -87,6 +88,15 @@ describe("settings: defaults", () => {
 });
 
 describe("settings: refusals name the key, the value and what is allowed", () => {
+    it("installs the Gateway API's CRDs only for an Istio whose Gateway API release is known; otherwise one refusal says to set cluster", () => {
+        assert.throws(
+            () => settingsFor({ ...EKS_RAW, istio: { version: "1.31.0" } }),
+            /istio\.gatewayApi\.crds: no Gateway API release is known for Istio 1\.31\.0 \(known: 1\.30 → v1\.5\.1\): set it to cluster and install the CRDs that Istio release supports yourself, got "install"/,
+        );
+        assert.equal(settingsFor({ ...EKS_RAW, istio: { version: "1.31.0", gatewayApi: { crds: "cluster" } } }).istio.gatewayApi.crds, "cluster");
+        assert.throws(() => settingsFor({ ...EKS_RAW, istio: { gatewayApi: { crds: "yes" } } }), /istio\.gatewayApi\.crds: must be one of "install", "cluster", got "yes"/);
+    });
+
     it("refuses a namespace the stack or Kubernetes owns for the apps, and attendee ids that start like an addon's path", () => {
         for (const ns of ["istio-system", "kube-system", "default", "istio-ingress"]) {
             assert.deepEqual(problems({ ...EKS_RAW, apps: { namespace: ns } }), [
@@ -210,7 +220,7 @@ describe("settings: refusals name the key, the value and what is allowed", () =>
 
     it("refuses a non-mapping section and a negative attendee count", () => {
         assert.deepEqual(problems({ ...EKS_RAW, istio: "1.30.3", attendees: -1 }), [
-            'istio: must be a mapping with the keys version, mtls, egressGateway, accessLogs, ingress, tracing, got "1.30.3"',
+            'istio: must be a mapping with the keys version, mtls, egressGateway, accessLogs, ingress, tracing, gatewayApi, got "1.30.3"',
             "attendees: must be an integer from 0 to 1000, got -1",
         ]);
     });

@@ -29,6 +29,9 @@ import { schemaProblems } from "../src/judgement/checks/validatePlan";
 import { READ_UNDECLARED, declarationProblems, leafPaths } from "../src/judgement/checks/valuesCheck";
 import { EKS_RAW, EXPOSED_RAW, planIndex, settingsFor } from "./helpers";
 import { UPSTREAM, istioCrds, needUpstream, upstreamText, upstreamYamlDocs } from "./upstream";
+import { upstreamGatewayApi } from "../src/judgement/cluster/replay";
+import { gatewayApiManifest } from "../src/mesh/meshSpec";
+import { gatewayApiFor } from "../src/settings/istio";
 
 const ROOT = path.resolve(__dirname, "..");
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -149,6 +152,30 @@ describe("upstream: Istio objects against Istio 1.30.3's CRDs", () => {
             "security.istio.io/v1 PeerAuthentication",
             "telemetry.istio.io/v1 Telemetry",
         ]);
+    });
+});
+
+describe("upstream: the Gateway API release the stack installs", () => {
+    before(function () {
+        needUpstream(this);
+    });
+
+    it("is the standard channel of the release Istio 1.30.3 builds against (its go.mod: v1.5.1), and the replay's stand-in holds exactly it", () => {
+        const url = gatewayApiManifest(settingsFor(EKS_RAW).istio)!.url;
+        const standIn = upstreamGatewayApi(UPSTREAM)(url)!;
+        const crds = standIn.objects.filter((o: any) => o.kind === "CustomResourceDefinition") as any[];
+        assert.deepEqual(crds.map((c) => c.spec.names.kind).sort(), ["BackendTLSPolicy", "GRPCRoute", "Gateway", "GatewayClass", "HTTPRoute", "ListenerSet", "ReferenceGrant", "TLSRoute"]);
+        for (const c of crds) {
+            assert.equal(c.metadata.annotations["gateway.networking.k8s.io/bundle-version"], "v1.5.1", c.metadata.name);
+            assert.equal(c.metadata.annotations["gateway.networking.k8s.io/channel"], "standard", c.metadata.name);
+        }
+        // The release's own upgrade guard comes with it (the manifest concatenates config/crd/standard/gateway*.yaml).
+        assert.deepEqual(standIn.objects.filter((o: any) => o.kind !== "CustomResourceDefinition").map((o: any) => `${o.kind} ${o.metadata.name}`), [
+            "ValidatingAdmissionPolicy safe-upgrades.gateway.networking.k8s.io",
+            "ValidatingAdmissionPolicyBinding safe-upgrades.gateway.networking.k8s.io",
+        ]);
+        assert.equal(upstreamGatewayApi(UPSTREAM)("https://example.com/standard-install.yaml"), undefined);
+        assert.equal(gatewayApiFor("1.30.3"), "v1.5.1");
     });
 });
 

@@ -1,6 +1,6 @@
 /**
- * Istio, installed as code from the official charts: `base`, then `istiod`
- * (after the Istio port rules exist), then the ingress gateway (after istiod is
+ * Istio, installed as code from the official charts: `base` and the Gateway
+ * API's CRDs, then `istiod` (after the Istio port rules exist), then the ingress gateway (after istiod is
  * ready, so its pod is injected on first start), optionally an egress gateway;
  * then the mesh-wide PeerAuthentication and Telemetry.
  */
@@ -10,7 +10,7 @@ import * as tls from "@pulumi/tls";
 import { systemNetworkPolicies } from "./platformIsolation";
 import { networkPoliciesEnforced } from "../model/peers";
 import type { IstioObject } from "../model/istioObjects";
-import { egressServiceSpec, gatewayCertificateSpec, gatewayEndsTls, ingressServiceSpec, meshChecks, meshPeerAuthentication, meshReleases, meshTelemetry, workshopGateway } from "./meshSpec";
+import { egressServiceSpec, gatewayApiManifest, gatewayCertificateSpec, gatewayEndsTls, ingressServiceSpec, meshChecks, meshPeerAuthentication, meshReleases, meshTelemetry, workshopGateway } from "./meshSpec";
 import { type ReleaseSpec } from "../model/release";
 import { EGRESS_NAMESPACE, INGRESS_NAMESPACE, INJECTION_LABELS, ISTIO_NAMESPACE, GATEWAY_CERT_SECRET } from "../model/platform";
 import type { MeshSizing } from "./meshScale";
@@ -82,7 +82,11 @@ export class IstioMesh extends pulumi.ComponentResource {
         const base = release("base", releases.base, [systemNs]);
         // The CNI plugin runs on every node before istiod injects a pod that relies on it.
         const cni = release("cni", releases.cni, [systemNs]);
-        this.istiod = release("istiod", releases.istiod, [base, cni, ...(args.portRules ?? [])]);
+        // The Gateway API's CRDs, which istiod watches from its start: the standard channel of the release this Istio
+        // builds against, from its official manifest (the provider reads it at deploy time).
+        const gatewayApi = gatewayApiManifest(settings.istio);
+        const gatewayApiCrds = gatewayApi ? [new k8s.yaml.v2.ConfigFile(`${name}-gateway-api`, { file: gatewayApi.url }, { parent: this, provider })] : [];
+        this.istiod = release("istiod", releases.istiod, [base, cni, ...gatewayApiCrds, ...(args.portRules ?? [])]);
 
         const ingressNs = namespace("ingress", INGRESS_NAMESPACE, { ...INJECTION_LABELS });
         this.ingressGateway = release("ingressgateway", releases.ingress, [this.istiod, ingressNs]);

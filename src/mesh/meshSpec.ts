@@ -7,6 +7,7 @@ import { JAEGER_COLLECTOR } from "../model/endpoints";
 import { istioObject, type IstioObject } from "../model/istioObjects";
 import type { MeshSizing } from "./meshScale";
 import type { ClusterSettings, IstioSettings } from "../settings/schema";
+import { gatewayApiFor } from "../settings/istio";
 import { DEFAULT_EXPORT_TO, EGRESS_GATEWAY, EGRESS_NAMESPACE, GATEWAY_CERT_SECRET, GATEWAY_PORTS, GATEWAY_TLS_PORT, INGRESS_GATEWAY, INGRESS_NAMESPACE, ISTIO_NAMESPACE, WORKSHOP_GATEWAY, exportedTo } from "../model/platform";
 import { RELEASE_TIMEOUT_SECONDS, type ReleaseSpec } from "../model/release";
 
@@ -14,6 +15,16 @@ import { RELEASE_TIMEOUT_SECONDS, type ReleaseSpec } from "../model/release";
 export const ISTIO_CHART_REPO = "https://istio-release.storage.googleapis.com/charts";
 /** Addresses istiod never fetches a JWKS from: RFC 1918, loopback, link-local, shared (RFC 6598), and their IPv6 kin. */
 export const BLOCKED_JWKS_CIDRS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "0.0.0.0/8", "::1/128", "fc00::/7", "fe80::/10"] as const;
+
+/**
+ * The Gateway API's standard-channel CRDs of a release, as the project publishes them: the manifest attached to
+ * the release on GitHub (generated from `config/crd/standard` at the tag). Undefined with `istio.gatewayApi.crds:
+ * cluster` (the cluster has them), and for an Istio minor the project knows no Gateway API release of.
+ */
+export function gatewayApiManifest(istio: Pick<IstioSettings, "version" | "gatewayApi">): { readonly version: string; readonly url: string } | undefined {
+    const version = istio.gatewayApi.crds === "install" ? gatewayApiFor(istio.version) : undefined;
+    return version === undefined ? undefined : { version, url: `https://github.com/kubernetes-sigs/gateway-api/releases/download/${version}/standard-install.yaml` };
+}
 
 /** Does the gateway end TLS itself (no ACM certificate on the load balancer), with a certificate of the workshop's CA? */
 export function gatewayEndsTls(istio: Pick<IstioSettings, "ingress">): boolean {

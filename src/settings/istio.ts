@@ -6,6 +6,17 @@ import { ACM_ARN, SEMVER, bool, cidr, intIn, numberIn, oneOf, section } from "./
 
 export const DEFAULT_ISTIO_VERSION = "1.30.3";
 
+/**
+ * The Kubernetes Gateway API release each Istio minor builds against (istio/istio `go.mod`'s
+ * `sigs.k8s.io/gateway-api`): its standard-channel CRDs are what that istiod serves.
+ */
+export const GATEWAY_API_FOR_ISTIO: Readonly<Record<string, string>> = { "1.30": "v1.5.1" };
+
+/** The Gateway API release for an Istio version (`major.minor.patch`), if the project knows it. */
+export function gatewayApiFor(istioVersion: string): string | undefined {
+    return GATEWAY_API_FOR_ISTIO[istioVersion.split(".").slice(0, 2).join(".")];
+}
+
 export const istioSchema = section({
     /** One Istio version for every Istio chart. */
     version: z
@@ -39,6 +50,20 @@ export const istioSchema = section({
         /** Share of requests traced, in percent. */
         samplingPercent: numberIn(0, 100).default(100),
     }).prefault({}),
+    gatewayApi: section({
+        /** `install`: the stack applies the Gateway API's standard-channel CRDs before istiod; `cluster`: the cluster has them already. */
+        crds: oneOf(["install", "cluster"]).default("install"),
+    }).prefault({}),
+}).superRefine((s, ctx) => {
+    // (A version that is not one is refused on its own.)
+    if (s.gatewayApi.crds === "install" && SEMVER.test(s.version) && gatewayApiFor(s.version) === undefined) {
+        ctx.addIssue({
+            code: "custom",
+            path: ["gatewayApi", "crds"],
+            input: s.gatewayApi.crds,
+            message: `no Gateway API release is known for Istio ${s.version} (known: ${Object.entries(GATEWAY_API_FOR_ISTIO).map(([istio, api]) => `${istio} → ${api}`).join(", ")}): set it to cluster and install the CRDs that Istio release supports yourself`,
+        });
+    }
 });
 
 /** What each key of the section does, by dotted path (the configuration reference and the stack file schema print them). */
@@ -56,4 +81,6 @@ export const ISTIO_DOCS: Readonly<Record<string, string>> = {
     "istio.ingress.certificateArn": "An ACM certificate: the load balancer ends TLS on 443 with it (eks with `LoadBalancer` only); required by `addons.expose`. Without one the gateway ends TLS itself with the workshop CA's certificate (myApp's `tls` stage).",
     "istio.tracing": "Tracing to Jaeger.",
     "istio.tracing.samplingPercent": "Share of requests traced, in percent.",
+    "istio.gatewayApi": "The Kubernetes Gateway API's CRDs.",
+    "istio.gatewayApi.crds": "`install`: the stack applies the standard-channel CRDs of the Gateway API release this Istio builds against (v1.5.1 for 1.30), from that release's official manifest, before istiod; `cluster`: the cluster has them already (managed elsewhere) and the stack leaves them alone.",
 };

