@@ -3,14 +3,17 @@
  * the chart versions the stacks pin (and the charts that ship the schema of an
  * application's configuration, see `CONFIG_SCHEMAS`), from their official repositories
  * (`helm pull --repo <url> <chart> --version <v> -d <cache>/<repo>`), and checks
- * each archive against the repository index's digest where one is known.
+ * each archive against the repository index's digest where one is known; and
+ * the manifests the provider reads from a URL (the Gateway API's CRDs), each
+ * checked to be what its URL names (`src/tooling/manifestCache.ts`).
  * Default: every stack file of the project. The cache is
  * `$ISTIO_WORKSHOP_CHART_CACHE`, else `.charts/` (git-ignored).
  */
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { PUBLISHED_DIGESTS, archiveName, configSchemaChart, stackReleases } from "../src/workshop/charts";
+import { PUBLISHED_DIGESTS, archiveName, configSchemaChart, stackManifests, stackReleases } from "../src/workshop/charts";
+import { cacheManifest } from "../src/tooling/manifestCache";
 import { MeshCheckError } from "../src/lessons/analyze";
 import { SettingsError, settingsFromConfig } from "../src/settings/parse";
 import { workshopFrom } from "../src/workshop/resolve";
@@ -36,10 +39,12 @@ async function main(): Promise<void> {
     if (args.help) return void process.stdout.write(`${USAGE}\n`);
     const stacks = args.stack ?? listStacks(PROJECT_DIR);
     const wanted = new Map<string, { repo: string; chart: string; version: string; stacks: string[] }>();
+    const manifests = new Set<string>();
     for (const stack of stacks) {
         const cfg = loadStackConfig(PROJECT_DIR, stack);
         const workshop = workshopFrom(settingsFromConfig(cfg.config, { stack: cfg.stack, source: cfg.file }));
         const releases = stackReleases(workshop.settings, workshop.lessons.mesh);
+        for (const m of stackManifests(workshop.settings)) manifests.add(m.url);
         const charts = [
             ...releases.map((r) => ({ repo: r.repositoryOpts.repo, chart: r.chart, version: r.version })),
             ...releases.flatMap((r) => configSchemaChart(r) ?? []),
@@ -76,6 +81,11 @@ async function main(): Promise<void> {
         }[archive.digest];
         if (archive.digest === "differs") failures.push(`${name}: sha256 ${archive.sha256}, index ${PUBLISHED_DIGESTS[name]}`);
         process.stdout.write(`  ${archive.digest === "differs" ? "✗" : "✓"} ${name}  sha256 ${archive.sha256}  ${verdict}  (stacks: ${c.stacks.join(", ")})\n`);
+    }
+    for (const url of [...manifests].sort()) {
+        const cached = await cacheManifest(cache, url).catch((err: Error) => ({ line: `✗ ${url}: ${err.message}`, problems: [`${url}: ${err.message}`] }));
+        process.stdout.write(`  ${cached.line}\n`);
+        failures.push(...cached.problems);
     }
     if (failures.length > 0) fail(`\n${failures.length} chart(s) not in the cache as pinned:\n${failures.map((f) => ` - ${f}`).join("\n")}`);
     process.stdout.write("\nEvery pinned chart is in the cache: `npm run plan` now renders every release.\n");

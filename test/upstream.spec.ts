@@ -7,6 +7,7 @@
  */
 import { strict as assert } from "assert";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
 import { ISTIO_DASHBOARDS, istioDashboardUrl, jaegerConfig, JAEGER_METRICS_PORT, kialiValues, prometheusValues } from "../src/addons/addonsSpec";
@@ -14,7 +15,7 @@ import { PLATFORM_NAMESPACES, UNTRUSTED_SCRAPE_LIMITS } from "../src/addons/prom
 import { ISTIOD_POD_LABELS, KIALI_POD_LABELS, PROMETHEUS_SERVER_POD_LABELS } from "../src/model/endpoints";
 import { OPEN_SYSTEM_PORTS } from "../src/mesh/platformIsolation";
 import { GATEWAY_PEER, GATEWAY_PRINCIPAL } from "../src/model/peers";
-import { CONFIG_SCHEMAS, PUBLISHED_DIGESTS, archiveName, repositoryOf, stackReleases } from "../src/workshop/charts";
+import { CONFIG_SCHEMAS, PUBLISHED_DIGESTS, archiveName, manifestCachePath, repositoryOf, stackReleases } from "../src/workshop/charts";
 import { DOCKER_HUB_ONLY, IMAGES, imageRepository, unpinned } from "../src/model/images";
 import { DEFAULT_ISTIO_VERSION } from "../src/settings/istio";
 import { settingsFromConfig } from "../src/settings/parse";
@@ -25,11 +26,14 @@ import type { Plan, PlannedResource } from "../src/judgement/plan/plan";
 import { CLUSTER_SCOPED_KINDS, isLessonsRelease, renderedEntries, stackMade } from "../src/judgement/plan/planEntries";
 import { releaseInputs } from "../src/judgement/plan/render";
 import { listStacks, loadStackConfig } from "../src/settings/stackFile";
-import { schemaProblems } from "../src/judgement/checks/validatePlan";
+import { checkPlan, schemaProblems } from "../src/judgement/checks/validatePlan";
 import { READ_UNDECLARED, declarationProblems, leafPaths } from "../src/judgement/checks/valuesCheck";
 import { EKS_RAW, EXPOSED_RAW, planIndex, settingsFor } from "./helpers";
 import { UPSTREAM, istioCrds, needUpstream, upstreamText, upstreamYamlDocs } from "./upstream";
 import { upstreamGatewayApi } from "../src/judgement/cluster/replay";
+import { cacheManifest } from "../src/tooling/manifestCache";
+import { cachedManifests } from "../src/judgement/plan/manifests";
+
 import { gatewayApiManifest } from "../src/mesh/meshSpec";
 import { gatewayApiFor } from "../src/settings/istio";
 
@@ -176,6 +180,32 @@ describe("upstream: the Gateway API release the stack installs", () => {
         ]);
         assert.equal(upstreamGatewayApi(UPSTREAM)("https://example.com/standard-install.yaml"), undefined);
         assert.equal(gatewayApiFor("1.30.3"), "v1.5.1");
+    });
+
+    it("npm run charts keeps the release's manifest only when it is that release's, written whole; the plan checks it from the cache, or says it did not", async () => {
+        const url = gatewayApiManifest(settingsFor(EKS_RAW).istio)!.url;
+        const text = upstreamGatewayApi(UPSTREAM)(url)!.objects.map((o) => YAML.stringify(o)).join("---\n");
+        const cache = fs.mkdtempSync(path.join(os.tmpdir(), "iw-manifests-"));
+        let fetched = 0;
+        const serve = (body: string, status = 200) => (async () => { fetched++; return new Response(body, { status }); }) as unknown as typeof fetch;
+        // Another release's CRDs under this release's URL: refused, nothing kept.
+        const older = await cacheManifest(cache, url, serve(text.replace(/bundle-version: v1\.5\.1/g, "bundle-version: v1.4.0")));
+        assert.match(older.problems.join(), /ManifestNotTheRelease: CRD backendtlspolicies\.gateway\.networking\.k8s\.io of .* is bundle v1\.4\.0 \(standard\), not v1\.5\.1 \(standard\)/);
+        assert.equal(fs.existsSync(manifestCachePath(cache, url)), false);
+        assert.deepEqual((await cacheManifest(cache, url, serve("", 404))).problems, [`${url}: HTTP 404`]);
+        const kept = await cacheManifest(cache, url, serve(text));
+        assert.deepEqual(kept.problems, []);
+        assert.match(kept.line, /^✓ manifests\/github\.com\/kubernetes-sigs\/gateway-api\/releases\/download\/v1\.5\.1\/standard-install\.yaml  10 objects$/);
+        // A second run reads the cache and fetches nothing.
+        const before = fetched;
+        await cacheManifest(cache, url, serve(""));
+        assert.equal(fetched, before);
+        // The plan: not checked without the cache; checked, and passing, with it.
+        const plan = await planIndex(EKS_RAW);
+        assert.ok(checkPlan(plan).notChecked.some((n) => n.startsWith(`manifest ${url}: the provider reads it at deploy time`)));
+        const withCache = checkPlan(plan, { manifests: cachedManifests(plan, cache) });
+        assert.ok(!withCache.notChecked.some((n) => n.startsWith("manifest ")));
+        assert.ok(!withCache.problems.some((p) => p.startsWith("ManifestNotTheRelease")));
     });
 });
 

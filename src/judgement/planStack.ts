@@ -16,6 +16,7 @@ import { planMeshConfig } from "./dataplane/world";
 import type { Plan } from "./plan/plan";
 import { disablePromiseDebugging, recordProgram } from "./plan/recorder";
 import { Renderer, chartCacheDir, describeReleases, renderPlan, type ReleaseReport } from "./plan/render";
+import { cachedManifests } from "./plan/manifests";
 import { formatPlan, securityControls } from "./plan/summary";
 import type { EnforcementLevel } from "./checks/validatePlan";
 import { settingsFromConfig } from "../settings/parse";
@@ -74,7 +75,7 @@ export async function planStack(request: PlanRequest): Promise<StackPlan> {
     const { plan, releases } = await renderPlan(recorded, renderer);
     const chartChecks = renderer instanceof Renderer ? await chartValueChecks(renderer, plan, releases) : {};
     progress(`${plan.resources.length} objects in the plan; validating`);
-    const report = checkPlan(plan, { levels: request.levels ?? {}, releases, ...chartChecks });
+    const report = checkPlan(plan, { levels: request.levels ?? {}, releases, manifests: cachedManifests(plan, chartCacheDir()), ...chartChecks });
     return { workshop, plan, releases, report, helm: `helm: ${"path" in helm ? `${helm.version} from ${helm.source}` : helm.missing}; chart cache: ${chartCacheDir()}` };
 }
 

@@ -4,8 +4,10 @@
  * make, in install order. Pure data and functions; the chart cache and the
  * renderer (`src/judgement/plan/`) and the components use them.
  */
+import * as path from "path";
+import YAML from "yaml";
 import { CHART_REPOS, addonReleases } from "../addons/addonsSpec";
-import { ISTIO_CHART_REPO, meshReleases } from "../mesh/meshSpec";
+import { ISTIO_CHART_REPO, gatewayApiManifest, meshReleases } from "../mesh/meshSpec";
 import { type ReleaseSpec } from "../model/release";
 import type { MeshSizing } from "../mesh/meshScale";
 import type { Settings } from "../settings/schema";
@@ -71,4 +73,40 @@ export function stackReleases(settings: Pick<Settings, "istio" | "addons">, sizi
     const mesh = meshReleases(settings.istio, sizing);
     const addons = addonReleases(settings.addons, settings.istio.version);
     return [mesh.base, mesh.cni, mesh.istiod, mesh.ingress, mesh.egress, addons.prometheus, addons.grafana, addons.kiali].filter((r): r is ReleaseSpec => r !== undefined);
+}
+
+/** The manifests the stack has the provider read from a URL (the Gateway API's CRDs): what `npm run charts` also caches. */
+export function stackManifests(settings: Pick<Settings, "istio">): { readonly url: string; readonly version: string }[] {
+    const gatewayApi = gatewayApiManifest(settings.istio);
+    return gatewayApi ? [gatewayApi] : [];
+}
+
+/** Where a manifest of a URL lives in the chart cache: `manifests/<host>/<path>`. */
+export function manifestCachePath(cache: string, url: string): string {
+    const u = new URL(url);
+    return path.join(cache, "manifests", u.host, ...u.pathname.split("/").filter((p) => p !== "" && p !== ".."));
+}
+
+/** Every object of a manifest's text. */
+export function manifestObjects(text: string): any[] {
+    return YAML.parseAllDocuments(text)
+        .map((d) => d.toJSON())
+        .filter((o) => o?.kind);
+}
+
+/** The release a Gateway API manifest URL names (`.../releases/download/<version>/<channel>-install.yaml`), if it is one. */
+export function gatewayApiRelease(url: string): { readonly version: string; readonly channel: string } | undefined {
+    const m = /^https:\/\/github\.com\/kubernetes-sigs\/gateway-api\/releases\/download\/(v[0-9.]+)\/(standard|experimental)-install\.yaml$/.exec(url);
+    return m ? { version: m[1], channel: m[2] } : undefined;
+}
+
+/** What is wrong with a manifest's objects for its URL: a Gateway API release's CRDs all of that release and channel. */
+export function manifestProblems(url: string, objects: readonly any[]): string[] {
+    const release = gatewayApiRelease(url);
+    if (!release) return [];
+    const crds = objects.filter((o) => o.kind === "CustomResourceDefinition");
+    if (crds.length === 0) return [`ManifestNotTheRelease: ${url} holds no CustomResourceDefinition`];
+    return crds
+        .filter((c) => c.metadata?.annotations?.["gateway.networking.k8s.io/bundle-version"] !== release.version || c.metadata?.annotations?.["gateway.networking.k8s.io/channel"] !== release.channel)
+        .map((c) => `ManifestNotTheRelease: CRD ${c.metadata?.name} of ${url} is bundle ${c.metadata?.annotations?.["gateway.networking.k8s.io/bundle-version"]} (${c.metadata?.annotations?.["gateway.networking.k8s.io/channel"]}), not ${release.version} (${release.channel})`);
 }

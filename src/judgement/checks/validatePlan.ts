@@ -15,6 +15,8 @@
  * Each problem names the check, the object and its origin. What could not be
  * checked (no CRDs, releases not rendered) is reported as such, never as passed.
  */
+import { planManifestUrls } from "../plan/manifests";
+import { manifestProblems } from "../../workshop/charts";
 import { CONFIG_SCHEMAS } from "../../workshop/charts";
 import { CHECKS, PORT_NAME, hostServed } from "../../lessons/analyze";
 import { selects } from "../../lessons/model";
@@ -236,6 +238,8 @@ export interface ValidationOptions extends ChartValueChecks {
     readonly crds?: readonly any[];
     /** What became of each release's render; absent: none was rendered. */
     readonly releases?: readonly ReleaseReport[];
+    /** The objects of the plan's URL manifests found in the chart cache, by URL; absent: none found. */
+    readonly manifests?: ReadonlyMap<string, readonly any[]>;
 }
 
 export interface ValidationReport {
@@ -291,8 +295,12 @@ export function checkPlan(plan: Plan, options: ValidationOptions = {}): Validati
         ...schemas.unchecked.map((k) => `schema of ${k}: no CustomResourceDefinition for it in the plan${crds.size === 0 ? " (its chart was not rendered)" : ""}`),
         ...addresses.unverified.map((a) => `address ${a}: some releases were not rendered, so it may be one of theirs`),
         ...[...crds.cel.notEvaluated].map(([rule, why]) => `CEL rule ${rule}: could not be evaluated (${why})`),
+        ...planManifestUrls(plan)
+            .filter((url) => !options.manifests?.has(url))
+            .map((url) => `manifest ${url}: the provider reads it at deploy time and it is not in the chart cache (run \`npm run charts\`), so its objects are not checked`),
     ];
     const problems = [
+        ...[...(options.manifests ?? [])].flatMap(([url, objects]) => manifestProblems(url, objects)),
         ...schemas.problems,
         ...duplicateProblems(plan, objs),
         ...addresses.problems,
