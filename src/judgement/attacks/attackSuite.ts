@@ -12,19 +12,17 @@
  * (`npm run attacks`).
  */
 import { ATTENDEE_ACCOUNT } from "../../classroom/attendeeSpec";
-import { ATTENDEE_NAMESPACE_LABEL, PLATFORM_PART_LABELS } from "../../model/platform";
+import { PLATFORM_PART_LABELS } from "../../model/platform";
 import { ATTACKS, CAPABILITIES, type Attempt, type Verdict } from "./attacks";
 import { rootRouteName } from "../../lessons/routing";
 import { admissionRefusals, resourceOf } from "../kubernetes/admission";
 import { meshRefusal, networkRefusal, type Pod } from "../kubernetes/network";
 import { enforcedLevel, podOf, podSecurityFailures } from "../kubernetes/podSecurityStandards";
 import { grants } from "../kubernetes/rbac";
-import { accountOf, imagePullGrant, nodeRoleStatements } from "../cloud/nodeImages";
-import { namesDomain } from "../../settings/classroom";
-import { jobsScraping, scrapeAllowing } from "./prometheusTargets";
+import { attendeeNamespaces, isPlatformAttempt, istioVerdict, istioViewOf, platformVerdict } from "./platformJudges";
 import { limitRangeRefusal, quotaRefusal, workloadPodRefusals } from "../kubernetes/quota";
 import { objectLabel, planObjects, type PlanObject } from "../checks/clusterChecks";
-import { handOutObjects, istiodEnvOf, proxyResourcesOf, uriWithin } from "../checks/meshVisibility";
+import { handOutObjects, proxyResourcesOf } from "../checks/meshVisibility";
 import type { Plan } from "../plan/plan";
 
 export interface Judge {
@@ -41,29 +39,10 @@ export function attendeeJudge(plan: Plan, own: string, planned: readonly PlanObj
     const bindings = objs.filter((o) => o.kind === "ValidatingAdmissionPolicyBinding");
     const inNamespace = (kind: string, ns: string) => objs.filter((o) => o.kind === kind && o.metadata?.namespace === ns);
     const nsLabels = (ns: string) => (objs.find((o) => o.kind === "Namespace" && o.metadata?.name === ns)?.metadata?.labels ?? {}) as Record<string, string>;
-    const gateways = objs.filter((o) => o.kind === "Gateway" && o.apiVersion?.startsWith("networking.istio.io"));
-    const scopedGateways = istiodEnvOf(plan).PILOT_SCOPE_GATEWAY_TO_NAMESPACE === "true";
-    const roots = objs.filter((o) => o.kind === "VirtualService" && (o.spec?.http ?? []).some((h: any) => h.delegate));
+    const istioView = istioViewOf(plan, objs);
     const attacker: Pod = { namespace: own, labels: { app: "attacker" } };
     return (attempt) => {
-        if ("scrape" in attempt) {
-            if (jobsScraping(plan, own).length === 0) return { layer: "Prometheus", reason: "no scrape job of the plan's Prometheus takes a pod of the namespace" };
-            const job = scrapeAllowing(plan, own, attempt.scrape);
-            const how = { labels: "honor_labels: true (the target's labels win)", redirect: "follow_redirects on (Prometheus's default)", series: "no sample_limit" }[attempt.scrape];
-            return job ? { layer: "admitted", reason: `job ${job.job_name} scrapes the namespace's pods with ${how}` } : { layer: "Prometheus", reason: `every job that scrapes the namespace's pods bounds it (${jobsScraping(plan, own).map((j) => j.job_name).join(", ")})` };
-        }
-        if ("claimHost" in attempt) {
-            // Every attendee namespace the plan holds: one named like a top-level domain would answer `<host>.<tld>`.
-            const claimed = attendeeNamespaces(planned).filter(namesDomain);
-            return claimed.length > 0
-                ? { layer: "admitted", reason: `namespace ${claimed[0]} is named like a top-level domain: its Service ${attempt.claimHost} answers ${attempt.claimHost}.${claimed[0]}` }
-                : { layer: "settings", reason: "no attendee id is a top-level domain or special-use name (the settings refuse them)" };
-        }
-        if ("pullImage" in attempt) {
-            if (!nodeRoleStatements(plan).found) return { layer: "admitted", reason: "the nodes' registry credentials are the cluster's own: the stack gives its nodes none" };
-            const grant = imagePullGrant(plan, awsRegion(plan), accountOf(plan) ?? "123456789012", attempt.pullImage);
-            return grant ? { layer: "admitted", reason: `the node role may pull it: ${grant}` } : { layer: "IAM", reason: `no policy of the node role grants ecr:BatchGetImage on the account's ${attempt.pullImage}` };
-        }
+        if (isPlatformAttempt(attempt)) return platformVerdict(plan, own, planned, attempt);
         if ("connect" in attempt) {
             const net = networkRefusal(network, attacker, attempt.connect, attempt.port);
             if (net) return { layer: "NetworkPolicy", reason: net };
@@ -92,28 +71,10 @@ export function attendeeJudge(plan: Plan, own: string, planned: readonly PlanObj
         if (refusals.length > 0) return { layer: "admission policy", reason: refusals.map((r) => r.message).join("; ") };
         const quota = attempt.verb === "create" ? quotaRefusal(inNamespace("ResourceQuota", ns), object, q.resource, q.group, "count" in attempt ? (attempt.count ?? 1) : 1, limitRanges) : undefined;
         if (quota) return { layer: "ResourceQuota", reason: quota };
-        // A pod labelled like a gateway: every Gateway whose selector matches it configures it as a gateway, in any
-        // namespace unless istiod scopes Gateways to their own (Istio's Gateway.selector, PILOT_SCOPE_GATEWAY_TO_NAMESPACE).
-        const claimed = p ? gateways.filter((g) => g.spec?.selector && g.metadata?.namespace !== ns && Object.entries(g.spec.selector).every(([k, v]) => (p.metadata as { labels?: Record<string, string> } | undefined)?.labels?.[k] === v)) : [];
-        if (claimed.length > 0) {
-            if (scopedGateways) return { layer: "Istio", reason: `istiod applies Gateway ${claimed[0].metadata.namespace}/${claimed[0].metadata.name} to pods of its own namespace only (PILOT_SCOPE_GATEWAY_TO_NAMESPACE)` };
-            return { layer: "admitted", reason: `Gateway ${claimed[0].metadata.namespace}/${claimed[0].metadata.name} selects it: istiod sends it the gateway's listeners and routes` };
-        }
-        // A VirtualService without hosts is a delegate: Istio uses it only as a root route hands over to it, within that route's match.
-        if (object.kind === "VirtualService" && (object.spec?.hosts ?? []).length === 0) {
-            const handing = roots.flatMap((r) => (r.spec.http as any[]).filter((h) => h.delegate?.name === object.metadata.name && h.delegate?.namespace === object.metadata.namespace));
-            if (handing.length === 0) return { layer: "Istio", reason: "no root route hands over to it: Istio ignores it" };
-            const outside = (object.spec?.http ?? []).filter((leaf: any) => !handing.some((root) => (leaf.match ?? [{}]).every((lm: any) => (root.match ?? [{}]).some((rm: any) => uriWithin(rm.uri, lm.uri)))));
-            if (outside.length > 0) return { layer: "Istio", reason: `its routes lie outside the root's match ${handing.map((h) => JSON.stringify(h.match?.[0]?.uri ?? "the attendee's host")).join(", ")}: Istio drops them` };
-        }
+        const istio = istioVerdict(istioView, object, p);
+        if (istio) return istio;
         return { layer: "admitted", reason: `${objectLabel(object)} admitted` };
     };
-}
-
-/** The stack's AWS region (its AWS provider's), for the ARNs the node role's policies name. */
-function awsRegion(plan: Plan): string {
-    const provider = plan.resources.find((r) => r.type === "pulumi:providers:aws");
-    return String((provider?.inputs as any)?.region ?? "us-east-1");
 }
 
 /** Where an attendee's gateway paths start: `/<id>`, or nothing on their own host (`classroom.domain`). */
@@ -139,14 +100,6 @@ export function attackTable(plan: Plan, own: string, victim: string): string {
         return `| ${a.what} | ${v.layer === "admitted" ? "allowed" : `**refused** by ${v.layer}`} |`;
     });
     return ["| an attendee tries to… | outcome |", "|---|---|", ...rows].join("\n");
-}
-
-/** The attendee namespaces of a plan, by the attendee label, in order. */
-function attendeeNamespaces(planned: readonly PlanObject[]): string[] {
-    return planned
-        .map(({ o }) => o)
-        .filter((o) => o.kind === "Namespace" && o.metadata?.labels?.[ATTENDEE_NAMESPACE_LABEL] === "true")
-        .map((o) => String(o.metadata.name));
 }
 
 /** The first two attendee namespaces of a plan (attacker, victim), by the attendee label; undefined with fewer. */
