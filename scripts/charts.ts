@@ -44,7 +44,7 @@ async function main(): Promise<void> {
         const cfg = loadStackConfig(PROJECT_DIR, stack);
         const workshop = workshopFrom(settingsFromConfig(cfg.config, { stack: cfg.stack, source: cfg.file }));
         const releases = stackReleases(workshop.settings, workshop.lessons.mesh);
-        for (const m of stackManifests(workshop.settings)) manifests.add(m.url);
+        for (const url of stackManifests(workshop.settings)) manifests.add(url);
         const charts = [
             ...releases.map((r) => ({ repo: r.repositoryOpts.repo, chart: r.chart, version: r.version })),
             ...releases.flatMap((r) => configSchemaChart(r) ?? []),

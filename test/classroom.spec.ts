@@ -372,7 +372,8 @@ describe("classroom: handing out kubeconfigs", () => {
     });
 
     it("refuses --revoke with --hours, and --attendee without --revoke, before reaching the CLI or the cluster", async () => {
-        await assert.rejects(handOutKubeconfigs({ stack: "local", revoke: true, hours: "3" }), /^Error: --revoke ends access: it takes no --hours$/);
+        await assert.rejects(handOutKubeconfigs({ stack: "local", revoke: true, hours: "3" }), /^Error: --revoke ends access: it takes no --hours or --out$/);
+        await assert.rejects(handOutKubeconfigs({ stack: "local", revoke: true, out: "x" }), /^Error: --revoke ends access: it takes no --hours or --out$/);
         await assert.rejects(handOutKubeconfigs({ stack: "local", attendee: "ana" }), /^Error: --attendee goes with --revoke \(kubeconfigs are written for every attendee\)$/);
     });
 

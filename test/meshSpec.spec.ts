@@ -1,5 +1,5 @@
 import { strict as assert } from "assert";
-import { ISTIO_CHART_REPO, gatewayValues, ingressServiceSpec, istiodValues, meshPeerAuthentication, meshReleases, meshTelemetry, workshopGateway } from "../src/mesh/meshSpec";
+import { ISTIO_CHART_REPO, gatewayApiManifest, gatewayApiRelease, gatewayValues, ingressServiceSpec, istiodValues, meshPeerAuthentication, meshReleases, meshTelemetry, workshopGateway } from "../src/mesh/meshSpec";
 import { INGRESS_GATEWAY, GATEWAY_CERT_SECRET } from "../src/model/platform";
 import { workshopFrom } from "../src/workshop/resolve";
 import { EKS_RAW, EXPOSED_RAW, TEST_CERTIFICATE, settingsFor } from "./helpers";
@@ -26,6 +26,15 @@ describe("mesh spec (pure)", () => {
             [withEgress.egress?.name, withEgress.egress?.chart, withEgress.egress?.namespace, withEgress.egress?.version],
             ["istio-egressgateway", "gateway", "istio-egress", "1.29.2"],
         );
+    });
+
+    it("names the Gateway API manifest of the release Istio builds against, and reads a release's manifest URL back; none with crds: cluster", () => {
+        const url = gatewayApiManifest(settingsFor(EKS_RAW).istio)!;
+        assert.equal(url, "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.5.1/standard-install.yaml");
+        assert.deepEqual(gatewayApiRelease(url), { version: "v1.5.1", channel: "standard" });
+        assert.deepEqual(gatewayApiRelease(url.replace("standard-install", "experimental-install")), { version: "v1.5.1", channel: "experimental" });
+        assert.equal(gatewayApiRelease("https://example.com/releases/download/v1.5.1/standard-install.yaml"), undefined);
+        assert.equal(gatewayApiManifest(settingsFor({ ...EKS_RAW, istio: { gatewayApi: { crds: "cluster" } } }).istio), undefined);
     });
 
     it("configures istiod: access logs, OpenTelemetry tracing to Jaeger, proxies sized by the model, native sidecars", () => {

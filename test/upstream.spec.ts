@@ -165,7 +165,7 @@ describe("upstream: the Gateway API release the stack installs", () => {
     });
 
     it("is the standard channel of the release Istio 1.30.3 builds against (its go.mod: v1.5.1), and the replay's stand-in holds exactly it", () => {
-        const url = gatewayApiManifest(settingsFor(EKS_RAW).istio)!.url;
+        const url = gatewayApiManifest(settingsFor(EKS_RAW).istio)!;
         const standIn = upstreamGatewayApi(UPSTREAM)(url)!;
         const crds = standIn.objects.filter((o: any) => o.kind === "CustomResourceDefinition") as any[];
         assert.deepEqual(crds.map((c) => c.spec.names.kind).sort(), ["BackendTLSPolicy", "GRPCRoute", "Gateway", "GatewayClass", "HTTPRoute", "ListenerSet", "ReferenceGrant", "TLSRoute"]);
@@ -183,7 +183,7 @@ describe("upstream: the Gateway API release the stack installs", () => {
     });
 
     it("npm run charts keeps the release's manifest only when it is that release's, written whole; the plan checks it from the cache, or says it did not", async () => {
-        const url = gatewayApiManifest(settingsFor(EKS_RAW).istio)!.url;
+        const url = gatewayApiManifest(settingsFor(EKS_RAW).istio)!;
         const text = upstreamGatewayApi(UPSTREAM)(url)!.objects.map((o) => YAML.stringify(o)).join("---\n");
         const cache = fs.mkdtempSync(path.join(os.tmpdir(), "iw-manifests-"));
         let fetched = 0;

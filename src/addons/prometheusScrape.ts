@@ -32,14 +32,19 @@ const SERVICE_ACCOUNT = "/var/run/secrets/kubernetes.io/serviceaccount";
 const apiServerAuth = { scheme: "https", tls_config: { ca_file: `${SERVICE_ACCOUNT}/ca.crt` }, bearer_token_file: `${SERVICE_ACCOUNT}/token` };
 const platformRegex = PLATFORM_NAMESPACES.join("|");
 
+/** The chart's first rules of a job over annotated objects (`ann`: the annotations' label prefix): kept if asked, their scheme and path. */
+const annotatedTargets = (ann: string) => [
+    { source_labels: [`${ann}_scrape`], action: "keep", regex: "true" },
+    { source_labels: [`${ann}_scrape_slow`], action: "drop", regex: "true" },
+    { source_labels: [`${ann}_scheme`], action: "replace", regex: "(https?)", target_label: "__scheme__" },
+    { source_labels: [`${ann}_path`], action: "replace", target_label: "__metrics_path__", regex: "(.+)" },
+];
+
 /** The relabelling of the chart's pod job, from its annotations and labels; `params`: whether annotations may add URL parameters. */
 function podRelabel(params: boolean) {
     const ann = "__meta_kubernetes_pod_annotation_prometheus_io";
     return [
-        { source_labels: [`${ann}_scrape`], action: "keep", regex: "true" },
-        { source_labels: [`${ann}_scrape_slow`], action: "drop", regex: "true" },
-        { source_labels: [`${ann}_scheme`], action: "replace", regex: "(https?)", target_label: "__scheme__" },
-        { source_labels: [`${ann}_path`], action: "replace", target_label: "__metrics_path__", regex: "(.+)" },
+        ...annotatedTargets(ann),
         { source_labels: [`${ann}_port`, "__meta_kubernetes_pod_ip"], action: "replace", regex: "(\\d+);(([A-Fa-f0-9]{1,4}::?){1,7}[A-Fa-f0-9]{1,4})", replacement: "[$2]:$1", target_label: "__address__" },
         { source_labels: [`${ann}_port`, "__meta_kubernetes_pod_ip"], action: "replace", regex: "(\\d+);((([0-9]+?)(\\.|$)){4})", replacement: "$2:$1", target_label: "__address__" },
         ...(params ? [{ action: "labelmap", regex: `${ann}_param_(.+)`, replacement: "__param_$1" }] : []),
@@ -54,10 +59,7 @@ function podRelabel(params: boolean) {
 function serviceEndpointsRelabel() {
     const ann = "__meta_kubernetes_service_annotation_prometheus_io";
     return [
-        { source_labels: [`${ann}_scrape`], action: "keep", regex: "true" },
-        { source_labels: [`${ann}_scrape_slow`], action: "drop", regex: "true" },
-        { source_labels: [`${ann}_scheme`], action: "replace", target_label: "__scheme__", regex: "(https?)" },
-        { source_labels: [`${ann}_path`], action: "replace", target_label: "__metrics_path__", regex: "(.+)" },
+        ...annotatedTargets(ann),
         { source_labels: ["__address__", `${ann}_port`], action: "replace", target_label: "__address__", regex: "(.+?)(?::\\d+)?;(\\d+)", replacement: "$1:$2" },
         { action: "labelmap", regex: `${ann}_param_(.+)`, replacement: "__param_$1" },
         { action: "labelmap", regex: "__meta_kubernetes_service_label_(.+)" },

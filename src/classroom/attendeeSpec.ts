@@ -99,7 +99,7 @@ export const ISTIO_OBJECT_QUOTA: Readonly<Record<string, string>> = {
     "count/telemetries.telemetry.istio.io": "4",
 };
 
-/** Pulumi's Kubernetes provider waits, after applying an object, until these hold (kubectl wait's `--for` syntax). */
+/** Pulumi's Kubernetes provider waits, after applying an object, until these hold (`condition=…` or RFC 9535 `jsonpath={…}`). */
 export const WAIT_FOR = "pulumi.com/waitFor";
 
 /**

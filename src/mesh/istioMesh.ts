@@ -85,7 +85,7 @@ export class IstioMesh extends pulumi.ComponentResource {
         // The Gateway API's CRDs, which istiod watches from its start: the standard channel of the release this Istio
         // builds against, from its official manifest (the provider reads it at deploy time).
         const gatewayApi = gatewayApiManifest(settings.istio);
-        const gatewayApiCrds = gatewayApi ? [new k8s.yaml.v2.ConfigFile(`${name}-gateway-api`, { file: gatewayApi.url }, { parent: this, provider })] : [];
+        const gatewayApiCrds = gatewayApi ? [new k8s.yaml.v2.ConfigFile(`${name}-gateway-api`, { file: gatewayApi }, { parent: this, provider })] : [];
         this.istiod = release("istiod", releases.istiod, [base, cni, ...gatewayApiCrds, ...(args.portRules ?? [])]);
 
         const ingressNs = namespace("ingress", INGRESS_NAMESPACE, { ...INJECTION_LABELS });

@@ -21,9 +21,17 @@ export const BLOCKED_JWKS_CIDRS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/1
  * the release on GitHub (generated from `config/crd/standard` at the tag). Undefined with `istio.gatewayApi.crds:
  * cluster` (the cluster has them), and for an Istio minor the project knows no Gateway API release of.
  */
-export function gatewayApiManifest(istio: Pick<IstioSettings, "version" | "gatewayApi">): { readonly version: string; readonly url: string } | undefined {
+export function gatewayApiManifest(istio: Pick<IstioSettings, "version" | "gatewayApi">): string | undefined {
     const version = istio.gatewayApi.crds === "install" ? gatewayApiFor(istio.version) : undefined;
-    return version === undefined ? undefined : { version, url: `https://github.com/kubernetes-sigs/gateway-api/releases/download/${version}/standard-install.yaml` };
+    return version === undefined ? undefined : `${GATEWAY_API_RELEASES}/${version}/standard-install.yaml`;
+}
+
+const GATEWAY_API_RELEASES = "https://github.com/kubernetes-sigs/gateway-api/releases/download";
+
+/** The release and channel a Gateway API manifest URL names (`gatewayApiManifest`'s form), if it is one. */
+export function gatewayApiRelease(url: string): { readonly version: string; readonly channel: string } | undefined {
+    const m = /^(v[0-9.]+)\/(standard|experimental)-install\.yaml$/.exec(url.startsWith(`${GATEWAY_API_RELEASES}/`) ? url.slice(GATEWAY_API_RELEASES.length + 1) : "");
+    return m ? { version: m[1], channel: m[2] } : undefined;
 }
 
 /** Does the gateway end TLS itself (no ACM certificate on the load balancer), with a certificate of the workshop's CA? */

@@ -128,7 +128,7 @@ export async function handOutKubeconfigs(request: KubeconfigsRequest): Promise<v
     const config = loadStackConfig(PROJECT_DIR, values.stack);
     const settings = settingsFromConfig(config.config, { stack: config.stack, source: config.file });
     const hours = values.hours !== undefined ? Number(values.hours) : settings.classroom.tokenHours;
-    if (values.revoke && values.hours !== undefined) throw new Error("--revoke ends access: it takes no --hours");
+    if (values.revoke && (values.hours !== undefined || values.out !== undefined)) throw new Error("--revoke ends access: it takes no --hours or --out");
     if (!values.revoke && values.attendee !== undefined) throw new Error("--attendee goes with --revoke (kubeconfigs are written for every attendee)");
     if (!Number.isInteger(hours) || hours < 1 || hours > 24) throw new Error(`--hours must be an integer from 1 to 24 (EKS issues no token for longer), got ${JSON.stringify(values.hours)}`);
     // The stack's aws:profile for the AWS CLI the admin kubeconfig's token command runs.
@@ -153,7 +153,7 @@ export async function handOutKubeconfigs(request: KubeconfigsRequest): Promise<v
         const kubectl = process.env.KUBECTL ?? "kubectl";
         if (values.revoke) {
             for (const id of values.attendee !== undefined ? [values.attendee] : ids) process.stdout.write(`${revocationLine(revokeNamespace(kubectl, admin, access[id]!.namespace, env))}\n`);
-            process.stdout.write("Tokens of the revoked attendees no longer authenticate; the lessons stay until npm run destroy (a later up that upgrades a namespace gives its access back)\n");
+            process.stdout.write("The revoked attendees' tokens stop authenticating within seconds (the API server caches an authentication for 10 s); the lessons stay until npm run destroy (a later up that upgrades a namespace gives its access back)\n");
             return;
         }
         const show = showProgress();

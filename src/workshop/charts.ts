@@ -7,7 +7,7 @@
 import * as path from "path";
 import YAML from "yaml";
 import { CHART_REPOS, addonReleases } from "../addons/addonsSpec";
-import { ISTIO_CHART_REPO, gatewayApiManifest, meshReleases } from "../mesh/meshSpec";
+import { ISTIO_CHART_REPO, gatewayApiManifest, gatewayApiRelease, meshReleases } from "../mesh/meshSpec";
 import { type ReleaseSpec } from "../model/release";
 import type { MeshSizing } from "../mesh/meshScale";
 import type { Settings } from "../settings/schema";
@@ -76,7 +76,7 @@ export function stackReleases(settings: Pick<Settings, "istio" | "addons">, sizi
 }
 
 /** The manifests the stack has the provider read from a URL (the Gateway API's CRDs): what `npm run charts` also caches. */
-export function stackManifests(settings: Pick<Settings, "istio">): { readonly url: string; readonly version: string }[] {
+export function stackManifests(settings: Pick<Settings, "istio">): string[] {
     const gatewayApi = gatewayApiManifest(settings.istio);
     return gatewayApi ? [gatewayApi] : [];
 }
@@ -92,12 +92,6 @@ export function manifestObjects(text: string): any[] {
     return YAML.parseAllDocuments(text)
         .map((d) => d.toJSON())
         .filter((o) => o?.kind);
-}
-
-/** The release a Gateway API manifest URL names (`.../releases/download/<version>/<channel>-install.yaml`), if it is one. */
-export function gatewayApiRelease(url: string): { readonly version: string; readonly channel: string } | undefined {
-    const m = /^https:\/\/github\.com\/kubernetes-sigs\/gateway-api\/releases\/download\/(v[0-9.]+)\/(standard|experimental)-install\.yaml$/.exec(url);
-    return m ? { version: m[1], channel: m[2] } : undefined;
 }
 
 /** What is wrong with a manifest's objects for its URL: a Gateway API release's CRDs all of that release and channel. */

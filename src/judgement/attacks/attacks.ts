@@ -5,8 +5,7 @@
  * and by the API server in the control-plane run.
  */
 import { ATTENDEE_ACCOUNT } from "../../classroom/attendeeSpec";
-import { JAEGER_LABELS } from "../../model/endpoints";
-import { ADDONS_NAMESPACE, ISTIOD_POD_LABELS, KIALI_POD_LABELS, PROMETHEUS_SERVER_POD_LABELS } from "../../model/endpoints";
+import { ADDONS_NAMESPACE, ISTIOD_POD_LABELS, JAEGER_LABELS, KIALI_POD_LABELS, PROMETHEUS_SERVER_POD_LABELS } from "../../model/endpoints";
 import { INGRESS_GATEWAY, INGRESS_NAMESPACE, ISTIO_NAMESPACE } from "../../model/platform";
 import { EXTERNAL_HOST } from "../../lessons/catalog/egress";
 import { JOB_BOUNDS, LIST_BOUNDS, MAX_REPLICAS } from "../../classroom/admissionSpec";
@@ -63,11 +62,11 @@ const serviceEntry = (ns: string, hosts: readonly string[]) => ({
 });
 /** A Job's spec as an attendee would write it: one restricted pod, run once. */
 const job = (ns: string) => ({ template: { spec: { ...restrictedPod(ns, {}).spec, restartPolicy: "Never" } }, backoffLimit: 0 });
+/** A delegate route (bookinfo's, exported to the gateway's namespace) with these HTTP routes. */
+const delegate = (ns: string, http: readonly Record<string, unknown>[]) => ({ ...vs(ns, { exportTo: [INGRESS_NAMESPACE], http }), metadata: meta("bookinfo-gateway", ns) });
 /** A delegate route on the attendee's own gateway path, to its own Service: only `extra` is for the other layers to judge. */
-const delegate = (ns: string, base: string, extra: Record<string, unknown>) => ({
-    ...vs(ns, { exportTo: ["istio-ingress"], http: [{ match: [{ uri: { prefix: `${base}/static` } }], route: [{ destination: { host: `productpage.${ns}.svc.cluster.local` } }], ...extra }] }),
-    metadata: meta("bookinfo-gateway", ns),
-});
+const ownDelegate = (ns: string, base: string, extra: Record<string, unknown>) =>
+    delegate(ns, [{ match: [{ uri: { prefix: `${base}/static` } }], route: [{ destination: { host: `productpage.${ns}.svc.cluster.local` } }], ...extra }]);
 const connect = (namespace: string, labels: Readonly<Record<string, string>>, port: number): Attempt => ({ connect: { namespace, labels }, port });
 
 export const ATTACKS: readonly Attack[] = [
@@ -129,11 +128,11 @@ export const ATTACKS: readonly Attack[] = [
     },
     {
         what: "hold the shared gateway's connections (a 60 s fault delay on a delegate route)",
-        attempt: (own, _, base) => ({ verb: "create", object: delegate(own, base, { fault: { delay: { fixedDelay: "60s", percentage: { value: 100 } } } }) }),
+        attempt: (own, _, base) => ({ verb: "create", object: ownDelegate(own, base, { fault: { delay: { fixedDelay: "60s", percentage: { value: 100 } } } }) }),
     },
     {
         what: `multiply the shared gateway's requests (100 retries on a delegate route; at most ${LIST_BOUNDS.gatewayRetries})`,
-        attempt: (own, _, base) => ({ verb: "create", object: delegate(own, base, { retries: { attempts: 100, retryOn: "5xx" } }) }),
+        attempt: (own, _, base) => ({ verb: "create", object: ownDelegate(own, base, { retries: { attempts: 100, retryOn: "5xx" } }) }),
     },
     {
         what: "add a request's path as a metric tag (series without bound in the shared Prometheus)",
@@ -203,7 +202,7 @@ export const ATTACKS: readonly Attack[] = [
         what: "take another attendee's gateway paths with a delegate route",
         attempt: (own, victim) => ({
             verb: "create",
-            object: { ...vs(own, { exportTo: ["istio-ingress"], http: [{ match: [{ uri: { prefix: `/${victim}/` } }], route }] }), metadata: meta("bookinfo-gateway", own) },
+            object: delegate(own, [{ match: [{ uri: { prefix: `/${victim}/` } }], route }]),
         }),
     },
     {
@@ -211,10 +210,7 @@ export const ATTACKS: readonly Attack[] = [
         // On a path its root route does hand over (bookinfo's static files): only the destination is wrong.
         attempt: (own, victim, base) => ({
             verb: "create",
-            object: {
-                ...vs(own, { exportTo: ["istio-ingress"], http: [{ match: [{ uri: { prefix: `${base}/static/ratings` } }], route: [{ destination: { host: `ratings.${victim}.svc.cluster.local` } }] }] }),
-                metadata: meta("bookinfo-gateway", own),
-            },
+            object: delegate(own, [{ match: [{ uri: { prefix: `${base}/static/ratings` } }], route: [{ destination: { host: `ratings.${victim}.svc.cluster.local` } }] }]),
         }),
     },
     {
@@ -255,13 +251,7 @@ export const ATTACKS: readonly Attack[] = [
         // Istio 1.30's HTTPRoute.mirrors: the shared gateway, exempt from every tenant's isolation, would send the copies.
         attempt: (own, victim, base) => ({
             verb: "create",
-            object: {
-                ...vs(own, {
-                    exportTo: ["istio-ingress"],
-                    http: [{ match: [{ uri: { prefix: `${base}/static` } }], route: [{ destination: { host: `productpage.${own}.svc.cluster.local` } }], mirrors: [{ destination: { host: `ratings.${victim}.svc.cluster.local` } }] }],
-                }),
-                metadata: meta("bookinfo-gateway", own),
-            },
+            object: ownDelegate(own, base, { mirrors: [{ destination: { host: `ratings.${victim}.svc.cluster.local` } }] }),
         }),
     },
     {
@@ -312,7 +302,7 @@ export const CAPABILITIES: readonly Attack[] = [
         what: "change its gateway routes under its own prefix (delegate VirtualService)",
         attempt: (own, _, base) => ({
             verb: "create",
-            object: { ...vs(own, { exportTo: ["istio-ingress"], http: [{ match: [{ uri: { prefix: `${base}/api/v1/products/0/reviews` } }], route }] }), metadata: meta("bookinfo-gateway", own) },
+            object: delegate(own, [{ match: [{ uri: { prefix: `${base}/api/v1/products/0/reviews` } }], route }]),
         }),
     },
     { what: "write DestinationRules, AuthorizationPolicies, PeerAuthentications, Telemetry in its namespace", attempt: (own) => ({ verb: "create", group: "security.istio.io", resource: "authorizationpolicies", namespace: own }) },

@@ -30,22 +30,25 @@ const MESH_DEFAULT_KEYS: Record<Kind, string> = {
     DestinationRule: "defaultDestinationRuleExportTo",
 };
 
+/** The values of the plan's istiod release (none: the chart's defaults). */
+function istiodValuesOf(plan: Plan): Record<string, any> {
+    const istiod = plan.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "istiod");
+    return ((istiod?.inputs as any)?.values ?? {}) as Record<string, any>;
+}
+
 /** The mesh config of the plan's istiod release (none: Istio's defaults). */
 export function meshConfigOf(plan: Plan): Record<string, any> {
-    const istiod = plan.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "istiod");
-    return ((istiod?.inputs as any)?.values?.meshConfig ?? {}) as Record<string, any>;
+    return istiodValuesOf(plan).meshConfig ?? {};
 }
 
 /** The environment of the plan's istiod (`pilot.env`; none: the chart's). */
 export function istiodEnvOf(plan: Plan): Readonly<Record<string, string>> {
-    const istiod = plan.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "istiod");
-    return ((istiod?.inputs as any)?.values?.pilot?.env ?? {}) as Record<string, string>;
+    return istiodValuesOf(plan).pilot?.env ?? {};
 }
 
 /** The resources of the sidecar the plan's istiod injects (`global.proxy.resources`; none: the chart's). */
 export function proxyResourcesOf(plan: Plan): { readonly limits?: Record<string, string>; readonly requests?: Record<string, string> } | undefined {
-    const istiod = plan.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && (r.inputs as any).chart === "istiod");
-    return (istiod?.inputs as any)?.values?.global?.proxy?.resources;
+    return istiodValuesOf(plan).global?.proxy?.resources;
 }
 
 /** The namespaces an object is visible in: a set of names, or "*" for all. */

@@ -18,10 +18,13 @@ import { execFile } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import YAML from "yaml";
 import type { Plan, PlannedResource } from "../plan/plan";
 import { kubectl, relaxWebhooks, type ClusterState } from "../../tooling/controlplane/cluster";
 import { parseWaitFor, waitForExpressions, waitMet } from "./waitFor";
+import { WAIT_FOR } from "../../classroom/attendeeSpec";
+import { CONFIG_FILE } from "../plan/manifests";
+import { gatewayApiRelease } from "../../mesh/meshSpec";
+import { manifestObjects } from "../../workshop/charts";
 
 export type Outcome = "applied" | "deployed" | "not-run" | "not-installed" | "failed" | "skipped" | "deleted" | "unchanged";
 
@@ -116,7 +119,7 @@ async function applyObject(t: ReplayTools, r: PlannedResource): Promise<Outcome>
     }
     // The provider's `pulumi.com/waitFor`: every expression must hold, parsed and judged as the provider does; 10 minutes, its default.
     const target = `${String(o.kind).toLowerCase()}/${o.metadata.name}`;
-    for (const raw of waitForExpressions(o.metadata?.annotations?.["pulumi.com/waitFor"])) {
+    for (const raw of waitForExpressions(o.metadata?.annotations?.[WAIT_FOR])) {
         const expression = parseWaitFor(raw);
         if ("condition" in expression) {
             await kubectl(t.kubectl, t.state, ["wait", target, ...ns, `--for=condition=${expression.condition}`, "--timeout=600s"]);
@@ -150,12 +153,11 @@ async function applyManifest(t: ReplayTools, r: PlannedResource): Promise<Result
  */
 export function upstreamGatewayApi(upstreamDir: string): (url: string) => { objects: unknown[]; source: string } | undefined {
     return (url) => {
-        const m = /^https:\/\/github\.com\/kubernetes-sigs\/gateway-api\/releases\/download\/(v[0-9.]+)\/standard-install\.yaml$/.exec(url);
-        const dir = m ? path.join(upstreamDir, "gateway-api", m[1], "standard") : undefined;
+        const release = gatewayApiRelease(url);
+        const dir = release ? path.join(upstreamDir, "gateway-api", release.version, release.channel) : undefined;
         if (!dir || !fs.existsSync(dir)) return undefined;
         const files = fs.readdirSync(dir).filter((f) => /^gateway.*\.yaml$/.test(f)).sort();
-        const objects = files.flatMap((f) => YAML.parseAllDocuments(fs.readFileSync(path.join(dir, f), "utf8")).map((d) => d.toJSON()).filter((o) => o?.kind));
-        return { objects, source: path.relative(path.dirname(upstreamDir), dir) };
+        return { objects: files.flatMap((f) => manifestObjects(fs.readFileSync(path.join(dir, f), "utf8"))), source: path.relative(path.dirname(upstreamDir), dir) };
     };
 }
 
@@ -260,7 +262,7 @@ export async function replayUp(plan: Plan, t: ReplayTools, previous?: PreviousUp
         if (blocked.length > 0) return { outcome: "skipped", detail: `waits for ${blocked.map((d) => done.get(d)!.name).join(", ")}, which failed` };
         if (unchanged(r)) return { outcome: "unchanged", detail: "the same inputs as the last up, which applied them" };
         try {
-            if (r.type === "kubernetes:yaml/v2:ConfigFile") return await applyManifest(t, r);
+            if (r.type === CONFIG_FILE) return await applyManifest(t, r);
             if (!r.custom || r.type.startsWith("pulumi:providers:")) return { outcome: "applied", detail: r.custom ? "provider: the control plane's kubeconfig is used" : "component" };
             if (PROVIDERS_NOT_RUN.test(r.type)) return { outcome: "not-run", detail: "a bridged provider this run does not build: its outputs are stand-ins" };
             if (isRelease(r)) return await installRelease(t, r);
@@ -292,7 +294,7 @@ export async function replayDestroy(plan: Plan, t: ReplayTools): Promise<ReplayS
                 await kubectl(t.kubectl, t.state, ["delete", "--ignore-not-found", "--wait=true", "--timeout=600s", "-f", "-"], JSON.stringify(objectOf(r)));
                 return { outcome: "deleted" };
             }
-            const manifest = r.type === "kubernetes:yaml/v2:ConfigFile" ? t.standInManifest?.(String((r.inputs as any).file)) : undefined;
+            const manifest = r.type === CONFIG_FILE ? t.standInManifest?.(String((r.inputs as any).file)) : undefined;
             if (manifest) {
                 await kubectl(t.kubectl, t.state, ["delete", "--ignore-not-found", "--wait=true", "--timeout=600s", "-f", "-"], manifest.objects.map((o) => JSON.stringify(o)).join("\n"));
                 return { outcome: "deleted" };
@@ -311,6 +313,6 @@ export function upstreamBaseCrds(upstreamDir: string): (release: { readonly char
         if (release.chart !== "base") return undefined;
         const file = path.join(upstreamDir, "chart-values", "istio", `base-${release.version}`, "files", "crd-all.gen.yaml");
         if (!fs.existsSync(file)) return undefined;
-        return { objects: YAML.parseAllDocuments(fs.readFileSync(file, "utf8")).map((d) => d.toJSON()).filter((o) => o?.kind === "CustomResourceDefinition"), source: path.relative(path.dirname(upstreamDir), file) };
+        return { objects: manifestObjects(fs.readFileSync(file, "utf8")).filter((o) => o.kind === "CustomResourceDefinition"), source: path.relative(path.dirname(upstreamDir), file) };
     };
 }

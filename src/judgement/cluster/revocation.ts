@@ -5,8 +5,8 @@
  * must then be refused by the API server, the attendee's workload gone and the
  * lessons' workloads kept.
  */
-import { execFile } from "child_process";
 import { revokeNamespace, type AdminAccess, type Revocation } from "../../tooling/revoke";
+import { kubectlAs } from "./serverJudge";
 
 export interface RevocationReport {
     readonly attendee: string;
@@ -18,15 +18,6 @@ export interface RevocationReport {
     /** The release's Deployments still there after the revocation. */
     readonly lessonsKept: number;
     readonly ownLeft: readonly string[];
-}
-
-function kubectlAt(kubectl: string, kubeconfig: string, args: readonly string[], input?: string): Promise<{ code: number; out: string }> {
-    return new Promise((resolve) => {
-        const child = execFile(kubectl, ["--kubeconfig", kubeconfig, ...args], { timeout: 120_000 }, (err, stdout, stderr) =>
-            resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}`.trim() }),
-        );
-        if (input !== undefined) child.stdin?.end(input);
-    });
 }
 
 const OWN = "attendee-own";
@@ -51,21 +42,21 @@ export async function runRevocation(kubectl: string, admin: AdminAccess & { read
             },
         },
     };
-    const made = await kubectlAt(kubectl, attendeeConfig, ["apply", "-f", "-"], JSON.stringify(deployment));
+    const made = await kubectlAs(kubectl, attendeeConfig, ["apply", "-f", "-"], JSON.stringify(deployment));
     if (made.code !== 0) throw new Error(`${attendee} could not start a workload of their own before the revocation: ${made.out}`);
-    const before = (await kubectlAt(kubectl, attendeeConfig, ["auth", "can-i", "list", "pods", "-n", attendee])).out;
+    const before = (await kubectlAs(kubectl, attendeeConfig, ["auth", "can-i", "list", "pods", "-n", attendee])).out;
     const revocation = revokeNamespace(kubectl, admin, attendee);
     // The binding's removal takes the rights at once; the token stops authenticating once the API server's cache
     // of ServiceAccounts has seen the deletion: asked again, for up to 30 s, until it is refused.
     const started = Date.now();
     let after = "";
     for (let i = 0; i < 30; i++) {
-        after = (await kubectlAt(kubectl, attendeeConfig, ["auth", "can-i", "list", "pods", "-n", attendee])).out;
+        after = (await kubectlAs(kubectl, attendeeConfig, ["auth", "can-i", "list", "pods", "-n", attendee])).out;
         if (UNAUTHENTICATED.test(after)) break;
         await new Promise((done) => setTimeout(done, 1000));
     }
     const refusedAfter = (Date.now() - started) / 1000;
-    const left = JSON.parse((await kubectlAt(kubectl, admin.kubeconfig, [...(admin.context ? ["--context", admin.context] : []), "get", "deployments", "-n", attendee, "-o", "json"])).out).items as any[];
+    const left = JSON.parse((await kubectlAs(kubectl, admin.kubeconfig, [...(admin.context ? ["--context", admin.context] : []), "get", "deployments", "-n", attendee, "-o", "json"])).out).items as any[];
     return {
         attendee,
         before,

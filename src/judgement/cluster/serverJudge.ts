@@ -5,20 +5,22 @@
  * that refused it read from the API server's answer. Objects are sent with a
  * server-side dry run (every admission step runs, nothing is stored); a verb
  * on a resource is asked of the server's authorizer (SelfSubjectAccessReview,
- * `kubectl auth can-i`). Connections are the data plane's: not sent, the
- * offline network model judges them.
+ * `kubectl auth can-i`); a number of objects is created for real, then
+ * deleted. Connections, scrapes, DNS names and image pulls are not the API
+ * server's: not sent, the offline models judge them.
  *
  * Beside each server verdict, the offline one (`attendeeJudge`) for the layers
- * the API server has (RBAC, Pod Security, admission policy): every difference
- * is a model disagreement.
+ * the API server has (`SERVER_LAYERS`): every difference is a model
+ * disagreement.
  */
 import { execFile } from "child_process";
 import type { Attempt, Layer, Verdict } from "../attacks/attacks";
+import { isPlatformAttempt } from "../attacks/platformJudges";
 
-/** The layers the API server judges; the others (Istio, NetworkPolicy, AuthorizationPolicy) are the data plane's. */
+/** The layers the API server judges; the others (Istio, NetworkPolicy, AuthorizationPolicy, Prometheus, IAM, settings) are not its. */
 export const SERVER_LAYERS: readonly Layer[] = ["RBAC", "LimitRange", "Pod Security", "admission policy", "ResourceQuota"];
 
-export type ServerLayer = Layer | "ResourceQuota" | "LimitRange" | "schema" | "other";
+export type ServerLayer = Layer | "schema" | "other";
 
 export interface ServerVerdict {
     readonly layer: ServerLayer;
@@ -41,7 +43,8 @@ export function expectedServerLayer(v: Verdict): Layer {
     return SERVER_LAYERS.includes(v.layer) ? v.layer : "admitted";
 }
 
-function kubectlAs(kubectl: string, kubeconfig: string, args: readonly string[], input?: string): Promise<{ code: number; out: string }> {
+/** kubectl with a kubeconfig (an attendee's, or the administrator's), its exit code and all it printed. */
+export function kubectlAs(kubectl: string, kubeconfig: string, args: readonly string[], input?: string): Promise<{ code: number; out: string }> {
     return new Promise((resolve) => {
         const child = execFile(kubectl, ["--kubeconfig", kubeconfig, ...args], { maxBuffer: 64 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) => {
             resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}`.trim() });
@@ -57,9 +60,9 @@ export function canIArgs(verb: string, group: string, resource: string, name: st
     return ["auth", "can-i", verb, type, ...(sub ? [`--subresource=${sub}`] : []), ...(namespace ? ["-n", namespace] : ["--all-namespaces"])];
 }
 
-/** Sends one attempt as the attendee whose kubeconfig is given; undefined for a connection (the data plane's). */
+/** Sends one attempt as the attendee whose kubeconfig is given; undefined for one that is not the API server's. */
 export async function sendAttempt(kubectl: string, kubeconfig: string, attempt: Attempt): Promise<ServerVerdict | undefined> {
-    if ("connect" in attempt || "pullImage" in attempt || "claimHost" in attempt || "scrape" in attempt) return undefined;
+    if ("connect" in attempt || isPlatformAttempt(attempt)) return undefined;
     if ("object" in attempt && (attempt.count ?? 1) > 1) return sendMany(kubectl, kubeconfig, attempt.object, attempt.count!);
     if ("object" in attempt) {
         const object = JSON.stringify(attempt.object);

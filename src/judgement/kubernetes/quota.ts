@@ -17,16 +17,8 @@ import { mebibytes, milliCpu } from "../../model/demand";
 import { sidecarInjected } from "./injection";
 import { podOf } from "./podSecurityStandards";
 
-/** The quota names Kubernetes counts under a kind's short name (ResourceQuota's "standard object count"). */
-const LEGACY_COUNT: Readonly<Record<string, string>> = {
-    pods: "pods",
-    services: "services",
-    configmaps: "configmaps",
-    secrets: "secrets",
-    persistentvolumeclaims: "persistentvolumeclaims",
-    replicationcontrollers: "replicationcontrollers",
-    resourcequotas: "resourcequotas",
-};
+/** The resources Kubernetes also counts under their own name (ResourceQuota's "standard object count"). */
+const LEGACY_COUNT: ReadonlySet<string> = new Set(["pods", "services", "configmaps", "secrets", "persistentvolumeclaims", "replicationcontrollers", "resourcequotas"]);
 
 type Amounts = Record<string, number>;
 
@@ -84,7 +76,7 @@ export function limitRangeRefusal(limitRanges: readonly any[], pod: any): string
 /** What `count` objects like `object` take of each quota name (a pod's resources included), alone. */
 export function quotaUsage(object: any, resource: string, group: string, count: number, limitRanges: readonly any[] = []): Amounts {
     const use: Amounts = { [`count/${resource}${group ? `.${group}` : ""}`]: count };
-    if (!group && LEGACY_COUNT[resource]) use[LEGACY_COUNT[resource]] = count;
+    if (!group && LEGACY_COUNT.has(resource)) use[resource] = count;
     if (object?.kind === "Pod") {
         for (const c of containerAmounts(object, limitRanges)) {
             for (const [r, v] of Object.entries(c.requests)) use[`requests.${r}`] = (use[`requests.${r}`] ?? 0) + v * count;
@@ -106,7 +98,7 @@ export function quotaRefusal(quotas: readonly any[], object: any, resource: stri
     for (const q of quotas) {
         for (const [name, hard] of Object.entries<string>(q.spec?.hard ?? {})) {
             if (use[name] === undefined) continue;
-            const limit = name.startsWith("count/") || LEGACY_COUNT[name] !== undefined || name === "pods" ? Number(hard) : amount(name, hard);
+            const limit = name.startsWith("count/") || LEGACY_COUNT.has(name) ? Number(hard) : amount(name, hard);
             if (use[name] > limit) return `exceeded quota: ${q.metadata?.name}, requested: ${name}=${use[name]}, limited: ${name}=${hard}`;
         }
     }

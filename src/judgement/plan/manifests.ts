@@ -9,9 +9,12 @@ import * as fs from "fs";
 import { manifestCachePath, manifestObjects } from "../../workshop/charts";
 import type { Plan } from "./plan";
 
+/** The provider's resource that applies a manifest's objects (a component of the provider's: opaque in a plan). */
+export const CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile";
+
 /** The URLs of the plan's manifests. */
 export function planManifestUrls(plan: Plan): string[] {
-    return plan.resources.filter((r) => r.type === "kubernetes:yaml/v2:ConfigFile").map((r) => String((r.inputs as any).file));
+    return plan.resources.filter((r) => r.type === CONFIG_FILE).map((r) => String((r.inputs as any).file));
 }
 
 /** The plan's manifests that are in the chart cache, by URL. */
