@@ -19,7 +19,7 @@ describe("ObservabilityAddons (mocks)", () => {
             [["prometheus", "27.42.2"], ["grafana", "11.6.1"], ["kiali", "2.29.0"]],
         );
         const jaeger = resource(plan, "addons-jaeger").inputs as any;
-        assert.equal(jaeger.spec.template.spec.containers[0].image, "quay.io/jaegertracing/jaeger:2.17.0");
+        assert.equal(jaeger.spec.template.spec.containers[0].image, "quay.io/jaegertracing/jaeger:2.20.0");
         for (const r of addonResources(plan).filter((r) => r.custom && r.type.startsWith("kubernetes:"))) {
             assert.ok(names(r.dependsOn).includes("mesh-istiod"), `${r.name} waits for istiod`);
         }

@@ -30,7 +30,7 @@ describe("addons spec (pure)", () => {
                 ["kiali", "kiali-server", "2.29.0", "istio-system", "https://kiali.org/helm-charts"],
             ],
         );
-        assert.equal(jaegerObjects("2.17.0").deployment.spec.template.spec.containers[0].image, "quay.io/jaegertracing/jaeger:2.17.0");
+        assert.equal(jaegerObjects("2.20.0").deployment.spec.template.spec.containers[0].image, "quay.io/jaegertracing/jaeger:2.20.0");
         assert.equal(addonReleases(addonsOf({ kiali: { version: "2.32.1" } }), "1.30.3").kiali?.version, "2.32.1");
     });
 
@@ -117,7 +117,7 @@ describe("addons spec (pure)", () => {
         const cfg = YAML.parse(jaegerConfig());
         assert.deepEqual(cfg.receivers.otlp.protocols, { grpc: { endpoint: "0.0.0.0:4317" } });
         assert.equal(cfg.extensions.jaeger_query.base_path, "/jaeger");
-        const objs = jaegerObjects("2.17.0");
+        const objs = jaegerObjects("2.20.0");
         assert.deepEqual(objs.collectorService.spec.ports.map((p) => [p.name, p.port]), [["grpc-otlp", 4317]]);
         assert.equal(objs.deployment.spec.template.spec.containers[0].securityContext?.allowPrivilegeEscalation, false);
     });

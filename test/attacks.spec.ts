@@ -1,3 +1,4 @@
+import { DEFAULT_ISTIO_VERSION } from "../src/settings/istio";
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
@@ -271,7 +272,7 @@ describe("the plan's security controls", () => {
         assert.deepEqual(securityControls(plan), [
             "Security controls:",
             "  Pod Security restricted (v1.35): 2 namespaces",
-            "  Istio CNI plugin: istio-system/istio-cni (chart cni 1.30.3)",
+            `  Istio CNI plugin: istio-system/istio-cni (chart cni ${DEFAULT_ISTIO_VERSION})`,
             "  Admission policies: istio-workshop-attendee-jobs, istio-workshop-attendee-jwt-keys-inline, istio-workshop-attendee-no-envoyfilters, istio-workshop-attendee-no-gateways, istio-workshop-attendee-no-workload-entries, istio-workshop-attendee-pods, istio-workshop-attendee-replicas, istio-workshop-attendee-route-load, istio-workshop-attendee-routing, istio-workshop-attendee-services, istio-workshop-attendee-telemetry; 11 bindings to namespaces labelled istio-workshop/attendee=true",
             "  Sidecars: 2 × default",
             "  NetworkPolicies: 2 × attendee-isolation, 1 × open-collector, 1 × open-istiod, 1 × platform-default",

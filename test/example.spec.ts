@@ -4,6 +4,7 @@
  * under Pulumi's mocks as the program Pulumi would run.
  */
 import { strict as assert } from "assert";
+import { DEFAULT_ISTIO_VERSION } from "../src/settings/istio";
 import * as path from "path";
 import { recordProgram } from "../src/judgement/plan/recorder";
 import { type Plan } from "../src/judgement/plan/plan";
@@ -59,7 +60,7 @@ describe("the package entry point and its example program", () => {
 
     it("applies the arguments and the defaults of what it leaves out", () => {
         const istiod = plan.resources.find((r) => (r.inputs as any).name === "istiod")!.inputs as any;
-        assert.equal(istiod.version, "1.30.3", "the default Istio version");
+        assert.equal(istiod.version, DEFAULT_ISTIO_VERSION, "the default Istio version");
         assert.equal(istiod.values.meshConfig.accessLogFile, "", "accessLogs: false");
         const telemetry = plan.resources.find((r) => r.type === "kubernetes:telemetry.istio.io/v1:Telemetry")!;
         assert.equal((telemetry.inputs as any).spec.tracing[0].randomSamplingPercentage, 10, "tracing.samplingPercent: 10");
@@ -67,7 +68,7 @@ describe("the package entry point and its example program", () => {
         assert.deepEqual((peer.inputs as any).spec, { mtls: { mode: "STRICT" } });
         const ingress = plan.resources.find((r) => r.type === "kubernetes:core/v1:Service" && (r.inputs as any).metadata.namespace === "istio-ingress")!;
         assert.equal((ingress.inputs as any).spec.type, "NodePort", "an existing cluster's default");
-        assert.deepEqual(plan.outputs.istioVersion, "1.30.3");
+        assert.deepEqual(plan.outputs.istioVersion, DEFAULT_ISTIO_VERSION);
     });
 
     it("refuses a wrong argument with the key and the allowed values, before registering anything", () => {

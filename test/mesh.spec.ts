@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { DEFAULT_ISTIO_VERSION } from "../src/settings/istio";
 import { workshopFrom } from "../src/workshop/resolve";
 import { WorkshopCluster } from "../src/cluster/workshopCluster";
 import { IstioMesh } from "../src/mesh/istioMesh";
@@ -83,7 +84,7 @@ describe("IstioMesh (mocks)", () => {
     });
 
     it("exports the Istio version, an unknown gateway address and the mesh checks", () => {
-        assert.equal(plan.outputs.istioVersion, "1.30.3");
+        assert.equal(plan.outputs.istioVersion, DEFAULT_ISTIO_VERSION);
         assert.equal(plan.outputs.ingressGatewayAddress, "[unknown]");
         assert.deepEqual(plan.outputs.meshChecks, [
             "kubectl get pods -n istio-system",
@@ -101,13 +102,13 @@ describe("IstioMesh (mocks)", () => {
         const byResource = diff.changed.map((c) => [c.urn.split("::").pop(), c.changes] as const);
         assert.deepEqual(
             byResource.filter(([n]) => n !== "addons-grafana"),
-            ["mesh-base", "mesh-cni", "mesh-ingressgateway", "mesh-istiod"].map((n) => [n, [{ path: "inputs.version", old: "1.30.3", new: "1.30.4" }]]),
+            ["mesh-base", "mesh-cni", "mesh-ingressgateway", "mesh-istiod"].map((n) => [n, [{ path: "inputs.version", old: DEFAULT_ISTIO_VERSION, new: "1.30.4" }]]),
         );
         const grafana = byResource.find(([n]) => n === "addons-grafana")![1];
         assert.equal(grafana.length, 6);
         for (const c of grafana) {
             assert.match(c.path, /^inputs\.values\.dashboards\.istio\.[a-z-]+\.url$/);
-            assert.equal(c.new, String(c.old).replace("/istio/istio/1.30.3/", "/istio/istio/1.30.4/"));
+            assert.equal(c.new, String(c.old).replace(`/istio/istio/${DEFAULT_ISTIO_VERSION}/`, "/istio/istio/1.30.4/"));
         }
     });
 

@@ -1,4 +1,5 @@
 import { strict as assert } from "assert";
+import { DEFAULT_ISTIO_VERSION } from "../src/settings/istio";
 import { ISTIO_CHART_REPO, gatewayApiManifest, gatewayApiRelease, gatewayValues, ingressServiceSpec, istiodValues, meshPeerAuthentication, meshReleases, meshTelemetry, workshopGateway } from "../src/mesh/meshSpec";
 import { INGRESS_GATEWAY, GATEWAY_CERT_SECRET } from "../src/model/platform";
 import { workshopFrom } from "../src/workshop/resolve";
@@ -14,10 +15,10 @@ describe("mesh spec (pure)", () => {
         assert.deepEqual(
             [r.base, r.cni, r.istiod, r.ingress].map((x) => [x.name, x.chart, x.namespace, x.version, x.repositoryOpts.repo, x.atomic, x.timeout]),
             [
-                ["istio-base", "base", "istio-system", "1.30.3", ISTIO_CHART_REPO, true, 600],
-                ["istio-cni", "cni", "istio-system", "1.30.3", ISTIO_CHART_REPO, true, 600],
-                ["istiod", "istiod", "istio-system", "1.30.3", ISTIO_CHART_REPO, true, 600],
-                ["istio-ingressgateway", "gateway", "istio-ingress", "1.30.3", ISTIO_CHART_REPO, true, 600],
+                ["istio-base", "base", "istio-system", DEFAULT_ISTIO_VERSION, ISTIO_CHART_REPO, true, 600],
+                ["istio-cni", "cni", "istio-system", DEFAULT_ISTIO_VERSION, ISTIO_CHART_REPO, true, 600],
+                ["istiod", "istiod", "istio-system", DEFAULT_ISTIO_VERSION, ISTIO_CHART_REPO, true, 600],
+                ["istio-ingressgateway", "gateway", "istio-ingress", DEFAULT_ISTIO_VERSION, ISTIO_CHART_REPO, true, 600],
             ],
         );
         assert.equal(r.egress, undefined);

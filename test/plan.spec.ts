@@ -2,6 +2,7 @@
  * The offline plan, run as a user runs it (`npm run plan -- --stack X --json F`),
  * for every stack file shipped in the repository.
  */
+import { DEFAULT_ISTIO_VERSION } from "../src/settings/istio";
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -99,10 +100,10 @@ describe("offline plan of the shipped stacks", () => {
         const plan = planFor("dev");
         const releases = byType(plan, "kubernetes:helm.sh/v3:Release").filter((r) => r.urn.includes("IstioMesh"));
         assert.deepEqual(releases.map((r) => [r.inputs.name, r.inputs.chart, r.inputs.version]), [
-            ["istio-base", "base", "1.30.3"],
-            ["istio-cni", "cni", "1.30.3"],
-            ["istio-ingressgateway", "gateway", "1.30.3"],
-            ["istiod", "istiod", "1.30.3"],
+            ["istio-base", "base", DEFAULT_ISTIO_VERSION],
+            ["istio-cni", "cni", DEFAULT_ISTIO_VERSION],
+            ["istio-ingressgateway", "gateway", DEFAULT_ISTIO_VERSION],
+            ["istiod", "istiod", DEFAULT_ISTIO_VERSION],
         ]);
         for (const r of releases) assert.deepEqual(r.inputs.repositoryOpts, { repo: "https://istio-release.storage.googleapis.com/charts" });
         const [base, cni, gateway, istiod] = releases;

@@ -3,6 +3,8 @@ import { DEFAULT_ISTIO_VERSION } from "../src/settings/istio";
 import { DEFAULT_KUBERNETES_VERSION } from "../src/settings/cluster";
 import { SettingsError, decodeConfigValue, parseSettings, settingsFromConfig, settingsWarnings } from "../src/settings/parse";
 import { EKS_RAW, settingsFor } from "./helpers";
+import * as path from "path";
+import { loadStackConfig } from "../src/settings/stackFile";
 
 function problems(raw: Record<string, unknown>): string[] {
     try {
@@ -48,7 +50,7 @@ describe("settings: defaults", () => {
             addons: {
                 prometheus: { enabled: true, version: "27.42.2" },
                 grafana: { enabled: true, version: "11.6.1" },
-                jaeger: { enabled: true, version: "2.17.0" },
+                jaeger: { enabled: true, version: "2.20.0" },
                 kiali: { enabled: true, version: "2.29.0" },
                 expose: false,
             },
@@ -229,7 +231,7 @@ describe("settings: refusals name the key, the value and what is allowed", () =>
 describe("settings: addons", () => {
     it("accepts true/false or { enabled, version } per addon", () => {
         const s = settingsFor({ ...EKS_RAW, addons: { jaeger: false, kiali: { version: "2.32.0" } } });
-        assert.deepEqual(s.addons.jaeger, { enabled: false, version: "2.17.0" });
+        assert.deepEqual(s.addons.jaeger, { enabled: false, version: "2.20.0" });
         assert.deepEqual(s.addons.kiali, { enabled: true, version: "2.32.0" });
     });
 
@@ -271,5 +273,22 @@ describe("settings: warnings", () => {
             'cluster.kubernetesVersion "1.34" left EKS standard support on 2026-12-02: the cluster will be upgraded by AWS; pick a newer version',
         ]);
         assert.deepEqual(settingsWarnings(settingsFor(EKS_RAW), new Date("2026-11-22T00:00:00Z")), []);
+    });
+
+    it("warns when istio.version is behind a security release, naming the advisories and the version to move to", () => {
+        const warn = (version: string) => settingsWarnings(settingsFor({ ...EKS_RAW, istio: { version, gatewayApi: { crds: "cluster" } } }), new Date("2026-11-22T00:00:00Z"));
+        assert.deepEqual(warn("1.30.3"), [
+            'istio.version "1.30.3" is behind the security release 1.30.4 (2026-08-26, ISTIO-SECURITY-2026-006): set istio.version to 1.30.5, the newest 1.30 release',
+        ]);
+        assert.deepEqual(warn("1.30.1"), [
+            'istio.version "1.30.1" is behind the security release 1.30.4 (2026-08-26, ISTIO-SECURITY-2026-005, ISTIO-SECURITY-2026-006): set istio.version to 1.30.5, the newest 1.30 release',
+        ]);
+        assert.deepEqual(warn("1.30.4"), []);
+        assert.deepEqual(warn(DEFAULT_ISTIO_VERSION), []);
+        assert.deepEqual(warn("1.30.9"), ['istio.version "1.30.9" is newer than the releases this project knows (to 1.30.5): it is checked only against the chart cache\'s charts']);
+        assert.match(warn("1.29.2")[0], /^istio.version "1.29.2" is not a minor this project was built with \(1.30\)/);
+        // No shipped stack pins a version behind a security release.
+        const shipped = ["dev", "local", "workshop"].flatMap((stack) => settingsWarnings(settingsFromConfig(loadStackConfig(path.resolve(__dirname, ".."), stack).config, { stack })));
+        assert.deepEqual(shipped.filter((w) => w.startsWith("istio.")), []);
     });
 });

@@ -17,7 +17,8 @@ import { OPEN_SYSTEM_PORTS } from "../src/mesh/platformIsolation";
 import { GATEWAY_PEER, GATEWAY_PRINCIPAL } from "../src/model/peers";
 import { CONFIG_SCHEMAS, PUBLISHED_DIGESTS, archiveName, manifestCachePath, repositoryOf, stackReleases } from "../src/workshop/charts";
 import { DOCKER_HUB_ONLY, IMAGES, imageRepository, unpinned } from "../src/model/images";
-import { DEFAULT_ISTIO_VERSION } from "../src/settings/istio";
+import { DEFAULT_ISTIO_VERSION, ISTIO_RELEASES } from "../src/settings/istio";
+import { ADDON_VERSIONS } from "../src/settings/addons";
 import { settingsFromConfig } from "../src/settings/parse";
 import { workshopFrom } from "../src/workshop/resolve";
 import { addressProblems, duplicateProblems, gatewayServiceProblems, planObjects, podTemplates, scrapePortProblems, serviceOfHost } from "../src/judgement/checks/clusterChecks";
@@ -29,12 +30,12 @@ import { listStacks, loadStackConfig } from "../src/settings/stackFile";
 import { checkPlan, schemaProblems } from "../src/judgement/checks/validatePlan";
 import { READ_UNDECLARED, declarationProblems, leafPaths } from "../src/judgement/checks/valuesCheck";
 import { EKS_RAW, EXPOSED_RAW, planIndex, settingsFor } from "./helpers";
-import { UPSTREAM, istioCrds, needUpstream, upstreamText, upstreamYamlDocs } from "./upstream";
-import { upstreamGatewayApi } from "../src/judgement/cluster/replay";
+import { ISTIO_DATA_VERSION, UPSTREAM, istioCrds, needUpstream, upstreamText, upstreamYamlDocs } from "./upstream";
+import { upstreamBaseCrds, upstreamGatewayApi } from "../src/judgement/cluster/replay";
 import { cacheManifest } from "../src/tooling/manifestCache";
 import { cachedManifests } from "../src/judgement/plan/manifests";
 
-import { gatewayApiManifest } from "../src/mesh/meshSpec";
+import { ISTIO_CHART_REPO, gatewayApiManifest } from "../src/mesh/meshSpec";
 import { gatewayApiFor } from "../src/settings/istio";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -53,6 +54,15 @@ const allPlans = () => Object.entries(plans);
 function chartValuesDir(repoUrl: string, chart: string, version: string): string | undefined {
     const dir = path.join(UPSTREAM, "chart-values", repositoryOf(repoUrl).name, `${chart}-${version}`);
     return fs.existsSync(dir) ? dir : undefined;
+}
+
+/**
+ * The version whose upstream data stands for a release's chart: its own, or for an Istio patch release the data
+ * does not hold (one published after it was taken), the newest patch of that minor it holds (ISTIO_DATA_VERSION).
+ */
+function dataVersion(repoUrl: string, chart: string, version: string): string {
+    if (repoUrl !== ISTIO_CHART_REPO || chartValuesDir(repoUrl, chart, version)) return version;
+    return version.split(".").slice(0, 2).join(".") === ISTIO_DATA_VERSION.split(".").slice(0, 2).join(".") ? ISTIO_DATA_VERSION : version;
 }
 
 /**
@@ -78,7 +88,7 @@ function withDefaultRenders(plan: Plan): Plan {
         .filter((r) => r.type === RELEASE)
         .flatMap((r) => {
             const rel = releaseInputs(r);
-            const file = `rendered/${rel.chart}-${rel.version}.default.yaml`;
+            const file = `rendered/${rel.chart}-${dataVersion(rel.repo, rel.chart, rel.version)}.default.yaml`;
             // Only where the upstream render used this release's name (the egress gateway has none).
             if (!fs.existsSync(path.join(UPSTREAM, file)) || DEFAULT_RENDER_RELEASES[rel.chart] !== rel.name) return [];
             const turnedOff = (o: any) => rel.chart === "gateway" && (rel.values as any).service?.type === "None" && o.kind === "Service";
@@ -104,7 +114,7 @@ describe("upstream: Istio objects against Istio 1.30.3's CRDs", () => {
     });
 
     it("the CRDs are the ones the pinned base chart installs", () => {
-        const fromChart = upstreamYamlDocs(`rendered/base-${DEFAULT_ISTIO_VERSION}.default.yaml`).filter((o) => o.kind === "CustomResourceDefinition");
+        const fromChart = upstreamYamlDocs(`rendered/base-${ISTIO_DATA_VERSION}.default.yaml`).filter((o) => o.kind === "CustomResourceDefinition");
         assert.deepEqual(
             fromChart.map((c) => c.metadata.name).sort(),
             istioCrds().map((c) => c.metadata.name).sort(),
@@ -182,6 +192,17 @@ describe("upstream: the Gateway API release the stack installs", () => {
         assert.equal(gatewayApiFor("1.30.3"), "v1.5.1");
     });
 
+    it("the replay installs the base chart's CRDs of the version deployed, or of the newest patch of its minor the data holds, saying which", () => {
+        const crds = upstreamBaseCrds(UPSTREAM);
+        const held = crds({ chart: "base", version: ISTIO_DATA_VERSION })!;
+        assert.equal(held.source, `upstream/chart-values/istio/base-${ISTIO_DATA_VERSION}/files/crd-all.gen.yaml`);
+        assert.deepEqual(held.objects.map((o: any) => o.metadata.name), istioCrds().map((o) => o.metadata.name));
+        const newer = crds({ chart: "base", version: DEFAULT_ISTIO_VERSION })!;
+        if (DEFAULT_ISTIO_VERSION !== ISTIO_DATA_VERSION) assert.equal(newer.source, `${held.source} (standing in for ${DEFAULT_ISTIO_VERSION})`);
+        assert.equal(crds({ chart: "base", version: "1.31.0" }), undefined);
+        assert.equal(crds({ chart: "istiod", version: ISTIO_DATA_VERSION }), undefined);
+    });
+
     it("npm run charts keeps the release's manifest only when it is that release's, written whole; the plan checks it from the cache, or says it did not", async () => {
         const url = gatewayApiManifest(settingsFor(EKS_RAW).istio)!;
         const text = upstreamGatewayApi(UPSTREAM)(url)!.objects.map((o) => YAML.stringify(o)).join("---\n");
@@ -218,6 +239,8 @@ describe("upstream: the pinned charts and what they create", () => {
     it("every chart version of every shipped stack exists upstream, and the plan names each chart's source", () => {
         const known = (repoUrl: string, chart: string, version: string): boolean => {
             if (chartValuesDir(repoUrl, chart, version)) return true;
+            // Istio's releases after the snapshot are known from its release notes (the README's table; held to it below).
+            if (repositoryOf(repoUrl).name === "istio" && upstreamText("README.md").includes(`| ${version} |`)) return true;
             const repo = repositoryOf(repoUrl).name;
             const index =
                 repo === "istio"
@@ -237,14 +260,32 @@ describe("upstream: the pinned charts and what they create", () => {
         assert.equal(known("https://kiali.org/helm-charts", "kiali-server", "2.31.0"), false, "the first version's Kiali pin exists nowhere");
     });
 
-    it("Istio is the newest 1.30 patch upstream tags, and Kiali the newest kiali.org indexes", () => {
-        const patches = YAML.parse(upstreamText("index/istio.from-git-tags.yaml"))
+    it("knows Istio's 1.30 releases as the upstream notes date them (security or not), defaults to the newest, and Kiali to the newest kiali.org indexes", () => {
+        // The README's table of patch releases: version | tag → commit (…; tagged date) | note publishdate | security release? | ids.
+        const rows = upstreamText("README.md")
+            .split("\n")
+            .filter((l) => /^\| 1\.30\.\d+ \|/.test(l))
+            .map((l) => l.split("|").map((c) => c.trim()));
+        const fromNotes = rows.map(([, version, tag, published, security]) => {
+            const date = /^\d{4}-\d{2}-\d{2}$/.test(published) ? published : /tagged (\d{4}-\d{2}-\d{2})/.exec(tag)![1];
+            const advisory = /^(\*\*)?yes/.test(security) ? /ISTIO-SECURITY-\d{4}-\d{3}/.exec(security)![0] : undefined;
+            return { version, date, ...(advisory ? { security: advisory } : {}) };
+        });
+        assert.deepEqual(ISTIO_RELEASES, fromNotes);
+        // Every tagged 1.30 release is in the table, and the default is the newest release.
+        const tagged = YAML.parse(upstreamText("index/istio.from-git-tags.yaml"))
             .entries.istio.map((e: any) => e.version as string)
-            .filter((v: string) => /^1\.30\.\d+$/.test(v))
-            .sort((a: string, b: string) => Number(a.split(".")[2]) - Number(b.split(".")[2]));
-        assert.equal(DEFAULT_ISTIO_VERSION, patches.at(-1));
+            .filter((v: string) => /^1\.30\.\d+$/.test(v));
+        assert.deepEqual(tagged.filter((v: string) => !ISTIO_RELEASES.some((r) => r.version === v)), []);
+        assert.equal(DEFAULT_ISTIO_VERSION, fromNotes.at(-1)!.version);
         const kiali = stackReleases(settingsFor(EKS_RAW), workshopFrom(settingsFor(EKS_RAW)).lessons.mesh).find((r) => r.chart === "kiali-server")!;
         assert.equal(kiali.version, YAML.parse(upstreamText("index/kiali.yaml")).entries["kiali-server"][0].version);
+    });
+
+    it("runs the newest Jaeger v2 the upstream data holds", () => {
+        const held = fs.readdirSync(path.join(UPSTREAM, "jaeger")).map((d) => /^v(2\.\d+\.\d+)$/.exec(d)?.[1]).filter((v): v is string => v !== undefined);
+        const newest = held.sort((a, b) => Number(a.split(".")[1]) - Number(b.split(".")[1])).at(-1);
+        assert.equal(ADDON_VERSIONS.jaeger, newest);
     });
 
     it("the published digests the project checks archives against are the repositories' own", () => {
@@ -287,7 +328,7 @@ describe("upstream: the pinned charts and what they create", () => {
         for (const [name, plan] of allPlans()) {
             for (const r of plan.resources.filter((x) => x.type === RELEASE && !isLessonsRelease(x))) {
                 const rel = releaseInputs(r);
-                const dir = chartValuesDir(rel.repo, rel.chart, rel.version)!;
+                const dir = chartValuesDir(rel.repo, rel.chart, dataVersion(rel.repo, rel.chart, rel.version))!;
                 assert.ok(dir, `${rel.chart} ${rel.version}: no upstream values`);
                 assert.deepEqual(declarationProblems(rel.chart, rel.values, YAML.parse(fs.readFileSync(path.join(dir, "values.yaml"), "utf8"))), [], `${name} ${rel.chart}`);
             }
@@ -351,13 +392,13 @@ describe("upstream: the first apply's failures, each fixed", () => {
     });
 
     it("Jaeger serves its metrics on all interfaces at the port its pod is annotated with (upstream's default is localhost)", () => {
-        const upstream = YAML.parse(upstreamText("jaeger/v2.17.0/all-in-one.yaml"));
+        const upstream = YAML.parse(upstreamText(`jaeger/v${ADDON_VERSIONS.jaeger}/all-in-one.yaml`));
         const upstreamHost = upstream.service.telemetry.metrics.readers[0].pull.exporter.prometheus.host;
         assert.equal(upstreamHost, "${env:JAEGER_LISTEN_HOST:-localhost}");
         const ours = YAML.parse(jaegerConfig());
         assert.deepEqual(ours.service.telemetry.metrics.readers[0].pull.exporter.prometheus, { host: "0.0.0.0", port: JAEGER_METRICS_PORT });
         // Every extension, receiver and exporter named exists in Jaeger's own configs at that version.
-        const upstreamConfigs = ["all-in-one.yaml", "config.yaml", "config-query.yaml"].map((f) => YAML.parse(upstreamText(`jaeger/v2.17.0/${f}`)));
+        const upstreamConfigs = ["all-in-one.yaml", "config.yaml", "config-query.yaml"].map((f) => YAML.parse(upstreamText(`jaeger/v${ADDON_VERSIONS.jaeger}/${f}`)));
         for (const section of ["extensions", "receivers", "exporters", "processors"] as const) {
             for (const key of Object.keys(ours[section])) assert.ok(upstreamConfigs.some((c) => c[section]?.[key] !== undefined), `${section}.${key}`);
         }

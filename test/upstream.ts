@@ -56,3 +56,13 @@ export function istioCrds(): any[] {
     crds ??= upstreamYamlDocs("istio-crds/crd-all.gen.yaml");
     return crds;
 }
+
+/**
+ * The Istio release the upstream data holds charts, renders and CRDs of: the newest 1.30 patch it has. The
+ * project's default may be newer (a release after the data was taken); tests hold values and objects to this one.
+ */
+export const ISTIO_DATA_VERSION: string = (() => {
+    const dir = path.join(UPSTREAM, "chart-values", "istio");
+    const patches = (fs.existsSync(dir) ? fs.readdirSync(dir) : []).map((d) => /^base-1\.30\.(\d+)$/.exec(d)?.[1]).filter((p): p is string => p !== undefined);
+    return patches.length === 0 ? "1.30.3" : `1.30.${Math.max(...patches.map(Number))}`;
+})();

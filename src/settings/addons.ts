@@ -11,7 +11,7 @@ import { SEMVER, bool, section } from "./primitives";
 export const ADDON_VERSIONS = {
     prometheus: "27.42.2", // prometheus-community/prometheus chart (Prometheus 3.7)
     grafana: "11.6.1", // grafana-community/grafana chart (Grafana 12.4)
-    jaeger: "2.17.0", // jaegertracing/jaeger image (Jaeger v2)
+    jaeger: "2.20.0", // jaegertracing/jaeger image (Jaeger v2): the newest v2 release the upstream data holds
     kiali: "2.29.0", // kiali/kiali-server chart (the newest in kiali.org's chart index)
 } as const;
 

@@ -4,7 +4,51 @@
 import { z } from "zod";
 import { ACM_ARN, SEMVER, bool, cidr, intIn, numberIn, oneOf, section } from "./primitives";
 
-export const DEFAULT_ISTIO_VERSION = "1.30.3";
+/**
+ * The Istio releases this project was built with: date of the release note and, for a security release, the
+ * advisory it fixes (istio.io's release notes and security bulletins; `shared/upstream/README.md` lists them and
+ * a test holds this table to it). Oldest first.
+ */
+export interface IstioRelease {
+    readonly version: string;
+    readonly date: string;
+    readonly security?: string;
+}
+export const ISTIO_RELEASES: readonly IstioRelease[] = [
+    { version: "1.30.0", date: "2026-05-18" },
+    { version: "1.30.1", date: "2026-06-04", security: "ISTIO-SECURITY-2026-004" },
+    { version: "1.30.2", date: "2026-06-23", security: "ISTIO-SECURITY-2026-005" },
+    { version: "1.30.3", date: "2026-07-16" },
+    { version: "1.30.4", date: "2026-08-26", security: "ISTIO-SECURITY-2026-006" },
+    { version: "1.30.5", date: "2026-09-21" },
+];
+
+/** The newest release the project knows: every stack's default. */
+export const DEFAULT_ISTIO_VERSION = ISTIO_RELEASES[ISTIO_RELEASES.length - 1].version;
+
+const patchOf = (v: string) => Number(v.split(".")[2].split("-")[0]);
+const minorOf = (v: string) => v.split(".").slice(0, 2).join(".");
+
+/**
+ * What to say about a pinned Istio version: behind a security release of its minor (naming the release and the
+ * version to move to), or newer or other than the releases the project knows (so checked only from the chart cache).
+ */
+export function istioVersionWarnings(version: string): string[] {
+    const line = ISTIO_RELEASES.filter((r) => minorOf(r.version) === minorOf(version));
+    if (line.length === 0) {
+        return [`istio.version "${version}" is not a minor this project was built with (${[...new Set(ISTIO_RELEASES.map((r) => minorOf(r.version)))].join(", ")}): values, CRDs and routes are checked only against the chart cache, and the lessons' expectations are 1.30's`];
+    }
+    const newest = line[line.length - 1].version;
+    if (!line.some((r) => r.version === version)) {
+        return patchOf(version) > patchOf(newest)
+            ? [`istio.version "${version}" is newer than the releases this project knows (to ${newest}): it is checked only against the chart cache's charts`]
+            : [`istio.version "${version}" is not a release of Istio ${minorOf(version)} (known: ${line.map((r) => r.version).join(", ")})`];
+    }
+    const fixes = line.filter((r) => r.security !== undefined && patchOf(r.version) > patchOf(version));
+    if (fixes.length === 0) return [];
+    const last = fixes[fixes.length - 1];
+    return [`istio.version "${version}" is behind the security release ${last.version} (${last.date}, ${fixes.map((r) => r.security).join(", ")}): set istio.version to ${newest}, the newest ${minorOf(version)} release`];
+}
 
 /**
  * The Kubernetes Gateway API release each Istio minor builds against (istio/istio `go.mod`'s
@@ -69,7 +113,7 @@ export const istioSchema = section({
 /** What each key of the section does, by dotted path (the configuration reference and the stack file schema print them). */
 export const ISTIO_DOCS: Readonly<Record<string, string>> = {
     istio: "Istio: one version for every chart, mesh-wide mTLS, gateways, tracing.",
-    "istio.version": "The Istio release; every Istio chart at this version (see docs/operations.md, Upgrading Istio).",
+    "istio.version": "The Istio release; every Istio chart at this version. Default: the newest release the project knows (1.30.5); a version behind a security release is warned about, naming the one to move to (see docs/operations.md, Upgrading Istio).",
     "istio.mtls": "The mesh-wide PeerAuthentication's mode.",
     "istio.egressGateway": "Add the `istio-egressgateway` release (needed by the egress lesson's `egress-gateway` stage).",
     "istio.accessLogs": "Envoy access logs on every proxy's stdout.",

@@ -15,6 +15,7 @@ import { componentSchema, rawSchema, type ComponentConfig, type ComponentSetting
 import { type ClusterConfig, type ClusterSettings, type WorkshopConfig } from "./schema";
 import { section } from "./primitives";
 import { clusterSchema } from "./cluster";
+import { istioVersionWarnings } from "./istio";
 
 export const PROJECT = "istio-workshop";
 
@@ -239,7 +240,7 @@ export function decodeConfigValue(value: string): unknown {
 
 /** Non-fatal findings worth printing (the plan shows them; `pulumi up` logs them). */
 export function settingsWarnings(settings: Settings, today: Date = new Date()): string[] {
-    const warnings: string[] = [];
+    const warnings: string[] = istioVersionWarnings(settings.istio.version);
     const c = settings.cluster;
     if (c.mode === "eks") {
         if (c.adminCidrs?.some((x) => prefixLength(x) === 0)) {
