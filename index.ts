@@ -38,7 +38,7 @@ const addons = new ObservabilityAddons("addons", {
 const classroom = new Classroom("classroom", {
     lessons: workshop.lessons,
     provider: cluster.provider,
-    istiod: mesh.istiod,
+    istiod: mesh.dataplane,
     gateway: [mesh.gateway, mesh.ingressGateway, ...mesh.egressGateway],
     imageCache: cluster.imageCache,
     gatewayCa: mesh.gatewayCa?.certificate,

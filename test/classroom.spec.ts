@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ATTENDEE_RULES, ISTIO_OBJECT_QUOTA, OBJECT_QUOTA, attendeeAccess, istioQuotaSpec, attendeeKubeconfig, limitRangeSpec, quotaSpec } from "../src/classroom/attendeeSpec";
-import { allocatable, INSTANCE_TYPES, namespaceDemand, nodeGroupSizes, nodesFor } from "../src/workshop/capacity";
+import { allocatable, INSTANCE_TYPES, meshPerNode, namespaceDemand, nodeGroupSizes, nodesFor, podCeiling } from "../src/workshop/capacity";
 import { attendeeIds } from "../src/settings/schema";
 import { RESERVED_NAMESPACES } from "../src/settings/classroom";
 import { EXTERNAL_NAMESPACE } from "../src/model/platform";
@@ -19,7 +19,7 @@ import { handOutKubeconfigs, mintToken, tokenExpiry, writeKubeconfigs } from "..
 import { criticalPath } from "../src/judgement/plan/criticalPath";
 import { diffPlans } from "../src/judgement/plan/planDiff";
 import type { Plan } from "../src/judgement/plan/plan";
-import { EKS_RAW, planIndex, settingsFor } from "./helpers";
+import { AMBIENT_RAW, EKS_RAW, planIndex, settingsFor } from "./helpers";
 import { istioCrds, needUpstream } from "./upstream";
 import { parseWaitFor, waitForExpressions, waitMet } from "../src/judgement/cluster/waitFor";
 import { resolveScenarios } from "../src/lessons/resolve";
@@ -309,8 +309,9 @@ describe("classroom: capacity and cost", () => {
             [0, 28, 2, 0.5515, undefined],
             [1, 28, 2, 0.5515, 0.5515],
             [10, 208, 4, 0.9355, 0.0935],
-            [30, 608, 11, 2.2795, 0.0760],
-            [100, 2009, 36, 7.0795, 0.0708], // a second istiod replica from about 2000 proxies on
+            // Every node also runs the CNI plugin's pod (100m, 100Mi): from 30 attendees on, one more node than without it.
+            [30, 608, 12, 2.4715, 0.0824],
+            [100, 2009, 37, 7.2715, 0.0727], // a second istiod replica from about 2000 proxies on
         ]);
     });
 
@@ -341,6 +342,21 @@ describe("classroom: capacity and cost", () => {
         assert.deepEqual(nodeGroupSizes({ maxSize: 4 }, 6), { minSize: 4, desiredSize: 4, maxSize: 4 });
         assert.deepEqual(nodeGroupSizes({ minSize: 2, desiredSize: 3, maxSize: 5 }, 9), { minSize: 2, desiredSize: 3, maxSize: 5 });
         assert.equal(nodesFor({ pods: 0, cpuMilli: 0, memoryMi: 0, memoryLimitMi: 0 }, INSTANCE_TYPES["t3.large"]), 2);
+    });
+
+    it("counts the mesh's pods on every node: the CNI plugin's, and in ambient mode ztunnel's too", () => {
+        assert.deepEqual(meshPerNode({ dataplane: "sidecar" }), { pods: 1, cpuMilli: 100, memoryMi: 100, memoryLimitMi: 0 });
+        assert.deepEqual(meshPerNode({ dataplane: "ambient" }), { pods: 2, cpuMilli: 300, memoryMi: 612, memoryLimitMi: 0 });
+        // A demand that fills just under 4 m6i.xlarge nodes without the mesh's share needs a 5th with ztunnel's.
+        const t = INSTANCE_TYPES["m6i.xlarge"];
+        const fill = { pods: 40, cpuMilli: 4 * (allocatable(t).cpuMilli * 0.8 - 125 - 100) - 50, memoryMi: 1000, memoryLimitMi: 0 };
+        assert.equal(nodesFor(fill, t, 2, meshPerNode({ dataplane: "sidecar" })), 4);
+        assert.equal(nodesFor(fill, t, 2, meshPerNode({ dataplane: "ambient" })), 5);
+        // The per-pod ceiling leaves room for them as well.
+        assert.equal(podCeiling("m6i.xlarge", meshPerNode({ dataplane: "ambient" }))!.memoryMi < podCeiling("m6i.xlarge", meshPerNode({ dataplane: "sidecar" }))!.memoryMi, true);
+        // An ambient stack counts no sidecar in a namespace's pods.
+        const ambient = workshopFrom(settingsFor(AMBIENT_RAW)).lessons;
+        assert.deepEqual(ambient.perNamespace, { pods: 0, cpuMilli: 0, memoryMi: 0, memoryLimitMi: 0 });
     });
 });
 

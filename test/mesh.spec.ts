@@ -6,7 +6,7 @@ import { IstioMesh } from "../src/mesh/istioMesh";
 import { diffPlans } from "../src/judgement/plan/planDiff";
 import { recordProgram } from "../src/judgement/plan/recorder";
 import { type Plan } from "../src/judgement/plan/plan";
-import { EKS_RAW, cloudMocks, names, planIndex, resource, settingsFor } from "./helpers";
+import { AMBIENT_RAW, EKS_RAW, cloudMocks, names, planIndex, resource, settingsFor } from "./helpers";
 import { type ClusterConfig } from "../src/settings/schema";
 
 const meshResources = (plan: Plan) => plan.resources.filter((r) => r.urn.includes("istio-workshop:mesh:IstioMesh"));
@@ -64,6 +64,27 @@ describe("IstioMesh (mocks)", () => {
         // The Gateway names its certificate's Secret: the Secret first.
         assert.deepEqual(deps("mesh-gateway"), ["mesh-gateway-cert-secret", "mesh-ingressgateway"]);
         assert.deepEqual(deps("mesh-gateway-cert-secret"), ["mesh-gateway-cert", "mesh-gateway-key", "mesh-ingress-ns"]);
+    });
+
+    it("in ambient mode adds ztunnel after istiod and the CNI plugin, and the lessons' namespace is enrolled in ambient and waits for ztunnel", async () => {
+        const ambient = await planIndex(AMBIENT_RAW);
+        const deps = (n: string) => names(resource(ambient, n).dependsOn);
+        assert.deepEqual(deps("mesh-ztunnel"), ["mesh-cni", "mesh-istiod"]);
+        const values = (n: string) => resource(ambient, n).inputs.values as any;
+        assert.equal(values("mesh-ztunnel").profile, "ambient");
+        assert.equal(values("mesh-istiod").profile, "ambient");
+        assert.equal(values("mesh-cni").profile, "ambient");
+        assert.equal(values("mesh-base").profile, undefined);
+        const labels = (p: Plan) => (resource(p, "classroom-demo-ns").inputs as any).metadata.labels;
+        assert.equal(labels(ambient)["istio.io/dataplane-mode"], "ambient");
+        assert.equal(labels(ambient)["istio-injection"], undefined);
+        assert.deepEqual(deps("classroom-demo-ns"), ["mesh-ztunnel"]);
+        assert.ok(deps("classroom-demo-lessons").includes("mesh-ztunnel"));
+        // With sidecars: no ztunnel, no profile, and the namespace waits for istiod, which injects its pods.
+        assert.equal(plan.resources.find((r) => r.name === "mesh-ztunnel"), undefined);
+        assert.equal((resource(plan, "mesh-istiod").inputs.values as any).profile, undefined);
+        assert.equal(labels(plan)["istio-injection"], "enabled");
+        assert.deepEqual(names(resource(plan, "classroom-demo-ns").dependsOn), ["mesh-istiod"]);
     });
 
     it("labels the gateway namespace for injection and puts the tracing provider in istiod's values", () => {

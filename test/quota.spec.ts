@@ -1,18 +1,18 @@
 import { strict as assert } from "assert";
 import { limitRangeSpec, quotaSpec, istioQuotaSpec } from "../src/classroom/attendeeSpec";
 import { limitRangeRefusal, quotaRefusal, quotaUsage } from "../src/judgement/kubernetes/quota";
-import { podCeiling } from "../src/workshop/capacity";
+import { meshPerNode, podCeiling } from "../src/workshop/capacity";
 
 const pod = (containers: Record<string, unknown>[]) => ({ apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "ana" }, spec: { containers: containers.map((c, i) => ({ name: `c${i}`, image: "x", ...c })) } });
 
 describe("LimitRange and ResourceQuota, offline (a lower bound the control-plane run holds to the API server)", () => {
-    const ceiling = podCeiling("m6i.xlarge")!;
+    const ceiling = podCeiling("m6i.xlarge", meshPerNode({ dataplane: "sidecar" }))!;
     const ranges = [limitRangeSpec("ana", ceiling)];
 
     it("sizes the per-pod ceiling from a node of the type, as the capacity model fills it", () => {
-        assert.deepEqual(ceiling, { memoryMi: 12160 });
+        assert.deepEqual(ceiling, { memoryMi: 12096 });
         assert.equal(podCeiling("x9.unknown"), undefined);
-        assert.deepEqual((limitRangeSpec("ana", ceiling).spec as any).limits[1], { type: "Pod", max: { memory: "12160Mi" } });
+        assert.deepEqual((limitRangeSpec("ana", ceiling).spec as any).limits[1], { type: "Pod", max: { memory: "12096Mi" } });
         assert.equal((limitRangeSpec("ana").spec as any).limits.length, 1);
     });
 
@@ -20,7 +20,7 @@ describe("LimitRange and ResourceQuota, offline (a lower bound the control-plane
         assert.equal(limitRangeRefusal(ranges, pod([{}])), undefined);
         assert.match(limitRangeRefusal(ranges, pod([{ resources: { limits: { memory: "3Gi" } } }]))!, /maximum memory usage per Container is 2Gi, but limit is 3072Mi/);
         const six = pod(Array.from({ length: 6 }, () => ({ resources: { limits: { memory: "2Gi" } } })));
-        assert.match(limitRangeRefusal(ranges, six)!, /maximum memory usage per Pod is 12160Mi, but limit is 12288Mi/);
+        assert.match(limitRangeRefusal(ranges, six)!, /maximum memory usage per Pod is 12096Mi, but limit is 12288Mi/);
         // Five fit; without the per-pod entry, six do too.
         assert.equal(limitRangeRefusal(ranges, pod(Array.from({ length: 5 }, () => ({ resources: { limits: { memory: "2Gi" } } })))), undefined);
         assert.equal(limitRangeRefusal([limitRangeSpec("ana")], six), undefined);

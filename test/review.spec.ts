@@ -1,5 +1,6 @@
 /** What a reviewer sees: plan diffs, validation of the whole plan, the mesh chart, CI workflows. */
 import { strict as assert } from "assert";
+import { DEFAULT_ISTIO_VERSION } from "../src/settings/istio";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -73,7 +74,7 @@ describe("plan diff", () => {
         fs.writeFileSync(`${dir}/changed.json`, JSON.stringify(old));
         const changed = run("--diff", `${dir}/changed.json`, "--expect-no-changes");
         assert.equal(changed.status, 3);
-        assert.match(changed.stdout, /1 to change\n~ kubernetes:helm\.sh\/v3:Release {2}mesh-istiod\n {4}inputs\.version: "1\.29\.0" -> "1\.30\.3"/);
+        assert.ok(changed.stdout.includes(`1 to change\n~ kubernetes:helm.sh/v3:Release  mesh-istiod\n    inputs.version: "1.29.0" -> "${DEFAULT_ISTIO_VERSION}"`), changed.stdout.slice(-600));
     });
 });
 
@@ -89,7 +90,7 @@ describe("plan validation", () => {
     };
     const find = (rs: PlannedResource[], kind: string, name: string) => rs.find((r) => r.type.endsWith(`:${kind}`) && r.name.endsWith(`/${name}`))!;
 
-    it("passes the shipped dev plan, Istio objects checked against Istio 1.30.3's CRDs", function () {
+    it("passes the shipped dev plan, Istio objects checked against Istio's CRDs (the newest 1.30 data)", function () {
         needUpstream(this);
         assert.deepEqual(validatePlan(dev, { crds: istioCrds() }), []);
     });

@@ -2,7 +2,7 @@ import { strict as assert } from "assert";
 import { DEFAULT_ISTIO_VERSION } from "../src/settings/istio";
 import { DEFAULT_KUBERNETES_VERSION } from "../src/settings/cluster";
 import { SettingsError, decodeConfigValue, parseSettings, settingsFromConfig, settingsWarnings } from "../src/settings/parse";
-import { EKS_RAW, settingsFor } from "./helpers";
+import { AMBIENT_RAW, EKS_RAW, settingsFor } from "./helpers";
 import * as path from "path";
 import { loadStackConfig } from "../src/settings/stackFile";
 
@@ -40,6 +40,7 @@ describe("settings: defaults", () => {
             },
             istio: {
                 version: DEFAULT_ISTIO_VERSION,
+                dataplane: "sidecar",
                 mtls: "STRICT",
                 egressGateway: false,
                 gatewayApi: { crds: "install" },
@@ -220,9 +221,22 @@ describe("settings: refusals name the key, the value and what is allowed", () =>
         );
     });
 
+    it("ambient mode refuses the lessons written for sidecars and a classroom, each by its key, and accepts a stack without them", () => {
+        const message = (lesson: string) =>
+            `apps.${lesson}: is written for sidecars (its stages rely on the Envoy beside each workload, which istio.dataplane: ambient does not inject): set apps.${lesson}: false with ambient, or keep istio.dataplane: sidecar, got true`;
+        assert.deepEqual(problems({ ...EKS_RAW, istio: { dataplane: "ambient" } }), ["helloworld", "bookinfo", "myApp", "grpc"].map(message));
+        assert.deepEqual(problems({ ...AMBIENT_RAW, apps: { ...AMBIENT_RAW.apps, tcp: true }, attendees: 3 }), [
+            message("tcp"),
+            "attendees: a classroom needs istio.dataplane: sidecar (its isolation, admission rules and attack suite are proven for sidecars, not yet for ztunnel): keep attendees at 0 with ambient, got 3",
+        ]);
+        assert.equal(settingsFor(AMBIENT_RAW).istio.dataplane, "ambient");
+        assert.equal(settingsFor(EKS_RAW).istio.dataplane, "sidecar");
+        assert.deepEqual(problems({ ...EKS_RAW, istio: { dataplane: "ztunnel" } }), ['istio.dataplane: must be one of "sidecar", "ambient", got "ztunnel"']);
+    });
+
     it("refuses a non-mapping section and a negative attendee count", () => {
         assert.deepEqual(problems({ ...EKS_RAW, istio: "1.30.3", attendees: -1 }), [
-            'istio: must be a mapping with the keys version, mtls, egressGateway, accessLogs, ingress, tracing, gatewayApi, got "1.30.3"',
+            'istio: must be a mapping with the keys version, dataplane, mtls, egressGateway, accessLogs, ingress, tracing, gatewayApi, got "1.30.3"',
             "attendees: must be an integer from 0 to 1000, got -1",
         ]);
     });

@@ -29,13 +29,13 @@ import { releaseInputs } from "../src/judgement/plan/render";
 import { listStacks, loadStackConfig } from "../src/settings/stackFile";
 import { checkPlan, schemaProblems } from "../src/judgement/checks/validatePlan";
 import { READ_UNDECLARED, declarationProblems, leafPaths } from "../src/judgement/checks/valuesCheck";
-import { EKS_RAW, EXPOSED_RAW, planIndex, settingsFor } from "./helpers";
+import { AMBIENT_RAW, EKS_RAW, EXPOSED_RAW, planIndex, settingsFor } from "./helpers";
 import { ISTIO_DATA_VERSION, UPSTREAM, istioCrds, needUpstream, upstreamText, upstreamYamlDocs } from "./upstream";
 import { upstreamBaseCrds, upstreamGatewayApi } from "../src/judgement/cluster/replay";
 import { cacheManifest } from "../src/tooling/manifestCache";
 import { cachedManifests } from "../src/judgement/plan/manifests";
 
-import { ISTIO_CHART_REPO, gatewayApiManifest } from "../src/mesh/meshSpec";
+import { CNI_RESOURCES, ISTIO_CHART_REPO, ZTUNNEL_RESOURCES, gatewayApiManifest } from "../src/mesh/meshSpec";
 import { gatewayApiFor } from "../src/settings/istio";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -47,8 +47,11 @@ async function loadPlans() {
     plans.dev ??= await planIndex(EKS_RAW, "dev");
     plans.classroom ??= await planIndex({ ...EKS_RAW, attendees: ["ana", "ben"], classroom: { domain: "workshop.example.com" } });
     plans.everything ??= await planIndex({ ...EXPOSED_RAW, istio: { ...EXPOSED_RAW.istio, egressGateway: true } });
+    plans.ambient ??= await planIndex(AMBIENT_RAW);
 }
 const allPlans = () => Object.entries(plans);
+/** The plans that run lessons (the ambient one runs none yet). */
+const lessonPlans = () => allPlans().filter(([name]) => name !== "ambient");
 
 /** Where the upstream data keeps a chart's files, or undefined when it has none for that version. */
 function chartValuesDir(repoUrl: string, chart: string, version: string): string | undefined {
@@ -122,14 +125,14 @@ describe("upstream: Istio objects against Istio 1.30.3's CRDs", () => {
         assert.deepEqual(fromChart.find((c) => c.metadata.name === "virtualservices.networking.istio.io").spec.versions.map((v: any) => v.name), ["v1", "v1alpha3", "v1beta1"]);
     });
 
-    it("every Istio object of the dev, classroom and all-options plans is valid: schema, CEL rules, no unknown field", () => {
+    it("every Istio object of the dev, classroom, all-options and ambient plans is valid: schema, CEL rules, no unknown field", () => {
         for (const [name, plan] of allPlans()) {
             const crds = new CrdValidator(istioCrds());
             const result = schemaProblems(plan, crds);
             assert.deepEqual(result.problems, [], name);
             assert.deepEqual(result.unchecked, [], name);
             const istio = planObjects(plan).filter(({ o }) => o.apiVersion.includes("istio.io"));
-            assert.ok(istio.length >= 10, `${name}: ${istio.length} Istio objects`);
+            assert.ok(istio.length >= (name === "ambient" ? 4 : 10), `${name}: ${istio.length} Istio objects`);
         }
     });
 
@@ -335,6 +338,33 @@ describe("upstream: the pinned charts and what they create", () => {
         }
     });
 
+    it("ambient mode: the ambient profile goes to exactly the charts whose upstream render it changes, ztunnel joins them, and the node pods request what the charts default to", () => {
+        const releases = plans.ambient.resources.filter((x) => x.type === RELEASE && !isLessonsRelease(x)).map(releaseInputs);
+        const istio = releases.filter((r) => r.repo === ISTIO_CHART_REPO);
+        // The upstream renders with and without profile=ambient (the README's pipeline): base's are the same file.
+        const changedByProfile = ["base", "istiod", "cni", "ztunnel"].filter((chart) => fs.existsSync(path.join(UPSTREAM, `rendered/${chart}-${ISTIO_DATA_VERSION}.ambient.yaml`)));
+        assert.deepEqual(changedByProfile, ["istiod", "cni", "ztunnel"]);
+        assert.deepEqual(istio.filter((r) => (r.values as any).profile === "ambient").map((r) => r.chart).sort(), [...changedByProfile].sort());
+        // The chart each profile file comes from is the helm profile Istio publishes, verbatim (a 4-line header aside).
+        const profile = upstreamText("chart-values/istio/manifests@1.30.3/helm-profiles/ambient.yaml");
+        for (const chart of changedByProfile) {
+            assert.ok(upstreamText(`chart-values/istio/${chart}-${ISTIO_DATA_VERSION}/files/profile-ambient.yaml`).endsWith(profile), chart);
+        }
+        // What the capacity model counts on every node is what each chart requests by default.
+        for (const [chart, resources] of [["cni", CNI_RESOURCES], ["ztunnel", ZTUNNEL_RESOURCES]] as const) {
+            const defaults = YAML.parse(upstreamText(`chart-values/istio/${chart}-${ISTIO_DATA_VERSION}/values.yaml`))._internal_defaults_do_not_set.resources;
+            assert.deepEqual(defaults.requests, resources.requests, chart);
+            assert.deepEqual((istio.find((r) => r.chart === chart)!.values as any).resources, resources, chart);
+        }
+        // ztunnel's pods are annotated for Prometheus's annotated-pods job, on the port they serve their metrics on.
+        const ztunnel = upstreamYamlDocs(`rendered/ztunnel-${ISTIO_DATA_VERSION}.ambient.yaml`).find((o) => o.kind === "DaemonSet");
+        assert.equal(ztunnel.spec.template.metadata.annotations["prometheus.io/scrape"], "true");
+        const port = Number(ztunnel.spec.template.metadata.annotations["prometheus.io/port"]);
+        assert.ok(ztunnel.spec.template.spec.containers[0].ports.some((p: any) => p.containerPort === port));
+        // The sidecar stacks install no ztunnel.
+        assert.ok(!plans.dev.resources.some((x) => x.type === RELEASE && releaseInputs(x).chart === "ztunnel"));
+    });
+
     it("refuses a key the chart does not declare: the first version's kiali.istio_namespace", () => {
         const kiali = releaseInputs(plans.dev.resources.find((r) => r.type === RELEASE && (r.inputs as any).chart === "kiali-server")!);
         const defaults = YAML.parse(upstreamText("chart-values/kiali/kiali-server-2.29.0/values.yaml"));
@@ -504,7 +534,7 @@ describe("upstream: the first apply's failures, each fixed", () => {
     });
 
     it("every lesson pod runs as a ServiceAccount of its own that exists, bookinfo's named as Istio's bookinfo.yaml names them", () => {
-        for (const [name, plan] of allPlans()) {
+        for (const [name, plan] of lessonPlans()) {
             const objs = planObjects(plan);
             const accounts = new Set(objs.filter(({ o }) => o.kind === "ServiceAccount").map(({ o }) => `${o.metadata.namespace}/${o.metadata.name}`));
             const ours = stackMade(plan);

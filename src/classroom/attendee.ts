@@ -60,6 +60,7 @@ export class Attendee extends pulumi.ComponentResource {
                 lessons: args.lessons,
                 provider: args.provider,
                 istiod: args.istiod,
+                enrolment: args.enrolment,
                 gateway: [...args.gateway, ...routes],
                 imageCache: args.imageCache,
                 gatewayCa: args.gatewayCa,

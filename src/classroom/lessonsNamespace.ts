@@ -20,8 +20,13 @@ import { type NamespaceLessons } from "../lessons/build";
 /** What namespaces of workloads need from the cluster and the mesh. */
 export interface MeshDeps {
     readonly provider: k8s.Provider;
-    /** istiod: injection and Istio's CRDs must be ready before any pod or Istio object. */
+    /**
+     * The mesh's data plane (`IstioMesh.dataplane`): istiod, whose injection and CRDs must be ready before any pod or
+     * Istio object, or in ambient mode ztunnel, which itself waits for istiod.
+     */
     readonly istiod: pulumi.Resource;
+    /** How the namespace joins the mesh (`enrolmentLabels`): sidecar injection (default) or ambient enrolment. */
+    readonly enrolment?: Readonly<Record<string, string>>;
     /** The shared Gateway and the ingress gateway: gateway routes and their checks wait for them. */
     readonly gateway: readonly pulumi.Resource[];
     /** The ECR pull-through cache images go through; default none (images pulled from their registries). */
@@ -61,7 +66,7 @@ export class LessonsNamespace extends pulumi.ComponentResource {
         const { namespace, apps } = args.lessons;
         const ns = new k8s.core.v1.Namespace(
             `${name}-ns`,
-            { metadata: { name: namespace, labels: { ...INJECTION_LABELS, ...args.namespaceLabels } } },
+            { metadata: { name: namespace, labels: { ...(args.enrolment ?? INJECTION_LABELS), ...args.namespaceLabels } } },
             { parent: this, provider: args.provider, dependsOn: [args.istiod] },
         );
         const quotas = (args.quotas ?? []).map(

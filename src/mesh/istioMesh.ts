@@ -1,8 +1,8 @@
 /**
- * Istio, installed as code from the official charts: `base` and the Gateway
- * API's CRDs, then `istiod` (after the Istio port rules exist), then the ingress gateway (after istiod is
- * ready, so its pod is injected on first start), optionally an egress gateway;
- * then the mesh-wide PeerAuthentication and Telemetry.
+ * Istio, installed as code from the official charts: `base`, the CNI plugin and the Gateway
+ * API's CRDs, then `istiod` (after the Istio port rules exist), in ambient mode then `ztunnel`, then the
+ * ingress gateway (after istiod is ready, so its pod is injected on first start), optionally an egress
+ * gateway; then the mesh-wide PeerAuthentication and Telemetry.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -44,6 +44,11 @@ export class IstioMesh extends pulumi.ComponentResource {
     readonly version: pulumi.Output<string>;
     /** istiod's release: Istio objects and injected workloads depend on it. */
     readonly istiod: k8s.helm.v3.Release;
+    /**
+     * What the lessons' workloads wait for: istiod (it injects their sidecars), or in ambient mode ztunnel's release
+     * (made after istiod: the CNI plugin hands each enrolled pod to the node's ztunnel).
+     */
+    readonly dataplane: k8s.helm.v3.Release;
     /** The ingress gateway's release: Gateways and routes depend on it. */
     readonly ingressGateway: k8s.helm.v3.Release;
     /** The shared Gateway (`istio-ingress/workshop-gateway`) that routes bind to. */
@@ -87,6 +92,9 @@ export class IstioMesh extends pulumi.ComponentResource {
         const gatewayApi = gatewayApiManifest(settings.istio);
         const gatewayApiCrds = gatewayApi ? [new k8s.yaml.v2.ConfigFile(`${name}-gateway-api`, { file: gatewayApi }, { parent: this, provider })] : [];
         this.istiod = release("istiod", releases.istiod, [base, cni, ...gatewayApiCrds, ...(args.portRules ?? [])]);
+
+        // ztunnel asks istiod for its certificates and configuration, so it is ready only once istiod is.
+        this.dataplane = releases.ztunnel ? release("ztunnel", releases.ztunnel, [this.istiod, cni]) : this.istiod;
 
         const ingressNs = namespace("ingress", INGRESS_NAMESPACE, { ...INJECTION_LABELS });
         this.ingressGateway = release("ingressgateway", releases.ingress, [this.istiod, ingressNs]);

@@ -155,23 +155,48 @@ export function gatewayValues(kind: GatewayKind): Record<string, unknown> {
  * need no privileged `istio-init` container and pass Pod Security `restricted`.
  */
 export function cniValues(): Record<string, unknown> {
-    return { chained: true, cniBinDir: "/opt/cni/bin", cniConfDir: "/etc/cni/net.d" };
+    return { chained: true, cniBinDir: "/opt/cni/bin", cniConfDir: "/etc/cni/net.d", resources: { ...CNI_RESOURCES } };
+}
+
+/**
+ * What each node runs of the mesh: the CNI plugin's pod and, in ambient, ztunnel's. The charts' own default
+ * requests (`cni` and `ztunnel` values.yaml, held to them by a test), set explicitly so the capacity model and the
+ * releases cannot disagree.
+ */
+export const CNI_RESOURCES = { requests: { cpu: "100m", memory: "100Mi" } } as const;
+export const ZTUNNEL_RESOURCES = { requests: { cpu: "200m", memory: "512Mi" } } as const;
+
+/**
+ * Values of Istio's `ztunnel` chart (ambient only): the node proxy, with the ambient profile (HBONE, the
+ * distroless image) and the requests the capacity model counts on every node.
+ */
+export function ztunnelValues(): Record<string, unknown> {
+    return { profile: "ambient", resources: { ...ZTUNNEL_RESOURCES } };
 }
 
 export interface MeshReleases {
     readonly base: ReleaseSpec;
     readonly cni: ReleaseSpec;
     readonly istiod: ReleaseSpec;
+    /** ztunnel, the node proxy of ambient mode; none with sidecars. */
+    readonly ztunnel?: ReleaseSpec;
     readonly ingress: ReleaseSpec;
     readonly egress?: ReleaseSpec;
 }
 
-/** Every Istio chart at the one version from settings. */
+/**
+ * Every Istio chart at the one version from settings. In ambient mode the charts that read it get Istio's
+ * `ambient` profile (`profile: ambient`: each chart's `files/profile-ambient.yaml`, under the stack's own values,
+ * which win), and ztunnel joins them; `base` reads no profile (its render is the same with it).
+ */
 export function meshReleases(istio: IstioSettings, sizing: Pick<MeshSizing, "proxy" | "istiod">): MeshReleases {
+    const ambient = istio.dataplane === "ambient";
+    const profile = ambient ? { profile: "ambient" } : {};
     return {
         base: release("istio-base", "base", ISTIO_NAMESPACE, istio, { defaultRevision: "default" }),
-        cni: release("istio-cni", "cni", ISTIO_NAMESPACE, istio, cniValues()),
-        istiod: release("istiod", "istiod", ISTIO_NAMESPACE, istio, istiodValues(istio, sizing)),
+        cni: release("istio-cni", "cni", ISTIO_NAMESPACE, istio, { ...profile, ...cniValues() }),
+        istiod: release("istiod", "istiod", ISTIO_NAMESPACE, istio, { ...profile, ...istiodValues(istio, sizing) }),
+        ztunnel: ambient ? release("ztunnel", "ztunnel", ISTIO_NAMESPACE, istio, ztunnelValues()) : undefined,
         ingress: release(INGRESS_GATEWAY.release, "gateway", INGRESS_NAMESPACE, istio, gatewayValues("ingress")),
         egress: istio.egressGateway ? release(EGRESS_GATEWAY.release, "gateway", EGRESS_NAMESPACE, istio, gatewayValues("egress")) : undefined,
     };

@@ -26,6 +26,13 @@ export const DEFAULT_EXPORT_TO: readonly string[] = ["."];
 
 /** Label that turns on automatic sidecar injection for a namespace (seeds 000, 002, 003). */
 export const INJECTION_LABELS: Readonly<Record<string, string>> = { "istio-injection": "enabled" };
+/** Label that enrols a namespace's pods in ambient mode (istio/api `label/labels.yaml`: `istio.io/dataplane-mode`). */
+export const AMBIENT_LABELS: Readonly<Record<string, string>> = { "istio.io/dataplane-mode": "ambient" };
+
+/** How a lessons namespace joins the mesh of a data plane: sidecar injection, or ambient enrolment. */
+export function enrolmentLabels(dataplane: "sidecar" | "ambient"): Readonly<Record<string, string>> {
+    return dataplane === "ambient" ? AMBIENT_LABELS : INJECTION_LABELS;
+}
 
 /**
  * The ingress gateway. The release name gives the chart's selector labels

@@ -67,6 +67,8 @@ export const istioSchema = section({
         .string({ error: "must be an Istio release version such as \"1.30.3\"" })
         .regex(SEMVER, { error: "must be an Istio release version such as \"1.30.3\"" })
         .default(DEFAULT_ISTIO_VERSION),
+    /** `sidecar`: an Envoy beside every workload; `ambient`: ztunnel on every node, waypoints for L7. */
+    dataplane: oneOf(["sidecar", "ambient"]).default("sidecar"),
     /** Mesh-wide mutual TLS mode. */
     mtls: oneOf(["STRICT", "PERMISSIVE", "DISABLE"]).default("STRICT"),
     egressGateway: bool().default(false),
@@ -114,6 +116,7 @@ export const istioSchema = section({
 export const ISTIO_DOCS: Readonly<Record<string, string>> = {
     istio: "Istio: one version for every chart, mesh-wide mTLS, gateways, tracing.",
     "istio.version": "The Istio release; every Istio chart at this version. Default: the newest release the project knows (1.30.5); a version behind a security release is warned about, naming the one to move to (see docs/operations.md, Upgrading Istio).",
+    "istio.dataplane": "`sidecar`: Istio's injected Envoy beside every workload (the seeds' lessons); `ambient`: Istio's ambient mode (the charts' `ambient` profile and the `ztunnel` chart: a node proxy on every node, lesson namespaces enrolled with `istio.io/dataplane-mode: ambient`, no sidecars). Ambient runs no classroom and none of the sidecar lessons yet: the settings refuse both, naming them (see Data planes in docs/classroom.md).",
     "istio.mtls": "The mesh-wide PeerAuthentication's mode.",
     "istio.egressGateway": "Add the `istio-egressgateway` release (needed by the egress lesson's `egress-gateway` stage).",
     "istio.accessLogs": "Envoy access logs on every proxy's stdout.",

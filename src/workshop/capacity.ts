@@ -5,7 +5,7 @@
  * nodes of an instance type hold it, and what that costs per hour.
  */
 import { ADDON_RESOURCES } from "../addons/addonsSpec";
-import { GATEWAY_RESOURCES } from "../mesh/meshSpec";
+import { CNI_RESOURCES, GATEWAY_RESOURCES, ZTUNNEL_RESOURCES } from "../mesh/meshSpec";
 import type { MeshSizing, ProxyModel } from "../mesh/meshScale";
 import { JOB_RESOURCES, checkPlans } from "../lessons/checks";
 import { trafficRate } from "../lessons/resolve";
@@ -56,6 +56,15 @@ interface Resources {
     readonly requests: { readonly cpu?: string; readonly memory: string };
     readonly limits: { readonly memory: string };
 }
+/**
+ * What the mesh runs on every node: the CNI plugin's pod and, in ambient mode, ztunnel's (DaemonSets: they take
+ * their share of each node, whatever the class size).
+ */
+export function meshPerNode(istio: Pick<Settings["istio"], "dataplane">): Demand {
+    const daemon = (r: { readonly requests: { readonly cpu: string; readonly memory: string } }): Demand => ({ pods: 1, cpuMilli: milliCpu(r.requests.cpu), memoryMi: mebibytes(r.requests.memory), memoryLimitMi: 0 });
+    return istio.dataplane === "ambient" ? add(daemon(CNI_RESOURCES), daemon(ZTUNNEL_RESOURCES)) : daemon(CNI_RESOURCES);
+}
+
 /** A pod's requests, with its sidecar's when it has one. */
 const pod = (r: Resources, sidecar: ProxyModel["resources"] | undefined, replicas = 1): Demand =>
     times(
@@ -73,7 +82,7 @@ const pod = (r: Resources, sidecar: ProxyModel["resources"] | undefined, replica
  * Helm runs a release's hooks one at a time, and a finished pod holds no place on a node nor in a quota
  * (the scheduler, the kubelet and ResourceQuota count only pods that have not ended).
  */
-export function namespaceDemand(lessons: readonly ScenarioDef[], apps: Pick<Settings["apps"], "traffic" | "verify">, proxy: ProxyModel["resources"]): Demand {
+export function namespaceDemand(lessons: readonly ScenarioDef[], apps: Pick<Settings["apps"], "traffic" | "verify">, proxy: ProxyModel["resources"] | undefined): Demand {
     const rate = trafficRate(apps);
     const workloads = lessons
         .flatMap((s) =>
@@ -120,20 +129,23 @@ export function allocatable(t: InstanceType): { cpuMilli: number; memoryMi: numb
  * The most memory one pod's limits may add up to (each attendee's LimitRange): what the capacity model plans to fill
  * of a node of the type, so no pod's limits exceed the node it lands on. Undefined for a type not in the table.
  */
-export function podCeiling(instanceType: string): { readonly memoryMi: number } | undefined {
+export function podCeiling(instanceType: string, perNode: Demand = ZERO): { readonly memoryMi: number } | undefined {
     const t = INSTANCE_TYPES[instanceType];
     if (!t) return undefined;
     const a = allocatable(t);
     const down = (x: number, step: number) => Math.floor(x / step) * step;
-    return { memoryMi: down(a.memoryMi * TARGET_UTILISATION - SYSTEM_PER_NODE.memoryMi, 64) };
+    return { memoryMi: down(a.memoryMi * TARGET_UTILISATION - SYSTEM_PER_NODE.memoryMi - perNode.memoryMi, 64) };
 }
 
-/** Nodes of a type needed for a demand, at the target utilisation, never fewer than `minimum`. */
-export function nodesFor(d: Demand, t: InstanceType, minimum = 2): number {
+/**
+ * Nodes of a type needed for a demand, at the target utilisation, never fewer than `minimum`; `perNode` is what
+ * every node runs besides Kubernetes' own pods (the mesh's DaemonSets, `meshPerNode`).
+ */
+export function nodesFor(d: Demand, t: InstanceType, minimum = 2, perNode: Demand = ZERO): number {
     const a = allocatable(t);
-    const cpuPerNode = a.cpuMilli * TARGET_UTILISATION - SYSTEM_PER_NODE.cpuMilli;
-    const memPerNode = a.memoryMi * TARGET_UTILISATION - SYSTEM_PER_NODE.memoryMi;
-    const podsPerNode = t.maxPods - SYSTEM_PER_NODE.pods;
+    const cpuPerNode = a.cpuMilli * TARGET_UTILISATION - SYSTEM_PER_NODE.cpuMilli - perNode.cpuMilli;
+    const memPerNode = a.memoryMi * TARGET_UTILISATION - SYSTEM_PER_NODE.memoryMi - perNode.memoryMi;
+    const podsPerNode = t.maxPods - SYSTEM_PER_NODE.pods - perNode.pods;
     return Math.max(minimum, Math.ceil(d.cpuMilli / cpuPerNode), Math.ceil(d.memoryMi / memPerNode), Math.ceil(d.pods / podsPerNode));
 }
 
@@ -173,9 +185,10 @@ export function estimateCapacity(
     const spot = c.nodeGroup.capacityType === "spot";
     const nodePrice = (t: InstanceType) => t.onDemandPerHour * (spot ? p.spotShare : 1);
     const chosen = instances[c.nodeGroup.instanceType];
-    const nodes = c.nodeGroup.desiredSize ?? (chosen ? nodesFor(demand, chosen) : 2);
+    const perNode = meshPerNode(settings.istio);
+    const nodes = c.nodeGroup.desiredSize ?? (chosen ? nodesFor(demand, chosen, 2, perNode) : 2);
     const suggestion = Object.entries(instances)
-        .map(([instanceType, t]) => ({ instanceType, nodes: nodesFor(demand, t), nodesPerHour: round(nodesFor(demand, t) * nodePrice(t)) }))
+        .map(([instanceType, t]) => ({ instanceType, nodes: nodesFor(demand, t, 2, perNode), nodesPerHour: round(nodesFor(demand, t, 2, perNode) * nodePrice(t)) }))
         .sort((a, b) => a.nodesPerHour - b.nodesPerHour || a.nodes - b.nodes)[0];
 
     let cost: CapacityEstimate["cost"];

@@ -72,7 +72,7 @@ export function configSchemaChart(release: Pick<ReleaseSpec, "chart" | "version"
 export function stackReleases(settings: Pick<Settings, "istio" | "addons">, sizing: Pick<MeshSizing, "proxy" | "istiod">): ReleaseSpec[] {
     const mesh = meshReleases(settings.istio, sizing);
     const addons = addonReleases(settings.addons, settings.istio.version);
-    return [mesh.base, mesh.cni, mesh.istiod, mesh.ingress, mesh.egress, addons.prometheus, addons.grafana, addons.kiali].filter((r): r is ReleaseSpec => r !== undefined);
+    return [mesh.base, mesh.cni, mesh.istiod, mesh.ztunnel, mesh.ingress, mesh.egress, addons.prometheus, addons.grafana, addons.kiali].filter((r): r is ReleaseSpec => r !== undefined);
 }
 
 /** The manifests the stack has the provider read from a URL (the Gateway API's CRDs): what `npm run charts` also caches. */

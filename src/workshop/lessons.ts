@@ -9,7 +9,7 @@
 import { analyzeScenarios, MeshCheckError } from "../lessons/analyze";
 import type { ScenarioDef } from "../lessons/model";
 import { appsAt, gatewayPlacement, gatewayRouteHosts, resolveScenarios, type Apps, type GatewayPlacement } from "../lessons/resolve";
-import { meshSizing, type MeshSizing } from "../mesh/meshScale";
+import { meshSizing, type MeshSizing, type ProxyModel } from "../mesh/meshScale";
 import { workshopGateway } from "../mesh/meshSpec";
 import type { Demand } from "../model/demand";
 import { parseComponentSettings } from "../settings/parse";
@@ -54,7 +54,9 @@ export function lessonServices(lessons: readonly ScenarioDef[]): number {
 
 /** The mesh's sizing for `namespaces` namespaces of the class's lessons. */
 export function classMeshSizing(settings: Pick<LessonsSettings, "istio" | "addons" | "apps">, classLessons: readonly ScenarioDef[], namespaces: number): MeshSizing {
-    return meshSizing(settings, lessonServices(classLessons), namespaces, (proxy) => namespaceDemand(classLessons, settings.apps, proxy.resources).pods);
+    // The proxies istiod serves: every pod's sidecar; in ambient none (a node's ztunnel and the gateways, far below one step).
+    const sidecars = (proxy: ProxyModel) => (settings.istio.dataplane === "ambient" ? 0 : namespaceDemand(classLessons, settings.apps, proxy.resources).pods);
+    return meshSizing(settings, lessonServices(classLessons), namespaces, sidecars);
 }
 
 /**
@@ -91,7 +93,7 @@ export function lessonsPlan(settings: LessonsSettings, podCeiling?: LessonsPlan[
               });
     analyzeLessons(settings, attendees, classLessons, namespaces);
     const mesh = classMeshSizing(settings, classLessons, attendees.length);
-    return { settings, attendees, classLessons, namespaces, mesh, perNamespace: namespaceDemand(classLessons, settings.apps, mesh.proxy.resources), ...(podCeiling ? { podCeiling } : {}) };
+    return { settings, attendees, classLessons, namespaces, mesh, perNamespace: namespaceDemand(classLessons, settings.apps, settings.istio.dataplane === "ambient" ? undefined : mesh.proxy.resources), ...(podCeiling ? { podCeiling } : {}) };
 }
 
 /** The class's lessons, and those of every attendee at other stages, checked against the shared gateway. */

@@ -12,6 +12,7 @@ import {
     classDemand,
     estimateCapacity,
     maxAttendeesPerCluster,
+    meshPerNode,
     nodeGroupSizes,
     nodesFor,
     podCeiling,
@@ -53,7 +54,7 @@ export interface Workshop {
 /** The workshop of validated settings. Throws `MeshCheckError` for lessons that cannot work, `SettingsError` for what AWS would refuse. */
 export function workshopFrom(settings: Settings): Workshop {
     // Each attendee's pods' limits stay within a node of the node group (the one the capacity model sizes).
-    const lessons = lessonsPlan(settings, podCeiling(settings.cluster.nodeGroup.instanceType));
+    const lessons = lessonsPlan(settings, podCeiling(settings.cluster.nodeGroup.instanceType, meshPerNode(settings.istio)));
     const { attendees, classLessons, mesh, perNamespace } = lessons;
     const capacity = estimateCapacity(settings, mesh, perNamespace);
     const ng = settings.cluster.nodeGroup;
@@ -76,7 +77,7 @@ export function workshopFrom(settings: Settings): Workshop {
 /** The nodes of the stack's instance type a class of `n` attendees of these lessons needs (their demand, whatever the stack pins). */
 export function nodesForClass(settings: Pick<Settings, "istio" | "addons" | "apps" | "cluster">, lessons: Pick<LessonsPlan, "classLessons" | "perNamespace">): (n: number) => number {
     const instance = INSTANCE_TYPES[settings.cluster.nodeGroup.instanceType];
-    return (n) => nodesFor(classDemand(settings, classMeshSizing(settings, lessons.classLessons, n), n, lessons.perNamespace), instance);
+    return (n) => nodesFor(classDemand(settings, classMeshSizing(settings, lessons.classLessons, n), n, lessons.perNamespace), instance, 2, meshPerNode(settings.istio));
 }
 
 /** The workshop a stack file's keys describe, as plain objects: validated (a mistake is a `SettingsError` naming the key), every default applied, resolved. */
@@ -118,7 +119,8 @@ export function capacityRefusals(
         );
     }
     const available = privateSubnetAddresses(c.vpcCidr, c.availabilityZones);
-    const needed = addressesNeeded(pods, sizes.maxSize, instance);
+    // The mesh's DaemonSet pods (the CNI plugin, ztunnel) take an address on every node too.
+    const needed = addressesNeeded(pods + meshPerNode(settings.istio).pods * sizes.maxSize, sizes.maxSize, instance);
     if (needed > available) {
         problems.push(
             `cluster.vpcCidr: ${pods} pods on up to ${sizes.maxSize} × ${ng.instanceType} take ${needed} VPC addresses (one per pod; per node its own and a spare interface's ${instance.ipsPerEni - 1} kept warm by the VPC CNI), but the private subnets of ${c.vpcCidr} over ${c.availabilityZones} zones hold ${available}: fewer attendees per stack, or a larger vpcCidr (/16 at most)`,

@@ -68,6 +68,13 @@ export const READ_UNDECLARED: Readonly<Record<string, Readonly<Record<string, st
     istiod: {
         meshConfig: "templates/configmap.yaml merges .Values.meshConfig into the mesh configuration (Istio's MeshConfig, every field)",
         resources: "templates/deployment.yaml renders .Values.resources as the container's resources",
+        profile: "templates/zzz_profile.yaml merges files/profile-<profile>.yaml under the release's values",
+    },
+    cni: {
+        profile: "templates/zzz_profile.yaml merges files/profile-<profile>.yaml under the release's values",
+    },
+    ztunnel: {
+        profile: "templates/zzz_profile.yaml merges files/profile-<profile>.yaml under the release's values",
     },
 };
 
