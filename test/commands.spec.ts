@@ -68,7 +68,7 @@ describe("npm run up|preview|destroy", () => {
         const fake = fakePulumi(`v${PINNED_PULUMI}`);
         const r = npmRun("up", ["--stack", "nope"], { PATH: `${fake.dir}${path.delimiter}${process.env.PATH}` });
         assert.equal(r.status, 2);
-        assert.equal(r.stderr, "No stack file Pulumi.nope.yaml: the stacks here are dev, local, workshop (a new one starts as a copy of one of their files, then `npm run stack-init -- --stack nope`)\n");
+        assert.equal(r.stderr, "No stack file Pulumi.nope.yaml: the stacks here are ambient, dev, local, workshop (a new one starts as a copy of one of their files, then `npm run stack-init -- --stack nope`)\n");
         assert.deepEqual(fake.calls(), []);
     });
 

@@ -35,7 +35,7 @@ describe("configuration reference and stack file schema", () => {
     it("every shipped stack file names the schema on its first line and passes it", () => {
         const validate = validator();
         const stacks = listStacks(ROOT);
-        assert.deepEqual(stacks, ["dev", "local", "workshop"]);
+        for (const shipped of ["ambient", "dev", "local", "workshop"]) assert.ok(stacks.includes(shipped), shipped);
         for (const stack of stacks) {
             const text = fs.readFileSync(path.join(ROOT, `Pulumi.${stack}.yaml`), "utf8");
             assert.equal(text.split("\n")[0], "# yaml-language-server: $schema=schema/stack.schema.json", stack);

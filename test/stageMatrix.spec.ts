@@ -15,7 +15,7 @@ import { CHECK_BUDGET_SECONDS, beside, slowestStages } from "../src/judgement/ch
 import type { Plan } from "../src/judgement/plan/plan";
 import type { MeshConfig } from "../src/judgement/dataplane/mesh";
 import { buildScenario, namespaceManifests } from "../src/lessons/build";
-import { SCENARIOS, atStage, type ScenarioKey } from "../src/lessons/resolve";
+import { SCENARIOS, atStage, type GatewayPlacement, type ScenarioKey } from "../src/lessons/resolve";
 import { EKS_RAW, planIndex, settingsFor } from "./helpers";
 
 const REPLIES = loadReplies(path.join(__dirname, "fixtures", "replies"));
@@ -51,35 +51,64 @@ describe("the stage matrix: each stage's checks pass in its own world and fail i
 
     for (const key of Object.keys(SCENARIOS) as ScenarioKey[]) {
         it(`${key}: every stage's checks fail against every other stage`, () => {
-            const base = SCENARIOS[key]({ rate: 1 });
-            const stages = (base.stages ?? []).map((s) => s.name);
-            const built = Object.fromEntries(stages.map((s) => [s, namespaceManifests([buildScenario(atStage(base, s), { namespace: "demo", verify: true, requests, rate: 1 })], "demo") as any[]]));
-            const worlds = Object.fromEntries(
-                stages.map((b) => {
-                    const objects = [...platform, ...built[b]];
-                    return [b, { objects, world: worldOf(objects, podsOfDeployments(objects), REPLIES, mesh).world }];
-                }),
-            );
-            // The same check against the same answers runs its script once.
-            const run = memoizedRunner();
-            const verdicts = (a: string, b: string) => {
-                const { objects, world } = worlds[b];
-                const other = new Set(built[b].filter((o) => o.kind === "Job").map((o) => o.metadata.name));
-                // The checks stage b does not have first: the likeliest to tell a from b.
-                const jobs = built[a].filter((o) => o.kind === "Job").sort((x, y) => Number(other.has(x.metadata.name)) - Number(other.has(y.metadata.name)));
-                return jobs.map((j) => () => runCheckPod(world, checkPodOf(objects, j.metadata.name, "demo", `${j.metadata.name}-q7w3z`, j.spec.template), run));
-            };
-            const problems: string[] = [];
-            for (const a of stages) {
-                for (const v of verdicts(a, a).map((f) => f())) {
-                    if (v.outcome === "failed" || (v.outcome === "not-modelled" && NOT_MODELLED[v.check] === undefined)) problems.push(`${a}: ${v.check} ${v.outcome} in its own world: ${v.detail}`);
-                    if (v.outcome === "passed" && NOT_MODELLED[v.check] !== undefined) problems.push(`${a}: ${v.check} is listed as not modelled, but ran`);
-                }
-                for (const b of stages.filter((x) => x !== a)) {
-                    if (!verdicts(a, b).some((f) => f().outcome === "failed")) problems.push(`the checks of ${a} all pass against ${b}`);
-                }
-            }
-            assert.deepEqual(problems, []);
+            assert.deepEqual(stageMatrix(key, platform, mesh, requests), []);
         });
     }
 });
+
+describe("the stage matrix with Gateway API ingress: the lessons that route from the gateway, through HTTPRoutes on the Gateway API's Gateway", function () {
+    this.timeout(1_200_000);
+    const raw = { ...EKS_RAW, istio: { ingress: { api: "gateway-api" } } };
+    const requests = settingsFor(raw).apps.verify.requests;
+    let platform: any[];
+    let mesh: MeshConfig;
+    before(async () => {
+        const plan = await planIndex(raw);
+        platform = beside(plan, "demo");
+        mesh = planMeshConfig(plan);
+        // The platform holds the Gateway API's Gateway, not Istio's.
+        assert.deepEqual(platform.filter((o) => o.kind === "Gateway").map((o) => o.apiVersion), ["gateway.networking.k8s.io/v1"]);
+    });
+
+    for (const key of ["bookinfo", "myApp"] as ScenarioKey[]) {
+        it(`${key}: every stage's checks pass in its own world and fail against every other stage, its gateway routes HTTPRoutes`, () => {
+            assert.deepEqual(stageMatrix(key, platform, mesh, requests, { api: "gateway-api" }), []);
+        });
+    }
+});
+
+/** Every stage's checks of a lesson in its own world and in every other stage's: what goes wrong, listed. */
+function stageMatrix(key: ScenarioKey, platform: readonly any[], mesh: MeshConfig, requests: number, placement?: GatewayPlacement): string[] {
+    const base = SCENARIOS[key]({ rate: 1 });
+    const stages = (base.stages ?? []).map((s) => s.name);
+    const built = Object.fromEntries(stages.map((s) => [s, namespaceManifests([buildScenario(atStage(base, s), { namespace: "demo", verify: true, requests, rate: 1, placement })], "demo") as any[]]));
+    if (placement?.api === "gateway-api") {
+        for (const s of stages) assert.ok(!built[s].some((o) => o.kind === "VirtualService" && o.spec?.gateways), `${key}/${s}: a gateway-bound VirtualService`);
+    }
+    const worlds = Object.fromEntries(
+        stages.map((b) => {
+            const objects = [...platform, ...built[b]];
+            return [b, { objects, world: worldOf(objects, podsOfDeployments(objects), REPLIES, mesh).world }];
+        }),
+    );
+    // The same check against the same answers runs its script once.
+    const run = memoizedRunner();
+    const verdicts = (a: string, b: string) => {
+        const { objects, world } = worlds[b];
+        const other = new Set(built[b].filter((o) => o.kind === "Job").map((o) => o.metadata.name));
+        // The checks stage b does not have first: the likeliest to tell a from b.
+        const jobs = built[a].filter((o) => o.kind === "Job").sort((x, y) => Number(other.has(x.metadata.name)) - Number(other.has(y.metadata.name)));
+        return jobs.map((j) => () => runCheckPod(world, checkPodOf(objects, j.metadata.name, "demo", `${j.metadata.name}-q7w3z`, j.spec.template), run));
+    };
+    const problems: string[] = [];
+    for (const a of stages) {
+        for (const v of verdicts(a, a).map((f) => f())) {
+            if (v.outcome === "failed" || (v.outcome === "not-modelled" && NOT_MODELLED[v.check] === undefined)) problems.push(`${a}: ${v.check} ${v.outcome} in its own world: ${v.detail}`);
+            if (v.outcome === "passed" && NOT_MODELLED[v.check] !== undefined) problems.push(`${a}: ${v.check} is listed as not modelled, but ran`);
+        }
+        for (const b of stages.filter((x) => x !== a)) {
+            if (!verdicts(a, b).some((f) => f().outcome === "failed")) problems.push(`the checks of ${a} all pass against ${b}`);
+        }
+    }
+    return problems;
+}

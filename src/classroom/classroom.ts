@@ -11,7 +11,7 @@ import { Attendee, type ClusterAccess } from "./attendee";
 import { attendeeEntry, type AttendeeAccess } from "./attendeeSpec";
 import { LessonsNamespace, namespaceRelease } from "./lessonsNamespace";
 import { egressGatewayRoute, standInManifests } from "../lessons/build";
-import { EXTERNAL_NAMESPACE, enrolmentLabels } from "../model/platform";
+import { EXTERNAL_NAMESPACE, GATEWAY_ROUTES_LABELS, enrolmentLabels } from "../model/platform";
 import { podSecurityLabels } from "../model/podSecurity";
 import type { LessonsPlan } from "../workshop/lessons";
 
@@ -43,7 +43,7 @@ export class Classroom extends pulumi.ComponentResource {
             settings.apps.egress.enabled && settings.istio.egressGateway
                 ? egressGatewayRoute().map((o) => new k8s.apiextensions.CustomResource(`${name}-egress-${o.kind.toLowerCase()}`, { ...o }, { parent: this, provider: args.provider, dependsOn: [...args.gateway, ...standIn] }))
                 : [];
-        const shared = { provider: args.provider, istiod: args.istiod, enrolment: enrolmentLabels(settings.istio.dataplane), gateway: [...args.gateway, ...standIn, ...egressRoute], imageCache: args.imageCache, gatewayCa: args.gatewayCa };
+        const shared = { provider: args.provider, istiod: args.istiod, enrolment: { ...enrolmentLabels(settings.istio.dataplane), ...(settings.istio.ingress.api === "gateway-api" ? GATEWAY_ROUTES_LABELS : {}) }, gateway: [...args.gateway, ...standIn, ...egressRoute], imageCache: args.imageCache, gatewayCa: args.gatewayCa };
         if (attendees.length === 0) {
             const demo = new LessonsNamespace(`${name}-demo`, { lessons: namespaces[0], sidecarHosts: mesh.sidecarEgressHosts, namespaceLabels, ...shared }, { parent: this });
             this.namespaces = demo.namespace.apply((n) => [n]);

@@ -25,7 +25,10 @@ export interface MeshDeps {
      * Istio object, or in ambient mode ztunnel, which itself waits for istiod.
      */
     readonly istiod: pulumi.Resource;
-    /** How the namespace joins the mesh (`enrolmentLabels`): sidecar injection (default) or ambient enrolment. */
+    /**
+     * How the namespace joins the mesh (`enrolmentLabels`: sidecar injection, the default, or ambient enrolment) and,
+     * with Gateway API ingress, the label the shared Gateway accepts its HTTPRoutes by.
+     */
     readonly enrolment?: Readonly<Record<string, string>>;
     /** The shared Gateway and the ingress gateway: gateway routes and their checks wait for them. */
     readonly gateway: readonly pulumi.Resource[];

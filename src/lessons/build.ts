@@ -7,8 +7,9 @@
 import * as path from "path";
 import { atStage, trafficRate, type GatewayPlacement } from "./resolve";
 import { istioObject, type IstioObject } from "../model/istioObjects";
-import { NO_INJECTION_LABEL, serviceAccountOf, type ScenarioDef } from "./model";
+import { GATEWAY_HOST, NO_INJECTION_LABEL, serviceAccountOf, type ScenarioDef } from "./model";
 import { destinationRules, policyObjects, virtualService } from "./routing";
+import { gatewayHttpRoutes } from "./gatewayRoutes";
 import { deploymentSpec, serviceSpec, trafficGenerators } from "./workloads";
 import { VERIFY_ACCOUNT, VERIFY_CONFIG_MAP, VERIFY_SCRIPT, checkPlans, jobSpec, verifyEnv } from "./checks";
 import { IMAGES } from "../model/images";
@@ -45,19 +46,21 @@ const DEFAULT_SIDECAR_HOSTS = ["./*", "istio-system/*"];
 
 
 
-type RoutingParts = Pick<BuiltScenario, "destinationRules" | "virtualServices" | "policies">;
+type RoutingParts = Pick<BuiltScenario, "destinationRules" | "virtualServices" | "httpRoutes" | "policies">;
 
 /** A lesson's routing and policy objects at its stage: what the stack installs, or hands out stage by stage. */
 function routingParts(s: ScenarioDef, namespace: string, placement: GatewayPlacement | undefined, sidecarHosts: readonly string[]): RoutingParts {
+    const apiRoutes = (r: ScenarioDef["routing"][number]) => r.host === GATEWAY_HOST && placement?.api === "gateway-api";
     return {
         destinationRules: destinationRules(s, namespace),
-        virtualServices: s.routing.map((r) => ({ host: r.host, object: virtualService(r, s, namespace, placement) })),
+        virtualServices: s.routing.filter((r) => !apiRoutes(r)).map((r) => ({ host: r.host, object: virtualService(r, s, namespace, placement) })),
+        httpRoutes: s.routing.filter(apiRoutes).flatMap((r) => gatewayHttpRoutes(r, s, namespace, placement)),
         policies: policyObjects(s.policies, namespace, sidecarHosts),
     };
 }
 
 function routingManifests(p: RoutingParts): Manifest[] {
-    return [...p.destinationRules, ...p.virtualServices.map(({ object }) => object), ...p.policies] as unknown as Manifest[];
+    return [...p.destinationRules, ...p.virtualServices.map(({ object }) => object), ...p.httpRoutes, ...p.policies] as unknown as Manifest[];
 }
 
 export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {

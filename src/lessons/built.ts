@@ -2,6 +2,7 @@
  * A lesson as built: its objects, grouped by what they are, before they become the
  * manifests of a namespace's lessons release.
  */
+import type { GatewayApiObject } from "../model/gatewayApiObjects";
 import type { types } from "@pulumi/kubernetes";
 import { type IstioObject } from "../model/istioObjects";
 
@@ -28,8 +29,10 @@ export interface BuiltScenario {
     readonly deployments: (Named<DeploymentArgs> & { readonly configMap?: string })[];
     readonly services: Named<types.input.core.v1.Service>[];
     readonly destinationRules: IstioObject<"DestinationRule">[];
-    /** VirtualServices with the routing host they implement (`gateway` for gateway routes). */
+    /** VirtualServices with the routing host they implement (`gateway` for gateway routes, unless they are HTTPRoutes). */
     readonly virtualServices: { readonly host: string; readonly object: IstioObject<"VirtualService"> }[];
+    /** The gateway routes as HTTPRoutes, with Gateway API ingress (`istio.ingress.api: gateway-api`); none otherwise. */
+    readonly httpRoutes: GatewayApiObject<"HTTPRoute">[];
     /** The stage's policies: AuthorizationPolicies, PeerAuthentications, ServiceEntries, an outbound Sidecar. */
     readonly policies: IstioObject[];
     readonly checks: BuiltCheck[];

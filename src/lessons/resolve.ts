@@ -97,11 +97,16 @@ export interface GatewayPlacement {
      * an attendee can change their own routes and nobody else's.
      */
     readonly delegated?: boolean;
+    /** How the gateway routes are written: VirtualServices on Istio's Gateway (default), or HTTPRoutes on the Gateway API's. */
+    readonly api?: "istio" | "gateway-api";
 }
 
-export function gatewayPlacement(id: string | undefined, domain: string | undefined): GatewayPlacement {
-    if (id === undefined) return {};
-    return domain !== undefined ? { host: `${id}.${domain}`, delegated: true } : { prefix: `/${id}`, delegated: true };
+export function gatewayPlacement(id: string | undefined, domain: string | undefined, api: "istio" | "gateway-api" = "istio"): GatewayPlacement {
+    const how = api === "gateway-api" ? { api } : {};
+    if (id === undefined) return how;
+    // Gateway API routes attach to the Gateway themselves: no root route to delegate from.
+    const delegated = api === "istio" ? { delegated: true } : {};
+    return domain !== undefined ? { host: `${id}.${domain}`, ...delegated, ...how } : { prefix: `/${id}`, ...delegated, ...how };
 }
 
 export const gatewayRouteName = (s: Pick<ScenarioDef, "name">) => `${s.name}-gateway`;

@@ -50,7 +50,7 @@ export function destinationRules(s: ScenarioDef, namespace: string): IstioObject
 }
 
 /** The path a route matches: an attendee's gateway routes live under their prefix (`outer`), rewritten away before the app sees the path. */
-function uriMatch(m: RouteRuleDef["match"], outer: string): { exact: string } | { prefix: string } | undefined {
+export function uriMatch(m: RouteRuleDef["match"], outer: string): { exact: string } | { prefix: string } | undefined {
     if (m?.exact !== undefined) return { exact: `${outer}${m.exact}` };
     return outer !== "" || m?.prefix !== undefined ? { prefix: `${outer}${m?.prefix ?? "/"}` } : undefined;
 }

@@ -10,7 +10,7 @@ import * as tls from "@pulumi/tls";
 import { systemNetworkPolicies } from "./platformIsolation";
 import { networkPoliciesEnforced } from "../model/peers";
 import type { IstioObject } from "../model/istioObjects";
-import { egressServiceSpec, gatewayApiManifest, gatewayCertificateSpec, gatewayEndsTls, ingressServiceSpec, meshChecks, meshPeerAuthentication, meshReleases, meshTelemetry, workshopGateway } from "./meshSpec";
+import { egressServiceSpec, gatewayApiManifest, gatewayCertificateSpec, gatewayEndsTls, ingressServiceSpec, meshChecks, meshPeerAuthentication, meshReleases, meshTelemetry, workshopApiGateway, workshopGateway } from "./meshSpec";
 import { type ReleaseSpec } from "../model/release";
 import { EGRESS_NAMESPACE, INGRESS_NAMESPACE, INJECTION_LABELS, ISTIO_NAMESPACE, GATEWAY_CERT_SECRET } from "../model/platform";
 import type { MeshSizing } from "./meshScale";
@@ -51,7 +51,7 @@ export class IstioMesh extends pulumi.ComponentResource {
     readonly dataplane: k8s.helm.v3.Release;
     /** The ingress gateway's release: Gateways and routes depend on it. */
     readonly ingressGateway: k8s.helm.v3.Release;
-    /** The shared Gateway (`istio-ingress/workshop-gateway`) that routes bind to. */
+    /** The shared Gateway (`istio-ingress/workshop-gateway`) that routes bind to: Istio's, or the Gateway API's (`istio.ingress.api`). */
     readonly gateway: k8s.apiextensions.CustomResource;
     /** The egress gateway's release and Service, when `istio.egressGateway` is on: routes through it depend on them. */
     readonly egressGateway: pulumi.Resource[];
@@ -109,7 +109,10 @@ export class IstioMesh extends pulumi.ComponentResource {
         }
 
         if (gatewayEndsTls(settings.istio)) this.gatewayCa = gatewayCertificate(`${name}-gateway`, gatewayCertificateSpec(settings.classroom.domain), childOpts([ingressNs]));
-        this.gateway = istioResource("gateway", workshopGateway(settings.istio), [this.ingressGateway, ...(this.gatewayCa ? [this.gatewayCa.secret] : [])]);
+        // The shared Gateway routes bind to: Istio's, or with Gateway API ingress the Gateway API's (on the same pods; its CRDs first).
+        const apiIngress = settings.istio.ingress.api === "gateway-api";
+        const shared = apiIngress ? { ...workshopApiGateway(settings.istio) } : { ...workshopGateway(settings.istio) };
+        this.gateway = new k8s.apiextensions.CustomResource(`${name}-gateway`, shared, childOpts([this.ingressGateway, ...(this.gatewayCa ? [this.gatewayCa.secret] : []), ...(apiIngress ? gatewayApiCrds : [])]));
         istioResource("peer-authentication", meshPeerAuthentication(settings.istio), [this.istiod]);
         istioResource("telemetry", meshTelemetry(settings.istio), [this.istiod]);
 

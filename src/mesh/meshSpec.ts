@@ -8,7 +8,8 @@ import { istioObject, type IstioObject } from "../model/istioObjects";
 import type { MeshSizing } from "./meshScale";
 import type { ClusterSettings, IstioSettings } from "../settings/schema";
 import { gatewayApiFor } from "../settings/istio";
-import { DEFAULT_EXPORT_TO, EGRESS_GATEWAY, EGRESS_NAMESPACE, GATEWAY_CERT_SECRET, GATEWAY_PORTS, GATEWAY_TLS_PORT, INGRESS_GATEWAY, INGRESS_NAMESPACE, ISTIO_NAMESPACE, WORKSHOP_GATEWAY, exportedTo } from "../model/platform";
+import { gatewayApiObject, type GatewayApiObject } from "../model/gatewayApiObjects";
+import { DEFAULT_EXPORT_TO, EGRESS_GATEWAY, EGRESS_NAMESPACE, GATEWAY_CERT_SECRET, GATEWAY_LISTENERS, GATEWAY_PORTS, GATEWAY_ROUTES_LABELS, GATEWAY_TLS_PORT, INGRESS_GATEWAY, INGRESS_NAMESPACE, ISTIO_NAMESPACE, WORKSHOP_GATEWAY, exportedTo } from "../model/platform";
 import { RELEASE_TIMEOUT_SECONDS, type ReleaseSpec } from "../model/release";
 
 /** Istio's official chart repository (every Istio chart, one version). */
@@ -71,6 +72,35 @@ export function workshopGateway(istio?: Pick<IstioSettings, "ingress">): IstioOb
         { selector: { ...INGRESS_GATEWAY.selector }, servers: [{ port: { number: 80, name: "http", protocol: "HTTP" }, hosts: ["*"] }, ...tls] },
     );
 }
+
+/**
+ * The shared gateway as a Kubernetes Gateway API `Gateway` (`istio.ingress.api: gateway-api`): class `istio`, on the
+ * gateway pods and Service the stack already runs (Istio's manual deployment: a Hostname address naming that
+ * Service, so the load balancer, its ports and the certificate stay as they are). Its listeners serve HTTP on 80 and
+ * on 443 what `workshopGateway` serves there; each accepts HTTPRoutes only from the lessons' namespaces.
+ */
+export function workshopApiGateway(istio: Pick<IstioSettings, "ingress">): GatewayApiObject<"Gateway"> {
+    const allowedRoutes = { namespaces: { from: "Selector" as const, selector: { matchLabels: { ...GATEWAY_ROUTES_LABELS } } } };
+    const [http, https] = GATEWAY_LISTENERS;
+    const tls = gatewayEndsTls(istio)
+        ? { protocol: "HTTPS" as const, tls: { mode: "Terminate" as const, certificateRefs: [{ name: GATEWAY_CERT_SECRET }] } }
+        : { protocol: "HTTP" as const };
+    return gatewayApiObject(
+        "Gateway",
+        { name: WORKSHOP_GATEWAY.name, namespace: WORKSHOP_GATEWAY.namespace },
+        {
+            gatewayClassName: ISTIO_GATEWAY_CLASS,
+            addresses: [{ type: "Hostname", value: `${INGRESS_GATEWAY.release}.${INGRESS_NAMESPACE}.svc.cluster.local` }],
+            listeners: [
+                { name: http.name, port: http.port, protocol: "HTTP", allowedRoutes },
+                { name: https.name, port: https.port, ...tls, allowedRoutes },
+            ],
+        },
+    );
+}
+
+/** The GatewayClass istiod creates and serves for gateways (`pkg/config/constants`: `istio`, controller `istio.io/gateway-controller`). */
+export const ISTIO_GATEWAY_CLASS = "istio";
 
 /** Where the gateway's pods receive what the load balancer decrypted on 443. */
 export const TLS_OFFLOAD_PORT = 8443;

@@ -69,6 +69,18 @@ export const EGRESS_GATEWAY = {
  */
 export const WORKSHOP_GATEWAY = { name: "workshop-gateway", namespace: INGRESS_NAMESPACE, ref: `${INGRESS_NAMESPACE}/workshop-gateway` } as const;
 
+/**
+ * The shared gateway's listeners as the Gateway API's `Gateway` names them (`istio.ingress.api: gateway-api`): a
+ * route attached to one of them by `sectionName` serves that port only, as a VirtualService's port match does.
+ */
+export const GATEWAY_LISTENERS: readonly { readonly name: string; readonly port: number }[] = [
+    { name: "http", port: 80 },
+    { name: "https", port: 443 },
+];
+
+/** Namespaces whose HTTPRoutes the shared Gateway API `Gateway` accepts (its listeners' `allowedRoutes`): the lessons'. */
+export const GATEWAY_ROUTES_LABELS: Readonly<Record<string, string>> = { "istio-workshop/gateway-routes": "allowed" };
+
 /** The gateway's TLS port (the Service's `https`), and the Secret of its certificate when the gateway ends TLS itself. */
 export const GATEWAY_TLS_PORT = 443;
 export const GATEWAY_CERT_SECRET = "workshop-gateway-cert";

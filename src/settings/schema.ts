@@ -30,6 +30,7 @@ export const rawSchema = section({ cluster: clusterSchema.prefault({}), ...SECTI
     crossSectionRules(s, ctx);
     // A whole stack's lessons and class (a component's sections leave them at their defaults, which it does not run).
     if (s.istio.dataplane === "ambient") ambientRules(s, ctx);
+    if (s.istio.ingress.api === "gateway-api") gatewayApiRules(s, ctx);
 });
 
 /**
@@ -155,6 +156,27 @@ function ambientRules(s: CrossSections, ctx: z.RefinementCtx): void {
             path: ["attendees"],
             input: s.attendees,
             message: "a classroom needs istio.dataplane: sidecar (its isolation, admission rules and attack suite are proven for sidecars, not yet for ztunnel): keep attendees at 0 with ambient",
+        });
+    }
+}
+
+/**
+ * What Gateway API ingress does not carry yet, each refused naming its key: a classroom (its attendees' routes
+ * attach to the shared Gateway themselves, which needs admission rules of their own, not yet written), the exposed
+ * UIs (their routes are VirtualServices on Istio's Gateway), a gateway without the Gateway API's CRDs, and gateway
+ * rules Gateway API cannot express (subsets, caller labels).
+ */
+function gatewayApiRules(s: CrossSections, ctx: z.RefinementCtx): void {
+    const issue = (path: (string | number)[], input: unknown, message: string) => ctx.addIssue({ code: "custom", path, input, message });
+    const attendees = Array.isArray(s.attendees) ? s.attendees.length : s.attendees;
+    if (attendees > 0) {
+        issue(["attendees"], s.attendees, "a classroom needs istio.ingress.api: istio (attendees' HTTPRoutes would attach to the shared Gateway themselves, and the admission rules that keep each to their own host and path are not written yet): keep attendees at 0 with gateway-api");
+    }
+    if (s.addons.expose) issue(["addons", "expose"], true, "exposes the UIs with VirtualServices on Istio's Gateway, which istio.ingress.api: gateway-api does not create: keep it false and open the UIs with the portForwards output");
+    for (const lesson of LESSON_KEYS) {
+        (s.apps[lesson].routes?.gateway ?? []).forEach((rule, i) => {
+            if (rule.weights !== undefined) issue(["apps", lesson, "routes", "gateway", i, "weights"], rule.weights, "splits by subset, which Gateway API routes do not have (they send to Services): with istio.ingress.api: gateway-api route to a Service with to");
+            if (rule.match?.sourceLabels !== undefined) issue(["apps", lesson, "routes", "gateway", i, "match", "sourceLabels"], rule.match.sourceLabels, "matches the caller's labels, which an HTTPRoute cannot: with istio.ingress.api: gateway-api match on path or headers");
         });
     }
 }

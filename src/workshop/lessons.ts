@@ -85,11 +85,11 @@ export function lessonsPlan(settings: LessonsSettings, podCeiling?: LessonsPlan[
     const domain = settings.classroom.domain;
     const namespaces: LessonNamespace[] =
         attendees.length === 0
-            ? [{ namespace: settings.apps.namespace, apps: settings.apps, lessons: classLessons, placement: {} }]
+            ? [{ namespace: settings.apps.namespace, apps: settings.apps, lessons: classLessons, placement: gatewayPlacement(undefined, domain, settings.istio.ingress.api) }]
             : attendees.map((id) => {
                   const stages = settings.classroom.stages[id];
                   const apps = appsAt(settings.apps, stages);
-                  return { attendee: id, namespace: id, apps, lessons: stages ? resolveScenarios(apps) : classLessons, placement: gatewayPlacement(id, domain) };
+                  return { attendee: id, namespace: id, apps, lessons: stages ? resolveScenarios(apps) : classLessons, placement: gatewayPlacement(id, domain, settings.istio.ingress.api) };
               });
     analyzeLessons(settings, attendees, classLessons, namespaces);
     const mesh = classMeshSizing(settings, classLessons, attendees.length);

@@ -46,20 +46,26 @@ export function crdVersions(crds: readonly any[]): Map<string, CrdVersion> {
     return out;
 }
 
-/** The schema as JSON Schema for ajv: Kubernetes' extensions mapped, descriptions dropped. */
-export function toJsonSchema(node: any, root = true): any {
-    if (Array.isArray(node)) return node.map((n) => toJsonSchema(n, false));
+/**
+ * The schema as JSON Schema for ajv: Kubernetes' extensions mapped, descriptions dropped. Unknown fields are refused
+ * where the structural schema declares properties, never inside `anyOf`/`oneOf`/`allOf`/`not` (`branch`): there
+ * Kubernetes only validates values, the fields having been declared outside (a structural schema's rule), so a
+ * branch that names some properties says nothing about the others (the Gateway API's address `oneOf`).
+ */
+export function toJsonSchema(node: any, root = true, branch = false): any {
+    if (Array.isArray(node)) return node.map((n) => toJsonSchema(n, false, branch));
     if (node === null || typeof node !== "object") return node;
     const out: any = {};
     for (const [k, v] of Object.entries(node)) {
         if (k === "description" || k.startsWith("x-kubernetes-")) continue;
-        if (k === "properties") out.properties = Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, toJsonSchema(s, false)]));
-        else if (["items", "additionalProperties", "not"].includes(k)) out[k] = typeof v === "object" ? toJsonSchema(v, false) : v;
-        else if (["anyOf", "oneOf", "allOf"].includes(k)) out[k] = (v as any[]).map((s) => toJsonSchema(s, false));
+        if (k === "properties") out.properties = Object.fromEntries(Object.entries(v as object).map(([p, s]) => [p, toJsonSchema(s, false, branch)]));
+        else if (["items", "additionalProperties"].includes(k)) out[k] = typeof v === "object" ? toJsonSchema(v, false, branch) : v;
+        else if (k === "not") out[k] = typeof v === "object" ? toJsonSchema(v, false, true) : v;
+        else if (["anyOf", "oneOf", "allOf"].includes(k)) out[k] = (v as any[]).map((s) => toJsonSchema(s, false, true));
         else out[k] = v;
     }
     if (root) out.properties = { apiVersion: { type: "string" }, kind: { type: "string" }, metadata: { type: "object" }, ...out.properties };
-    if (out.properties && node.additionalProperties === undefined && !node["x-kubernetes-preserve-unknown-fields"]) out.additionalProperties = false;
+    if (!branch && out.properties && node.additionalProperties === undefined && !node["x-kubernetes-preserve-unknown-fields"]) out.additionalProperties = false;
     if (node["x-kubernetes-int-or-string"]) {
         delete out.type;
         return { allOf: [out, { anyOf: [{ type: "integer" }, { type: "string" }] }] };

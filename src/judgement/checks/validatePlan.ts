@@ -36,6 +36,7 @@ import {
     type PlanObject,
 } from "./clusterChecks";
 import { CrdValidator } from "./crdSchemas";
+import { isGatewayApi } from "../../model/gatewayApiObjects";
 import type { Plan } from "../plan/plan";
 import { isLessonsRelease, stackMade } from "../plan/planEntries";
 import { releaseInputs, type ReleaseReport } from "../plan/render";
@@ -164,7 +165,23 @@ export function meshProblems(plan: Plan, objs: readonly PlanObject[] = planObjec
         }
         subsets.set(key, set);
     }
-    const gateways = new Map(of("Gateway").map(({ o }) => [`${ns(o)}/${o.metadata?.name}`, o]));
+    const gateways = new Map(of("Gateway").filter(({ o }) => !isGatewayApi(o)).map(({ o }) => [`${ns(o)}/${o.metadata?.name}`, o]));
+    // HTTPRoutes: the Gateway (and listener) each attaches to, and the Services and ports it sends to, are the plan's.
+    const apiGateways = new Map(of("Gateway").filter(({ o }) => isGatewayApi(o)).map(({ o }) => [`${ns(o)}/${o.metadata?.name}`, o]));
+    for (const x of of("HTTPRoute")) {
+        for (const p of x.o.spec?.parentRefs ?? []) {
+            const gw = apiGateways.get(`${p.namespace ?? ns(x.o)}/${p.name}`);
+            if (!gw || (p.sectionName !== undefined && !(gw.spec?.listeners ?? []).some((l: any) => l.name === p.sectionName))) {
+                problems.push(`${CHECKS.missingReference}: ${name(x)} attaches to Gateway ${p.namespace ?? ns(x.o)}/${p.name}${p.sectionName ? ` listener ${p.sectionName}` : ""}, which the plan does not create`);
+            }
+        }
+        (x.o.spec?.rules ?? []).forEach((r: any, i: number) => {
+            for (const b of r.backendRefs ?? []) {
+                const svc = services.get(`${b.namespace ?? ns(x.o)}/${b.name}`);
+                if (!svc || !(svc.spec?.ports ?? []).some((sp: any) => sp.port === b.port)) problems.push(`${CHECKS.missingReference}: ${name(x)} rules[${i}] sends to Service ${b.name} port ${b.port}, which the plan does not create`);
+            }
+        });
+    }
     for (const x of of("VirtualService")) {
         const o = x.o;
         (o.spec?.http ?? []).forEach((h: any, i: number) => {

@@ -14,7 +14,8 @@
  *  - gateways: Gateway servers by port and host (HTTPS needs its certificate's
  *    Secret; `httpsRedirect` answers 301), the VirtualServices bound to them in
  *    creation order, delegates (a root route whose delegate does not exist is
- *    dropped), 404 where nothing matches;
+ *    dropped), 404 where nothing matches; the Gateway API's Gateways and
+ *    HTTPRoutes as istiod converts them (`gatewayApi.ts`);
  *  - the server's pod: NetworkPolicy, PeerAuthentication (STRICT resets a
  *    caller without a sidecar), RequestAuthentication (RS256 against the inline
  *    JWKS; an invalid token 401), AuthorizationPolicy (DENY, then ALLOW),
@@ -25,6 +26,8 @@ import { createHash, createPublicKey, verify } from "crypto";
 import { authorizationRefusal, networkRefusal, selectorMatches } from "../kubernetes/network";
 import { EXPORT_TO_ANNOTATION } from "../../model/platform";
 import { NotModelled, appAnswer, requestMetric, type Answer, type AppRequest, type ModelPod, type Replies } from "./apps";
+import { apiGatewayOutcome, apiGatewaysOf, type ApiLookup } from "./gatewayApi";
+import { isGatewayApi } from "../../model/gatewayApiObjects";
 
 export interface MeshConfig {
     readonly rootNamespace: string;
@@ -328,8 +331,11 @@ export class Mesh {
         return { ...a, counted: [...counted, ...(a.counted ?? [])] };
     }
 
+    /** How the Gateway API model looks objects up: the mesh's own indexes. */
+    private readonly lookup: ApiLookup = { objects: (kind, ns) => this.objects(kind, ns), service: (host, ns) => this.service(host, ns) };
+
     private isGateway(pod: ModelPod): boolean {
-        return this.objects("Gateway").some((g) => g.spec?.selector && selectorMatches({ matchLabels: g.spec.selector }, pod.labels));
+        return this.objects("Gateway").some((g) => !isGatewayApi(g) && g.spec?.selector && selectorMatches({ matchLabels: g.spec.selector }, pod.labels)) || apiGatewaysOf(this.lookup, pod).length > 0;
     }
 
     /** At the server's pod: network policy, then its proxy's security, then the app. */
@@ -448,9 +454,14 @@ export class Mesh {
             const name = h.includes("/") ? h.split("/")[1] : h;
             return name === "*" || name === req.host || (name.startsWith("*.") && req.host.endsWith(name.slice(1)));
         };
-        const gateways = this.objects("Gateway").filter((g) => selectorMatches({ matchLabels: g.spec?.selector ?? {} }, gw.labels));
+        const gateways = this.objects("Gateway").filter((g) => !isGatewayApi(g) && selectorMatches({ matchLabels: g.spec?.selector ?? {} }, gw.labels));
         const servers = gateways.flatMap((g) => (g.spec?.servers ?? []).filter((s: any) => (s.port?.number === req.port || s.port?.targetPort === req.port) && (s.hosts ?? []).some(hostOk)).map((s: any) => ({ g, s })));
-        if (servers.length === 0) return NO_ANSWER(0);
+        if (servers.length === 0) {
+            // No Istio Gateway serves the port: the Gateway API's, if one is on this pod (`gatewayApi.ts`).
+            const api = apiGatewayOutcome(this.lookup, gw, req);
+            if (api.kind === "route") return this.httpRoute(api.route, gw, { ...req, path: api.path }, 1, api.namespace);
+            return api.kind === "answer" ? { status: api.status, body: "", seconds: 0.01 } : NO_ANSWER(0);
+        }
         const { g, s } = servers[0];
         if (s.tls?.httpsRedirect && req.scheme === "http") return { status: 301, body: "", seconds: 0.01 };
         if (req.scheme === "https") {

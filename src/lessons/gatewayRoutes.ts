@@ -1,0 +1,61 @@
+/**
+ * A lesson's gateway routes as the Kubernetes Gateway API writes them (`istio.ingress.api: gateway-api`):
+ * HTTPRoutes in the lesson's namespace attached to the shared `Gateway`, one per listener its rules need (a rule
+ * matching a port serves that listener only, one without serves every listener), carrying what the lesson's
+ * VirtualService carries: paths, headers, redirects, the attendee's prefix rewritten away, the backend Service.
+ */
+import { GATEWAY_LISTENERS, WORKSHOP_GATEWAY } from "../model/platform";
+import { gatewayApiObject, type GatewayApiObject, type HttpRouteFilter, type HttpRouteMatch, type HttpRouteRule } from "../model/gatewayApiObjects";
+import type { RouteRuleDef, RoutingDef, ScenarioDef } from "./model";
+import { gatewayRouteName, type GatewayPlacement } from "./resolve";
+import { REDIRECT_STATUS, uriMatch } from "./routing";
+
+/** The listener of the shared Gateway a port is served on. */
+function listenerOf(port: number): string {
+    const l = GATEWAY_LISTENERS.find((x) => x.port === port);
+    if (!l) throw new Error(`a gateway route matches port ${port}, which no listener of the shared Gateway serves (${GATEWAY_LISTENERS.map((x) => x.port).join(", ")})`);
+    return l.name;
+}
+
+/** One rule of a lesson's gateway routes as an HTTPRoute rule. */
+function apiRule(rule: RouteRuleDef, index: number, s: ScenarioDef, placement: GatewayPlacement): HttpRouteRule {
+    const unsupported = (["weights", "fault", "timeout", "retries", "mirror"] as const).filter((k) => rule[k] !== undefined);
+    if (unsupported.length > 0 || rule.match?.sourceLabels) throw new Error(`${s.name}: a gateway rule with ${[...unsupported, ...(rule.match?.sourceLabels ? ["sourceLabels"] : [])].join(", ")} has no Gateway API form here`);
+    const outer = placement.prefix ?? "";
+    const uri = uriMatch(rule.match, outer);
+    // Istio drops a prefix's trailing slash (a path prefix is matched element by element).
+    const path: HttpRouteMatch["path"] =
+        uri === undefined ? undefined : "exact" in uri ? { type: "Exact", value: uri.exact } : { type: "PathPrefix", value: uri.prefix === "/" ? "/" : uri.prefix.replace(/\/$/, "") };
+    const headers = Object.entries(rule.match?.headers ?? {}).map(([name, value]) => ({ type: "Exact" as const, name, value }));
+    const match: HttpRouteMatch = { ...(path ? { path } : {}), ...(headers.length > 0 ? { headers } : {}) };
+    const matches = Object.keys(match).length > 0 ? { matches: [match] } : {};
+    const name = `rule-${index + 1}`;
+    if (rule.redirect) {
+        return { name, ...matches, filters: [{ type: "RequestRedirect", requestRedirect: { scheme: rule.redirect.scheme, port: rule.redirect.port, statusCode: REDIRECT_STATUS } }] };
+    }
+    const to = rule.to;
+    const port = s.services.find((svc) => svc.name === to)?.ports[0]?.port;
+    if (to === undefined || port === undefined) throw new Error(`${s.name}: a gateway rule names no Service of the lesson to send to`);
+    const rewrite: HttpRouteFilter[] =
+        outer === ""
+            ? []
+            : [{ type: "URLRewrite", urlRewrite: { path: rule.match?.exact !== undefined ? { type: "ReplaceFullPath", replaceFullPath: rule.match.exact } : { type: "ReplacePrefixMatch", replacePrefixMatch: rule.match?.prefix ?? "/" } } }];
+    return { name, ...matches, ...(rewrite.length > 0 ? { filters: rewrite } : {}), backendRefs: [{ name: to, port }] };
+}
+
+/** A lesson's gateway routes as HTTPRoutes: `<lesson>-gateway` for every listener, `<lesson>-gateway-<port>` for one. */
+export function gatewayHttpRoutes(r: RoutingDef, s: ScenarioDef, namespace: string, placement: GatewayPlacement = {}): GatewayApiObject<"HTTPRoute">[] {
+    const byPort = new Map<number | undefined, HttpRouteRule[]>();
+    r.rules.forEach((rule, i) => byPort.set(rule.match?.port, [...(byPort.get(rule.match?.port) ?? []), apiRule(rule, i, s, placement)]));
+    return [...byPort.entries()].map(([port, rules]) =>
+        gatewayApiObject(
+            "HTTPRoute",
+            { name: port === undefined ? gatewayRouteName(s) : `${gatewayRouteName(s)}-${port}`, namespace },
+            {
+                parentRefs: [{ name: WORKSHOP_GATEWAY.name, namespace: WORKSHOP_GATEWAY.namespace, ...(port === undefined ? {} : { sectionName: listenerOf(port) }) }],
+                ...(placement.host !== undefined ? { hostnames: [placement.host] } : {}),
+                rules,
+            },
+        ),
+    );
+}
