@@ -52,9 +52,13 @@ export interface ClusterRun {
     readonly recovery?: RecoverySpec;
 }
 
-/** What `npm run test:cluster` runs without `--stack`: the local stack with every lesson, and a classroom of four at different stages. */
+/** What `npm run test:cluster` runs without `--stack`: the local stack with every lesson, with Gateway API ingress, ambient, a classroom of four. */
 export const CLUSTER_RUNS: readonly ClusterRun[] = [
     { name: "local-every-lesson", stack: "local", overrides: { apps: { mtls: true, tcp: true, egress: true } } },
+    // The lessons' gateway routes as HTTPRoutes on the Gateway API's Gateway, admitted by the Gateway API's own CRDs.
+    { name: "local-gateway-api", stack: "local", overrides: { istio: { ingress: { api: "gateway-api" } } } },
+    // Istio's ambient mode: the shipped stack as it is.
+    { name: "ambient", stack: "ambient" },
     {
         name: "local-classroom",
         stack: "local",
