@@ -95,9 +95,11 @@ describe("cluster tests: the replay and the run", () => {
             objectsRefused: ["o"], podsPending: ["p"], deploymentsUnavailable: ["d"], jobsFailed: ["j"],
             attacks: { ...clean.attacks, admitted: ["a"], refusedByAnotherLayer: ["b"] }, capabilities: { ...clean.capabilities, refused: ["c"] },
             lessonObjects: { ...clean.lessonObjects, refused: ["l"] }, modelDisagreements: ["m"], previewChanges: ["x"], leftAfterDestroy: ["y"],
-            checks: { ...clean.checks, failed: ["ns/verify-x: FAIL ..."] },
+            checks: { ...clean.checks, failed: ["ns/verify-x: FAIL ..."], notModelled: ["ns/verify-gw-1: the model does not cover the app of image gateway", "ns/verify-grpc-ping: its command is not the verification script"] },
         };
-        assert.equal(failuresOf(broken).length, 12);
+        // Every defect once; a check the model cannot run is one unless the model says it never runs it (gRPC ping).
+        assert.equal(failuresOf(broken).length, 13);
+        assert.ok(failuresOf(broken).includes("check the mesh model cannot run: ns/verify-gw-1: the model does not cover the app of image gateway"));
     });
 
     it("recovery: the class move's up must fail on the attendee's release alone, naming their check; after the undo only that release runs again, and passes", () => {

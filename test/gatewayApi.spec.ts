@@ -84,6 +84,21 @@ describe("Gateway API ingress", function () {
         for (const o of tls) assert.deepEqual(validator.violations(o), [], o.metadata.name);
     });
 
+    it("the CRD validator reads a oneOf branch as Kubernetes does: values checked, fields it does not name not refused; a field no property declares still refused", function () {
+        needUpstream(this);
+        const validator = new CrdValidator(upstreamYamlDocs("gateway-api/v1.5.1/standard/gateway.networking.k8s.io_gateways.yaml"));
+        const gateway = (address: Record<string, unknown>) => ({
+            apiVersion: "gateway.networking.k8s.io/v1",
+            kind: "Gateway",
+            metadata: { name: "g", namespace: "n" },
+            spec: { gatewayClassName: "istio", addresses: [address], listeners: [{ name: "http", port: 80, protocol: "HTTP" }] },
+        });
+        assert.deepEqual(validator.violations(gateway({ type: "Hostname", value: "gw.n.svc.cluster.local" })), []);
+        assert.deepEqual(validator.violations(gateway({ type: "Hostname", value: "gw.n.svc.cluster.local", port: 80 })), ["spec/addresses/0/port is not a field of Gateway (gateway.networking.k8s.io/v1) (the API server would drop it)"]);
+        // The item's own rules still hold: a Hostname address is checked by the CRD's CEL rule.
+        assert.ok(validator.violations(gateway({ type: "Hostname", value: "Not_A_Host" })).some((v) => v.includes("Hostname value must be empty or contain only valid characters")));
+    });
+
     it("bookinfo's HTTPRoute matches the paths of Istio's bookinfo Gateway API sample, and the model answers every path alike for both", function () {
         needUpstream(this);
         const sample = upstreamYamlDocs("istio-samples/bookinfo/gateway-api/bookinfo-gateway.yaml").find((o) => o.kind === "HTTPRoute");

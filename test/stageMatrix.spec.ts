@@ -9,7 +9,7 @@
  */
 import { strict as assert } from "assert";
 import * as path from "path";
-import { checkPodOf, memoizedRunner, runCheckPod } from "../src/judgement/dataplane/checkRun";
+import { CHECKS_NOT_MODELLED, checkPodOf, memoizedRunner, runCheckPod } from "../src/judgement/dataplane/checkRun";
 import { loadReplies, planMeshConfig, podsOfDeployments, worldOf } from "../src/judgement/dataplane/world";
 import { CHECK_BUDGET_SECONDS, beside, slowestStages } from "../src/judgement/checks/checkTimes";
 import type { Plan } from "../src/judgement/plan/plan";
@@ -21,9 +21,7 @@ import { EKS_RAW, planIndex, settingsFor } from "./helpers";
 const REPLIES = loadReplies(path.join(__dirname, "fixtures", "replies"));
 
 /** Checks the model cannot run, with why: they neither pass nor tell stages apart here. */
-const NOT_MODELLED: Readonly<Record<string, string>> = {
-    "verify-grpc-ping": "fortio's gRPC ping is its own client, not the verification script, and the model speaks no gRPC",
-};
+const NOT_MODELLED = CHECKS_NOT_MODELLED;
 
 describe("the stage matrix: each stage's checks pass in its own world and fail in every other stage's", function () {
     this.timeout(1_200_000);

@@ -32,6 +32,10 @@ const KINDS = [
     "authorizationpolicies.security.istio.io",
     "peerauthentications.security.istio.io",
     "requestauthentications.security.istio.io",
+    // The Gateway API's (the stack installs its CRDs: istio.gatewayApi.crds).
+    "gateways.gateway.networking.k8s.io",
+    "httproutes.gateway.networking.k8s.io",
+    "referencegrants.gateway.networking.k8s.io",
 ];
 
 export interface CheckRunnerReport {

@@ -42,6 +42,7 @@ import { revocationFailures, revocationLine, runRevocation, type RevocationRepor
 import { expectedServerLayer, sendAttempt, type ServerVerdict } from "./serverJudge";
 import { CheckRunner, type CheckRunnerReport } from "./checkRunner";
 import { loadReplies, planMeshConfig } from "../dataplane/world";
+import { CHECKS_NOT_MODELLED } from "../dataplane/checkRun";
 
 /** A run: a stack file of this project, with keys changed for the run. */
 export interface ClusterRun {
@@ -466,6 +467,7 @@ export function failuresOf(r: ClusterReport): string[] {
         ...r.deploymentsUnavailable.map((d) => `not Available: ${d}`),
         ...r.jobsFailed.map((j) => `Job not completed: ${j}`),
         ...r.checks.failed.map((c) => `check failed in the mesh model: ${c}`),
+        ...r.checks.notModelled.filter((c) => CHECKS_NOT_MODELLED[c.slice(c.indexOf("/") + 1, c.indexOf(":"))] === undefined).map((c) => `check the mesh model cannot run: ${c}`),
         ...r.attacks.admitted.map((a) => `attack admitted by the API server: ${a}`),
         ...r.attacks.refusedByAnotherLayer.map((a) => `attack refused by another layer than the suite names: ${a}`),
         ...r.capabilities.refused.map((c) => `capability refused by the API server: ${c}`),

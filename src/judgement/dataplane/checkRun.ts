@@ -15,6 +15,11 @@ import { modelPod } from "./world";
 
 export type CheckOutcome = "passed" | "failed" | "not-modelled";
 
+/** Checks the model cannot run, with why: they neither pass nor fail in it; any other check it cannot run is a gap. */
+export const CHECKS_NOT_MODELLED: Readonly<Record<string, string>> = {
+    "verify-grpc-ping": "fortio's gRPC ping is its own client, not the verification script, and the model speaks no gRPC",
+};
+
 export interface CheckVerdict {
     readonly namespace: string;
     readonly check: string;
