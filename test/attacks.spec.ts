@@ -3,7 +3,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { attackTable, attendeeJudge, isolationReport, lessonObjects } from "../src/judgement/attacks/attackSuite";
-import { ATTACKS, CAPABILITIES, type Layer } from "../src/judgement/attacks/attacks";
+import { ATTACKS, CAPABILITIES, forIngress, type Layer } from "../src/judgement/attacks/attacks";
 import { accountOf, imagePullGrant } from "../src/judgement/cloud/nodeImages";
 import { needUpstream, upstreamText } from "./upstream";
 import YAML from "yaml";
@@ -91,6 +91,31 @@ const EXPECTED: Readonly<Record<string, Layer>> = {
     "answer every pod's lookups of an outside host (a Service named github in a namespace named com)": "settings",
     "pull a private image of the stack's AWS account (a pod naming it: the kubelet pulls with the node's role)": "IAM",
     "read the shared gateway's statistics (every attendee's routes, port 15090)": "NetworkPolicy",
+    // With Istio's ingress API an attendee writes no HTTPRoute at all.
+    "take another attendee's gateway paths with an HTTPRoute on the shared Gateway": "RBAC",
+    "take another attendee's host with an HTTPRoute (hostnames)": "RBAC",
+    "take every path no one else routes with an HTTPRoute without matches (the CRD's default: the prefix /)": "RBAC",
+    "publish another attendee's internal Service under its own path (an HTTPRoute's backend in their namespace)": "RBAC",
+    "copy the gateway's requests to another attendee's Service (an HTTPRoute's RequestMirror)": "RBAC",
+    "send the class's requests to an outside site (an HTTPRoute's RequestRedirect to another host)": "RBAC",
+    "route another attendee's Service inside the mesh (an HTTPRoute whose parent is their Service)": "RBAC",
+    "open its Services to another namespace's routes (a ReferenceGrant)": "RBAC",
+};
+
+/**
+ * With Gateway API ingress (`istio.ingress.api: gateway-api`) the layers that differ: attendees write HTTPRoutes, so
+ * the admission rule on them refuses what RBAC refused; their delegate routes have no root route to be merged by.
+ */
+const EXPECTED_GATEWAY_API: Readonly<Record<string, Layer>> = {
+    ...EXPECTED,
+    "take another attendee's gateway paths with an HTTPRoute on the shared Gateway": "admission policy",
+    "take another attendee's host with an HTTPRoute (hostnames)": "admission policy",
+    "take every path no one else routes with an HTTPRoute without matches (the CRD's default: the prefix /)": "admission policy",
+    "publish another attendee's internal Service under its own path (an HTTPRoute's backend in their namespace)": "admission policy",
+    "copy the gateway's requests to another attendee's Service (an HTTPRoute's RequestMirror)": "admission policy",
+    "send the class's requests to an outside site (an HTTPRoute's RequestRedirect to another host)": "admission policy",
+    "route another attendee's Service inside the mesh (an HTTPRoute whose parent is their Service)": "admission policy",
+    "publish another attendee's internal Service under its own prefix (delegate route)": "admission policy",
 };
 
 describe("attack suite: an attendee's credentials against the planned classroom", () => {
@@ -109,7 +134,7 @@ describe("attack suite: an attendee's credentials against the planned classroom"
 
     it("admits what an attendee is there to do, and every manifest of their lessons", () => {
         const judge = attendeeJudge(plan, "ana");
-        for (const c of CAPABILITIES) assert.equal(judge(c.attempt("ana", "ben", "/ana")).layer, "admitted", c.what);
+        for (const c of forIngress(CAPABILITIES, "istio")) assert.equal(judge(c.attempt("ana", "ben", "/ana")).layer, "admitted", c.what);
         const lessons = lessonObjects(plan, "ana");
         assert.ok(lessons.length > 50, `${lessons.length} lesson objects`);
         assert.deepEqual(
@@ -121,7 +146,7 @@ describe("attack suite: an attendee's credentials against the planned classroom"
 
     it("a demo stack (no attendees) has no attendee namespaces to judge, and no guard rails bound", async () => {
         const demo = await planIndex(EKS_RAW);
-        assert.deepEqual(isolationReport(demo), { problems: [], warnings: [], refused: {}, allowed: 0, lessons: 0 });
+        assert.deepEqual(isolationReport(demo), { problems: [], warnings: [], refused: {}, allowed: 0, attacks: 0, lessons: 0 });
     });
 
     it("the EnvoyFilter rail judges attendees' requests (service accounts), not the stack's: its rate-limit filter is admitted, the same object from an attendee is not", () => {
@@ -273,11 +298,31 @@ describe("the plan's security controls", () => {
             "Security controls:",
             "  Pod Security restricted (v1.35): 2 namespaces",
             `  Istio CNI plugin: istio-system/istio-cni (chart cni ${DEFAULT_ISTIO_VERSION})`,
-            "  Admission policies: istio-workshop-attendee-jobs, istio-workshop-attendee-jwt-keys-inline, istio-workshop-attendee-no-envoyfilters, istio-workshop-attendee-no-gateways, istio-workshop-attendee-no-workload-entries, istio-workshop-attendee-pods, istio-workshop-attendee-replicas, istio-workshop-attendee-route-load, istio-workshop-attendee-routing, istio-workshop-attendee-services, istio-workshop-attendee-telemetry; 11 bindings to namespaces labelled istio-workshop/attendee=true",
+            "  Admission policies: istio-workshop-attendee-httproutes, istio-workshop-attendee-jobs, istio-workshop-attendee-jwt-keys-inline, istio-workshop-attendee-no-envoyfilters, istio-workshop-attendee-no-gateways, istio-workshop-attendee-no-workload-entries, istio-workshop-attendee-pods, istio-workshop-attendee-replicas, istio-workshop-attendee-route-load, istio-workshop-attendee-routing, istio-workshop-attendee-services, istio-workshop-attendee-telemetry; 12 bindings to namespaces labelled istio-workshop/attendee=true",
             "  Sidecars: 2 × default",
             "  NetworkPolicies: 2 × attendee-isolation, 1 × open-collector, 1 × open-istiod, 1 × platform-default",
             "  AuthorizationPolicies: 2 × attendee-isolation",
             "  Gateway routes: 2 platform root routes handing over to 4 delegate VirtualServices",
         ]);
     });
+});
+
+describe("attack suite: a classroom with Gateway API ingress, on a path prefix and on a domain", () => {
+    for (const [mode, extra, base] of [["path prefix", {}, "/ana"], ["domain", { classroom: { domain: "workshop.example.com" } }, ""]] as const) {
+        it(`${mode}: refuses every attack at its layer, admits the attendee's HTTPRoutes and lessons, and the plan's isolation check holds`, async () => {
+            const plan = await planIndex({ ...EKS_RAW, attendees: ["ana", "ben"], istio: { ingress: { api: "gateway-api" } }, apps: { myApp: { stage: "tls" } }, ...extra });
+            const judge = attendeeJudge(plan, "ana");
+            assert.deepEqual(
+                ATTACKS.map((a) => [a.what, judge(a.attempt("ana", "ben", base)).layer]),
+                ATTACKS.map((a) => [a.what, EXPECTED_GATEWAY_API[a.what]]),
+            );
+            for (const c of forIngress(CAPABILITIES, "gateway-api")) assert.equal(judge(c.attempt("ana", "ben", base)).layer, "admitted", c.what);
+            // The attendee's own HTTPRoutes (bookinfo's, myApp's on both listeners), as the stack writes them, pass the rail.
+            const routes = lessonObjects(plan, "ana").filter((o) => o.kind === "HTTPRoute");
+            assert.deepEqual(routes.map((o) => o.metadata.name).sort(), ["bookinfo-gateway", "my-app-gateway-443", "my-app-gateway-80"]);
+            const report = isolationReport(plan);
+            assert.deepEqual(report.problems, []);
+            assert.equal(report.attacks, forIngress(ATTACKS, "gateway-api").length);
+        });
+    }
 });

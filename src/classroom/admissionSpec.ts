@@ -9,7 +9,7 @@
  * Pure: plain objects, `src/classroom/classroom.ts` registers them.
  */
 import { ATTENDEE_NAMESPACE_LABEL } from "../model/platform";
-import { INGRESS_NAMESPACE } from "../model/platform";
+import { INGRESS_NAMESPACE, WORKSHOP_GATEWAY } from "../model/platform";
 import { EXTERNAL_NAMESPACE } from "../model/platform";
 import { ATTENDEE_ACCOUNT } from "./attendeeSpec";
 
@@ -257,6 +257,49 @@ export const GUARD_RAILS: readonly GuardRail[] = [
         ],
     },
 ];
+
+/**
+ * An attendee's HTTPRoutes (Gateway API ingress: their gateway routes attach to the shared Gateway themselves, the
+ * way the Gateway API shares one Gateway between tenants): attached only to the shared Gateway, on the attendee's
+ * own host (`<id>.<domain>`) or, without a domain, only on paths under their own prefix `/<id>` (every rule a path
+ * match there: the CRD's default match is `/`, everyone's); sending traffic, and copies of it, only to Services of
+ * their namespace; redirecting nowhere but their own host; bounded lists. Registered with every classroom: with
+ * Istio's ingress API RBAC grants no HTTPRoute at all.
+ */
+export function httpRouteRail(domain: string | undefined): GuardRail {
+    const own = (v: string) => `(${v} == '/' + request.namespace || ${v}.startsWith('/' + request.namespace + '/'))`;
+    const place = domain
+        ? {
+              expression: `has(object.spec.hostnames) && size(object.spec.hostnames) > 0 && object.spec.hostnames.all(h, h == request.namespace + '.${domain}')`,
+              message: `an attendee's HTTPRoute names their own host, <namespace>.${domain}, and no other`,
+          }
+        : {
+              expression: `(!has(object.spec.hostnames) || size(object.spec.hostnames) == 0) && object.spec.rules.all(r, has(r.matches) && size(r.matches) > 0 && r.matches.all(m, has(m.path) && (m.path.type == 'Exact' || m.path.type == 'PathPrefix') && ${own("m.path.value")}))`,
+              message: "an attendee's HTTPRoute names no host and matches only paths under their own prefix /<namespace> (every rule an Exact or PathPrefix path there)",
+          };
+    const sameNamespace = (ref: string) => `((!has(${ref}.namespace) || ${ref}.namespace == request.namespace) && (!has(${ref}.kind) || ${ref}.kind == 'Service') && (!has(${ref}.group) || ${ref}.group == ''))`;
+    const filtersOk = (list: string) =>
+        `(!has(${list}) || ${list}.all(f, (f.type == 'URLRewrite' || f.type == 'RequestHeaderModifier' || f.type == 'ResponseHeaderModifier' || (f.type == 'RequestRedirect' && !has(f.requestRedirect.hostname)) || (f.type == 'RequestMirror' && ${sameNamespace("f.requestMirror.backendRef")}))))`;
+    return {
+        name: "istio-workshop-attendee-httproutes",
+        rules: [{ apiGroups: ["gateway.networking.k8s.io"], resources: ["httproutes"] }],
+        validations: [
+            {
+                expression: `object.spec.parentRefs.all(p, p.name == '${WORKSHOP_GATEWAY.name}' && has(p.namespace) && p.namespace == '${WORKSHOP_GATEWAY.namespace}' && (!has(p.kind) || p.kind == 'Gateway') && (!has(p.group) || p.group == 'gateway.networking.k8s.io'))`,
+                message: `an attendee's HTTPRoute attaches only to the shared Gateway ${WORKSHOP_GATEWAY.ref} (no other Gateway, no Service of the mesh)`,
+            },
+            place,
+            {
+                expression: `object.spec.rules.all(r, (!has(r.backendRefs) || r.backendRefs.all(b, ${sameNamespace("b")} && ${filtersOk("b.filters")})) && ${filtersOk("r.filters")})`,
+                message: "an attendee's HTTPRoute sends traffic, and copies of it, only to Services of their namespace, redirects without naming a host, and uses no filter but URLRewrite, RequestRedirect, RequestMirror and the header modifiers",
+            },
+            {
+                expression: `object.spec.rules.all(r, (!has(r.matches) || size(r.matches) <= ${LIST_BOUNDS.matches}) && (!has(r.backendRefs) || size(r.backendRefs) <= ${LIST_BOUNDS.destinations}))`,
+                message: `an HTTPRoute's rules may list at most ${LIST_BOUNDS.matches} matches and ${LIST_BOUNDS.destinations} backends each`,
+            },
+        ],
+    };
+}
 
 /** The ValidatingAdmissionPolicy of a guard rail: refuses, on create and update, what its validations do not admit. */
 export function admissionPolicy(g: GuardRail) {

@@ -66,13 +66,13 @@ export class Attendee extends pulumi.ComponentResource {
                 gatewayCa: args.gatewayCa,
                 sidecarHosts: args.sidecarHosts,
                 namespaceLabels: { ...podSecurityLabels(args.cluster.kubernetesVersion), [ATTENDEE_NAMESPACE_LABEL]: "true" },
-                quotas: [istioQuotaSpec(ns)],
+                quotas: [istioQuotaSpec(ns, args.lessons.placement.api)],
                 // Access and limits travel in the namespace's release with the lessons.
                 extraObjects: [
                     { apiVersion: "v1", kind: "ResourceQuota", ...quotaSpec(ns, args.demand) },
                     { apiVersion: "v1", kind: "LimitRange", ...limitRangeSpec(ns, args.podCeiling) },
                     { apiVersion: "v1", kind: "ServiceAccount", ...serviceAccountSpec(ns) },
-                    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", ...roleSpec(ns) },
+                    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", ...roleSpec(ns, args.lessons.placement.api) },
                     { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", ...roleBindingSpec(ns) },
                     // Isolation: connections only from the namespace itself, the ingress gateway and Prometheus
                     // (NetworkPolicies where the stack knows they are enforced: see networkPoliciesEnforced).

@@ -40,8 +40,17 @@ export function serviceAccountSpec(namespace: string): types.input.core.v1.Servi
     return { metadata: { name: ATTENDEE_ACCOUNT, namespace, labels: { ...PLATFORM_PART_LABELS } } };
 }
 
-export function roleSpec(namespace: string): types.input.rbac.v1.Role {
-    return { metadata: { name: ATTENDEE_ACCOUNT, namespace, labels: { ...PLATFORM_PART_LABELS } }, rules: ATTENDEE_RULES };
+/**
+ * With Gateway API ingress, an attendee's gateway routes are HTTPRoutes of their own (an admission rule keeps each to
+ * the attendee's host or path): they may write those, and nothing else of the Gateway API (no Gateway, no
+ * ReferenceGrant that would open their Services to another namespace's routes).
+ */
+export const ATTENDEE_ROUTE_RULES: types.input.rbac.v1.PolicyRule[] = [
+    { apiGroups: ["gateway.networking.k8s.io"], resources: ["httproutes"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
+];
+
+export function roleSpec(namespace: string, ingressApi: "istio" | "gateway-api" = "istio"): types.input.rbac.v1.Role {
+    return { metadata: { name: ATTENDEE_ACCOUNT, namespace, labels: { ...PLATFORM_PART_LABELS } }, rules: [...ATTENDEE_RULES, ...(ingressApi === "gateway-api" ? ATTENDEE_ROUTE_RULES : [])] };
 }
 
 export function roleBindingSpec(namespace: string): types.input.rbac.v1.RoleBinding {
@@ -117,12 +126,17 @@ export function waitForMeasured(keys: readonly string[]): string {
  * quota"), and the controller measures a custom resource's count only once its discovery (every 30 s) has found
  * the kind; a quota made before that waits for the controller's next full pass (5 minutes by default).
  */
-export function istioQuotaSpec(namespace: string): types.input.core.v1.ResourceQuota & { readonly metadata: { readonly name: string } } {
+export function istioQuotaSpec(namespace: string, ingressApi: "istio" | "gateway-api" = "istio"): types.input.core.v1.ResourceQuota & { readonly metadata: { readonly name: string } } {
+    // With Gateway API ingress the attendee's HTTPRoutes are counted too (their kind exists: the stack installs it first).
+    const hard = { ...ISTIO_OBJECT_QUOTA, ...(ingressApi === "gateway-api" ? ROUTE_OBJECT_QUOTA : {}) };
     return {
-        metadata: { name: "attendee-istio-quota", namespace, labels: { ...PLATFORM_PART_LABELS }, annotations: { [WAIT_FOR]: waitForMeasured(Object.keys(ISTIO_OBJECT_QUOTA)) } },
-        spec: { hard: { ...ISTIO_OBJECT_QUOTA } },
+        metadata: { name: "attendee-istio-quota", namespace, labels: { ...PLATFORM_PART_LABELS }, annotations: { [WAIT_FOR]: waitForMeasured(Object.keys(hard)) } },
+        spec: { hard },
     };
 }
+
+/** HTTPRoutes an attendee namespace may hold with Gateway API ingress: far above the lessons' (one or two per lesson). */
+export const ROUTE_OBJECT_QUOTA: Readonly<Record<string, string>> = { "count/httproutes.gateway.networking.k8s.io": "10" };
 
 /** A quota that holds the namespace's own pods with headroom, so one attendee cannot starve the rest. */
 export function quotaSpec(namespace: string, demand: Demand): types.input.core.v1.ResourceQuota {

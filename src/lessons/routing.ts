@@ -252,6 +252,8 @@ export interface GatewayDelegate {
 
 /** The gateway delegates of an attendee's lessons, each with the paths it serves under the attendee's placement. */
 export function gatewayDelegates(scenarios: readonly ScenarioDef[], placement: GatewayPlacement): GatewayDelegate[] {
+    // Routes that attach to the gateway themselves (Gateway API ingress) have no root route to hand over from.
+    if (!placement.delegated) return [];
     return scenarios.flatMap((s) => {
         const states = [s, ...(s.stages ?? []).map((st) => atStage(s, st.name))];
         const rules = states.flatMap((x) => x.routing.filter((r) => r.host === GATEWAY_HOST).flatMap((r) => r.rules));

@@ -123,7 +123,7 @@ export const ISTIO_DOCS: Readonly<Record<string, string>> = {
     "istio.egressGateway": "Add the `istio-egressgateway` release (needed by the egress lesson's `egress-gateway` stage).",
     "istio.accessLogs": "Envoy access logs on every proxy's stdout.",
     "istio.ingress": "The shared ingress gateway.",
-    "istio.ingress.api": "`istio`: the shared gateway is Istio's `Gateway` and lessons route from it with VirtualServices (the seeds'); `gateway-api`: it is a Kubernetes Gateway API `Gateway` of class `istio` on the same gateway pods and Service (Istio's manual deployment), and every lesson's gateway routes are HTTPRoutes attached to it. Needs the Gateway API's CRDs (`istio.gatewayApi`); no classroom and no `addons.expose` yet.",
+    "istio.ingress.api": "`istio`: the shared gateway is Istio's `Gateway` and lessons route from it with VirtualServices (the seeds'); `gateway-api`: it is a Kubernetes Gateway API `Gateway` of class `istio` on the same gateway pods and Service (Istio's manual deployment), and every lesson's gateway routes are HTTPRoutes attached to it. Needs the Gateway API's CRDs (`istio.gatewayApi`). In a classroom each attendee's HTTPRoutes attach to it themselves, kept to their own host or path by an admission rule; not with `addons.expose`.",
     "istio.ingress.serviceType": "`LoadBalancer` (an AWS network load balancer) or `NodePort`; default `LoadBalancer` on eks, `NodePort` on existing.",
     "istio.ingress.sourceCidrs": "IPv4 CIDRs that may reach the gateway's load balancer (ports 80 and 443 only: attendees need them).",
     "istio.ingress.httpNodePort": "Node port of HTTP with `NodePort`.",

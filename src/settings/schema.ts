@@ -161,17 +161,11 @@ function ambientRules(s: CrossSections, ctx: z.RefinementCtx): void {
 }
 
 /**
- * What Gateway API ingress does not carry yet, each refused naming its key: a classroom (its attendees' routes
- * attach to the shared Gateway themselves, which needs admission rules of their own, not yet written), the exposed
- * UIs (their routes are VirtualServices on Istio's Gateway), a gateway without the Gateway API's CRDs, and gateway
- * rules Gateway API cannot express (subsets, caller labels).
+ * What Gateway API ingress does not carry, each refused naming its key: the exposed UIs (their routes are
+ * VirtualServices on Istio's Gateway), and gateway rules Gateway API cannot express (subsets, caller labels).
  */
 function gatewayApiRules(s: CrossSections, ctx: z.RefinementCtx): void {
     const issue = (path: (string | number)[], input: unknown, message: string) => ctx.addIssue({ code: "custom", path, input, message });
-    const attendees = Array.isArray(s.attendees) ? s.attendees.length : s.attendees;
-    if (attendees > 0) {
-        issue(["attendees"], s.attendees, "a classroom needs istio.ingress.api: istio (attendees' HTTPRoutes would attach to the shared Gateway themselves, and the admission rules that keep each to their own host and path are not written yet): keep attendees at 0 with gateway-api");
-    }
     if (s.addons.expose) issue(["addons", "expose"], true, "exposes the UIs with VirtualServices on Istio's Gateway, which istio.ingress.api: gateway-api does not create: keep it false and open the UIs with the portForwards output");
     for (const lesson of LESSON_KEYS) {
         (s.apps[lesson].routes?.gateway ?? []).forEach((rule, i) => {

@@ -13,7 +13,8 @@
  */
 import { ATTENDEE_ACCOUNT } from "../../classroom/attendeeSpec";
 import { PLATFORM_PART_LABELS } from "../../model/platform";
-import { ATTACKS, CAPABILITIES, type Attempt, type Verdict } from "./attacks";
+import { ATTACKS, CAPABILITIES, forIngress, type Attack, type Attempt, type Verdict } from "./attacks";
+import { isGatewayApi } from "../../model/gatewayApiObjects";
 import { rootRouteName } from "../../lessons/routing";
 import { admissionRefusals, resourceOf } from "../kubernetes/admission";
 import { meshRefusal, networkRefusal, type Pod } from "../kubernetes/network";
@@ -80,7 +81,16 @@ export function attendeeJudge(plan: Plan, own: string, planned: readonly PlanObj
 /** Where an attendee's gateway paths start: `/<id>`, or nothing on their own host (`classroom.domain`). */
 export function attendeePathBase(planned: readonly PlanObject[], own: string): string {
     const root = planned.find(({ o }) => o.kind === "VirtualService" && o.metadata?.name === rootRouteName(own))?.o;
-    return (root?.spec?.hosts ?? ["*"])[0] === "*" ? `/${own}` : "";
+    // With Gateway API ingress there is no root route: the attendee's own HTTPRoutes name their host, or none.
+    const route = planned.find(({ o }) => o.kind === "HTTPRoute" && o.metadata?.namespace === own)?.o;
+    const host = root ? root.spec?.hosts?.[0] : route?.spec?.hostnames?.[0];
+    return (host ?? "*") === "*" ? `/${own}` : "";
+}
+
+/** The attacks and capabilities for a plan: those of its ingress API (a Gateway API Gateway in the plan, or Istio's). */
+export function suiteOf(planned: readonly PlanObject[]): { readonly attacks: readonly Attack[]; readonly capabilities: readonly Attack[] } {
+    const api = planned.some(({ o }) => o.kind === "Gateway" && isGatewayApi(o)) ? "gateway-api" : "istio";
+    return { attacks: forIngress(ATTACKS, api), capabilities: forIngress(CAPABILITIES, api) };
 }
 
 /** The objects of an attendee's namespace the attendee owns (the lessons), not the platform's. */
@@ -93,9 +103,11 @@ export function lessonObjects(plan: Plan, own: string, planned: readonly PlanObj
 
 /** The table of docs/security.md: what an attendee may do, then every attack and the layer that refuses it. */
 export function attackTable(plan: Plan, own: string, victim: string): string {
-    const judge = attendeeJudge(plan, own);
-    const base = attendeePathBase(planObjects(plan), own);
-    const rows = [...CAPABILITIES, ...ATTACKS].map((a) => {
+    const planned = planObjects(plan);
+    const judge = attendeeJudge(plan, own, planned);
+    const base = attendeePathBase(planned, own);
+    const { attacks, capabilities } = suiteOf(planned);
+    const rows = [...capabilities, ...attacks].map((a) => {
         const v = judge(a.attempt(own, victim, base));
         return `| ${a.what} | ${v.layer === "admitted" ? "allowed" : `**refused** by ${v.layer}`} |`;
     });
@@ -115,6 +127,8 @@ export interface IsolationReport {
     readonly warnings: string[];
     readonly refused: Readonly<Record<string, number>>;
     readonly allowed: number;
+    /** The attacks tried (those of the plan's ingress API). */
+    readonly attacks: number;
     readonly lessons: number;
 }
 
@@ -125,7 +139,7 @@ export interface IsolationReport {
  */
 export function isolationReport(plan: Plan, planned: readonly PlanObject[] = planObjects(plan)): IsolationReport {
     const pair = attendeePair(plan, planned);
-    if (!pair) return { problems: [], warnings: [], refused: {}, allowed: 0, lessons: 0 };
+    if (!pair) return { problems: [], warnings: [], refused: {}, allowed: 0, attacks: 0, lessons: 0 };
     const existing = plan.outputs.mode === "existing";
     const [own, victim] = pair;
     const judge = attendeeJudge(plan, own, planned);
@@ -133,7 +147,8 @@ export function isolationReport(plan: Plan, planned: readonly PlanObject[] = pla
     const problems: string[] = [];
     const warnings: string[] = [];
     const refused: Record<string, number> = {};
-    for (const a of ATTACKS) {
+    const { attacks, capabilities } = suiteOf(planned);
+    for (const a of attacks) {
         const attempt = a.attempt(own, victim, base);
         const v = judge(attempt);
         if (v.layer !== "admitted") refused[v.layer] = (refused[v.layer] ?? 0) + 1;
@@ -141,7 +156,7 @@ export function isolationReport(plan: Plan, planned: readonly PlanObject[] = pla
         else if (existing && "pullImage" in attempt) warnings.push(`on this existing cluster the nodes' registry credentials are the cluster's own (the stack gives its nodes none): whether an attendee can ${a.what} is not known`);
         else problems.push(`AttendeeEscape: an attendee can ${a.what}: ${v.reason}`);
     }
-    for (const a of CAPABILITIES) {
+    for (const a of capabilities) {
         const v = judge(a.attempt(own, victim, base));
         if (v.layer !== "admitted") problems.push(`AttendeeBlocked: an attendee cannot ${a.what}: refused by ${v.layer} (${v.reason})`);
     }
@@ -156,7 +171,7 @@ export function isolationReport(plan: Plan, planned: readonly PlanObject[] = pla
     for (const { object, reason } of workloadPodRefusals(planned.map(({ o }) => o), own, proxyResourcesOf(plan))) {
         problems.push(`AttendeeBlocked: the pods of ${objectLabel(object)} would be refused by LimitRange (${reason}): its rollout would never start`);
     }
-    return { pair, problems, warnings, refused, allowed: CAPABILITIES.length, lessons: lessons.length };
+    return { pair, problems, warnings, refused, allowed: capabilities.length, attacks: attacks.length, lessons: lessons.length };
 }
 
 /** One line for the plan's output. */
@@ -167,5 +182,5 @@ export function isolationSummary(r: IsolationReport): string | undefined {
         .map(([layer, n]) => `${layer} ${n}`)
         .join(", ");
     const open = r.warnings.length > 0 ? `\n${r.warnings.map((w) => `  ! ${w}`).join("\n")}` : "";
-    return `Attendee isolation (${r.pair[0]}'s credentials against ${r.pair[1]}): ${total} of ${ATTACKS.length} attacks refused (${by}); ${r.allowed} capabilities and ${r.lessons} lesson objects admitted${open}`;
+    return `Attendee isolation (${r.pair[0]}'s credentials against ${r.pair[1]}): ${total} of ${r.attacks} attacks refused (${by}); ${r.allowed} capabilities and ${r.lessons} lesson objects admitted${open}`;
 }

@@ -6,7 +6,7 @@
  */
 import { ATTENDEE_ACCOUNT } from "../../classroom/attendeeSpec";
 import { ADDONS_NAMESPACE, ISTIOD_POD_LABELS, JAEGER_LABELS, KIALI_POD_LABELS, PROMETHEUS_SERVER_POD_LABELS } from "../../model/endpoints";
-import { INGRESS_GATEWAY, INGRESS_NAMESPACE, ISTIO_NAMESPACE } from "../../model/platform";
+import { INGRESS_GATEWAY, INGRESS_NAMESPACE, ISTIO_NAMESPACE, WORKSHOP_GATEWAY } from "../../model/platform";
 import { EXTERNAL_HOST } from "../../lessons/catalog/egress";
 import { JOB_BOUNDS, LIST_BOUNDS, MAX_REPLICAS } from "../../classroom/admissionSpec";
 import type { Pod } from "../kubernetes/network";
@@ -39,6 +39,8 @@ export interface Attack {
     readonly what: string;
     /** The attempt, for the attacker's namespace, a victim's, and where the attacker's gateway paths start (`attendeePathBase`). */
     readonly attempt: (own: string, victim: string, base: string) => Attempt;
+    /** Only with this ingress API (`istio.ingress.api`): how an attendee publishes gateway routes differs between them. */
+    readonly ingress?: "istio" | "gateway-api";
 }
 
 const meta = (name: string, namespace: string) => ({ name, namespace });
@@ -68,6 +70,22 @@ const delegate = (ns: string, http: readonly Record<string, unknown>[]) => ({ ..
 const ownDelegate = (ns: string, base: string, extra: Record<string, unknown>) =>
     delegate(ns, [{ match: [{ uri: { prefix: `${base}/static` } }], route: [{ destination: { host: `productpage.${ns}.svc.cluster.local` } }], ...extra }]);
 const connect = (namespace: string, labels: Readonly<Record<string, string>>, port: number): Attempt => ({ connect: { namespace, labels }, port });
+/** An HTTPRoute (Gateway API ingress) attached to the shared Gateway, with these rules and, where given, hosts. */
+const httpRoute = (ns: string, rules: readonly Record<string, unknown>[], extra: Record<string, unknown> = {}) => ({
+    apiVersion: "gateway.networking.k8s.io/v1",
+    kind: "HTTPRoute",
+    metadata: meta("x", ns),
+    spec: { parentRefs: [{ name: WORKSHOP_GATEWAY.name, namespace: WORKSHOP_GATEWAY.namespace }], rules, ...extra },
+});
+/** A rule on the attendee's own gateway path (`base`; on their own host, that host's paths), to their own Service. */
+const ownRule = (base: string, extra: Record<string, unknown> = {}) => ({ matches: [{ path: { type: "PathPrefix", value: `${base}/static` } }], backendRefs: [{ name: "productpage", port: 9080 }], ...extra });
+/** The hostnames an attendee's own routes name: theirs on a classroom domain, none under a path prefix. */
+const ownHosts = (own: string, base: string) => (base === "" ? { hostnames: [`${own}.workshop.example.com`] } : {});
+
+/** The attempts that apply to a stack of this ingress API. */
+export function forIngress(attempts: readonly Attack[], api: "istio" | "gateway-api"): Attack[] {
+    return attempts.filter((a) => a.ingress === undefined || a.ingress === api);
+}
 
 export const ATTACKS: readonly Attack[] = [
     { what: "run a privileged pod", attempt: (own) => ({ verb: "create", object: pod(own, {}, { securityContext: { privileged: true } }) }) },
@@ -290,6 +308,44 @@ export const ATTACKS: readonly Attack[] = [
     { what: "answer every pod's lookups of an outside host (a Service named github in a namespace named com)", attempt: () => ({ claimHost: "github" }) },
     { what: "pull a private image of the stack's AWS account (a pod naming it: the kubelet pulls with the node's role)", attempt: () => ({ pullImage: "private/payroll" }) },
     { what: "read the shared gateway's statistics (every attendee's routes, port 15090)", attempt: () => connect(INGRESS_NAMESPACE, INGRESS_GATEWAY.labels, 15090) },
+    {
+        what: "take another attendee's gateway paths with an HTTPRoute on the shared Gateway",
+        attempt: (own, victim) => ({ verb: "create", object: httpRoute(own, [{ matches: [{ path: { type: "PathPrefix", value: `/${victim}` } }], backendRefs: [{ name: "productpage", port: 9080 }] }]) }),
+    },
+    {
+        what: "take another attendee's host with an HTTPRoute (hostnames)",
+        attempt: (own, victim) => ({ verb: "create", object: httpRoute(own, [{ backendRefs: [{ name: "productpage", port: 9080 }] }], { hostnames: [`${victim}.workshop.example.com`] }) }),
+    },
+    {
+        what: "take every path no one else routes with an HTTPRoute without matches (the CRD's default: the prefix /)",
+        attempt: (own) => ({ verb: "create", object: httpRoute(own, [{ matches: [{ path: { type: "PathPrefix", value: "/" } }], backendRefs: [{ name: "productpage", port: 9080 }] }]) }),
+    },
+    {
+        what: "publish another attendee's internal Service under its own path (an HTTPRoute's backend in their namespace)",
+        attempt: (own, victim, base) => ({ verb: "create", object: httpRoute(own, [ownRule(base, { backendRefs: [{ name: "ratings", namespace: victim, port: 9080 }] })], ownHosts(own, base)) }),
+    },
+    {
+        what: "copy the gateway's requests to another attendee's Service (an HTTPRoute's RequestMirror)",
+        attempt: (own, victim, base) => ({
+            verb: "create",
+            object: httpRoute(own, [ownRule(base, { filters: [{ type: "RequestMirror", requestMirror: { backendRef: { name: "ratings", namespace: victim, port: 9080 } } }] })], ownHosts(own, base)),
+        }),
+    },
+    {
+        what: "send the class's requests to an outside site (an HTTPRoute's RequestRedirect to another host)",
+        attempt: (own, _, base) => ({
+            verb: "create",
+            object: httpRoute(own, [{ matches: ownRule(base).matches, filters: [{ type: "RequestRedirect", requestRedirect: { hostname: "phish.example.com", statusCode: 302 } }] }], ownHosts(own, base)),
+        }),
+    },
+    {
+        what: "route another attendee's Service inside the mesh (an HTTPRoute whose parent is their Service)",
+        attempt: (own, victim) => ({
+            verb: "create",
+            object: { ...httpRoute(own, [{ backendRefs: [{ name: "productpage", port: 9080 }] }]), spec: { parentRefs: [{ group: "", kind: "Service", name: "reviews", namespace: victim }], rules: [{ backendRefs: [{ name: "productpage", port: 9080 }] }] } },
+        }),
+    },
+    { what: "open its Services to another namespace's routes (a ReferenceGrant)", attempt: (own) => ({ verb: "create", group: "gateway.networking.k8s.io", resource: "referencegrants", namespace: own }) },
 ];
 
 /** What an attendee is meant to do: every one admitted. */
@@ -299,7 +355,13 @@ export const CAPABILITIES: readonly Attack[] = [
     { what: "exec into its pods, port-forward, read logs", attempt: (own) => ({ verb: "create", group: "", resource: "pods/exec", namespace: own }) },
     { what: "route its own Services (VirtualService in the mesh)", attempt: (own) => ({ verb: "create", object: vs(own, { hosts: ["reviews"], http: [{ route: [{ destination: { host: "reviews", subset: "v2" } }] }] }) }) },
     {
+        what: "change its gateway routes on its own paths or host (an HTTPRoute on the shared Gateway)",
+        ingress: "gateway-api",
+        attempt: (own, _, base) => ({ verb: "create", object: httpRoute(own, [ownRule(base, { filters: [{ type: "URLRewrite", urlRewrite: { path: { type: "ReplacePrefixMatch", replacePrefixMatch: "/static" } } }] })], ownHosts(own, base)) }),
+    },
+    {
         what: "change its gateway routes under its own prefix (delegate VirtualService)",
+        ingress: "istio",
         attempt: (own, _, base) => ({
             verb: "create",
             object: delegate(own, [{ match: [{ uri: { prefix: `${base}/api/v1/products/0/reviews` } }], route }]),

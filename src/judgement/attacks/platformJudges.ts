@@ -6,6 +6,7 @@
  * Istio's semantics as its sources and documentation state them; each
  * judge's escape is shown by a test over a plan that lacks the control.
  */
+import { isGatewayApi } from "../../model/gatewayApiObjects";
 import { ATTENDEE_NAMESPACE_LABEL } from "../../model/platform";
 import { namesDomain } from "../../settings/classroom";
 import { accountOf, imagePullGrant, nodeRoleStatements } from "../cloud/nodeImages";
@@ -62,13 +63,25 @@ export interface IstioView {
     readonly gateways: readonly any[];
     readonly scopedGateways: boolean;
     readonly roots: readonly any[];
+    /** The Gateway API's Gateways of manual deployment, each with the Services its Hostname addresses name. */
+    readonly apiGateways: readonly { readonly gateway: any; readonly services: readonly any[] }[];
 }
 
 export function istioViewOf(plan: Plan, objs: readonly any[]): IstioView {
+    const services = objs.filter((o) => o.kind === "Service");
     return {
-        gateways: objs.filter((o) => o.kind === "Gateway" && o.apiVersion?.startsWith("networking.istio.io")),
+        gateways: objs.filter((o) => o.kind === "Gateway" && !isGatewayApi(o)),
         scopedGateways: istiodEnvOf(plan).PILOT_SCOPE_GATEWAY_TO_NAMESPACE === "true",
         roots: objs.filter((o) => o.kind === "VirtualService" && (o.spec?.http ?? []).some((h: any) => h.delegate)),
+        apiGateways: objs
+            .filter((o) => o.kind === "Gateway" && isGatewayApi(o))
+            .map((gateway) => ({
+                gateway,
+                services: (gateway.spec?.addresses ?? []).flatMap((a: any) => {
+                    const [name, namespace] = String(a.value).split(".");
+                    return services.filter((svc) => svc.metadata?.name === name && svc.metadata?.namespace === (namespace ?? gateway.metadata.namespace));
+                }),
+            })),
     };
 }
 
@@ -83,6 +96,14 @@ export function istioVerdict(view: IstioView, object: any, p: { readonly metadat
     if (claimed.length > 0) {
         if (scopedGateways) return { layer: "Istio", reason: `istiod applies Gateway ${claimed[0].metadata.namespace}/${claimed[0].metadata.name} to pods of its own namespace only (PILOT_SCOPE_GATEWAY_TO_NAMESPACE)` };
         return { layer: "admitted", reason: `Gateway ${claimed[0].metadata.namespace}/${claimed[0].metadata.name} selects it: istiod sends it the gateway's listeners and routes` };
+    }
+    // A Gateway API Gateway of manual deployment configures the pods of the Service its address names: a Service
+    // selects pods of its own namespace only, whatever their labels say (a pod carrying any of its selector's labels
+    // is one meant to look like a gateway).
+    const labelledLike = p ? view.apiGateways.filter((a) => a.services.some((svc) => Object.entries(svc.spec?.selector ?? {}).some(([k, v]) => podLabels?.[k] === v))) : [];
+    if (labelledLike.length > 0 && labelledLike.every((a) => a.services.every((svc) => svc.metadata.namespace !== ns))) {
+        const { gateway, services } = labelledLike[0];
+        return { layer: "Istio", reason: `Gateway ${gateway.metadata.namespace}/${gateway.metadata.name} is served by the pods of Service ${services[0].metadata.namespace}/${services[0].metadata.name}, which selects pods of its own namespace only` };
     }
     // A VirtualService without hosts is a delegate: Istio uses it only as a root route hands over to it, within that route's match.
     if (object.kind === "VirtualService" && (object.spec?.hosts ?? []).length === 0) {

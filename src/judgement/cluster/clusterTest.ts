@@ -18,8 +18,8 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
 import YAML from "yaml";
-import { attendeeJudge, attendeePathBase, lessonObjects } from "../attacks/attackSuite";
-import { ATTACKS, CAPABILITIES, type Attack } from "../attacks/attacks";
+import { attendeeJudge, attendeePathBase, lessonObjects, suiteOf } from "../attacks/attackSuite";
+import { type Attack } from "../attacks/attacks";
 import { objectLabel, planObjects } from "../checks/clusterChecks";
 import { handOutObjects } from "../checks/meshVisibility";
 import type { Plan } from "../plan/plan";
@@ -177,9 +177,10 @@ async function json(kubectlPath: string, state: ClusterState, args: readonly str
 
 /** The offline verdicts of the suite and the API server's, side by side. */
 async function judgeAttacks(plan: Plan, kubectlPath: string, own: string, victim: string, attendeeConfig: string) {
-    const judge = attendeeJudge(plan, own);
-    const base = attendeePathBase(planObjects(plan), own);
-    const disagreements: string[] = [];
+    const planned = planObjects(plan);
+    const judge = attendeeJudge(plan, own, planned);
+    const base = attendeePathBase(planned, own);
+    const suite = suiteOf(planned), disagreements: string[] = [];
     const verdicts = async (list: readonly Attack[]) => {
         const out: { what: string; offline: ReturnType<typeof judge>; server?: ServerVerdict }[] = [];
         for (const a of list) {
@@ -193,12 +194,11 @@ async function judgeAttacks(plan: Plan, kubectlPath: string, own: string, victim
         }
         return out;
     };
-    const attacks = await verdicts(ATTACKS);
-    const capabilities = await verdicts(CAPABILITIES);
+    const attacks = await verdicts(suite.attacks);
+    const capabilities = await verdicts(suite.capabilities);
     const sent = attacks.filter((a) => a.server);
     const serverSide = sent.filter((a) => expectedServerLayer(a.offline) !== "admitted");
     // The lessons, as the attendee applies them: each must be admitted, as the offline judgement says.
-    const planned = planObjects(plan);
     const lessons = [...lessonObjects(plan, own, planned), ...handOutObjects(planned).filter(({ o }) => o.metadata?.namespace === own).map(({ o }) => o)];
     const refusedLessons: string[] = [];
     for (const o of lessons) {
