@@ -45,7 +45,7 @@ describe("settings: defaults", () => {
                 egressGateway: false,
                 gatewayApi: { crds: "install" },
                 accessLogs: true,
-                ingress: { serviceType: "LoadBalancer", sourceCidrs: ["0.0.0.0/0"], httpNodePort: 30080, httpsNodePort: 30443 },
+                ingress: { api: "istio", serviceType: "LoadBalancer", sourceCidrs: ["0.0.0.0/0"], httpNodePort: 30080, httpsNodePort: 30443 },
                 tracing: { samplingPercent: 100 },
             },
             addons: {
