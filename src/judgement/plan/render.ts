@@ -7,7 +7,7 @@
  *
  * The chart cache is `$ISTIO_WORKSHOP_CHART_CACHE`, else `.charts/` in the
  * project, laid out as `helm pull -d <cache>/<repo>` leaves it
- * (`istio/istiod-1.30.3.tgz`); `npm run charts` fills it. Without helm or
+ * (`istio/istiod-1.30.5.tgz`); `npm run charts` fills it. Without helm or
  * without a release's archive, that release is reported as not rendered, with
  * the reason: never as rendered.
  *
