@@ -14,7 +14,10 @@ import type { Plan } from "../src/judgement/plan/plan";
 import { NotModelled, type ModelPod } from "../src/judgement/dataplane/apps";
 import { GATEWAY_ROUTES_LABELS } from "../src/model/platform";
 import { AMBIENT_RAW, EKS_RAW, TEST_CERTIFICATE, planIndex, settingsFor } from "./helpers";
-import { needUpstream, upstreamYamlDocs } from "./upstream";
+import { UPSTREAM, needUpstream, upstreamYamlDocs } from "./upstream";
+import { checkPlan } from "../src/judgement/checks/validatePlan";
+import { upstreamGatewayApi } from "../src/judgement/cluster/replay";
+import { gatewayApiManifest } from "../src/mesh/meshSpec";
 import { parseSettings, SettingsError } from "../src/settings/parse";
 import { workshopFrom } from "../src/workshop/resolve";
 import { buildNamespace, namespaceManifests } from "../src/lessons/build";
@@ -97,6 +100,33 @@ describe("Gateway API ingress", function () {
         assert.deepEqual(validator.violations(gateway({ type: "Hostname", value: "gw.n.svc.cluster.local", port: 80 })), ["spec/addresses/0/port is not a field of Gateway (gateway.networking.k8s.io/v1) (the API server would drop it)"]);
         // The item's own rules still hold: a Hostname address is checked by the CRD's CEL rule.
         assert.ok(validator.violations(gateway({ type: "Hostname", value: "Not_A_Host" })).some((v) => v.includes("Hostname value must be empty or contain only valid characters")));
+    });
+
+    it("applies the CRDs' defaults before their rules, as the API server does: the parentRef rules read the defaulted group and kind", function () {
+        needUpstream(this);
+        const validator = new CrdValidator(upstreamYamlDocs("gateway-api/v1.5.1/standard/gateway.networking.k8s.io_httproutes.yaml"));
+        const ours = objects.find((o) => o.kind === "HTTPRoute" && o.metadata.name === "bookinfo-gateway");
+        assert.deepEqual(validator.violations(ours), []);
+        const before = validator.cel.notEvaluated.size;
+        // The same parent twice, neither naming a listener: the CRD's rule (over group, kind, name, namespace) refuses it.
+        const twice = { ...ours, spec: { ...ours.spec, parentRefs: [ours.spec.parentRefs[0], ours.spec.parentRefs[0]] } };
+        assert.ok(validator.violations(twice).some((v) => /must be unique/.test(v)), JSON.stringify(validator.violations(twice)));
+        assert.equal(validator.cel.notEvaluated.size, before, [...validator.cel.notEvaluated.keys()].join("; "));
+    });
+
+    it("the plan checks the Gateway API's objects against the CRDs of its manifest when the chart cache has it, and says so when it has not", function () {
+        needUpstream(this);
+        const url = gatewayApiManifest(settingsFor(RAW).istio)!;
+        const standIn = upstreamGatewayApi(UPSTREAM)(url)!.objects;
+        const gatewaySchemas = (notChecked: readonly string[]) => notChecked.filter((n) => n.startsWith("schema of gateway.networking.k8s.io"));
+        assert.deepEqual(gatewaySchemas(checkPlan(plan).notChecked), [
+            "schema of gateway.networking.k8s.io/v1 Gateway: no CustomResourceDefinition for it in the plan (the Gateway API's manifest is not in the chart cache)",
+            "schema of gateway.networking.k8s.io/v1 HTTPRoute: no CustomResourceDefinition for it in the plan (the Gateway API's manifest is not in the chart cache)",
+        ]);
+        const cached = checkPlan(plan, { manifests: new Map([[url, standIn]]) });
+        assert.deepEqual(gatewaySchemas(cached.notChecked), []);
+        assert.deepEqual(cached.notChecked.filter((n) => n.startsWith("CEL rule")), []);
+        assert.deepEqual(cached.problems, []);
     });
 
     it("bookinfo's HTTPRoute matches the paths of Istio's bookinfo Gateway API sample, and the model answers every path alike for both", function () {

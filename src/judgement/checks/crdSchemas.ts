@@ -138,6 +138,23 @@ function celViolations(schema: any, value: unknown, at: string, tally: CelTally)
     return out;
 }
 
+/**
+ * The object as the API server holds it before validating: the structural schema's `default`s filled in where a
+ * field is absent, inside objects and every item of arrays (Kubernetes' CRD defaulting; a default is itself
+ * defaulted). The Gateway API's rules rely on it (a parentRef's `group` and `kind`, a backend's `kind`).
+ */
+export function withDefaults(schema: any, value: any): any {
+    if (!schema || value === null || value === undefined) return value;
+    if (Array.isArray(value)) return schema.items ? value.map((v) => withDefaults(schema.items, v)) : value;
+    if (typeof value !== "object") return value;
+    const out: Record<string, unknown> = { ...value };
+    for (const [k, child] of Object.entries<any>(schema.properties ?? {})) {
+        if (out[k] === undefined && child?.default !== undefined) out[k] = structuredClone(child.default);
+        if (out[k] !== undefined) out[k] = withDefaults(child, out[k]);
+    }
+    return out;
+}
+
 export class CrdValidator {
     private readonly versions: Map<string, CrdVersion>;
     private readonly compiled = new Map<string, ValidateFunction>();
@@ -176,8 +193,9 @@ export class CrdValidator {
             validate = this.ajv.compile(toJsonSchema(v.schema));
             this.compiled.set(key, validate);
         }
-        if (!validate(o)) problems.push(...(validate.errors ?? []).map((e) => describeAjvError(e, `${o.kind} (${o.apiVersion})`)));
-        problems.push(...celViolations(v.schema, o, "", this.cel));
+        const defaulted = withDefaults(v.schema, o);
+        if (!validate(defaulted)) problems.push(...(validate.errors ?? []).map((e) => describeAjvError(e, `${o.kind} (${o.apiVersion})`)));
+        problems.push(...celViolations(v.schema, defaulted, "", this.cel));
         return problems;
     }
 }

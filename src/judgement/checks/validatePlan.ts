@@ -277,7 +277,9 @@ export function checkPlan(plan: Plan, options: ValidationOptions = {}): Validati
     // Upstream charts' releases (a lessons release's objects are in the plan already).
     const releases = plan.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" && !isLessonsRelease(r));
     const allRendered = releases.every((r) => rendered.has(r.urn));
-    const crds = new CrdValidator([...(options.crds ?? []), ...objs.filter(({ o }) => o.kind === "CustomResourceDefinition").map(({ o }) => o)]);
+    // The CRDs the plan installs: its charts' (rendered) and its manifests' (the Gateway API's, from the chart cache).
+    const manifestCrds = [...(options.manifests?.values() ?? [])].flat().filter((o) => o?.kind === "CustomResourceDefinition");
+    const crds = new CrdValidator([...(options.crds ?? []), ...objs.filter(({ o }) => o.kind === "CustomResourceDefinition").map(({ o }) => o), ...manifestCrds]);
     const schemas = schemaProblems(plan, crds, objs);
     const isolation = isolationReport(plan, objs);
     const policies = policyViolations(plan, options.levels);
@@ -309,7 +311,7 @@ export function checkPlan(plan: Plan, options: ValidationOptions = {}): Validati
                 const rel = releaseInputs(r);
                 return `values of release ${rel.namespace}/${rel.name} against ${CONFIG_SCHEMAS[rel.chart].kind}'s configuration schema: chart ${CONFIG_SCHEMAS[rel.chart].chart} ${rel.version} is not in the chart cache`;
             }),
-        ...schemas.unchecked.map((k) => `schema of ${k}: no CustomResourceDefinition for it in the plan${crds.size === 0 ? " (its chart was not rendered)" : ""}`),
+        ...schemas.unchecked.map((k) => `schema of ${k}: no CustomResourceDefinition for it in the plan (${k.includes("gateway.networking.k8s.io") ? "the Gateway API's manifest is not in the chart cache" : "its chart was not rendered"})`),
         ...addresses.unverified.map((a) => `address ${a}: some releases were not rendered, so it may be one of theirs`),
         ...[...crds.cel.notEvaluated].map(([rule, why]) => `CEL rule ${rule}: could not be evaluated (${why})`),
         ...planManifestUrls(plan)
