@@ -33,6 +33,8 @@ export interface ModelPod {
     readonly env: Readonly<Record<string, string>>;
     readonly args: readonly string[];
     readonly sidecar: boolean;
+    /** In ambient mode (no sidecar: the node's ztunnel carries its traffic, `ztunnel.ts`). */
+    readonly ambient?: boolean;
 }
 
 /** A request as an app sees it. */

@@ -16,6 +16,8 @@
  *    creation order, delegates (a root route whose delegate does not exist is
  *    dropped), 404 where nothing matches; the Gateway API's Gateways and
  *    HTTPRoutes as istiod converts them (`gatewayApi.ts`);
+ *  - ambient pods (no sidecar, the node's ztunnel): no HTTP routing, the receiving
+ *    ztunnel's L4 checks (`ztunnel.ts`);
  *  - the server's pod: NetworkPolicy, PeerAuthentication (STRICT resets a
  *    caller without a sidecar), RequestAuthentication (RS256 against the inline
  *    JWKS; an invalid token 401), AuthorizationPolicy (DENY, then ALLOW),
@@ -28,6 +30,7 @@ import { EXPORT_TO_ANNOTATION } from "../../model/platform";
 import { NotModelled, appAnswer, requestMetric, type Answer, type AppRequest, type ModelPod, type Replies } from "./apps";
 import { apiGatewayOutcome, apiGatewaysOf, type ApiLookup } from "./gatewayApi";
 import { isGatewayApi } from "../../model/gatewayApiObjects";
+import { ztunnelRefusal } from "./ztunnel";
 
 export interface MeshConfig {
     readonly rootNamespace: string;
@@ -347,6 +350,11 @@ export class Mesh {
             // What the gateway's own proxy counts is its own statistics, not the caller's.
             const { counted: _gatewayCounts, ...a } = this.gateway(pod, req);
             return a;
+        }
+        if (pod.ambient) {
+            // The receiving ztunnel (`ztunnel.ts`): mesh callers arrive over HBONE; a refusal resets the connection.
+            const overHbone = from.sidecar || from.ambient === true;
+            if (ztunnelRefusal(this.world.objects, this.world.mesh.rootNamespace, this.world.mesh.trustDomain, pod, from, port, overHbone, this.peerMode(pod))) return NO_ANSWER(0);
         }
         if (pod.sidecar) {
             if (!mtls && this.peerMode(pod) === "STRICT") return NO_ANSWER(0);

@@ -3,6 +3,7 @@
  * them, their pods as the model needs them, and the mesh's configuration as
  * istiod's values set it.
  */
+import { ambientEnrolled } from "./ztunnel";
 import * as fs from "fs";
 import * as path from "path";
 import { EGRESS_GATEWAY, INGRESS_GATEWAY } from "../../model/platform";
@@ -26,6 +27,7 @@ export function modelPod(objects: readonly any[], namespace: string, name: strin
         env: Object.fromEntries((app.env ?? []).filter((e: any) => typeof e.value === "string").map((e: any) => [e.name, e.value])),
         args: [...(app.args ?? [])],
         sidecar: sidecarInjected(objects, namespace, template.metadata),
+        ambient: ambientEnrolled(objects, namespace, template.metadata, sidecarInjected(objects, namespace, template.metadata)),
     };
 }
 
