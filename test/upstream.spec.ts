@@ -32,6 +32,7 @@ import { READ_UNDECLARED, declarationProblems, leafPaths } from "../src/judgemen
 import { AMBIENT_RAW, EKS_RAW, EXPOSED_RAW, planIndex, settingsFor } from "./helpers";
 import { ISTIO_DATA_VERSION, UPSTREAM, istioCrds, needUpstream, upstreamText, upstreamYamlDocs } from "./upstream";
 import { upstreamBaseCrds, upstreamGatewayApi } from "../src/judgement/cluster/replay";
+import { jobsScraping } from "../src/judgement/attacks/prometheusTargets";
 import { cacheManifest } from "../src/tooling/manifestCache";
 import { cachedManifests } from "../src/judgement/plan/manifests";
 
@@ -361,6 +362,8 @@ describe("upstream: the pinned charts and what they create", () => {
         assert.equal(ztunnel.spec.template.metadata.annotations["prometheus.io/scrape"], "true");
         const port = Number(ztunnel.spec.template.metadata.annotations["prometheus.io/port"]);
         assert.ok(ztunnel.spec.template.spec.containers[0].ports.some((p: any) => p.containerPort === port));
+        // ...and the plan's Prometheus has a pod job that takes annotated pods of ztunnel's namespace (the graph Kiali draws for ambient reads them).
+        assert.ok(jobsScraping(plans.ambient, ztunnel.metadata.namespace ?? "istio-system").length > 0);
         // The sidecar stacks install no ztunnel.
         assert.ok(!plans.dev.resources.some((x) => x.type === RELEASE && releaseInputs(x).chart === "ztunnel"));
     });
