@@ -31,7 +31,7 @@ import { checkPlan, schemaProblems } from "../src/judgement/checks/validatePlan"
 import { READ_UNDECLARED, declarationProblems, leafPaths } from "../src/judgement/checks/valuesCheck";
 import { AMBIENT_RAW, EKS_RAW, EXPOSED_RAW, planIndex, settingsFor } from "./helpers";
 import { ISTIO_DATA_VERSION, UPSTREAM, istioCrds, needUpstream, upstreamText, upstreamYamlDocs } from "./upstream";
-import { upstreamBaseCrds, upstreamGatewayApi } from "../src/judgement/cluster/replay";
+import { heldIstioVersion, upstreamBaseCrds, upstreamGatewayApi } from "../src/judgement/cluster/replay";
 import { jobsScraping } from "../src/judgement/attacks/prometheusTargets";
 import { cacheManifest } from "../src/tooling/manifestCache";
 import { cachedManifests } from "../src/judgement/plan/manifests";
@@ -66,7 +66,7 @@ function chartValuesDir(repoUrl: string, chart: string, version: string): string
  */
 function dataVersion(repoUrl: string, chart: string, version: string): string {
     if (repoUrl !== ISTIO_CHART_REPO || chartValuesDir(repoUrl, chart, version)) return version;
-    return version.split(".").slice(0, 2).join(".") === ISTIO_DATA_VERSION.split(".").slice(0, 2).join(".") ? ISTIO_DATA_VERSION : version;
+    return heldIstioVersion(UPSTREAM, version) ?? version;
 }
 
 /**

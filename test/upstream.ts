@@ -7,6 +7,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
+import { heldIstioVersion } from "../src/judgement/cluster/replay";
+import { DEFAULT_ISTIO_VERSION } from "../src/settings/istio";
 
 export const UPSTREAM = process.env.ISTIO_WORKSHOP_UPSTREAM ?? path.resolve(__dirname, "..", "..", "shared", "upstream");
 export const HAVE_UPSTREAM = fs.existsSync(path.join(UPSTREAM, "README.md"));
@@ -58,11 +60,7 @@ export function istioCrds(): any[] {
 }
 
 /**
- * The Istio release the upstream data holds charts, renders and CRDs of: the newest 1.30 patch it has. The
+ * The Istio release the upstream data holds charts, renders and CRDs of for the default: that one, or the newest patch of its minor. The
  * project's default may be newer (a release after the data was taken); tests hold values and objects to this one.
  */
-export const ISTIO_DATA_VERSION: string = (() => {
-    const dir = path.join(UPSTREAM, "chart-values", "istio");
-    const patches = (fs.existsSync(dir) ? fs.readdirSync(dir) : []).map((d) => /^base-1\.30\.(\d+)$/.exec(d)?.[1]).filter((p): p is string => p !== undefined);
-    return patches.length === 0 ? "1.30.3" : `1.30.${Math.max(...patches.map(Number))}`;
-})();
+export const ISTIO_DATA_VERSION: string = heldIstioVersion(UPSTREAM, DEFAULT_ISTIO_VERSION) ?? DEFAULT_ISTIO_VERSION;

@@ -64,8 +64,9 @@ describe("ambient mode in the mesh model: ztunnel at L4", () => {
         assert.equal(beyondL4(policy("l4", { rules: [{ from: [{ source: { namespaces: ["amb"] } }], to: [{ operation: { ports: ["8080"] } }] }] })), undefined);
     });
 
-    it("applies no HTTP routing without a waypoint: a VirtualService that would answer 500 leaves an ambient caller's request alone", () => {
+    it("applies no HTTP routing without a waypoint: a VirtualService that answers a sidecar's request with 500 leaves an ambient caller's alone", () => {
         const fault = { apiVersion: "networking.istio.io/v1", kind: "VirtualService", metadata: { name: "hello", namespace: "amb" }, spec: { hosts: ["hello"], http: [{ fault: { abort: { httpStatus: 500, percentage: { value: 100 } } }, route: [{ destination: { host: "hello" } }] }] } };
         assert.equal(status([fault], { namespace: "amb" }), 200);
+        assert.equal(status([fault, ns("side", { "istio-injection": "enabled" })], { namespace: "side" }), 500);
     });
 });

@@ -4,7 +4,7 @@
  * hold is decided by the Gateway API's CRDs of the release the stack installs (`istio.gatewayApi`), which the plan
  * validates every object against when it has them.
  */
-import type { ObjectMeta } from "./istioObjects";
+import type { ObjectMeta, SpecObject } from "./istioObjects";
 
 export const GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1";
 
@@ -58,12 +58,7 @@ interface Specs {
 }
 export type GatewayApiKind = keyof Specs;
 
-export interface GatewayApiObject<K extends GatewayApiKind = GatewayApiKind> {
-    readonly apiVersion: string;
-    readonly kind: K;
-    readonly metadata: ObjectMeta;
-    readonly spec: Specs[K];
-}
+export type GatewayApiObject<K extends GatewayApiKind = GatewayApiKind> = SpecObject<K, Specs[K]>;
 
 export function gatewayApiObject<K extends GatewayApiKind>(kind: K, metadata: ObjectMeta, spec: Specs[K]): GatewayApiObject<K> {
     return { apiVersion: GATEWAY_API_VERSION, kind, metadata, spec };

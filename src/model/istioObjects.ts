@@ -147,12 +147,15 @@ export interface ObjectMeta {
     readonly annotations?: Record<string, string>;
 }
 
-export interface IstioObject<K extends IstioKind = IstioKind> {
+/** A Kubernetes object of a custom kind with a typed spec (Istio's here, the Gateway API's in `gatewayApiObjects.ts`). */
+export interface SpecObject<K extends string, S> {
     readonly apiVersion: string;
     readonly kind: K;
     readonly metadata: ObjectMeta;
-    readonly spec: Specs[K];
+    readonly spec: S;
 }
+
+export type IstioObject<K extends IstioKind = IstioKind> = SpecObject<K, Specs[K]>;
 
 export function istioObject<K extends IstioKind>(kind: K, metadata: ObjectMeta, spec: Specs[K]): IstioObject<K> {
     return { apiVersion: ISTIO_API_VERSIONS[kind], kind, metadata, spec };

@@ -58,7 +58,7 @@ export const GATEWAY_API_FOR_ISTIO: Readonly<Record<string, string>> = { "1.30":
 
 /** The Gateway API release for an Istio version (`major.minor.patch`), if the project knows it. */
 export function gatewayApiFor(istioVersion: string): string | undefined {
-    return GATEWAY_API_FOR_ISTIO[istioVersion.split(".").slice(0, 2).join(".")];
+    return GATEWAY_API_FOR_ISTIO[minorOf(istioVersion)];
 }
 
 export const istioSchema = section({

@@ -7,6 +7,7 @@
  * judge's escape is shown by a test over a plan that lacks the control.
  */
 import { isGatewayApi } from "../../model/gatewayApiObjects";
+import { addressedServices } from "../dataplane/gatewayApi";
 import { ATTENDEE_NAMESPACE_LABEL } from "../../model/platform";
 import { namesDomain } from "../../settings/classroom";
 import { accountOf, imagePullGrant, nodeRoleStatements } from "../cloud/nodeImages";
@@ -75,13 +76,7 @@ export function istioViewOf(plan: Plan, objs: readonly any[]): IstioView {
         roots: objs.filter((o) => o.kind === "VirtualService" && (o.spec?.http ?? []).some((h: any) => h.delegate)),
         apiGateways: objs
             .filter((o) => o.kind === "Gateway" && isGatewayApi(o))
-            .map((gateway) => ({
-                gateway,
-                services: (gateway.spec?.addresses ?? []).flatMap((a: any) => {
-                    const [name, namespace] = String(a.value).split(".");
-                    return services.filter((svc) => svc.metadata?.name === name && svc.metadata?.namespace === (namespace ?? gateway.metadata.namespace));
-                }),
-            })),
+            .map((gateway) => ({ gateway, services: addressedServices(gateway, services) })),
     };
 }
 

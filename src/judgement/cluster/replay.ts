@@ -308,6 +308,21 @@ export async function replayDestroy(plan: Plan, t: ReplayTools): Promise<ReplayS
 }
 
 /**
+ * The Istio release whose charts the upstream data holds for a version: that version, or for a patch the data does
+ * not hold (one published after it was taken), the newest patch of the same minor it holds; undefined for neither.
+ */
+export function heldIstioVersion(upstreamDir: string, version: string): string | undefined {
+    const dir = path.join(upstreamDir, "chart-values", "istio");
+    const minor = version.split(".").slice(0, 2).join(".");
+    const held = (fs.existsSync(dir) ? fs.readdirSync(dir) : [])
+        .map((d) => /^base-(\d+\.\d+)\.(\d+)$/.exec(d))
+        .filter((m): m is RegExpExecArray => m !== null && m[1] === minor)
+        .map((m) => ({ version: `${m[1]}.${m[2]}`, patch: Number(m[2]) }))
+        .sort((a, b) => b.patch - a.patch);
+    return (held.find((h) => h.version === version) ?? held[0])?.version;
+}
+
+/**
  * The upstream CRDs a release of `istio-base` renders (the chart's own `files/crd-all.gen.yaml`), from the upstream
  * data: that version's, or for a patch release the data does not hold, the newest patch of the same minor it holds
  * (the source names which, so the run says what stood in for what).
@@ -315,17 +330,10 @@ export async function replayDestroy(plan: Plan, t: ReplayTools): Promise<ReplayS
 export function upstreamBaseCrds(upstreamDir: string): (release: { readonly chart: string; readonly version: string }) => { objects: unknown[]; source: string } | undefined {
     return (release) => {
         if (release.chart !== "base") return undefined;
-        const dir = path.join(upstreamDir, "chart-values", "istio");
-        const minor = release.version.split(".").slice(0, 2).join(".");
-        const held = (fs.existsSync(dir) ? fs.readdirSync(dir) : [])
-            .map((d) => /^base-(\d+\.\d+)\.(\d+)$/.exec(d))
-            .filter((m): m is RegExpExecArray => m !== null && m[1] === minor)
-            .map((m) => ({ version: `${m[1]}.${m[2]}`, patch: Number(m[2]) }))
-            .sort((a, b) => b.patch - a.patch);
-        const data = held.find((h) => h.version === release.version) ?? held[0];
-        if (data === undefined) return undefined;
-        const file = path.join(dir, `base-${data.version}`, "files", "crd-all.gen.yaml");
-        const source = path.relative(path.dirname(upstreamDir), file) + (data.version === release.version ? "" : ` (standing in for ${release.version})`);
+        const held = heldIstioVersion(upstreamDir, release.version);
+        if (held === undefined) return undefined;
+        const file = path.join(upstreamDir, "chart-values", "istio", `base-${held}`, "files", "crd-all.gen.yaml");
+        const source = path.relative(path.dirname(upstreamDir), file) + (held === release.version ? "" : ` (standing in for ${release.version})`);
         return { objects: manifestObjects(fs.readFileSync(file, "utf8")).filter((o) => o.kind === "CustomResourceDefinition"), source };
     };
 }

@@ -32,26 +32,32 @@ export interface ApiRequest {
     readonly headers: Readonly<Record<string, string>>;
 }
 
-/** How the model looks objects and Services up (the mesh's own indexes). */
+/** How the model looks objects up (the mesh's own index). */
 export interface ApiLookup {
     readonly objects: (kind: string, ns?: string) => any[];
-    readonly service: (host: string, ns: string) => any | undefined;
 }
 
 /** What the gateway does with a request: nothing (no listener: the connection fails), an answer, or a route (VirtualService-shaped) to carry out. */
 export type ApiOutcome = { readonly kind: "none" } | { readonly kind: "answer"; readonly status: number } | { readonly kind: "route"; readonly route: any; readonly namespace: string; readonly path: string };
 
+/**
+ * The Services a Gateway's Hostname addresses name (manual deployment; `extractGatewayServices`): a short name is of
+ * the Gateway's namespace, `name.namespace[.svc[.cluster.local]]` of that namespace.
+ */
+export function addressedServices(gateway: any, services: readonly any[]): any[] {
+    return (gateway.spec?.addresses ?? [])
+        .filter((a: any) => a.type === undefined || a.type === "Hostname")
+        .flatMap((a: any) => {
+            const [name, namespace = gateway.metadata.namespace] = String(a.value).split(".");
+            return services.filter((svc) => svc.metadata?.name === name && svc.metadata?.namespace === namespace);
+        });
+}
+
 /** The Gateway API Gateways a pod serves (their Hostname address is a Service selecting it). */
 export function apiGatewaysOf(lookup: ApiLookup, pod: ModelPod): any[] {
-    return lookup.objects("Gateway").filter(
-        (g) =>
-            isGatewayApi(g) &&
-            (g.spec?.addresses ?? []).some((a: any) => {
-                if (a.type !== undefined && a.type !== "Hostname") return false;
-                const svc = lookup.service(String(a.value), g.metadata.namespace);
-                return svc !== undefined && svc.metadata.namespace === pod.namespace && selectorMatches({ matchLabels: svc.spec?.selector ?? { "": "none" } }, pod.labels);
-            }),
-    );
+    return lookup
+        .objects("Gateway")
+        .filter((g) => isGatewayApi(g) && addressedServices(g, lookup.objects("Service")).some((svc) => svc.metadata.namespace === pod.namespace && selectorMatches({ matchLabels: svc.spec?.selector ?? { "": "none" } }, pod.labels)));
 }
 
 const hostMatches = (pattern: string, host: string) => pattern === host || (pattern.startsWith("*.") && host.endsWith(pattern.slice(1)));
@@ -97,9 +103,10 @@ function precedence(a: Entry, b: Entry): number {
 function matches(m: any, req: ApiRequest): boolean {
     for (const k of Object.keys(m)) if (!["path", "headers", "method"].includes(k)) throw new NotModelled(`the HTTPRoute match field ${k}`);
     const p = pathOf(m);
+    if (p.type !== "Exact" && p.type !== "PathPrefix") throw new NotModelled(`the path match ${p.type}`);
     const path = req.path.split("?")[0];
-    const pathOk =
-        p.type === "Exact" ? path === p.value : p.type === "PathPrefix" ? trimmed(p.value) === "/" || path === trimmed(p.value) || path.startsWith(`${trimmed(p.value)}/`) : (() => { throw new NotModelled(`the path match ${p.type}`); })();
+    const prefix = trimmed(p.value);
+    const pathOk = p.type === "Exact" ? path === p.value : prefix === "/" || path === prefix || path.startsWith(`${prefix}/`);
     const headersOk = (m.headers ?? []).every((h: any) => {
         if ((h.type ?? "Exact") !== "Exact") throw new NotModelled(`the header match ${h.type}`);
         return req.headers[String(h.name).toLowerCase()] === h.value;

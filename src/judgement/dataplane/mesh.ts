@@ -335,7 +335,7 @@ export class Mesh {
     }
 
     /** How the Gateway API model looks objects up: the mesh's own indexes. */
-    private readonly lookup: ApiLookup = { objects: (kind, ns) => this.objects(kind, ns), service: (host, ns) => this.service(host, ns) };
+    private readonly lookup: ApiLookup = { objects: (kind, ns) => this.objects(kind, ns) };
 
     private isGateway(pod: ModelPod): boolean {
         return this.objects("Gateway").some((g) => !isGatewayApi(g) && g.spec?.selector && selectorMatches({ matchLabels: g.spec.selector }, pod.labels)) || apiGatewaysOf(this.lookup, pod).length > 0;

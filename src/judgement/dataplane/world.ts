@@ -18,6 +18,7 @@ export function modelPod(objects: readonly any[], namespace: string, name: strin
     const labels = { ...(template.metadata?.labels ?? {}) };
     const spec = template.spec ?? {};
     const app = (spec.containers ?? []).find((c: any) => c.name !== "istio-proxy") ?? {};
+    const sidecar = sidecarInjected(objects, namespace, template.metadata);
     return {
         name,
         namespace,
@@ -26,8 +27,8 @@ export function modelPod(objects: readonly any[], namespace: string, name: strin
         image: String(app.image ?? ""),
         env: Object.fromEntries((app.env ?? []).filter((e: any) => typeof e.value === "string").map((e: any) => [e.name, e.value])),
         args: [...(app.args ?? [])],
-        sidecar: sidecarInjected(objects, namespace, template.metadata),
-        ambient: ambientEnrolled(objects, namespace, template.metadata, sidecarInjected(objects, namespace, template.metadata)),
+        sidecar,
+        ambient: ambientEnrolled(objects, namespace, template.metadata, sidecar),
     };
 }
 
