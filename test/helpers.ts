@@ -9,9 +9,11 @@ import { type Plan, type PlannedResource } from "../src/judgement/plan/plan";
 export const EKS_RAW = { cluster: { adminCidrs: ["203.0.113.4/32"] } };
 /** An ACM certificate ARN of the documented shape (no certificate exists behind it: nothing is contacted). */
 export const TEST_CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0b5d3c1e-8a7f-4e2b-9c6d-1f2e3d4c5b6a";
-/** An EKS stack whose UIs are exposed, over TLS as they must be. */
 /** An EKS stack in Istio's ambient mode: the lessons written for sidecars off, as ambient requires. */
 export const AMBIENT_RAW = { ...EKS_RAW, istio: { dataplane: "ambient" }, apps: { helloworld: false, bookinfo: false, myApp: false, grpc: false } };
+/** The same with the ambient lesson on, as it needs: Gateway API ingress. */
+export const AMBIENT_LESSON_RAW = { ...AMBIENT_RAW, istio: { dataplane: "ambient", ingress: { api: "gateway-api" } }, apps: { ...AMBIENT_RAW.apps, ambient: true } };
+/** An EKS stack whose UIs are exposed, over TLS as they must be. */
 export const EXPOSED_RAW = { ...EKS_RAW, istio: { ingress: { certificateArn: TEST_CERTIFICATE } }, addons: { expose: true } };
 
 export function settingsFor(raw: Record<string, unknown>, stack = "test"): Settings {

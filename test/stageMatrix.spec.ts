@@ -16,7 +16,7 @@ import type { Plan } from "../src/judgement/plan/plan";
 import type { MeshConfig } from "../src/judgement/dataplane/mesh";
 import { buildScenario, namespaceManifests } from "../src/lessons/build";
 import { SCENARIOS, atStage, type GatewayPlacement, type ScenarioKey } from "../src/lessons/resolve";
-import { EKS_RAW, planIndex, settingsFor } from "./helpers";
+import { AMBIENT_LESSON_RAW, EKS_RAW, planIndex, settingsFor } from "./helpers";
 
 const REPLIES = loadReplies(path.join(__dirname, "fixtures", "replies"));
 
@@ -73,6 +73,24 @@ describe("the stage matrix with Gateway API ingress: the lessons that route from
             assert.deepEqual(stageMatrix(key, platform, mesh, requests, { api: "gateway-api" }), []);
         });
     }
+});
+
+describe("the stage matrix in ambient mode: the ambient lesson's stages, on ztunnel and a waypoint", function () {
+    this.timeout(1_200_000);
+    const requests = settingsFor(AMBIENT_LESSON_RAW).apps.verify.requests;
+    let platform: any[];
+    let mesh: MeshConfig;
+    before(async () => {
+        const plan = await planIndex(AMBIENT_LESSON_RAW);
+        platform = beside(plan, "demo");
+        mesh = planMeshConfig(plan);
+        // The lessons' namespace is enrolled in ambient mode, not injected.
+        assert.equal(platform.find((o) => o.kind === "Namespace" && o.metadata.name === "demo")?.metadata.labels["istio.io/dataplane-mode"], "ambient");
+    });
+
+    it("ambient: every stage's checks pass in its own world and fail against every other stage", () => {
+        assert.deepEqual(stageMatrix("ambient", platform, mesh, requests, { api: "gateway-api" }), []);
+    });
 });
 
 /** Every stage's checks of a lesson in its own world and in every other stage's: what goes wrong, listed. */

@@ -7,15 +7,15 @@
 import * as path from "path";
 import { atStage, trafficRate, type GatewayPlacement } from "./resolve";
 import { istioObject, type IstioObject } from "../model/istioObjects";
-import { GATEWAY_HOST, NO_INJECTION_LABEL, serviceAccountOf, type ScenarioDef } from "./model";
+import { GATEWAY_HOST, OUT_OF_MESH_LABELS, serviceAccountOf, type ScenarioDef } from "./model";
 import { destinationRules, policyObjects, virtualService } from "./routing";
-import { gatewayHttpRoutes } from "./gatewayRoutes";
+import { gatewayHttpRoutes, serviceHttpRoute, waypointGateway } from "./gatewayRoutes";
 import { deploymentSpec, serviceSpec, trafficGenerators } from "./workloads";
 import { VERIFY_ACCOUNT, VERIFY_CONFIG_MAP, VERIFY_SCRIPT, checkPlans, jobSpec, verifyEnv } from "./checks";
 import { IMAGES } from "../model/images";
 import { LESSON_LABEL } from "./handOut";
 import { EGRESS_GATEWAY_PORT, EXTERNAL_HOST, EXTERNAL_PORT, externalStandIn } from "./catalog/egress";
-import { EGRESS_GATEWAY, EXTERNAL_NAMESPACE } from "../model/platform";
+import { EGRESS_GATEWAY, EXTERNAL_NAMESPACE, WAYPOINT } from "../model/platform";
 import { serviceAccountManifest } from "./workloads";
 import { platformOnly } from "./routing";
 import { type Apps } from "./resolve";
@@ -46,21 +46,26 @@ const DEFAULT_SIDECAR_HOSTS = ["./*", "istio-system/*"];
 
 
 
-type RoutingParts = Pick<BuiltScenario, "destinationRules" | "virtualServices" | "httpRoutes" | "policies">;
+type RoutingParts = Pick<BuiltScenario, "destinationRules" | "virtualServices" | "gatewayApi" | "policies">;
 
-/** A lesson's routing and policy objects at its stage: what the stack installs, or hands out stage by stage. */
+/**
+ * A lesson's routing and policy objects at its stage: what the stack installs, or hands out stage by stage. An
+ * ambient lesson routes with HTTPRoutes only (its waypoint reads them), its subsets no more than what checks expect.
+ */
 function routingParts(s: ScenarioDef, namespace: string, placement: GatewayPlacement | undefined, sidecarHosts: readonly string[]): RoutingParts {
-    const apiRoutes = (r: ScenarioDef["routing"][number]) => r.host === GATEWAY_HOST && placement?.api === "gateway-api";
+    const ambient = s.dataplane === "ambient";
+    const apiRoutes = (r: ScenarioDef["routing"][number]) => ambient || (r.host === GATEWAY_HOST && placement?.api === "gateway-api");
+    const apiRoute = (r: ScenarioDef["routing"][number]) => (r.host === GATEWAY_HOST ? gatewayHttpRoutes(r, s, namespace, placement) : [serviceHttpRoute(r, s, namespace)]);
     return {
-        destinationRules: destinationRules(s, namespace),
+        destinationRules: ambient ? [] : destinationRules(s, namespace),
         virtualServices: s.routing.filter((r) => !apiRoutes(r)).map((r) => ({ host: r.host, object: virtualService(r, s, namespace, placement) })),
-        httpRoutes: s.routing.filter(apiRoutes).flatMap((r) => gatewayHttpRoutes(r, s, namespace, placement)),
+        gatewayApi: [...(s.waypoint ? [waypointGateway(namespace)] : []), ...s.routing.filter(apiRoutes).flatMap(apiRoute)],
         policies: policyObjects(s.policies, namespace, sidecarHosts),
     };
 }
 
 function routingManifests(p: RoutingParts): Manifest[] {
-    return [...p.destinationRules, ...p.virtualServices.map(({ object }) => object), ...p.httpRoutes, ...p.policies] as unknown as Manifest[];
+    return [...p.destinationRules, ...p.virtualServices.map(({ object }) => object), ...p.gatewayApi, ...p.policies] as unknown as Manifest[];
 }
 
 export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
@@ -90,7 +95,7 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
                   job: jobSpec(
                       `verify-${x.name}`,
                       ns,
-                      { app: `verify-${s.name}`, version: "verify", ...(s.withoutSidecars ? { [NO_INJECTION_LABEL]: "false" } : {}) },
+                      { app: `verify-${s.name}`, version: "verify", ...(s.withoutSidecars ? OUT_OF_MESH_LABELS : {}) },
                       { name: "verify", image: x.image, command: [...x.command] },
                   ),
                   usesScript: false,
@@ -119,7 +124,8 @@ export function buildScenario(s: ScenarioDef, o: BuildOptions): BuiltScenario {
             w.config ? [{ name: w.config.name, spec: { metadata: { name: w.config.name, namespace: ns }, data: { ...w.config.files } } }] : [],
         ),
         deployments: workloads.map((w) => ({ name: w.name, spec: deploymentSpec(w, ns), configMap: w.config?.name })),
-        services: s.services.map((svc) => ({ name: svc.name, spec: serviceSpec(svc, ns) })),
+        // At a stage with the lesson's waypoint, every Service of the lesson sends through it.
+        services: s.services.map((svc) => ({ name: svc.name, spec: serviceSpec(svc, ns, s.waypoint ? { [WAYPOINT.useLabel]: WAYPOINT.name } : {}) })),
         ...routingParts(s, ns, o.placement, hosts),
         checks,
     };

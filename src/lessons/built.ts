@@ -31,8 +31,11 @@ export interface BuiltScenario {
     readonly destinationRules: IstioObject<"DestinationRule">[];
     /** VirtualServices with the routing host they implement (`gateway` for gateway routes, unless they are HTTPRoutes). */
     readonly virtualServices: { readonly host: string; readonly object: IstioObject<"VirtualService"> }[];
-    /** The gateway routes as HTTPRoutes, with Gateway API ingress (`istio.ingress.api: gateway-api`); none otherwise. */
-    readonly httpRoutes: GatewayApiObject<"HTTPRoute">[];
+    /**
+     * The Gateway API's objects: the gateway routes as HTTPRoutes with Gateway API ingress (`istio.ingress.api:
+     * gateway-api`); an ambient lesson's Service routes and its waypoint.
+     */
+    readonly gatewayApi: GatewayApiObject[];
     /** The stage's policies: AuthorizationPolicies, PeerAuthentications, ServiceEntries, an outbound Sidecar. */
     readonly policies: IstioObject[];
     readonly checks: BuiltCheck[];

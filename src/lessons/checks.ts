@@ -6,7 +6,7 @@
 import type { types } from "@pulumi/kubernetes";
 import * as fs from "fs";
 import * as path from "path";
-import { GATEWAY_HOST, NO_INJECTION_LABEL, selects, type Labels, type ProbeDef, type RouteRuleDef, type ScenarioDef, type ServiceDef, type StageCheckDef } from "./model";
+import { GATEWAY_HOST, OUT_OF_MESH_LABELS, selects, type Labels, type ProbeDef, type RouteRuleDef, type ScenarioDef, type ServiceDef, type StageCheckDef } from "./model";
 import { type GatewayPlacement } from "./resolve";
 import { GATEWAY_HTTPS_URL, GATEWAY_URL } from "./catalog/common";
 import { REDIRECT_STATUS } from "./routing";
@@ -310,7 +310,7 @@ function stageCheckPlan(c: StageCheckDef, s: ScenarioDef, requests: number): Che
     return {
         name: `verify-${c.name}`,
         url: c.url,
-        podLabels: { app: `verify-${s.name}`, version: "verify", ...(c.labels ?? {}), ...(c.withoutSidecar ? { [NO_INJECTION_LABEL]: "false" } : {}) },
+        podLabels: { app: `verify-${s.name}`, version: "verify", ...(c.labels ?? {}), ...(c.withoutSidecar ? OUT_OF_MESH_LABELS : {}) },
         headers: { ...(c.headers ?? {}) },
         requests,
         expectations,

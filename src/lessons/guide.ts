@@ -23,6 +23,8 @@ export const INTRODUCTIONS: Readonly<Record<ScenarioKey, string>> = {
     mtls: "Istio's mutual-TLS migration task (off unless `apps.mtls: true`): httpbin, a client with a sidecar (`curl-mtls`) and one without (`curl-legacy`), from accepting both to mutual TLS only.",
     egress:
         "Istio's egress-control tasks (off unless `apps.egress: true`): what a proxy does with a host outside the mesh. The outside host is a stand-in inside the cluster, `httpbin.workshop-external.svc.cluster.local` (httpbin in its own namespace, without sidecars, which no attendee namespace imports), so the lesson works where the classroom has no internet; to the attendee's proxy it is as unknown as a host on the internet. The policies apply to the lesson's client (`curl-egress`) and its checks, labelled `istio-workshop/egress: client`. The last stage, `egress-gateway`, sends the calls through the platform's egress gateway and needs `istio.egressGateway: true`.",
+    ambient:
+        "Istio's ambient Getting Started on bookinfo (off unless `apps.ambient: true`; it needs `istio.dataplane: ambient` and `istio.ingress.api: gateway-api`, as the shipped `ambient` stack sets them): no sidecars; ztunnel on every node carries the pods' calls over mutual TLS and enforces L4 policy, a waypoint (a Gateway API `Gateway` of class `istio-waypoint`) takes L7 policy and routing. The Getting Started's `curl` client is `curl` here; bookinfo's per-version Services (`reviews-v1`, `reviews-v2`, `reviews-v3`) are there from the start. The waypoint is bound to the lesson's Services with `istio.io/use-waypoint` rather than to the namespace (`istioctl waypoint apply --enroll-namespace`): the namespace is the platform's.",
     tcp: "Istio's TCP traffic-shifting task with its tcp-echo sample (off unless `apps.tcp: true`): two versions that echo each line with their own prefix, `one` and `two`, routed per connection inside the mesh.",
 };
 
@@ -64,6 +66,12 @@ export const WHAT_YOU_SEE: Readonly<Record<string, string>> = {
     "egress.service-entry": "The same command prints 200 again; Kiali shows httpbin.workshop-external.svc.cluster.local as a service entry node.",
     "egress.egress-gateway":
         "The same command prints 200; Kiali shows the call going from `curl-egress` to `istio-egressgateway` and from there to the host, and `kubectl -n istio-egress logs deploy/istio-egressgateway` (for the organiser) lists each call. The platform's half of the route (the organiser can list it): `kubectl -n istio-egress get gateway,virtualservice,serviceentry`.",
+    "ambient.ingress": "`kubectl get pods`: 1/1 containers, and each bookinfo pod labelled `istio.io/dataplane-mode: none`. The product page answers through the gateway (`/productpage`); Kiali shows the gateway's calls but no mesh between bookinfo's workloads.",
+    "ambient.enrolled": "Still 1/1 containers: no sidecar. Kiali's traffic graph now shows the calls between bookinfo's workloads with padlocks (ztunnel's mutual TLS), reported by ztunnel; `kubectl -n istio-system logs ds/ztunnel` lists the connections with both identities.",
+    "ambient.l4-authz": "The product page through the gateway still loads. `kubectl exec deploy/curl -- curl -s http://productpage:9080/productpage` fails with `Recv failure: Connection reset by peer` (curl's exit code 56): ztunnel refuses the connection, and its log says why.",
+    "ambient.waypoint": "`kubectl get gateway waypoint` shows the waypoint (class `istio-waypoint`), and a `waypoint` pod runs beside bookinfo. The same `kubectl exec deploy/curl` command now prints an HTTP 503 from the waypoint instead of a reset: the waypoint accepts the call, and productpage's ztunnel refuses the waypoint's identity. Kiali shows the waypoint between the callers and bookinfo's Services.",
+    "ambient.l7-authz": "`kubectl exec deploy/curl -- curl -s http://productpage:9080/productpage` answers the page; `-X DELETE` answers `RBAC: access denied` (403), and so does a GET from any other pod (the traffic generator's calls through the gateway do not pass the waypoint). Kiali's security view shows the L7 policy on the waypoint.",
+    "ambient.traffic-shift": "Reviews without stars (v1) on about nine reloads in ten, black stars (v2) on the tenth, never red (v3). Kiali shows the waypoint sending reviews' calls to `reviews-v1` and `reviews-v2` by weight; `kubectl get httproute reviews -o yaml` shows the split.",
     "grpc.mesh": "Every pod 2/2; Kiali shows grpc-client calling grpc-echo with a gRPC request rate and a padlock.",
 };
 
@@ -90,9 +98,10 @@ export function lessonsGuide(requests = 100): string {
             out.push(`### ${i + 1}. \`${stage.name}\`${stage.name === STAGES[key].default ? " (where a class starts)" : ""}`, "");
             out.push(`${stage.summary.charAt(0).toUpperCase()}${stage.summary.slice(1)}.`, "");
             out.push(`- Organiser: \`apps.${key}.stage: ${stage.name}\`, then \`npm run up\`.`);
+            const outOfMesh = lesson.dataplane === "ambient" ? "the pods' opting out of ambient is" : "the sidecars are";
             out.push(
-                stage.withoutSidecars
-                    ? "- Hands-on: the sidecars are the organiser's to remove (the stack deploys the workloads); the routing objects of this stage are in the hand-out as for any other."
+                stage.withoutSidecars || stage.waypoint
+                    ? `- Hands-on: ${stage.withoutSidecars ? outOfMesh : "the Services' `istio.io/use-waypoint` label is"} the organiser's to set (the stack deploys the workloads and Services); the routing objects of this stage are in the hand-out as for any other.`
                     : `- Hands-on: apply \`${handOutFile({ lesson: lesson.name, stage: stage.name, summary: stage.summary, objects: [] }, i)}\` from the hand-out (\`steps.txt\` has the commands).`,
             );
             out.push(`- What you see: ${WHAT_YOU_SEE[`${key}.${stage.name}`]}`);
@@ -124,7 +133,7 @@ export function lessonsGuide(requests = 100): string {
                     const within = c.withinSeconds !== undefined ? `, all within ${c.withinSeconds} s of the first ${c.readyStatus ?? "answer"}` : "";
                     const short = (v: string) => (v.length > 48 ? `${v.slice(0, 24)}…` : v);
                     const headers = Object.entries(c.headers).map(([k, v]) => ` with \`${k}: ${short(v)}\``).join("");
-                    const as = `${c.serviceAccount ? ` as \`${c.serviceAccount}\`` : ""}${c.podLabels[NO_INJECTION_LABEL] === "false" ? " from a pod without a sidecar" : ""}`;
+                    const as = `${c.serviceAccount ? ` as \`${c.serviceAccount}\`` : ""}${c.podLabels[NO_INJECTION_LABEL] === "false" ? (lesson.dataplane === "ambient" ? " from a pod outside the mesh" : " from a pod without a sidecar") : ""}`;
                     const how = c.parallel ? ` (${c.parallel} at a time)` : "";
                     const what = c.tcpSend !== undefined ? "connections" : "requests";
                     out.push(`  - \`${c.name}\`: ${c.requests} ${what}${how}${as} to \`${c.url}\`${headers}: ${expect}${within}.`);

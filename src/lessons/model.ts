@@ -117,9 +117,12 @@ export type PolicyDef =
           readonly name: string;
           /** Pods the policy applies to (pod labels); omitted: the whole namespace. */
           readonly selector?: Labels;
+          /** Ambient: the Service whose waypoint enforces the policy (`targetRefs`), instead of the pods' ztunnel. */
+          readonly targetService?: string;
           readonly action?: "ALLOW" | "DENY";
           /** No rule: an ALLOW policy that allows nothing (`allow-nothing`). Each rule: callers and methods it admits. */
           readonly rules: ReadonlyArray<{
+              /** ServiceAccounts of the lesson's namespace, or `<namespace>/<name>` of another (the shared gateway's). */
               readonly fromServiceAccounts?: readonly string[];
               /** Request principals (`<issuer>/<subject>` of a validated JWT); `*`: any valid token. */
               readonly requestPrincipals?: readonly string[];
@@ -257,8 +260,13 @@ export interface StageDef {
     readonly summary: string;
     /** The lesson's routes at this stage (a host without routes gets Kubernetes' own balancing). */
     readonly routing: readonly RoutingDef[];
-    /** The lesson's workloads run without sidecars (the "before" of sidecar injection). */
+    /** The lesson's workloads run outside the mesh (the "before" of sidecar injection, or of ambient enrolment). */
     readonly withoutSidecars?: boolean;
+    /**
+     * Ambient: the lesson's waypoint (a Gateway API Gateway of class `istio-waypoint`) runs, and every Service of the
+     * lesson names it (`istio.io/use-waypoint`), so in-mesh calls to them pass through it.
+     */
+    readonly waypoint?: boolean;
     /** Workloads only this stage runs (e.g. a ratings that fails half of its answers). */
     readonly workloads?: readonly WorkloadDef[];
     /** Subsets only this stage declares, per host. */
@@ -280,11 +288,16 @@ export interface StageDef {
 }
 
 /** What a lesson takes from its stage as it is, beside its routes, workloads and subsets (which `atStage` merges). */
-export const STAGE_STATE_KEYS = ["trafficPolicies", "policies", "checks", "checkAs", "checkHeaders"] as const;
+export const STAGE_STATE_KEYS = ["trafficPolicies", "policies", "checks", "checkAs", "checkHeaders", "waypoint"] as const;
 export type StageState = Pick<StageDef, (typeof STAGE_STATE_KEYS)[number]>;
 
 export interface ScenarioDef extends StageState {
     readonly name: string;
+    /**
+     * The data plane the lesson is written for: `ambient` routes its Services with HTTPRoutes (a rule's weights go
+     * to the per-version Services `<host>-<subset>`), not VirtualServices and subsets. Default: sidecars.
+     */
+    readonly dataplane?: "ambient";
     /** The lesson's stages, in teaching order; `routing` is the one the class is at. */
     readonly stages?: readonly StageDef[];
     /** The stage `routing` and `withoutSidecars` come from. */
@@ -315,6 +328,9 @@ export function selects(selector: Readonly<Record<string, string>>, labels: Read
 
 /** Pod label that keeps Istio from injecting a sidecar. */
 export const NO_INJECTION_LABEL = "sidecar.istio.io/inject";
+
+/** Pod labels that keep a pod out of the mesh in either data plane: no sidecar injected, and opted out of ambient (istio/api `istio.io/dataplane-mode: none`). */
+export const OUT_OF_MESH_LABELS: Labels = { [NO_INJECTION_LABEL]: "false", "istio.io/dataplane-mode": "none" };
 
 /** The host key under which a scenario declares its gateway-bound routes. */
 export const GATEWAY_HOST = "gateway";

@@ -5,6 +5,7 @@
  */
 import { type Settings } from "../settings/schema";
 import { bookinfo } from "./catalog/bookinfo";
+import { ambient } from "./catalog/ambient";
 import { egress } from "./catalog/egress";
 import { grpc } from "./catalog/grpc";
 import { helloworld } from "./catalog/helloworld";
@@ -12,7 +13,7 @@ import { mtls } from "./catalog/mtls";
 import { myApp } from "./catalog/myApp";
 import { tcp } from "./catalog/tcp";
 import { type CatalogContext } from "./catalog/common";
-import { NO_INJECTION_LABEL, STAGE_STATE_KEYS, type RoutingDef, type ScenarioDef, type StageState } from "./model";
+import { OUT_OF_MESH_LABELS, STAGE_STATE_KEYS, type RoutingDef, type ScenarioDef, type StageState } from "./model";
 
 export type Apps = Settings["apps"];
 
@@ -25,6 +26,7 @@ export const SCENARIOS = {
     mtls: (ctx: CatalogContext) => mtls(ctx),
     tcp: () => tcp(),
     egress: (ctx: CatalogContext) => egress(ctx),
+    ambient: (ctx: CatalogContext) => ambient(ctx),
 } as const;
 
 export type ScenarioKey = keyof typeof SCENARIOS;
@@ -41,7 +43,7 @@ export function atStage(base: ScenarioDef, stage: string | undefined): ScenarioD
     // A stage's workload replaces the lesson's of the same name (e.g. ratings v1 failing half its answers).
     const own = new Map((at.workloads ?? []).map((w) => [w.name, w]));
     const all = [...base.workloads.map((w) => own.get(w.name) ?? w), ...(at.workloads ?? []).filter((w) => !base.workloads.some((b) => b.name === w.name))];
-    const workloads = at.withoutSidecars ? all.map((w) => ({ ...w, labels: { ...w.labels, [NO_INJECTION_LABEL]: "false" } })) : all;
+    const workloads = at.withoutSidecars ? all.map((w) => ({ ...w, labels: { ...w.labels, ...OUT_OF_MESH_LABELS } })) : all;
     const subsets = { ...base.subsets };
     for (const [host, extra] of Object.entries(at.subsets ?? {})) subsets[host] = { ...(subsets[host] ?? {}), ...extra };
     return {

@@ -143,9 +143,15 @@ export function policyObjects(policies: readonly PolicyDef[] | undefined, namesp
     return (policies ?? []).map((p): IstioObject => {
         switch (p.kind) {
             case "AuthorizationPolicy": {
-                const selector = p.selector ? { selector: { matchLabels: { ...p.selector } } } : {};
+                // Attached to a Service (its waypoint enforces it), or to the pods a selector picks (their proxy or ztunnel).
+                const selector = p.targetService
+                    ? { targetRefs: [{ group: "", kind: "Service", name: p.targetService }] }
+                    : p.selector
+                      ? { selector: { matchLabels: { ...p.selector } } }
+                      : {};
+                const principal = (sa: string) => (sa.includes("/") ? principalOf(sa.split("/")[0], sa.split("/")[1]) : principalOf(namespace, sa));
                 const rules = p.rules.map((r) => ({
-                    ...(r.fromServiceAccounts ? { from: [{ source: { principals: r.fromServiceAccounts.map((sa) => principalOf(namespace, sa)) } }] } : {}),
+                    ...(r.fromServiceAccounts ? { from: [{ source: { principals: r.fromServiceAccounts.map(principal) } }] } : {}),
                     ...(r.requestPrincipals ? { from: [{ source: { requestPrincipals: [...r.requestPrincipals] } }] } : {}),
                     ...(r.methods ? { to: [{ operation: { methods: [...r.methods] } }] } : {}),
                 }));

@@ -66,12 +66,12 @@ export function deploymentSpec(w: WorkloadDef, namespace: string): DeploymentArg
     };
 }
 
-export function serviceSpec(svc: ServiceDef, namespace: string): types.input.core.v1.Service {
+export function serviceSpec(svc: ServiceDef, namespace: string, labels: Readonly<Record<string, string>> = {}): types.input.core.v1.Service {
     return {
         metadata: {
             name: svc.name,
             namespace,
-            labels: { app: svc.selector.app ?? svc.name, service: svc.name },
+            labels: { app: svc.selector.app ?? svc.name, service: svc.name, ...labels },
             // Seen by the namespace's own proxies and by the ingress gateway, which routes to it.
             annotations: exportedTo([".", WORKSHOP_GATEWAY.namespace, ...(svc.exportTo ?? [])]),
         },

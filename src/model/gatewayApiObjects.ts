@@ -8,12 +8,10 @@ import type { ObjectMeta, SpecObject } from "./istioObjects";
 
 export const GATEWAY_API_VERSION = "gateway.networking.k8s.io/v1";
 
-/** A reference from a route to the Gateway it attaches to (one listener of it, by `sectionName`). */
-export interface ParentRef {
-    readonly name: string;
-    readonly namespace: string;
-    readonly sectionName?: string;
-}
+/** A reference from a route to the Gateway it attaches to (one listener of it, by `sectionName`), or to the Service whose waypoint routes it (the core group's `Service`, one port). */
+export type ParentRef =
+    | { readonly name: string; readonly namespace: string; readonly sectionName?: string }
+    | { readonly group: ""; readonly kind: "Service"; readonly name: string; readonly port: number };
 
 export interface HttpRouteMatch {
     readonly path?: { readonly type: "Exact" | "PathPrefix"; readonly value: string };
@@ -42,7 +40,7 @@ interface Specs {
         readonly listeners: readonly {
             readonly name: string;
             readonly port: number;
-            readonly protocol: "HTTP" | "HTTPS";
+            readonly protocol: "HTTP" | "HTTPS" | "HBONE";
             readonly hostname?: string;
             readonly tls?: { readonly mode: "Terminate"; readonly certificateRefs: readonly { readonly name: string }[] };
             readonly allowedRoutes?: {

@@ -108,6 +108,8 @@ interface Specs {
     };
     AuthorizationPolicy: {
         readonly selector?: { readonly matchLabels: Labels };
+        /** Ambient: the resources whose waypoint enforces the policy (a Service, or the waypoint's Gateway). */
+        readonly targetRefs?: readonly { readonly group: string; readonly kind: string; readonly name: string }[];
         readonly action?: "ALLOW" | "DENY";
         readonly rules?: readonly {
             readonly from?: readonly {

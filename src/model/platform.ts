@@ -29,6 +29,21 @@ export const INJECTION_LABELS: Readonly<Record<string, string>> = { "istio-injec
 /** Label that enrols a namespace's pods in ambient mode (istio/api `label/labels.yaml`: `istio.io/dataplane-mode`). */
 export const AMBIENT_LABELS: Readonly<Record<string, string>> = { "istio.io/dataplane-mode": "ambient" };
 
+/**
+ * An ambient lesson's waypoint, as Istio 1.30.3 names its parts (shared/upstream/ambient-1.30.3.md): a Gateway API
+ * `Gateway` of the class istiod registers with ambient on (`istio-waypoint`), one HBONE listener (`mesh`, 15008, as
+ * the samples' waypoints declare it); the Services that send through it carry `istio.io/use-waypoint=<its name>`
+ * (istio/api `label/labels.yaml`). istiod deploys it with no name suffix: its pods run as the ServiceAccount of
+ * the Gateway's name and carry `gateway.networking.k8s.io/gateway-name` (`classinfo.go`).
+ */
+export const WAYPOINT = {
+    name: "waypoint",
+    className: "istio-waypoint",
+    useLabel: "istio.io/use-waypoint",
+    podLabel: "gateway.networking.k8s.io/gateway-name",
+    listener: { name: "mesh", port: 15008, protocol: "HBONE" },
+} as const;
+
 /** How a lessons namespace joins the mesh of a data plane: sidecar injection, or ambient enrolment. */
 export function enrolmentLabels(dataplane: "sidecar" | "ambient"): Readonly<Record<string, string>> {
     return dataplane === "ambient" ? AMBIENT_LABELS : INJECTION_LABELS;

@@ -94,6 +94,8 @@ export const appsSchema = section({
     tcp: scenarioSchema("tcp"),
     /** Istio's egress-control tasks against an in-cluster stand-in host (off unless turned on). */
     egress: scenarioSchema("egress"),
+    /** Istio's ambient Getting Started on bookinfo (off unless turned on; needs istio.dataplane: ambient and istio.ingress.api: gateway-api). */
+    ambient: scenarioSchema("ambient"),
 });
 
 /** What each key of the section does, by dotted path (the configuration reference and the stack file schema print them); `<lesson>` stands for every lesson. */

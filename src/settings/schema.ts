@@ -9,7 +9,7 @@ import { clusterFactsSchema, clusterSchema } from "./cluster";
 import { istioSchema } from "./istio";
 import { addonsSchema } from "./addons";
 import { appsSchema } from "./apps";
-import { LESSON_KEYS } from "./stages";
+import { AMBIENT_LESSONS, LESSON_KEYS } from "./stages";
 import { ADDON_NAMESPACES, ADDON_PATH_WORDS, RESERVED_NAMESPACES, SYSTEM_NAMESPACE, namesDomain, attendeesSchema, classroomSchema } from "./classroom";
 
 /** Every section but the cluster's, each with its defaults. */
@@ -30,6 +30,7 @@ export const rawSchema = section({ cluster: clusterSchema.prefault({}), ...SECTI
     crossSectionRules(s, ctx);
     // A whole stack's lessons and class (a component's sections leave them at their defaults, which it does not run).
     if (s.istio.dataplane === "ambient") ambientRules(s, ctx);
+    else ambientLessonRules(s, ctx);
     if (s.istio.ingress.api === "gateway-api") gatewayApiRules(s, ctx);
 });
 
@@ -142,6 +143,12 @@ function crossSectionRules(s: CrossSections, ctx: z.RefinementCtx): void {
 function ambientRules(s: CrossSections, ctx: z.RefinementCtx): void {
     for (const lesson of LESSON_KEYS) {
         if (!s.apps[lesson].enabled) continue;
+        if (AMBIENT_LESSONS.includes(lesson)) {
+            if (s.istio.ingress.api !== "gateway-api") {
+                ctx.addIssue({ code: "custom", path: ["apps", lesson], input: true, message: `teaches ingress with the Gateway API (Istio's ambient Getting Started): set istio.ingress.api: gateway-api with apps.${lesson}` });
+            }
+            continue;
+        }
         ctx.addIssue({
             code: "custom",
             path: ["apps", lesson],
@@ -157,6 +164,13 @@ function ambientRules(s: CrossSections, ctx: z.RefinementCtx): void {
             input: s.attendees,
             message: "a classroom needs istio.dataplane: sidecar (its isolation, admission rules and attack suite are proven for sidecars, not yet for ztunnel): keep attendees at 0 with ambient",
         });
+    }
+}
+
+/** The ambient lessons outside ambient mode: each refused, naming its key. */
+function ambientLessonRules(s: CrossSections, ctx: z.RefinementCtx): void {
+    for (const lesson of LESSON_KEYS.filter((k) => AMBIENT_LESSONS.includes(k) && s.apps[k].enabled)) {
+        ctx.addIssue({ code: "custom", path: ["apps", lesson], input: true, message: `is written for ambient mode (ztunnel, waypoints): set istio.dataplane: ambient with apps.${lesson}, or apps.${lesson}: false` });
     }
 }
 

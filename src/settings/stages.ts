@@ -12,7 +12,11 @@ export const STAGES = {
     mtls: { names: ["permissive", "strict"], default: "strict" },
     tcp: { names: ["all-v1", "v1-v2-80-20"], default: "v1-v2-80-20" },
     egress: { names: ["allow-any", "registry-only", "service-entry", "egress-gateway"], default: "service-entry" },
+    ambient: { names: ["ingress", "enrolled", "l4-authz", "waypoint", "l7-authz", "traffic-shift"], default: "traffic-shift" },
 } as const;
+
+/** Lessons written for ambient mode (`istio.dataplane: ambient`); every other lesson is written for sidecars. */
+export const AMBIENT_LESSONS: readonly string[] = ["ambient"];
 
 /** Lessons a stack runs unless its config turns them off; the others only when turned on. */
 export const LESSONS_ON_BY_DEFAULT: readonly string[] = ["helloworld", "bookinfo", "myApp", "grpc"];

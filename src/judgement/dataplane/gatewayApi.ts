@@ -152,19 +152,34 @@ export function apiGatewayOutcome(lookup: ApiLookup, gw: ModelPod, req: ApiReque
         const tls = listener.protocol === "HTTPS";
         if (tls !== (req.scheme === "https")) return { kind: "none" };
         if (tls && !(listener.tls?.certificateRefs ?? []).some((c: any) => lookup.objects("Secret", g.metadata.namespace).some((s) => s.metadata.name === c.name))) return { kind: "none" };
-        const routes = lookup
-            .objects("HTTPRoute")
-            .filter((r) => attachesTo(r, g, listener) && admits(lookup, g, listener, r))
-            .sort((a, b) => String(a.metadata?.creationTimestamp ?? "").localeCompare(String(b.metadata?.creationTimestamp ?? "")) || a.metadata.namespace.localeCompare(b.metadata.namespace) || a.metadata.name.localeCompare(b.metadata.name));
-        // Envoy's virtual host: the most specific of the hosts the routes name (none: any) that the request's matches.
-        const hostsOf = (r: any): string[] => (r.spec?.hostnames?.length ? r.spec.hostnames : ["*"]);
-        const candidates = [...new Set(routes.flatMap(hostsOf))].filter((h) => h === "*" || hostMatches(h, req.host)).sort((a, b) => specificity(b) - specificity(a));
-        if (candidates.length === 0) return { kind: "answer", status: 404 };
-        const entries: Entry[] = routes
-            .filter((r) => hostsOf(r).includes(candidates[0]))
-            .flatMap((route) => (route.spec?.rules ?? [{}]).flatMap((rule: any) => (rule.matches?.length ? rule.matches : [{ path: { type: "PathPrefix", value: "/" } }]).map((match: any) => ({ route, rule, match }))));
-        const chosen = [...entries].sort(precedence).find((e) => matches(e.match, req));
-        return chosen ? converted(lookup, chosen, req) : { kind: "answer", status: 404 };
+        return routesOutcome(lookup, lookup.objects("HTTPRoute").filter((r) => attachesTo(r, g, listener) && admits(lookup, g, listener, r)), req, (r) => (r.spec?.hostnames?.length ? r.spec.hostnames : ["*"]));
     }
     return { kind: "none" };
+}
+
+/** The routes of the request's host, merged oldest first and by precedence, the first that matches carried out (none matches: 404). */
+function routesOutcome(lookup: ApiLookup, attached: readonly any[], req: ApiRequest, hostsOf: (r: any) => string[]): ApiOutcome {
+    const routes = [...attached].sort(
+        (a, b) => String(a.metadata?.creationTimestamp ?? "").localeCompare(String(b.metadata?.creationTimestamp ?? "")) || a.metadata.namespace.localeCompare(b.metadata.namespace) || a.metadata.name.localeCompare(b.metadata.name),
+    );
+    // Envoy's virtual host: the most specific of the hosts the routes name (none: any) that the request's matches.
+    const candidates = [...new Set(routes.flatMap(hostsOf))].filter((h) => h === "*" || hostMatches(h, req.host)).sort((a, b) => specificity(b) - specificity(a));
+    if (candidates.length === 0) return { kind: "answer", status: 404 };
+    const entries: Entry[] = routes
+        .filter((r) => hostsOf(r).includes(candidates[0]))
+        .flatMap((route) => (route.spec?.rules ?? [{}]).flatMap((rule: any) => (rule.matches?.length ? rule.matches : [{ path: { type: "PathPrefix", value: "/" } }]).map((match: any) => ({ route, rule, match }))));
+    const chosen = [...entries].sort(precedence).find((e) => matches(e.match, req));
+    return chosen ? converted(lookup, chosen, req) : { kind: "answer", status: 404 };
+}
+
+/**
+ * A request to a Service at its waypoint: the HTTPRoutes of the Service's namespace whose parent is the Service
+ * (the Gateway API's mesh routes; a parentRef's port, when set, the request's), or none (the Service itself).
+ */
+export function apiServiceOutcome(lookup: ApiLookup, svc: any, req: ApiRequest): ApiOutcome {
+    const ns = svc.metadata.namespace;
+    const attached = lookup
+        .objects("HTTPRoute", ns)
+        .filter((r) => (r.spec?.parentRefs ?? []).some((p: any) => p.kind === "Service" && (p.group ?? "") === "" && p.name === svc.metadata.name && (p.namespace ?? ns) === ns && (p.port === undefined || p.port === req.port)));
+    return attached.length === 0 ? { kind: "none" } : routesOutcome(lookup, attached, req, () => ["*"]);
 }

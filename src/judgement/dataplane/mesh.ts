@@ -16,19 +16,21 @@
  *    creation order, delegates (a root route whose delegate does not exist is
  *    dropped), 404 where nothing matches; the Gateway API's Gateways and
  *    HTTPRoutes as istiod converts them (`gatewayApi.ts`);
- *  - ambient pods (no sidecar, the node's ztunnel): no HTTP routing, the receiving
- *    ztunnel's L4 checks (`ztunnel.ts`);
+ *  - ambient pods (no sidecar, the node's ztunnel): the receiving ztunnel's L4
+ *    checks (`ztunnel.ts`); HTTP routing and L7 policy only at a waypoint (`waypoint.ts`);
  *  - the server's pod: NetworkPolicy, PeerAuthentication (STRICT resets a
  *    caller without a sidecar), RequestAuthentication (RS256 against the inline
  *    JWKS; an invalid token 401), AuthorizationPolicy (DENY, then ALLOW),
  *    a local rate limit EnvoyFilter's token bucket, then the app (`apps.ts`).
  * What it does not model it refuses with NotModelled, naming it.
  */
-import { createHash, createPublicKey, verify } from "crypto";
+import { createHash } from "crypto";
+import { tokenVerdict } from "./jwt";
 import { authorizationRefusal, networkRefusal, selectorMatches } from "../kubernetes/network";
 import { EXPORT_TO_ANNOTATION } from "../../model/platform";
 import { NotModelled, appAnswer, requestMetric, type Answer, type AppRequest, type ModelPod, type Replies } from "./apps";
-import { apiGatewayOutcome, apiGatewaysOf, type ApiLookup } from "./gatewayApi";
+import { apiGatewayOutcome, apiGatewaysOf, apiServiceOutcome, type ApiLookup } from "./gatewayApi";
+import { waypointOf, waypointPods, waypointRefusal } from "./waypoint";
 import { isGatewayApi } from "../../model/gatewayApiObjects";
 import { ztunnelRefusal } from "./ztunnel";
 
@@ -61,6 +63,7 @@ export interface World {
 
 const CONNECT_TIMEOUT = 10;
 const NO_ANSWER = (seconds: number): Answer => ({ status: 0, body: "", seconds });
+const UPSTREAM_RESET: Answer = { status: 503, body: "upstream connect error or disconnect/reset before headers. reset reason: connection termination", seconds: 0.01 };
 /** A host as the mesh completes it in a namespace: `name`, `name.ns`, `name.ns.svc` to the cluster's full name. */
 function expand(host: string, ns: string): string {
     const n = host.split(".").length;
@@ -227,8 +230,10 @@ export class Mesh {
         const svc = this.service(host, from.namespace);
         if (!from.sidecar) {
             if (!svc) return NO_ANSWER(0); // no such name: curl cannot resolve it
-            return this.toService(from, svc, undefined, req, false, concurrent);
+            const waypoint = from.ambient ? waypointOf(this.world.objects, svc) : undefined;
+            return waypoint ? this.viaWaypoint(from, waypoint, svc, req, concurrent) : this.toService(from, svc, undefined, req, false, concurrent);
         }
+        if (svc && waypointOf(this.world.objects, svc)) throw new NotModelled(`a sidecar's call to ${this.fqdn(svc)}, which sends through a waypoint`);
         const entry = svc && this.knows(from, svc) ? undefined : this.serviceEntry(from, svc ? this.fqdn(svc) : host);
         if (svc && !this.knows(from, svc) && !entry) {
             // Not in the proxy's registry: its outbound policy decides.
@@ -244,6 +249,16 @@ export class Mesh {
         const vs = this.virtualServiceFor(from, [this.fqdn(svc)]);
         if (!vs) return this.toService(from, svc, undefined, req, true, concurrent, [`outbound|${req.port}||${this.fqdn(svc)}`]);
         return this.routeBy(vs, from, req, concurrent, vs.metadata.namespace);
+    }
+
+    /** An ambient caller's request at the waypoint of the Service it addressed (`waypoint.ts`): its L7 policies, its HTTPRoutes, then on as the waypoint. */
+    private viaWaypoint(from: ModelPod, waypoint: any, svc: any, req: Req, concurrent: number): Answer {
+        const pod = waypointPods(this.world.pods, waypoint)[0];
+        if (!pod || req.line !== undefined) throw new NotModelled(pod ? "TCP through a waypoint" : `the waypoint ${waypoint.metadata.name} without a pod`);
+        if (waypointRefusal(this.world.objects, this.world.mesh.trustDomain, waypoint, svc, from, req)) return { status: 403, body: "RBAC: access denied", seconds: 0.01 };
+        const api = apiServiceOutcome(this.lookup, svc, req);
+        if (api.kind === "route") return this.httpRoute(api.route, pod, { ...req, path: api.path }, concurrent, api.namespace);
+        return api.kind === "answer" ? { status: api.status, body: "", seconds: 0.01 } : this.toService(pod, svc, undefined, req, true, concurrent);
     }
 
     /** The first route of a VirtualService that matches, carried out. */
@@ -354,7 +369,8 @@ export class Mesh {
         if (pod.ambient) {
             // The receiving ztunnel (`ztunnel.ts`): mesh callers arrive over HBONE; a refusal resets the connection.
             const overHbone = from.sidecar || from.ambient === true;
-            if (ztunnelRefusal(this.world.objects, this.world.mesh.rootNamespace, this.world.mesh.trustDomain, pod, from, port, overHbone, this.peerMode(pod))) return NO_ANSWER(0);
+            // The caller's own Envoy (a sidecar, a gateway, a waypoint) answers a reset upstream with 503.
+            if (ztunnelRefusal(this.world.objects, this.world.mesh.rootNamespace, this.world.mesh.trustDomain, pod, from, port, overHbone, this.peerMode(pod))) return from.sidecar ? UPSTREAM_RESET : NO_ANSWER(0);
         }
         if (pod.sidecar) {
             if (!mtls && this.peerMode(pod) === "STRICT") return NO_ANSWER(0);
@@ -399,28 +415,9 @@ export class Mesh {
         );
     }
 
-    /** RequestAuthentication: a token present must verify (RS256, the rule's inline JWKS, its issuer); its principal is `iss/sub`. */
+    /** RequestAuthentication: a token present must verify (`jwt.ts`). */
     private requestAuth(pod: ModelPod, req: Req): { status?: number; principal?: string } {
-        const rules = this.applying("RequestAuthentication", pod).flatMap((r) => r.spec?.jwtRules ?? []);
-        const header = req.headers.authorization;
-        if (!header || rules.length === 0) return {};
-        const token = header.replace(/^Bearer\s+/i, "");
-        const [h, p, s] = token.split(".");
-        try {
-            const head = JSON.parse(Buffer.from(h, "base64url").toString());
-            const claims = JSON.parse(Buffer.from(p, "base64url").toString());
-            for (const rule of rules) {
-                if (rule.jwksUri) throw new NotModelled("a JWKS fetched from jwksUri");
-                if (rule.issuer !== claims.iss) continue;
-                const keys = JSON.parse(rule.jwks).keys as any[];
-                const key = keys.find((k) => k.kid === head.kid) ?? keys[0];
-                const good = head.alg === "RS256" && verify("RSA-SHA256", Buffer.from(`${h}.${p}`), createPublicKey({ key, format: "jwk" }), Buffer.from(s, "base64url"));
-                if (good && (claims.exp === undefined || claims.exp * 1000 > Date.now())) return { principal: `${claims.iss}/${claims.sub}` };
-            }
-        } catch (e) {
-            if (e instanceof NotModelled) throw e;
-        }
-        return { status: 401 };
+        return tokenVerdict(this.applying("RequestAuthentication", pod).flatMap((r) => r.spec?.jwtRules ?? []), req.headers.authorization);
     }
 
     /** Whether the pod's AuthorizationPolicies refuse the request (the evaluator the offline attack suite uses too). */

@@ -4,6 +4,7 @@
  * istiod's values set it.
  */
 import { ambientEnrolled } from "./ztunnel";
+import { waypointStandIns } from "./waypoint";
 import * as fs from "fs";
 import * as path from "path";
 import { EGRESS_GATEWAY, INGRESS_GATEWAY } from "../../model/platform";
@@ -73,7 +74,7 @@ export function loadReplies(dir: string): Replies {
 
 /** A world: the objects, their pods (and the gateways' stand-ins where none run), the replies, the mesh's configuration. */
 export function worldOf(objects: readonly any[], pods: readonly ModelPod[], replies: Replies, mesh: MeshConfig): { world: World; standIns: ModelPod[] } {
-    const standIns = gatewayStandIns(objects, pods);
+    const standIns = [...gatewayStandIns(objects, pods), ...waypointStandIns(objects, pods)];
     return { world: { objects, pods: [...pods, ...standIns], replies, mesh }, standIns };
 }
 

@@ -138,9 +138,20 @@ function ruleMatches(rule: any, req: AuthzRequest, action: "ALLOW" | "DENY"): bo
  * apply, one of their rules must match), or undefined when the workload's proxy admits it.
  */
 export function authorizationRefusal(objects: readonly any[], to: Pod, req: AuthzRequest, rootNamespace = "istio-system"): string | undefined {
+    // A policy attached by targetRefs is a gateway's or a waypoint's, never a workload's (Istio's AuthorizationPolicy reference).
     const applying = objects.filter(
-        (o) => o.kind === "AuthorizationPolicy" && (o.metadata?.namespace === to.namespace || o.metadata?.namespace === rootNamespace) && selectorMatches(o.spec?.selector, to.labels),
+        (o) =>
+            o.kind === "AuthorizationPolicy" &&
+            !o.spec?.targetRefs &&
+            !o.spec?.targetRef &&
+            (o.metadata?.namespace === to.namespace || o.metadata?.namespace === rootNamespace) &&
+            selectorMatches(o.spec?.selector, to.labels),
     );
+    return policiesRefusal(applying, req);
+}
+
+/** Which of the policies that apply to a request refuses it (DENY first; then, where ALLOW policies apply, one of their rules must match), or undefined. */
+export function policiesRefusal(applying: readonly any[], req: AuthzRequest): string | undefined {
     if (applying.some((o) => o.spec?.action === "CUSTOM" || o.spec?.action === "AUDIT")) throw new NotModelled("a CUSTOM or AUDIT AuthorizationPolicy");
     const name = (o: any) => `AuthorizationPolicy ${o.metadata.namespace}/${o.metadata.name}`;
     const who = req.mtls ? (req.principal ?? "an unknown identity") : "a caller without mTLS";
