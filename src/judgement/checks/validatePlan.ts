@@ -170,6 +170,12 @@ export function meshProblems(plan: Plan, objs: readonly PlanObject[] = planObjec
     const apiGateways = new Map(of("Gateway").filter(({ o }) => isGatewayApi(o)).map(({ o }) => [`${ns(o)}/${o.metadata?.name}`, o]));
     for (const x of of("HTTPRoute")) {
         for (const p of x.o.spec?.parentRefs ?? []) {
+            if (p.kind === "Service") {
+                // A mesh route (its Service's waypoint carries it out): the Service and the port must be the plan's.
+                const svc = services.get(`${p.namespace ?? ns(x.o)}/${p.name}`);
+                if (!svc || (p.port !== undefined && !(svc.spec?.ports ?? []).some((sp: any) => sp.port === p.port))) problems.push(`${CHECKS.missingReference}: ${name(x)} attaches to Service ${p.namespace ?? ns(x.o)}/${p.name}${p.port ? ` port ${p.port}` : ""}, which the plan does not create`);
+                continue;
+            }
             const gw = apiGateways.get(`${p.namespace ?? ns(x.o)}/${p.name}`);
             if (!gw || (p.sectionName !== undefined && !(gw.spec?.listeners ?? []).some((l: any) => l.name === p.sectionName))) {
                 problems.push(`${CHECKS.missingReference}: ${name(x)} attaches to Gateway ${p.namespace ?? ns(x.o)}/${p.name}${p.sectionName ? ` listener ${p.sectionName}` : ""}, which the plan does not create`);
