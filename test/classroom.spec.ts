@@ -11,7 +11,7 @@ import { EXTERNAL_NAMESPACE } from "../src/model/platform";
 import { proxyModel } from "../src/mesh/meshScale";
 import { workshopFrom } from "../src/workshop/resolve";
 import { endpointFromKubeconfig } from "../src/cluster/clusterSpec";
-import { SCENARIOS, atStage, gatewayPlacement, type ScenarioKey } from "../src/lessons/resolve";
+import { SCENARIOS, atStage, gatewayPlacement, lessonKeys } from "../src/lessons/resolve";
 import { buildScenario, namespaceManifests } from "../src/lessons/build";
 import { LESSONS_HISTORY } from "../src/lessons/delivery";
 import { planObjects } from "../src/judgement/checks/clusterChecks";
@@ -213,7 +213,8 @@ describe("classroom: per-attendee objects (pure)", () => {
         const platform = count(planObjects(plan).filter((p) => p.o.metadata?.namespace === "ana" && !p.r.renderedBy).map((p) => p.o));
         // Each lesson at its busiest stage, organiser's and hands-on mode alike (the lessons add up: an upper bound).
         const busiest: Record<string, number> = { ...platform };
-        for (const key of Object.keys(SCENARIOS) as ScenarioKey[]) {
+        // A classroom runs the sidecar lessons (the settings refuse attendees in ambient mode).
+        for (const key of lessonKeys("sidecar")) {
             const lesson = SCENARIOS[key]({ rate: 1 });
             const most: Record<string, number> = {};
             for (const st of lesson.stages ?? []) {

@@ -30,7 +30,8 @@ describe("the lesson guide (docs/lessons.md)", () => {
                 const end = body.indexOf("\n##", start + 1);
                 const section = body.slice(start, end < 0 ? undefined : end);
                 assert.ok(section.includes(`\`apps.${key}.stage: ${stage.name}\``), `${key}.${stage.name}`);
-                const handOut = stage.withoutSidecars ? "the sidecars are the organiser's" : `${lesson.name}.${String(i + 1).padStart(2, "0")}-${stage.name}.yaml`;
+                const outOfMesh = lesson.dataplane === "ambient" ? "the pods' opting out of ambient is the organiser's" : "the sidecars are the organiser's";
+                const handOut = stage.withoutSidecars ? outOfMesh : `${lesson.name}.${String(i + 1).padStart(2, "0")}-${stage.name}.yaml`;
                 assert.ok(section.includes(handOut), `${key}.${stage.name} hand-out: ${handOut}`);
             });
         }

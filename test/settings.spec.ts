@@ -67,6 +67,7 @@ describe("settings: defaults", () => {
                 mtls: { enabled: false, stage: "strict" },
                 tcp: { enabled: false, stage: "v1-v2-80-20" },
                 egress: { enabled: false, stage: "service-entry" },
+                ambient: { enabled: false, stage: "traffic-shift" },
             },
             attendees: 0,
             classroom: { stages: {}, pricing: {}, tokenHours: 12 },

@@ -9,15 +9,20 @@ import { helloworld } from "../src/lessons/catalog/helloworld";
 import { MeshCheckError, analyzeScenarios } from "../src/lessons/analyze";
 import { workshopFrom } from "../src/workshop/resolve";
 import { NO_INJECTION_LABEL } from "../src/lessons/model";
-import { STAGES } from "../src/settings/stages";
+import { AMBIENT_LESSONS, STAGES } from "../src/settings/stages";
 import { SettingsError } from "../src/settings/parse";
 import { diffPlans } from "../src/judgement/plan/planDiff";
-import { EKS_RAW, planIndex, settingsFor } from "./helpers";
+import { AMBIENT_LESSON_RAW, EKS_RAW, planIndex, settingsFor } from "./helpers";
 import { istioCrds, needUpstream, reply, replyPath, upstreamYamlDocs } from "./upstream";
 import { runCheck } from "./verifyRunner";
 
-// With an egress gateway, so that every stage (egress-gateway too) can work.
-const appsWith = (lessons: Record<string, unknown>) => settingsFor({ ...EKS_RAW, istio: { egressGateway: true }, apps: lessons }).apps;
+// With an egress gateway, so that every stage (egress-gateway too) can work; an ambient lesson in ambient mode, as it needs.
+const appsWith = (lessons: Record<string, unknown>) =>
+    settingsFor(
+        Object.keys(lessons).some((k) => AMBIENT_LESSONS.includes(k))
+            ? { ...AMBIENT_LESSON_RAW, apps: { ...AMBIENT_LESSON_RAW.apps, ...lessons } }
+            : { ...EKS_RAW, istio: { egressGateway: true }, apps: lessons },
+    ).apps;
 const stream = (counts: Record<string, number>) => Object.entries(counts).flatMap(([f, n]) => Array<string>(n).fill(replyPath(f)));
 
 describe("lessons in stages", () => {
@@ -165,15 +170,15 @@ describe("lessons in stages", () => {
         }
     });
 
-    it("every stage's objects are valid Istio 1.30 and Kubernetes objects (the CRDs' schemas and CEL rules)", function () {
+    it("every stage's objects are valid Istio 1.30, Gateway API v1.5.1 and Kubernetes objects (the CRDs' schemas and CEL rules)", function () {
         needUpstream(this);
-        const crds = new CrdValidator(istioCrds());
+        const crds = new CrdValidator([...istioCrds(), ...["gateways", "httproutes"].flatMap((k) => upstreamYamlDocs(`gateway-api/v1.5.1/standard/gateway.networking.k8s.io_${k}.yaml`))]);
         for (const key of Object.keys(SCENARIOS) as ScenarioKey[]) {
             for (const stage of STAGES[key].names) {
                 const lesson = resolveScenarios(appsWith({ [key]: { stage } })).find((s) => s.stage === stage)!;
                 const objects = namespaceManifests([buildScenario(lesson, { namespace: "ana", verify: true, requests: 100 })], "ana");
                 const istio = objects.filter((x: any) => crds.defines(x));
-                assert.ok(istio.length > 0 || key === "grpc", `${key} at ${stage}: no Istio object checked`);
+                assert.ok(istio.length > 0 || key === "grpc", `${key} at ${stage}: no Istio or Gateway API object checked`);
                 for (const o of istio) assert.deepEqual(crds.violations(o), [], `${key} at ${stage}: ${(o as any).kind} ${(o as any).metadata.name}`);
             }
         }

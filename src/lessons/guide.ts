@@ -98,11 +98,14 @@ export function lessonsGuide(requests = 100): string {
             out.push(`### ${i + 1}. \`${stage.name}\`${stage.name === STAGES[key].default ? " (where a class starts)" : ""}`, "");
             out.push(`${stage.summary.charAt(0).toUpperCase()}${stage.summary.slice(1)}.`, "");
             out.push(`- Organiser: \`apps.${key}.stage: ${stage.name}\`, then \`npm run up\`.`);
-            const outOfMesh = lesson.dataplane === "ambient" ? "the pods' opting out of ambient is" : "the sidecars are";
+            const outOfMesh = lesson.dataplane === "ambient" ? "the pods' opting out of ambient is the organiser's to set" : "the sidecars are the organiser's to remove";
+            const file = `apply \`${handOutFile({ lesson: lesson.name, stage: stage.name, summary: stage.summary, objects: [] }, i)}\` from the hand-out (\`steps.txt\` has the commands)`;
             out.push(
-                stage.withoutSidecars || stage.waypoint
-                    ? `- Hands-on: ${stage.withoutSidecars ? outOfMesh : "the Services' `istio.io/use-waypoint` label is"} the organiser's to set (the stack deploys the workloads and Services); the routing objects of this stage are in the hand-out as for any other.`
-                    : `- Hands-on: apply \`${handOutFile({ lesson: lesson.name, stage: stage.name, summary: stage.summary, objects: [] }, i)}\` from the hand-out (\`steps.txt\` has the commands).`,
+                stage.withoutSidecars
+                    ? `- Hands-on: ${outOfMesh} (the stack deploys the workloads); the routing objects of this stage are in the hand-out as for any other.`
+                    : stage.waypoint
+                      ? `- Hands-on: ${file}; the Services' \`istio.io/use-waypoint\` label is the organiser's to set (the stack deploys the Services).`
+                      : `- Hands-on: ${file}.`,
             );
             out.push(`- What you see: ${WHAT_YOU_SEE[`${key}.${stage.name}`]}`);
             const checks = checkPlans(at, requests);

@@ -31,6 +31,11 @@ export const SCENARIOS = {
 
 export type ScenarioKey = keyof typeof SCENARIOS;
 
+/** The lessons written for a data plane (`ScenarioDef.dataplane`): those one stack can run together. */
+export function lessonKeys(dataplane: "sidecar" | "ambient"): ScenarioKey[] {
+    return (Object.keys(SCENARIOS) as ScenarioKey[]).filter((key) => (SCENARIOS[key]({}).dataplane ?? "sidecar") === dataplane);
+}
+
 /** Requests per second of each traffic generator; undefined when traffic is off. */
 export function trafficRate(apps: Pick<Apps, "traffic">): number | undefined {
     return apps.traffic.enabled ? apps.traffic.requestsPerSecond : undefined;

@@ -9,7 +9,7 @@
  */
 import { buildScenario, namespaceManifests } from "../../lessons/build";
 import { CHECK_POD_LABEL } from "../../lessons/checks";
-import { SCENARIOS, atStage, type ScenarioKey } from "../../lessons/resolve";
+import { SCENARIOS, atStage, lessonKeys } from "../../lessons/resolve";
 import type { Replies } from "../dataplane/apps";
 import { checkPodOf, checkSeconds } from "../dataplane/checkRun";
 import type { MeshConfig } from "../dataplane/mesh";
@@ -109,13 +109,14 @@ export interface StageTime {
 }
 
 /**
- * Every lesson at its slowest stage, each alone in `namespace` beside the plan's platform (its gateway, root
- * routes, egress gateway and the namespace's own policies): what a namespace holding every lesson takes at worst, their sum.
+ * Every lesson of the plan's data plane at its slowest stage, each alone in `namespace` beside the plan's platform (its
+ * gateway, root routes, egress gateway and the namespace's own policies): what a namespace holding every lesson that
+ * can share it takes at worst, their sum. (A lesson runs in one data plane only: `ScenarioDef.dataplane`.)
  */
-export function slowestStages(plan: Plan, namespace: string, requests: number): { readonly stages: readonly StageTime[]; readonly seconds: number } {
+export function slowestStages(plan: Plan, namespace: string, requests: number, dataplane: "sidecar" | "ambient" = "sidecar"): { readonly stages: readonly StageTime[]; readonly seconds: number } {
     const platform = beside(plan, namespace);
     const mesh = planMeshConfig(plan);
-    const stages = (Object.keys(SCENARIOS) as ScenarioKey[]).map((key) => {
+    const stages = lessonKeys(dataplane).map((key) => {
         const lesson = SCENARIOS[key]({ rate: 1 });
         const times = (lesson.stages ?? []).map((st) => {
             const own = namespaceManifests([buildScenario(atStage(lesson, st.name), { namespace, verify: true, requests, rate: 1 })], namespace) as any[];
