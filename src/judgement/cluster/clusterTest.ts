@@ -38,6 +38,7 @@ import { mintToken } from "../../tooling/kubeconfigs";
 import { workshopFrom } from "../../workshop/resolve";
 import { replayDestroy, replayUp, upstreamBaseCrds, upstreamGatewayApi, type PreviousUp, type ReplayStep } from "./replay";
 import { recoveryFailures, recoveryLines, runRecovery, type RecoveryReport } from "./recovery";
+import { runWalk, walkFailures, walkLines, type WalkStep } from "./walk";
 import { revocationFailures, revocationLine, runRevocation, type RevocationReport } from "./revocation";
 import { expectedServerLayer, sendAttempt, type ServerVerdict } from "./serverJudge";
 import { CheckRunner, type CheckRunnerReport } from "./checkRunner";
@@ -75,6 +76,8 @@ export interface ClusterReport {
     /** Verification pods the check runner ran in the mesh model: how many, which failed (with the script's verdict), which it could not model. */
     readonly checks: { readonly run: number; readonly passed: number; readonly failed: string[]; readonly notModelled: string[] };
     readonly recovery?: RecoveryReport;
+    /** The class walked through stages after the first up (`walk.ts`). */
+    readonly walk?: readonly WalkStep[];
     /** The workshop's end for the second attendee: their token refused, their own workload gone (`revocation.ts`). */
     readonly revocation?: RevocationReport;
     readonly notCovered: string[];
@@ -191,7 +194,7 @@ function notCovered(steps: readonly ReplayStep[], checks: CheckRunnerReport): st
         ...steps.filter((s) => s.outcome === "not-run").map((s) => `${s.name} (${s.type}): ${s.detail}`),
         ...steps.filter((s) => s.outcome === "not-installed").map((s) => `${s.name}: ${s.detail}`),
         "data plane: no proxies run (kwok plays the kubelets, Istio's webhooks made to fail open): each verification pod's script ran in the mesh model (src/judgement/dataplane), a model of Envoy as istiod configures it, over what the API server held when the pod started; the apps' answers are the recorded replies",
-        ...checks.standIns.map((s) => `gateway ${s}: its chart is not installed; the model stood in a pod with the chart's labels and identity`),
+        ...checks.standIns.map((s) => `gateway ${s}: its pods are not deployed (its chart, or istiod for a waypoint, is not installed); the model stood in a pod with their labels and identity`),
         ...checks.verdicts.filter((v) => v.outcome === "not-modelled").map((v) => `check ${v.namespace}/${v.check}: not modelled (${v.detail}); its pod was ended Succeeded without a verdict`),
     ];
 }
@@ -287,19 +290,27 @@ export async function runClusterTest(run: ClusterRun, say: (line: string) => voi
         // Recovery: a route broken by hand, the class moved on, the edit undone; the last up's plan is what is destroyed.
         let recovery: RecoveryReport | undefined;
         let last: PreviousUp = { plan, steps };
+        const upVerdicts = async (p: Plan, previous: PreviousUp) => {
+            const u = await upWithChecks(p, previous);
+            return { steps: u.steps, verdicts: u.checks.verdicts };
+        };
         if (run.recovery) {
             say(`${run.name}: recovery: ${run.recovery.attendee} edits a route by hand; the class moves on`);
             const r = await runRecovery(run.recovery, last, {
                 kubectl: kubectlPath.path,
                 attendeeConfig: attendeeConfigOf(run.recovery.attendee),
                 moved: () => recordForApply(project, stack, runConfig(run, state, run.recovery!.move).config),
-                up: async (p, previous) => {
-                    const u = await upWithChecks(p, previous);
-                    return { steps: u.steps, verdicts: u.checks.verdicts };
-                },
+                up: upVerdicts,
             });
             recovery = r.report;
             last = r.last;
+        }
+        let walk: WalkStep[] | undefined;
+        if (run.walk) {
+            say(`${run.name}: the class walked through ${run.walk.length} moves, one up each`);
+            const w = await runWalk(run.walk, last, { moved: (keys) => recordForApply(project, stack, runConfig(run, state, keys).config), up: upVerdicts });
+            walk = w.steps;
+            last = w.last;
         }
 
         // The end of the workshop for the second attendee, with a token of their own minted before it.
@@ -343,6 +354,7 @@ export async function runClusterTest(run: ClusterRun, say: (line: string) => voi
             leftAfterDestroy,
             checks: checkSummary(checks),
             ...(recovery ? { recovery } : {}),
+            ...(walk ? { walk } : {}),
             ...(revocation ? { revocation } : {}),
             notCovered: notCovered(steps, checks),
             seconds: { build: built.seconds, start, up, preview, destroy },
@@ -434,6 +446,7 @@ export function failuresOf(r: ClusterReport): string[] {
         ...r.previewChanges.map((c) => `the second pass would change: ${c}`),
         ...r.leftAfterDestroy.map((l) => `left after destroy: ${l}`),
         ...(r.recovery ? recoveryFailures(r.recovery) : []),
+        ...(r.walk ? walkFailures(r.walk) : []),
         ...(r.revocation ? revocationFailures(r.revocation) : []),
     ];
 }
@@ -450,6 +463,7 @@ export function reportLines(r: ClusterReport): string[] {
         `  model disagreements ${r.modelDisagreements.length}; second pass changes ${r.previewChanges.length}; left after destroy ${r.leftAfterDestroy.length}`,
         `  seconds: build ${r.seconds.build.toFixed(0)}, start ${r.seconds.start.toFixed(0)}, up ${r.seconds.up.toFixed(0)}, second pass ${r.seconds.preview.toFixed(0)}, destroy ${r.seconds.destroy.toFixed(0)}; peak memory: kube-apiserver ${r.peakMemoryMiB.apiserver} MiB, etcd ${r.peakMemoryMiB.etcd} MiB`,
         ...(r.recovery ? recoveryLines(r.recovery) : []),
+        ...(r.walk ? walkLines(r.walk) : []),
         ...(r.revocation ? [`  ${revocationLine(r.revocation)}`] : []),
         ...r.notCovered.map((n) => `  not covered: ${n}`),
     ];

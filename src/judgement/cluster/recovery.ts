@@ -60,7 +60,8 @@ export interface RecoveryContext {
     readonly up: (plan: Plan, previous: PreviousUp) => Promise<{ steps: ReplayStep[]; verdicts: readonly CheckVerdict[] }>;
 }
 
-function outcome(steps: readonly ReplayStep[], verdicts: readonly CheckVerdict[]): UpOutcome {
+/** How an `up` went: what failed, which checks failed, which releases ran. */
+export function upOutcome(steps: readonly ReplayStep[], verdicts: readonly CheckVerdict[]): UpOutcome {
     // Components only follow their children: the resources say what failed.
     const resources = steps.filter((s) => s.type.startsWith("kubernetes:"));
     return {
@@ -88,9 +89,9 @@ export async function runRecovery(spec: RecoverySpec, first: PreviousUp, ctx: Re
         report: {
             attendee: ns,
             broke: `${ns}/${spec.route.name} edited by hand with the attendee's token: every request to subset ${spec.route.wrongSubset}`,
-            onBreak: outcome(onBreak.steps, onBreak.verdicts),
+            onBreak: upOutcome(onBreak.steps, onBreak.verdicts),
             editSurvived,
-            afterUndo: outcome(afterUndo.steps, afterUndo.verdicts),
+            afterUndo: upOutcome(afterUndo.steps, afterUndo.verdicts),
         },
         last: { plan: moved, steps: afterUndo.steps },
     };

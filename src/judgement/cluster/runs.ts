@@ -3,6 +3,7 @@
  * changed for the run, and what it does once the class is up.
  */
 import type { RecoverySpec } from "./recovery";
+import { STAGES } from "../../settings/stages";
 
 /** A run: a stack file of this project, with keys changed for the run. */
 export interface ClusterRun {
@@ -11,13 +12,19 @@ export interface ClusterRun {
     readonly overrides?: Readonly<Record<string, unknown>>;
     /** After the class is up: one attendee's route broken by hand, the class moved on, the edit undone (`recovery.ts`). */
     readonly recovery?: RecoverySpec;
+    /** After the class is up: the class moved through these keys, one `up` each (`walk.ts`), e.g. a lesson's stages. */
+    readonly walk?: readonly Readonly<Record<string, unknown>>[];
 }
+
+/** Moves through every stage of a lesson but the one the stack starts at, in teaching order. */
+const stagesOf = (lesson: string, names: readonly string[], start: string) => names.filter((n) => n !== start).map((stage) => ({ apps: { [lesson]: { stage } } }));
 
 /** What `npm run test:cluster` runs without `--stack`: the local stack with every lesson, with Gateway API ingress, ambient, two classrooms. */
 export const CLUSTER_RUNS: readonly ClusterRun[] = [
     { name: "local-every-lesson", stack: "local", overrides: { apps: { mtls: true, tcp: true, egress: true } } },
     { name: "local-gateway-api", stack: "local", overrides: { istio: { ingress: { api: "gateway-api" } } } },
-    { name: "ambient", stack: "ambient" },
+    // The ambient lesson applied at its start (traffic-shift), then walked through its other stages, in order.
+    { name: "ambient", stack: "ambient", walk: stagesOf("ambient", STAGES.ambient.names, STAGES.ambient.default) },
     // Attendees' own HTTPRoutes on the shared Gateway, held to its admission rail by the API server (myApp at tls: both listeners).
     { name: "local-classroom-gateway-api", stack: "local", overrides: { attendees: ["ana", "ben", "cyd"], istio: { ingress: { api: "gateway-api" } }, apps: { myApp: { stage: "tls" } } } },
     {
