@@ -16,7 +16,8 @@ import type { Plan } from "../src/judgement/plan/plan";
 import type { MeshConfig } from "../src/judgement/dataplane/mesh";
 import { buildScenario, namespaceManifests } from "../src/lessons/build";
 import { SCENARIOS, atStage, lessonKeys, type GatewayPlacement, type ScenarioKey } from "../src/lessons/resolve";
-import { AMBIENT_LESSONS } from "../src/settings/stages";
+import { AMBIENT_LESSONS, AMBIENT_STAGES } from "../src/settings/stages";
+import { ambientForm } from "../src/lessons/ambientForm";
 import { AMBIENT_LESSON_RAW, EKS_RAW, planIndex, settingsFor } from "./helpers";
 
 const REPLIES = loadReplies(path.join(__dirname, "fixtures", "replies"));
@@ -101,11 +102,16 @@ describe("the stage matrix in ambient mode: the ambient lesson's stages, on ztun
     it("ambient: every stage's checks pass in its own world and fail against every other stage", () => {
         assert.deepEqual(stageMatrix("ambient", platform, mesh, requests, { api: "gateway-api" }), []);
     });
+
+    it(`bookinfo in ambient mode (${AMBIENT_STAGES.bookinfo!.runs.join(", ")}): every stage's checks pass in its own world and fail against every other stage`, () => {
+        assert.deepEqual(ambientForm("bookinfo", SCENARIOS.bookinfo())!.stages!.map((s) => s.name), AMBIENT_STAGES.bookinfo!.runs);
+        assert.deepEqual(stageMatrix("bookinfo", platform, mesh, requests, { api: "gateway-api" }, "ambient"), []);
+    });
 });
 
 /** Every stage's checks of a lesson in its own world and in every other stage's: what goes wrong, listed. */
-function stageMatrix(key: ScenarioKey, platform: readonly any[], mesh: MeshConfig, requests: number, placement?: GatewayPlacement): string[] {
-    const base = SCENARIOS[key]({ rate: 1 });
+function stageMatrix(key: ScenarioKey, platform: readonly any[], mesh: MeshConfig, requests: number, placement?: GatewayPlacement, dataplane?: "ambient"): string[] {
+    const base = dataplane === "ambient" ? ambientForm(key, SCENARIOS[key]({ rate: 1 }))! : SCENARIOS[key]({ rate: 1 });
     const stages = (base.stages ?? []).map((s) => s.name);
     const built = Object.fromEntries(stages.map((s) => [s, namespaceManifests([buildScenario(atStage(base, s), { namespace: "demo", verify: true, requests, rate: 1, placement })], "demo") as any[]]));
     if (placement?.api === "gateway-api") {

@@ -68,16 +68,18 @@ export function gatewayHttpRoutes(r: RoutingDef, s: ScenarioDef, namespace: stri
 /**
  * An ambient lesson's routes of one of its Services, as its waypoint reads them: an HTTPRoute whose parent is the
  * Service, each rule's weights sent to the per-version Services `<host>-<subset>` (Istio's `bookinfo-versions.yaml`),
- * a rule without weights to the Service itself.
+ * a rule without weights to the Service itself (or the one it names with `to`).
  */
 export function serviceHttpRoute(r: RoutingDef, s: ScenarioDef, namespace: string): GatewayApiObject<"HTTPRoute"> {
     const port = s.services.find((x) => x.name === r.host)?.ports[0]?.port;
     if (port === undefined) throw new Error(`${s.name}: routes for ${r.host}, which is not a Service of the lesson`);
     const rules = r.rules.map((rule, i): HttpRouteRule => {
-        const unsupported = (["fault", "timeout", "retries", "mirror", "redirect", "to"] as const).filter((k) => rule[k] !== undefined);
+        const unsupported = (["fault", "timeout", "retries", "mirror", "redirect"] as const).filter((k) => rule[k] !== undefined);
         if (unsupported.length > 0 || rule.match?.sourceLabels) throw new Error(`${s.name}: a route for ${r.host} with ${[...unsupported, ...(rule.match?.sourceLabels ? ["sourceLabels"] : [])].join(", ")} has no waypoint form here`);
+        const to = rule.to ?? r.host;
+        const toPort = s.services.find((x) => x.name === to)?.ports[0]?.port ?? port;
         const weights = Object.entries(rule.weights ?? {});
-        const backendRefs = weights.length === 0 ? [{ name: r.host, port }] : weights.map(([subset, weight]) => ({ name: `${r.host}-${subset}`, port, weight }));
+        const backendRefs = weights.length === 0 ? [{ name: to, port: toPort }] : weights.map(([subset, weight]) => ({ name: `${to}-${subset}`, port: toPort, weight }));
         return { name: `rule-${i + 1}`, ...apiMatches(rule, ""), backendRefs };
     });
     return gatewayApiObject("HTTPRoute", { name: r.host, namespace }, { parentRefs: [{ group: "", kind: "Service", name: r.host, port }], rules });

@@ -13,6 +13,7 @@ import { mtls } from "./catalog/mtls";
 import { myApp } from "./catalog/myApp";
 import { tcp } from "./catalog/tcp";
 import { type CatalogContext } from "./catalog/common";
+import { ambientForm } from "./ambientForm";
 import { OUT_OF_MESH_LABELS, STAGE_STATE_KEYS, type RoutingDef, type ScenarioDef, type StageState } from "./model";
 
 export type Apps = Settings["apps"];
@@ -66,12 +67,14 @@ export function atStage(base: ScenarioDef, stage: string | undefined): ScenarioD
  * The enabled scenarios, each at the stage the settings give it, with routes and
  * subsets from stack config replacing the stage's host by host.
  */
-export function resolveScenarios(apps: Apps): ScenarioDef[] {
+export function resolveScenarios(apps: Apps, dataplane: "sidecar" | "ambient" = "sidecar"): ScenarioDef[] {
     const ctx: CatalogContext = { rate: trafficRate(apps) };
     return (Object.keys(SCENARIOS) as ScenarioKey[])
         .filter((key) => apps[key].enabled)
         .map((key) => {
-            const base = atStage(SCENARIOS[key](ctx), apps[key].stage);
+            // In ambient mode a sidecar lesson runs in its ambient form (the settings refuse what has none).
+            const lesson = dataplane === "ambient" ? ambientForm(key, SCENARIOS[key](ctx))! : SCENARIOS[key](ctx);
+            const base = atStage(lesson, apps[key].stage);
             const { routes = {}, subsets = {} } = apps[key];
             const configured: RoutingDef[] = Object.entries(routes).map(([host, rules]) => ({ host, rules, origin: `apps.${key}.routes.${host}` }));
             return {

@@ -9,7 +9,7 @@ import { clusterFactsSchema, clusterSchema } from "./cluster";
 import { istioSchema } from "./istio";
 import { addonsSchema } from "./addons";
 import { appsSchema } from "./apps";
-import { AMBIENT_LESSONS, LESSON_KEYS } from "./stages";
+import { AMBIENT_LESSONS, AMBIENT_STAGES, LESSON_KEYS } from "./stages";
 import { ADDON_NAMESPACES, ADDON_PATH_WORDS, RESERVED_NAMESPACES, SYSTEM_NAMESPACE, namesDomain, attendeesSchema, classroomSchema } from "./classroom";
 
 /** Every section but the cluster's, each with its defaults. */
@@ -141,12 +141,26 @@ function crossSectionRules(s: CrossSections, ctx: z.RefinementCtx): void {
  * to the sidecar data plane's traffic, not to ztunnel's HBONE).
  */
 function ambientRules(s: CrossSections, ctx: z.RefinementCtx): void {
-    for (const lesson of LESSON_KEYS) {
-        if (!s.apps[lesson].enabled) continue;
+    const issue = (path: (string | number)[], input: unknown, message: string) => ctx.addIssue({ code: "custom", path, input, message });
+    const on = LESSON_KEYS.filter((k) => s.apps[k].enabled);
+    for (const lesson of on) {
+        const form = AMBIENT_STAGES[lesson];
+        if ((AMBIENT_LESSONS.includes(lesson) || form) && s.istio.ingress.api !== "gateway-api") {
+            issue(["apps", lesson], true, `routes from the gateway with HTTPRoutes in ambient mode (Istio's ambient Getting Started): set istio.ingress.api: gateway-api with apps.${lesson}`);
+        }
         if (AMBIENT_LESSONS.includes(lesson)) {
-            if (s.istio.ingress.api !== "gateway-api") {
-                ctx.addIssue({ code: "custom", path: ["apps", lesson], input: true, message: `teaches ingress with the Gateway API (Istio's ambient Getting Started): set istio.ingress.api: gateway-api with apps.${lesson}` });
-            }
+            // Both teach on bookinfo's Services: one namespace holds one of them.
+            for (const other of on.filter((k) => AMBIENT_STAGES[k])) issue(["apps", lesson], true, `runs bookinfo's Services, as apps.${other} does, in the same namespace: turn one of them off`);
+            continue;
+        }
+        if (form) {
+            const stage = s.apps[lesson].stage;
+            if (form.refused[stage] !== undefined) issue(["apps", lesson, "stage"], stage, `${form.refused[stage]} (in ambient mode ${lesson} runs ${form.runs.join(", ")})`);
+            Object.entries(s.apps[lesson].routes ?? {}).forEach(([host, rules]) =>
+                rules.forEach((rule, i) => {
+                    if (rule.match?.sourceLabels !== undefined) issue(["apps", lesson, "routes", host, i, "match", "sourceLabels"], rule.match.sourceLabels, "matches the caller's labels, which an HTTPRoute on a waypoint cannot: in ambient mode match on path or headers");
+                }),
+            );
             continue;
         }
         ctx.addIssue({

@@ -81,7 +81,7 @@ export function istiodSteadyRange(settings: Pick<LessonsSettings, "istio" | "add
  */
 export function lessonsPlan(settings: LessonsSettings, podCeiling?: LessonsPlan["podCeiling"]): LessonsPlan {
     const attendees = attendeeIds(settings.attendees);
-    const classLessons = resolveScenarios(settings.apps);
+    const classLessons = resolveScenarios(settings.apps, settings.istio.dataplane);
     const domain = settings.classroom.domain;
     const namespaces: LessonNamespace[] =
         attendees.length === 0
@@ -89,7 +89,7 @@ export function lessonsPlan(settings: LessonsSettings, podCeiling?: LessonsPlan[
             : attendees.map((id) => {
                   const stages = settings.classroom.stages[id];
                   const apps = appsAt(settings.apps, stages);
-                  return { attendee: id, namespace: id, apps, lessons: stages ? resolveScenarios(apps) : classLessons, placement: gatewayPlacement(id, domain, settings.istio.ingress.api) };
+                  return { attendee: id, namespace: id, apps, lessons: stages ? resolveScenarios(apps, settings.istio.dataplane) : classLessons, placement: gatewayPlacement(id, domain, settings.istio.ingress.api) };
               });
     analyzeLessons(settings, attendees, classLessons, namespaces);
     const mesh = classMeshSizing(settings, classLessons, attendees.length);

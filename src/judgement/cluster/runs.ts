@@ -3,7 +3,7 @@
  * changed for the run, and what it does once the class is up.
  */
 import type { RecoverySpec } from "./recovery";
-import { STAGES } from "../../settings/stages";
+import { AMBIENT_STAGES, STAGES } from "../../settings/stages";
 
 /** A run: a stack file of this project, with keys changed for the run. */
 export interface ClusterRun {
@@ -19,12 +19,14 @@ export interface ClusterRun {
 /** Moves through every stage of a lesson but the one the stack starts at, in teaching order. */
 const stagesOf = (lesson: string, names: readonly string[], start: string) => names.filter((n) => n !== start).map((stage) => ({ apps: { [lesson]: { stage } } }));
 
-/** What `npm run test:cluster` runs without `--stack`: the local stack with every lesson, with Gateway API ingress, ambient, two classrooms. */
+/** What `npm run test:cluster` runs without `--stack`: the local stack with every lesson, with Gateway API ingress, ambient (its lesson, bookinfo), two classrooms. */
 export const CLUSTER_RUNS: readonly ClusterRun[] = [
     { name: "local-every-lesson", stack: "local", overrides: { apps: { mtls: true, tcp: true, egress: true } } },
     { name: "local-gateway-api", stack: "local", overrides: { istio: { ingress: { api: "gateway-api" } } } },
     // The ambient lesson applied at its start (traffic-shift), then walked through its other stages, in order.
     { name: "ambient", stack: "ambient", walk: stagesOf("ambient", STAGES.ambient.names, STAGES.ambient.default) },
+    // bookinfo in ambient mode (its routes HTTPRoutes on a waypoint) at its default stage, then through the others it runs there.
+    { name: "ambient-bookinfo", stack: "ambient", overrides: { apps: { ambient: false, bookinfo: true } }, walk: stagesOf("bookinfo", AMBIENT_STAGES.bookinfo!.runs, STAGES.bookinfo.default) },
     // Attendees' own HTTPRoutes on the shared Gateway, held to its admission rail by the API server (myApp at tls: both listeners).
     { name: "local-classroom-gateway-api", stack: "local", overrides: { attendees: ["ana", "ben", "cyd"], istio: { ingress: { api: "gateway-api" } }, apps: { myApp: { stage: "tls" } } } },
     {
