@@ -13,10 +13,11 @@ import { IMAGES } from "../src/model/images";
 import { CrdValidator } from "../src/judgement/checks/crdSchemas";
 import { validatePlan } from "../src/judgement/checks/validatePlan";
 import { buildScenario, namespaceManifests } from "../src/lessons/build";
-import { SCENARIOS, atStage } from "../src/lessons/resolve";
+import { SCENARIOS, atStage, resolveScenarios } from "../src/lessons/resolve";
+import { AMBIENT_STAGES, STAGES } from "../src/settings/stages";
 import { parseSettings, SettingsError } from "../src/settings/parse";
 import type { Plan } from "../src/judgement/plan/plan";
-import { AMBIENT_LESSON_RAW, AMBIENT_RAW, EKS_RAW, planIndex } from "./helpers";
+import { AMBIENT_LESSON_RAW, AMBIENT_RAW, EKS_RAW, planIndex, settingsFor } from "./helpers";
 import { istioCrds, needUpstream, upstreamYamlDocs } from "./upstream";
 
 const REPLIES = loadReplies(path.join(__dirname, "fixtures", "replies"));
@@ -48,6 +49,17 @@ function call(extra: readonly any[], o: { sa?: string; namespace?: string; seed?
     return { status: a.status, body: a.body };
 }
 const status = (extra: readonly any[], o: Parameters<typeof call>[1] = {}) => call(extra, o).status;
+
+/** The settings' refusal of a stack's keys, or undefined when they are accepted. */
+function refusal(raw: Record<string, unknown>): string | undefined {
+    try {
+        parseSettings(raw, { stack: "test" });
+        return undefined;
+    } catch (e) {
+        assert.ok(e instanceof SettingsError, String(e));
+        return e.message;
+    }
+}
 
 describe("ambient mode in the mesh model: the waypoint", () => {
     it("a Service sends through the waypoint its label names, or its namespace's does; `none` opts a Service out; no such Gateway, no waypoint", () => {
@@ -152,18 +164,38 @@ describe("the ambient lesson", function () {
     });
 
     it("runs only in ambient mode with Gateway API ingress: refused otherwise, naming apps.ambient", () => {
-        const refusal = (raw: Record<string, unknown>) => {
-            try {
-                parseSettings(raw, { stack: "test" });
-                return undefined;
-            } catch (e) {
-                assert.ok(e instanceof SettingsError, String(e));
-                return e.message;
-            }
-        };
         assert.equal(refusal(AMBIENT_LESSON_RAW), undefined);
         assert.match(refusal({ ...EKS_RAW, apps: { ambient: true } }) ?? "", /apps\.ambient: is written for ambient mode \(ztunnel, waypoints\): set istio\.dataplane: ambient with apps\.ambient, or apps\.ambient: false/);
-        assert.match(refusal({ ...AMBIENT_RAW, apps: { ...AMBIENT_RAW.apps, ambient: true } }) ?? "", /apps\.ambient: teaches ingress with the Gateway API .*: set istio\.ingress\.api: gateway-api with apps\.ambient/);
+        assert.match(refusal({ ...AMBIENT_RAW, apps: { ...AMBIENT_RAW.apps, ambient: true } }) ?? "", /apps\.ambient: routes from the gateway with HTTPRoutes in ambient mode .*: set istio\.ingress\.api: gateway-api with apps\.ambient/);
+    });
+
+    it("bookinfo in ambient mode: the stages a waypoint carries run, the others are refused naming apps.bookinfo.stage, why and what instead", () => {
+        const bookinfoRaw = (bookinfo: unknown, istio: Record<string, unknown> = AMBIENT_LESSON_RAW.istio) => ({ ...AMBIENT_LESSON_RAW, istio, apps: { ...AMBIENT_LESSON_RAW.apps, ambient: false, bookinfo } });
+        for (const stage of AMBIENT_STAGES.bookinfo!.runs) assert.equal(refusal(bookinfoRaw({ stage })), undefined, stage);
+        assert.deepEqual(Object.keys(AMBIENT_STAGES.bookinfo!.refused).sort(), STAGES.bookinfo.names.filter((n) => !AMBIENT_STAGES.bookinfo!.runs.includes(n)).sort());
+        assert.match(refusal(bookinfoRaw({ stage: "rate-limit" })) ?? "", /apps\.bookinfo\.stage: is an EnvoyFilter, which Istio does not apply on waypoints: keep istio\.dataplane: sidecar for this stage \(in ambient mode bookinfo runs no-rules, all-v1, jason-v2, reviews-v1-v3, reviews-v3\), got "rate-limit"/);
+        assert.match(refusal(bookinfoRaw({ stage: "authz" })) ?? "", /use apps\.ambient at stage l7-authz/);
+        assert.match(refusal(bookinfoRaw(true, { dataplane: "ambient" })) ?? "", /apps\.bookinfo: routes from the gateway with HTTPRoutes in ambient mode .*: set istio\.ingress\.api: gateway-api with apps\.bookinfo/);
+        assert.match(refusal(bookinfoRaw({ routes: { reviews: [{ match: { sourceLabels: { app: "x" } }, weights: { v1: 100 } }] } })) ?? "", /apps\.bookinfo\.routes\.reviews\[0\]\.match\.sourceLabels: matches the caller's labels, which an HTTPRoute on a waypoint cannot/);
+        // The ambient lesson and bookinfo both run bookinfo's Services: one per namespace.
+        assert.match(refusal({ ...AMBIENT_LESSON_RAW, apps: { ...AMBIENT_LESSON_RAW.apps, bookinfo: true } }) ?? "", /apps\.ambient: runs bookinfo's Services, as apps\.bookinfo does, in the same namespace: turn one of them off/);
+    });
+
+    it("bookinfo's ambient form: its Services bound to a waypoint, per-version Services, HTTPRoutes for jason's header and the weights", () => {
+        const apps = settingsFor({ ...AMBIENT_LESSON_RAW, apps: { ...AMBIENT_LESSON_RAW.apps, ambient: false, bookinfo: { stage: "jason-v2" } } }).apps;
+        const [lesson] = resolveScenarios(apps, "ambient");
+        const objects = namespaceManifests([buildScenario(lesson, { namespace: "demo", verify: true, requests: 20, rate: 1, placement: { api: "gateway-api" } })], "demo") as any[];
+        assert.deepEqual(objects.filter((o) => o.kind === "Service").map((o) => `${o.metadata.name} ${o.metadata.labels["istio.io/use-waypoint"]}`).sort(), [
+            "details waypoint", "details-v1 waypoint", "productpage waypoint", "productpage-v1 waypoint", "ratings waypoint", "ratings-v1 waypoint",
+            "reviews waypoint", "reviews-v1 waypoint", "reviews-v2 waypoint", "reviews-v3 waypoint",
+        ]);
+        assert.deepEqual(objects.find((o) => o.kind === "HTTPRoute" && o.metadata.name === "reviews").spec.rules, [
+            { name: "rule-1", matches: [{ headers: [{ type: "Exact", name: "end-user", value: "jason" }] }], backendRefs: [{ name: "reviews-v2", port: 9080, weight: 100 }] },
+            { name: "rule-2", backendRefs: [{ name: "reviews-v1", port: 9080, weight: 100 }] },
+        ]);
+        assert.deepEqual(objects.filter((o) => ["VirtualService", "DestinationRule"].includes(o.kind)), []);
+        // In sidecar mode the same settings keep the lesson as it is.
+        assert.equal(resolveScenarios(apps)[0].dataplane, undefined);
     });
 
     it("the plan refuses a mesh HTTPRoute whose parent Service it does not create", async () => {

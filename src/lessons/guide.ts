@@ -10,7 +10,7 @@ import { SCENARIOS, atStage, type ScenarioKey } from "./resolve";
 import { checkPlans } from "./checks";
 import { handOutFile } from "./handOut";
 import { NO_INJECTION_LABEL } from "./model";
-import { STAGES } from "../settings/stages";
+import { AMBIENT_STAGES, STAGES } from "../settings/stages";
 
 /** Where each lesson comes from, and what it teaches. */
 export const INTRODUCTIONS: Readonly<Record<ScenarioKey, string>> = {
@@ -93,6 +93,15 @@ export function lessonsGuide(requests = 100): string {
     for (const key of Object.keys(SCENARIOS) as ScenarioKey[]) {
         const lesson = SCENARIOS[key]({ rate: 1 });
         out.push(`## \`${key}\``, "", INTRODUCTIONS[key], "");
+        const ambient = AMBIENT_STAGES[key];
+        if (ambient) {
+            out.push(
+                `In ambient mode (\`istio.dataplane: ambient\`, with \`istio.ingress.api: gateway-api\`) it runs ${ambient.runs.map((n) => `\`${n}\``).join(", ")}: its Services use a waypoint from the start, its routes are HTTPRoutes on them (weights to the per-version Services \`<service>-<version>\`, as Istio's \`bookinfo-versions.yaml\` declares them), and the checks that read a caller's sidecar (its counters, the identity its handshake proved) are left out, an ambient caller having none. The settings refuse every other stage, naming \`apps.${key}.stage\`:`,
+                "",
+                ...Object.entries(ambient.refused).map(([stage, why]) => `- \`${stage}\`: ${why}.`),
+                "",
+            );
+        }
         (lesson.stages ?? []).forEach((stage, i) => {
             const at = atStage(lesson, stage.name);
             out.push(`### ${i + 1}. \`${stage.name}\`${stage.name === STAGES[key].default ? " (where a class starts)" : ""}`, "");

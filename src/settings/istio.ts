@@ -118,7 +118,7 @@ export const istioSchema = section({
 export const ISTIO_DOCS: Readonly<Record<string, string>> = {
     istio: "Istio: one version for every chart, mesh-wide mTLS, gateways, tracing.",
     "istio.version": "The Istio release; every Istio chart at this version. Default: the newest release the project knows (1.30.5); a version behind a security release is warned about, naming the one to move to (see docs/operations.md, Upgrading Istio).",
-    "istio.dataplane": "`sidecar`: Istio's injected Envoy beside every workload (the seeds' lessons); `ambient`: Istio's ambient mode (the charts' `ambient` profile and the `ztunnel` chart: a node proxy on every node, lesson namespaces enrolled with `istio.io/dataplane-mode: ambient`, no sidecars). Ambient runs the `ambient` lesson (with `istio.ingress.api: gateway-api`), no classroom and none of the sidecar lessons yet: the settings refuse each, naming it (see Data planes in docs/classroom.md).",
+    "istio.dataplane": "`sidecar`: Istio's injected Envoy beside every workload (the seeds' lessons); `ambient`: Istio's ambient mode (the charts' `ambient` profile and the `ztunnel` chart: a node proxy on every node, lesson namespaces enrolled with `istio.io/dataplane-mode: ambient`, no sidecars). Ambient runs the `ambient` lesson and bookinfo's routing stages (with `istio.ingress.api: gateway-api`), no classroom and none of the other sidecar lessons yet: the settings refuse each, naming it (see Data planes in docs/classroom.md).",
     "istio.mtls": "The mesh-wide PeerAuthentication's mode.",
     "istio.egressGateway": "Add the `istio-egressgateway` release (needed by the egress lesson's `egress-gateway` stage).",
     "istio.accessLogs": "Envoy access logs on every proxy's stdout.",
