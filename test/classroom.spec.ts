@@ -213,7 +213,7 @@ describe("classroom: per-attendee objects (pure)", () => {
         const platform = count(planObjects(plan).filter((p) => p.o.metadata?.namespace === "ana" && !p.r.renderedBy).map((p) => p.o));
         // Each lesson at its busiest stage, organiser's and hands-on mode alike (the lessons add up: an upper bound).
         const busiest: Record<string, number> = { ...platform };
-        // A classroom runs the sidecar lessons (the settings refuse attendees in ambient mode).
+        // A sidecar classroom's lessons (an ambient classroom's, the ambient lesson or bookinfo's ambient form, are fewer).
         for (const key of lessonKeys("sidecar")) {
             const lesson = SCENARIOS[key]({ rate: 1 });
             const most: Record<string, number> = {};

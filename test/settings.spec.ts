@@ -222,14 +222,17 @@ describe("settings: refusals name the key, the value and what is allowed", () =>
         );
     });
 
-    it("ambient mode refuses the lessons written for sidecars and a classroom, each by its key, and accepts a stack without them", () => {
+    it("ambient mode refuses the lessons written for sidecars without an ambient form, each by its key, and accepts a stack without them, a classroom included", () => {
         const message = (lesson: string) =>
             `apps.${lesson}: is written for sidecars (its stages rely on the Envoy beside each workload, which istio.dataplane: ambient does not inject): set apps.${lesson}: false with ambient, or keep istio.dataplane: sidecar, got true`;
-        assert.deepEqual(problems({ ...EKS_RAW, istio: { dataplane: "ambient" } }), ["helloworld", "bookinfo", "myApp", "grpc"].map(message));
-        assert.deepEqual(problems({ ...AMBIENT_RAW, apps: { ...AMBIENT_RAW.apps, tcp: true }, attendees: 3 }), [
-            message("tcp"),
-            "attendees: a classroom needs istio.dataplane: sidecar (its isolation, admission rules and attack suite are proven for sidecars, not yet for ztunnel): keep attendees at 0 with ambient, got 3",
+        assert.deepEqual(problems({ ...EKS_RAW, istio: { dataplane: "ambient" } }), [
+            message("helloworld"),
+            "apps.bookinfo: routes from the gateway with HTTPRoutes in ambient mode (Istio's ambient Getting Started): set istio.ingress.api: gateway-api with apps.bookinfo, got true",
+            message("myApp"),
+            message("grpc"),
         ]);
+        assert.deepEqual(problems({ ...AMBIENT_RAW, apps: { ...AMBIENT_RAW.apps, tcp: true }, attendees: 3 }), [message("tcp")]);
+        assert.equal(settingsFor({ ...AMBIENT_RAW, attendees: 3 }).attendees, 3);
         assert.equal(settingsFor(AMBIENT_RAW).istio.dataplane, "ambient");
         assert.equal(settingsFor(EKS_RAW).istio.dataplane, "sidecar");
         assert.deepEqual(problems({ ...EKS_RAW, istio: { dataplane: "ztunnel" } }), ['istio.dataplane: must be one of "sidecar", "ambient", got "ztunnel"']);

@@ -9,7 +9,7 @@
  * Pure: plain objects, `src/classroom/classroom.ts` registers them.
  */
 import { ATTENDEE_NAMESPACE_LABEL } from "../model/platform";
-import { INGRESS_NAMESPACE, WORKSHOP_GATEWAY } from "../model/platform";
+import { INGRESS_NAMESPACE, WAYPOINT, WORKSHOP_GATEWAY } from "../model/platform";
 import { EXTERNAL_NAMESPACE } from "../model/platform";
 import { ATTENDEE_ACCOUNT } from "./attendeeSpec";
 
@@ -55,9 +55,14 @@ export const MAX_REPLICAS = 10;
 /** Sizes of an attendee's Istio objects' lists: far above any lesson's, far below what loads istiod. */
 export const LIST_BOUNDS = { hosts: 8, routes: 32, matches: 8, destinations: 8, endpoints: 16, subsets: 16, gatewayRetries: 3 } as const;
 
+const NO_GATEWAYS = "istio-workshop-attendee-no-gateways";
+
+/** The pod, Service or ServiceEntry label naming the namespace of the waypoint `istio.io/use-waypoint` names (istio/api `label/labels.yaml`). */
+export const WAYPOINT_NAMESPACE_LABEL = "istio.io/use-waypoint-namespace";
+
 export const GUARD_RAILS: readonly GuardRail[] = [
     {
-        name: "istio-workshop-attendee-no-gateways",
+        name: NO_GATEWAYS,
         rules: [
             { apiGroups: ["networking.istio.io"], resources: ["gateways"] },
             { apiGroups: ["gateway.networking.k8s.io"], resources: ["gateways", "listenersets"] },
@@ -266,7 +271,7 @@ export const GUARD_RAILS: readonly GuardRail[] = [
  * their namespace; redirecting nowhere but their own host; bounded lists. Registered with every classroom: with
  * Istio's ingress API RBAC grants no HTTPRoute at all.
  */
-export function httpRouteRail(domain: string | undefined): GuardRail {
+export function httpRouteRail(domain: string | undefined, dataplane: "sidecar" | "ambient" = "sidecar"): GuardRail {
     const own = (v: string) => `(${v} == '/' + request.namespace || ${v}.startsWith('/' + request.namespace + '/'))`;
     const place = domain
         ? {
@@ -280,15 +285,21 @@ export function httpRouteRail(domain: string | undefined): GuardRail {
     const sameNamespace = (ref: string) => `((!has(${ref}.namespace) || ${ref}.namespace == request.namespace) && (!has(${ref}.kind) || ${ref}.kind == 'Service') && (!has(${ref}.group) || ${ref}.group == ''))`;
     const filtersOk = (list: string) =>
         `(!has(${list}) || ${list}.all(f, (f.type == 'URLRewrite' || f.type == 'RequestHeaderModifier' || f.type == 'ResponseHeaderModifier' || (f.type == 'RequestRedirect' && !has(f.requestRedirect.hostname)) || (f.type == 'RequestMirror' && ${sameNamespace("f.requestMirror.backendRef")}))))`;
+    const onGateway = `object.spec.parentRefs.all(p, p.name == '${WORKSHOP_GATEWAY.name}' && has(p.namespace) && p.namespace == '${WORKSHOP_GATEWAY.namespace}' && (!has(p.kind) || p.kind == 'Gateway') && (!has(p.group) || p.group == 'gateway.networking.k8s.io'))`;
+    // Ambient: a mesh route of the attendee's own Services, which their waypoint carries out (its paths are their own).
+    const onOwnServices = `object.spec.parentRefs.all(p, has(p.kind) && p.kind == 'Service' && has(p.group) && p.group == '' && (!has(p.namespace) || p.namespace == request.namespace))`;
+    const ambient = dataplane === "ambient";
     return {
         name: "istio-workshop-attendee-httproutes",
         rules: [{ apiGroups: ["gateway.networking.k8s.io"], resources: ["httproutes"] }],
         validations: [
             {
-                expression: `object.spec.parentRefs.all(p, p.name == '${WORKSHOP_GATEWAY.name}' && has(p.namespace) && p.namespace == '${WORKSHOP_GATEWAY.namespace}' && (!has(p.kind) || p.kind == 'Gateway') && (!has(p.group) || p.group == 'gateway.networking.k8s.io'))`,
-                message: `an attendee's HTTPRoute attaches only to the shared Gateway ${WORKSHOP_GATEWAY.ref} (no other Gateway, no Service of the mesh)`,
+                expression: ambient ? `${onGateway} || ${onOwnServices}` : onGateway,
+                message: ambient
+                    ? `an attendee's HTTPRoute attaches only to the shared Gateway ${WORKSHOP_GATEWAY.ref}, or only to Services of their own namespace (routes their waypoint carries out)`
+                    : `an attendee's HTTPRoute attaches only to the shared Gateway ${WORKSHOP_GATEWAY.ref} (no other Gateway, no Service of the mesh)`,
             },
-            place,
+            ambient ? { ...place, expression: `${onOwnServices} || (${place.expression})` } : place,
             {
                 expression: `object.spec.rules.all(r, (!has(r.backendRefs) || r.backendRefs.all(b, ${sameNamespace("b")} && ${filtersOk("b.filters")})) && ${filtersOk("r.filters")})`,
                 message: "an attendee's HTTPRoute sends traffic, and copies of it, only to Services of their namespace, redirects without naming a host, and uses no filter but URLRewrite, RequestRedirect, RequestMirror and the header modifiers",
@@ -299,6 +310,52 @@ export function httpRouteRail(domain: string | undefined): GuardRail {
             },
         ],
     };
+}
+
+/**
+ * In ambient mode an attendee deploys their lessons' waypoint themselves (hands-on), and binds their Services to
+ * it: the Gateway API rail then admits that one Gateway, of the waypoint's shape only (`WAYPOINT`: its name, class
+ * and single HBONE listener; no address, no `infrastructure`, whose `parametersRef` would shape the Deployment istiod
+ * makes for it), and a rail on the objects that name a waypoint keeps each to its own namespace's
+ * (`istio.io/use-waypoint-namespace` only the attendee's own: another attendee's waypoint is not a relay).
+ */
+export function ambientRails(): GuardRail[] {
+    const waypoint = `object.metadata.name == '${WAYPOINT.name}' && object.spec.gatewayClassName == '${WAYPOINT.className}' && !has(object.spec.addresses) && !has(object.spec.infrastructure) && size(object.spec.listeners) == 1 && object.spec.listeners.all(l, l.name == '${WAYPOINT.listener.name}' && l.port == ${WAYPOINT.listener.port} && l.protocol == '${WAYPOINT.listener.protocol}' && !has(l.hostname) && !has(l.tls) && !has(l.allowedRoutes))`;
+    const ownWaypoint = (labels: string) => `!has(${labels}) || !('${WAYPOINT_NAMESPACE_LABEL}' in ${labels}) || ${labels}['${WAYPOINT_NAMESPACE_LABEL}'] == request.namespace`;
+    return [
+        {
+            name: "istio-workshop-attendee-waypoints",
+            rules: [{ apiGroups: ["gateway.networking.k8s.io"], resources: ["gateways"] }],
+            validations: [
+                {
+                    expression: waypoint,
+                    message: `an attendee's only Gateway is their namespace's waypoint: named ${WAYPOINT.name}, class ${WAYPOINT.className}, one listener ${WAYPOINT.listener.name} (${WAYPOINT.listener.protocol} ${WAYPOINT.listener.port}), no addresses, no infrastructure`,
+                },
+            ],
+        },
+        {
+            name: "istio-workshop-attendee-waypoint-use",
+            // Pods of the attendee's controllers are pods too: judged as they are created.
+            rules: [
+                { apiGroups: [""], resources: ["services", "pods"] },
+                { apiGroups: ["networking.istio.io"], resources: ["serviceentries"] },
+            ],
+            validations: [
+                {
+                    expression: ownWaypoint("object.metadata.labels"),
+                    message: `an attendee's objects use only their own namespace's waypoint: ${WAYPOINT_NAMESPACE_LABEL} names the request's namespace or is left out`,
+                },
+            ],
+        },
+    ];
+}
+
+/** The guard rails of a classroom: the common ones, the Gateway API's routes, and ambient mode's (its waypoint admitted). */
+export function classroomRails(domain: string | undefined, dataplane: "sidecar" | "ambient"): GuardRail[] {
+    if (dataplane === "sidecar") return [...GUARD_RAILS, httpRouteRail(domain)];
+    // The no-gateways rail leaves the Gateway API's Gateways to the waypoint rail.
+    const rails = GUARD_RAILS.map((g) => (g.name === NO_GATEWAYS ? { ...g, rules: g.rules.filter((r) => !r.apiGroups.includes("gateway.networking.k8s.io")).concat([{ apiGroups: ["gateway.networking.k8s.io"], resources: ["listenersets"] }]) } : g));
+    return [...rails, httpRouteRail(domain, dataplane), ...ambientRails()];
 }
 
 /** The ValidatingAdmissionPolicy of a guard rail: refuses, on create and update, what its validations do not admit. */

@@ -11,7 +11,7 @@ import { LessonsNamespace, type MeshDeps } from "./lessonsNamespace";
 import { type AttendeeAccess, attendeeAccess, istioQuotaSpec, limitRangeSpec, quotaSpec, roleBindingSpec, roleSpec, serviceAccountSpec } from "./attendeeSpec";
 import { ATTENDEE_NAMESPACE_LABEL, type ClusterEndpoint } from "../model/platform";
 import type { Demand } from "../model/demand";
-import { attendeeAuthorizationPolicy, attendeeNetworkPolicy } from "./isolationSpec";
+import { attendeeAuthorizationPolicy, attendeeNetworkPolicy, attendeeWaypointPolicy } from "./isolationSpec";
 import { networkPoliciesEnforced } from "../model/peers";
 import { podSecurityLabels } from "../model/podSecurity";
 import { gatewayDelegates, rootRoutes } from "../lessons/routing";
@@ -35,6 +35,8 @@ export interface AttendeeArgs extends ClusterAccess {
     readonly podCeiling?: { readonly memoryMi: number };
     /** The namespaces the attendee's proxies import. */
     readonly sidecarHosts: readonly string[];
+    /** The mesh's data plane: in ambient mode the attendee also deploys a waypoint, and HBONE crosses their isolation. */
+    readonly dataplane: "sidecar" | "ambient";
 }
 
 export class Attendee extends pulumi.ComponentResource {
@@ -66,18 +68,19 @@ export class Attendee extends pulumi.ComponentResource {
                 gatewayCa: args.gatewayCa,
                 sidecarHosts: args.sidecarHosts,
                 namespaceLabels: { ...podSecurityLabels(args.cluster.kubernetesVersion), [ATTENDEE_NAMESPACE_LABEL]: "true" },
-                quotas: [istioQuotaSpec(ns, args.lessons.placement.api)],
+                quotas: [istioQuotaSpec(ns, args.lessons.placement.api, args.dataplane)],
                 // Access and limits travel in the namespace's release with the lessons.
                 extraObjects: [
                     { apiVersion: "v1", kind: "ResourceQuota", ...quotaSpec(ns, args.demand) },
                     { apiVersion: "v1", kind: "LimitRange", ...limitRangeSpec(ns, args.podCeiling) },
                     { apiVersion: "v1", kind: "ServiceAccount", ...serviceAccountSpec(ns) },
-                    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", ...roleSpec(ns, args.lessons.placement.api) },
+                    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", ...roleSpec(ns, args.lessons.placement.api, args.dataplane) },
                     { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", ...roleBindingSpec(ns) },
                     // Isolation: connections only from the namespace itself, the ingress gateway and Prometheus
                     // (NetworkPolicies where the stack knows they are enforced: see networkPoliciesEnforced).
-                    ...(networkPoliciesEnforced(args.cluster) ? [attendeeNetworkPolicy(ns)] : []),
+                    ...(networkPoliciesEnforced(args.cluster) ? [attendeeNetworkPolicy(ns, args.dataplane)] : []),
                     { ...attendeeAuthorizationPolicy(ns) },
+                    ...(args.dataplane === "ambient" ? [{ ...attendeeWaypointPolicy(ns) }] : []),
                 ],
             },
             { parent: this },

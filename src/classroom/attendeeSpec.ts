@@ -49,8 +49,14 @@ export const ATTENDEE_ROUTE_RULES: types.input.rbac.v1.PolicyRule[] = [
     { apiGroups: ["gateway.networking.k8s.io"], resources: ["httproutes"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
 ];
 
-export function roleSpec(namespace: string, ingressApi: "istio" | "gateway-api" = "istio"): types.input.rbac.v1.Role {
-    return { metadata: { name: ATTENDEE_ACCOUNT, namespace, labels: { ...PLATFORM_PART_LABELS } }, rules: [...ATTENDEE_RULES, ...(ingressApi === "gateway-api" ? ATTENDEE_ROUTE_RULES : [])] };
+/** In ambient mode an attendee also deploys their namespace's waypoint, a Gateway an admission rule keeps to the waypoint's shape. */
+export const ATTENDEE_WAYPOINT_RULES: types.input.rbac.v1.PolicyRule[] = [
+    { apiGroups: ["gateway.networking.k8s.io"], resources: ["gateways"], verbs: ["get", "list", "watch", "create", "update", "patch", "delete"] },
+];
+
+export function roleSpec(namespace: string, ingressApi: "istio" | "gateway-api" = "istio", dataplane: "sidecar" | "ambient" = "sidecar"): types.input.rbac.v1.Role {
+    const rules = [...ATTENDEE_RULES, ...(ingressApi === "gateway-api" ? ATTENDEE_ROUTE_RULES : []), ...(dataplane === "ambient" ? ATTENDEE_WAYPOINT_RULES : [])];
+    return { metadata: { name: ATTENDEE_ACCOUNT, namespace, labels: { ...PLATFORM_PART_LABELS } }, rules };
 }
 
 export function roleBindingSpec(namespace: string): types.input.rbac.v1.RoleBinding {
@@ -126,14 +132,18 @@ export function waitForMeasured(keys: readonly string[]): string {
  * quota"), and the controller measures a custom resource's count only once its discovery (every 30 s) has found
  * the kind; a quota made before that waits for the controller's next full pass (5 minutes by default).
  */
-export function istioQuotaSpec(namespace: string, ingressApi: "istio" | "gateway-api" = "istio"): types.input.core.v1.ResourceQuota & { readonly metadata: { readonly name: string } } {
-    // With Gateway API ingress the attendee's HTTPRoutes are counted too (their kind exists: the stack installs it first).
-    const hard = { ...ISTIO_OBJECT_QUOTA, ...(ingressApi === "gateway-api" ? ROUTE_OBJECT_QUOTA : {}) };
+export function istioQuotaSpec(namespace: string, ingressApi: "istio" | "gateway-api" = "istio", dataplane: "sidecar" | "ambient" = "sidecar"): types.input.core.v1.ResourceQuota & { readonly metadata: { readonly name: string } } {
+    // With Gateway API ingress the attendee's HTTPRoutes are counted too (their kind exists: the stack installs it first);
+    // in ambient mode their waypoint Gateways (one: a waypoint is a Deployment istiod makes for it).
+    const hard = { ...ISTIO_OBJECT_QUOTA, ...(ingressApi === "gateway-api" ? ROUTE_OBJECT_QUOTA : {}), ...(dataplane === "ambient" ? WAYPOINT_OBJECT_QUOTA : {}) };
     return {
         metadata: { name: "attendee-istio-quota", namespace, labels: { ...PLATFORM_PART_LABELS }, annotations: { [WAIT_FOR]: waitForMeasured(Object.keys(hard)) } },
         spec: { hard },
     };
 }
+
+/** Waypoints an attendee namespace may hold in ambient mode: the lessons' one (each is a Deployment istiod runs, and sizes). */
+export const WAYPOINT_OBJECT_QUOTA: Readonly<Record<string, string>> = { "count/gateways.gateway.networking.k8s.io": "1" };
 
 /** HTTPRoutes an attendee namespace may hold with Gateway API ingress: far above the lessons' (one or two per lesson). */
 export const ROUTE_OBJECT_QUOTA: Readonly<Record<string, string>> = { "count/httproutes.gateway.networking.k8s.io": "10" };

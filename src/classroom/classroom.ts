@@ -6,7 +6,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { GUARD_RAILS, admissionPolicy, admissionPolicyBinding, httpRouteRail } from "./admissionSpec";
+import { admissionPolicy, admissionPolicyBinding, classroomRails } from "./admissionSpec";
 import { Attendee, type ClusterAccess } from "./attendee";
 import { attendeeEntry, type AttendeeAccess } from "./attendeeSpec";
 import { LessonsNamespace, namespaceRelease } from "./lessonsNamespace";
@@ -52,7 +52,7 @@ export class Classroom extends pulumi.ComponentResource {
             this.checks = demo.checks;
         } else {
             // The API server's own guard rails for every attendee namespace (ValidatingAdmissionPolicies and bindings).
-            for (const g of [...GUARD_RAILS, httpRouteRail(settings.classroom.domain)]) {
+            for (const g of classroomRails(settings.classroom.domain, settings.istio.dataplane)) {
                 const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-${g.name}`, admissionPolicy(g), { parent: this, provider: args.provider });
                 new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-${g.name}-binding`, admissionPolicyBinding(g), {
                     parent: this,
@@ -69,6 +69,7 @@ export class Classroom extends pulumi.ComponentResource {
                             demand: perNamespace,
                             podCeiling,
                             sidecarHosts: mesh.sidecarEgressHosts,
+                            dataplane: settings.istio.dataplane,
                             cluster: settings.cluster,
                             clusterName: args.clusterName,
                             endpoint: args.endpoint,

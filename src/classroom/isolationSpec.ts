@@ -10,7 +10,7 @@
  *
  * Pure: plain objects for `src/classroom/attendee.ts`.
  */
-import { PLATFORM_PART_LABELS } from "../model/platform";
+import { HBONE_PORT, PLATFORM_PART_LABELS, WAYPOINT } from "../model/platform";
 import { istioObject, type IstioObject } from "../model/istioObjects";
 import { GATEWAY_PEER, GATEWAY_PRINCIPAL, NAME_LABEL, PROMETHEUS_PEER, inNamespace } from "../model/peers";
 import { EGRESS_GATEWAY, EGRESS_NAMESPACE, EXTERNAL_NAMESPACE, GATEWAY_PORTS, ISTIO_NAMESPACE } from "../model/platform";
@@ -39,8 +39,21 @@ export const ATTENDEE_EGRESS = [
     { to: [{ namespaceSelector: { matchLabels: { [NAME_LABEL]: EXTERNAL_NAMESPACE } } }] },
 ];
 
-/** An attendee namespace's pods accept connections from the namespace itself, the ingress gateway and Prometheus only, and open only `ATTENDEE_EGRESS`. */
-export function attendeeNetworkPolicy(namespace: string) {
+
+/**
+ * The address ztunnel gives the kubelet's health probes of ambient pods (SNAT), which a NetworkPolicy must admit for
+ * the probes to reach them (istio.io, "Ambient and Kubernetes NetworkPolicy", health probes).
+ */
+export const AMBIENT_PROBE_SOURCE = "169.254.7.127/32";
+
+/**
+ * An attendee namespace's pods accept connections from the namespace itself, the ingress gateway and Prometheus only, and
+ * open only `ATTENDEE_EGRESS`. In ambient mode their calls to the gateways travel as HBONE (port 15008), and the
+ * kubelet's probes arrive from ztunnel's probe address; nothing else opens.
+ */
+export function attendeeNetworkPolicy(namespace: string, dataplane: "sidecar" | "ambient" = "sidecar") {
+    const ambient = dataplane === "ambient";
+    const egress = ambient ? ATTENDEE_EGRESS.map((r) => ((r.to as readonly unknown[]).includes(GATEWAY_PEER) ? { ...r, ports: [...(r.ports ?? []), ...tcp([HBONE_PORT])] } : r)) : ATTENDEE_EGRESS;
     return {
         apiVersion: "networking.k8s.io/v1" as const,
         kind: "NetworkPolicy" as const,
@@ -48,10 +61,24 @@ export function attendeeNetworkPolicy(namespace: string) {
         spec: {
             podSelector: {},
             policyTypes: ["Ingress", "Egress"],
-            ingress: [{ from: [{ podSelector: {} }, GATEWAY_PEER, PROMETHEUS_PEER] }],
-            egress: ATTENDEE_EGRESS,
+            ingress: [{ from: [{ podSelector: {} }, GATEWAY_PEER, PROMETHEUS_PEER] }, ...(ambient ? [{ from: [{ ipBlock: { cidr: AMBIENT_PROBE_SOURCE } }] }] : [])],
+            egress,
         },
     };
+}
+
+/**
+ * Ambient mode: the same DENY at the namespace's waypoint (`WAYPOINT`), which enforces only the policies attached to it
+ * (`targetRefs`), not the namespace's own: a call through it arrives at the pods with the waypoint's identity, of the
+ * namespace itself.
+ */
+export function attendeeWaypointPolicy(namespace: string): IstioObject<"AuthorizationPolicy"> {
+    const isolation = attendeeAuthorizationPolicy(namespace);
+    return istioObject(
+        "AuthorizationPolicy",
+        { ...isolation.metadata, name: `${ISOLATION_NAME}-waypoint` },
+        { targetRefs: [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: WAYPOINT.name }], action: "DENY", rules: isolation.spec.rules },
+    );
 }
 
 /**

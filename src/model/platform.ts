@@ -41,8 +41,14 @@ export const WAYPOINT = {
     className: "istio-waypoint",
     useLabel: "istio.io/use-waypoint",
     podLabel: "gateway.networking.k8s.io/gateway-name",
-    listener: { name: "mesh", port: 15008, protocol: "HBONE" },
+    listener: { name: "mesh", port: 15008, protocol: "HBONE" } as const,
 } as const;
+
+/**
+ * The port of ambient mode's HBONE tunnels: a mesh caller's connection to an ambient pod, and an ambient caller's to a
+ * proxy, arrive there, so NetworkPolicies judge that port, not the Service's (istio.io, "Ambient and Kubernetes NetworkPolicy").
+ */
+export const HBONE_PORT = 15008;
 
 /** How a lessons namespace joins the mesh of a data plane: sidecar injection, or ambient enrolment. */
 export function enrolmentLabels(dataplane: "sidecar" | "ambient"): Readonly<Record<string, string>> {

@@ -170,15 +170,6 @@ function ambientRules(s: CrossSections, ctx: z.RefinementCtx): void {
             message: `is written for sidecars (its stages rely on the Envoy beside each workload, which istio.dataplane: ambient does not inject): set apps.${lesson}: false with ambient, or keep istio.dataplane: sidecar`,
         });
     }
-    const attendees = Array.isArray(s.attendees) ? s.attendees.length : s.attendees;
-    if (attendees > 0) {
-        ctx.addIssue({
-            code: "custom",
-            path: ["attendees"],
-            input: s.attendees,
-            message: "a classroom needs istio.dataplane: sidecar (its isolation, admission rules and attack suite are proven for sidecars, not yet for ztunnel): keep attendees at 0 with ambient",
-        });
-    }
 }
 
 /** The ambient lessons outside ambient mode: each refused, naming its key. */

@@ -12,7 +12,7 @@
  * (`npm run attacks`).
  */
 import { ATTENDEE_ACCOUNT } from "../../classroom/attendeeSpec";
-import { PLATFORM_PART_LABELS } from "../../model/platform";
+import { AMBIENT_LABELS, INGRESS_NAMESPACE, PLATFORM_PART_LABELS } from "../../model/platform";
 import { ATTACKS, CAPABILITIES, forIngress, type Attack, type Attempt, type Verdict } from "./attacks";
 import { isGatewayApi } from "../../model/gatewayApiObjects";
 import { rootRouteName } from "../../lessons/routing";
@@ -87,10 +87,15 @@ export function attendeePathBase(planned: readonly PlanObject[], own: string): s
     return (host ?? "*") === "*" ? `/${own}` : "";
 }
 
-/** The attacks and capabilities for a plan: those of its ingress API (a Gateway API Gateway in the plan, or Istio's). */
+/**
+ * The attacks and capabilities for a plan: those of its ingress API (a Gateway API Gateway of the platform in the plan,
+ * or Istio's) and its data plane (attendee namespaces enrolled in ambient mode, or sidecars).
+ */
 export function suiteOf(planned: readonly PlanObject[]): { readonly attacks: readonly Attack[]; readonly capabilities: readonly Attack[] } {
-    const api = planned.some(({ o }) => o.kind === "Gateway" && isGatewayApi(o)) ? "gateway-api" : "istio";
-    return { attacks: forIngress(ATTACKS, api), capabilities: forIngress(CAPABILITIES, api) };
+    const api = planned.some(({ o }) => o.kind === "Gateway" && isGatewayApi(o) && o.metadata?.namespace === INGRESS_NAMESPACE) ? "gateway-api" : "istio";
+    const [mode, ambient] = Object.entries(AMBIENT_LABELS)[0];
+    const dataplane = attendeeNamespaces(planned).some((ns) => planned.some(({ o }) => o.kind === "Namespace" && o.metadata?.name === ns && o.metadata?.labels?.[mode] === ambient)) ? "ambient" : "sidecar";
+    return { attacks: forIngress(ATTACKS, api, dataplane), capabilities: forIngress(CAPABILITIES, api, dataplane) };
 }
 
 /** The objects of an attendee's namespace the attendee owns (the lessons), not the platform's. */

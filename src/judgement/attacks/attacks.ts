@@ -6,7 +6,7 @@
  */
 import { ATTENDEE_ACCOUNT } from "../../classroom/attendeeSpec";
 import { ADDONS_NAMESPACE, ISTIOD_POD_LABELS, JAEGER_LABELS, KIALI_POD_LABELS, PROMETHEUS_SERVER_POD_LABELS } from "../../model/endpoints";
-import { INGRESS_GATEWAY, INGRESS_NAMESPACE, ISTIO_NAMESPACE, WORKSHOP_GATEWAY } from "../../model/platform";
+import { INGRESS_GATEWAY, INGRESS_NAMESPACE, ISTIO_NAMESPACE, WAYPOINT, WORKSHOP_GATEWAY } from "../../model/platform";
 import { EXTERNAL_HOST } from "../../lessons/catalog/egress";
 import { JOB_BOUNDS, LIST_BOUNDS, MAX_REPLICAS } from "../../classroom/admissionSpec";
 import type { Pod } from "../kubernetes/network";
@@ -41,6 +41,8 @@ export interface Attack {
     readonly attempt: (own: string, victim: string, base: string) => Attempt;
     /** Only with this ingress API (`istio.ingress.api`): how an attendee publishes gateway routes differs between them. */
     readonly ingress?: "istio" | "gateway-api";
+    /** Only in this data plane (`istio.dataplane`): in ambient mode an attendee deploys a waypoint and binds Services to it. */
+    readonly dataplane?: "sidecar" | "ambient";
 }
 
 const meta = (name: string, namespace: string) => ({ name, namespace });
@@ -83,9 +85,48 @@ const ownRule = (base: string, extra: Record<string, unknown> = {}) => ({ matche
 const ownHosts = (own: string, base: string) => (base === "" ? { hostnames: [`${own}.workshop.example.com`] } : {});
 
 /** The attempts that apply to a stack of this ingress API. */
-export function forIngress(attempts: readonly Attack[], api: "istio" | "gateway-api"): Attack[] {
-    return attempts.filter((a) => a.ingress === undefined || a.ingress === api);
+export function forIngress(attempts: readonly Attack[], api: "istio" | "gateway-api", dataplane: "sidecar" | "ambient" = "sidecar"): Attack[] {
+    return attempts.filter((a) => (a.ingress === undefined || a.ingress === api) && (a.dataplane === undefined || a.dataplane === dataplane));
 }
+
+/** A Gateway API Gateway in the attendee's namespace: by default the waypoint an attendee may deploy (`WAYPOINT`). */
+const apiGateway = (ns: string, spec: Record<string, unknown> = {}, name: string = WAYPOINT.name) => ({
+    apiVersion: "gateway.networking.k8s.io/v1",
+    kind: "Gateway",
+    metadata: meta(name, ns),
+    spec: { gatewayClassName: WAYPOINT.className, listeners: [{ ...WAYPOINT.listener }], ...spec },
+});
+/** A Service of the attendee's labelled to use a waypoint of another namespace. */
+const waypointUser = (ns: string, waypointNamespace: string) => ({ ...service(ns, { selector: { app: "productpage" } }), metadata: { ...meta("x", ns), labels: { [WAYPOINT.useLabel]: WAYPOINT.name, "istio.io/use-waypoint-namespace": waypointNamespace } } });
+
+/** Ambient mode's attacks: the waypoint an attendee may deploy, and the labels that bind traffic to one. */
+const AMBIENT_ATTACKS: readonly Attack[] = ([
+    {
+        what: "open a second ingress in its namespace (a Gateway of class istio: istiod would deploy it with a LoadBalancer Service)",
+        attempt: (own) => ({ verb: "create", object: apiGateway(own, { gatewayClassName: "istio", listeners: [{ name: "http", port: 80, protocol: "HTTP" }] }, "ingress") }),
+    },
+    {
+        what: "shape its waypoint's Deployment (infrastructure.parametersRef: a ConfigMap istiod merges into it)",
+        attempt: (own) => ({ verb: "create", object: apiGateway(own, { infrastructure: { parametersRef: { group: "", kind: "ConfigMap", name: "x" } } }) }),
+    },
+    {
+        what: "give its waypoint another listener (a plaintext HTTP port on the waypoint's Service)",
+        attempt: (own) => ({ verb: "create", object: apiGateway(own, { listeners: [{ ...WAYPOINT.listener }, { name: "http", port: 80, protocol: "HTTP" }] }) }),
+    },
+    { what: "send its calls through another attendee's waypoint (istio.io/use-waypoint-namespace on its Service)", attempt: (own, victim) => ({ verb: "create", object: waypointUser(own, victim) }) },
+    {
+        what: "send its pod's traffic through another attendee's waypoint (istio.io/use-waypoint-namespace on the pod)",
+        attempt: (own, victim) => {
+            const p = restrictedPod(own, {});
+            return { verb: "create", object: { ...p, metadata: { ...p.metadata, labels: { [WAYPOINT.useLabel]: WAYPOINT.name, "istio.io/use-waypoint-namespace": victim } } } };
+        },
+    },
+    { what: "deploy a waypoint in another attendee's namespace", attempt: (_, victim) => ({ verb: "create", group: "gateway.networking.k8s.io", resource: "gateways", namespace: victim }) },
+    { what: "bind another attendee's namespace to its waypoint (istio.io/use-waypoint on their namespace)", attempt: (_, victim) => ({ verb: "patch", group: "", resource: "namespaces", name: victim }) },
+    { what: "reach another attendee's pods through ztunnel's HBONE tunnel (port 15008)", attempt: (_, victim) => connect(victim, { app: "productpage", version: "v1" }, 15008) },
+    { what: "reach another attendee's waypoint (port 15008)", attempt: (_, victim) => connect(victim, { [WAYPOINT.podLabel]: WAYPOINT.name }, 15008) },
+] as Attack[]).map((a) => ({ ...a, dataplane: "ambient" as const }));
+
 
 export const ATTACKS: readonly Attack[] = [
     { what: "run a privileged pod", attempt: (own) => ({ verb: "create", object: pod(own, {}, { securityContext: { privileged: true } }) }) },
@@ -195,7 +236,8 @@ export const ATTACKS: readonly Attack[] = [
             },
         }),
     },
-    { what: "create a Kubernetes Gateway API Gateway", attempt: (own) => ({ verb: "create", group: "gateway.networking.k8s.io", resource: "gateways", namespace: own }) },
+    // In ambient mode an attendee may create one Gateway, their waypoint (AMBIENT_ATTACKS try the others).
+    { what: "create a Kubernetes Gateway API Gateway", dataplane: "sidecar", attempt: (own) => ({ verb: "create", group: "gateway.networking.k8s.io", resource: "gateways", namespace: own }) },
     {
         what: "create an EnvoyFilter",
         attempt: (own) => ({ verb: "create", object: { apiVersion: "networking.istio.io/v1alpha3", kind: "EnvoyFilter", metadata: meta("x", own), spec: { configPatches: [] } } }),
@@ -346,11 +388,18 @@ export const ATTACKS: readonly Attack[] = [
         }),
     },
     { what: "open its Services to another namespace's routes (a ReferenceGrant)", attempt: (own) => ({ verb: "create", group: "gateway.networking.k8s.io", resource: "referencegrants", namespace: own }) },
+    ...AMBIENT_ATTACKS,
 ];
 
 /** What an attendee is meant to do: every one admitted. */
 export const CAPABILITIES: readonly Attack[] = [
     { what: "deploy, scale and delete workloads in its namespace", attempt: (own) => ({ verb: "create", group: "apps", resource: "deployments", namespace: own }) },
+    { what: "deploy its namespace's waypoint (a Gateway of class istio-waypoint)", dataplane: "ambient", attempt: (own) => ({ verb: "create", object: apiGateway(own) }) },
+    {
+        what: "send its Services' calls through its own waypoint (istio.io/use-waypoint)",
+        dataplane: "ambient",
+        attempt: (own) => ({ verb: "create", object: { ...waypointUser(own, own), metadata: { ...meta("x", own), labels: { [WAYPOINT.useLabel]: WAYPOINT.name } } } }),
+    },
     { what: "run a restricted pod (non-root, no privilege)", attempt: (own) => ({ verb: "create", object: restrictedPod(own, {}) }) },
     { what: "exec into its pods, port-forward, read logs", attempt: (own) => ({ verb: "create", group: "", resource: "pods/exec", namespace: own }) },
     { what: "route its own Services (VirtualService in the mesh)", attempt: (own) => ({ verb: "create", object: vs(own, { hosts: ["reviews"], http: [{ route: [{ destination: { host: "reviews", subset: "v2" } }] }] }) }) },
@@ -381,7 +430,8 @@ export const CAPABILITIES: readonly Attack[] = [
     },
     { what: "reach an external host from its own namespace (ServiceEntry, exported to itself)", attempt: (own) => ({ verb: "create", object: { apiVersion: "networking.istio.io/v1", kind: "ServiceEntry", metadata: meta("x", own), spec: { hosts: ["httpbin.org"], exportTo: ["."], ports: [{ number: 443, name: "tls", protocol: "TLS" }], resolution: "DNS" } } }) },
     { what: "run Jobs (the verification Jobs, again)", attempt: (own) => ({ verb: "create", group: "batch", resource: "jobs", namespace: own }) },
-    { what: "connect to its own pods", attempt: (own) => connect(own, { app: "productpage", version: "v1" }, 9080) },
+    // details: the ambient lesson's productpage admits only the gateway and its waypoint, by design.
+    { what: "connect to its own pods", attempt: (own) => connect(own, { app: "details", version: "v1" }, 9080) },
     { what: "call the shared gateway", attempt: () => connect(INGRESS_NAMESPACE, INGRESS_GATEWAY.labels, 80) },
     { what: "send traces to Jaeger's collector", attempt: () => connect(ADDONS_NAMESPACE, JAEGER_LABELS, 4317) },
     { what: "get its proxies' configuration from istiod over mTLS (15012)", attempt: () => connect(ISTIO_NAMESPACE, ISTIOD_POD_LABELS, 15012) },

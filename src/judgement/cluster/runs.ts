@@ -27,6 +27,8 @@ export const CLUSTER_RUNS: readonly ClusterRun[] = [
     { name: "ambient", stack: "ambient", walk: stagesOf("ambient", STAGES.ambient.names, STAGES.ambient.default) },
     // bookinfo in ambient mode (its routes HTTPRoutes on a waypoint) at its default stage, then through the others it runs there.
     { name: "ambient-bookinfo", stack: "ambient", overrides: { apps: { ambient: false, bookinfo: true } }, walk: stagesOf("bookinfo", AMBIENT_STAGES.bookinfo!.runs, STAGES.bookinfo.default) },
+    // An ambient classroom of three: ztunnel's HBONE across their isolation, waypoints an admission rail keeps to their shape.
+    { name: "ambient-classroom", stack: "ambient", overrides: { attendees: ["ana", "ben", "cyd"] } },
     // Attendees' own HTTPRoutes on the shared Gateway, held to its admission rail by the API server (myApp at tls: both listeners).
     { name: "local-classroom-gateway-api", stack: "local", overrides: { attendees: ["ana", "ben", "cyd"], istio: { ingress: { api: "gateway-api" } }, apps: { myApp: { stage: "tls" } } } },
     {

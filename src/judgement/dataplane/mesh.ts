@@ -32,7 +32,7 @@ import { NotModelled, appAnswer, requestMetric, type Answer, type AppRequest, ty
 import { apiGatewayOutcome, apiGatewaysOf, apiServiceOutcome, type ApiLookup } from "./gatewayApi";
 import { waypointOf, waypointPods, waypointRefusal } from "./waypoint";
 import { isGatewayApi } from "../../model/gatewayApiObjects";
-import { ztunnelRefusal } from "./ztunnel";
+import { HBONE_PORT, ztunnelRefusal } from "./ztunnel";
 
 export interface MeshConfig {
     readonly rootNamespace: string;
@@ -359,7 +359,9 @@ export class Mesh {
     /** At the server's pod: network policy, then its proxy's security, then the app. */
     private serve(from: ModelPod, pod: ModelPod, port: number, req: Req, mtls: boolean): Answer {
         // What the evaluator reads of the world: the policies, and the namespaces' labels their selectors match.
-        const refused = networkRefusal([...this.objects("NetworkPolicy"), ...this.objects("Namespace")], from, pod, port);
+        // Ambient: a mesh caller reaches an ambient pod, and an ambient caller reaches a proxy, through an HBONE tunnel on 15008.
+        const hbone = (pod.ambient === true && (from.sidecar || from.ambient === true)) || (from.ambient === true && pod.sidecar);
+        const refused = networkRefusal([...this.objects("NetworkPolicy"), ...this.objects("Namespace")], from, pod, hbone ? HBONE_PORT : port);
         if (refused) return from.sidecar ? { status: 503, body: "upstream connect error", seconds: CONNECT_TIMEOUT } : NO_ANSWER(CONNECT_TIMEOUT);
         if (this.isGateway(pod)) {
             // What the gateway's own proxy counts is its own statistics, not the caller's.

@@ -12,9 +12,12 @@
  *    that needs anything beyond L4 makes it drop all traffic to the workload, "as a defensive move"; a policy
  *    attached by `targetRefs` is a waypoint's, not ztunnel's (same page, "Allowed policy attributes", "Layer 7
  *    authorization policies without waypoints installed", "Targeting policies");
- *  - without a waypoint nothing applies HTTP routing: the caller's traffic goes to the Service it addressed.
+ *  - without a waypoint nothing applies HTTP routing: the caller's traffic goes to the Service it addressed;
+ *  - mesh traffic to an ambient pod, and an ambient pod's to a proxy, is tunnelled on port 15008: NetworkPolicy judges
+ *    that port (istio.io, "Ambient and Kubernetes NetworkPolicy").
  */
 import { AMBIENT_LABELS } from "../../model/platform";
+export { HBONE_PORT } from "../../model/platform";
 import { authorizationRefusal, selectorMatches } from "../kubernetes/network";
 import type { ModelPod } from "./apps";
 
