@@ -12,6 +12,8 @@ import { waypointOf } from "../src/judgement/dataplane/waypoint";
 import { IMAGES } from "../src/model/images";
 import { CrdValidator } from "../src/judgement/checks/crdSchemas";
 import { validatePlan } from "../src/judgement/checks/validatePlan";
+import { isolationReport, suiteOf } from "../src/judgement/attacks/attackSuite";
+import { planObjects } from "../src/judgement/checks/clusterChecks";
 import { buildScenario, namespaceManifests } from "../src/lessons/build";
 import { SCENARIOS, atStage, resolveScenarios } from "../src/lessons/resolve";
 import { AMBIENT_STAGES, STAGES } from "../src/settings/stages";
@@ -205,5 +207,41 @@ describe("the ambient lesson", function () {
         const route = copy.resources.find((r) => r.type.endsWith(":HTTPRoute") && r.name.endsWith("demo/reviews"))!.inputs as any;
         route.spec.parentRefs[0].name = "reviewz";
         assert.deepEqual(validatePlan(copy), ["IST0101 ReferencedResourceNotFound: HTTPRoute demo/reviews (lessons:demo/reviews) attaches to Service demo/reviewz port 9080, which the plan does not create"]);
+    });
+});
+
+describe("an ambient classroom", function () {
+    this.timeout(600_000);
+    const CLASS = { ...AMBIENT_LESSON_RAW, attendees: ["ana", "ben", "cyd"] };
+
+    it("refuses every attack, the ambient ones included, and admits every capability and lesson object, hands-on too", async () => {
+        for (const raw of [CLASS, { ...CLASS, apps: { ...CLASS.apps, handsOn: true } }, { ...CLASS, apps: { ...CLASS.apps, ambient: false, bookinfo: { stage: "jason-v2" } } }]) {
+            const plan = await planIndex(raw);
+            assert.deepEqual(validatePlan(plan), []);
+            const report = isolationReport(plan);
+            assert.deepEqual([...report.problems, ...report.warnings], []);
+            const { attacks, capabilities } = suiteOf(planObjects(plan));
+            const ambient = attacks.filter((a) => a.dataplane === "ambient");
+            assert.equal(ambient.length, 9);
+            assert.equal(Object.values(report.refused).reduce((a, b) => a + b, 0), attacks.length);
+            assert.ok(capabilities.some((c) => c.what.startsWith("deploy its namespace's waypoint")));
+            // Hands-on, the attendee applies the waypoint and the Service routes themselves: admitted to them.
+            if ((raw.apps as any).handsOn) assert.ok(report.lessons > 30, String(report.lessons));
+        }
+    });
+
+    it("each attendee's namespace: HBONE to the gateways, ztunnel's probe address in, the isolation at the waypoint, one waypoint in the quota", async () => {
+        const objects = planObjects(await planIndex(CLASS)).map((x) => x.o);
+        const inAna = (kind: string, name: string) => objects.find((o) => o.kind === kind && o.metadata?.namespace === "ana" && o.metadata.name === name);
+        const np = inAna("NetworkPolicy", "attendee-isolation");
+        assert.ok(np.spec.egress.some((r: any) => r.ports?.some((p: any) => p.port === 15008) && r.to.some((t: any) => t.namespaceSelector?.matchLabels?.["kubernetes.io/metadata.name"] === "istio-ingress")));
+        assert.deepEqual(np.spec.ingress[1], { from: [{ ipBlock: { cidr: "169.254.7.127/32" } }] });
+        assert.deepEqual(inAna("AuthorizationPolicy", "attendee-isolation-waypoint").spec.targetRefs, [{ group: "gateway.networking.k8s.io", kind: "Gateway", name: "waypoint" }]);
+        assert.equal(inAna("ResourceQuota", "attendee-istio-quota").spec.hard["count/gateways.gateway.networking.k8s.io"], "1");
+        assert.equal(objects.find((o) => o.kind === "Namespace" && o.metadata.name === "ana").metadata.labels["istio.io/dataplane-mode"], "ambient");
+        // A sidecar classroom has none of it.
+        const sidecar = planObjects(await planIndex({ ...EKS_RAW, attendees: ["ana", "ben"] })).map((x) => x.o);
+        assert.ok(!sidecar.some((o) => o.metadata?.name === "attendee-isolation-waypoint"));
+        assert.ok(!sidecar.find((o) => o.kind === "NetworkPolicy" && o.metadata.namespace === "ana").spec.egress.some((r: any) => r.ports?.some((p: any) => p.port === 15008)));
     });
 });
