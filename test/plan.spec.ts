@@ -10,6 +10,9 @@ import * as os from "os";
 import * as path from "path";
 import type { Plan } from "../src/judgement/plan/plan";
 import { listStacks } from "../src/settings/stackFile";
+import { meshGraph } from "../src/judgement/plan/graph";
+import { EKS_RAW, planIndex } from "./helpers";
+import { renderComment } from "../src/judgement/plan/prComment";
 
 const ROOT = path.resolve(__dirname, "..");
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), "iw-plan-"));
@@ -58,6 +61,20 @@ describe("offline plan of the shipped stacks", () => {
             assert.match(summaries[stack], new RegExp(`^Offline plan for istio-workshop / ${stack} `));
         });
     }
+
+    it("draws the mesh and writes the pull request's comment for every shipped stack and a class of 300: every attendee's gateway routes, the ambient stack's HTTPRoutes", async function () {
+        this.timeout(600_000);
+        const plans: [string, Plan][] = [...listStacks(ROOT).map((stack) => [stack, planFor(stack)] as [string, Plan]), ["class-300", await planIndex({ ...EKS_RAW, attendees: 300 }, "class-300")]];
+        for (const [stack, plan] of plans) {
+            const graph = meshGraph(plan);
+            const attendees = plan.resources.filter((r) => r.type === "kubernetes:core/v1:Namespace" && (r.inputs as any).metadata?.labels?.["istio-workshop/attendee"] === "true").map((r) => (r.inputs as any).metadata.name);
+            // Every attendee's namespace has its gateway routes drawn (its delegates, in its own subgraph).
+            for (const ns of attendees) assert.match(graph, new RegExp(`gateway -- "= /${ns}/productpage" --> ${ns.replace(/-/g, "_")}_productpage`), `${stack}: ${ns}`);
+            assert.ok(renderComment([{ stack, head: plan }]).includes("```mermaid"), stack);
+        }
+        assert.match(meshGraph(planFor("ambient")), /demo_reviews -- "90%" --> demo_reviews_v1\n {2}demo_reviews -- "10%" --> demo_reviews_v2/);
+        assert.equal(plans.find(([s]) => s === "workshop")![1].resources.filter((r) => (r.inputs as any).metadata?.labels?.["istio-workshop/attendee"] === "true").length, 20);
+    });
 
     it("dev holds the VPC, the EKS cluster, the node group and the Istio port rules with their dependencies", () => {
         const plan = planFor("dev");

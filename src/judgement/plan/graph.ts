@@ -19,11 +19,22 @@ function matchText(match: any[] | undefined): string {
     return parts.join(" ");
 }
 
+/** An HTTPRoute match as the graph labels it (the first match: path, headers). */
+function apiMatchText(matches: any[] | undefined): string {
+    const m = matches?.[0];
+    if (!m) return "";
+    const headers = (m.headers ?? []).map((h: any) => `${h.name}=${h.value}`).join(",");
+    const path = m.path ? (m.path.type === "Exact" ? `= ${m.path.value}` : m.path.value) : undefined;
+    return [headers ? `header ${headers}` : "", path !== undefined ? (headers ? `path ${path}` : path) : ""].filter((t) => t !== "").join(" ");
+}
+
 export function meshGraph(plan: Plan): string {
     const objs = plan.resources.filter((r) => r.custom && typeof (r.inputs as any).kind === "string").map((r) => r.inputs as any);
     const vss = objs.filter((o) => o.kind === "VirtualService");
     const drs = objs.filter((o) => o.kind === "DestinationRule");
-    const namespaces = [...new Set([...vss, ...drs].map((o) => o.metadata.namespace as string))].sort();
+    const routes = objs.filter((o) => o.kind === "HTTPRoute");
+    // The platform's root routes (in the gateway's namespace) only hand over: their delegates are drawn in their own namespaces.
+    const namespaces = [...new Set([...vss.filter((v) => !(v.spec.http ?? []).every((h: any) => h.delegate)), ...drs, ...routes].map((o) => o.metadata.namespace as string))].sort();
     const lines = ["flowchart LR", `  gateway[["ingress gateway"]]`];
     const edges: string[] = [];
     for (const ns of namespaces) {
@@ -44,11 +55,12 @@ export function meshGraph(plan: Plan): string {
             subsetsOf.set(host, (dr.spec.subsets ?? []).map((s: any) => s.name));
             for (const s of dr.spec.subsets ?? []) node(`${host}_${s.name}`, `${host} ${s.name}`, "version");
         }
-        for (const vs of vss.filter((v) => v.metadata.namespace === ns)) {
-            const fromGateway = (vs.spec.gateways ?? []).length > 0;
+        for (const vs of vss.filter((v) => v.metadata.namespace === ns && !(v.spec.http ?? []).every((h: any) => h.delegate))) {
+            // Bound to a gateway, or a delegate (no hosts: a root route of the gateway's hands over to it).
+            const fromGateway = (vs.spec.gateways ?? []).length > 0 || (vs.spec.hosts ?? []).length === 0;
             (vs.spec.http ?? []).forEach((h: any) => {
                 const cond = matchText(h.match);
-                const vsHost = String(vs.spec.hosts[0]).split(".")[0];
+                const vsHost = String(vs.spec.hosts?.[0] ?? "gateway").split(".")[0];
                 const from = fromGateway ? "gateway" : node(vsHost, vsHost, "service");
                 for (const r of h.route ?? []) {
                     const host = String(r.destination.host).split(".")[0];
@@ -63,6 +75,19 @@ export function meshGraph(plan: Plan): string {
                     edges.push(`  ${from} -- ${quote([cond, weight].filter((t) => t !== "").join(": ") || "all")} --> ${target}`);
                 }
             });
+        }
+        // The Gateway API's: routes on the shared Gateway, and (ambient) routes of a Service its waypoint carries out.
+        for (const r of routes.filter((x) => x.metadata.namespace === ns)) {
+            const parent = (r.spec.parentRefs ?? [])[0] ?? {};
+            const from = parent.kind === "Service" ? node(parent.name, parent.name, "service") : "gateway";
+            for (const rule of r.spec.rules ?? []) {
+                const cond = apiMatchText(rule.matches);
+                const backends = rule.backendRefs ?? [];
+                for (const b of backends) {
+                    const weight = backends.length > 1 || b.weight !== undefined ? `${b.weight ?? 1}${backends.some((x: any) => x.weight !== undefined) ? "%" : ""}` : "";
+                    edges.push(`  ${from} -- ${quote([cond, weight].filter((t) => t !== "").join(": ") || "all")} --> ${node(b.name, b.name, "service")}`);
+                }
+            }
         }
         lines.push("  end");
     }
