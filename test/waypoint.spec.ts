@@ -214,11 +214,14 @@ describe("an ambient classroom", function () {
     this.timeout(600_000);
     const CLASS = { ...AMBIENT_LESSON_RAW, attendees: ["ana", "ben", "cyd"] };
 
-    it("refuses every attack, the ambient ones included, and admits every capability and lesson object, hands-on too", async () => {
+    it("refuses every attack, the ambient ones included, and admits every capability and lesson object, hands-on too, each judged with its CRD's defaults as the API server's admission sees it", async function () {
+        needUpstream(this);
+        // The Gateway API's CRDs default a listener's allowedRoutes: the waypoint rail must admit the defaulted waypoint (the API server refused it once).
+        const crds = ["gateways", "httproutes"].flatMap((k) => upstreamYamlDocs(`gateway-api/v1.5.1/standard/gateway.networking.k8s.io_${k}.yaml`));
         for (const raw of [CLASS, { ...CLASS, apps: { ...CLASS.apps, handsOn: true } }, { ...CLASS, apps: { ...CLASS.apps, ambient: false, bookinfo: { stage: "jason-v2" } } }]) {
             const plan = await planIndex(raw);
             assert.deepEqual(validatePlan(plan), []);
-            const report = isolationReport(plan);
+            const report = isolationReport(plan, planObjects(plan), crds);
             assert.deepEqual([...report.problems, ...report.warnings], []);
             const { attacks, capabilities } = suiteOf(planObjects(plan));
             const ambient = attacks.filter((a) => a.dataplane === "ambient");

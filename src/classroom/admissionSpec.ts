@@ -320,7 +320,9 @@ export function httpRouteRail(domain: string | undefined, dataplane: "sidecar" |
  * (`istio.io/use-waypoint-namespace` only the attendee's own: another attendee's waypoint is not a relay).
  */
 export function ambientRails(): GuardRail[] {
-    const waypoint = `object.metadata.name == '${WAYPOINT.name}' && object.spec.gatewayClassName == '${WAYPOINT.className}' && !has(object.spec.addresses) && !has(object.spec.infrastructure) && size(object.spec.listeners) == 1 && object.spec.listeners.all(l, l.name == '${WAYPOINT.listener.name}' && l.port == ${WAYPOINT.listener.port} && l.protocol == '${WAYPOINT.listener.protocol}' && !has(l.hostname) && !has(l.tls) && !has(l.allowedRoutes))`;
+    // The Gateway CRD defaults a listener's allowedRoutes to routes of its own namespace: that, and nothing wider.
+    const DEFAULT_ALLOWED_ROUTES = "(!has(l.allowedRoutes) || (!has(l.allowedRoutes.kinds) && (!has(l.allowedRoutes.namespaces) || !has(l.allowedRoutes.namespaces.from) || l.allowedRoutes.namespaces.from == 'Same')))";
+    const waypoint = `object.metadata.name == '${WAYPOINT.name}' && object.spec.gatewayClassName == '${WAYPOINT.className}' && !has(object.spec.addresses) && !has(object.spec.infrastructure) && size(object.spec.listeners) == 1 && object.spec.listeners.all(l, l.name == '${WAYPOINT.listener.name}' && l.port == ${WAYPOINT.listener.port} && l.protocol == '${WAYPOINT.listener.protocol}' && !has(l.hostname) && !has(l.tls) && ${DEFAULT_ALLOWED_ROUTES})`;
     const ownWaypoint = (labels: string) => `!has(${labels}) || !('${WAYPOINT_NAMESPACE_LABEL}' in ${labels}) || ${labels}['${WAYPOINT_NAMESPACE_LABEL}'] == request.namespace`;
     return [
         {
@@ -329,7 +331,7 @@ export function ambientRails(): GuardRail[] {
             validations: [
                 {
                     expression: waypoint,
-                    message: `an attendee's only Gateway is their namespace's waypoint: named ${WAYPOINT.name}, class ${WAYPOINT.className}, one listener ${WAYPOINT.listener.name} (${WAYPOINT.listener.protocol} ${WAYPOINT.listener.port}), no addresses, no infrastructure`,
+                    message: `an attendee's only Gateway is their namespace's waypoint: named ${WAYPOINT.name}, class ${WAYPOINT.className}, one listener ${WAYPOINT.listener.name} (${WAYPOINT.listener.protocol} ${WAYPOINT.listener.port}, routes of its own namespace only), no addresses, no infrastructure`,
                 },
             ],
         },

@@ -25,14 +25,20 @@ import { limitRangeRefusal, quotaRefusal, workloadPodRefusals } from "../kuberne
 import { objectLabel, planObjects, type PlanObject } from "../checks/clusterChecks";
 import { handOutObjects, proxyResourcesOf } from "../checks/meshVisibility";
 import type { Plan } from "../plan/plan";
+import { CrdValidator } from "../checks/crdSchemas";
 
 export interface Judge {
     (attempt: Attempt): Verdict;
 }
 
-/** Judges attempts with the credentials of the attendee of namespace `own`, in the planned cluster. */
-export function attendeeJudge(plan: Plan, own: string, planned: readonly PlanObject[] = planObjects(plan)): Judge {
+/**
+ * Judges attempts with the credentials of the attendee of namespace `own`, in the planned cluster. A custom object is
+ * judged with its CRD's defaults filled in, as the API server's admission sees it: the plan's CRDs, and `crds` (those
+ * the plan does not hold, such as the Gateway API's, read by the provider at deploy time).
+ */
+export function attendeeJudge(plan: Plan, own: string, planned: readonly PlanObject[] = planObjects(plan), crds: readonly any[] = []): Judge {
     const objs = planned.map(({ o }) => o);
+    const schemas = new CrdValidator([...objs.filter((o) => o.kind === "CustomResourceDefinition"), ...crds]);
     const rbac = objs.filter((o) => ["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"].includes(o.kind));
     const network = objs.filter((o) => o.kind === "NetworkPolicy" || o.kind === "AuthorizationPolicy" || o.kind === "Namespace");
     const subject = { kind: "ServiceAccount" as const, name: ATTENDEE_ACCOUNT, namespace: own };
@@ -68,7 +74,7 @@ export function attendeeJudge(plan: Plan, own: string, planned: readonly PlanObj
         const p = podOf(object);
         const failures = p ? podSecurityFailures(p, level.level, level.minor) : [];
         if (failures.length > 0) return { layer: "Pod Security", reason: `${level.level}: ${failures.map((f) => f.check).join(", ")}` };
-        const refusals = admissionRefusals(policies, bindings, { object, operation: attempt.verb === "update" ? "UPDATE" : "CREATE", namespaceLabels: labels, username: `system:serviceaccount:${own}:${ATTENDEE_ACCOUNT}` });
+        const refusals = admissionRefusals(policies, bindings, { object: schemas.defaulted(object), operation: attempt.verb === "update" ? "UPDATE" : "CREATE", namespaceLabels: labels, username: `system:serviceaccount:${own}:${ATTENDEE_ACCOUNT}` });
         if (refusals.length > 0) return { layer: "admission policy", reason: refusals.map((r) => r.message).join("; ") };
         const quota = attempt.verb === "create" ? quotaRefusal(inNamespace("ResourceQuota", ns), object, q.resource, q.group, "count" in attempt ? (attempt.count ?? 1) : 1, limitRanges) : undefined;
         if (quota) return { layer: "ResourceQuota", reason: quota };
@@ -142,12 +148,12 @@ export interface IsolationReport {
  * plan's first attendee against its second (every attendee namespace is built
  * by the same code; judging all would only repeat this).
  */
-export function isolationReport(plan: Plan, planned: readonly PlanObject[] = planObjects(plan)): IsolationReport {
+export function isolationReport(plan: Plan, planned: readonly PlanObject[] = planObjects(plan), crds: readonly any[] = []): IsolationReport {
     const pair = attendeePair(plan, planned);
     if (!pair) return { problems: [], warnings: [], refused: {}, allowed: 0, attacks: 0, lessons: 0 };
     const existing = plan.outputs.mode === "existing";
     const [own, victim] = pair;
-    const judge = attendeeJudge(plan, own, planned);
+    const judge = attendeeJudge(plan, own, planned, crds);
     const base = attendeePathBase(planned, own);
     const problems: string[] = [];
     const warnings: string[] = [];

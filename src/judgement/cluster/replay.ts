@@ -147,6 +147,14 @@ async function applyManifest(t: ReplayTools, r: PlannedResource): Promise<Result
     return { outcome: "not-installed", detail: `${file} is read by the provider at deploy time: its ${standIn.objects.length} objects applied from ${standIn.source} instead` };
 }
 
+/** The CRDs of the manifests a plan's provider reads at deploy time (`yaml/v2:ConfigFile`), from their stand-ins: what admission defaults their objects by. */
+export function standInCrds(plan: Plan, standInManifest: ReplayTools["standInManifest"]): unknown[] {
+    return plan.resources
+        .filter((r) => r.type === CONFIG_FILE)
+        .flatMap((r) => standInManifest?.(String((r.inputs as any).file))?.objects ?? [])
+        .filter((o: any) => o?.kind === "CustomResourceDefinition");
+}
+
 /**
  * The Gateway API's standard-install manifest of a release, from the upstream data: the release generates it by
  * concatenating `config/crd/standard/gateway*.yaml` at the tag, which the upstream data holds file by file.
