@@ -6,7 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
-import { PlanFileError, checkPlanArguments, readPlan, readPolicyConfig, writePlanOutputs } from "../src/judgement/planFiles";
+import { PlanFileError, checkPlanArguments, readPlan, readPolicyConfig, userPath, writePlanOutputs } from "../src/judgement/planFiles";
 import { planStack, planText, verdictText } from "../src/judgement/planStack";
 import { diffPlans, formatDiff } from "../src/judgement/plan/planDiff";
 import { MeshCheckError } from "../src/lessons/analyze";
@@ -40,6 +40,8 @@ async function main(): Promise<void> {
         return fail(`${(err as Error).message}\n${USAGE}`);
     }
     if (args.help) return void process.stdout.write(`${USAGE}\n`);
+    // Paths as the user typed them, from where they ran npm.
+    for (const k of ["json", "dir", "diff", "graph", "policy-config"] as const) if (args[k] !== undefined) args[k] = userPath(args[k]!);
     const refusal = checkPlanArguments(args);
     if (refusal) return fail(`${refusal}\n${USAGE}`);
     const previous = args.diff !== undefined ? readPlan(args.diff) : undefined;

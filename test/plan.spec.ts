@@ -17,11 +17,11 @@ import { renderComment } from "../src/judgement/plan/prComment";
 const ROOT = path.resolve(__dirname, "..");
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), "iw-plan-"));
 
-function runPlan(args: string[]) {
+function runPlan(args: string[], env: NodeJS.ProcessEnv = {}) {
     const r = spawnSync(process.execPath, ["-r", "sucrase/register/ts", path.join(ROOT, "scripts/plan.ts"), ...args], {
         cwd: ROOT,
         encoding: "utf8",
-        env: { ...process.env, PULUMI_CONFIG: undefined },
+        env: { ...process.env, PULUMI_CONFIG: undefined, INIT_CWD: undefined, ...env },
     });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -74,6 +74,15 @@ describe("offline plan of the shipped stacks", () => {
         }
         assert.match(meshGraph(planFor("ambient")), /demo_reviews -- "90%" --> demo_reviews_v1\n {2}demo_reviews -- "10%" --> demo_reviews_v2/);
         assert.equal(plans.find(([s]) => s === "workshop")![1].resources.filter((r) => (r.inputs as any).metadata?.labels?.["istio-workshop/attendee"] === "true").length, 20);
+    });
+
+    it("writes --json and --graph where the user typed them: relative to the directory npm run was started in (INIT_CWD), and says where", () => {
+        const sub = fs.mkdtempSync(path.join(TMP, "sub-"));
+        const r = runPlan(["--stack", "dev", "--quiet", "--json", "out/plan.json", "--graph", "mesh.md"], { INIT_CWD: sub });
+        assert.equal(r.status, 0, r.stderr);
+        assert.ok(fs.existsSync(path.join(sub, "out", "plan.json")) && fs.existsSync(path.join(sub, "mesh.md")));
+        assert.ok(!fs.existsSync(path.join(ROOT, "out", "plan.json")) && !fs.existsSync(path.join(ROOT, "mesh.md")));
+        assert.ok(r.stdout.includes(`Plan written to ${path.join(sub, "out", "plan.json")}`) && r.stdout.includes(`written to ${path.join(sub, "mesh.md")}`), r.stdout);
     });
 
     it("dev holds the VPC, the EKS cluster, the node group and the Istio port rules with their dependencies", () => {

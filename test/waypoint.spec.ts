@@ -248,3 +248,13 @@ describe("an ambient classroom", function () {
         assert.ok(!sidecar.find((o) => o.kind === "NetworkPolicy" && o.metadata.namespace === "ana").spec.egress.some((r: any) => r.ports?.some((p: any) => p.port === 15008)));
     });
 });
+
+describe("per-attendee stages the stack cannot run", () => {
+    it("a stage for a lesson the stack turns off is refused, naming the key, not ignored; in ambient mode, a stage bookinfo does not run there", () => {
+        assert.match(refusal({ ...EKS_RAW, attendees: ["ana"], classroom: { stages: { ana: { tcp: "all-v1" } } } }) ?? "", /classroom\.stages\.ana\.tcp: moves ana in a lesson this stack turns off: set apps\.tcp: true, or remove classroom\.stages\.ana\.tcp, got "all-v1"/);
+        assert.equal(refusal({ ...EKS_RAW, attendees: ["ana"], apps: { tcp: true }, classroom: { stages: { ana: { tcp: "all-v1" } } } }), undefined);
+        const ambientClass = { ...AMBIENT_LESSON_RAW, attendees: ["ana"], apps: { ...AMBIENT_LESSON_RAW.apps, ambient: false, bookinfo: true } };
+        assert.match(refusal({ ...ambientClass, classroom: { stages: { ana: { bookinfo: "mirror" } } } }) ?? "", /classroom\.stages\.ana\.bookinfo: proves the mirrored copies by the caller's sidecar's counters/);
+        assert.equal(refusal({ ...ambientClass, classroom: { stages: { ana: { bookinfo: "jason-v2" } } } }), undefined);
+    });
+});

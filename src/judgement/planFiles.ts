@@ -53,11 +53,19 @@ export function writePlanOutputs(plan: Plan, to: { readonly json?: string; reado
     if (to.json) {
         fs.mkdirSync(path.dirname(path.resolve(to.json)), { recursive: true });
         writePlanJson(to.json, plan);
-        said += `\nPlan written to ${to.json}\n`;
+        said += `\nPlan written to ${path.resolve(to.json)}\n`;
     }
     if (to.graph) {
         fs.writeFileSync(to.graph, meshGraph(plan));
-        said += `Mesh graph (Mermaid) written to ${to.graph}\n`;
+        said += `Mesh graph (Mermaid) written to ${path.resolve(to.graph)}\n`;
     }
     return said;
+}
+
+/**
+ * A path the user typed, where they typed it: npm runs a script from the project's root, and says in `INIT_CWD`
+ * where `npm run` was started (a relative `--json plans/x.json` from a subdirectory lands there, not in the root).
+ */
+export function userPath(p: string, env: NodeJS.ProcessEnv = process.env): string {
+    return path.resolve(env.INIT_CWD ?? process.cwd(), p);
 }

@@ -82,6 +82,14 @@ function crossSectionRules(s: CrossSections, ctx: z.RefinementCtx): void {
             });
         }
     }
+    // A stage for one attendee in a lesson the stack turns off would move nothing: refused rather than ignored.
+    for (const [id, stages] of Object.entries(s.classroom.stages)) {
+        for (const [lesson, stage] of Object.entries(stages)) {
+            if (stage !== undefined && !s.apps[lesson as (typeof LESSON_KEYS)[number]].enabled) {
+                ctx.addIssue({ code: "custom", path: ["classroom", "stages", id, lesson], input: stage, message: `moves ${id} in a lesson this stack turns off: set apps.${lesson}: true, or remove classroom.stages.${id}.${lesson}` });
+            }
+        }
+    }
     // Stages that need something of the mesh besides the lesson: refused for the class and for every attendee moved there.
     const stageNeeds = (lesson: "egress" | "myApp", stage: string, message: string) => {
         if (s.apps[lesson].stage === stage) ctx.addIssue({ code: "custom", path: ["apps", lesson, "stage"], input: stage, message });
@@ -154,8 +162,11 @@ function ambientRules(s: CrossSections, ctx: z.RefinementCtx): void {
             continue;
         }
         if (form) {
-            const stage = s.apps[lesson].stage;
-            if (form.refused[stage] !== undefined) issue(["apps", lesson, "stage"], stage, `${form.refused[stage]} (in ambient mode ${lesson} runs ${form.runs.join(", ")})`);
+            const refuse = (path: (string | number)[], stage: string) => {
+                if (form.refused[stage] !== undefined) issue(path, stage, `${form.refused[stage]} (in ambient mode ${lesson} runs ${form.runs.join(", ")})`);
+            };
+            refuse(["apps", lesson, "stage"], s.apps[lesson].stage);
+            for (const [id, stages] of Object.entries(s.classroom.stages)) if (stages[lesson] !== undefined) refuse(["classroom", "stages", id, lesson], stages[lesson]!);
             Object.entries(s.apps[lesson].routes ?? {}).forEach(([host, rules]) =>
                 rules.forEach((rule, i) => {
                     if (rule.match?.sourceLabels !== undefined) issue(["apps", lesson, "routes", host, i, "match", "sourceLabels"], rule.match.sourceLabels, "matches the caller's labels, which an HTTPRoute on a waypoint cannot: in ambient mode match on path or headers");
