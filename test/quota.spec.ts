@@ -36,7 +36,11 @@ describe("LimitRange and ResourceQuota, offline (a lower bound the control-plane
         const quotas = [quotaSpec("ana", { pods: 10, cpuMilli: 1000, memoryMi: 1024, memoryLimitMi: 2048 }), istioQuotaSpec("ana")];
         assert.deepEqual(quotaUsage({ kind: "ConfigMap" }, "configmaps", "", 3), { "count/configmaps": 3, configmaps: 3 });
         assert.equal(quotaRefusal(quotas, { kind: "ConfigMap" }, "configmaps", "", 30), undefined);
-        assert.match(quotaRefusal(quotas, { kind: "ConfigMap" }, "configmaps", "", 31)!, /exceeded quota: attendee-quota, requested: count\/configmaps=31, limited: count\/configmaps=30/);
+        assert.match(quotaRefusal(quotas, { kind: "ConfigMap" }, "configmaps", "", 31)!, /exceeded quota: attendee-quota, requested: count\/configmaps=31, used: count\/configmaps=0, limited: count\/configmaps=30/);
+        // What the namespace holds counts as used, as the API server's quota counts it: 29 held and 2 more exceed 30.
+        const held = Array.from({ length: 29 }, (_, i) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: `c${i}`, namespace: "ana" } }));
+        assert.equal(quotaRefusal(quotas, { kind: "ConfigMap" }, "configmaps", "", 1, [], held), undefined);
+        assert.match(quotaRefusal(quotas, { kind: "ConfigMap" }, "configmaps", "", 2, [], held)!, /requested: count\/configmaps=2, used: count\/configmaps=29, limited: count\/configmaps=30/);
         assert.match(quotaRefusal(quotas, { kind: "ServiceEntry" }, "serviceentries", "networking.istio.io", 11)!, /attendee-istio-quota/);
         assert.match(quotaRefusal(quotas, { kind: "Gateway" }, "gateways", "networking.istio.io", 1)!, /count\/gateways.networking.istio.io=0/);
         // 15 pods of the defaults (50m and 64Mi requested; 2 CPUs and 256Mi limit): the pod count (15) and the requests pass, limits.memory (3840Mi > 3072Mi) does not.

@@ -12,7 +12,7 @@ import { waypointOf } from "../src/judgement/dataplane/waypoint";
 import { IMAGES } from "../src/model/images";
 import { CrdValidator } from "../src/judgement/checks/crdSchemas";
 import { validatePlan } from "../src/judgement/checks/validatePlan";
-import { isolationReport, suiteOf } from "../src/judgement/attacks/attackSuite";
+import { attendeeJudge, isolationReport, suiteOf } from "../src/judgement/attacks/attackSuite";
 import { planObjects } from "../src/judgement/checks/clusterChecks";
 import { buildScenario, namespaceManifests } from "../src/lessons/build";
 import { SCENARIOS, atStage, resolveScenarios } from "../src/lessons/resolve";
@@ -225,9 +225,13 @@ describe("an ambient classroom", function () {
             assert.deepEqual([...report.problems, ...report.warnings], []);
             const { attacks, capabilities } = suiteOf(planObjects(plan));
             const ambient = attacks.filter((a) => a.dataplane === "ambient");
-            assert.equal(ambient.length, 9);
+            const judge = attendeeJudge(plan, "ana", planObjects(plan), crds);
+            assert.deepEqual(
+                ambient.map((a) => judge(a.attempt("ana", "ben", "/ana")).layer),
+                ["admission policy", "admission policy", "admission policy", "admission policy", "admission policy", "RBAC", "RBAC", "NetworkPolicy", "NetworkPolicy"],
+            );
             assert.equal(Object.values(report.refused).reduce((a, b) => a + b, 0), attacks.length);
-            assert.ok(capabilities.some((c) => c.what.startsWith("deploy its namespace's waypoint")));
+            assert.ok(capabilities.some((c) => c.what.startsWith("deploy or change its namespace's waypoint")));
             // Hands-on, the attendee applies the waypoint and the Service routes themselves: admitted to them.
             if ((raw.apps as any).handsOn) assert.ok(report.lessons > 30, String(report.lessons));
         }

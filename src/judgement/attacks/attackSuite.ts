@@ -76,7 +76,9 @@ export function attendeeJudge(plan: Plan, own: string, planned: readonly PlanObj
         if (failures.length > 0) return { layer: "Pod Security", reason: `${level.level}: ${failures.map((f) => f.check).join(", ")}` };
         const refusals = admissionRefusals(policies, bindings, { object: schemas.defaulted(object), operation: attempt.verb === "update" ? "UPDATE" : "CREATE", namespaceLabels: labels, username: `system:serviceaccount:${own}:${ATTENDEE_ACCOUNT}` });
         if (refusals.length > 0) return { layer: "admission policy", reason: refusals.map((r) => r.message).join("; ") };
-        const quota = attempt.verb === "create" ? quotaRefusal(inNamespace("ResourceQuota", ns), object, q.resource, q.group, "count" in attempt ? (attempt.count ?? 1) : 1, limitRanges) : undefined;
+        // The namespace's objects count as used (Helm's hooks, the verification Jobs, are gone once they pass).
+        const held = objs.filter((o) => o.metadata?.namespace === ns && o.metadata?.annotations?.["helm.sh/hook"] === undefined);
+        const quota = attempt.verb === "create" ? quotaRefusal(inNamespace("ResourceQuota", ns), object, q.resource, q.group, "count" in attempt ? (attempt.count ?? 1) : 1, limitRanges, held) : undefined;
         if (quota) return { layer: "ResourceQuota", reason: quota };
         const istio = istioVerdict(istioView, object, p);
         if (istio) return istio;
@@ -172,10 +174,12 @@ export function isolationReport(plan: Plan, planned: readonly PlanObject[] = pla
         if (v.layer !== "admitted") problems.push(`AttendeeBlocked: an attendee cannot ${a.what}: refused by ${v.layer} (${v.reason})`);
     }
     // Hands-on: what the attendee applies from the hand-out must be admitted too.
+    // The stack's own lesson objects exist (the attendee changes them: an update); a hand-out's the attendee creates.
     const handedOut = handOutObjects(planned).filter(({ o }) => o.metadata?.namespace === own).map(({ o }) => o);
-    const lessons = [...lessonObjects(plan, own, planned), ...handedOut];
+    const held = lessonObjects(plan, own, planned);
+    const lessons = [...held, ...handedOut];
     for (const o of lessons) {
-        const v = judge({ verb: "create", object: o });
+        const v = judge({ verb: held.includes(o) ? "update" : "create", object: o });
         if (v.layer !== "admitted") problems.push(`AttendeeBlocked: ${objectLabel(o)} of the lessons would be refused to its attendee by ${v.layer} (${v.reason})`);
     }
     // The pods of the namespace's workloads, sidecars included, under its LimitRange.

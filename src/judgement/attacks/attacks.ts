@@ -394,7 +394,8 @@ export const ATTACKS: readonly Attack[] = [
 /** What an attendee is meant to do: every one admitted. */
 export const CAPABILITIES: readonly Attack[] = [
     { what: "deploy, scale and delete workloads in its namespace", attempt: (own) => ({ verb: "create", group: "apps", resource: "deployments", namespace: own }) },
-    { what: "deploy its namespace's waypoint (a Gateway of class istio-waypoint)", dataplane: "ambient", attempt: (own) => ({ verb: "create", object: apiGateway(own) }) },
+    // An apply: the stack may hold the waypoint already (the attendee changes it), or not (hands-on: the attendee creates it).
+    { what: "deploy or change its namespace's waypoint (a Gateway of class istio-waypoint)", dataplane: "ambient", attempt: (own) => ({ verb: "update", object: apiGateway(own) }) },
     {
         what: "send its Services' calls through its own waypoint (istio.io/use-waypoint)",
         dataplane: "ambient",

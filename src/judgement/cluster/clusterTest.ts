@@ -164,7 +164,7 @@ async function judgeAttacks(plan: Plan, kubectlPath: string, own: string, victim
     const refusedLessons: string[] = [];
     for (const o of lessons) {
         const server = await sendAttempt(kubectlPath, attendeeConfig, { verb: "update", object: o });
-        const offline = judge({ verb: "create", object: o });
+        const offline = judge({ verb: "update", object: o });
         if (server && server.layer !== "admitted") refusedLessons.push(`${objectLabel(o)}: ${server.layer}: ${server.message.split("\n")[0]}`);
         if (server && server.layer !== expectedServerLayer(offline)) disagreements.push(`${objectLabel(o)} (a lesson object): offline ${offline.layer}; API server ${server.layer}`);
     }

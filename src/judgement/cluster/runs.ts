@@ -19,7 +19,7 @@ export interface ClusterRun {
 /** Moves through every stage of a lesson but the one the stack starts at, in teaching order. */
 const stagesOf = (lesson: string, names: readonly string[], start: string) => names.filter((n) => n !== start).map((stage) => ({ apps: { [lesson]: { stage } } }));
 
-/** What `npm run test:cluster` runs without `--stack`: the local stack with every lesson, with Gateway API ingress, ambient (its lesson, bookinfo), two classrooms. */
+/** What `npm run test:cluster` runs without `--stack`: the local stack with every lesson, with Gateway API ingress, ambient (its lesson, bookinfo, a classroom), two sidecar classrooms. */
 export const CLUSTER_RUNS: readonly ClusterRun[] = [
     { name: "local-every-lesson", stack: "local", overrides: { apps: { mtls: true, tcp: true, egress: true } } },
     { name: "local-gateway-api", stack: "local", overrides: { istio: { ingress: { api: "gateway-api" } } } },
