@@ -66,6 +66,10 @@ describe("addons spec (pure)", () => {
         });
         assert.deepEqual(v.downloadDashboardsImage, { registry: "quay.io", repository: "curl/curl", tag: "8.16.0" });
         assert.equal(ISTIO_DASHBOARDS.length, 6);
+        // In ambient mode, ztunnel's dashboard as well, from the same release.
+        assert.deepEqual((grafanaValues(addonsOf({}), "1.30.3", "ambient") as any).dashboards.istio["istio-ztunnel"], {
+            url: "https://raw.githubusercontent.com/istio/istio/1.30.3/manifests/addons/dashboards/ztunnel-dashboard.gen.json",
+        });
         assert.deepEqual(
             (grafanaValues(addonsOf({ jaeger: false }), "1.30.3") as any).datasources["datasources.yaml"].datasources.map((d: any) => d.name),
             ["Prometheus"],

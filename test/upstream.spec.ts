@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import YAML from "yaml";
-import { ISTIO_DASHBOARDS, istioDashboardUrl, jaegerConfig, JAEGER_METRICS_PORT, kialiValues, prometheusValues } from "../src/addons/addonsSpec";
+import { ISTIO_DASHBOARDS, dashboardsFor, istioDashboardUrl, jaegerConfig, JAEGER_METRICS_PORT, kialiValues, prometheusValues } from "../src/addons/addonsSpec";
 import { PLATFORM_NAMESPACES, UNTRUSTED_SCRAPE_LIMITS } from "../src/addons/prometheusScrape";
 import { ISTIOD_POD_LABELS, KIALI_POD_LABELS, PROMETHEUS_SERVER_POD_LABELS } from "../src/model/endpoints";
 import { OPEN_SYSTEM_PORTS } from "../src/mesh/platformIsolation";
@@ -505,9 +505,10 @@ describe("upstream: the first apply's failures, each fixed", () => {
         for (const v of ["v1", "v2"]) assert.ok(upstreamImages.has(IMAGES.helloworld(v)), v);
     });
 
-    it("Grafana loads the dashboards the Istio release being deployed publishes, titled as they are", () => {
+    it("Grafana loads the dashboards the Istio release being deployed publishes, titled as they are (ztunnel's in ambient mode)", () => {
         const files = upstreamText("istio-samples/FILES.tsv");
-        for (const d of ISTIO_DASHBOARDS) {
+        assert.deepEqual(dashboardsFor("ambient").filter((d) => !ISTIO_DASHBOARDS.includes(d as any)).map((d) => d.file), ["ztunnel-dashboard.gen.json"]);
+        for (const d of dashboardsFor("ambient")) {
             assert.match(files, new RegExp(`\tmanifests/addons/dashboards/${d.file.replace(/\./g, "\\.")}\t`), d.file);
             const json = JSON.parse(upstreamText(`istio-samples/manifests-addons/dashboards/${d.file}`));
             assert.equal(json.title, d.title, d.file);

@@ -63,7 +63,7 @@ export const JAEGER_AUTH_SECRET = { name: "jaeger-auth", key: "htpasswd", user: 
  * Istio's Grafana dashboards, as the Istio release being deployed publishes them
  * (`manifests/addons/dashboards/` at the release's tag), downloaded by Grafana at
  * start-up. Each uses a `datasource` variable that defaults to the Prometheus
- * data source. The ztunnel dashboard is left out: this mesh runs sidecars.
+ * data source. In ambient mode the ztunnel dashboard too (`ZTUNNEL_DASHBOARD`).
  */
 export const ISTIO_DASHBOARDS = [
     { key: "istio-mesh", title: "Istio Mesh Dashboard", file: "istio-mesh-dashboard.gen.json" },
@@ -73,6 +73,14 @@ export const ISTIO_DASHBOARDS = [
     { key: "istio-performance", title: "Istio Performance Dashboard", file: "istio-performance-dashboard.json" },
     { key: "istio-wasm-extension", title: "Istio Wasm Extension Dashboard", file: "istio-extension-dashboard.json" },
 ] as const;
+
+/** The node proxy's dashboard, which the same release publishes: loaded where the mesh runs ztunnel (ambient mode). */
+export const ZTUNNEL_DASHBOARD = { key: "istio-ztunnel", title: "Istio Ztunnel Dashboard", file: "ztunnel-dashboard.gen.json" } as const;
+
+/** The dashboards Grafana loads for a data plane. */
+export function dashboardsFor(dataplane: "sidecar" | "ambient"): readonly { readonly key: string; readonly title: string; readonly file: string }[] {
+    return dataplane === "ambient" ? [...ISTIO_DASHBOARDS, ZTUNNEL_DASHBOARD] : ISTIO_DASHBOARDS;
+}
 
 /** Where an Istio release publishes a dashboard file. */
 export function istioDashboardUrl(istioVersion: string, file: string): string {
@@ -113,7 +121,7 @@ export function prometheusValues(): Record<string, unknown> {
 }
 
 /** Grafana: login required (admin password from a Secret), Prometheus and Jaeger as data sources, Istio's dashboards. */
-export function grafanaValues(addons: Addons, istioVersion: string): Record<string, unknown> {
+export function grafanaValues(addons: Addons, istioVersion: string, dataplane: "sidecar" | "ambient" = "sidecar"): Record<string, unknown> {
     const datasources: Record<string, unknown>[] = [
         {
             name: "Prometheus",
@@ -156,7 +164,7 @@ export function grafanaValues(addons: Addons, istioVersion: string): Record<stri
             },
         },
         dashboards: {
-            istio: Object.fromEntries(ISTIO_DASHBOARDS.map((d) => [d.key, { url: istioDashboardUrl(istioVersion, d.file) }])),
+            istio: Object.fromEntries(dashboardsFor(dataplane).map((d) => [d.key, { url: istioDashboardUrl(istioVersion, d.file) }])),
         },
         // The init container that downloads them: curl from quay.io rather than Docker Hub.
         downloadDashboardsImage: imageParts(IMAGES.curl),
@@ -222,13 +230,13 @@ export function kialiValues(addons: Addons): Record<string, unknown> {
 }
 
 /** The Helm releases of the enabled chart-based addons, each at its pinned version. */
-export function addonReleases(addons: Addons, istioVersion: string): { prometheus?: ReleaseSpec; grafana?: ReleaseSpec; kiali?: ReleaseSpec } {
+export function addonReleases(addons: Addons, istioVersion: string, dataplane: "sidecar" | "ambient" = "sidecar"): { prometheus?: ReleaseSpec; grafana?: ReleaseSpec; kiali?: ReleaseSpec } {
     return {
         prometheus: addons.prometheus.enabled
             ? chartRelease("prometheus", "prometheus", CHART_REPOS.prometheus, addons.prometheus.version, prometheusValues())
             : undefined,
         grafana: addons.grafana.enabled
-            ? chartRelease("grafana", "grafana", CHART_REPOS.grafana, addons.grafana.version, grafanaValues(addons, istioVersion))
+            ? chartRelease("grafana", "grafana", CHART_REPOS.grafana, addons.grafana.version, grafanaValues(addons, istioVersion, dataplane))
             : undefined,
         kiali: addons.kiali.enabled ? chartRelease("kiali", "kiali-server", CHART_REPOS.kiali, addons.kiali.version, kialiValues(addons)) : undefined,
     };

@@ -76,7 +76,7 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
                 childOpts(dependsOn),
             );
         const cached = <T>(value: T) => cache.apply((c) => withCachedImages(value, c));
-        const releases = addonReleases(addons, istio.version);
+        const releases = addonReleases(addons, istio.version, istio.dataplane);
 
         if (releases.prometheus) release("prometheus", releases.prometheus);
 

@@ -71,7 +71,7 @@ export function configSchemaChart(release: Pick<ReleaseSpec, "chart" | "version"
 /** Every Helm release of upstream charts a stack's settings install, in install order. */
 export function stackReleases(settings: Pick<Settings, "istio" | "addons">, sizing: Pick<MeshSizing, "proxy" | "istiod">): ReleaseSpec[] {
     const mesh = meshReleases(settings.istio, sizing);
-    const addons = addonReleases(settings.addons, settings.istio.version);
+    const addons = addonReleases(settings.addons, settings.istio.version, settings.istio.dataplane);
     return [mesh.base, mesh.cni, mesh.istiod, mesh.ztunnel, mesh.ingress, mesh.egress, addons.prometheus, addons.grafana, addons.kiali].filter((r): r is ReleaseSpec => r !== undefined);
 }
 
