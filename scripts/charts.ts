@@ -24,6 +24,10 @@ import { StackConfigError, listStacks, loadStackConfig } from "../src/settings/s
 const PROJECT_DIR = path.resolve(__dirname, "..");
 const USAGE = "usage: npm run charts [-- --stack <name> ...]   (default: every Pulumi.<stack>.yaml here)";
 
+function removeIfEmpty(dir: string): void {
+    if (fs.existsSync(dir) && fs.readdirSync(dir).length === 0) fs.rmdirSync(dir);
+}
+
 function fail(message: string): never {
     process.stderr.write(`${message}\n`);
     process.exit(1);
@@ -70,6 +74,8 @@ async function main(): Promise<void> {
             } catch (err) {
                 failures.push(`${name}: ${(err as Error).message}`);
                 process.stdout.write(`  ✗ ${name}: could not be pulled from ${c.repo}\n`);
+                // Nothing half-made: the folder made for it goes again if nothing else is in it.
+                removeIfEmpty(path.dirname(file));
                 continue;
             }
         }
@@ -87,6 +93,7 @@ async function main(): Promise<void> {
         process.stdout.write(`  ${cached.line}\n`);
         failures.push(...cached.problems);
     }
+    removeIfEmpty(cache);
     if (failures.length > 0) fail(`\n${failures.length} chart(s) not in the cache as pinned:\n${failures.map((f) => ` - ${f}`).join("\n")}`);
     process.stdout.write("\nEvery pinned chart is in the cache: `npm run plan` now renders every release.\n");
 }
