@@ -14,8 +14,10 @@
 import { spawnSync } from "child_process";
 import * as path from "path";
 import * as readline from "readline";
-import { settingsFromConfig } from "../src/settings/parse";
-import { loadStackConfig } from "../src/settings/stackFile";
+import { SettingsError, settingsFromConfig } from "../src/settings/parse";
+import { workshopFrom } from "../src/workshop/resolve";
+import { StackConfigError, loadStackConfig } from "../src/settings/stackFile";
+import { MeshCheckError } from "../src/lessons/analyze";
 import { OPERATIONS, parseOperation, runOperation, type Operation } from "../src/tooling/operations";
 import { awsEnvironment, createStack, locatePulumi, openStack } from "../src/tooling/pulumi";
 import { POLICY_PACK, PROJECT_DIR, target } from "../src/tooling/target";
@@ -47,6 +49,8 @@ async function main(): Promise<number> {
     const settings = settingsFromConfig(config.config, { stack: config.stack, source: config.file });
     const where = target(settings);
     if ("refusal" in where) return fail(where.refusal);
+    // A class that cannot work (too many attendees for a cluster, a stage that cannot run) is refused before the CLI and the backend.
+    workshopFrom(settings);
     const cli = await locatePulumi();
     if ("refusal" in cli) return fail(cli.refusal);
     process.stdout.write(`${where.line}\n${cli.line}\n`);
@@ -82,8 +86,9 @@ function fail(message: string): number {
 main().then(
     (code) => process.exit(code),
     (err) => {
-        // A bad stack file or setting, or a CLI that failed: its message, no stack trace.
-        process.stderr.write(`${err instanceof Error ? err.message.split("\n")[0] : String(err)}\n`);
+        // A bad stack file or setting (every problem it names), or a CLI that failed (its first line): no stack trace.
+        const whole = err instanceof SettingsError || err instanceof StackConfigError || err instanceof MeshCheckError;
+        process.stderr.write(`${err instanceof Error ? (whole ? err.message : err.message.split("\n")[0]) : String(err)}\n`);
         process.exit(2);
     },
 );

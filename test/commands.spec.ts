@@ -72,6 +72,29 @@ describe("npm run up|preview|destroy", () => {
         assert.deepEqual(fake.calls(), []);
     });
 
+    it("refuses a class that cannot work before looking for a CLI or a backend; kubeconfigs refuses a stack without attendees the same way", () => {
+        const fake = fakePulumi(`v${PINNED_PULUMI}`);
+        const file = path.join(PROJECT_DIR, "Pulumi.zz-too-big.yaml");
+        fs.writeFileSync(file, `config:\n  istio-workshop:cluster:\n    adminCidrs: ["203.0.113.4/32"]\n  istio-workshop:attendees: 995\n`);
+        try {
+            const r = npmRun("up", ["--stack", "zz-too-big"], { PATH: `${fake.dir}${path.delimiter}${process.env.PATH}` });
+            assert.equal(r.status, 2);
+            assert.match(r.stderr, /attendees: 995 attendees need a node group of up to \d+ × t3\.large .*split the class into stacks of at most \d+ attendees/);
+            assert.deepEqual(fake.calls(), []);
+        } finally {
+            fs.rmSync(file);
+        }
+        const k = spawnSync(process.execPath, ["-r", "sucrase/register/ts", path.join(PROJECT_DIR, "scripts", "kubeconfigs.ts"), "--stack", "dev"], {
+            cwd: PROJECT_DIR,
+            encoding: "utf8",
+            env: { ...process.env, PATH: `${fake.dir}${path.delimiter}${process.env.PATH}` },
+            timeout: 120_000,
+        });
+        assert.equal(k.status, 1);
+        assert.equal(k.stderr, "stack dev has no attendees (istio-workshop:attendees in Pulumi.dev.yaml): there are no kubeconfigs to hand out\n");
+        assert.deepEqual(fake.calls(), []);
+    });
+
     it("never creates a stack as a side effect: one the backend lacks is refused with the stacks it has; stack-init creates it", () => {
         const fake = fakePulumi(`v${PINNED_PULUMI}`);
         const env = { PATH: `${fake.dir}${path.delimiter}${process.env.PATH}`, FAKE_STACKS: "dev" };

@@ -12,7 +12,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { type Settings } from "../settings/schema";
+import { attendeeIds, type Settings } from "../settings/schema";
 import { lessonsPlan } from "../workshop/lessons";
 import { handOutData } from "../lessons/handOut";
 import { buildNamespace } from "../lessons/build";
@@ -131,6 +131,8 @@ export async function handOutKubeconfigs(request: KubeconfigsRequest): Promise<v
     if (values.revoke && (values.hours !== undefined || values.out !== undefined)) throw new Error("--revoke ends access: it takes no --hours or --out");
     if (!values.revoke && values.attendee !== undefined) throw new Error("--attendee goes with --revoke (kubeconfigs are written for every attendee)");
     if (!Number.isInteger(hours) || hours < 1 || hours > 24) throw new Error(`--hours must be an integer from 1 to 24 (EKS issues no token for longer), got ${JSON.stringify(values.hours)}`);
+    // A stack without a class ends here, before the CLI or the backend is asked anything.
+    if (attendeeIds(settings.attendees).length === 0) throw new Error(`stack ${values.stack} has no attendees (istio-workshop:attendees in ${config.file}): there are no kubeconfigs to hand out`);
     // The stack's aws:profile for the AWS CLI the admin kubeconfig's token command runs.
     const env = { ...process.env, ...awsEnvironment(settings) };
     const outputs = await outputsOf(values.stack, awsEnvironment(settings));
