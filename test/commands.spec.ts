@@ -12,6 +12,7 @@ import { fakePulumi } from "./fakePulumi";
 import { SettingsError, settingsFromConfig } from "../src/settings/parse";
 import { kindClusterOf } from "../src/tooling/e2e";
 import { EKS_RAW, settingsFor } from "./helpers";
+import { listStacks } from "../src/settings/stackFile";
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 
@@ -68,7 +69,7 @@ describe("npm run up|preview|destroy", () => {
         const fake = fakePulumi(`v${PINNED_PULUMI}`);
         const r = npmRun("up", ["--stack", "nope"], { PATH: `${fake.dir}${path.delimiter}${process.env.PATH}` });
         assert.equal(r.status, 2);
-        assert.equal(r.stderr, "No stack file Pulumi.nope.yaml: the stacks here are ambient, dev, local, workshop (a new one starts as a copy of one of their files, then `npm run stack-init -- --stack nope`)\n");
+        assert.equal(r.stderr, `No stack file Pulumi.nope.yaml: the stacks here are ${listStacks(PROJECT_DIR).join(", ")} (a new one starts as a copy of one of their files, then \`npm run stack-init -- --stack nope\`)\n`);
         assert.deepEqual(fake.calls(), []);
     });
 

@@ -258,6 +258,6 @@ describe("offline plan refusals", () => {
         assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
         const missing = runPlan(["--stack", "nope"]);
         assert.equal(missing.status, 1);
-        assert.equal(missing.stderr, "No stack file Pulumi.nope.yaml: the stacks here are ambient, dev, local, workshop (a new one starts as a copy of one of their files, then `npm run stack-init -- --stack nope`)\n");
+        assert.equal(missing.stderr, `No stack file Pulumi.nope.yaml: the stacks here are ${listStacks(ROOT).join(", ")} (a new one starts as a copy of one of their files, then \`npm run stack-init -- --stack nope\`)\n`);
     });
 });
