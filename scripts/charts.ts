@@ -5,9 +5,8 @@
  * (`helm pull --repo <url> <chart> --version <v> -d <cache>/<repo>`), and checks
  * each archive against the repository index's digest where one is known; and
  * the manifests the provider reads from a URL (the Gateway API's CRDs), each
- * checked to be what its URL names (`src/tooling/manifestCache.ts`).
- * Default: every stack file of the project. The cache is
- * `$ISTIO_WORKSHOP_CHART_CACHE`, else `.charts/` (git-ignored).
+ * checked to be what its URL names (`src/tooling/manifestCache.ts`). Default: every stack
+ * file of the project. The cache is `$ISTIO_WORKSHOP_CHART_CACHE`, else `.charts/` (git-ignored).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -23,10 +22,7 @@ import { StackConfigError, listStacks, loadStackConfig } from "../src/settings/s
 
 const PROJECT_DIR = path.resolve(__dirname, "..");
 const USAGE = "usage: npm run charts [-- --stack <name> ...]   (default: every Pulumi.<stack>.yaml here)";
-
-function removeIfEmpty(dir: string): void {
-    if (fs.existsSync(dir) && fs.readdirSync(dir).length === 0) fs.rmdirSync(dir);
-}
+const removeIfEmpty = (dir: string) => fs.existsSync(dir) && fs.readdirSync(dir).length === 0 && fs.rmdirSync(dir);
 
 function fail(message: string): never {
     process.stderr.write(`${message}\n`);
@@ -74,8 +70,7 @@ async function main(): Promise<void> {
             } catch (err) {
                 failures.push(`${name}: ${(err as Error).message}`);
                 process.stdout.write(`  ✗ ${name}: could not be pulled from ${c.repo}\n`);
-                // Nothing half-made: the folder made for it goes again if nothing else is in it.
-                removeIfEmpty(path.dirname(file));
+                removeIfEmpty(path.dirname(file)); // nothing half-made: the folder made for it goes if empty
                 continue;
             }
         }

@@ -5,6 +5,7 @@
  * rules name against the classes that are components, and the size of every
  * source file.
  */
+import { skippedByReason } from "./skippedSummary";
 import { strict as assert } from "assert";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -109,5 +110,16 @@ describe("architecture", () => {
         if (files.status !== 0) return this.skip();
         assert.deepEqual(files.stdout.split("\n").filter((l) => l.startsWith("120000 ")), []);
         assert.ok(fs.readFileSync(path.join(ROOT, ".gitignore"), "utf8").split("\n").includes("node_modules"), "ignored as a folder and as a link");
+    });
+});
+
+describe("npm test's report", () => {
+    it("counts the skipped tests by the reason their titles carry, most first; a test skipped without one says so", () => {
+        const titles = ["a (skipped: no chart cache)", "b (skipped: no upstream data at /x)", "c (skipped: no chart cache)", "d"];
+        assert.deepEqual(skippedByReason(titles.map((title) => ({ title }))), [
+            ["no chart cache", 2],
+            ["no upstream data at /x", 1],
+            ["skipped without a stated reason", 1],
+        ]);
     });
 });
