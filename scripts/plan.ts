@@ -24,6 +24,7 @@ const USAGE = [
     "  --policy-config <file>  policy levels, as for pulumi's --policy-pack-config (e.g. policy/lesson-permissive-mtls.json)",
     "  --dir <directory>       where Pulumi.yaml and the stack file are (default: this project)",
     "  --quiet                 print only warnings and the validation's verdict (what `npm run up` shows first)",
+    "  --verbose               every resource under its component, every output, every release (default: the first screen, counted)",
 ].join("\n");
 
 /** A mistake the user can fix: printed as a message, never as a stack trace. */
@@ -35,7 +36,7 @@ function fail(message: string): never {
 async function main(): Promise<void> {
     let args;
     try {
-        args = parseArgs({ options: { stack: { type: "string" }, json: { type: "string" }, dir: { type: "string" }, diff: { type: "string" }, "expect-no-changes": { type: "boolean" }, graph: { type: "string" }, "policy-config": { type: "string" }, quiet: { type: "boolean" }, help: { type: "boolean" } } }).values;
+        args = parseArgs({ options: { stack: { type: "string" }, json: { type: "string" }, dir: { type: "string" }, diff: { type: "string" }, "expect-no-changes": { type: "boolean" }, graph: { type: "string" }, "policy-config": { type: "string" }, quiet: { type: "boolean" }, verbose: { type: "boolean" }, help: { type: "boolean" } } }).values;
     } catch (err) {
         return fail(`${(err as Error).message}\n${USAGE}`);
     }
@@ -49,7 +50,7 @@ async function main(): Promise<void> {
     const started = Date.now();
     const progress = (what: string) => showProgress() && process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1)} s] ${what}\n`);
     const planned = await planStack({ stack: args.stack!, dir: args.dir ?? PROJECT_DIR, programDir: PROJECT_DIR, levels, progress });
-    const options = { quiet: args.quiet, stack: args.stack! };
+    const options = { quiet: args.quiet, verbose: args.verbose, stack: args.stack! };
     process.stdout.write(planText(planned, options).text);
     // For `npm run bench`: this process's peak memory.
     if (process.env.PLAN_STATS_FILE) fs.writeFileSync(process.env.PLAN_STATS_FILE, JSON.stringify({ maxRssKb: process.resourceUsage().maxRSS }));

@@ -76,6 +76,23 @@ describe("offline plan of the shipped stacks", () => {
         assert.equal(plans.find(([s]) => s === "workshop")![1].resources.filter((r) => (r.inputs as any).metadata?.labels?.["istio-workshop/attendee"] === "true").length, 20);
     });
 
+    it("prints a first screen of at most 60 lines for every shipped stack, counted rather than listed, ending with the verdict; --verbose lists every resource", () => {
+        for (const stack of listStacks(ROOT)) {
+            planFor(stack);
+            const lines = summaries[stack].trimEnd().split("\n");
+            assert.ok(lines.length <= 60, `${stack}: ${lines.length} lines`);
+            assert.match(lines.filter((l) => !l.startsWith("Attendee isolation")).pop()!, /^Validation passed: /, stack);
+            assert.ok(lines.some((l) => l.startsWith("What it creates: ")) && lines.some((l) => l.startsWith("Capacity and cost")), stack);
+        }
+        // A class's namespaces, built alike, on one line.
+        assert.match(summaries.workshop, /\n {2}attendee-01 … attendee-20 \(20 namespaces\): \d+ objects each \(/);
+        const verbose = runPlan(["--stack", "dev", "--verbose"]);
+        assert.equal(verbose.status, 0, verbose.stderr);
+        assert.match(verbose.stdout, /\n {4}addons-jaeger {2}\(kubernetes:apps\/v1:Deployment\)\n/);
+        assert.match(verbose.stdout, /\nOutputs:\n/);
+        assert.ok(verbose.stdout.split("\n").length > summaries.dev.split("\n").length);
+    });
+
     it("writes --json and --graph where the user typed them: relative to the directory npm run was started in (INIT_CWD), and says where", () => {
         const sub = fs.mkdtempSync(path.join(TMP, "sub-"));
         const r = runPlan(["--stack", "dev", "--quiet", "--json", "out/plan.json", "--graph", "mesh.md"], { INIT_CWD: sub });

@@ -18,6 +18,7 @@ import { disablePromiseDebugging, recordProgram } from "./plan/recorder";
 import { Renderer, chartCacheDir, describeReleases, renderPlan, type ReleaseReport } from "./plan/render";
 import { cachedManifests } from "./plan/manifests";
 import { formatPlan, securityControls } from "./plan/summary";
+import { createdSummary, notCheckedSummary } from "./plan/firstScreen";
 import type { EnforcementLevel } from "./checks/validatePlan";
 import { settingsFromConfig } from "../settings/parse";
 import { loadStackConfig } from "../settings/stackFile";
@@ -80,30 +81,48 @@ export async function planStack(request: PlanRequest): Promise<StackPlan> {
 }
 
 /** What the plan prints: the whole plan, or (quiet) only warnings; then advisories, what was not checked, problems or the verdict. */
-export function planText(p: StackPlan, options: { readonly quiet?: boolean; readonly stack: string }): { readonly text: string; readonly failed: boolean } {
+/** How much of the plan to print: the warnings only (`quiet`), its first screen (the default), or every resource (`verbose`). */
+export interface PlanTextOptions {
+    readonly quiet?: boolean;
+    readonly verbose?: boolean;
+    readonly stack: string;
+}
+
+export function planText(p: StackPlan, options: PlanTextOptions): { readonly text: string; readonly failed: boolean } {
     const lines: string[] = [];
     const { workshop, plan, report } = p;
+    const warnings = workshop.warnings.length > 0 ? [`Warnings:\n${workshop.warnings.map((w) => `  ! ${w}`).join("\n")}`] : [];
     if (options.quiet) {
-        if (workshop.warnings.length > 0) lines.push(`Warnings:\n${workshop.warnings.map((w) => `  ! ${w}`).join("\n")}`);
+        lines.push(...warnings);
     } else {
         const steady = istiodSteadyRange(workshop.settings, workshop.lessons.classLessons, workshop.lessons.attendees.length);
         const istiod = `istiod: sized for ${steady.proxies} proxies, the same for a class of ${steady.from} to ${steady.to} attendees (a late arrival or a leaver inside that range leaves it untouched)`;
-        lines.push(formatPlan(plan, workshop.warnings, [...describeCapacity(workshop.capacity), istiod]));
+        const capacity = [...describeCapacity(workshop.capacity), istiod];
+        if (options.verbose) lines.push(formatPlan(plan, workshop.warnings, capacity));
+        else lines.push(`Offline plan for ${plan.project} / ${plan.stack} (Pulumi mock runtime: no cloud, no CLI, no network)`, "", ...createdSummary(plan), "", "Capacity and cost (estimate):", ...capacity.map((c) => `  ${c}`), ...(warnings.length > 0 ? ["", ...warnings] : []));
         const checks = describeCheckTimes(namespaceCheckTimes(planObjects(plan).map((x) => x.o), planMeshConfig(plan)));
         if (checks.length > 0) lines.push(`\n${checks.join("\n")}`);
         lines.push(`\n${securityControls(plan).join("\n")}`);
-        lines.push(`\nHelm releases (${p.helm}):`);
-        describeReleases(p.releases).forEach((line) => lines.push(`  ${line}`));
+        if (options.verbose) {
+            lines.push(`\nHelm releases (${p.helm}):`);
+            describeReleases(p.releases).forEach((line) => lines.push(`  ${line}`));
+        } else {
+            const rendered = p.releases.filter((r) => r.result.status !== "not rendered").length;
+            lines.push(`\nHelm releases: ${p.releases.length} of upstream charts, ${rendered} rendered, ${p.releases.length - rendered} not (${p.helm})`);
+            lines.push(`Every resource, every output and every release: npm run plan -- --stack ${options.stack} --verbose`);
+        }
     }
     return { text: lines.length > 0 ? `${lines.join("\n")}\n` : "", failed: report.problems.length > 0 };
 }
 
 /** The verdict's lines, after the plan (and its JSON and graph) was written. */
-export function verdictText(report: ValidationReport, options: { readonly quiet?: boolean; readonly stack: string }): string {
+export function verdictText(report: ValidationReport, options: PlanTextOptions): string {
     const lines: string[] = [];
     report.advisory.forEach((w) => lines.push(`  ! advisory ${w}`));
     if (report.notChecked.length > 0 && options.quiet) {
         lines.push(`Not checked: ${report.notChecked.length} items (run \`npm run plan -- --stack ${options.stack}\` for the list)`);
+    } else if (report.notChecked.length > 0 && !options.verbose) {
+        lines.push(`\nNot checked (${report.notChecked.length}; each with its reason under --verbose):\n${notCheckedSummary(report.notChecked).join("\n")}`);
     } else if (report.notChecked.length > 0) {
         lines.push(`\nNot checked (${report.notChecked.length}):\n${report.notChecked.map((n) => `  - ${n}`).join("\n")}`);
     }
