@@ -58,6 +58,24 @@ describe("plan diff", () => {
         assert.equal(formatDiff(diffPlans(before, before), before, before), "No changes between the plans of s (3 resources).");
     });
 
+    it("says a change every attendee's namespace makes once, naming how many and whose; a change of one attendee as it is", () => {
+        const ns = (id: string) => res(`ns-${id}`, { kind: "Namespace", metadata: { name: id, labels: { "istio-workshop/attendee": "true" } } });
+        const ids = ["ana", "ben", "cyd", "di"];
+        const before = plan([...ids.map(ns), ...ids.map((id) => res(`${id}/reviews`, { data: { v: "1" } }))]);
+        const after = plan([...ids.map(ns), ...ids.map((id) => res(`${id}/reviews`, { data: { v: id === "di" ? "3" : "2" } })), ...ids.map((id) => res(`${id}/verify-reviews-2`, {}))]);
+        assert.equal(
+            formatDiff(diffPlans(before, after), before, after),
+            [
+                "Plan diff for s: 4 to add, 0 to remove, 4 to change",
+                "+ kubernetes:core/v1:ConfigMap  <attendee>/verify-reviews-2  (4 attendees: ana … di)",
+                "~ kubernetes:core/v1:ConfigMap  <attendee>/reviews  (3 attendees: ana, ben, cyd)",
+                '    inputs.data.v: "1" -> "2"',
+                "~ kubernetes:core/v1:ConfigMap  di/reviews",
+                '    inputs.data.v: "1" -> "3"',
+            ].join("\n"),
+        );
+    });
+
     it("--expect-no-changes passes on identical plans and fails on a one-field change", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-diff-"));
         const run = (...args: string[]) =>

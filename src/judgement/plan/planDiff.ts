@@ -71,12 +71,32 @@ export function formatDiff(diff: PlanDiff, before: Plan, after: Plan): string {
     };
     const total = diff.added.length + diff.removed.length + diff.changed.length;
     if (total === 0) return `No changes between the plans of ${before.stack} (${before.resources.length} resources).`;
+    const blocks: string[][] = [
+        ...diff.added.map((u) => [`+ ${label(u)}`]),
+        ...diff.removed.map((u) => [`- ${label(u)}`]),
+        ...diff.changed.map((c) => [`~ ${label(c.urn)}`, ...c.changes.map((ch) => `    ${ch.path}: ${show(ch.old)} -> ${show(ch.new)}`)]),
+    ];
+    // The same change in every attendee's namespace, once: "(20 attendees: attendee-01 … attendee-20)".
+    const ids = [...new Set([...attendeesOf(before), ...attendeesOf(after)])].sort((a, b) => b.length - a.length);
+    const generic = (text: string) => ids.reduce((t, id) => t.replace(new RegExp(`(^|[^a-z0-9-])${id.replace(/[-]/g, "\\-")}(?![a-z0-9-])`, "g"), "$1<attendee>"), text);
+    const groups = new Map<string, { block: string[]; who: string[] }>();
+    for (const block of blocks) {
+        const key = generic(block.join("\n"));
+        const who = ids.filter((id) => generic(block.join("\n")) !== block.join("\n") && block.join("\n").includes(id));
+        const g = groups.get(key) ?? { block, who: [] };
+        g.who.push(...who);
+        groups.set(key, g);
+    }
     const lines = [`Plan diff for ${after.stack}: ${diff.added.length} to add, ${diff.removed.length} to remove, ${diff.changed.length} to change`];
-    for (const u of diff.added) lines.push(`+ ${label(u)}`);
-    for (const u of diff.removed) lines.push(`- ${label(u)}`);
-    for (const c of diff.changed) {
-        lines.push(`~ ${label(c.urn)}`);
-        for (const ch of c.changes) lines.push(`    ${ch.path}: ${show(ch.old)} -> ${show(ch.new)}`);
+    for (const [key, g] of groups) {
+        const who = [...new Set(g.who)].sort();
+        if (who.length < 2) lines.push(...g.block);
+        else lines.push(`${key.split("\n")[0]}  (${who.length} attendees: ${who.length <= 3 ? who.join(", ") : `${who[0]} … ${who[who.length - 1]}`})`, ...key.split("\n").slice(1));
     }
     return lines.join("\n");
+}
+
+/** The attendee namespaces of a plan (labelled as an attendee's). */
+function attendeesOf(plan: Plan): string[] {
+    return plan.resources.map((r) => r.inputs as any).filter((o) => o?.kind === "Namespace" && o.metadata?.labels?.["istio-workshop/attendee"] === "true").map((o) => String(o.metadata.name));
 }
