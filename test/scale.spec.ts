@@ -7,8 +7,9 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CLUSTER_LIMITS, maxAttendeesPerCluster, privateSubnetAddresses } from "../src/workshop/capacity";
+import { CLUSTER_LIMITS, awsQuotaNeeds, maxAttendeesPerCluster, privateSubnetAddresses } from "../src/workshop/capacity";
 import { SettingsError } from "../src/settings/parse";
+import { loadStackConfig } from "../src/settings/stackFile";
 import { ISTIO_LOAD_TEST, istiodSizing, proxyModel, unscopedProxyMemoryMi } from "../src/mesh/meshScale";
 import { workshopFrom } from "../src/workshop/resolve";
 import type { Plan, PlannedResource } from "../src/judgement/plan/plan";
@@ -174,5 +175,32 @@ describe("scale: the model of an up", () => {
         assert.equal(fs.readFileSync(file, "utf8"), `${JSON.stringify(plan, null, 2)}\n`);
         writePlanJson(file, { ...plan, resources: [] });
         assert.equal(fs.readFileSync(file, "utf8"), `${JSON.stringify({ ...plan, resources: [] }, null, 2)}\n`);
+    });
+});
+
+describe("scale: the AWS quotas a stack draws on", () => {
+    it("counts vCPUs at the node group's largest size (on-demand or spot), Elastic IPs and NAT gateways per NAT, one load balancer, the network interfaces; none off EKS", () => {
+        const needs = (raw: Record<string, unknown>) => {
+            const s = settingsFor(raw);
+            return awsQuotaNeeds(s, workshopFrom(s).capacity);
+        };
+        // 2 t3.large nodes, at most 3: 6 vCPUs; each node up to 3 interfaces (35 pods, 12 addresses each), the NAT gateway's, the load balancer's in each of 2 zones.
+        assert.equal(needs(EKS_RAW), "AWS quotas it needs in the Region: 6 vCPUs of On-Demand Standard instances (3 × t3.large at the node group's largest size), 1 Elastic IP, 1 Network Load Balancer, up to 12 network interfaces, 1 VPC, 1 NAT gateway (docs/operations.md, \"AWS quotas\")");
+        // 20 attendees on spot, a NAT gateway in each of 3 zones: 14 nodes, at most 18: 36 vCPUs of spot, 18 × 3 + 3 + 3 interfaces.
+        const spot = needs({ ...EKS_RAW, attendees: 20, cluster: { ...EKS_RAW.cluster, natGateways: "onePerAz", availabilityZones: 3, nodeGroup: { capacityType: "spot" } } });
+        assert.match(spot!, /^AWS quotas it needs in the Region: 36 vCPUs of Spot Instance requests \(18 × t3\.large .*\), 3 Elastic IPs, 1 Network Load Balancer, up to 60 network interfaces, 1 VPC, 3 NAT gateways/);
+        assert.equal(needs({ cluster: { mode: "existing", context: "kind-istio-workshop" } }), undefined);
+    });
+});
+
+describe("scale: docs/operations.md's figures for the shipped workshop", () => {
+    it("the workshop stack's node count and AWS quota line are the plan's own", async function () {
+        this.timeout(300_000);
+        const doc = fs.readFileSync(path.join(__dirname, "..", "docs", "operations.md"), "utf8");
+        const raw = Object.fromEntries(Object.entries(loadStackConfig(path.join(__dirname, ".."), "workshop").config).map(([k, v]) => [k.replace(/^istio-workshop:/, ""), JSON.parse(v)]));
+        const s = settingsFor(raw, "workshop");
+        const w = workshopFrom(s);
+        assert.match(doc, new RegExp(`m6i\\.xlarge on-demand nodes sized from the attendees \\(${w.capacity.nodes}\\)`));
+        assert.ok(doc.includes(awsQuotaNeeds(s, w.capacity)!.replace(/ \(docs\/operations\.md, "AWS quotas"\)$/, "")), awsQuotaNeeds(s, w.capacity));
     });
 });

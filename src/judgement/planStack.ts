@@ -23,7 +23,7 @@ import type { EnforcementLevel } from "./checks/validatePlan";
 import { settingsFromConfig } from "../settings/parse";
 import { loadStackConfig } from "../settings/stackFile";
 import { locateHelm } from "../tooling/helm";
-import { describeCapacity } from "../workshop/capacity";
+import { awsQuotaNeeds, describeCapacity } from "../workshop/capacity";
 import { istiodSteadyRange } from "../workshop/lessons";
 import { workshopFrom, type Workshop } from "../workshop/resolve";
 
@@ -97,7 +97,8 @@ export function planText(p: StackPlan, options: PlanTextOptions): { readonly tex
     } else {
         const steady = istiodSteadyRange(workshop.settings, workshop.lessons.classLessons, workshop.lessons.attendees.length);
         const istiod = `istiod: sized for ${steady.proxies} proxies, the same for a class of ${steady.from} to ${steady.to} attendees (a late arrival or a leaver inside that range leaves it untouched)`;
-        const capacity = [...describeCapacity(workshop.capacity), istiod];
+        const quotas = awsQuotaNeeds(workshop.settings, workshop.capacity);
+        const capacity = [...describeCapacity(workshop.capacity), istiod, ...(quotas ? [quotas] : [])];
         if (options.verbose) lines.push(formatPlan(plan, workshop.warnings, capacity));
         else lines.push(`Offline plan for ${plan.project} / ${plan.stack} (Pulumi mock runtime: no cloud, no CLI, no network)`, "", ...createdSummary(plan), "", "Capacity and cost (estimate):", ...capacity.map((c) => `  ${c}`), ...(warnings.length > 0 ? ["", ...warnings] : []));
         const checks = describeCheckTimes(namespaceCheckTimes(planObjects(plan).map((x) => x.o), planMeshConfig(plan)));

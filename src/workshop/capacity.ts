@@ -225,6 +225,24 @@ export function nodeGroupSizes(
     return { minSize, desiredSize, maxSize };
 }
 
+/**
+ * The AWS quotas of the account and Region an EKS stack draws on, at the node group's largest size (the node group
+ * may grow to it): vCPUs of its instances (on-demand or spot: separate quotas), Elastic IPs (one per NAT gateway),
+ * network load balancers (the gateway's), network interfaces (each node's, as many as the VPC CNI attaches to reach
+ * its pods, each NAT gateway's, and the load balancer's one per zone), VPCs and NAT gateways. Undefined off EKS.
+ */
+export function awsQuotaNeeds(settings: Pick<Settings, "cluster" | "istio">, e: CapacityEstimate): string | undefined {
+    const c = settings.cluster;
+    const t = INSTANCE_TYPES[c.nodeGroup.instanceType];
+    if (c.mode !== "eks" || !t) return undefined;
+    const nodes = nodeGroupSizes(c.nodeGroup, e.nodes).maxSize;
+    const nats = c.natGateways === "single" ? 1 : c.availabilityZones;
+    const lb = settings.istio.ingress.serviceType === "LoadBalancer" ? 1 : 0;
+    const enisPerNode = Math.ceil((t.maxPods - 2) / (t.ipsPerEni - 1));
+    const vcpus = `${nodes * t.vcpu} vCPUs of ${c.nodeGroup.capacityType === "spot" ? "Spot Instance requests" : "On-Demand Standard instances"} (${nodes} × ${c.nodeGroup.instanceType} at the node group's largest size)`;
+    return `AWS quotas it needs in the Region: ${vcpus}, ${nats} Elastic IP${nats === 1 ? "" : "s"}, ${lb} Network Load Balancer${lb === 1 ? "" : "s"}, up to ${nodes * enisPerNode + nats + lb * c.availabilityZones} network interfaces, 1 VPC, ${nats} NAT gateway${nats === 1 ? "" : "s"} (docs/operations.md, "AWS quotas")`;
+}
+
 /** Plan lines describing the estimate. */
 export function describeCapacity(e: CapacityEstimate): string[] {
     const gib = (mi: number) => `${(mi / 1024).toFixed(1)} GiB`;
