@@ -25,6 +25,7 @@ const USAGE = [
     "  --dir <directory>       where Pulumi.yaml and the stack file are (default: this project)",
     "  --quiet                 print only warnings and the validation's verdict (what `npm run up` shows first)",
     "  --verbose               every resource under its component, every output, every release (default: the first screen, counted)",
+    "  --strict                fail when anything was left unchecked (a chart not rendered, a schema not known)",
 ].join("\n");
 
 /** A mistake the user can fix: printed as a message, never as a stack trace. */
@@ -36,7 +37,7 @@ function fail(message: string): never {
 async function main(): Promise<void> {
     let args;
     try {
-        args = parseArgs({ options: { stack: { type: "string" }, json: { type: "string" }, dir: { type: "string" }, diff: { type: "string" }, "expect-no-changes": { type: "boolean" }, graph: { type: "string" }, "policy-config": { type: "string" }, quiet: { type: "boolean" }, verbose: { type: "boolean" }, help: { type: "boolean" } } }).values;
+        args = parseArgs({ options: { stack: { type: "string" }, json: { type: "string" }, dir: { type: "string" }, diff: { type: "string" }, "expect-no-changes": { type: "boolean" }, graph: { type: "string" }, "policy-config": { type: "string" }, quiet: { type: "boolean" }, verbose: { type: "boolean" }, strict: { type: "boolean" }, help: { type: "boolean" } } }).values;
     } catch (err) {
         return fail(`${(err as Error).message}\n${USAGE}`);
     }
@@ -58,6 +59,7 @@ async function main(): Promise<void> {
     process.stdout.write(verdictText(planned.report, options));
     const problems = planned.report.problems;
     if (problems.length > 0) fail(`\nPlan validation failed (${problems.length} problems):\n${problems.map((p) => ` - ${p}`).join("\n")}`);
+    if (args.strict && planned.report.notChecked.length > 0) fail(`\n--strict: ${planned.report.notChecked.length} items were not checked (\`npm run plan -- --stack ${args.stack} --verbose\` lists them; most need \`npm run charts\`): nothing goes on from here`);
     if (previous) {
         const diff = diffPlans(previous, planned.plan);
         process.stdout.write(`\n${formatDiff(diff, previous, planned.plan)}\n`);

@@ -64,7 +64,8 @@ async function main(): Promise<number> {
     if ("refusal" in selected) return fail(selected.refusal);
     if (command === "up" || command === "preview") {
         process.stdout.write("Offline validation (npm run plan -- --quiet):\n");
-        const plan = spawnSync(process.execPath, ["-r", "sucrase/register/ts", path.join(PROJECT_DIR, "scripts", "plan.ts"), "--stack", stack, "--quiet"], {
+        const strict = (parsed as { flags: { strict: boolean } }).flags.strict ? ["--strict"] : [];
+        const plan = spawnSync(process.execPath, ["-r", "sucrase/register/ts", path.join(PROJECT_DIR, "scripts", "plan.ts"), "--stack", stack, "--quiet", ...strict], {
             cwd: PROJECT_DIR,
             stdio: "inherit",
             env: { ...process.env, ...place.envVars },

@@ -43,7 +43,10 @@ describe("npm run up|preview|destroy", () => {
         assert.equal(flags("up", ["--stack", "dev", "--yes"]).yes, true);
         const refused = parseOperation("up", ["--stack", "dev", "--skip-preview"]);
         assert.ok("refusal" in refused);
-        assert.match(refused.refusal, /^npm run up: Unknown option '--skip-preview'; it takes --stack <value>, --yes, --diff, .*, each passed on to `pulumi up` \(for anything else run the CLI itself: npx pulumi up --stack <name> \.\.\.\); nothing was run$/);
+        assert.match(refused.refusal, /^npm run up: Unknown option '--skip-preview'; it takes --stack <value>, --yes, --diff, .*, each passed on to `pulumi up`, and --strict \(stop when the offline validation left anything unchecked\) \(for anything else run the CLI itself: npx pulumi up --stack <name> \.\.\.\); nothing was run$/);
+        assert.equal(flags("up", ["--stack", "dev", "--strict"]).strict, true);
+        assert.equal(flags("up", ["--stack", "dev"]).strict, false);
+        assert.match((parseOperation("destroy", ["--stack", "dev", "--strict"]) as { refusal: string }).refusal, /^npm run destroy: Unknown option '--strict'/);
         assert.match((parseOperation("preview", ["--stack", "dev", "--yes"]) as { refusal: string }).refusal, /^npm run preview: Unknown option '--yes'/, "preview asks nothing");
         assert.match((parseOperation("up", []) as { refusal: string }).refusal, /^npm run up: --stack <name> is required/);
         assert.match((parseOperation("up", ["--stack", "dev", "--parallel", "0"]) as { refusal: string }).refusal, /--parallel must be a positive integer, got "0"/);

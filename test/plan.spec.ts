@@ -93,6 +93,18 @@ describe("offline plan of the shipped stacks", () => {
         assert.ok(verbose.stdout.split("\n").length > summaries.dev.split("\n").length);
     });
 
+    it("--quiet says which chart releases deploy unverified without a chart cache; --strict fails when anything was left unchecked", function () {
+        const quiet = runPlan(["--stack", "dev", "--quiet"]);
+        assert.equal(quiet.status, 0, quiet.stderr);
+        const strict = runPlan(["--stack", "dev", "--quiet", "--strict"]);
+        // Without a chart cache the releases are not rendered: --strict stops; with one (nothing left unchecked) it passes.
+        if (/among them \d+ chart releases? not rendered/.test(quiet.stdout)) {
+            assert.match(quiet.stdout, /Not checked: \d+ items, among them \d+ chart releases? not rendered \(no chart cache: `npm run charts`\), which deploy unverified \(`--strict` stops instead\)/);
+            assert.equal(strict.status, 1);
+            assert.match(strict.stderr, /\n--strict: \d+ items were not checked \(`npm run plan -- --stack dev --verbose` lists them; most need `npm run charts`\): nothing goes on from here/);
+        } else assert.equal(strict.status, 0, strict.stderr);
+    });
+
     it("writes --json and --graph where the user typed them: relative to the directory npm run was started in (INIT_CWD), and says where", () => {
         const sub = fs.mkdtempSync(path.join(TMP, "sub-"));
         const r = runPlan(["--stack", "dev", "--quiet", "--json", "out/plan.json", "--graph", "mesh.md"], { INIT_CWD: sub });

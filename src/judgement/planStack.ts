@@ -121,7 +121,9 @@ export function verdictText(report: ValidationReport, options: PlanTextOptions):
     const lines: string[] = [];
     report.advisory.forEach((w) => lines.push(`  ! advisory ${w}`));
     if (report.notChecked.length > 0 && options.quiet) {
-        lines.push(`Not checked: ${report.notChecked.length} items (run \`npm run plan -- --stack ${options.stack}\` for the list)`);
+        const charts = report.notChecked.filter((n) => /^release /.test(n)).length;
+        const unverified = charts > 0 ? `, among them ${charts} chart release${charts === 1 ? "" : "s"} not rendered (no chart cache: \`npm run charts\`), which deploy unverified (\`--strict\` stops instead)` : "";
+        lines.push(`Not checked: ${report.notChecked.length} items${unverified} (run \`npm run plan -- --stack ${options.stack}\` for the list)`);
     } else if (report.notChecked.length > 0 && !options.verbose) {
         lines.push(`\nNot checked (${report.notChecked.length}; each with its reason under --verbose):\n${notCheckedSummary(report.notChecked).join("\n")}`);
     } else if (report.notChecked.length > 0) {

@@ -25,6 +25,8 @@ export const OPERATION_FLAGS = {
     replace: { type: "string", multiple: true, for: ["up", "preview"] },
     "policy-pack": { type: "string", multiple: true, for: ["up", "preview"] },
     "policy-pack-config": { type: "string", multiple: true, for: ["up", "preview"] },
+    // The project's own, not the CLI's: refuse to go on when the offline validation left anything unchecked.
+    strict: { type: "boolean", for: ["up", "preview"] },
 } as const;
 
 export interface OperationFlags {
@@ -41,11 +43,14 @@ export interface OperationFlags {
     /** Policy packs instead of the project's; none given: the project's. */
     readonly policyPacks: readonly string[];
     readonly policyPackConfigs: readonly string[];
+    /** Stop before the CLI when the offline validation left anything unchecked (charts not rendered, schemas not known). */
+    readonly strict: boolean;
 }
 
 const flagList = (op: Operation) =>
     Object.entries(OPERATION_FLAGS)
         .filter(([, f]) => (f.for as readonly string[]).includes(op))
+        .filter(([name]) => name !== "strict")
         .map(([name, f]) => `--${name}${f.type === "string" ? " <value>" : ""}`)
         .join(", ");
 
@@ -53,7 +58,7 @@ const flagList = (op: Operation) =>
 export function parseOperation(op: Operation, args: readonly string[]): { readonly flags: OperationFlags } | { readonly refusal: string } {
     const options = Object.fromEntries(Object.entries(OPERATION_FLAGS).filter(([, f]) => (f.for as readonly string[]).includes(op)).map(([name, { for: _, ...f }]) => [name, f]));
     const refuse = (why: string) => ({
-        refusal: `npm run ${op}: ${why}; it takes ${flagList(op)}, each passed on to \`pulumi ${op}\` (for anything else run the CLI itself: npx pulumi ${op} --stack <name> ...); nothing was run`,
+        refusal: `npm run ${op}: ${why}; it takes ${flagList(op)}, each passed on to \`pulumi ${op}\`${op === "destroy" ? "" : ", and --strict (stop when the offline validation left anything unchecked)"} (for anything else run the CLI itself: npx pulumi ${op} --stack <name> ...); nothing was run`,
     });
     let values: Record<string, string | boolean | string[] | undefined>;
     try {
@@ -79,6 +84,7 @@ export function parseOperation(op: Operation, args: readonly string[]): { readon
             replace: list("replace"),
             policyPacks: list("policy-pack"),
             policyPackConfigs: list("policy-pack-config"),
+            strict: values.strict === true,
         },
     };
 }
