@@ -58,6 +58,20 @@ describe("plan diff", () => {
         assert.equal(formatDiff(diffPlans(before, before), before, before), "No changes between the plans of s (3 resources).");
     });
 
+    it("says why istiod's size changed where the stack file does not say it: the mesh's proxies, which a class's size or a stage moves", () => {
+        const istiod = (cpu: string) => res("mesh-istiod", { chart: "istiod", values: { pilot: { resources: { requests: { cpu } } } } }, { type: "kubernetes:helm.sh/v3:Release" });
+        const [before, after] = [plan([istiod("300m")]), plan([istiod("350m")])];
+        assert.equal(
+            formatDiff(diffPlans(before, after), before, after),
+            [
+                "Plan diff for s: 0 to add, 0 to remove, 1 to change",
+                "~ kubernetes:helm.sh/v3:Release  mesh-istiod",
+                '    inputs.values.pilot.resources.requests.cpu: "300m" -> "350m"',
+                "    why: istiod is sized from the mesh's proxies (every pod with a sidecar, or ztunnel's): a class's size or a lesson's stage moves them (docs/operations.md, \"Operations at scale\")",
+            ].join("\n"),
+        );
+    });
+
     it("says a change every attendee's namespace makes once, naming how many and whose; a change of one attendee as it is", () => {
         const ns = (id: string) => res(`ns-${id}`, { kind: "Namespace", metadata: { name: id, labels: { "istio-workshop/attendee": "true" } } });
         const ids = ["ana", "ben", "cyd", "di"];

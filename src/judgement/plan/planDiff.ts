@@ -74,7 +74,7 @@ export function formatDiff(diff: PlanDiff, before: Plan, after: Plan): string {
     const blocks: string[][] = [
         ...diff.added.map((u) => [`+ ${label(u)}`]),
         ...diff.removed.map((u) => [`- ${label(u)}`]),
-        ...diff.changed.map((c) => [`~ ${label(c.urn)}`, ...c.changes.map((ch) => `    ${ch.path}: ${show(ch.old)} -> ${show(ch.new)}`)]),
+        ...diff.changed.map((c) => [`~ ${label(c.urn)}`, ...c.changes.map((ch) => `    ${ch.path}: ${show(ch.old)} -> ${show(ch.new)}`), ...why(typeOf.get(c.urn), c.changes)]),
     ];
     // The same change in every attendee's namespace, once: "(20 attendees: attendee-01 … attendee-20)".
     const ids = [...new Set([...attendeesOf(before), ...attendeesOf(after)])].sort((a, b) => b.length - a.length);
@@ -94,6 +94,18 @@ export function formatDiff(diff: PlanDiff, before: Plan, after: Plan): string {
         else lines.push(`${key.split("\n")[0]}  (${who.length} attendees: ${who.length <= 3 ? who.join(", ") : `${who[0]} … ${who[who.length - 1]}`})`, ...key.split("\n").slice(1));
     }
     return lines.join("\n");
+}
+
+/**
+ * Why a change happened that the stack file does not name: istiod's resources and replicas follow the mesh's proxy
+ * count (`src/mesh/meshScale.ts`), which a class's size and the lessons' stages (their pods) move.
+ */
+function why(r: PlannedResource | undefined, changes: readonly ChangedPath[]): string[] {
+    const chart = (r?.inputs as any)?.chart;
+    if (chart === "istiod" && changes.some((c) => /^inputs\.values\.(pilot|resources|replicaCount|autoscale)/.test(c.path) || /resources|replicaCount/.test(c.path))) {
+        return ["    why: istiod is sized from the mesh's proxies (every pod with a sidecar, or ztunnel's): a class's size or a lesson's stage moves them (docs/operations.md, \"Operations at scale\")"];
+    }
+    return [];
 }
 
 /** The attendee namespaces of a plan (labelled as an attendee's). */
