@@ -7,7 +7,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CLUSTER_LIMITS, awsQuotaNeeds, maxAttendeesPerCluster, privateSubnetAddresses } from "../src/workshop/capacity";
+import { CLUSTER_LIMITS, awsQuotaNeeds, describeCapacity, maxAttendeesPerCluster, privateSubnetAddresses } from "../src/workshop/capacity";
 import { SettingsError } from "../src/settings/parse";
 import { loadStackConfig } from "../src/settings/stackFile";
 import { ISTIO_LOAD_TEST, istiodSizing, proxyModel, unscopedProxyMemoryMi } from "../src/mesh/meshScale";
@@ -202,5 +202,15 @@ describe("scale: docs/operations.md's figures for the shipped workshop", () => {
         const w = workshopFrom(s);
         assert.match(doc, new RegExp(`m6i\\.xlarge on-demand nodes sized from the attendees \\(${w.capacity.nodes}\\)`));
         assert.ok(doc.includes(awsQuotaNeeds(s, w.capacity)!.replace(/ \(docs\/operations\.md, "AWS quotas"\)$/, "")), awsQuotaNeeds(s, w.capacity));
+    });
+});
+
+describe("scale: docs/classroom.md's sizing example", () => {
+    it("is the shipped workshop's plan, line for line", () => {
+        const doc = fs.readFileSync(path.join(__dirname, "..", "docs", "classroom.md"), "utf8");
+        const raw = Object.fromEntries(Object.entries(loadStackConfig(path.join(__dirname, ".."), "workshop").config).map(([k, v]) => [k.replace(/^istio-workshop:/, ""), JSON.parse(v)]));
+        const s = settingsFor(raw, "workshop");
+        const w = workshopFrom(s);
+        for (const line of [...describeCapacity(w.capacity), awsQuotaNeeds(s, w.capacity)!]) assert.ok(doc.includes(`  ${line}\n`), line);
     });
 });
