@@ -43,7 +43,7 @@ describe("npm run up|preview|destroy", () => {
         assert.equal(flags("up", ["--stack", "dev", "--yes"]).yes, true);
         const refused = parseOperation("up", ["--stack", "dev", "--skip-preview"]);
         assert.ok("refusal" in refused);
-        assert.match(refused.refusal, /^npm run up: Unknown option '--skip-preview'; it takes --stack <value>, --yes, --diff, .*, each passed on to `pulumi up`, and --strict \(stop when the offline validation left anything unchecked\) \(for anything else run the CLI itself: npx pulumi up --stack <name> \.\.\.\); nothing was run$/);
+        assert.match(refused.refusal, /^npm run up: Unknown option '--skip-preview'; it takes --stack <value>, --yes, --diff, .*, each passed on to `pulumi up`, and --strict \(stop when the offline validation left anything unchecked\) \(for anything else run the CLI itself: npm run -s pulumi -- up --stack <name> \.\.\.\); nothing was run$/);
         assert.equal(flags("up", ["--stack", "dev", "--strict"]).strict, true);
         assert.equal(flags("up", ["--stack", "dev"]).strict, false);
         assert.match((parseOperation("destroy", ["--stack", "dev", "--strict"]) as { refusal: string }).refusal, /^npm run destroy: Unknown option '--strict'/);
@@ -97,6 +97,18 @@ describe("npm run up|preview|destroy", () => {
         assert.equal(k.status, 1);
         assert.equal(k.stderr, "stack dev has no attendees (istio-workshop:attendees in Pulumi.dev.yaml): there are no kubeconfigs to hand out\n");
         assert.deepEqual(fake.calls(), []);
+    });
+
+    it("npm run pulumi runs the project's Pulumi CLI (the one on PATH when recent enough) with the arguments as given, in the project's folder", () => {
+        const fake = fakePulumi(`v${PINNED_PULUMI}`);
+        const r = spawnSync(process.execPath, ["-r", "sucrase/register/ts", path.join(PROJECT_DIR, "scripts", "pulumi-cli.ts"), "stack", "output", "ingressGatewayAddress", "--stack", "workshop"], {
+            cwd: PROJECT_DIR,
+            encoding: "utf8",
+            env: { ...process.env, PATH: `${fake.dir}${path.delimiter}${process.env.PATH}` },
+            timeout: 120_000,
+        });
+        assert.equal(r.status, 0, r.stderr);
+        assert.ok(fake.calls().includes("stack output ingressGatewayAddress --stack workshop"), fake.calls().join("\n"));
     });
 
     it("never creates a stack as a side effect: one the backend lacks is refused with the stacks it has; stack-init creates it", () => {

@@ -11,7 +11,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { OPERATION_FLAGS, OPERATIONS, parseOperation, runOperation, type Operation } from "../src/tooling/operations";
+import { OPERATION_FLAGS, OPERATIONS, PROJECT_FLAGS, parseOperation, runOperation, type Operation } from "../src/tooling/operations";
 import { createStack, locatePulumi, openStack, stackOutputs } from "../src/tooling/pulumi";
 import { POLICY_PACK, PROJECT_DIR } from "../src/tooling/target";
 import { fakePulumi } from "./fakePulumi";
@@ -143,6 +143,8 @@ describe("the commands the README and the docs show", () => {
                         problems.push(`${where}: npm ${words[1]}`);
                         continue;
                     }
+                    // `npm run -s <script>`: npm's own silence flag (what a command's output is captured with) is not the script's.
+                    if (["-s", "--silent"].includes(words[2])) words.splice(2, 1);
                     const script = words[2];
                     if (script === undefined) continue; // `npm run`: the list of scripts
                     if (!PACKAGE.scripts[script]) {
@@ -150,6 +152,12 @@ describe("the commands the README and the docs show", () => {
                         continue;
                     }
                     const flags = words.slice(3).filter((w) => w.startsWith("--") && w !== "--");
+                    if (script === "pulumi") {
+                        // The project's Pulumi CLI, with the CLI's own command and flags after `--`.
+                        const p = pulumiProblem(words.slice(words[3] === "--" ? 4 : 3));
+                        if (p) problems.push(`${where}: ${p}`);
+                        continue;
+                    }
                     if (PASS_THROUGH[script]) {
                         // A mention in passing (`npm run up`) names no stack: its flags are what is checked.
                         const given = words.slice(4);
@@ -177,7 +185,7 @@ describe("the commands the README and the docs show", () => {
         // Each operation's flags are flags of the CLI's command of the same name.
         for (const op of OPERATIONS) {
             for (const [name, f] of Object.entries(OPERATION_FLAGS)) {
-                if (!(f.for as readonly string[]).includes(op)) continue;
+                if (!(f.for as readonly string[]).includes(op) || PROJECT_FLAGS.has(name)) continue;
                 const flags = [`--${name}`, ..."short" in f ? [`-${f.short}`] : []];
                 for (const flag of flags) assert.equal(pulumiProblem([op, flag]), undefined, `${op} ${flag}`);
             }

@@ -104,7 +104,7 @@ export function nextSteps(settings: Pick<Settings, "stack" | "cluster" | "awsPro
     }
     return [
         `aws eks update-kubeconfig --region ${c.region} --name ${c.name}${settings.awsProfile ? ` --profile ${settings.awsProfile}` : ""}`,
-        `# or: npx pulumi stack output kubeconfig --show-secrets ${stack} > kubeconfig.json && export KUBECONFIG=$PWD/kubeconfig.json`,
+        `# or: npm run -s pulumi -- stack output kubeconfig --show-secrets ${stack} > kubeconfig.json && export KUBECONFIG=$PWD/kubeconfig.json`,
         "kubectl get nodes",
         "kubectl get pods -n istio-system",
     ];

@@ -29,6 +29,9 @@ export const OPERATION_FLAGS = {
     strict: { type: "boolean", for: ["up", "preview"] },
 } as const;
 
+/** Flags of the project's own among `OPERATION_FLAGS`: read by the commands, never passed to the CLI. */
+export const PROJECT_FLAGS: ReadonlySet<string> = new Set(["strict"]);
+
 export interface OperationFlags {
     readonly stack: string;
     readonly yes: boolean;
@@ -50,7 +53,7 @@ export interface OperationFlags {
 const flagList = (op: Operation) =>
     Object.entries(OPERATION_FLAGS)
         .filter(([, f]) => (f.for as readonly string[]).includes(op))
-        .filter(([name]) => name !== "strict")
+        .filter(([name]) => !PROJECT_FLAGS.has(name))
         .map(([name, f]) => `--${name}${f.type === "string" ? " <value>" : ""}`)
         .join(", ");
 
@@ -58,7 +61,7 @@ const flagList = (op: Operation) =>
 export function parseOperation(op: Operation, args: readonly string[]): { readonly flags: OperationFlags } | { readonly refusal: string } {
     const options = Object.fromEntries(Object.entries(OPERATION_FLAGS).filter(([, f]) => (f.for as readonly string[]).includes(op)).map(([name, { for: _, ...f }]) => [name, f]));
     const refuse = (why: string) => ({
-        refusal: `npm run ${op}: ${why}; it takes ${flagList(op)}, each passed on to \`pulumi ${op}\`${op === "destroy" ? "" : ", and --strict (stop when the offline validation left anything unchecked)"} (for anything else run the CLI itself: npx pulumi ${op} --stack <name> ...); nothing was run`,
+        refusal: `npm run ${op}: ${why}; it takes ${flagList(op)}, each passed on to \`pulumi ${op}\`${op === "destroy" ? "" : ", and --strict (stop when the offline validation left anything unchecked)"} (for anything else run the CLI itself: npm run -s pulumi -- ${op} --stack <name> ...); nothing was run`,
     });
     let values: Record<string, string | boolean | string[] | undefined>;
     try {
