@@ -30,6 +30,12 @@ export const INJECTION_LABELS: Readonly<Record<string, string>> = { "istio-injec
 export const AMBIENT_LABELS: Readonly<Record<string, string>> = { "istio.io/dataplane-mode": "ambient" };
 
 /**
+ * The port of ambient mode's HBONE tunnels: a mesh caller's connection to an ambient pod, and an ambient caller's to a
+ * proxy, arrive there, so NetworkPolicies judge that port, not the Service's (istio.io, "Ambient and Kubernetes NetworkPolicy").
+ */
+export const HBONE_PORT = 15008;
+
+/**
  * An ambient lesson's waypoint, as Istio 1.30.3 names its parts (shared/upstream/ambient-1.30.3.md): a Gateway API
  * `Gateway` of the class istiod registers with ambient on (`istio-waypoint`), one HBONE listener (`mesh`, 15008, as
  * the samples' waypoints declare it); the Services that send through it carry `istio.io/use-waypoint=<its name>`
@@ -41,14 +47,8 @@ export const WAYPOINT = {
     className: "istio-waypoint",
     useLabel: "istio.io/use-waypoint",
     podLabel: "gateway.networking.k8s.io/gateway-name",
-    listener: { name: "mesh", port: 15008, protocol: "HBONE" } as const,
+    listener: { name: "mesh", port: HBONE_PORT, protocol: "HBONE" } as const,
 } as const;
-
-/**
- * The port of ambient mode's HBONE tunnels: a mesh caller's connection to an ambient pod, and an ambient caller's to a
- * proxy, arrive there, so NetworkPolicies judge that port, not the Service's (istio.io, "Ambient and Kubernetes NetworkPolicy").
- */
-export const HBONE_PORT = 15008;
 
 /** How a lessons namespace joins the mesh of a data plane: sidecar injection, or ambient enrolment. */
 export function enrolmentLabels(dataplane: "sidecar" | "ambient"): Readonly<Record<string, string>> {

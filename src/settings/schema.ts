@@ -143,10 +143,11 @@ function crossSectionRules(s: CrossSections, ctx: z.RefinementCtx): void {
 }
 
 /**
- * What ambient mode does not run yet, each refused naming its key: the lessons written for sidecars (their stages
- * route, fail, retry and check with the Envoy beside each workload, which ambient has not: without a waypoint
- * ztunnel applies no HTTP rule at all), and a classroom (its isolation, admission rules and attack suite are held
- * to the sidecar data plane's traffic, not to ztunnel's HBONE).
+ * What ambient mode runs, each refusal naming its key: the ambient lessons and bookinfo's ambient form need Gateway
+ * API ingress (their gateway routes are HTTPRoutes), one of them per namespace (both run bookinfo's Services);
+ * bookinfo's stages a waypoint cannot carry are refused with why (`AMBIENT_STAGES`), for the class and per attendee;
+ * the other lessons written for sidecars are refused (their stages route, fail, retry and check with the Envoy
+ * beside each workload, which ambient has not).
  */
 function ambientRules(s: CrossSections, ctx: z.RefinementCtx): void {
     const issue = (path: (string | number)[], input: unknown, message: string) => ctx.addIssue({ code: "custom", path, input, message });

@@ -6,7 +6,7 @@
  */
 import { ATTENDEE_ACCOUNT } from "../../classroom/attendeeSpec";
 import { ADDONS_NAMESPACE, ISTIOD_POD_LABELS, JAEGER_LABELS, KIALI_POD_LABELS, PROMETHEUS_SERVER_POD_LABELS } from "../../model/endpoints";
-import { INGRESS_GATEWAY, INGRESS_NAMESPACE, ISTIO_NAMESPACE, WAYPOINT, WORKSHOP_GATEWAY } from "../../model/platform";
+import { HBONE_PORT, INGRESS_GATEWAY, INGRESS_NAMESPACE, ISTIO_NAMESPACE, WAYPOINT, WORKSHOP_GATEWAY } from "../../model/platform";
 import { EXTERNAL_HOST } from "../../lessons/catalog/egress";
 import { JOB_BOUNDS, LIST_BOUNDS, MAX_REPLICAS } from "../../classroom/admissionSpec";
 import type { Pod } from "../kubernetes/network";
@@ -123,8 +123,8 @@ const AMBIENT_ATTACKS: readonly Attack[] = ([
     },
     { what: "deploy a waypoint in another attendee's namespace", attempt: (_, victim) => ({ verb: "create", group: "gateway.networking.k8s.io", resource: "gateways", namespace: victim }) },
     { what: "bind another attendee's namespace to its waypoint (istio.io/use-waypoint on their namespace)", attempt: (_, victim) => ({ verb: "patch", group: "", resource: "namespaces", name: victim }) },
-    { what: "reach another attendee's pods through ztunnel's HBONE tunnel (port 15008)", attempt: (_, victim) => connect(victim, { app: "productpage", version: "v1" }, 15008) },
-    { what: "reach another attendee's waypoint (port 15008)", attempt: (_, victim) => connect(victim, { [WAYPOINT.podLabel]: WAYPOINT.name }, 15008) },
+    { what: "reach another attendee's pods through ztunnel's HBONE tunnel (port 15008)", attempt: (_, victim) => connect(victim, { app: "productpage", version: "v1" }, HBONE_PORT) },
+    { what: "reach another attendee's waypoint (port 15008)", attempt: (_, victim) => connect(victim, { [WAYPOINT.podLabel]: WAYPOINT.name }, HBONE_PORT) },
 ] as Attack[]).map((a) => ({ ...a, dataplane: "ambient" as const }));
 
 

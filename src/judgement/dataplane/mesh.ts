@@ -27,12 +27,12 @@
 import { createHash } from "crypto";
 import { tokenVerdict } from "./jwt";
 import { authorizationRefusal, networkRefusal, selectorMatches } from "../kubernetes/network";
-import { EXPORT_TO_ANNOTATION } from "../../model/platform";
+import { EXPORT_TO_ANNOTATION, HBONE_PORT } from "../../model/platform";
 import { NotModelled, appAnswer, requestMetric, type Answer, type AppRequest, type ModelPod, type Replies } from "./apps";
 import { apiGatewayOutcome, apiGatewaysOf, apiServiceOutcome, type ApiLookup } from "./gatewayApi";
 import { waypointOf, waypointPods, waypointRefusal } from "./waypoint";
 import { isGatewayApi } from "../../model/gatewayApiObjects";
-import { HBONE_PORT, ztunnelRefusal } from "./ztunnel";
+import { ztunnelRefusal } from "./ztunnel";
 
 export interface MeshConfig {
     readonly rootNamespace: string;

@@ -17,7 +17,6 @@
  *    that port (istio.io, "Ambient and Kubernetes NetworkPolicy").
  */
 import { AMBIENT_LABELS } from "../../model/platform";
-export { HBONE_PORT } from "../../model/platform";
 import { authorizationRefusal, selectorMatches } from "../kubernetes/network";
 import type { ModelPod } from "./apps";
 

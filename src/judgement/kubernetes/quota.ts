@@ -96,13 +96,15 @@ export function quotaUsage(object: any, resource: string, group: string, count: 
 /** The first quota of the namespace that `count` objects like `object` exceed by themselves, as the API server says it. */
 export function quotaRefusal(quotas: readonly any[], object: any, resource: string, group: string, count: number, limitRanges: readonly any[] = [], existing: readonly any[] = []): string | undefined {
     const use = quotaUsage(object, resource, group, count, limitRanges);
+    // The quota names each held object counts under (its count, and a core kind's legacy name).
+    const held = existing.map((o) => Object.keys(quotaUsage(o, resourceOf(o).resource, resourceOf(o).group, 1)));
     for (const q of quotas) {
         for (const [name, hard] of Object.entries<string>(q.spec?.hard ?? {})) {
             if (use[name] === undefined) continue;
             const counted = name.startsWith("count/") || LEGACY_COUNT.has(name);
             const limit = counted ? Number(hard) : amount(name, hard);
             // What the namespace already holds of a counted kind (the API server's quota counts it as used).
-            const used = counted ? existing.filter((o) => Object.keys(quotaUsage(o, resourceOf(o).resource, resourceOf(o).group, 1)).includes(name)).length : 0;
+            const used = counted ? held.filter((names) => names.includes(name)).length : 0;
             if (use[name] + used > limit) return `exceeded quota: ${q.metadata?.name}, requested: ${name}=${use[name]}${counted ? `, used: ${name}=${used}` : ""}, limited: ${name}=${hard}`;
         }
     }
