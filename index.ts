@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ObservabilityAddons } from "./src/addons/observabilityAddons";
+import { exposedUiUrls as uiUrls } from "./src/addons/exposure";
 import { Classroom } from "./src/classroom/classroom";
 import { WorkshopCluster } from "./src/cluster/workshopCluster";
 import { IstioMesh } from "./src/mesh/istioMesh";
@@ -28,7 +29,8 @@ const mesh = new IstioMesh("mesh", {
 });
 const addons = new ObservabilityAddons("addons", {
     provider: cluster.provider,
-    addons: config.addons,
+    // `expose` as resolved: its default reads the class, which the component is not given.
+    addons: { ...config.addons, expose: [...settings.addons.expose] },
     istio: config.istio,
     cluster: clusterFacts,
     mesh: mesh.istiod,
@@ -55,6 +57,7 @@ export const istioVersion = mesh.version;
 export const ingressGatewayAddress = mesh.ingressAddress;
 export const meshChecks = mesh.checks;
 export const portForwards = addons.portForwards;
+export const exposedUiUrls = mesh.ingressAddress.apply((a) => uiUrls(settings.addons, settings.istio.ingress, a, settings.classroom.domain));
 export const kialiLogin = addons.kialiLogin;
 export const grafanaAdminPassword = addons.grafanaAdminPassword;
 export const jaegerPassword = addons.jaegerPassword;

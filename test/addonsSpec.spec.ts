@@ -6,15 +6,14 @@ import {
     ADDON_RESOURCES,
     ISTIO_DASHBOARDS,
     addonReleases,
-    exposedRoutes,
     grafanaValues,
-    htpasswdLine,
     jaegerConfig,
     jaegerObjects,
     kialiValues,
     portForwards,
     prometheusValues,
 } from "../src/addons/addonsSpec";
+import { exposedHttpRoutes, exposedRoutes, htpasswdLine } from "../src/addons/exposure";
 import { EKS_RAW, EXPOSED_RAW, TEST_CERTIFICATE, settingsFor } from "./helpers";
 
 const addonsOf = (addons: Record<string, unknown>) => settingsFor({ ...EXPOSED_RAW, addons }).addons;
@@ -80,6 +79,7 @@ describe("addons spec (pure)", () => {
         assert.deepEqual(kialiValues(addonsOf({})), {
             auth: { strategy: "token" },
             server: { port: 20001, web_root: "/kiali" },
+            kubernetes_config: { cache_token_namespace_duration: 300 },
             deployment: {
                 instance_name: "kiali",
                 service_type: "ClusterIP",
@@ -163,14 +163,47 @@ describe("addons spec (pure)", () => {
         );
     });
 
-    it("refuses to expose the UIs without TLS, naming the keys, and a certificate without the AWS load balancer", () => {
-        assert.throws(() => settingsFor({ ...EKS_RAW, addons: { expose: true } }), /addons\.expose: needs istio\.ingress\.certificateArn \(an ACM certificate for the load balancer's 443 listener\)/);
-        assert.throws(() => settingsFor({ cluster: { mode: "existing", context: "kind-istio-workshop" }, addons: { expose: true } }), /addons\.expose: serves the UIs over TLS only, which needs the AWS load balancer/);
+    it("exposes over TLS on every cluster (the gateway ends it with the workshop CA's certificate), and refuses a certificate without the AWS load balancer", () => {
+        assert.deepEqual(settingsFor({ ...EKS_RAW, addons: { expose: true } }).addons.expose, ["kiali", "grafana", "jaeger"]);
+        assert.deepEqual(settingsFor({ cluster: { mode: "existing", context: "kind-istio-workshop" }, addons: { expose: ["kiali"] } }).addons.expose, ["kiali"]);
         assert.throws(
             () => settingsFor({ cluster: { mode: "existing", context: "kind-istio-workshop" }, istio: { ingress: { certificateArn: TEST_CERTIFICATE } } }),
             /istio\.ingress\.certificateArn: needs the AWS load balancer: cluster\.mode eks with istio\.ingress\.serviceType LoadBalancer/,
         );
         assert.throws(() => settingsFor({ ...EKS_RAW, istio: { ingress: { certificateArn: "arn:aws:iam::123456789012:server-certificate/x" } } }), /istio\.ingress\.certificateArn: must be an ACM certificate ARN/);
+    });
+
+    it("exposes Kiali by default where the stack has attendees, nothing without; a list names UIs, each one that is on, once", () => {
+        assert.deepEqual(settingsFor({ ...EKS_RAW, attendees: 3 }).addons.expose, ["kiali"]);
+        assert.deepEqual(settingsFor({ ...EKS_RAW, attendees: 3, addons: { kiali: false } }).addons.expose, []);
+        assert.deepEqual(settingsFor({ ...EKS_RAW, attendees: 3, addons: { expose: false } }).addons.expose, []);
+        assert.deepEqual(settingsFor({ ...EKS_RAW }).addons.expose, []);
+        // Canonical order, whatever the list's.
+        assert.deepEqual(settingsFor({ ...EKS_RAW, addons: { expose: ["jaeger", "kiali"] } }).addons.expose, ["kiali", "jaeger"]);
+        assert.throws(() => settingsFor({ ...EKS_RAW, addons: { grafana: false, expose: ["grafana"] } }), /addons\.expose\[0\]: names an addon this stack turns off: set addons\.grafana: true, or remove it from addons\.expose, got "grafana"/);
+        assert.throws(() => settingsFor({ ...EKS_RAW, addons: { expose: ["kiali", "kiali"] } }), /addons\.expose\[1\]: names a UI twice/);
+        assert.throws(() => settingsFor({ ...EKS_RAW, addons: { expose: ["prometheus"] } }), /addons\.expose\[0\]: must be true, false or a list of kiali, grafana, jaeger, got "prometheus"/);
+    });
+
+    it("keeps each login token's namespaces in Kiali for minutes, not Kiali's 10 s (an attendee's costs a GET per namespace)", () => {
+        assert.deepEqual((kialiValues(addonsOf({})) as any).kubernetes_config, { cache_token_namespace_duration: 300 });
+    });
+
+    it("routes the exposed UIs with HTTPRoutes on the shared Gateway's listeners under Gateway API ingress: https to the UI, http redirected", () => {
+        assert.deepEqual(exposedHttpRoutes(addonsOf({ expose: false })), []);
+        const [http, https] = exposedHttpRoutes(addonsOf({ expose: true }));
+        assert.deepEqual(http.spec.parentRefs, [{ name: "workshop-gateway", namespace: "istio-ingress", sectionName: "http" }]);
+        assert.deepEqual(http.spec.rules[0].filters, [{ type: "RequestRedirect", requestRedirect: { scheme: "https", port: 443, statusCode: 301 } }]);
+        assert.deepEqual(http.spec.rules[0].matches?.map((m) => m.path?.value), ["/kiali", "/grafana", "/jaeger"]);
+        assert.deepEqual(https.spec.parentRefs, [{ name: "workshop-gateway", namespace: "istio-ingress", sectionName: "https" }]);
+        assert.deepEqual(
+            https.spec.rules.map((r) => [r.matches?.[0].path?.value, r.backendRefs?.[0].name, r.backendRefs?.[0].port]),
+            [
+                ["/kiali", "kiali", 20001],
+                ["/grafana", "grafana", 3000],
+                ["/jaeger", "jaeger-auth", 8080],
+            ],
+        );
     });
 
     it("property: whatever is enabled, exposing never routes to Prometheus nor to an addon that is off", () => {

@@ -33,6 +33,8 @@ const EXPECTED: Readonly<Record<string, Layer>> = {
     "mint a token for a ServiceAccount": "RBAC",
     "bind itself to a ClusterRole (cluster-admin)": "RBAC",
     "change its own Role": "RBAC",
+    "see another attendee's namespace in Kiali (GET their Namespace with its token)": "RBAC",
+    "see every namespace in Kiali (LIST namespaces with its token)": "RBAC",
     "relabel its namespace (drop Pod Security, the attendee label)": "RBAC",
     "raise its quota": "RBAC",
     "write Endpoints (point a Service anywhere, CVE-2021-25740)": "RBAC",

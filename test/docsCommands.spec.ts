@@ -274,7 +274,8 @@ describe("the commands the README and the docs show", () => {
                 const key = `${words[2]} ${args.join(" ")}`;
                 if (ran.includes(key)) continue;
                 const script = path.join(ROOT, scriptFile(words[2]));
-                const r = spawnSync(process.execPath, ["-r", require.resolve("sucrase/register/ts"), script, ...args], { cwd, encoding: "utf8", timeout: 300_000 });
+                // As npm run would start them from there: the scripts resolve the paths they are given from INIT_CWD.
+                const r = spawnSync(process.execPath, ["-r", require.resolve("sucrase/register/ts"), script, ...args], { cwd, env: { ...process.env, INIT_CWD: cwd }, encoding: "utf8", timeout: 300_000 });
                 assert.equal(r.status, 0, `${s.file}: npm run ${key} failed:\n${r.stderr.slice(-2000)}`);
                 ran.push(key);
             }

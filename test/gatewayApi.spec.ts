@@ -154,7 +154,7 @@ describe("Gateway API ingress", function () {
         assert.deepEqual(statuses(objects, mesh, ["/productpage", "/v1"]), { "/productpage": 200, "/v1": 200 });
     });
 
-    it("refuses what Gateway API ingress does not carry, each by its key; a classroom is not one of them", () => {
+    it("refuses what Gateway API ingress does not carry, each by its key; a classroom and exposed UIs are not among them", () => {
         const refused = (raw: Record<string, unknown>) => {
             try {
                 parseSettings(raw, { stack: "dev" });
@@ -164,7 +164,8 @@ describe("Gateway API ingress", function () {
             return [];
         };
         assert.deepEqual(refused({ ...RAW, attendees: 2 }), []);
-        assert.deepEqual(refused({ ...RAW, addons: { expose: true }, istio: { ingress: { api: "gateway-api", certificateArn: TEST_CERTIFICATE } } }).map((p) => p.split(":")[0]), ["addons.expose"]);
+        // The exposed UIs are HTTPRoutes of their own there (`exposedHttpRoutes`).
+        assert.deepEqual(refused({ ...RAW, addons: { expose: true }, istio: { ingress: { api: "gateway-api", certificateArn: TEST_CERTIFICATE } } }), []);
         assert.deepEqual(refused({ ...RAW, apps: { bookinfo: { routes: { gateway: [{ weights: { v1: 100 } }, { match: { sourceLabels: { app: "x" } }, to: "productpage" }] } } } }).map((p) => p.split(":")[0]), [
             "apps.bookinfo.routes.gateway[0].weights",
             "apps.bookinfo.routes.gateway[1].match.sourceLabels",

@@ -53,7 +53,7 @@ describe("settings: defaults", () => {
                 grafana: { enabled: true, version: "11.6.1" },
                 jaeger: { enabled: true, version: "2.20.0" },
                 kiali: { enabled: true, version: "2.29.0" },
-                expose: false,
+                expose: [],
             },
             apps: {
                 namespace: "demo",
@@ -149,7 +149,7 @@ describe("settings: refusals name the key, the value and what is allowed", () =>
     });
 
     it("refuses a wrong type", () => {
-        assert.deepEqual(problems({ ...EKS_RAW, addons: { expose: "yes" } }), ['addons.expose: must be true or false, got "yes"']);
+        assert.deepEqual(problems({ ...EKS_RAW, addons: { expose: "yes" } }), ['addons.expose: must be true, false or a list of kiali, grafana, jaeger, got "yes"']);
         assert.deepEqual(problems({ ...EKS_RAW, addons: { kiali: "yes" } }), ['addons.kiali: must be true, false or a mapping { enabled, version }, got "yes"']);
     });
 

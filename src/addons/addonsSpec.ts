@@ -1,29 +1,25 @@
 /**
  * Pure builders for the observability addons: Helm values for Prometheus,
- * Grafana and Kiali, Jaeger v2 as plain Kubernetes objects, the routes that
- * expose the UIs, and the port-forward commands. Every URL one addon uses to
+ * Grafana and Kiali, Jaeger v2 as plain Kubernetes objects, and the
+ * port-forward commands (the routes that expose the UIs: `exposure.ts`). Every URL one addon uses to
  * reach another comes from `endpoints.ts`, the same place the Service names do.
  */
 import type { types } from "@pulumi/kubernetes";
-import { createHash } from "crypto";
 import YAML from "yaml";
 import { scrapeConfigs } from "./prometheusScrape";
 import {
     ADDONS_NAMESPACE,
     GRAFANA,
-    JAEGER_AUTH,
     JAEGER_COLLECTOR,
     JAEGER_QUERY,
     JAEGER_QUERY_GRPC_PORT,
     KIALI,
     PROMETHEUS,
     clusterUrl,
-    host,
     type Endpoint,
 } from "../model/endpoints";
-import { istioObject, type IstioObject } from "../model/istioObjects";
 import { RELEASE_TIMEOUT_SECONDS, type ReleaseSpec } from "../model/release";
-import { INGRESS_NAMESPACE, WORKSHOP_GATEWAY, exportedTo } from "../model/platform";
+import { INGRESS_NAMESPACE, exportedTo } from "../model/platform";
 import { IMAGES, imageParts } from "../model/images";
 import { NO_SIDECAR_LABELS, RESTRICTED_CONTAINER_SECURITY, RESTRICTED_POD_SECURITY } from "../model/podSecurity";
 import type { Settings } from "../settings/schema";
@@ -139,7 +135,7 @@ export function grafanaValues(addons: Addons, istioVersion: string, dataplane: "
     }
     return {
         fullnameOverride: GRAFANA.service,
-        service: { type: "ClusterIP", port: GRAFANA.port, ...(addons.expose ? { annotations: exportedTo([INGRESS_NAMESPACE]) } : {}) },
+        service: { type: "ClusterIP", port: GRAFANA.port, ...(addons.expose.includes("grafana") ? { annotations: exportedTo([INGRESS_NAMESPACE]) } : {}) },
         admin: { existingSecret: GRAFANA_ADMIN_SECRET.name, userKey: GRAFANA_ADMIN_SECRET.userKey, passwordKey: GRAFANA_ADMIN_SECRET.passwordKey },
         "grafana.ini": {
             server: { root_url: `%(protocol)s://%(domain)s:%(http_port)s${GRAFANA.path}/`, serve_from_sub_path: true },
@@ -174,23 +170,31 @@ export function grafanaValues(addons: Addons, istioVersion: string, dataplane: "
     };
 }
 
-/** Where a browser opens a UI: through the gateway when exposed, else the port-forward address. */
 /** Where a browser opens a UI: its path on the gateway (over https) when exposed, else through a port-forward. */
 export function browserUrl(e: Endpoint, exposed: boolean): string {
     return exposed ? e.path : `http://localhost:${e.port}${e.path}`;
 }
 
 /**
+ * How long Kiali keeps, per login token, the namespaces it may show. An attendee's token may not list namespaces, so
+ * Kiali tries a GET of every namespace with it and keeps those that answer (`business/namespaces.go`,
+ * `filterToNamespacesUserCanGet`, at v2.29.0): one read of the API server per namespace of the cluster, per token,
+ * each time this runs out (Kiali's default: 10 s). A class's namespaces do not change during the day.
+ */
+export const KIALI_TOKEN_NAMESPACES_SECONDS = 300;
+
+/**
  * Kiali: token login (never anonymous), wired explicitly to the Prometheus,
  * Grafana and Jaeger this stack creates. With the token strategy Kiali shows a
- * user only the namespaces their token may read, so an attendee's token shows
- * only their namespace.
+ * user only the namespaces their token may GET (the Namespace object), so an
+ * attendee's token shows only their namespace.
  */
 export function kialiValues(addons: Addons): Record<string, unknown> {
-    const exposed = addons.expose;
+    const exposed = addons.expose.includes("kiali");
     return {
         auth: { strategy: "token" },
         server: { port: KIALI.port, web_root: KIALI.path },
+        kubernetes_config: { cache_token_namespace_duration: KIALI_TOKEN_NAMESPACES_SECONDS },
         deployment: {
             instance_name: KIALI.service,
             service_type: "ClusterIP",
@@ -208,7 +212,7 @@ export function kialiValues(addons: Addons): Record<string, unknown> {
                 ? {
                       enabled: true,
                       internal_url: clusterUrl(GRAFANA),
-                      external_url: browserUrl(GRAFANA, exposed),
+                      external_url: browserUrl(GRAFANA, addons.expose.includes("grafana")),
                       auth: {
                           type: "basic",
                           username: GRAFANA_ADMIN_SECRET.user,
@@ -222,7 +226,7 @@ export function kialiValues(addons: Addons): Record<string, unknown> {
                       provider: "jaeger",
                       use_grpc: true,
                       internal_url: clusterUrl(JAEGER_QUERY, JAEGER_QUERY_GRPC_PORT),
-                      external_url: browserUrl(JAEGER_QUERY, exposed),
+                      external_url: browserUrl(JAEGER_QUERY, addons.expose.includes("jaeger")),
                   }
                 : { enabled: false },
         },
@@ -335,101 +339,6 @@ export function jaegerObjects(version: string) {
             },
         },
     };
-}
-
-/** One htpasswd line in the salted SHA-1 scheme nginx reads (`{SSHA}`). */
-export function htpasswdLine(user: string, password: string, salt: string): string {
-    const digest = createHash("sha1").update(password).update(salt).digest();
-    return `${user}:{SSHA}${Buffer.concat([digest, Buffer.from(salt)]).toString("base64")}\n`;
-}
-
-
-/** nginx in front of Jaeger's UI when exposed: basic auth, then proxy to the query service. */
-export function jaegerAuthObjects() {
-    const labels = { app: JAEGER_AUTH.service };
-    const meta = (name: string) => ({ name, namespace: ADDONS_NAMESPACE, labels: { ...labels } });
-    const conf = [
-        "server {",
-        `    listen ${JAEGER_AUTH.port};`,
-        "    location = /healthz { access_log off; return 200; }",
-        "    proxy_http_version 1.1;",
-        `    location ${JAEGER_QUERY.path} {`,
-        '        auth_basic "Jaeger";',
-        `        auth_basic_user_file /etc/nginx/auth/${JAEGER_AUTH_SECRET.key};`,
-        `        proxy_pass http://${host(JAEGER_QUERY)}:${JAEGER_QUERY.port};`,
-        "        proxy_set_header Host $host;",
-        "    }",
-        "}",
-        "",
-    ].join("\n");
-    return {
-        configMap: { metadata: meta(JAEGER_AUTH.service), data: { "default.conf": conf } },
-        deployment: {
-            metadata: meta(JAEGER_AUTH.service),
-            spec: {
-                replicas: 1,
-                selector: { matchLabels: { ...labels } },
-                template: {
-                    metadata: { labels: { ...labels, version: "v1", ...NO_SIDECAR_LABELS } },
-                    spec: {
-                        securityContext: RESTRICTED_POD_SECURITY,
-                        containers: [
-                            {
-                                name: "nginx",
-                                image: IMAGES.nginx,
-                                ports: [{ name: "http", containerPort: JAEGER_AUTH.port }],
-                                readinessProbe: { httpGet: { path: "/healthz", port: JAEGER_AUTH.port } },
-                                resources: ADDON_RESOURCES.jaegerAuth,
-                                securityContext: RESTRICTED_CONTAINER_SECURITY,
-                                volumeMounts: [
-                                    { name: "conf", mountPath: "/etc/nginx/conf.d", readOnly: true },
-                                    { name: "auth", mountPath: "/etc/nginx/auth", readOnly: true },
-                                    { name: "tmp", mountPath: "/tmp" },
-                                ],
-                            },
-                        ],
-                        volumes: [
-                            { name: "conf", configMap: { name: JAEGER_AUTH.service } },
-                            { name: "auth", secret: { secretName: JAEGER_AUTH_SECRET.name } },
-                            { name: "tmp", emptyDir: {} },
-                        ],
-                    },
-                },
-            },
-        },
-        service: {
-            // Routed from the ingress gateway, and seen by no other namespace.
-            metadata: { ...meta(JAEGER_AUTH.service), annotations: exportedTo([INGRESS_NAMESPACE]) },
-            spec: { type: "ClusterIP", selector: { ...labels }, ports: [{ name: "http", port: JAEGER_AUTH.port, targetPort: JAEGER_AUTH.port }] },
-        },
-    };
-}
-
-/**
- * With `addons.expose`, the UIs of the enabled addons behind the shared gateway,
- * each behind its own login: Kiali (token), Grafana (admin password), Jaeger
- * (basic auth). Prometheus is never routed.
- */
-export function exposedRoutes(addons: Addons): IstioObject<"VirtualService"> | undefined {
-    if (!addons.expose) return undefined;
-    const routes: [boolean, Endpoint][] = [
-        [addons.kiali.enabled, KIALI],
-        [addons.grafana.enabled, GRAFANA],
-        [addons.jaeger.enabled, JAEGER_AUTH],
-    ];
-    const enabled = routes.filter(([on]) => on).map(([, e]) => e);
-    // Only over TLS (ended by the load balancer on 443): on port 80 the UIs' paths answer with a redirect to https.
-    const http = [
-        ...(enabled.length > 0 ? [{ name: "ui-https-only", match: enabled.map((e) => ({ uri: { prefix: e.path }, port: 80 })), redirect: { scheme: "https", port: 443, redirectCode: 301 } }] : []),
-        ...enabled.map((e) => ({
-            name: e.service,
-            match: [{ uri: { prefix: e.path }, port: 443 }],
-            route: [{ destination: { host: host(e), port: { number: e.port } } }],
-        })),
-    ];
-    if (http.length === 0) return undefined;
-    // Read by the ingress gateway's proxies only.
-    return istioObject("VirtualService", { name: "addons", namespace: ADDONS_NAMESPACE }, { hosts: ["*"], gateways: [WORKSHOP_GATEWAY.ref], exportTo: [INGRESS_NAMESPACE], http });
 }
 
 /** How to open each enabled UI from a laptop, and where. */

@@ -1,8 +1,8 @@
 /**
  * The observability addons, each optional and pinned: Prometheus, Grafana,
  * Jaeger and Kiali in `istio-system`, wired to each other explicitly, reachable
- * by port-forward (ClusterIP only) or, with `addons.expose`, through the shared
- * gateway behind a login each. Prometheus is never exposed.
+ * by port-forward (ClusterIP only) or, those `addons.expose` names, through the
+ * shared gateway over https, behind a login each. Prometheus is never exposed.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -13,12 +13,10 @@ import {
     JAEGER_AUTH_SECRET,
     MESH_VIEWER,
     addonReleases,
-    exposedRoutes,
-    htpasswdLine,
-    jaegerAuthObjects,
     jaegerObjects,
     portForwards,
 } from "./addonsSpec";
+import { exposedHttpRoutes, exposedRoutes, htpasswdLine, jaegerAuthObjects } from "./exposure";
 import { releaseValuesWithCache } from "../model/imageCache";
 import { withCachedImages, type ImageCache } from "../model/imageCache";
 import type { ReleaseSpec } from "../model/release";
@@ -36,10 +34,10 @@ export interface AddonsArgs {
     readonly addons?: AddonsConfig;
     /**
      * The mesh they observe, as its `istio` section: the version whose dashboards Grafana loads,
-     * the tracing sample rate, and (for `expose`) the gateway's certificate. Default: the defaults.
+     * the tracing sample rate, and (for `expose`) the gateway's API. Default: the defaults.
      */
     readonly istio?: IstioConfig;
-    /** The cluster's `mode` (`expose` needs the AWS load balancer of `eks`); default `existing`. */
+    /** The cluster's `mode`; default `existing`. */
     readonly cluster?: { readonly mode?: "eks" | "existing" };
     /** What the addons wait for: istiod (its namespace exists, its CRDs and webhooks are ready). */
     readonly mesh: pulumi.Resource;
@@ -54,7 +52,7 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
     readonly portForwards: pulumi.Output<Record<string, string>>;
     /** Grafana's admin password (secret); undefined without Grafana. */
     readonly grafanaAdminPassword?: pulumi.Output<string>;
-    /** Password of Jaeger's basic-auth login (user `workshop`, secret); only when exposed. */
+    /** Password of Jaeger's basic-auth login (user `workshop`, secret); only when Jaeger is exposed. */
     readonly jaegerPassword?: pulumi.Output<string>;
     /** How the organizer gets a Kiali login token. */
     readonly kialiLogin?: pulumi.Output<string>;
@@ -122,11 +120,12 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
             this.kialiLogin = pulumi.output(`kubectl -n ${ADDONS_NAMESPACE} create token ${MESH_VIEWER.name} --duration=8h`);
         }
 
-        const routes = exposedRoutes(addons);
-        if (routes) {
+        // The exposed UIs' routes on the shared gateway: a VirtualService, or with Gateway API ingress two HTTPRoutes.
+        if (addons.expose.length > 0) {
             const routeDeps: pulumi.Resource[] = [args.gateway];
-            if (addons.jaeger.enabled) routeDeps.push(...this.jaegerAuth(name, childOpts, cached));
-            new k8s.apiextensions.CustomResource(`${name}-routes`, { ...routes }, childOpts(routeDeps));
+            if (addons.expose.includes("jaeger")) routeDeps.push(...this.jaegerAuth(name, childOpts, cached));
+            const routes = istio.ingress.api === "gateway-api" ? exposedHttpRoutes(addons) : [exposedRoutes(addons)!];
+            for (const r of routes) new k8s.apiextensions.CustomResource(`${name}-${r.kind === "HTTPRoute" ? r.metadata.name : "routes"}`, { ...r }, childOpts(routeDeps));
         }
 
         this.portForwards = pulumi.output(portForwards(addons));

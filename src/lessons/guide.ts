@@ -38,13 +38,13 @@ export const WHAT_YOU_SEE: Readonly<Record<string, string>> = {
     "bookinfo.jason-v2": "Sign in as `jason` on the product page: black stars (v2); signed out: no stars (v1).",
     "bookinfo.reviews-v1-v3": "Reloads alternate between no stars (v1) and red stars (v3); Kiali's edge labels show 50 % each.",
     "bookinfo.reviews-v3": "Red stars on every reload; only reviews v3 receives traffic.",
-    "bookinfo.ratings-delay": "Signed in as `jason`, the page takes about 6 s and says reviews are unavailable: productpage gives up after 3 s and one retry, before ratings' 7 s delay ends (the bug this task finds). Jaeger shows the long ratings span.",
+    "bookinfo.ratings-delay": "Signed in as `jason`, the page takes about 6 s and says reviews are unavailable: productpage gives up after 3 s and one retry, before ratings' 7 s delay ends (the bug this task finds). Kiali's *Traces* tab of productpage (Jaeger's traces) shows the long ratings span.",
     "bookinfo.ratings-abort": "Signed in as `jason`: \"Ratings service is currently unavailable\"; everyone else sees reviews as usual. Kiali shows ratings' 500s in red.",
-    "bookinfo.reviews-timeout": "The page loads after about a second with \"Sorry, product reviews are currently unavailable\": productpage calls reviews twice (its own retry), and each call is cut at 0.5 s. Jaeger shows the two reviews calls cut off at 0.5 s while ratings still takes 2 s.",
+    "bookinfo.reviews-timeout": "The page loads after about a second with \"Sorry, product reviews are currently unavailable\": productpage calls reviews twice (its own retry), and each call is cut at 0.5 s. Kiali's *Traces* tab of productpage shows the two reviews calls cut off at 0.5 s while ratings still takes 2 s.",
     "bookinfo.retries":
-        "Reviews with black stars (v2), and now and then \"Ratings service is currently unavailable\": ratings fails half of its answers and the retries hide most of them. Kiali shows ratings' 503s between reviews and ratings; Jaeger shows the retried calls as several ratings spans under one reviews span.",
+        "Reviews with black stars (v2), and now and then \"Ratings service is currently unavailable\": ratings fails half of its answers and the retries hide most of them. Kiali shows ratings' 503s between reviews and ratings; Kiali's *Traces* tab of reviews shows the retried calls as several ratings spans under one reviews span.",
     "bookinfo.circuit-breaker":
-        "The product page works (one reader at a time fits). In Kiali, details' edge shows a circuit-breaker icon; under load (the check's five requests at a time) Grafana's Istio Service dashboard shows 503s with the response flag UO (upstream overflow).",
+        "The product page works (one reader at a time fits). In Kiali, details' edge shows a circuit-breaker icon; under load (the check's five requests at a time) the calling workload's *Outbound Metrics* in Kiali, shown by response flags, count 503s with UO (upstream overflow), as Grafana's Istio Service dashboard does.",
     "bookinfo.mirror": "Reviews without stars (v1) on every reload, while Kiali shows traffic arriving at reviews v2 as well: the mirrored copies, whose answers nobody sees.",
     "bookinfo.authz":
         "The product page still loads: each call is one the policies admit. Kiali's security view shows the policies on each workload; a call from anywhere else (a `kubectl exec` curl from another pod to details) answers `RBAC: access denied` (403).",
@@ -88,6 +88,8 @@ export function lessonsGuide(requests = 100): string {
         "A Job waits at most 3 minutes by the clock for its stage, then fails at the first answer its bounds can no longer accept; Helm runs a namespace's Jobs one after another, and the plan prints how long they take.",
         "The organiser sets a stage for the class (`apps.<lesson>.stage`) or for one attendee (`classroom.stages.<id>.<lesson>`) and runs `npm run up`.",
         "In hands-on mode (`apps.handsOn: true`) attendees apply each stage's routing objects themselves, from the hand-out in their namespace.",
+        "",
+        "Where to look: Kiali. In a classroom it is at `https://<gateway>/kiali/` (the `exposedUiUrls` output), each attendee logging in with the token of their kubeconfig and seeing their own namespace alone: its graph, workloads, Istio configuration, and each workload's *Metrics* (from Prometheus) and *Traces* (from Jaeger). Grafana and Jaeger show every namespace, so they are the organiser's; what these lines show in them, Kiali's tabs show an attendee for their namespace.",
         "",
     ];
     for (const key of Object.keys(SCENARIOS) as ScenarioKey[]) {

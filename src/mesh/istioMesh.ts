@@ -12,7 +12,7 @@ import { networkPoliciesEnforced } from "../model/peers";
 import type { IstioObject } from "../model/istioObjects";
 import { egressServiceSpec, gatewayApiManifest, gatewayCertificateSpec, gatewayEndsTls, ingressServiceSpec, meshChecks, meshPeerAuthentication, meshReleases, meshTelemetry, workshopApiGateway, workshopGateway } from "./meshSpec";
 import { type ReleaseSpec } from "../model/release";
-import { EGRESS_NAMESPACE, INGRESS_NAMESPACE, INJECTION_LABELS, ISTIO_NAMESPACE, GATEWAY_CERT_SECRET } from "../model/platform";
+import { EGRESS_NAMESPACE, GATEWAY_CERT_SECRET, GATEWAY_ROUTES_LABELS, INGRESS_NAMESPACE, INJECTION_LABELS, ISTIO_NAMESPACE } from "../model/platform";
 import type { MeshSizing } from "./meshScale";
 import { type IstioConfig } from "../settings/schema";
 import { parseComponentSettings } from "../settings/parse";
@@ -78,7 +78,8 @@ export class IstioMesh extends pulumi.ComponentResource {
             new k8s.apiextensions.CustomResource(`${name}-${key}`, { ...obj }, childOpts(dependsOn));
 
         const releases = meshReleases(settings.istio, args.sizing ?? lessonsPlan(settings).mesh);
-        const systemNs = namespace("system", ISTIO_NAMESPACE, {});
+        // With Gateway API ingress the shared Gateway accepts the exposed UIs' HTTPRoutes from here (only the platform writes here).
+        const systemNs = namespace("system", ISTIO_NAMESPACE, settings.istio.ingress.api === "gateway-api" ? { ...GATEWAY_ROUTES_LABELS } : {});
         // Who may connect to the platform's pods: their own namespace and the ingress gateway; anyone to istiod's
         // mTLS ports and the trace collector. Created with the namespace, before anything runs in it.
         if (networkPoliciesEnforced(settings.cluster)) {

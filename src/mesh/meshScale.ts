@@ -40,7 +40,7 @@ export function sharedServices(settings: Pick<Settings, "addons" | "istio">): nu
         (a.grafana.enabled ? 1 : 0) +
         (a.kiali.enabled ? 1 : 0) +
         (a.jaeger.enabled ? 2 : 0) + // collector, query
-        (a.expose && a.jaeger.enabled ? 1 : 0) + // jaeger-auth
+        (a.expose.includes("jaeger") ? 1 : 0) + // jaeger-auth
         1 + // the ingress gateway
         (settings.istio.egressGateway ? 1 : 0)
     );

@@ -29,14 +29,29 @@ export function addonSchema(version: string) {
         .transform((a) => (typeof a === "boolean" ? { enabled: a, version } : a));
 }
 
+/** The UIs the gateway can serve, each behind a login of its own (Prometheus has none: never). */
+export const EXPOSABLE_UIS = ["kiali", "grafana", "jaeger"] as const;
+export type ExposedUi = (typeof EXPOSABLE_UIS)[number];
+
+const EXPOSE_ERROR = `must be true, false or a list of ${EXPOSABLE_UIS.join(", ")}`;
+
 export const addonsSchema = section({
     prometheus: addonSchema(ADDON_VERSIONS.prometheus),
     grafana: addonSchema(ADDON_VERSIONS.grafana),
     jaeger: addonSchema(ADDON_VERSIONS.jaeger),
     kiali: addonSchema(ADDON_VERSIONS.kiali),
-    /** Serve Kiali, Grafana and Jaeger through the ingress gateway, each behind a login (never Prometheus). */
-    expose: bool().default(false),
+    /**
+     * The UIs served through the ingress gateway over https, each behind its login (never Prometheus): `true` for
+     * every enabled one, `false` for none, or a list. Unset: Kiali where the stack has attendees (they log in with
+     * their own token and see their own namespace), else none; `exposedUis` resolves it.
+     */
+    expose: z.union([bool(), z.array(z.enum(EXPOSABLE_UIS, { error: EXPOSE_ERROR }), { error: EXPOSE_ERROR })], { error: EXPOSE_ERROR }).optional(),
 }).superRefine((a, ctx) => {
+    const listed = Array.isArray(a.expose) ? a.expose : [];
+    listed.forEach((ui, i) => {
+        if (!a[ui].enabled) ctx.addIssue({ code: "custom", path: ["expose", i], input: ui, message: `names an addon this stack turns off: set addons.${ui}: true, or remove it from addons.expose` });
+        if (listed.indexOf(ui) !== i) ctx.addIssue({ code: "custom", path: ["expose", i], input: ui, message: "names a UI twice" });
+    });
     for (const needsPrometheus of ["kiali", "grafana"] as const) {
         if (a[needsPrometheus].enabled && !a.prometheus.enabled) {
             ctx.addIssue({
@@ -49,11 +64,21 @@ export const addonsSchema = section({
     }
 });
 
+/**
+ * The UIs a stack serves through its gateway, in a fixed order: `expose` as given (`true`: every enabled UI), or
+ * unset, Kiali where the stack has attendees (each logs in with their kubeconfig's token and sees their namespace).
+ */
+export function exposedUis(addons: { readonly expose?: boolean | readonly ExposedUi[] } & Record<ExposedUi, { readonly enabled: boolean }>, attendees: number): readonly ExposedUi[] {
+    const wanted = addons.expose === undefined ? (attendees > 0 ? ["kiali"] : []) : addons.expose === true ? EXPOSABLE_UIS : addons.expose === false ? [] : addons.expose;
+    return EXPOSABLE_UIS.filter((ui) => wanted.includes(ui) && addons[ui].enabled);
+}
+
 /** What each key of the section does, by dotted path (the configuration reference and the stack file schema print them); `<addon>` stands for every addon. */
 export const ADDONS_DOCS: Readonly<Record<string, string>> = {
     addons: "The observability addons, each `true`, `false` or `{ enabled, version }`.",
     "addons.<addon>": "The addon on or off, or a mapping with its version. Prometheus must stay on while Kiali or Grafana is on.",
     "addons.<addon>.enabled": "The addon on or off.",
     "addons.<addon>.version": "Its chart version (Jaeger: its image tag).",
-    "addons.expose": "Serve Kiali, Grafana and Jaeger through the ingress gateway, over https only (needs `istio.ingress.certificateArn`), each behind a login; Prometheus never.",
+    "addons.expose":
+        "The UIs served through the ingress gateway, under `/kiali`, `/grafana` and `/jaeger`, over https only (TLS ended by the gateway with the workshop CA's certificate, or by the load balancer with `istio.ingress.certificateArn`), each behind its login: `true` (every enabled one), `false`, or a list such as `[kiali]`. Default: `[kiali]` when the stack has attendees (each logs in with the token of their kubeconfig and sees only their namespace), else `false`. Grafana's login is the admin's and Jaeger's the organiser's basic auth: expose them to attendees' eyes only knowingly. Prometheus never.",
 };

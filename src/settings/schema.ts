@@ -7,7 +7,7 @@ import { z } from "zod";
 import { section } from "./primitives";
 import { clusterFactsSchema, clusterSchema } from "./cluster";
 import { istioSchema } from "./istio";
-import { addonsSchema } from "./addons";
+import { addonsSchema, exposedUis, type ExposedUi } from "./addons";
 import { appsSchema } from "./apps";
 import { AMBIENT_LESSONS, AMBIENT_STAGES, LESSON_KEYS } from "./stages";
 import { ADDON_NAMESPACES, ADDON_PATH_WORDS, RESERVED_NAMESPACES, SYSTEM_NAMESPACE, namesDomain, attendeesSchema, classroomSchema } from "./classroom";
@@ -26,20 +26,32 @@ const sections = z.object(SECTIONS);
 type CrossSections = z.output<typeof sections> & { readonly cluster: { readonly mode: "eks" | "existing" } };
 
 /** A stack file's `istio-workshop` keys: every section, checked on its own and across sections. */
-export const rawSchema = section({ cluster: clusterSchema.prefault({}), ...SECTIONS }).superRefine((s, ctx) => {
-    crossSectionRules(s, ctx);
-    // A whole stack's lessons and class (a component's sections leave them at their defaults, which it does not run).
-    if (s.istio.dataplane === "ambient") ambientRules(s, ctx);
-    else ambientLessonRules(s, ctx);
-    if (s.istio.ingress.api === "gateway-api") gatewayApiRules(s, ctx);
-});
+export const rawSchema = section({ cluster: clusterSchema.prefault({}), ...SECTIONS })
+    .superRefine((s, ctx) => {
+        crossSectionRules(s, ctx);
+        // A whole stack's lessons and class (a component's sections leave them at their defaults, which it does not run).
+        if (s.istio.dataplane === "ambient") ambientRules(s, ctx);
+        else ambientLessonRules(s, ctx);
+        if (s.istio.ingress.api === "gateway-api") gatewayApiRules(s, ctx);
+    })
+    .transform(withExposedUis);
 
 /**
  * The keys a component that does not create the cluster takes: every section
  * but the cluster's, which is only the facts it needs (`clusterFactsSchema`),
  * under the same rules across sections; what is left out takes its default.
  */
-export const componentSchema = section({ cluster: clusterFactsSchema.prefault({}), ...SECTIONS }).superRefine((s, ctx) => crossSectionRules(s, ctx));
+export const componentSchema = section({ cluster: clusterFactsSchema.prefault({}), ...SECTIONS })
+    .superRefine((s, ctx) => crossSectionRules(s, ctx))
+    .transform(withExposedUis);
+
+/** `addons.expose` resolved to the list of UIs the gateway serves (its default reads the class: `exposedUis`). */
+function withExposedUis<S extends { readonly addons: z.output<typeof addonsSchema>; readonly attendees: z.output<typeof attendeesSchema> }>(
+    s: S,
+): Omit<S, "addons"> & { readonly addons: Omit<z.output<typeof addonsSchema>, "expose"> & { readonly expose: readonly ExposedUi[] } } {
+    const addons = { ...s.addons, expose: exposedUis(s.addons, attendeeIds(s.attendees).length) };
+    return { ...s, addons };
+}
 
 /** The rules that need more than one section, each naming the key it refuses. */
 function crossSectionRules(s: CrossSections, ctx: z.RefinementCtx): void {
@@ -51,7 +63,8 @@ function crossSectionRules(s: CrossSections, ctx: z.RefinementCtx): void {
             message: "names a namespace the stack or Kubernetes owns (default, kube-*, istio-*): pick one of the lessons' own, such as \"demo\"",
         });
     }
-    // TLS ends at an AWS load balancer, so a certificate needs one, and exposed UIs need a certificate.
+    // An ACM certificate lives on an AWS load balancer. (Exposed UIs are over TLS either way: ended there, or by the
+    // gateway itself with the workshop CA's certificate.)
     const loadBalancer = (s.istio.ingress.serviceType ?? (s.cluster.mode === "eks" ? "LoadBalancer" : "NodePort")) === "LoadBalancer" && s.cluster.mode === "eks";
     if (s.istio.ingress.certificateArn !== undefined && !loadBalancer) {
         ctx.addIssue({
@@ -59,16 +72,6 @@ function crossSectionRules(s: CrossSections, ctx: z.RefinementCtx): void {
             path: ["istio", "ingress", "certificateArn"],
             input: s.istio.ingress.certificateArn,
             message: "needs the AWS load balancer: cluster.mode eks with istio.ingress.serviceType LoadBalancer",
-        });
-    }
-    if (s.addons.expose && s.istio.ingress.certificateArn === undefined) {
-        ctx.addIssue({
-            code: "custom",
-            path: ["addons", "expose"],
-            input: true,
-            message: loadBalancer
-                ? "needs istio.ingress.certificateArn (an ACM certificate for the load balancer's 443 listener): the UIs' logins never cross the internet in clear text; or keep it false and open the UIs with the portForwards output"
-                : "serves the UIs over TLS only, which needs the AWS load balancer (cluster.mode eks) and istio.ingress.certificateArn; on this cluster keep it false and open the UIs with the portForwards output",
         });
     }
     const ids = new Set(attendeeIds(s.attendees));
@@ -192,12 +195,11 @@ function ambientLessonRules(s: CrossSections, ctx: z.RefinementCtx): void {
 }
 
 /**
- * What Gateway API ingress does not carry, each refused naming its key: the exposed UIs (their routes are
- * VirtualServices on Istio's Gateway), and gateway rules Gateway API cannot express (subsets, caller labels).
+ * What Gateway API ingress does not carry, each refused naming its key: gateway rules Gateway API cannot express
+ * (subsets, caller labels).
  */
 function gatewayApiRules(s: CrossSections, ctx: z.RefinementCtx): void {
     const issue = (path: (string | number)[], input: unknown, message: string) => ctx.addIssue({ code: "custom", path, input, message });
-    if (s.addons.expose) issue(["addons", "expose"], true, "exposes the UIs with VirtualServices on Istio's Gateway, which istio.ingress.api: gateway-api does not create: keep it false and open the UIs with the portForwards output");
     for (const lesson of LESSON_KEYS) {
         (s.apps[lesson].routes?.gateway ?? []).forEach((rule, i) => {
             if (rule.weights !== undefined) issue(["apps", lesson, "routes", "gateway", i, "weights"], rule.weights, "splits by subset, which Gateway API routes do not have (they send to Services): with istio.ingress.api: gateway-api route to a Service with to");
@@ -208,8 +210,9 @@ function gatewayApiRules(s: CrossSections, ctx: z.RefinementCtx): void {
 
 type Parsed = z.output<typeof rawSchema>;
 
+
 /** The attendee ids of the `attendees` setting, in order: a list as given, a count as attendee-01 … */
-export function attendeeIds(attendees: Parsed["attendees"]): string[] {
+export function attendeeIds(attendees: z.output<typeof attendeesSchema>): string[] {
     if (Array.isArray(attendees)) return [...attendees];
     return Array.from({ length: attendees }, (_, i) => `attendee-${String(i + 1).padStart(2, "0")}`);
 }

@@ -99,6 +99,9 @@ export function tokenExpiry(token: string): Date | undefined {
 /** The file beside the kubeconfigs that holds the workshop CA's certificate. */
 export const GATEWAY_CA_FILE_NAME = "gateway-ca.crt";
 
+/** How an attendee prints the token of their kubeconfig, to log in to Kiali with. */
+export const KIALI_TOKEN_COMMAND = "kubectl config view --raw --minify -o jsonpath='{.users[0].user.token}'";
+
 /** A line of progress every `every` tokens and at the last: minting hundreds of tokens takes a while. */
 export function progressLine(done: number, total: number, every = 10): string | undefined {
     return done === total || done % every === 0 ? `tokens: ${done} of ${total}` : undefined;
@@ -174,6 +177,8 @@ export async function handOutKubeconfigs(request: KubeconfigsRequest): Promise<v
             fs.writeFileSync(path.join(dir, GATEWAY_CA_FILE_NAME), outputs.gatewayCaCertificate, { mode: 0o600 });
             process.stdout.write(`The workshop CA's certificate, for curl --cacert over https: ${path.join(dir, GATEWAY_CA_FILE_NAME)}\n`);
         }
+        const kiali = (outputs.exposedUiUrls as Record<string, string> | undefined)?.kiali;
+        if (kiali) process.stdout.write(`Kiali, for every attendee: ${kiali} (log in with the token of one's kubeconfig: ${KIALI_TOKEN_COMMAND}; it shows one's own namespace)\n`);
         const expiries = Object.values(tokens).map(tokenExpiry).filter((d): d is Date => d !== undefined);
         const first = expiries.length > 0 ? new Date(Math.min(...expiries.map((d) => d.getTime()))) : undefined;
         process.stdout.write(`${files.length} kubeconfigs written to ${dir} (owner-only); tokens requested for ${hours} h${first ? `, the first expires ${first.toISOString()}` : ""}\n`);

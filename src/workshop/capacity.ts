@@ -108,7 +108,7 @@ export function sharedDemand(settings: Pick<Settings, "istio" | "addons">, istio
     if (a.grafana.enabled) parts.push(pod(ADDON_RESOURCES.grafana, undefined));
     if (a.jaeger.enabled) parts.push(pod(ADDON_RESOURCES.jaeger, undefined));
     if (a.kiali.enabled) parts.push(pod(ADDON_RESOURCES.kiali, undefined));
-    if (a.expose && a.jaeger.enabled) parts.push(pod(ADDON_RESOURCES.jaegerAuth, undefined));
+    if (a.expose.includes("jaeger")) parts.push(pod(ADDON_RESOURCES.jaegerAuth, undefined));
     return parts.reduce(add, ZERO);
 }
 

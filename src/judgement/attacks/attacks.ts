@@ -213,6 +213,9 @@ export const ATTACKS: readonly Attack[] = [
     { what: "mint a token for a ServiceAccount", attempt: (own) => ({ verb: "create", group: "", resource: "serviceaccounts/token", namespace: own }) },
     { what: "bind itself to a ClusterRole (cluster-admin)", attempt: (own) => ({ verb: "create", group: "rbac.authorization.k8s.io", resource: "rolebindings", namespace: own }) },
     { what: "change its own Role", attempt: (own) => ({ verb: "update", group: "rbac.authorization.k8s.io", resource: "roles", namespace: own, name: ATTENDEE_ACCOUNT }) },
+    // Kiali shows a token the namespaces it may GET (or every one, if it may LIST them): `src/judgement/cluster/kialiView.ts`.
+    { what: "see another attendee's namespace in Kiali (GET their Namespace with its token)", attempt: (_, victim) => ({ verb: "get", group: "", resource: "namespaces", namespace: victim, name: victim }) },
+    { what: "see every namespace in Kiali (LIST namespaces with its token)", attempt: () => ({ verb: "list", group: "", resource: "namespaces" }) },
     { what: "relabel its namespace (drop Pod Security, the attendee label)", attempt: (own) => ({ verb: "patch", group: "", resource: "namespaces", name: own }) },
     { what: "raise its quota", attempt: (own) => ({ verb: "update", group: "", resource: "resourcequotas", namespace: own }) },
     { what: "write Endpoints (point a Service anywhere, CVE-2021-25740)", attempt: (own) => ({ verb: "create", group: "", resource: "endpoints", namespace: own }) },
@@ -401,6 +404,7 @@ export const CAPABILITIES: readonly Attack[] = [
         dataplane: "ambient",
         attempt: (own) => ({ verb: "create", object: { ...waypointUser(own, own), metadata: { ...meta("x", own), labels: { [WAYPOINT.useLabel]: WAYPOINT.name } } } }),
     },
+    { what: "log in to Kiali and see its own namespace (GET its Namespace with its token)", attempt: (own) => ({ verb: "get", group: "", resource: "namespaces", namespace: own, name: own }) },
     { what: "run a restricted pod (non-root, no privilege)", attempt: (own) => ({ verb: "create", object: restrictedPod(own, {}) }) },
     { what: "exec into its pods, port-forward, read logs", attempt: (own) => ({ verb: "create", group: "", resource: "pods/exec", namespace: own }) },
     { what: "route its own Services (VirtualService in the mesh)", attempt: (own) => ({ verb: "create", object: vs(own, { hosts: ["reviews"], http: [{ route: [{ destination: { host: "reviews", subset: "v2" } }] }] }) }) },

@@ -102,6 +102,12 @@ export function beside(plan: Plan, namespace: string): any[] {
         .map((p) => p.o);
 }
 
+/** The namespaces a plan's namespace imports (its default Sidecar's hosts): a lesson's own Sidecars import the same. */
+export function namespaceSidecarHosts(plan: Plan, namespace: string): string[] | undefined {
+    const sidecar = planObjects(plan).find(({ o }) => o.kind === "Sidecar" && o.metadata?.namespace === namespace && o.metadata?.name === "default");
+    return sidecar?.o.spec?.egress?.[0]?.hosts;
+}
+
 export interface StageTime {
     readonly lesson: string;
     readonly stage: string;
@@ -116,10 +122,11 @@ export interface StageTime {
 export function slowestStages(plan: Plan, namespace: string, requests: number, dataplane: "sidecar" | "ambient" = "sidecar"): { readonly stages: readonly StageTime[]; readonly seconds: number } {
     const platform = beside(plan, namespace);
     const mesh = planMeshConfig(plan);
+    const sidecarHosts = namespaceSidecarHosts(plan, namespace);
     const stages = lessonKeys(dataplane).map((key) => {
         const lesson = SCENARIOS[key]({ rate: 1 });
         const times = (lesson.stages ?? []).map((st) => {
-            const own = namespaceManifests([buildScenario(atStage(lesson, st.name), { namespace, verify: true, requests, rate: 1 })], namespace) as any[];
+            const own = namespaceManifests([buildScenario(atStage(lesson, st.name), { namespace, verify: true, requests, rate: 1, sidecarHosts })], namespace) as any[];
             const [t] = namespaceCheckTimes([...platform, ...own], mesh);
             return { lesson: key, stage: st.name, seconds: t?.seconds ?? 0 };
         });

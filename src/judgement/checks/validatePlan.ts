@@ -140,6 +140,7 @@ export function meshProblems(plan: Plan, objs: readonly PlanObject[] = planObjec
     const problems: string[] = [];
     const name = (x: PlanObject) => `${objectLabel(x.o)} (${originOf(plan, x.r)})`;
     const ours = stackMade(plan);
+    const unrenderedIn = new Set(plan.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" && !rendered.has(r.urn)).map((r) => String((r.inputs as any).namespace)));
 
     for (const x of of("Service")) {
         for (const p of x.o.spec?.ports ?? []) {
@@ -184,6 +185,8 @@ export function meshProblems(plan: Plan, objs: readonly PlanObject[] = planObjec
         (x.o.spec?.rules ?? []).forEach((r: any, i: number) => {
             for (const b of r.backendRefs ?? []) {
                 const svc = services.get(`${b.namespace ?? ns(x.o)}/${b.name}`);
+                // A Service a chart release makes (Kiali's, Grafana's) is known only once the release is rendered.
+                if (!svc && unrenderedIn.has(b.namespace ?? ns(x.o))) continue;
                 if (!svc || !(svc.spec?.ports ?? []).some((sp: any) => sp.port === b.port)) problems.push(`${CHECKS.missingReference}: ${name(x)} rules[${i}] sends to Service ${b.name} port ${b.port}, which the plan does not create`);
             }
         });

@@ -61,6 +61,7 @@ export const READ_UNDECLARED: Readonly<Record<string, Readonly<Record<string, st
     "kiali-server": {
         external_services: "templates/configmap.yaml copies the values into Kiali's config.yaml (Kiali CR spec.external_services)",
         "deployment.ingress.enabled": "templates/ingress.yaml; commented out in values.yaml",
+        "kubernetes_config.cache_token_namespace_duration": "templates/configmap.yaml copies the values into Kiali's config.yaml (Kiali's config.go declares kubernetes_config.cache_token_namespace_duration, default 10)",
     },
     gateway: {
         labels: "templates/_helpers.tpl and templates/deployment.yaml put every entry on the gateway's objects and pods",

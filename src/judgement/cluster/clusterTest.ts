@@ -41,6 +41,7 @@ import { recoveryFailures, recoveryLines, runRecovery, type RecoveryReport } fro
 import { runWalk, walkFailures, walkLines, type WalkStep } from "./walk";
 import { revocationFailures, revocationLine, runRevocation, type RevocationReport } from "./revocation";
 import { expectedServerLayer, sendAttempt, type ServerVerdict } from "./serverJudge";
+import { kialiView, kialiViewProblems } from "./kialiView";
 import { CheckRunner, type CheckRunnerReport } from "./checkRunner";
 import { loadReplies, planMeshConfig } from "../dataplane/world";
 import { CHECKS_NOT_MODELLED } from "../dataplane/checkRun";
@@ -70,6 +71,8 @@ export interface ClusterReport {
     /** Every attempt sent: the offline verdict and the API server's answer. */
     readonly verdicts: { readonly what: string; readonly offline: string; readonly server: string; readonly message: string }[];
     readonly lessonObjects: { readonly tried: number; readonly admitted: number; readonly refused: string[] };
+    /** The namespaces Kiali's token login would show the first attendee (`kialiView.ts`), and what is wrong with that. */
+    readonly kiali?: { readonly attendee: string; readonly visible: readonly string[]; readonly problems: readonly string[] };
     readonly modelDisagreements: string[];
     readonly previewChanges: string[];
     readonly leftAfterDestroy: string[];
@@ -137,7 +140,7 @@ async function json(kubectlPath: string, state: ClusterState, args: readonly str
 }
 
 /** The offline verdicts of the suite (those of the plan's ingress API) and the API server's, side by side. */
-async function judgeAttacks(plan: Plan, kubectlPath: string, own: string, victim: string, attendeeConfig: string, crds: readonly any[]) {
+async function judgeAttacks(plan: Plan, kubectlPath: string, own: string, victim: string, attendeeConfig: string, crds: readonly any[], namespaces: readonly string[]) {
     const planned = planObjects(plan);
     const judge = attendeeJudge(plan, own, planned, crds);
     const base = attendeePathBase(planned, own);
@@ -157,6 +160,9 @@ async function judgeAttacks(plan: Plan, kubectlPath: string, own: string, victim
     };
     const attacks = await verdicts(suite.attacks);
     const capabilities = await verdicts(suite.capabilities);
+    // What Kiali's token login would show the attendee: their namespace alone, on the API server as offline.
+    const view = await kialiView(kubectlPath, attendeeConfig, namespaces);
+    const offlineView = namespaces.filter((n) => judge({ verb: "get", group: "", resource: "namespaces", namespace: n, name: n }).layer === "admitted");
     const sent = attacks.filter((a) => a.server);
     const serverSide = sent.filter((a) => expectedServerLayer(a.offline) !== "admitted");
     // The lessons, as the attendee applies them: each must be admitted, as the offline judgement says.
@@ -182,6 +188,7 @@ async function judgeAttacks(plan: Plan, kubectlPath: string, own: string, victim
             refused: capabilities.filter((c) => c.server && c.server.layer !== "admitted").map((c) => `${c.what}: ${c.server!.layer}: ${c.server!.message.split("\n")[0]}`),
         },
         lessonObjects: { tried: lessons.length, admitted: lessons.length - refusedLessons.length, refused: refusedLessons },
+        kiali: { attendee: own, visible: view.visible, problems: kialiViewProblems(own, view, offlineView) },
         verdicts: [...attacks, ...capabilities].filter((a) => a.server).map((a) => ({ what: a.what, offline: a.offline.layer, server: a.server!.layer, message: a.server!.message })),
         disagreements,
     };
@@ -280,7 +287,8 @@ export async function runClusterTest(run: ClusterRun, say: (line: string) => voi
             fs.writeFileSync(file, attendeeKubeconfig(access, token), { mode: 0o600 });
             return file;
         };
-        if (attendees.length >= 2) attackResults = await judgeAttacks(judged, kubectlPath.path, attendees[0], attendees[1], attendeeConfigOf(attendees[0]), standInCrds(judged, tools.standInManifest));
+        const namespaces = (await json(kubectlPath.path, state, ["get", "namespaces"])).items.map((n: any) => String(n.metadata.name));
+        if (attendees.length >= 2) attackResults = await judgeAttacks(judged, kubectlPath.path, attendees[0], attendees[1], attendeeConfigOf(attendees[0]), standInCrds(judged, tools.standInManifest), namespaces);
 
         // A second pass must change nothing: every object as applied, every release's values as given.
         const tPreview = Date.now();
@@ -342,6 +350,7 @@ export async function runClusterTest(run: ClusterRun, say: (line: string) => voi
             capabilities: attackResults?.capabilities ?? { tried: 0, allowed: 0, refused: [] },
             lessonObjects: attackResults?.lessonObjects ?? { tried: 0, admitted: 0, refused: [] },
             verdicts: attackResults?.verdicts ?? [],
+            ...(attackResults ? { kiali: attackResults.kiali } : {}),
             // The offline plan passes every object it validates (a plan that did not would have failed first): a refusal here is the model's miss.
             modelDisagreements: [
                 // A release whose verification hook failed is a failed check (reported as one), not an object the server refused.
@@ -442,6 +451,7 @@ export function failuresOf(r: ClusterReport): string[] {
         ...r.attacks.refusedByAnotherLayer.map((a) => `attack refused by another layer than the suite names: ${a}`),
         ...r.capabilities.refused.map((c) => `capability refused by the API server: ${c}`),
         ...r.lessonObjects.refused.map((c) => `lesson object refused to its attendee: ${c}`),
+        ...(r.kiali?.problems ?? []),
         ...r.modelDisagreements.map((d) => `model disagreement: ${d}`),
         ...r.previewChanges.map((c) => `the second pass would change: ${c}`),
         ...r.leftAfterDestroy.map((l) => `left after destroy: ${l}`),
@@ -460,6 +470,7 @@ export function reportLines(r: ClusterReport): string[] {
         `  checks run in the mesh model ${r.checks.run}: passed ${r.checks.passed}, failed ${r.checks.failed.length}, not modelled ${r.checks.notModelled.length}`,
         `  attacks the API server judges ${r.attacks.tried}: refused by the layer the suite names ${r.attacks.refusedAsExpected}, by another ${r.attacks.refusedByAnotherLayer.length}, admitted ${r.attacks.admitted.length} (${r.attacks.dataPlane} more are the data plane's: judged offline only)`,
         `  capabilities ${r.capabilities.allowed} of ${r.capabilities.tried} allowed; lesson objects ${r.lessonObjects.admitted} of ${r.lessonObjects.tried} admitted to their attendee`,
+        ...(r.kiali ? [`  Kiali's namespaces for ${r.kiali.attendee}'s token (Kiali's algorithm over the API server): ${r.kiali.visible.join(", ") || "none"}`] : []),
         `  model disagreements ${r.modelDisagreements.length}; second pass changes ${r.previewChanges.length}; left after destroy ${r.leftAfterDestroy.length}`,
         `  seconds: build ${r.seconds.build.toFixed(0)}, start ${r.seconds.start.toFixed(0)}, up ${r.seconds.up.toFixed(0)}, second pass ${r.seconds.preview.toFixed(0)}, destroy ${r.seconds.destroy.toFixed(0)}; peak memory: kube-apiserver ${r.peakMemoryMiB.apiserver} MiB, etcd ${r.peakMemoryMiB.etcd} MiB`,
         ...(r.recovery ? recoveryLines(r.recovery) : []),

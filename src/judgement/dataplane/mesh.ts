@@ -187,7 +187,8 @@ export class Mesh {
     }
 
     private imports(pod: ModelPod, ns: string): boolean {
-        const sidecar = this.sidecarOf(pod);
+        // A gateway's scope is every Service exported to its namespace; no Sidecar applies (istiod's getSidecarScope, pilot/pkg/model/push_context.go).
+        const sidecar = this.isGateway(pod) ? undefined : this.sidecarOf(pod);
         if (!sidecar?.spec?.egress) return true;
         return sidecar.spec.egress.some((e: any) => (e.hosts ?? []).some((h: string) => {
             const [n] = h.split("/");
@@ -318,7 +319,8 @@ export class Mesh {
         const chosen = routes.find((r) => (x -= r.weight ?? (routes.length === 1 ? 100 : 0)) < 0) ?? routes[routes.length - 1];
         const d = chosen.destination;
         const svc = this.service(d.host, ns);
-        if (!svc) {
+        // A Service the routing proxy does not know (not exported to its namespace): istiod gives it no cluster, Envoy answers 503 (NC).
+        if (!svc || (from.sidecar && !this.knows(from, svc))) {
             if (this.serviceEntry(from, d.host)) throw new NotModelled(`the ServiceEntry host ${d.host} outside the cluster`);
             return { status: 503, body: "no healthy upstream", seconds: 0.01 };
         }

@@ -1,0 +1,72 @@
+/**
+ * The exposed UIs at the gateway, in the mesh model, for a classroom (where Kiali is exposed by default): a browser
+ * reaches Kiali over https at /kiali/, is redirected there from http, and no attendee's route takes the path. Kiali's
+ * own objects are the pinned chart's default render (`rendered/kiali-server-2.29.0.default.yaml` of the upstream
+ * data) with the Service annotations the stack's values give it (the chart's templates/service.yaml writes
+ * `deployment.service_annotations` there). Kiali's app is not modelled: a request that reaches its pod ends in
+ * "not modelled: the app of image quay.io/kiali/kiali…", which is how a test sees that it got there.
+ */
+import { strict as assert } from "assert";
+import * as path from "path";
+import { Mesh, drawsFrom } from "../src/judgement/dataplane/mesh";
+import { loadReplies, planMeshConfig, podsOfDeployments, worldOf } from "../src/judgement/dataplane/world";
+import { planObjects } from "../src/judgement/checks/clusterChecks";
+import { NotModelled, type ModelPod } from "../src/judgement/dataplane/apps";
+import { kialiValues } from "../src/addons/addonsSpec";
+import { EKS_RAW, planIndex, settingsFor } from "./helpers";
+import { needUpstream, upstreamYamlDocs } from "./upstream";
+
+const REPLIES = loadReplies(path.join(__dirname, "fixtures", "replies"));
+const GATEWAY = "istio-ingressgateway.istio-ingress.svc.cluster.local";
+/** A browser on the internet, as the model sees a client outside the mesh. */
+const browser: ModelPod = { name: "browser", namespace: "default", labels: { app: "browser" }, serviceAccount: "default", image: "curl", env: {}, args: [], sidecar: false };
+
+/** What a browser gets for a URL at the gateway: the status, or where the model stopped. */
+function at(objects: readonly any[], plan: Awaited<ReturnType<typeof planIndex>>, url: string): string {
+    const { world } = worldOf(objects, podsOfDeployments(objects), REPLIES, planMeshConfig(plan));
+    try {
+        const a = new Mesh(world, drawsFrom("exposure")).request(browser, url, {}, 30);
+        return String(a.status);
+    } catch (e) {
+        if (e instanceof NotModelled) return `not modelled: ${e.message}`;
+        throw e;
+    }
+}
+
+for (const api of ["istio", "gateway-api"] as const) {
+    describe(`exposed UIs at the gateway (${api} ingress, a classroom)`, function () {
+        this.timeout(600_000);
+        const raw = { ...EKS_RAW, attendees: 2, istio: { ingress: { api } } };
+        let plan: Awaited<ReturnType<typeof planIndex>>;
+        let objects: any[];
+        before(async function () {
+            needUpstream(this);
+            plan = await planIndex(raw);
+            const annotations = (kialiValues(settingsFor(raw).addons) as any).deployment.service_annotations;
+            const kiali = upstreamYamlDocs("rendered/kiali-server-2.29.0.default.yaml")
+                .filter((o) => o?.kind === "Service" || o?.kind === "Deployment")
+                .map((o) => (o.kind === "Service" ? { ...o, metadata: { ...o.metadata, annotations: { ...(o.metadata.annotations ?? {}), ...annotations } } } : o));
+            objects = [...planObjects(plan).map((x) => x.o), ...kiali];
+        });
+
+        it("serves Kiali over https at /kiali/, to its pod", () => {
+            assert.match(at(objects, plan, `https://${GATEWAY}/kiali/`), /^not modelled: the app of image quay\.io\/kiali\/kiali/);
+        });
+
+        it("redirects http to https for Kiali's path, and serves no other UI (Grafana, Jaeger, Prometheus)", () => {
+            assert.equal(at(objects, plan, `http://${GATEWAY}/kiali/`), "301");
+            for (const p of ["/grafana/", "/jaeger/", "/prometheus/"]) assert.equal(at(objects, plan, `https://${GATEWAY}${p}`), "404", p);
+        });
+
+        it("can fail: without the annotation that exports Kiali's Service to the gateway's namespace, the gateway has no cluster for it (503)", () => {
+            const bare = objects.map((o) => (o.kind === "Service" && o.metadata.name === "kiali" ? { ...o, metadata: { ...o.metadata, annotations: {} } } : o));
+            assert.equal(at(bare, plan, `https://${GATEWAY}/kiali/`), "503");
+        });
+
+        it("can fail: with addons.expose: false the path is no one's", async () => {
+            const closed = await planIndex({ ...raw, addons: { expose: false } });
+            const kiali = objects.filter((o) => o.metadata?.namespace === "istio-system" && o.metadata?.name === "kiali");
+            assert.equal(at([...planObjects(closed).map((x) => x.o), ...kiali], closed, `https://${GATEWAY}/kiali/`), "404");
+        });
+    });
+}
