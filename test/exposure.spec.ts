@@ -13,6 +13,7 @@ import { loadReplies, planMeshConfig, podsOfDeployments, worldOf } from "../src/
 import { planObjects } from "../src/judgement/checks/clusterChecks";
 import { NotModelled, type ModelPod } from "../src/judgement/dataplane/apps";
 import { kialiValues } from "../src/addons/addonsSpec";
+import { kialiViewProblems } from "../src/judgement/cluster/kialiView";
 import { EKS_RAW, planIndex, settingsFor } from "./helpers";
 import { needUpstream, upstreamYamlDocs } from "./upstream";
 
@@ -70,3 +71,12 @@ for (const api of ["istio", "gateway-api"] as const) {
         });
     });
 }
+
+describe("Kiali's view of a token, as the control-plane run judges it", () => {
+    it("passes the attendee's own namespace alone, agreeing with the offline judge; names every other answer", () => {
+        assert.deepEqual(kialiViewProblems("ana", { lists: false, visible: ["ana"] }, ["ana"]), []);
+        assert.match(kialiViewProblems("ana", { lists: true, visible: ["ana", "ben"] }, ["ana"]).join("\n"), /may list every namespace[\s\S]*would see ana, ben/);
+        assert.match(kialiViewProblems("ana", { lists: false, visible: [] }, []).join("\n"), /not enough privileges/);
+        assert.match(kialiViewProblems("ana", { lists: false, visible: ["ana"] }, ["ana", "ben"]).join("\n"), /offline RBAC judge says ana's token sees ana, ben; the API server, ana/);
+    });
+});

@@ -7,7 +7,8 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { CLUSTER_LIMITS, awsQuotaNeeds, describeCapacity, maxAttendeesPerCluster, privateSubnetAddresses } from "../src/workshop/capacity";
+import { CLUSTER_LIMITS, WORKSHOP_DAY_HOURS, awsQuotaNeeds, describeCapacity, maxAttendeesPerCluster, privateSubnetAddresses } from "../src/workshop/capacity";
+import { criticalPath } from "../src/judgement/plan/criticalPath";
 import { SettingsError } from "../src/settings/parse";
 import { loadStackConfig } from "../src/settings/stackFile";
 import { ISTIO_LOAD_TEST, istiodSizing, proxyModel, unscopedProxyMemoryMi } from "../src/mesh/meshScale";
@@ -202,6 +203,10 @@ describe("scale: docs/operations.md's figures for the shipped workshop", () => {
         const w = workshopFrom(s);
         assert.match(doc, new RegExp(`m6i\\.xlarge on-demand nodes sized from the attendees \\(${w.capacity.nodes}\\)`));
         assert.ok(doc.includes(awsQuotaNeeds(s, w.capacity)!.replace(/ \(docs\/operations\.md, "AWS quotas"\)$/, "")), awsQuotaNeeds(s, w.capacity));
+        // "How long it takes" and a day's cost: the workshop plan's critical path and its 8-hour day.
+        const cp = criticalPath(await planIndex(raw, "workshop"));
+        assert.ok(doc.includes(`${Math.floor(cp.seconds / 60)} min ${cp.seconds % 60} s for the shipped \`workshop\``), `critical path ${cp.seconds} s`);
+        assert.ok(doc.includes(`(for \`workshop\`: $${(w.capacity.cost!.perHour * WORKSHOP_DAY_HOURS).toFixed(2)})`), "the day's cost");
     });
 });
 

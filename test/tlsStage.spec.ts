@@ -72,6 +72,13 @@ describe("myApp stage tls: HTTPS ended at the gateway", () => {
         const host = gatewayPlacement("ana", "class.example.org").host!;
         assert.ok(spec.dnsNames.includes(`*.${host.slice(host.indexOf(".") + 1)}`));
         assert.deepEqual(gatewayCertificateSpec(undefined).dnsNames.filter((n) => n.includes("*")), []);
+        // The load balancer's name once it has one (an NLB's hostname, or an address), so a browser trusting the CA accepts it.
+        const nlb = "a1b2c3-0123456789.elb.eu-west-1.amazonaws.com";
+        assert.ok(gatewayCertificateSpec(undefined, nlb).dnsNames.includes(nlb));
+        assert.deepEqual(gatewayCertificateSpec(undefined, "203.0.113.7").ipAddresses, ["203.0.113.7"]);
+        for (const notYet of ["pending", "any node's address, ports 30080 (http) and 30443 (https)"]) {
+            assert.deepEqual(gatewayCertificateSpec(undefined, notYet), { ...gatewayCertificateSpec(undefined) }, notYet);
+        }
         // Renewed by an `up` well before it lapses.
         assert.ok(spec.earlyRenewalHours > 0 && spec.earlyRenewalHours < spec.validityPeriodHours);
     });

@@ -109,7 +109,15 @@ export class IstioMesh extends pulumi.ComponentResource {
             this.egressGateway = [egressGateway, new k8s.core.v1.Service(`${name}-egress-service`, egressServiceSpec(), childOpts([egressGateway]))];
         }
 
-        if (gatewayEndsTls(settings.istio)) this.gatewayCa = gatewayCertificate(`${name}-gateway`, gatewayCertificateSpec(settings.classroom.domain), childOpts([ingressNs]));
+        this.ingressAddress =
+            ingressSpec.spec.type === "LoadBalancer"
+                ? ingressService.status.apply((s) => s?.loadBalancer?.ingress?.[0]?.hostname ?? s?.loadBalancer?.ingress?.[0]?.ip ?? "pending")
+                : pulumi.output(`any node's address, ports ${settings.istio.ingress.httpNodePort} (http) and ${settings.istio.ingress.httpsNodePort} (https)`);
+        if (gatewayEndsTls(settings.istio)) {
+            // Its names include the load balancer's once it has one, so that a browser trusting the workshop CA accepts the gateway's own address.
+            const names = this.ingressAddress.apply((a) => gatewayCertificateSpec(settings.classroom.domain, a));
+            this.gatewayCa = gatewayCertificate(`${name}-gateway`, gatewayCertificateSpec(settings.classroom.domain), names, childOpts([ingressNs]));
+        }
         // The shared Gateway routes bind to: Istio's, or with Gateway API ingress the Gateway API's (on the same pods; its CRDs first).
         const apiIngress = settings.istio.ingress.api === "gateway-api";
         const shared = apiIngress ? { ...workshopApiGateway(settings.istio) } : { ...workshopGateway(settings.istio) };
@@ -118,10 +126,6 @@ export class IstioMesh extends pulumi.ComponentResource {
         istioResource("telemetry", meshTelemetry(settings.istio), [this.istiod]);
 
         this.version = pulumi.output(settings.istio.version);
-        this.ingressAddress =
-            ingressSpec.spec.type === "LoadBalancer"
-                ? ingressService.status.apply((s) => s?.loadBalancer?.ingress?.[0]?.hostname ?? s?.loadBalancer?.ingress?.[0]?.ip ?? "pending")
-                : pulumi.output(`any node's address, ports ${settings.istio.ingress.httpNodePort} (http) and ${settings.istio.ingress.httpsNodePort} (https)`);
         this.checks = pulumi.output(meshChecks());
         this.registerOutputs({ version: this.version, ingressAddress: this.ingressAddress, checks: this.checks });
     }
@@ -131,7 +135,12 @@ export class IstioMesh extends pulumi.ComponentResource {
  * The workshop's CA and the gateway's certificate it signs (ECDSA P-256 keys,
  * kept in the stack's state as secrets), as the gateway's TLS Secret.
  */
-function gatewayCertificate(name: string, spec: ReturnType<typeof gatewayCertificateSpec>, opts: pulumi.CustomResourceOptions) {
+function gatewayCertificate(
+    name: string,
+    spec: ReturnType<typeof gatewayCertificateSpec>,
+    names: pulumi.Output<Pick<ReturnType<typeof gatewayCertificateSpec>, "dnsNames" | "ipAddresses">>,
+    opts: pulumi.CustomResourceOptions,
+) {
     const caKey = new tls.PrivateKey(`${name}-ca-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, opts);
     const ca = new tls.SelfSignedCert(
         `${name}-ca`,
@@ -146,7 +155,7 @@ function gatewayCertificate(name: string, spec: ReturnType<typeof gatewayCertifi
         opts,
     );
     const key = new tls.PrivateKey(`${name}-key`, { algorithm: "ECDSA", ecdsaCurve: "P256" }, opts);
-    const request = new tls.CertRequest(`${name}-csr`, { privateKeyPem: key.privateKeyPem, subject: spec.subject, dnsNames: spec.dnsNames }, opts);
+    const request = new tls.CertRequest(`${name}-csr`, { privateKeyPem: key.privateKeyPem, subject: spec.subject, dnsNames: names.dnsNames, ipAddresses: names.ipAddresses }, opts);
     const cert = new tls.LocallySignedCert(
         `${name}-cert`,
         {

@@ -40,18 +40,25 @@ export function gatewayEndsTls(istio: Pick<IstioSettings, "ingress">): boolean {
     return istio.ingress.certificateArn === undefined;
 }
 
+/** A DNS name as a certificate holds it (a load balancer's, say): dot-separated labels, none empty. */
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+$/i;
+
 /**
  * The certificate the gateway ends TLS with, issued by the workshop's own CA
  * (which the stack creates: no internet, no ACME): valid for the gateway's
- * in-cluster names and, with a classroom domain, for every attendee's host
- * under it. Renewed by any \`pulumi up\` in its last 30 days.
+ * in-cluster names, the load balancer's name once it has one (`address`), and,
+ * with a classroom domain, for every attendee's host under it. Renewed by any \`pulumi up\` in its last 30 days.
  */
-export function gatewayCertificateSpec(domain: string | undefined) {
+export function gatewayCertificateSpec(domain: string | undefined, address?: string) {
     const inCluster = `${INGRESS_GATEWAY.release}.${INGRESS_NAMESPACE}.svc`;
+    // The load balancer's own name (or address), once known: a browser that trusts the workshop CA then accepts it as is.
+    const ip = address !== undefined && /^[0-9.]+$|:/.test(address) ? [address] : [];
+    const lbName = address !== undefined && ip.length === 0 && HOSTNAME.test(address) ? [address] : [];
     return {
         caSubject: { commonName: "istio-workshop gateway CA", organization: "istio-workshop" },
         subject: { commonName: `${inCluster}.cluster.local`, organization: "istio-workshop" },
-        dnsNames: [`${inCluster}.cluster.local`, inCluster, ...(domain !== undefined ? [domain, `*.${domain}`] : []), "localhost"],
+        dnsNames: [`${inCluster}.cluster.local`, inCluster, ...(domain !== undefined ? [domain, `*.${domain}`] : []), ...lbName, "localhost"],
+        ipAddresses: ip,
         validityPeriodHours: 24 * 365,
         earlyRenewalHours: 24 * 30,
     };

@@ -163,7 +163,27 @@ export interface CapacityEstimate {
         readonly perAttendeeHour?: number;
         readonly parts: Readonly<Record<string, number>>;
         readonly pricesAsOf: string;
+        /** What the estimate leaves out: charges by use or by month it cannot size (`costExclusions`). */
+        readonly excludes: readonly string[];
     };
+}
+
+/** The length of a workshop day the plan prices (the stack running from the end of its first `up` to its destroy). */
+export const WORKSHOP_DAY_HOURS = 8;
+
+/**
+ * What the hourly estimate leaves out, for an EKS stack: AWS charges by use (data) or by month, or for parts it does
+ * not price, that the plan cannot size. Named, not priced.
+ */
+export function costExclusions(cluster: Pick<Settings["cluster"], "imageCache">): string[] {
+    return [
+        "data transfer (the NAT gateways' processing per GB, traffic out to the internet, between zones)",
+        "the nodes' EBS volumes",
+        "public IPv4 addresses (the NAT gateways' Elastic IPs, the load balancer's)",
+        "the KMS key's monthly fee",
+        ...(cluster.imageCache === "ecr" ? ["the ECR cache's storage"] : []),
+        "the hours of the first up and of the destroy",
+    ];
 }
 
 const round = (x: number) => Math.round(x * 10000) / 10000;
@@ -204,7 +224,7 @@ export function estimateCapacity(
                 loadBalancer: settings.istio.ingress.serviceType === "LoadBalancer" ? p.loadBalancerPerHour : 0,
             };
             const perHour = round(Object.values(parts).reduce((a, b) => a + b, 0));
-            cost = { perHour, perAttendeeHour: ids.length > 0 ? round(perHour / ids.length) : undefined, parts, pricesAsOf: PRICES_AS_OF };
+            cost = { perHour, perAttendeeHour: ids.length > 0 ? round(perHour / ids.length) : undefined, parts, pricesAsOf: PRICES_AS_OF, excludes: costExclusions(c) };
         }
     }
     return { attendees: ids.length, demand, perNamespace, instanceType: c.nodeGroup.instanceType, nodes, suggestion, cost };
@@ -259,6 +279,7 @@ export function describeCapacity(e: CapacityEstimate): string[] {
             `Cost: $${e.cost.perHour.toFixed(2)}/hour` +
                 (e.cost.perAttendeeHour !== undefined ? `, $${e.cost.perAttendeeHour.toFixed(3)} per attendee-hour` : "") +
                 ` (${parts}; prices as of ${e.cost.pricesAsOf}, override in classroom.pricing)`,
+            `One day of ${WORKSHOP_DAY_HOURS} hours: $${(e.cost.perHour * WORKSHOP_DAY_HOURS).toFixed(2)}; not counted: ${e.cost.excludes.join(", ")}`,
         );
     }
     return lines;

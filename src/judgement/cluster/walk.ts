@@ -14,6 +14,8 @@ export interface WalkStep {
     readonly move: string;
     readonly outcome: UpOutcome;
     readonly checksPassed: readonly string[];
+    /** How long the move's `up` took on the control plane (its checks played by the mesh model). */
+    readonly seconds: number;
 }
 
 export interface WalkContext {
@@ -29,8 +31,10 @@ export async function runWalk(moves: readonly Readonly<Record<string, unknown>>[
     let last = first;
     for (const keys of moves) {
         const plan = await ctx.moved(keys);
+        const t = Date.now();
         const up = await ctx.up(plan, last);
-        steps.push({ move: JSON.stringify(keys), outcome: upOutcome(up.steps, up.verdicts), checksPassed: up.verdicts.filter((v) => v.outcome === "passed").map((v) => `${v.namespace}/${v.check}`) });
+        const seconds = (Date.now() - t) / 1000;
+        steps.push({ move: JSON.stringify(keys), outcome: upOutcome(up.steps, up.verdicts), checksPassed: up.verdicts.filter((v) => v.outcome === "passed").map((v) => `${v.namespace}/${v.check}`), seconds });
         last = { plan, steps: up.steps };
     }
     return { steps, last };
@@ -48,5 +52,5 @@ export function walkFailures(steps: readonly WalkStep[]): string[] {
 
 /** The report's lines: one per move. */
 export function walkLines(steps: readonly WalkStep[]): string[] {
-    return steps.map((s) => `  walk ${s.move}: ran ${s.outcome.ran.join(", ") || "no release"}; failed ${s.outcome.failed.join(", ") || "nothing"}; checks passed ${s.checksPassed.length}, failed ${s.outcome.checksFailed.length}`);
+    return steps.map((s) => `  walk ${s.move}: ran ${s.outcome.ran.join(", ") || "no release"}; failed ${s.outcome.failed.join(", ") || "nothing"}; checks passed ${s.checksPassed.length}, failed ${s.outcome.checksFailed.length}; ${s.seconds.toFixed(0)} s`);
 }
