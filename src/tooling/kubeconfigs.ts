@@ -46,6 +46,42 @@ export function writeKubeconfigs(kubeconfigs: Record<string, string>, dir: strin
     });
 }
 
+/** What an attendee is handed besides their kubeconfig: one page saying where everything is. */
+export interface Welcome {
+    readonly id: string;
+    readonly namespace: string;
+    /** Where their lessons' pages start (`attendeeEntries`, the gateway's address filled in where known). */
+    readonly entry?: string;
+    /** Kiali's address, where the stack exposes it (`exposedUiUrls`). */
+    readonly kiali?: string;
+    /** Whether the workshop CA's certificate is handed out beside (the gateway ends TLS with it). */
+    readonly ca: boolean;
+    readonly expires?: Date;
+}
+
+/** An attendee's page (`<id>.txt` beside their kubeconfig): their namespace, kubectl, their pages, Kiali and its login. */
+export function welcomeText(w: Welcome): string {
+    return [
+        `Your namespace: ${w.namespace}`,
+        `kubectl: export KUBECONFIG=$PWD/${w.id}.kubeconfig.json; kubectl get pods   (your namespace is the default)`,
+        ...(w.expires ? [`Your token expires ${w.expires.toISOString()}; ask the organiser for a new kubeconfig after that.`] : []),
+        ...(w.entry ? [`Your lessons' pages: ${w.entry} (the lesson guide names each path)`] : []),
+        ...(w.kiali
+            ? [
+                  `Kiali, your namespace's mesh: ${w.kiali}`,
+                  `  log in with your token: ${KIALI_TOKEN_COMMAND}`,
+                  ...(w.ca ? [`  the gateway's certificate is the workshop's own CA (${GATEWAY_CA_FILE_NAME}): trust it in your browser, or accept its warning`] : []),
+              ]
+            : []),
+        "",
+    ].join("\n");
+}
+
+/** The address of an attendee's entry, the gateway's placeholder filled in where the stack knows it (a load balancer's name). */
+export function entryAt(entry: string | undefined, address: unknown): string | undefined {
+    return entry !== undefined && typeof address === "string" && !/\s/.test(address) && address !== "pending" ? entry.replace("<ingressGatewayAddress>", address) : entry;
+}
+
 /**
  * Hands-on stacks: each attendee's hand-out (`steps.txt` and a YAML file per
  * stage of each lesson, the same as the `lesson-steps` ConfigMap in their
@@ -179,9 +215,15 @@ export async function handOutKubeconfigs(request: KubeconfigsRequest): Promise<v
         }
         const kiali = (outputs.exposedUiUrls as Record<string, string> | undefined)?.kiali;
         if (kiali) process.stdout.write(`Kiali, for every attendee: ${kiali} (log in with the token of one's kubeconfig: ${KIALI_TOKEN_COMMAND}; it shows one's own namespace)\n`);
+        // One page per attendee beside their kubeconfig: where their namespace, pages and Kiali are.
+        const entries = (outputs.attendeeEntries ?? {}) as Record<string, string | undefined>;
+        for (const id of ids) {
+            const text = welcomeText({ id, namespace: access[id]!.namespace, entry: entryAt(entries[id], outputs.ingressGatewayAddress), kiali, ca: typeof outputs.gatewayCaCertificate === "string", expires: tokenExpiry(tokens[id]) });
+            fs.writeFileSync(path.join(dir, `${id}.txt`), text, { mode: 0o600 });
+        }
         const expiries = Object.values(tokens).map(tokenExpiry).filter((d): d is Date => d !== undefined);
         const first = expiries.length > 0 ? new Date(Math.min(...expiries.map((d) => d.getTime()))) : undefined;
-        process.stdout.write(`${files.length} kubeconfigs written to ${dir} (owner-only); tokens requested for ${hours} h${first ? `, the first expires ${first.toISOString()}` : ""}\n`);
+        process.stdout.write(`${files.length} kubeconfigs written to ${dir} (owner-only), each with a page for its attendee (<id>.txt: their namespace, pages and Kiali); tokens requested for ${hours} h${first ? `, the first expires ${first.toISOString()}` : ""}\n`);
         const handOuts = writeHandOuts(settings, ids, dir);
         if (handOuts.length > 0) process.stdout.write(`${handOuts.length} hand-outs (each attendee's lesson stages and steps) written beside them: ${dir}/<id>-lessons/\n`);
         if (first && first.getTime() < Date.now() + hours * 3600_000 - 60_000) {
