@@ -4,7 +4,6 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ObservabilityAddons } from "./src/addons/observabilityAddons";
-import { exposedUiUrls as uiUrls } from "./src/addons/exposure";
 import { Classroom } from "./src/classroom/classroom";
 import { WorkshopCluster } from "./src/cluster/workshopCluster";
 import { IstioMesh } from "./src/mesh/istioMesh";
@@ -35,6 +34,8 @@ const addons = new ObservabilityAddons("addons", {
     cluster: clusterFacts,
     mesh: mesh.istiod,
     gateway: mesh.gateway,
+    ingressAddress: mesh.ingressAddress,
+    domain: settings.classroom.domain,
     imageCache: cluster.imageCache,
 });
 const classroom = new Classroom("classroom", {
@@ -57,7 +58,7 @@ export const istioVersion = mesh.version;
 export const ingressGatewayAddress = mesh.ingressAddress;
 export const meshChecks = mesh.checks;
 export const portForwards = addons.portForwards;
-export const exposedUiUrls = mesh.ingressAddress.apply((a) => uiUrls(settings.addons, settings.istio.ingress, a, settings.classroom.domain));
+export const exposedUiUrls = addons.exposedUiUrls;
 export const kialiLogin = addons.kialiLogin;
 export const grafanaAdminPassword = addons.grafanaAdminPassword;
 export const jaegerPassword = addons.jaegerPassword;

@@ -41,8 +41,9 @@ async function main(): Promise<number> {
     const [command, ...rest] = process.argv.slice(2);
     const isOperation = (OPERATIONS as readonly string[]).includes(command);
     const parsed = isOperation ? parseOperation(command as Operation, rest) : undefined;
-    const stack = parsed && "flags" in parsed ? parsed.flags.stack : command === "stack-init" && ["--stack", "-s"].includes(rest[0]) && rest.length === 2 ? rest[1] : undefined;
     if (parsed && "refusal" in parsed) return fail(parsed.refusal);
+    const flags = parsed?.flags;
+    const stack = flags ? flags.stack : command === "stack-init" && ["--stack", "-s"].includes(rest[0]) && rest.length === 2 ? rest[1] : undefined;
     if (stack === undefined) return fail(USAGE);
     // An unknown stack ends here, in one line, before anything slow runs.
     const config = loadStackConfig(PROJECT_DIR, stack);
@@ -64,7 +65,7 @@ async function main(): Promise<number> {
     if ("refusal" in selected) return fail(selected.refusal);
     if (command === "up" || command === "preview") {
         process.stdout.write("Offline validation (npm run plan -- --quiet):\n");
-        const strict = (parsed as { flags: { strict: boolean } }).flags.strict ? ["--strict"] : [];
+        const strict = flags!.strict ? ["--strict"] : [];
         const plan = spawnSync(process.execPath, ["-r", "sucrase/register/ts", path.join(PROJECT_DIR, "scripts", "plan.ts"), "--stack", stack, "--quiet", ...strict], {
             cwd: PROJECT_DIR,
             stdio: "inherit",
@@ -76,7 +77,7 @@ async function main(): Promise<number> {
         }
     }
     const io = { out: (t: string) => void process.stdout.write(t), err: (t: string) => void process.stderr.write(t), confirm: terminalConfirm() };
-    return runOperation(selected, command as Operation, (parsed as { flags: Parameters<typeof runOperation>[2] }).flags, POLICY_PACK, io);
+    return runOperation(selected, command as Operation, flags!, POLICY_PACK, io);
 }
 
 function fail(message: string): number {

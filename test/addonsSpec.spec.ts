@@ -13,7 +13,7 @@ import {
     portForwards,
     prometheusValues,
 } from "../src/addons/addonsSpec";
-import { exposedHttpRoutes, exposedRoutes, htpasswdLine } from "../src/addons/exposure";
+import { exposedHttpRoutes, exposedRouteObjects, exposedRoutes, htpasswdLine } from "../src/addons/exposure";
 import { EKS_RAW, EXPOSED_RAW, TEST_CERTIFICATE, settingsFor } from "./helpers";
 
 const addonsOf = (addons: Record<string, unknown>) => settingsFor({ ...EXPOSED_RAW, addons }).addons;
@@ -191,6 +191,10 @@ describe("addons spec (pure)", () => {
 
     it("routes the exposed UIs with HTTPRoutes on the shared Gateway's listeners under Gateway API ingress: https to the UI, http redirected", () => {
         assert.deepEqual(exposedHttpRoutes(addonsOf({ expose: false })), []);
+        // The child each becomes, by the gateway's API: one VirtualService, or the two HTTPRoutes.
+        assert.deepEqual(exposedRouteObjects(addonsOf({ expose: true }), "gateway-api").map((r) => [r.key, r.object.kind, r.object.metadata.name]), [["routes-http", "HTTPRoute", "addons-http"], ["routes-https", "HTTPRoute", "addons-https"]]);
+        assert.deepEqual(exposedRouteObjects(addonsOf({ expose: true }), "istio").map((r) => [r.key, r.object.kind]), [["routes", "VirtualService"]]);
+        assert.deepEqual(exposedRouteObjects(addonsOf({ expose: false }), "istio"), []);
         const [http, https] = exposedHttpRoutes(addonsOf({ expose: true }));
         assert.deepEqual(http.spec.parentRefs, [{ name: "workshop-gateway", namespace: "istio-ingress", sectionName: "http" }]);
         assert.deepEqual(http.spec.rules[0].filters, [{ type: "RequestRedirect", requestRedirect: { scheme: "https", port: 443, statusCode: 301 } }]);

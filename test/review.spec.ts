@@ -73,7 +73,7 @@ describe("plan diff", () => {
     });
 
     it("says a change every attendee's namespace makes once, naming how many and whose; a change of one attendee as it is", () => {
-        const ns = (id: string) => res(`ns-${id}`, { kind: "Namespace", metadata: { name: id, labels: { "istio-workshop/attendee": "true" } } });
+        const ns = (id: string) => res(`ns-${id}`, { apiVersion: "v1", kind: "Namespace", metadata: { name: id, labels: { "istio-workshop/attendee": "true" } } }, { type: "kubernetes:core/v1:Namespace" });
         const ids = ["ana", "ben", "cyd", "di"];
         const before = plan([...ids.map(ns), ...ids.map((id) => res(`${id}/reviews`, { data: { v: "1" } }))]);
         const after = plan([...ids.map(ns), ...ids.map((id) => res(`${id}/reviews`, { data: { v: id === "di" ? "3" : "2" } })), ...ids.map((id) => res(`${id}/verify-reviews-2`, {}))]);

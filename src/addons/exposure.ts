@@ -22,7 +22,6 @@ export function htpasswdLine(user: string, password: string, salt: string): stri
     return `${user}:{SSHA}${Buffer.concat([digest, Buffer.from(salt)]).toString("base64")}\n`;
 }
 
-
 /** nginx in front of Jaeger's UI when exposed: basic auth, then proxy to the query service. */
 export function jaegerAuthObjects() {
     const labels = { app: JAEGER_AUTH.service };
@@ -135,6 +134,16 @@ export function exposedHttpRoutes(addons: Addons): GatewayApiObject<"HTTPRoute">
             { parentRefs: parent(https.name), rules: enabled.map((e) => ({ name: e.service, matches: matches(e), backendRefs: [{ name: e.service, port: e.port }] })) },
         ),
     ];
+}
+
+/**
+ * The exposed UIs' route objects for the shared gateway's API, each with the key its child resource is named by:
+ * Istio's VirtualService (`routes`), or with Gateway API ingress its two HTTPRoutes (`routes-http`, `routes-https`).
+ */
+export function exposedRouteObjects(addons: Addons, api: "istio" | "gateway-api"): { readonly key: string; readonly object: IstioObject<"VirtualService"> | GatewayApiObject<"HTTPRoute"> }[] {
+    if (api === "gateway-api") return exposedHttpRoutes(addons).map((object) => ({ key: object.metadata.name.replace(/^addons-/, "routes-"), object }));
+    const vs = exposedRoutes(addons);
+    return vs ? [{ key: "routes", object: vs }] : [];
 }
 
 /**

@@ -16,7 +16,7 @@ import {
     jaegerObjects,
     portForwards,
 } from "./addonsSpec";
-import { exposedHttpRoutes, exposedRoutes, htpasswdLine, jaegerAuthObjects } from "./exposure";
+import { exposedRouteObjects, exposedUiUrls, htpasswdLine, jaegerAuthObjects } from "./exposure";
 import { releaseValuesWithCache } from "../model/imageCache";
 import { withCachedImages, type ImageCache } from "../model/imageCache";
 import type { ReleaseSpec } from "../model/release";
@@ -43,6 +43,10 @@ export interface AddonsArgs {
     readonly mesh: pulumi.Resource;
     /** The shared Gateway exposed UIs bind to. */
     readonly gateway: pulumi.Resource;
+    /** The gateway's address (the load balancer's name, or the node ports' sentence): where the exposed UIs are opened. */
+    readonly ingressAddress?: pulumi.Input<string>;
+    /** The classroom's domain, if any: exposed UIs are opened under it. */
+    readonly domain?: string;
     /** The ECR pull-through cache images go through; default none. */
     readonly imageCache?: pulumi.Input<ImageCache | undefined>;
 }
@@ -50,6 +54,8 @@ export interface AddonsArgs {
 export class ObservabilityAddons extends pulumi.ComponentResource {
     /** `kubectl port-forward` command per enabled UI. */
     readonly portForwards: pulumi.Output<Record<string, string>>;
+    /** Where a browser opens each UI served through the gateway (`addons.expose`). */
+    readonly exposedUiUrls: pulumi.Output<Record<string, string>>;
     /** Grafana's admin password (secret); undefined without Grafana. */
     readonly grafanaAdminPassword?: pulumi.Output<string>;
     /** Password of Jaeger's basic-auth login (user `workshop`, secret); only when Jaeger is exposed. */
@@ -121,15 +127,13 @@ export class ObservabilityAddons extends pulumi.ComponentResource {
         }
 
         // The exposed UIs' routes on the shared gateway: a VirtualService, or with Gateway API ingress two HTTPRoutes.
-        if (addons.expose.length > 0) {
-            const routeDeps: pulumi.Resource[] = [args.gateway];
-            if (addons.expose.includes("jaeger")) routeDeps.push(...this.jaegerAuth(name, childOpts, cached));
-            const routes = istio.ingress.api === "gateway-api" ? exposedHttpRoutes(addons) : [exposedRoutes(addons)!];
-            for (const r of routes) new k8s.apiextensions.CustomResource(`${name}-${r.kind === "HTTPRoute" ? r.metadata.name : "routes"}`, { ...r }, childOpts(routeDeps));
-        }
+        const routeDeps: pulumi.Resource[] = [args.gateway];
+        if (addons.expose.includes("jaeger")) routeDeps.push(...this.jaegerAuth(name, childOpts, cached));
+        for (const r of exposedRouteObjects(addons, istio.ingress.api)) new k8s.apiextensions.CustomResource(`${name}-${r.key}`, { ...r.object }, childOpts(routeDeps));
 
         this.portForwards = pulumi.output(portForwards(addons));
-        this.registerOutputs({ portForwards: this.portForwards, grafanaAdminPassword: this.grafanaAdminPassword, jaegerPassword: this.jaegerPassword });
+        this.exposedUiUrls = pulumi.output(args.ingressAddress ?? "<ingressGatewayAddress>").apply((a) => exposedUiUrls(addons, istio.ingress, a, args.domain));
+        this.registerOutputs({ portForwards: this.portForwards, exposedUiUrls: this.exposedUiUrls, grafanaAdminPassword: this.grafanaAdminPassword, jaegerPassword: this.jaegerPassword });
     }
 
     /** Basic-auth proxy for Jaeger's UI: a generated password, its htpasswd Secret, nginx. */

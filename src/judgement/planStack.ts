@@ -80,7 +80,6 @@ export async function planStack(request: PlanRequest): Promise<StackPlan> {
     return { workshop, plan, releases, report, helm: `helm: ${"path" in helm ? `${helm.version} from ${helm.source}` : helm.missing}; chart cache: ${chartCacheDir()}` };
 }
 
-/** What the plan prints: the whole plan, or (quiet) only warnings; then advisories, what was not checked, problems or the verdict. */
 /** How much of the plan to print: the warnings only (`quiet`), its first screen (the default), or every resource (`verbose`). */
 export interface PlanTextOptions {
     readonly quiet?: boolean;
@@ -88,6 +87,7 @@ export interface PlanTextOptions {
     readonly stack: string;
 }
 
+/** What the plan prints: its first screen, the whole plan (verbose), or (quiet) only warnings. */
 export function planText(p: StackPlan, options: PlanTextOptions): { readonly text: string; readonly failed: boolean } {
     const lines: string[] = [];
     const { workshop, plan, report } = p;

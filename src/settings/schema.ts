@@ -210,7 +210,6 @@ function gatewayApiRules(s: CrossSections, ctx: z.RefinementCtx): void {
 
 type Parsed = z.output<typeof rawSchema>;
 
-
 /** The attendee ids of the `attendees` setting, in order: a list as given, a count as attendee-01 … */
 export function attendeeIds(attendees: z.output<typeof attendeesSchema>): string[] {
     if (Array.isArray(attendees)) return [...attendees];

@@ -287,8 +287,10 @@ export async function runClusterTest(run: ClusterRun, say: (line: string) => voi
             fs.writeFileSync(file, attendeeKubeconfig(access, token), { mode: 0o600 });
             return file;
         };
-        const namespaces = (await json(kubectlPath.path, state, ["get", "namespaces"])).items.map((n: any) => String(n.metadata.name));
-        if (attendees.length >= 2) attackResults = await judgeAttacks(judged, kubectlPath.path, attendees[0], attendees[1], attendeeConfigOf(attendees[0]), standInCrds(judged, tools.standInManifest), namespaces);
+        if (attendees.length >= 2) {
+            const namespaces = (await json(kubectlPath.path, state, ["get", "namespaces"])).items.map((n: any) => String(n.metadata.name));
+            attackResults = await judgeAttacks(judged, kubectlPath.path, attendees[0], attendees[1], attendeeConfigOf(attendees[0]), standInCrds(judged, tools.standInManifest), namespaces);
+        }
 
         // A second pass must change nothing: every object as applied, every release's values as given.
         const tPreview = Date.now();

@@ -4,6 +4,8 @@
  */
 import { isDeepStrictEqual } from "util";
 import type { Plan, PlannedResource } from "./plan";
+import { planObjects } from "../checks/clusterChecks";
+import { attendeeNamespaces } from "../attacks/platformJudges";
 
 export interface ChangedPath {
     readonly path: string;
@@ -77,14 +79,14 @@ export function formatDiff(diff: PlanDiff, before: Plan, after: Plan): string {
         ...diff.changed.map((c) => [`~ ${label(c.urn)}`, ...c.changes.map((ch) => `    ${ch.path}: ${show(ch.old)} -> ${show(ch.new)}`), ...why(typeOf.get(c.urn), c.changes)]),
     ];
     // The same change in every attendee's namespace, once: "(20 attendees: attendee-01 … attendee-20)".
-    const ids = [...new Set([...attendeesOf(before), ...attendeesOf(after)])].sort((a, b) => b.length - a.length);
+    const ids = [...new Set([...attendeeNamespaces(planObjects(before)), ...attendeeNamespaces(planObjects(after))])].sort((a, b) => b.length - a.length);
     const generic = (text: string) => ids.reduce((t, id) => t.replace(new RegExp(`(^|[^a-z0-9-])${id.replace(/[-]/g, "\\-")}(?![a-z0-9-])`, "g"), "$1<attendee>"), text);
     const groups = new Map<string, { block: string[]; who: string[] }>();
     for (const block of blocks) {
-        const key = generic(block.join("\n"));
-        const who = ids.filter((id) => generic(block.join("\n")) !== block.join("\n") && block.join("\n").includes(id));
+        const text = block.join("\n");
+        const key = generic(text);
         const g = groups.get(key) ?? { block, who: [] };
-        g.who.push(...who);
+        if (key !== text) g.who.push(...ids.filter((id) => text.includes(id)));
         groups.set(key, g);
     }
     const lines = [`Plan diff for ${after.stack}: ${diff.added.length} to add, ${diff.removed.length} to remove, ${diff.changed.length} to change`];
@@ -106,9 +108,4 @@ function why(r: PlannedResource | undefined, changes: readonly ChangedPath[]): s
         return ["    why: istiod is sized from the mesh's proxies (every pod with a sidecar, or ztunnel's): a class's size or a lesson's stage moves them (docs/operations.md, \"Operations at scale\")"];
     }
     return [];
-}
-
-/** The attendee namespaces of a plan (labelled as an attendee's). */
-function attendeesOf(plan: Plan): string[] {
-    return plan.resources.map((r) => r.inputs as any).filter((o) => o?.kind === "Namespace" && o.metadata?.labels?.["istio-workshop/attendee"] === "true").map((o) => String(o.metadata.name));
 }
